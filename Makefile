@@ -1,0 +1,46 @@
+# Two commands on a fresh machine with only Python and make: `make run`, `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PORT ?= 8501
+STREAMLIT_FLAGS := --server.headless true --browser.gatherUsageStats false
+
+.PHONY: install run test lint format bench demo clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Serves on every interface so the store's tablets and phones can connect.
+run: install
+	$(BIN)/python -m cxlog migrate
+	$(BIN)/python -m streamlit run app.py $(STREAMLIT_FLAGS) \
+		--server.address 0.0.0.0 --server.port $(PORT)
+
+test: install lint
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python -m bench
+
+demo: install
+	rm -f data/demo.db data/demo.db-wal data/demo.db-shm
+	$(BIN)/python -m cxlog demo --db data/demo.db --visits 200000 --days 365 \
+		--stores 3 --associates 12
+	CXLOG_DB=data/demo.db $(BIN)/python -m streamlit run app.py $(STREAMLIT_FLAGS) \
+		--server.address 0.0.0.0 --server.port $(PORT)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache bench/results

@@ -1,0 +1,5 @@
+import sys
+
+from cxlog.cli import main
+
+sys.exit(main())

@@ -1,0 +1,116 @@
+"""The schema, as small registered migrations applied in order and recorded in
+``_sqlite_migrations`` (re-applying is a no-op). Never edit a released
+migration: add a new one."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from cxlog.model import (
+    DEFAULT_NO_SALE_REASONS,
+    DEFAULT_REASONS,
+    NO_SALE_REASON,
+    NOT_LEARNED,
+    REASON,
+    to_utc_text,
+    utc_now,
+)
+
+migrations = Migrations("cxlog")
+
+
+@migrations()
+def m001_core_tables(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE stores (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE associates (
+            id INTEGER PRIMARY KEY,
+            store_id INTEGER NOT NULL REFERENCES stores(id),
+            name TEXT NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            pin_hash TEXT,
+            created_at TEXT NOT NULL
+        );
+        -- Reasons for visit and no-sale reasons share one table; `learned` is 0
+        -- only for "Not learned", which scores no connection-depth point.
+        CREATE TABLE reasons (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('reason', 'no_sale_reason')),
+            name TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            learned INTEGER NOT NULL DEFAULT 1 CHECK (learned IN (0, 1))
+        );
+        CREATE TABLE visits (
+            id TEXT PRIMARY KEY,
+            store_id INTEGER NOT NULL REFERENCES stores(id),
+            associate_id INTEGER NOT NULL REFERENCES associates(id),
+            started_at TEXT NOT NULL,
+            first_engagement TEXT NOT NULL
+                CHECK (first_engagement IN ('warm', 'neutral', 'missed')),
+            reason_id INTEGER REFERENCES reasons(id),
+            used_name INTEGER NOT NULL DEFAULT 0 CHECK (used_name IN (0, 1)),
+            recommended INTEGER NOT NULL DEFAULT 0 CHECK (recommended IN (0, 1)),
+            outcome TEXT CHECK (outcome IN ('purchased', 'no_purchase')),
+            units INTEGER CHECK (units BETWEEN 1 AND 99),
+            amount_cents INTEGER CHECK (amount_cents >= 0),
+            no_sale_reason_id INTEGER REFERENCES reasons(id),
+            closed_at TEXT,
+            closed_by INTEGER REFERENCES associates(id),
+            voided_at TEXT,
+            void_reason TEXT,
+            updated_at TEXT NOT NULL,
+            -- The database itself refuses an inconsistent outcome, whatever
+            -- code path wrote it.
+            CHECK ((outcome IS NULL) = (closed_at IS NULL)),
+            CHECK (outcome = 'purchased' OR (units IS NULL AND amount_cents IS NULL)),
+            CHECK (outcome != 'purchased' OR units IS NOT NULL),
+            CHECK (outcome = 'no_purchase' OR no_sale_reason_id IS NULL)
+        );
+        CREATE INDEX visits_store_started ON visits (store_id, started_at);
+        CREATE INDEX visits_started ON visits (started_at);
+        CREATE INDEX visits_open ON visits (store_id) WHERE outcome IS NULL AND voided_at IS NULL;
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            entity_id TEXT NOT NULL,
+            before TEXT,
+            after TEXT,
+            -- Set on a row whose change was taken back by Undo.
+            undone INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX audit_entity ON audit (entity, entity_id);
+        CREATE INDEX audit_actor_at ON audit (actor, at);
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """
+    )
+
+
+@migrations()
+def m002_default_lists(db: Database) -> None:
+    rows = [
+        (REASON, name, position, int(name != NOT_LEARNED))
+        for position, name in enumerate(DEFAULT_REASONS)
+    ] + [
+        (NO_SALE_REASON, name, position, 1) for position, name in enumerate(DEFAULT_NO_SALE_REASONS)
+    ]
+    db.conn.executemany(
+        "INSERT INTO reasons (kind, name, position, learned) VALUES (?, ?, ?, ?)", rows
+    )
+    db.execute(
+        "INSERT INTO audit (at, actor, action, entity, entity_id) VALUES (?, ?, ?, ?, ?)",
+        [to_utc_text(utc_now()), "system", "create_default_lists", "reasons", "*"],
+    )

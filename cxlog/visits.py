@@ -1,0 +1,364 @@
+"""Logging visits: the one-tap writes of the Log page and the manager's fixes.
+
+Every write is idempotent. A visit is created under an id the client chose
+when it drew the button, with INSERT OR IGNORE, so a double tap or a retry after
+a reconnect cannot log twice (STACK-NOTES: a plain insert wrote 2 rows). A
+change that sets what is already stored is a no-op and writes no audit row.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+from sqlite_utils import Database
+
+from cxlog import model
+from cxlog.catalog import active_reason
+from cxlog.db import Storage, audit
+from cxlog.errors import NotFoundError, ValidationError
+from cxlog.model import NO_PURCHASE, NO_SALE_REASON, PURCHASED, REASON, to_utc_text, utc_now
+
+UNDO_WINDOW = timedelta(seconds=30)
+
+# Fields a manager may correct; timestamps and ids are not among them.
+CORRECTABLE = (
+    "associate_id",
+    "first_engagement",
+    "reason_id",
+    "used_name",
+    "recommended",
+    "outcome",
+    "units",
+    "amount_cents",
+    "no_sale_reason_id",
+)
+
+_SELECT = """
+SELECT v.*, a.name AS associate_name, r.name AS reason_name, r.learned AS reason_learned,
+       n.name AS no_sale_reason_name
+FROM visits v
+JOIN associates a ON a.id = v.associate_id
+LEFT JOIN reasons r ON r.id = v.reason_id
+LEFT JOIN reasons n ON n.id = v.no_sale_reason_id
+"""
+
+
+def _row(db: Database, visit_id: str) -> dict:
+    rows = list(db.query(_SELECT + " WHERE v.id = ?", [visit_id]))
+    if not rows:
+        raise NotFoundError("That visit no longer exists; reload the page.")
+    return _with_depth(rows[0])
+
+
+def _with_depth(row: dict) -> dict:
+    row["connection_depth"] = model.connection_depth(
+        row["first_engagement"], bool(row["reason_learned"]), bool(row["recommended"])
+    )
+    return row
+
+
+def _active_associate(db: Database, associate_id: int, store_id: int | None = None) -> dict:
+    rows = list(
+        db.query("SELECT id, store_id, name, active FROM associates WHERE id = ?", [associate_id])
+    )
+    if not rows:
+        raise ValidationError("That associate does not exist; pick your name again.")
+    associate = rows[0]
+    if not associate["active"]:
+        raise ValidationError(f"{associate['name']} has been deactivated and cannot log visits.")
+    if store_id is not None and associate["store_id"] != store_id:
+        raise ValidationError(f"{associate['name']} does not work at this store.")
+    return associate
+
+
+def create_visit(
+    storage: Storage,
+    visit_id: str,
+    store_id: int,
+    associate_id: int,
+    first_engagement: str,
+    *,
+    at: datetime | None = None,
+) -> tuple[dict, bool]:
+    """Start a visit. Returns the stored visit and whether this call created it."""
+    visit_id = model.visit_id(visit_id)
+    first_engagement = model.first_engagement(first_engagement)
+    started_at = to_utc_text(at or utc_now())
+    with storage.write() as db:
+        _active_associate(db, associate_id, store_id)
+        cursor = db.execute(
+            "INSERT OR IGNORE INTO visits"
+            " (id, store_id, associate_id, started_at, first_engagement, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            [visit_id, store_id, associate_id, started_at, first_engagement, started_at],
+        )
+        created = cursor.rowcount == 1
+        if created:
+            audit(
+                db,
+                f"associate:{associate_id}",
+                "create",
+                "visit",
+                visit_id,
+                after={"first_engagement": first_engagement, "store_id": store_id},
+            )
+        return _row(db, visit_id), created
+
+
+def get_visit(storage: Storage, visit_id: str) -> dict:
+    with storage.read() as db:
+        return _row(db, visit_id)
+
+
+def open_visits(storage: Storage, store_id: int) -> list[dict]:
+    """Open visits of a store, newest first: what every device's Log page shows."""
+    with storage.read() as db:
+        rows = db.query(
+            _SELECT + " WHERE v.store_id = ? AND v.outcome IS NULL AND v.voided_at IS NULL"
+            " ORDER BY v.started_at DESC, v.id",
+            [store_id],
+        )
+        return [_with_depth(row) for row in rows]
+
+
+def visits_between(
+    storage: Storage,
+    store_id: int,
+    start: datetime,
+    end: datetime,
+    *,
+    associate_id: int | None = None,
+    include_voided: bool = True,
+) -> list[dict]:
+    """Visits started in [start, end), newest first (the Today and Visits lists)."""
+    sql = _SELECT + " WHERE v.store_id = ? AND v.started_at >= ? AND v.started_at < ?"
+    params: list = [store_id, to_utc_text(start), to_utc_text(end)]
+    if associate_id is not None:
+        sql += " AND v.associate_id = ?"
+        params.append(associate_id)
+    if not include_voided:
+        sql += " AND v.voided_at IS NULL"
+    with storage.read() as db:
+        return [_with_depth(row) for row in db.query(sql + " ORDER BY v.started_at DESC", params)]
+
+
+def _check_consistent(visit: dict) -> None:
+    """The rules an outcome must follow, in words (the schema's CHECKs back them)."""
+    outcome = visit["outcome"]
+    if outcome is None:
+        if visit["units"] is not None or visit["no_sale_reason_id"] is not None:
+            raise ValidationError("An open visit has no units or no-sale reason yet.")
+        return
+    model.outcome(outcome)
+    if outcome == PURCHASED:
+        model.units(visit["units"])
+        model.amount_cents(visit["amount_cents"])
+        if visit["no_sale_reason_id"] is not None:
+            raise ValidationError("A purchase has no no-sale reason.")
+    else:
+        if visit["units"] is not None:
+            raise ValidationError("Units are recorded only on a purchase.")
+        if visit["amount_cents"] is not None:
+            raise ValidationError("A sale amount is recorded only on a purchase.")
+
+
+def _validate_field(db: Database, field: str, value: object, before: dict) -> object:
+    if field == "first_engagement":
+        return model.first_engagement(value)
+    if field in ("used_name", "recommended"):
+        if not isinstance(value, bool | int) or value not in (0, 1):
+            raise ValidationError("A connection marker is either on or off.")
+        return int(value)
+    if field == "outcome":
+        return None if value is None else model.outcome(value)
+    if field == "units":
+        return None if value is None else model.units(value)
+    if field == "amount_cents":
+        return model.amount_cents(value)
+    if field in ("reason_id", "no_sale_reason_id"):
+        # A retired entry may stay on an old visit, but no new tap can pick it.
+        if value is None or value == before[field]:
+            return value
+        return active_reason(db, value, REASON if field == "reason_id" else NO_SALE_REASON)["id"]
+    if field == "associate_id":
+        if value == before[field]:
+            return value
+        return _active_associate(db, value, before["store_id"])["id"]
+    raise ValidationError(f"{field!r} cannot be changed.")
+
+
+def _change(storage: Storage, visit_id: str, changes: dict, *, actor: str, action: str) -> dict:
+    """Validate and apply changes to one visit, audited, in one transaction."""
+    visit_id = model.visit_id(visit_id)
+    with storage.write() as db:
+        before = _row(db, visit_id)
+        if before["voided_at"] is not None:
+            raise ValidationError("This visit was voided; it can no longer be changed.")
+        clean = {k: _validate_field(db, k, v, before) for k, v in changes.items()}
+        merged = {**before, **clean}
+        if merged["outcome"] is None:
+            merged.update(units=None, amount_cents=None, no_sale_reason_id=None)
+        _check_consistent(merged)
+        diff = {k: merged[k] for k in (*CORRECTABLE,) if merged[k] != before[k]}
+        if not diff:
+            return before  # a repeated tap: nothing to do, nothing to audit
+        now = to_utc_text(utc_now())
+        if "outcome" in diff:
+            diff["closed_at"] = None if merged["outcome"] is None else now
+            diff["closed_by"] = None if merged["outcome"] is None else _actor_id(actor)
+        _write(db, visit_id, diff, now)
+        audit(db, actor, action, "visit", visit_id, before={k: before[k] for k in diff}, after=diff)
+        return _row(db, visit_id)
+
+
+def _write(db: Database, visit_id: str, fields: dict, now: str) -> None:
+    sets = ", ".join(f"{column} = ?" for column in fields)
+    db.execute(
+        f"UPDATE visits SET {sets}, updated_at = ? WHERE id = ?",
+        [*fields.values(), now, visit_id],
+    )
+
+
+def _actor_id(actor: str) -> int | None:
+    kind, _, ident = actor.partition(":")
+    return int(ident) if kind == "associate" and ident.isdigit() else None
+
+
+def set_reason(storage: Storage, visit_id: str, reason_id: int | None, *, actor: str) -> dict:
+    return _change(storage, visit_id, {"reason_id": reason_id}, actor=actor, action="reason")
+
+
+def set_marker(storage: Storage, visit_id: str, marker: str, on: bool, *, actor: str) -> dict:
+    if marker not in model.MARKERS:
+        raise ValidationError(f"Unknown connection marker {marker!r}.")
+    return _change(storage, visit_id, {marker: int(on)}, actor=actor, action="marker")
+
+
+def record_purchase(
+    storage: Storage,
+    visit_id: str,
+    units: int,
+    *,
+    actor: str,
+    amount_cents: int | None = None,
+) -> dict:
+    changes = {
+        "outcome": PURCHASED,
+        "units": units,
+        "amount_cents": amount_cents,
+        "no_sale_reason_id": None,
+    }
+    return _change(storage, visit_id, changes, actor=actor, action="outcome")
+
+
+def record_no_purchase(
+    storage: Storage,
+    visit_id: str,
+    *,
+    actor: str,
+    no_sale_reason_id: int | None = None,
+) -> dict:
+    changes = {
+        "outcome": NO_PURCHASE,
+        "units": None,
+        "amount_cents": None,
+        "no_sale_reason_id": no_sale_reason_id,
+    }
+    return _change(storage, visit_id, changes, actor=actor, action="outcome")
+
+
+def reopen_visit(storage: Storage, visit_id: str, *, actor: str) -> dict:
+    """Take a closed visit back to open (an outcome tapped by mistake)."""
+    changes = {"outcome": None, "units": None, "amount_cents": None, "no_sale_reason_id": None}
+    return _change(storage, visit_id, changes, actor=actor, action="reopen")
+
+
+def correct_visit(storage: Storage, visit_id: str, *, actor: str, **fields: object) -> dict:
+    """A manager's correction of any correctable field, audited."""
+    unknown = set(fields) - set(CORRECTABLE)
+    if unknown:
+        raise ValidationError(f"These fields cannot be corrected: {', '.join(sorted(unknown))}.")
+    return _change(storage, visit_id, fields, actor=actor, action="correct")
+
+
+def void_visit(storage: Storage, visit_id: str, reason: str, *, actor: str) -> dict:
+    """Mark a visit as a mistake: kept for the record, never counted."""
+    visit_id = model.visit_id(visit_id)
+    reason = model.clean_text(reason, "reason for voiding", model.MAX_NOTE_LENGTH)
+    with storage.write() as db:
+        before = _row(db, visit_id)
+        if before["voided_at"] is not None:
+            return before
+        now = to_utc_text(utc_now())
+        _write(db, visit_id, {"voided_at": now, "void_reason": reason}, now)
+        audit(
+            db,
+            actor,
+            "void",
+            "visit",
+            visit_id,
+            before={"voided_at": None, "void_reason": None},
+            after={"voided_at": now, "void_reason": reason},
+        )
+        return _row(db, visit_id)
+
+
+def undoable(storage: Storage, actor: str, *, now: datetime | None = None) -> dict | None:
+    """The actor's last visit action if it can still be undone, else None."""
+    with storage.read() as db:
+        return _last_action(db, actor, now or utc_now())
+
+
+def _last_action(db: Database, actor: str, now: datetime) -> dict | None:
+    rows = list(
+        db.query(
+            "SELECT id, action, entity_id, before, after, at FROM audit"
+            " WHERE actor = ? AND entity = 'visit' AND action != 'undo'"
+            " ORDER BY id DESC LIMIT 1",
+            [actor],
+        )
+    )
+    if not rows or rows[0]["at"] < to_utc_text(now - UNDO_WINDOW):
+        return None
+    return None if _already_undone(db, rows[0]["id"]) else rows[0]
+
+
+def _already_undone(db: Database, audit_id: int) -> bool:
+    return bool(next(db.query("SELECT undone FROM audit WHERE id = ?", [audit_id]))["undone"])
+
+
+def undo_last(storage: Storage, actor: str, *, now: datetime | None = None) -> dict:
+    """Take back the actor's last action on a visit, within 30 seconds.
+
+    Undoing a start voids the visit (a mis-tap is kept, never counted); any
+    other action restores the fields it changed, unless someone has changed
+    them since.
+    """
+    with storage.write() as db:
+        last = _last_action(db, actor, now or utc_now())
+        if last is None:
+            raise ValidationError("There is nothing to undo (only the last 30 seconds can be).")
+        visit_id = last["entity_id"]
+        current = _row(db, visit_id)
+        stamp = to_utc_text(utc_now())
+        if last["action"] == "create":
+            restore = {"voided_at": stamp, "void_reason": "Undone right after logging"}
+        else:
+            after, restore = json.loads(last["after"]), json.loads(last["before"])
+            if any(current[k] != v for k, v in after.items()):
+                raise ValidationError(
+                    "Someone changed this visit since; correct it from the Today list instead."
+                )
+        _write(db, visit_id, restore, stamp)
+        db.execute("UPDATE audit SET undone = 1 WHERE id = ?", [last["id"]])
+        audit(
+            db,
+            actor,
+            "undo",
+            "visit",
+            visit_id,
+            before={k: current[k] for k in restore},
+            after=restore,
+        )
+        return _row(db, visit_id)

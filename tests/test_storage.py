@@ -1,0 +1,255 @@
+import json
+import sqlite3
+from datetime import timedelta
+
+import pytest
+import sqlite_utils
+
+from cxlog import catalog, visits
+from cxlog.db import Storage
+from cxlog.errors import NotFoundError, StorageError, ValidationError
+from cxlog.model import utc_now
+from tests.conftest import new_id
+
+TABLES = {"stores", "associates", "reasons", "visits", "audit", "settings", "_sqlite_migrations"}
+
+
+def test_migrate_creates_schema_from_empty_file_in_wal_mode(tmp_path):
+    storage = Storage(tmp_path / "sub" / "fresh.db")
+    storage.migrate()
+    db = sqlite_utils.Database(storage.path)
+    assert set(db.table_names()) == TABLES
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    names = [
+        r["name"]
+        for r in db.query("SELECT name FROM reasons WHERE kind='reason' ORDER BY position")
+    ]
+    assert names == [
+        "Gift",
+        "Replace or upgrade",
+        "Specific item",
+        "Browsing",
+        "Service or return",
+        "Not learned",
+    ]
+
+
+def test_migrate_again_is_a_no_op(storage):
+    db = sqlite_utils.Database(storage.path)
+    applied = list(db.query("SELECT name, applied_at FROM _sqlite_migrations"))
+    reasons = db["reasons"].count
+    storage.migrate()
+    storage.migrate()
+    assert list(db.query("SELECT name, applied_at FROM _sqlite_migrations")) == applied
+    assert db["reasons"].count == reasons
+    assert [a["name"] for a in applied] == ["m001_core_tables", "m002_default_lists"]
+
+
+def test_create_visit_is_idempotent(storage, shop):
+    vid = new_id()
+    first, created = visits.create_visit(storage, vid, shop["store"], shop["ana"], "warm")
+    again, created_again = visits.create_visit(storage, vid, shop["store"], shop["ana"], "missed")
+    assert created is True and created_again is False
+    assert again == first and again["first_engagement"] == "warm"
+    db = sqlite_utils.Database(storage.path)
+    assert db["visits"].count == 1
+    assert db.execute("SELECT count(*) FROM audit WHERE entity='visit'").fetchone()[0] == 1
+
+
+def test_create_and_change_write_audit_rows(storage, shop):
+    vid = new_id()
+    visits.create_visit(storage, vid, shop["store"], shop["ana"], "neutral")
+    actor = f"associate:{shop['ana']}"
+    visits.set_reason(storage, vid, shop["reasons"]["Gift"], actor=actor)
+    visits.set_reason(storage, vid, shop["reasons"]["Gift"], actor=actor)  # repeat: no row
+    visits.record_purchase(storage, vid, 2, actor=f"associate:{shop['ben']}", amount_cents=4999)
+    rows = list(
+        sqlite_utils.Database(storage.path).query(
+            "SELECT actor, action, before, after FROM audit WHERE entity='visit' ORDER BY id"
+        )
+    )
+    assert [(r["actor"], r["action"]) for r in rows] == [
+        (actor, "create"),
+        (actor, "reason"),
+        (f"associate:{shop['ben']}", "outcome"),
+    ]
+    assert json.loads(rows[1]["before"]) == {"reason_id": None}
+    assert json.loads(rows[1]["after"]) == {"reason_id": shop["reasons"]["Gift"]}
+    after = json.loads(rows[2]["after"])
+    assert after["outcome"] == "purchased" and after["units"] == 2
+    assert after["amount_cents"] == 4999 and after["closed_by"] == shop["ben"]
+    visit = visits.get_visit(storage, vid)
+    assert visit["closed_by"] == shop["ben"] and visit["closed_at"] is not None
+
+
+def test_catalog_changes_are_audited(storage, shop):
+    catalog.rename_associate(storage, shop["ana"], "Ana María", actor="manager")
+    catalog.set_associate_active(storage, shop["ben"], False, actor="manager")
+    gift = shop["reasons"]["Gift"]
+    catalog.set_reason_active(storage, gift, False, actor="owner")
+    rows = list(
+        sqlite_utils.Database(storage.path).query(
+            "SELECT actor, action, entity, entity_id, before, after FROM audit"
+            " WHERE actor IN ('manager', 'owner') ORDER BY id"
+        )
+    )
+    assert [(r["actor"], r["action"], r["entity"], r["entity_id"]) for r in rows] == [
+        ("manager", "rename", "associate", str(shop["ana"])),
+        ("manager", "deactivate", "associate", str(shop["ben"])),
+        ("owner", "retire", "reason", str(gift)),
+    ]
+    assert json.loads(rows[0]["before"]) == {"name": "Ana"}
+    assert json.loads(rows[0]["after"]) == {"name": "Ana María"}
+
+
+def test_create_refuses_bad_engagement_and_inactive_associate(storage, shop):
+    with pytest.raises(ValidationError, match="Warm, Neutral or Missed"):
+        visits.create_visit(storage, new_id(), shop["store"], shop["ana"], "lukewarm")
+    catalog.set_associate_active(storage, shop["ben"], False, actor="manager")
+    with pytest.raises(ValidationError, match="deactivated"):
+        visits.create_visit(storage, new_id(), shop["store"], shop["ben"], "warm")
+    other = catalog.create_store(storage, "Other", "Europe/Paris")
+    with pytest.raises(ValidationError, match="does not work at this store"):
+        visits.create_visit(storage, new_id(), other, shop["ana"], "warm")
+    assert sqlite_utils.Database(storage.path)["visits"].count == 0
+
+
+def _open(storage, shop, engagement="warm"):
+    vid = new_id()
+    visits.create_visit(storage, vid, shop["store"], shop["ana"], engagement)
+    return vid
+
+
+def test_outcome_rules(storage, shop):
+    actor = "associate:1"
+    vid = _open(storage, shop)
+    for units in (0, 100, None, 2.5):
+        with pytest.raises(ValidationError):
+            visits.record_purchase(storage, vid, units, actor=actor)
+    with pytest.raises(ValidationError, match="cannot be negative"):
+        visits.record_purchase(storage, vid, 1, amount_cents=-5, actor=actor)
+    with pytest.raises(ValidationError, match="Units are recorded only on a purchase"):
+        visits.correct_visit(storage, vid, outcome="no_purchase", units=3, actor="manager")
+    with pytest.raises(ValidationError, match="another list"):
+        visits.record_no_purchase(
+            storage, vid, no_sale_reason_id=shop["reasons"]["Gift"], actor=actor
+        )
+    with pytest.raises(ValidationError, match="another list"):
+        visits.set_reason(storage, vid, shop["no_sale"]["Price"], actor=actor)
+    with pytest.raises(NotFoundError):
+        visits.set_reason(storage, vid, 9999, actor=actor)
+    assert visits.get_visit(storage, vid)["outcome"] is None
+
+
+def test_retired_reason_cannot_be_tapped_but_stays_on_old_visits(storage, shop):
+    gift = shop["reasons"]["Gift"]
+    old = _open(storage, shop)
+    visits.set_reason(storage, old, gift, actor="associate:1")
+    catalog.set_reason_active(storage, gift, False, actor="manager")
+    with pytest.raises(ValidationError, match="retired"):
+        visits.set_reason(storage, _open(storage, shop), gift, actor="associate:1")
+    visits.record_purchase(storage, old, 1, actor="associate:1")  # old visit still closes
+    assert visits.get_visit(storage, old)["reason_name"] == "Gift"
+
+
+def test_no_purchase_then_purchase_clears_no_sale_reason(storage, shop):
+    vid = _open(storage, shop)
+    visits.record_no_purchase(
+        storage, vid, no_sale_reason_id=shop["no_sale"]["Price"], actor="associate:1"
+    )
+    visit = visits.record_purchase(storage, vid, 3, actor="associate:1")
+    assert (visit["outcome"], visit["units"], visit["no_sale_reason_id"]) == ("purchased", 3, None)
+
+
+def test_reopen_clears_outcome(storage, shop):
+    vid = _open(storage, shop)
+    visits.record_purchase(storage, vid, 2, amount_cents=100, actor="associate:1")
+    visit = visits.reopen_visit(storage, vid, actor="associate:1")
+    assert (visit["outcome"], visit["units"], visit["amount_cents"], visit["closed_at"]) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert [v["id"] for v in visits.open_visits(storage, shop["store"])] == [vid]
+
+
+def test_void_keeps_the_row_and_blocks_changes(storage, shop):
+    vid = _open(storage, shop)
+    with pytest.raises(ValidationError, match="cannot be empty"):
+        visits.void_visit(storage, vid, "  ", actor="manager")
+    visit = visits.void_visit(storage, vid, "Logged twice", actor="manager")
+    assert visit["void_reason"] == "Logged twice" and visit["voided_at"]
+    with pytest.raises(ValidationError, match="voided"):
+        visits.record_purchase(storage, vid, 1, actor="manager")
+    assert visits.open_visits(storage, shop["store"]) == []
+
+
+def test_open_visits_newest_first(storage, shop):
+    now = utc_now()
+    ids = []
+    for minutes in (30, 10, 20):
+        vid = new_id()
+        visits.create_visit(
+            storage, vid, shop["store"], shop["ana"], "warm", at=now - timedelta(minutes=minutes)
+        )
+        ids.append(vid)
+    assert [v["id"] for v in visits.open_visits(storage, shop["store"])] == [ids[1], ids[2], ids[0]]
+
+
+def test_undo_start_voids_and_undo_change_restores(storage, shop):
+    actor = f"associate:{shop['ana']}"
+    vid = _open(storage, shop)
+    assert visits.undo_last(storage, actor)["voided_at"] is not None
+    with pytest.raises(ValidationError, match="nothing to undo"):
+        visits.undo_last(storage, actor)
+
+    vid = _open(storage, shop)
+    visits.record_purchase(storage, vid, 4, actor=actor)
+    visit = visits.undo_last(storage, actor)
+    assert visit["outcome"] is None and visit["units"] is None and visit["voided_at"] is None
+
+
+def test_undo_expires_after_30_seconds(storage, shop):
+    actor = f"associate:{shop['ana']}"
+    _open(storage, shop)
+    later = utc_now() + timedelta(seconds=31)
+    assert visits.undoable(storage, actor, now=later) is None
+    with pytest.raises(ValidationError, match="nothing to undo"):
+        visits.undo_last(storage, actor, now=later)
+    assert visits.undoable(storage, actor) is not None
+
+
+def test_undo_refuses_when_someone_changed_the_visit_since(storage, shop):
+    vid = _open(storage, shop)
+    visits.set_reason(storage, vid, shop["reasons"]["Gift"], actor="associate:1")
+    visits.set_reason(storage, vid, shop["reasons"]["Browsing"], actor="associate:2")
+    with pytest.raises(ValidationError, match="changed this visit since"):
+        visits.undo_last(storage, "associate:1")
+
+
+def test_storage_errors_are_named_and_lose_nothing(storage, shop):
+    vid = _open(storage, shop)
+    locker = sqlite3.connect(storage.path)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        import cxlog.db as dbmod
+
+        original = dbmod.BUSY_TIMEOUT_MS
+        dbmod.BUSY_TIMEOUT_MS = 50
+        try:
+            with pytest.raises(StorageError, match="busy"):
+                visits.record_purchase(storage, vid, 1, actor="associate:1")
+        finally:
+            dbmod.BUSY_TIMEOUT_MS = original
+    finally:
+        locker.rollback()
+        locker.close()
+    visit = visits.record_purchase(storage, vid, 1, actor="associate:1")
+    assert visit["units"] == 1
+
+
+def test_missing_folder_is_a_clear_error(tmp_path):
+    storage = Storage(tmp_path / "nope" / "x.db")
+    with pytest.raises(StorageError, match="cannot be opened"), storage.read() as db:
+        db.execute("SELECT 1")
