@@ -14,4 +14,5 @@ pages = [
     st.Page("pages/settings.py", title="Settings", icon="⚙️"),
     st.Page("pages/export.py", title="Export", icon="⬇️"),
 ]
-st.navigation(pages).run()
+# Top navigation leaves the whole width of a tablet or phone to the page.
+st.navigation(pages, position="top").run()

@@ -114,3 +114,21 @@ def m002_default_lists(db: Database) -> None:
         "INSERT INTO audit (at, actor, action, entity, entity_id) VALUES (?, ?, ?, ?, ?)",
         [to_utc_text(utc_now()), "system", "create_default_lists", "reasons", "*"],
     )
+
+
+@migrations()
+def m003_shifts(db: Database) -> None:
+    # A device's "who am I" for one shift. The token travels in the Log page's
+    # URL so it survives a refresh (session state does not, STACK-NOTES); only
+    # its SHA-256 is stored, so a copy of the database opens no shift.
+    db.executescript(
+        """
+        CREATE TABLE shifts (
+            token_hash TEXT PRIMARY KEY,
+            associate_id INTEGER NOT NULL REFERENCES associates(id),
+            started_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            ended_at TEXT
+        );
+        """
+    )

@@ -1,24 +1,54 @@
-"""The small Streamlit helper module: shared resources, session-state keys and
-the turning of named errors into messages. Pages import this; the rest of
-cxlog never imports Streamlit."""
+"""The small Streamlit helper module: shared resources, session-state keys,
+touch styling and the turning of named errors into messages. Pages import
+this; the rest of cxlog never imports Streamlit."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import uuid
+from collections.abc import Callable
 from typing import TypeVar
 
 import streamlit as st
 
+from cxlog import access
 from cxlog.db import Storage, default_path
-from cxlog.errors import CxlogError, NotFoundError, StorageError, ValidationError
+from cxlog.errors import CxlogError
 
 T = TypeVar("T")
 
 # Every session-state key the pages use, in one place.
-ASSOCIATE_ID = "associate_id"
-STORE_ID = "store_id"
-FLASH = "flash"  # a message shown once, on the next run (a toast after a rerun)
+SHIFT = "shift_token"  # the Log page's who-am-I; mirrored in the URL (?shift=…)
+START_NONCE = "start_nonce"  # id of the next visit, drawn into the start buttons' keys
+LAST_START = "last_start"  # (visit id, engagement) of this device's last start
+CLOSED_HERE = "closed_here"  # {visit id: closed at (epoch s)} for the 30 s Undo
+STEPPER_OPEN = "stepper_open"  # visit ids whose "5+" stepper is showing
+ERRORS = "errors"  # {place: message} shown once where the failed tap was
+TOASTS = "toasts"  # [(text, icon)] queued by callbacks, shown by the next draw
+PICKED_STORE = "picked_store"
+PICKED_ASSOCIATE = "picked_associate"
+
+# 48 px is the touch-target minimum on both devices (PRODUCT.md). Streamlit's
+# buttons are ~40 px and pills ~32 px (STACK-NOTES), so raise them here. Only
+# fixed CSS goes through st.html; nothing a person typed is ever in it.
+TOUCH_CSS = """
+<style>
+.stButton button, .stDownloadButton button, .stFormSubmitButton button,
+div[data-testid="stButtonGroup"] button, .stNumberInput button {
+  min-height: 48px;
+  min-width: 48px;
+}
+div[data-testid="stNumberInput"] input, div[data-testid="stTextInput"] input {
+  min-height: 48px;
+}
+.st-key-start-row .stButton button { min-height: 64px; font-size: 1.15rem; }
+div[data-testid="stToolbar"] button { min-height: 48px !important; min-width: 48px !important; }
+div[data-testid="stMainBlockContainer"] { padding-top: 4rem; }
+</style>
+"""
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
 
 
 @st.cache_resource(show_spinner=False)
@@ -34,36 +64,76 @@ def storage() -> Storage:
 
 
 def init_state() -> None:
-    st.session_state.setdefault(ASSOCIATE_ID, None)
-    st.session_state.setdefault(STORE_ID, None)
-    st.session_state.setdefault(FLASH, None)
+    st.session_state.setdefault(SHIFT, None)
+    st.session_state.setdefault(START_NONCE, new_id())
+    st.session_state.setdefault(LAST_START, None)
+    st.session_state.setdefault(CLOSED_HERE, {})
+    st.session_state.setdefault(STEPPER_OPEN, set())
+    st.session_state.setdefault(ERRORS, {})
+    st.session_state.setdefault(TOASTS, [])
+    st.session_state.setdefault(PICKED_STORE, None)
+    st.session_state.setdefault(PICKED_ASSOCIATE, None)
 
 
-@contextmanager
-def reported() -> Iterator[None]:
-    """Show a named error as a sentence instead of a stack trace."""
-    try:
-        yield
-    except ValidationError as exc:
-        st.warning(str(exc))
-    except NotFoundError as exc:
-        st.warning(str(exc))
-    except StorageError as exc:
-        st.error(str(exc))
+def touch_styles() -> None:
+    st.html(TOUCH_CSS)
 
 
-def attempt(action: Callable[[], T]) -> T | None:
-    """Run a write from a callback; keep its error for the next run to show."""
+def attempt(place: str, action: Callable[[], T]) -> T | None:
+    """Run a write from a widget callback. A named error is kept for ``place``
+    to show on its next draw — the tap is reported, never silently dropped."""
+    st.session_state[ERRORS].pop(place, None)
     try:
         return action()
     except CxlogError as exc:
-        st.session_state[FLASH] = ("error", str(exc))
+        st.session_state[ERRORS][place] = str(exc)
         return None
 
 
-def show_flash() -> None:
-    flash = st.session_state.get(FLASH)
-    if flash:
-        kind, text = flash
-        (st.error if kind == "error" else st.toast)(text)
-        st.session_state[FLASH] = None
+def show_error(place: str) -> None:
+    message = st.session_state[ERRORS].pop(place, None)
+    if message:
+        st.error(message, icon=":material/error:")
+
+
+def toast_later(text: str, icon: str) -> None:
+    """Queue a toast from a callback: drawing from a callback during a fragment
+    rerun is unsupported in Streamlit, so the fragment draws it instead."""
+    st.session_state[TOASTS].append((text, icon))
+
+
+def show_toasts() -> None:
+    while st.session_state[TOASTS]:
+        text, icon = st.session_state[TOASTS].pop(0)
+        st.toast(text, icon=icon)
+
+
+def signed_in(storage: Storage) -> dict | None:
+    """The associate whose shift this device is on, from session or URL."""
+    token = st.session_state.get(SHIFT) or st.query_params.get("shift")
+    if not token:
+        return None
+    associate = access.shift_associate(storage, token)
+    if associate is None:
+        st.session_state[SHIFT] = None
+        st.query_params.pop("shift", None)
+        return None
+    st.session_state[SHIFT] = token
+    if st.query_params.get("shift") != token:
+        st.query_params["shift"] = token  # so a refresh keeps the shift
+    return associate
+
+
+def sign_in(storage: Storage, associate_id: int) -> None:
+    token = access.start_shift(storage, associate_id)
+    st.session_state[SHIFT] = token
+    st.query_params["shift"] = token
+
+
+def sign_out(storage: Storage) -> None:
+    token = st.session_state.get(SHIFT)
+    if token:
+        access.end_shift(storage, token)
+    st.session_state[SHIFT] = None
+    st.session_state[PICKED_ASSOCIATE] = None
+    st.query_params.pop("shift", None)

@@ -304,41 +304,44 @@ def void_visit(storage: Storage, visit_id: str, reason: str, *, actor: str) -> d
         return _row(db, visit_id)
 
 
-def undoable(storage: Storage, actor: str, *, now: datetime | None = None) -> dict | None:
-    """The actor's last visit action if it can still be undone, else None."""
+def undoable(
+    storage: Storage, actor: str, *, visit_id: str | None = None, now: datetime | None = None
+) -> dict | None:
+    """The actor's last action (on one visit, if given) that Undo can still take back."""
     with storage.read() as db:
-        return _last_action(db, actor, now or utc_now())
+        return _last_action(db, actor, visit_id, now or utc_now())
 
 
-def _last_action(db: Database, actor: str, now: datetime) -> dict | None:
-    rows = list(
-        db.query(
-            "SELECT id, action, entity_id, before, after, at FROM audit"
-            " WHERE actor = ? AND entity = 'visit' AND action != 'undo'"
-            " ORDER BY id DESC LIMIT 1",
-            [actor],
-        )
+def _last_action(db: Database, actor: str, visit_id: str | None, now: datetime) -> dict | None:
+    sql = (
+        "SELECT id, action, entity_id, before, after, at FROM audit"
+        " WHERE actor = ? AND entity = 'visit' AND action != 'undo' AND undone = 0"
+        " AND at >= ?"
     )
-    if not rows or rows[0]["at"] < to_utc_text(now - UNDO_WINDOW):
-        return None
-    return None if _already_undone(db, rows[0]["id"]) else rows[0]
+    params: list = [actor, to_utc_text(now - UNDO_WINDOW)]
+    if visit_id is not None:
+        sql += " AND entity_id = ?"
+        params.append(visit_id)
+    rows = list(db.query(sql + " ORDER BY id DESC LIMIT 1", params))
+    return rows[0] if rows else None
 
 
-def _already_undone(db: Database, audit_id: int) -> bool:
-    return bool(next(db.query("SELECT undone FROM audit WHERE id = ?", [audit_id]))["undone"])
-
-
-def undo_last(storage: Storage, actor: str, *, now: datetime | None = None) -> dict:
-    """Take back the actor's last action on a visit, within 30 seconds.
+def undo_last(
+    storage: Storage, actor: str, *, visit_id: str | None = None, now: datetime | None = None
+) -> dict:
+    """Take back the actor's last action (on one visit, if given), within 30 seconds.
 
     Undoing a start voids the visit (a mis-tap is kept, never counted); any
     other action restores the fields it changed, unless someone has changed
-    them since.
+    them since. Undo again steps further back within the 30 seconds.
     """
     with storage.write() as db:
-        last = _last_action(db, actor, now or utc_now())
+        last = _last_action(db, actor, visit_id, now or utc_now())
         if last is None:
-            raise ValidationError("There is nothing to undo (only the last 30 seconds can be).")
+            raise ValidationError(
+                "There is nothing to undo (only the last 30 seconds can be);"
+                " a manager can correct or void the visit."
+            )
         visit_id = last["entity_id"]
         current = _row(db, visit_id)
         stamp = to_utc_text(utc_now())
@@ -346,7 +349,7 @@ def undo_last(storage: Storage, actor: str, *, now: datetime | None = None) -> d
             restore = {"voided_at": stamp, "void_reason": "Undone right after logging"}
         else:
             after, restore = json.loads(last["after"]), json.loads(last["before"])
-            if any(current[k] != v for k, v in after.items()):
+            if current["voided_at"] is not None or any(current[k] != v for k, v in after.items()):
                 raise ValidationError(
                     "Someone changed this visit since; correct it from the Today list instead."
                 )

@@ -35,7 +35,7 @@ def app(tmp_path, monkeypatch):
 def test_app_opens_on_the_log_page(app):
     app.run()
     assert not app.exception
-    assert app.title[0].value == "Log"
+    assert app.title[0].value == "Who is logging?"
 
 
 @pytest.mark.parametrize("page", listed_pages())

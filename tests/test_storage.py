@@ -11,7 +11,16 @@ from cxlog.errors import NotFoundError, StorageError, ValidationError
 from cxlog.model import utc_now
 from tests.conftest import new_id
 
-TABLES = {"stores", "associates", "reasons", "visits", "audit", "settings", "_sqlite_migrations"}
+TABLES = {
+    "stores",
+    "associates",
+    "reasons",
+    "visits",
+    "audit",
+    "settings",
+    "shifts",
+    "_sqlite_migrations",
+}
 
 
 def test_migrate_creates_schema_from_empty_file_in_wal_mode(tmp_path):
@@ -42,7 +51,11 @@ def test_migrate_again_is_a_no_op(storage):
     storage.migrate()
     assert list(db.query("SELECT name, applied_at FROM _sqlite_migrations")) == applied
     assert db["reasons"].count == reasons
-    assert [a["name"] for a in applied] == ["m001_core_tables", "m002_default_lists"]
+    assert [a["name"] for a in applied] == [
+        "m001_core_tables",
+        "m002_default_lists",
+        "m003_shifts",
+    ]
 
 
 def test_create_visit_is_idempotent(storage, shop):
@@ -208,6 +221,24 @@ def test_undo_start_voids_and_undo_change_restores(storage, shop):
     visits.record_purchase(storage, vid, 4, actor=actor)
     visit = visits.undo_last(storage, actor)
     assert visit["outcome"] is None and visit["units"] is None and visit["voided_at"] is None
+
+
+def test_undo_steps_back_per_visit(storage, shop):
+    actor = f"associate:{shop['ana']}"
+    first, second = _open(storage, shop), _open(storage, shop)
+    visits.set_reason(storage, first, shop["reasons"]["Gift"], actor=actor)
+    visits.record_no_purchase(storage, first, actor=actor)
+    visits.record_no_purchase(
+        storage, first, no_sale_reason_id=shop["no_sale"]["Price"], actor=actor
+    )
+    visits.record_purchase(storage, second, 1, actor=actor)
+    # Undo on the first visit leaves the second alone and walks back one step a time.
+    visit = visits.undo_last(storage, actor, visit_id=first)
+    assert (visit["outcome"], visit["no_sale_reason_id"]) == ("no_purchase", None)
+    visit = visits.undo_last(storage, actor, visit_id=first)
+    assert (visit["outcome"], visit["reason_id"]) == (None, shop["reasons"]["Gift"])
+    assert visits.get_visit(storage, second)["units"] == 1
+    assert visits.undoable(storage, actor, visit_id=first)["action"] == "reason"
 
 
 def test_undo_expires_after_30_seconds(storage, shop):

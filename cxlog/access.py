@@ -1,0 +1,137 @@
+"""Secrets and shifts: PIN and password hashing, the per-device shift token,
+and the store-wide settings that control them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from cxlog.db import Storage, audit
+from cxlog.errors import ValidationError
+from cxlog.model import to_utc_text, utc_now
+
+SHIFT_LENGTH = timedelta(hours=12)
+# scrypt cost: ~65 ms per check here — slow enough to make guessing expensive,
+# quick enough for one PIN entry per shift.
+_SCRYPT = {"n": 2**15, "r": 8, "p": 1}
+_PIN = re.compile(r"^[0-9]{4,8}$")
+
+PIN_REQUIRED = "pin_required"
+
+
+def hash_secret(secret: str) -> str:
+    """A salted scrypt hash, self-describing: scrypt$n$r$p$salt$hash."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(
+        secret.encode(), salt=salt, maxmem=64 * 1024 * 1024, dklen=32, **_SCRYPT
+    )
+    return "scrypt${n}${r}${p}${salt}${digest}".format(
+        salt=salt.hex(), digest=digest.hex(), **_SCRYPT
+    )
+
+
+def verify_secret(secret: str, stored: str | None) -> bool:
+    """Constant-time comparison against a stored hash; False for anything malformed."""
+    if not stored or not isinstance(secret, str):
+        return False
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        candidate = hashlib.scrypt(
+            secret.encode(),
+            salt=bytes.fromhex(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            maxmem=64 * 1024 * 1024,
+            dklen=32,
+        )
+    except (ValueError, UnicodeEncodeError):
+        return False
+    return hmac.compare_digest(candidate, bytes.fromhex(digest))
+
+
+def check_pin(pin: str) -> str:
+    if not isinstance(pin, str) or not _PIN.match(pin):
+        raise ValidationError("A PIN is 4 to 8 digits.")
+    return pin
+
+
+# --- settings -----------------------------------------------------------------
+
+
+def get_setting(storage: Storage, key: str, default: str | None = None) -> str | None:
+    with storage.read() as db:
+        rows = list(db.query("SELECT value FROM settings WHERE key = ?", [key]))
+    return rows[0]["value"] if rows else default
+
+
+def set_setting(storage: Storage, key: str, value: str, *, actor: str) -> None:
+    with storage.write() as db:
+        rows = list(db.query("SELECT value FROM settings WHERE key = ?", [key]))
+        before = rows[0]["value"] if rows else None
+        db.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+        audit(db, actor, "setting", "settings", key, before={key: before}, after={key: value})
+
+
+def pin_required(storage: Storage) -> bool:
+    return get_setting(storage, PIN_REQUIRED, "0") == "1"
+
+
+# --- shifts -------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_shift(storage: Storage, associate_id: int, *, now: datetime | None = None) -> str:
+    """Open a shift for an associate on this device; returns the token for the URL."""
+    now = now or utc_now()
+    token = secrets.token_urlsafe(18)
+    with storage.write() as db:
+        rows = list(db.query("SELECT active FROM associates WHERE id = ?", [associate_id]))
+        if not rows or not rows[0]["active"]:
+            raise ValidationError("That associate cannot log visits; ask a manager.")
+        db.execute(
+            "INSERT INTO shifts (token_hash, associate_id, started_at, expires_at)"
+            " VALUES (?, ?, ?, ?)",
+            [_token_hash(token), associate_id, to_utc_text(now), to_utc_text(now + SHIFT_LENGTH)],
+        )
+        audit(db, f"associate:{associate_id}", "start_shift", "associate", associate_id)
+    return token
+
+
+def shift_associate(storage: Storage, token: object, *, now: datetime | None = None) -> dict | None:
+    """The active associate a shift token belongs to, or None (expired, ended, bad)."""
+    if not isinstance(token, str) or not 8 <= len(token) <= 64:
+        return None
+    now_text = to_utc_text(now or utc_now())
+    with storage.read() as db:
+        rows = list(
+            db.query(
+                "SELECT a.id, a.store_id, a.name, s.name AS store_name, s.timezone"
+                " FROM shifts sh JOIN associates a ON a.id = sh.associate_id"
+                " JOIN stores s ON s.id = a.store_id"
+                " WHERE sh.token_hash = ? AND sh.ended_at IS NULL AND sh.expires_at > ?"
+                " AND a.active = 1",
+                [_token_hash(token), now_text],
+            )
+        )
+    return rows[0] if rows else None
+
+
+def end_shift(storage: Storage, token: str) -> None:
+    with storage.write() as db:
+        db.execute(
+            "UPDATE shifts SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL",
+            [to_utc_text(utc_now()), _token_hash(token)],
+        )

@@ -1,0 +1,146 @@
+"""Start the real `streamlit run` server and Debian's Chromium, datasette-style.
+
+Shared by the browser tests and the tap-latency benchmark. Servers bind
+127.0.0.1 on a free port, use a temporary database, and are stopped by pid.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    # This machine's network is closed: without these Chromium keeps trying
+    # to reach Google's hosts.
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 820, "height": 1180}
+
+
+def chromium_path() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def streamlit_server(
+    db_path: Path, script: Path = ROOT / "app.py", log: Path | None = None
+) -> Iterator[str]:
+    """Run `streamlit run` on 127.0.0.1 with CXLOG_DB=db_path; yields the base URL."""
+    port = free_port()
+    env = {**os.environ, "CXLOG_DB": str(db_path)}
+    out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(script),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process)
+        yield url
+    finally:
+        stop(process)
+        if log:
+            out.close()
+
+
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read() == b"ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"streamlit at {url} not healthy after {timeout} s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop the server and anything it started, by process group id."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+# --- locator helpers (Streamlit gives a keyed element the class st-key-<key>) --
+
+
+def by_key(page, key: str):
+    return page.locator(f".st-key-{key}")
+
+
+def wait_idle(page, timeout: float = 15_000) -> None:
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout
+    )
+
+
+def tap_key(page, key: str) -> None:
+    """Tap the button inside the element with this widget key."""
+    by_key(page, key).locator("button").first.click()
+
+
+def tap_pill(page, key: str, label: str) -> None:
+    by_key(page, key).get_by_role("radio", name=label, exact=True).or_(
+        by_key(page, key).get_by_role("checkbox", name=label, exact=True)
+    ).or_(by_key(page, key).get_by_role("button", name=label, exact=True)).first.click()
+
+
+def open_visit_card(page, n: int = 0):
+    """The n-th open-visit card, newest first."""
+    return page.locator("[class*='st-key-card-']").nth(n)
