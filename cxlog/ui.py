@@ -20,8 +20,10 @@ T = TypeVar("T")
 SHIFT = "shift_token"  # the Log page's who-am-I; mirrored in the URL (?shift=…)
 START_NONCE = "start_nonce"  # id of the next visit, drawn into the start buttons' keys
 LAST_START = "last_start"  # (visit id, engagement) of this device's last start
-CLOSED_HERE = "closed_here"  # {visit id: closed at (epoch s)} for the 30 s Undo
+LAST_CLOSED = "last_closed"  # (visit id, closed at epoch s) of this device's last close
 STEPPER_OPEN = "stepper_open"  # visit ids whose "5+" stepper is showing
+AMOUNT_OPEN = "amount_open"  # visit ids whose sale-amount field is showing
+FRESH = "fresh"  # {visit id: row} a callback just wrote, for the card's next draw
 ERRORS = "errors"  # {place: message} shown once where the failed tap was
 TOASTS = "toasts"  # [(text, icon)] queued by callbacks, shown by the next draw
 PICKED_STORE = "picked_store"
@@ -55,6 +57,7 @@ def new_id() -> str:
 def _storage(path: str) -> Storage:
     storage = Storage(path)
     storage.migrate()
+    storage.keep_open()
     return storage
 
 
@@ -67,8 +70,10 @@ def init_state() -> None:
     st.session_state.setdefault(SHIFT, None)
     st.session_state.setdefault(START_NONCE, new_id())
     st.session_state.setdefault(LAST_START, None)
-    st.session_state.setdefault(CLOSED_HERE, {})
+    st.session_state.setdefault(LAST_CLOSED, None)
     st.session_state.setdefault(STEPPER_OPEN, set())
+    st.session_state.setdefault(AMOUNT_OPEN, set())
+    st.session_state.setdefault(FRESH, {})
     st.session_state.setdefault(ERRORS, {})
     st.session_state.setdefault(TOASTS, [])
     st.session_state.setdefault(PICKED_STORE, None)

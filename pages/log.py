@@ -133,19 +133,15 @@ def start_visit(engagement: str, visit_id: str) -> None:
         # The next visit gets a new id and the buttons new keys, so a second
         # tap of a double tap (sent for the old buttons) finds nothing to do.
         state[ui.START_NONCE] = ui.new_id()
-    st.rerun(["start", "open"])
 
 
 def undo_start(visit_id: str) -> None:
     if ui.attempt("start", lambda: visits.undo_last(storage, actor, visit_id=visit_id)):
         ui.toast_later("Visit removed.", icon=":material/undo:")
     state[ui.LAST_START] = None
-    st.rerun(["start", "open"])
 
 
-@st.fragment(key="start")
 def start_panel() -> None:
-    ui.show_toasts()
     nonce = state[ui.START_NONCE]
     st.markdown("**New customer** — how did the visit start?")
     with st.container(horizontal=True, key="start-row"):
@@ -206,13 +202,24 @@ def set_markers(visit_id: str) -> None:
     ui.attempt(visit_id, write)
 
 
+def fresh(visit: dict | None) -> dict | None:
+    """Hand the row a write returned to the card's next draw (saves a read)."""
+    if visit is not None:
+        state[ui.FRESH][visit["id"]] = visit
+    return visit
+
+
 def closed(visit_id: str) -> None:
-    state[ui.CLOSED_HERE][visit_id] = time.time()
+    # Only the last close keeps its card (with Undo) after the list redraws:
+    # the list stays as short as the open visits.
+    state[ui.LAST_CLOSED] = (visit_id, time.time())
     state[ui.STEPPER_OPEN].discard(visit_id)
 
 
 def purchase(visit_id: str, units: int) -> None:
-    if ui.attempt(visit_id, lambda: visits.record_purchase(storage, visit_id, units, actor=actor)):
+    if fresh(
+        ui.attempt(visit_id, lambda: visits.record_purchase(storage, visit_id, units, actor=actor))
+    ):
         closed(visit_id)
         ui.toast_later(
             f"Saved: purchase, {units} unit{'s' if units > 1 else ''}.",
@@ -225,7 +232,9 @@ def purchase_from_stepper(visit_id: str) -> None:
 
 
 def no_purchase(visit_id: str) -> None:
-    if ui.attempt(visit_id, lambda: visits.record_no_purchase(storage, visit_id, actor=actor)):
+    if fresh(
+        ui.attempt(visit_id, lambda: visits.record_no_purchase(storage, visit_id, actor=actor))
+    ):
         closed(visit_id)
         ui.toast_later("Saved: no purchase.", icon=":material/do_not_disturb_on:")
 
@@ -252,7 +261,7 @@ def set_amount(visit_id: str) -> None:
 
 def undo_visit(visit_id: str) -> None:
     if ui.attempt(visit_id, lambda: visits.undo_last(storage, actor, visit_id=visit_id)):
-        state[ui.CLOSED_HERE].pop(visit_id, None)
+        state[ui.LAST_CLOSED] = None
 
 
 def open_card(visit: dict, reasons: list[dict]) -> None:
@@ -336,6 +345,16 @@ def closed_card(visit: dict, no_sale_reasons: list[dict]) -> None:
     else:
         amount = None if visit["amount_cents"] is None else visit["amount_cents"] / 100
         state[f"amount-{vid}"] = amount
+        if vid not in state[ui.AMOUNT_OPEN]:
+            # Typing is optional, so the field waits behind a tap: the card
+            # that confirms the sale stays light and quick to draw.
+            st.button(
+                "Add sale amount",
+                key=f"add-amount-{vid}",
+                icon=":material/add:",
+                on_click=lambda: state[ui.AMOUNT_OPEN].add(vid),
+            )
+            return
         st.number_input(
             "Sale amount (optional)",
             min_value=0.0,
@@ -350,23 +369,26 @@ def closed_card(visit: dict, no_sale_reasons: list[dict]) -> None:
 
 def card(visit_id: str) -> None:
     ui.show_toasts()
-    try:
-        visit = visits.get_visit(storage, visit_id)
-    except NotFoundError:
-        return
+    visit = state[ui.FRESH].pop(visit_id, None)
+    if visit is None:
+        try:
+            visit = visits.get_visit(storage, visit_id)
+        except NotFoundError:
+            return
     with st.container(border=True, key=f"card-{visit_id}"):
         if visit["outcome"] is None and visit["voided_at"] is None:
             open_card(visit, catalog.list_reasons(storage, REASON))
-        else:
+        elif visit["outcome"] == NO_PURCHASE:
             closed_card(visit, catalog.list_reasons(storage, NO_SALE_REASON))
+        else:
+            closed_card(visit, [])
 
 
-@st.fragment(key="open", run_every=REFRESH_SECONDS)
 def open_list() -> None:
     rows = visits.open_visits(storage, me["store_id"])
     cutoff = time.time() - UNDO_WINDOW.total_seconds()
-    recent = {vid: at for vid, at in state[ui.CLOSED_HERE].items() if at >= cutoff}
-    state[ui.CLOSED_HERE] = recent
+    last = state[ui.LAST_CLOSED]
+    recent = [last[0]] if last and last[1] >= cutoff else []
     st.subheader(f"Open visits ({len(rows)})")
     if not rows:
         st.caption("None right now. Tap Warm, Neutral or Missed when a customer arrives.")
@@ -386,7 +408,7 @@ def open_list() -> None:
 def reopen(visit_id: str) -> None:
     if ui.attempt("today", lambda: visits.reopen_visit(storage, visit_id, actor=actor)):
         ui.toast_later("Visit reopened: fix it in Open visits.", icon=":material/edit:")
-    st.rerun(["open", "today"])
+    st.rerun()  # the card must appear in the board above: redraw the whole page
 
 
 @st.fragment(key="today")
@@ -432,6 +454,16 @@ with st.container(horizontal=True, vertical_alignment="center", key="who-bar"):
     st.markdown(f"### {me['name']} · {me['store_name']}")
     st.button("Not you?", key="sign-out", on_click=ui.sign_out, args=(storage,))
 
-start_panel()
-open_list()
+
+@st.fragment(key="board", run_every=REFRESH_SECONDS)
+def board() -> None:
+    """Start buttons and open visits rerun together: a start adds a card. One
+    fragment, not two rerun by key: keyed reruns of two fragments at once left
+    a stale copy of the Warm button on screen after ~60 starts (Streamlit 1.67)."""
+    ui.show_toasts()
+    start_panel()
+    open_list()
+
+
+board()
 today_list()

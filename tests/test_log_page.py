@@ -174,6 +174,8 @@ def test_optional_sale_amount_after_a_purchase(db_env, shop):
     at = signed_in(shop["ana"])
     vid = start(at)
     at.button(key=f"units-1-{vid}").click().run()
+    assert [n.key for n in at.number_input] == []  # the field waits behind a tap
+    at.button(key=f"add-amount-{vid}").click().run()
     at.number_input(key=f"amount-{vid}").set_value(49.99).run()
     assert rows(db_env)[0]["amount_cents"] == 4999
 
@@ -269,3 +271,14 @@ def test_visit_ids_are_the_drawn_nonce(db_env, shop):
     visits.create_visit(db_env, vid, shop["store"], shop["ana"], "warm")
     assert len(rows(db_env)) == 1
     assert len(new_id()) == len(vid) == 32
+
+
+def test_only_the_last_close_keeps_its_card_with_undo(db_env, shop):
+    at = signed_in(shop["ana"])
+    first, second = start(at), start(at)
+    at.button(key=f"units-1-{first}").click().run()
+    at.button(key=f"none-{second}").click().run()
+    at.run()  # the list redraws (a refresh, a start, or every 15 s)
+    card_undos = [k for k in keys(at, "undo-") if not k.startswith("undo-start-")]
+    assert card_undos == [f"undo-{second}"]
+    assert f"add-amount-{first}" not in keys(at, "add-amount-")

@@ -280,6 +280,13 @@ def test_storage_errors_are_named_and_lose_nothing(storage, shop):
     assert visit["units"] == 1
 
 
+def test_connections_wait_for_a_busy_database_and_sync_fully(storage):
+    with storage.read() as db:
+        assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
+        assert db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
 def test_missing_folder_is_a_clear_error(tmp_path):
     storage = Storage(tmp_path / "nope" / "x.db")
     with pytest.raises(StorageError, match="cannot be opened"), storage.read() as db:

@@ -35,7 +35,7 @@ def db(served) -> sqlite_utils.Database:
 def start(page, engagement: str) -> str:
     """Tap a start button; returns the new visit's id once its card is drawn."""
     before = set(card_ids(page))
-    page.locator(f"[class*='st-key-start-{engagement}-'] button").click()
+    page.locator(f"[class*='st-key-start-{engagement}-'][data-stale='false'] button").click()
     page.wait_for_function(
         "n => document.querySelectorAll(\"[class*='st-key-card-']\").length > n",
         arg=len(before),
@@ -129,7 +129,7 @@ def test_every_button_is_a_48px_target_and_nothing_scrolls_sideways(screen, serv
 def test_double_tap_logs_once_and_refresh_keeps_open_visits(screen, served):
     _, page = screen
     count = db(served).execute("SELECT count(*) FROM visits").fetchone()[0]
-    page.locator("[class*='st-key-start-warm-'] button").dblclick()
+    page.locator("[class*='st-key-start-warm-'][data-stale='false'] button").dblclick()
     open_visit_card(page).wait_for()
     wait_idle(page)
     page.wait_for_timeout(500)  # let a second run, had there been one, land
