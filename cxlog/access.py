@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from cxlog.db import Storage, audit
 from cxlog.errors import ValidationError
-from cxlog.model import to_utc_text, utc_now
+from cxlog.model import from_utc_text, to_utc_text, utc_now
 
 SHIFT_LENGTH = timedelta(hours=12)
 # scrypt cost: ~65 ms per check here — slow enough to make guessing expensive,
@@ -20,6 +20,20 @@ _SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 _PIN = re.compile(r"^[0-9]{4,8}$")
 
 PIN_REQUIRED = "pin_required"
+IDLE_MINUTES = "manager_idle_minutes"
+DEFAULT_IDLE_MINUTES = 30
+
+ASSOCIATE, MANAGER, OWNER = "associate", "manager", "owner"
+ROLES: tuple[str, ...] = (MANAGER, OWNER)  # the roles that sign in with a password
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=5)
+MIN_PASSWORD_LENGTH = 8
+
+
+def allows(role: str | None, needed: str) -> bool:
+    """Owner may do everything a manager may; a manager what an associate may."""
+    rank = {None: 0, ASSOCIATE: 0, MANAGER: 1, OWNER: 2}
+    return rank.get(role, 0) >= rank[needed]
 
 
 def hash_secret(secret: str) -> str:
@@ -135,3 +149,104 @@ def end_shift(storage: Storage, token: str) -> None:
             "UPDATE shifts SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL",
             [to_utc_text(utc_now()), _token_hash(token)],
         )
+
+
+# --- manager and owner passwords ----------------------------------------------
+
+
+def _password_key(role: str) -> str:
+    if role not in ROLES:
+        raise ValidationError(f"Unknown role {role!r}.")
+    return f"password_hash:{role}"
+
+
+def check_password(password: object) -> str:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password) > 200:
+        raise ValidationError("A password can be at most 200 characters long.")
+    if "\x00" in password:
+        raise ValidationError("A password cannot contain a NUL character.")
+    return password
+
+
+def set_password(storage: Storage, role: str, password: str, *, actor: str) -> None:
+    key = _password_key(role)
+    hashed = hash_secret(check_password(password))
+    with storage.write() as db:
+        db.execute(
+            "INSERT INTO settings (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, hashed],
+        )
+        # Never the hash itself in the audit trail.
+        audit(db, actor, "set_password", "settings", role)
+
+
+def has_password(storage: Storage, role: str) -> bool:
+    return get_setting(storage, _password_key(role)) is not None
+
+
+def first_run(storage: Storage) -> bool:
+    """True until the owner has set a password: nothing else is shown before."""
+    return not has_password(storage, OWNER)
+
+
+def locked_until(storage: Storage, role: str, *, now: datetime | None = None) -> datetime | None:
+    now = now or utc_now()
+    with storage.read() as db:
+        rows = list(db.query("SELECT locked_until FROM sign_in_failures WHERE role = ?", [role]))
+    if rows and rows[0]["locked_until"]:
+        until = from_utc_text(rows[0]["locked_until"])
+        if until > now:
+            return until
+    return None
+
+
+def sign_in(storage: Storage, role: str, password: object, *, now: datetime | None = None) -> None:
+    """Check a role's password; raises ValidationError with the reason if refused.
+
+    Five wrong tries lock the role out on this server for five minutes.
+    """
+    now = now or utc_now()
+    key = _password_key(role)
+    until = locked_until(storage, role, now=now)
+    if until is not None:
+        minutes = max(1, round((until - now).total_seconds() / 60))
+        raise ValidationError(
+            f"Too many wrong passwords: {role} sign-in is locked for {minutes} more minute"
+            f"{'s' if minutes != 1 else ''}."
+        )
+    stored = get_setting(storage, key)
+    if isinstance(password, str) and verify_secret(password, stored):
+        with storage.write() as db:
+            db.execute("DELETE FROM sign_in_failures WHERE role = ?", [role])
+            audit(db, role, "sign_in", "settings", role)
+        return
+    with storage.write() as db:
+        rows = list(
+            db.query("SELECT failures, locked_until FROM sign_in_failures WHERE role = ?", [role])
+        )
+        failures = 1
+        if rows and not rows[0]["locked_until"]:
+            failures = rows[0]["failures"] + 1
+        lock = to_utc_text(now + LOCKOUT) if failures >= MAX_FAILURES else None
+        db.execute(
+            "INSERT INTO sign_in_failures (role, failures, locked_until) VALUES (?, ?, ?)"
+            " ON CONFLICT (role) DO UPDATE SET failures = excluded.failures,"
+            " locked_until = excluded.locked_until",
+            [role, failures, lock],
+        )
+        audit(db, "unknown", "sign_in_failed", "settings", role, after={"failures": failures})
+    left = MAX_FAILURES - failures
+    if lock:
+        raise ValidationError(f"Too many wrong passwords: {role} sign-in is locked for 5 minutes.")
+    raise ValidationError(
+        f"That password is not right. {left} more tr{'ies' if left != 1 else 'y'} before a "
+        "5-minute lock."
+    )
+
+
+def idle_minutes(storage: Storage) -> int:
+    value = get_setting(storage, IDLE_MINUTES, str(DEFAULT_IDLE_MINUTES))
+    return int(value) if value and value.isdigit() else DEFAULT_IDLE_MINUTES

@@ -132,3 +132,17 @@ def m003_shifts(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m004_sign_in_failures(db: Database) -> None:
+    # Failed password tries per role, for the 5-tries / 5-minutes lockout.
+    db.executescript(
+        """
+        CREATE TABLE sign_in_failures (
+            role TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            locked_until TEXT
+        );
+        """
+    )

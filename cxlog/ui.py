@@ -4,6 +4,7 @@ this; the rest of cxlog never imports Streamlit."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
@@ -12,7 +13,7 @@ import streamlit as st
 
 from cxlog import access
 from cxlog.db import Storage, default_path
-from cxlog.errors import CxlogError
+from cxlog.errors import CxlogError, ValidationError
 
 T = TypeVar("T")
 
@@ -26,6 +27,9 @@ AMOUNT_OPEN = "amount_open"  # visit ids whose sale-amount field is showing
 FRESH = "fresh"  # {visit id: row} a callback just wrote, for the card's next draw
 ERRORS = "errors"  # {place: message} shown once where the failed tap was
 TOASTS = "toasts"  # [(text, icon)] queued by callbacks, shown by the next draw
+ROLE = "role"  # "manager" or "owner" once signed in with a password; None otherwise
+ROLE_SEEN = "role_seen"  # epoch seconds of the signed-in role's last page run
+NOTICE = "notice"  # a sentence for the sign-in form (e.g. signed out for idling)
 PICKED_STORE = "picked_store"
 PICKED_ASSOCIATE = "picked_associate"
 
@@ -76,6 +80,9 @@ def init_state() -> None:
     st.session_state.setdefault(FRESH, {})
     st.session_state.setdefault(ERRORS, {})
     st.session_state.setdefault(TOASTS, [])
+    st.session_state.setdefault(ROLE, None)
+    st.session_state.setdefault(ROLE_SEEN, 0.0)
+    st.session_state.setdefault(NOTICE, None)
     st.session_state.setdefault(PICKED_STORE, None)
     st.session_state.setdefault(PICKED_ASSOCIATE, None)
 
@@ -142,3 +149,77 @@ def sign_out(storage: Storage) -> None:
     st.session_state[SHIFT] = None
     st.session_state[PICKED_ASSOCIATE] = None
     st.query_params.pop("shift", None)
+
+
+# --- manager and owner sign-in ------------------------------------------------
+
+
+def current_role(storage: Storage) -> str | None:
+    """The signed-in role, or None once the manager idle time has passed."""
+    role = st.session_state.get(ROLE)
+    if role is None:
+        return None
+    idle = access.idle_minutes(storage)
+    if time.time() - st.session_state.get(ROLE_SEEN, 0.0) > idle * 60:
+        sign_out_role()
+        st.session_state[NOTICE] = f"Signed out after {idle} minutes without use."
+        return None
+    st.session_state[ROLE_SEEN] = time.time()
+    return role
+
+
+def start_role(role: str) -> None:
+    st.session_state[ROLE] = role
+    st.session_state[ROLE_SEEN] = time.time()
+    st.session_state[NOTICE] = None
+
+
+def sign_out_role() -> None:
+    st.session_state[ROLE] = None
+    st.session_state[ROLE_SEEN] = 0.0
+
+
+def _submit_sign_in(storage: Storage) -> None:
+    role = st.session_state["sign_in_role"]
+    password = st.session_state.get("sign_in_password", "")
+    st.session_state["sign_in_password"] = ""
+
+    def check() -> None:
+        if role not in access.ROLES:
+            raise ValidationError("Pick Manager or Owner first.")
+        access.sign_in(storage, role, password)
+        start_role(role)
+
+    attempt("sign-in", check)
+
+
+def sign_in_form(storage: Storage, needed: str = access.MANAGER) -> None:
+    st.title("Sign in")
+    if st.session_state.get(NOTICE):
+        st.info(st.session_state[NOTICE])
+    roles = [r for r in access.ROLES if access.allows(r, needed)]
+    st.caption("Managers see the dashboard, visits and settings; the owner also exports.")
+    st.segmented_control(
+        "Role", roles, default=roles[0], key="sign_in_role", format_func=str.capitalize
+    )
+    st.text_input("Password", type="password", key="sign_in_password", max_chars=200)
+    show_error("sign-in")
+    st.button(
+        "Sign in",
+        key="sign-in-submit",
+        type="primary",
+        on_click=_submit_sign_in,
+        args=(storage,),
+        icon=":material/login:",
+    )
+
+
+def require_role(storage: Storage, needed: str) -> str:
+    """Stop the page with a sign-in form unless the session holds a role that
+    may see it. Every restricted page calls this first: hiding a page from the
+    navigation is not access control (it still opens by URL)."""
+    role = current_role(storage)
+    if access.allows(role, needed):
+        return role
+    sign_in_form(storage, needed)
+    st.stop()

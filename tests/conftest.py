@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cxlog import catalog
+from cxlog import access, catalog
 from cxlog.db import Storage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,3 +34,33 @@ def shop(storage: Storage) -> dict:
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+OWNER_PASSWORD, MANAGER_PASSWORD = "owner-secret-1", "manager-secret-1"
+
+
+@pytest.fixture(scope="session")
+def password_hashes() -> dict[str, str]:
+    # Hashing is slow on purpose (scrypt); do it once per test run.
+    return {
+        access.OWNER: access.hash_secret(OWNER_PASSWORD),
+        access.MANAGER: access.hash_secret(MANAGER_PASSWORD),
+    }
+
+
+@pytest.fixture
+def app_env(storage, shop, password_hashes, monkeypatch) -> Storage:
+    """A set-up server: the shop, owner and manager passwords, CXLOG_DB pointing at it."""
+    for role, hashed in password_hashes.items():
+        access.set_setting(storage, f"password_hash:{role}", hashed, actor="test")
+    monkeypatch.setenv("CXLOG_DB", str(storage.path))
+    return storage
+
+
+def as_role(at, role: str):
+    """Mark an AppTest session as signed in with a role (as the sign-in form does)."""
+    import time
+
+    at.session_state["role"] = role
+    at.session_state["role_seen"] = time.time()
+    return at

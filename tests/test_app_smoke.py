@@ -5,7 +5,7 @@ import ast
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, as_role
 
 
 def listed_pages() -> list[str]:
@@ -25,23 +25,21 @@ def test_every_page_file_is_listed():
     assert sorted(listed_pages()) == on_disk
 
 
-@pytest.fixture
-def app(tmp_path, monkeypatch):
-    monkeypatch.setenv("CXLOG_DB", str(tmp_path / "smoke.db"))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
-    return at
+def app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
 
 
-def test_app_opens_on_the_log_page(app):
-    app.run()
-    assert not app.exception
-    assert app.title[0].value == "Who is logging?"
+def test_first_run_shows_only_the_setup(storage, monkeypatch):
+    monkeypatch.setenv("CXLOG_DB", str(storage.path))
+    at = app().run()
+    assert not at.exception
+    assert at.title[0].value == "Welcome to cxlog"
 
 
-@pytest.mark.parametrize("page", listed_pages())
-def test_each_page_runs(app, page):
-    app.run()
-    app.switch_page(page)
-    app.run()
-    assert not app.exception
-    assert app.title, f"{page} shows no title"
+@pytest.mark.parametrize("page", [p for p in listed_pages() if p != "pages/setup.py"])
+def test_each_page_runs_for_the_owner(app_env, page):
+    at = as_role(app(), "owner").run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception
+    assert at.title, f"{page} shows no title"

@@ -15,9 +15,8 @@ from tests.conftest import ROOT, new_id
 
 
 @pytest.fixture
-def db_env(storage, monkeypatch):
-    monkeypatch.setenv("CXLOG_DB", str(storage.path))
-    return storage
+def db_env(app_env):
+    return app_env
 
 
 def device(query: dict | None = None) -> AppTest:
@@ -258,10 +257,12 @@ def test_pin_required_signs_in_only_with_the_right_pin(db_env, shop):
     assert at.query_params["shift"] and len(keys(at, "start-")) == 3
 
 
-def test_empty_store_gets_guidance(db_env):
+def test_store_without_associates_gets_guidance(db_env, shop):
+    for who in ("ana", "ben"):
+        catalog.set_associate_active(db_env, shop[who], False, actor="manager")
     at = device()
     assert not at.exception
-    assert "not set up yet" in at.info[0].value
+    assert "No associates yet" in at.info[0].value
 
 
 def test_visit_ids_are_the_drawn_nonce(db_env, shop):

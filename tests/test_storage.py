@@ -19,6 +19,7 @@ TABLES = {
     "audit",
     "settings",
     "shifts",
+    "sign_in_failures",
     "_sqlite_migrations",
 }
 
@@ -55,6 +56,7 @@ def test_migrate_again_is_a_no_op(storage):
         "m001_core_tables",
         "m002_default_lists",
         "m003_shifts",
+        "m004_sign_in_failures",
     ]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cxlog import catalog
+from cxlog import access, catalog
 from cxlog.db import Storage
 from tests.e2e import harness
 
@@ -31,11 +31,14 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    """A seeded store (two associates) behind a real streamlit server."""
+def served(tmp_path_factory, password_hashes):
+    """A set-up store (two associates, owner and manager passwords) behind a
+    real streamlit server."""
     folder = tmp_path_factory.mktemp("served")
     storage = Storage(folder / "cxlog.db")
     storage.migrate()
+    for role, hashed in password_hashes.items():
+        access.set_setting(storage, f"password_hash:{role}", hashed, actor="test")
     store = catalog.create_store(storage, "Corner Shop", "Europe/London")
     ana = catalog.add_associate(storage, store, "Ana", actor="test")
     ben = catalog.add_associate(storage, store, "Ben", actor="test")

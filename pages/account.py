@@ -1,0 +1,21 @@
+"""Manager/owner sign-in, or sign-out (one tap) once signed in."""
+
+import streamlit as st
+
+from cxlog import ui
+
+storage = ui.storage()
+role = ui.current_role(storage)
+if role is None:
+    ui.sign_in_form(storage)
+    st.stop()
+
+st.title("Signed in")
+st.write(f"You are signed in as **{role}** on this device.")
+st.button(
+    "Sign out",
+    key="sign-out-role",
+    type="primary",
+    icon=":material/logout:",
+    on_click=ui.sign_out_role,
+)
