@@ -1,7 +1,7 @@
 """cxlog's router: which pages exist for this session, and nothing else.
 
-Every page is listed, so a direct URL opens the page and its own role check
-shows the sign-in; pages the session may not use are hidden from the menu.
+Every page is registered, so a direct URL opens the page and its own role check
+shows the sign-in; the menu shows only what the session's role may use.
 """
 
 import streamlit as st
@@ -16,19 +16,17 @@ if access.first_run(storage):
     pages = [st.Page("pages/setup.py", title="Set up", icon="🔑", default=True)]
 else:
     role = ui.current_role(storage)
-
-    def shown(needed: str) -> str:
-        return "visible" if access.allows(role, needed) else "hidden"
-
+    menu = access.menu(role)
     pages = [
-        st.Page("pages/log.py", title="Log", icon="👋", default=True),
         st.Page(
-            "pages/dashboard.py", title="Dashboard", icon="📊", visibility=shown(access.MANAGER)
-        ),
-        st.Page("pages/visits.py", title="Visits", icon="🗂️", visibility=shown(access.MANAGER)),
-        st.Page("pages/settings.py", title="Settings", icon="⚙️", visibility=shown(access.MANAGER)),
-        st.Page("pages/export.py", title="Export", icon="⬇️", visibility=shown(access.OWNER)),
-        st.Page("pages/account.py", title="Sign out" if role else "Manager sign-in", icon="🔒"),
+            path,
+            title=title,
+            icon=icon,
+            default=path == "pages/log.py",
+            visibility="visible" if title in menu else "hidden",
+        )
+        for path, title, icon, _ in access.PAGES
     ]
+    pages.append(st.Page("pages/account.py", title=menu[-1], icon="🔒"))
 # Top navigation leaves the whole width of a tablet or phone to the page.
 st.navigation(pages, position="top").run()

@@ -30,6 +30,24 @@ LOCKOUT = timedelta(minutes=5)
 MIN_PASSWORD_LENGTH = 8
 
 
+# (page file, menu title, icon, role needed). Every page is registered with
+# st.navigation so a direct URL reaches the page's own sign-in; the menu shows
+# only what the session's role may use.
+PAGES: tuple[tuple[str, str, str, str], ...] = (
+    ("pages/log.py", "Log", "👋", "associate"),
+    ("pages/dashboard.py", "Dashboard", "📊", "manager"),
+    ("pages/visits.py", "Visits", "🗂️", "manager"),
+    ("pages/settings.py", "Settings", "⚙️", "manager"),
+    ("pages/export.py", "Export", "⬇️", "owner"),
+)
+
+
+def menu(role: str | None) -> list[str]:
+    """The page titles the navigation shows for a role, sign-in/out last."""
+    titles = [title for _, title, _, needed in PAGES if allows(role, needed)]
+    return [*titles, "Sign out" if role else "Manager sign-in"]
+
+
 def allows(role: str | None, needed: str) -> bool:
     """Owner may do everything a manager may; a manager what an associate may."""
     rank = {None: 0, ASSOCIATE: 0, MANAGER: 1, OWNER: 2}
@@ -250,3 +268,17 @@ def sign_in(storage: Storage, role: str, password: object, *, now: datetime | No
 def idle_minutes(storage: Storage) -> int:
     value = get_setting(storage, IDLE_MINUTES, str(DEFAULT_IDLE_MINUTES))
     return int(value) if value and value.isdigit() else DEFAULT_IDLE_MINUTES
+
+
+def set_pin(storage: Storage, associate_id: int, pin: str | None, *, actor: str) -> None:
+    """Set (4–8 digits) or clear an associate's PIN; only its hash is stored."""
+    from cxlog.catalog import set_associate_pin_hash
+
+    pin_hash = None if pin is None else hash_secret(check_pin(pin))
+    set_associate_pin_hash(storage, associate_id, pin_hash, actor=actor)
+
+
+def set_idle_minutes(storage: Storage, minutes: object, *, actor: str) -> None:
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 5 <= minutes <= 480:
+        raise ValidationError("The idle time must be a whole number of minutes from 5 to 480.")
+    set_setting(storage, IDLE_MINUTES, str(minutes), actor=actor)

@@ -126,13 +126,13 @@ def clean_text(value: object, what: str, max_length: int = MAX_NAME_LENGTH) -> s
 
 
 @cache
-def _timezones() -> frozenset[str]:
+def timezones() -> frozenset[str]:
     # Scanning the tz database takes ~50 ms; do it once per process.
     return frozenset(available_timezones())
 
 
 def timezone_name(value: object) -> str:
-    if not isinstance(value, str) or value not in _timezones():
+    if not isinstance(value, str) or value not in timezones():
         raise ValidationError(f"{value!r} is not a known timezone; pick one such as Europe/London.")
     try:
         ZoneInfo(value)

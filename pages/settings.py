@@ -1,8 +1,311 @@
+"""Settings (manager): associates, the two lists, the store, access and devices.
+
+Nothing is ever deleted: deactivating an associate or retiring a list entry
+keeps its history; every change is audited with who and when."""
+
 import streamlit as st
 
-from cxlog import access, ui
+from cxlog import access, catalog, join, ui
+from cxlog.model import NO_SALE_REASON, REASON, timezones
 
-ui.require_role(ui.storage(), access.MANAGER)
+storage = ui.storage()
+role = ui.require_role(storage, access.MANAGER)
+state = st.session_state
+LIST_TITLES = {REASON: "Reasons for visit", NO_SALE_REASON: "No-sale reasons"}
+
+
+def done(text: str) -> None:
+    ui.toast_later(text, ":material/check:")
+
+
+def write(place: str, action, confirmation: str, *clear: str) -> None:
+    """Run a settings change; on success confirm it and empty the given inputs."""
+    ui.attempt(place, action)
+    if place not in state[ui.ERRORS]:
+        done(confirmation)
+        for key in clear:
+            state[key] = ""
+
 
 st.title("Settings")
-st.info("Associates, lists and store settings arrive with issue #4.")
+ui.show_toasts()
+stores = catalog.list_stores(storage)
+store = stores[0]
+if len(stores) > 1:
+    chosen = st.selectbox(
+        "Store",
+        [s["id"] for s in stores],
+        key="settings-store",
+        format_func={s["id"]: s["name"] for s in stores}.get,
+    )
+    store = next(s for s in stores if s["id"] == chosen)
+
+people_tab, lists_tab, store_tab, access_tab, devices_tab = st.tabs(
+    ["Associates", "Lists", "Store", "Access", "Devices"]
+)
+
+# --- associates ---------------------------------------------------------------
+with people_tab:
+    ui.show_error("people")
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.text_input("New associate's name", key="new-associate", max_chars=60)
+        st.button(
+            "Add",
+            key="add-associate",
+            icon=":material/person_add:",
+            on_click=lambda: write(
+                "people",
+                lambda: catalog.add_associate(
+                    storage, store["id"], state["new-associate"], actor=role
+                ),
+                "Associate added.",
+                "new-associate",
+            ),
+        )
+    people = catalog.list_associates(storage, store["id"])
+    if not people:
+        st.info("No associates yet: add the first one above.")
+    else:
+        st.dataframe(
+            [
+                {"Name": p["name"], "Active": bool(p["active"]), "PIN set": bool(p["has_pin"])}
+                for p in people
+            ],
+            hide_index=True,
+        )
+        person_id = st.selectbox(
+            "Change an associate",
+            [p["id"] for p in people],
+            key="pick-associate",
+            format_func={p["id"]: p["name"] for p in people}.get,
+        )
+        person = next(p for p in people if p["id"] == person_id)
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            st.text_input("New name", key="rename-associate", max_chars=60)
+            # Callbacks run before the next script run: bind ids now (default
+            # arguments), never read page variables that later code reassigns.
+            st.button(
+                "Rename",
+                key="rename-associate-save",
+                on_click=lambda pid=person_id: write(
+                    "people",
+                    lambda: catalog.rename_associate(
+                        storage, pid, state["rename-associate"], actor=role
+                    ),
+                    "Renamed; past visits now show the new name.",
+                    "rename-associate",
+                ),
+            )
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            st.text_input("PIN (4–8 digits)", key="associate-pin", type="password", max_chars=8)
+            st.button(
+                "Set PIN",
+                key="associate-pin-save",
+                on_click=lambda pid=person_id: write(
+                    "people",
+                    lambda: access.set_pin(storage, pid, state["associate-pin"], actor=role),
+                    "PIN set.",
+                    "associate-pin",
+                ),
+            )
+            st.button(
+                "Clear PIN",
+                key="associate-pin-clear",
+                on_click=lambda pid=person_id: write(
+                    "people", lambda: access.set_pin(storage, pid, None, actor=role), "PIN cleared."
+                ),
+            )
+        active = bool(person["active"])
+        st.button(
+            "Deactivate (history kept)" if active else "Reactivate",
+            key="associate-active",
+            icon=":material/person_off:" if active else ":material/person:",
+            on_click=lambda pid=person_id, active=active: write(
+                "people",
+                lambda: catalog.set_associate_active(storage, pid, not active, actor=role),
+                "Deactivated." if active else "Reactivated.",
+            ),
+        )
+
+# --- reasons and no-sale reasons ----------------------------------------------
+with lists_tab:
+    for kind, title in LIST_TITLES.items():
+        st.subheader(title)
+        ui.show_error(kind)
+        entries = catalog.list_reasons(storage, kind, active_only=False)
+        active_ids = [e["id"] for e in entries if e["active"]]
+        st.dataframe(
+            [
+                {
+                    "Order": i + 1 if e["active"] else None,
+                    "Name": e["name"],
+                    "In use": bool(e["active"]),
+                }
+                for i, e in enumerate(entries)
+            ],
+            hide_index=True,
+        )
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            st.text_input("New entry", key=f"new-{kind}", max_chars=60)
+            st.button(
+                "Add",
+                key=f"add-{kind}",
+                on_click=lambda kind=kind: write(
+                    kind,
+                    lambda: catalog.add_reason(storage, kind, state[f"new-{kind}"], actor=role),
+                    "Added.",
+                    f"new-{kind}",
+                ),
+            )
+        entry_id = st.selectbox(
+            "Change an entry",
+            [e["id"] for e in entries],
+            key=f"pick-{kind}",
+            format_func={e["id"]: e["name"] for e in entries}.get,
+        )
+        entry = next(e for e in entries if e["id"] == entry_id)
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            st.text_input("New name", key=f"rename-{kind}", max_chars=60)
+            st.button(
+                "Rename",
+                key=f"rename-{kind}-save",
+                on_click=lambda kind=kind, eid=entry_id: write(
+                    kind,
+                    lambda: catalog.rename_reason(
+                        storage, eid, state[f"rename-{kind}"], actor=role
+                    ),
+                    "Renamed; past visits now show the new name.",
+                    f"rename-{kind}",
+                ),
+            )
+
+        def move(kind: str, entry_id: int, step: int, order: list[int]) -> None:
+            i = order.index(entry_id)
+            j = min(max(i + step, 0), len(order) - 1)
+            order = order.copy()
+            order[i], order[j] = order[j], order[i]
+            write(
+                kind,
+                lambda: catalog.reorder_reasons(storage, kind, order, actor=role),
+                "Order saved.",
+            )
+
+        with st.container(horizontal=True):
+            if entry["active"]:
+                st.button(
+                    "Move up",
+                    key=f"up-{kind}",
+                    icon=":material/arrow_upward:",
+                    on_click=move,
+                    args=(kind, entry_id, -1, active_ids),
+                )
+                st.button(
+                    "Move down",
+                    key=f"down-{kind}",
+                    icon=":material/arrow_downward:",
+                    on_click=move,
+                    args=(kind, entry_id, 1, active_ids),
+                )
+            is_active = bool(entry["active"])
+            st.button(
+                "Retire (history kept)" if is_active else "Use again",
+                key=f"retire-{kind}",
+                on_click=lambda kind=kind, eid=entry_id, is_active=is_active: write(
+                    kind,
+                    lambda: catalog.set_reason_active(storage, eid, not is_active, actor=role),
+                    "Retired: hidden from the Log page." if is_active else "In use again.",
+                ),
+            )
+
+# --- store --------------------------------------------------------------------
+with store_tab:
+    ui.show_error("store")
+    name_key, zone_key = f"store-name-{store['id']}", f"store-zone-{store['id']}"
+    state.setdefault(name_key, store["name"])
+    st.text_input("Store name", key=name_key, max_chars=60)
+    zones = sorted(timezones())
+    state.setdefault(zone_key, store["timezone"])
+    st.selectbox("Timezone (hours and days on the dashboard use it)", zones, key=zone_key)
+    st.button(
+        "Save store",
+        key="store-save",
+        type="primary",
+        on_click=lambda: write(
+            "store",
+            lambda: catalog.update_store(
+                storage, store["id"], name=state[name_key], timezone=state[zone_key], actor=role
+            ),
+            "Store saved.",
+        ),
+    )
+
+# --- access -------------------------------------------------------------------
+with access_tab:
+    ui.show_error("access")
+    state["pin-required"] = access.pin_required(storage)
+    st.toggle(
+        "Associates need a PIN to say who they are",
+        key="pin-required",
+        on_change=lambda: write(
+            "access",
+            lambda: access.set_setting(
+                storage, access.PIN_REQUIRED, "1" if state["pin-required"] else "0", actor=role
+            ),
+            "PIN setting saved.",
+        ),
+    )
+    state.setdefault("idle-minutes", access.idle_minutes(storage))
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.number_input(
+            "Sign managers out after (minutes without use)",
+            min_value=5,
+            max_value=480,
+            step=5,
+            key="idle-minutes",
+        )
+        st.button(
+            "Save",
+            key="idle-save",
+            on_click=lambda: write(
+                "access",
+                lambda: access.set_idle_minutes(storage, int(state["idle-minutes"]), actor=role),
+                "Idle time saved.",
+            ),
+        )
+    roles = [access.MANAGER] + ([access.OWNER] if role == access.OWNER else [])
+    for who in roles:
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            st.text_input(
+                f"New {who} password (at least 8 characters)",
+                type="password",
+                key=f"password-{who}",
+                max_chars=200,
+            )
+            st.button(
+                f"Set {who} password",
+                key=f"password-{who}-save",
+                on_click=lambda who=who: write(
+                    "access",
+                    lambda: access.set_password(storage, who, state[f"password-{who}"], actor=role),
+                    f"{who.capitalize()} password saved.",
+                    f"password-{who}",
+                ),
+            )
+
+# --- joining devices ----------------------------------------------------------
+with devices_tab:
+    st.write("Tablets and phones on the store network open the Log page at:")
+    urls = join.log_page_urls(st.get_option("server.port"), st.context.url)
+    if not urls:
+        st.warning(
+            "This machine shows no network address other than itself: connect it to "
+            "the store network, then reload this page."
+        )
+    for url in urls:
+        st.code(url, language=None)
+    if urls:
+        st.image(join.qr_svg(urls[0]), caption="Scan with the tablet's camera", width=232)
+    st.caption(
+        "On the tablet: open the address, tap your name, then add the page to the home "
+        "screen (Share → Add to Home Screen on iPad; ⋮ → Add to Home screen on Android)."
+    )

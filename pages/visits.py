@@ -1,8 +1,189 @@
+"""Visits (manager): review a day's visits, correct a visit's fields or void it.
+
+Corrections and voids are audited with who and when; voided visits are kept
+and never counted."""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 import streamlit as st
 
-from cxlog import access, ui
+from cxlog import access, catalog, history, ui, visits
+from cxlog.model import FIRST_ENGAGEMENTS, NO_PURCHASE, NO_SALE_REASON, PURCHASED, REASON
 
-ui.require_role(ui.storage(), access.MANAGER)
+storage = ui.storage()
+role = ui.require_role(storage, access.MANAGER)
+state = st.session_state
+OUTCOME_LABELS = {None: "Open", PURCHASED: "Purchased", NO_PURCHASE: "No purchase"}
+
+
+def label(v: dict, zone: ZoneInfo) -> str:
+    started = datetime.fromisoformat(v["started_at"].replace("Z", "+00:00")).astimezone(zone)
+    outcome = OUTCOME_LABELS[v["outcome"]]
+    if v["outcome"] == PURCHASED:
+        outcome += f" {v['units']}"
+    void = " · VOIDED" if v["voided_at"] else ""
+    return (
+        f"{started:%H:%M} · {v['first_engagement'].capitalize()} · "
+        f"{v['reason_name'] or 'no reason'} · {outcome} · {v['associate_name']}{void}"
+    )
+
 
 st.title("Visits")
-st.info("Reviewing, correcting and voiding visits arrives with issue #4.")
+ui.show_toasts()
+stores = catalog.list_stores(storage)
+store = stores[0]
+if len(stores) > 1:
+    chosen = st.selectbox(
+        "Store",
+        [s["id"] for s in stores],
+        key="visits-store",
+        format_func={s["id"]: s["name"] for s in stores}.get,
+    )
+    store = next(s for s in stores if s["id"] == chosen)
+zone = ZoneInfo(store["timezone"])
+people = catalog.list_associates(storage, store["id"])
+names = {p["id"]: p["name"] for p in people}
+
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    day = st.date_input(
+        "Day",
+        value=datetime.now(zone).date(),
+        key="visits-day",
+        max_value=datetime.now(zone).date(),
+    )
+    who = st.selectbox(
+        "Associate",
+        [None, *names],
+        key="visits-associate",
+        format_func=lambda i: "Everyone" if i is None else names[i],
+    )
+if not isinstance(day, date):
+    st.stop()
+start = datetime.combine(day, time.min, tzinfo=zone)
+end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+rows = visits.visits_between(storage, store["id"], start, end, associate_id=who)
+if not rows:
+    st.info("No visits logged on that day.")
+    st.stop()
+
+st.caption(f"{len(rows)} visits, newest first. Voided visits are kept here but never counted.")
+picked = st.selectbox(
+    "Pick a visit to correct or void",
+    [v["id"] for v in rows],
+    key="visits-pick",
+    format_func={v["id"]: label(v, zone) for v in rows}.get,
+)
+visit = next(v for v in rows if v["id"] == picked)
+ui.show_error("visit")
+
+if visit["voided_at"]:
+    st.warning(f"Voided: {visit['void_reason']}")
+    st.stop()
+
+reasons = catalog.list_reasons(storage, REASON, active_only=False)
+no_sale = catalog.list_reasons(storage, NO_SALE_REASON, active_only=False)
+usable = {r["id"] for r in reasons if r["active"]} | {visit["reason_id"]}
+usable_no_sale = {r["id"] for r in no_sale if r["active"]} | {visit["no_sale_reason_id"]}
+vid = visit["id"]
+
+with st.container(border=True):
+    st.segmented_control(
+        "First engagement",
+        FIRST_ENGAGEMENTS,
+        default=visit["first_engagement"],
+        key=f"fix-fe-{vid}",
+        format_func=str.capitalize,
+    )
+    reason_options = [None, *[r["id"] for r in reasons if r["id"] in usable]]
+    st.selectbox(
+        "Reason for visit",
+        reason_options,
+        index=reason_options.index(visit["reason_id"]),
+        key=f"fix-reason-{vid}",
+        format_func=lambda i: (
+            "Not tapped" if i is None else {r["id"]: r["name"] for r in reasons}[i]
+        ),
+    )
+    with st.container(horizontal=True):
+        st.checkbox("Used name", value=bool(visit["used_name"]), key=f"fix-name-{vid}")
+        st.checkbox("Recommended", value=bool(visit["recommended"]), key=f"fix-rec-{vid}")
+    st.segmented_control(
+        "Outcome",
+        list(OUTCOME_LABELS),
+        default=visit["outcome"],
+        key=f"fix-outcome-{vid}",
+        format_func=OUTCOME_LABELS.get,
+    )
+    outcome = state.get(f"fix-outcome-{vid}", visit["outcome"])
+    if outcome == PURCHASED:
+        st.number_input(
+            "Units", min_value=1, max_value=99, value=visit["units"] or 1, key=f"fix-units-{vid}"
+        )
+        amount = None if visit["amount_cents"] is None else visit["amount_cents"] / 100
+        st.number_input(
+            "Sale amount (optional)",
+            min_value=0.0,
+            max_value=1_000_000.0,
+            value=amount,
+            format="%.2f",
+            key=f"fix-amount-{vid}",
+        )
+    elif outcome == NO_PURCHASE:
+        options = [None, *[r["id"] for r in no_sale if r["id"] in usable_no_sale]]
+        st.selectbox(
+            "No-sale reason",
+            options,
+            index=options.index(visit["no_sale_reason_id"])
+            if visit["no_sale_reason_id"] in options
+            else 0,
+            key=f"fix-nosale-{vid}",
+            format_func=lambda i: "None" if i is None else {r["id"]: r["name"] for r in no_sale}[i],
+        )
+    staff = [p["id"] for p in people if p["active"] or p["id"] == visit["associate_id"]]
+    st.selectbox(
+        "Associate",
+        staff,
+        index=staff.index(visit["associate_id"]),
+        key=f"fix-associate-{vid}",
+        format_func=names.get,
+    )
+
+    def save() -> None:
+        outcome = state[f"fix-outcome-{vid}"]
+        fields = {
+            "first_engagement": state[f"fix-fe-{vid}"],
+            "reason_id": state[f"fix-reason-{vid}"],
+            "used_name": state[f"fix-name-{vid}"],
+            "recommended": state[f"fix-rec-{vid}"],
+            "associate_id": state[f"fix-associate-{vid}"],
+            "outcome": outcome,
+            "units": int(state[f"fix-units-{vid}"]) if outcome == PURCHASED else None,
+            "amount_cents": (
+                None
+                if outcome != PURCHASED or state[f"fix-amount-{vid}"] is None
+                else round(state[f"fix-amount-{vid}"] * 100)
+            ),
+            "no_sale_reason_id": state[f"fix-nosale-{vid}"] if outcome == NO_PURCHASE else None,
+        }
+        ui.attempt("visit", lambda: visits.correct_visit(storage, vid, actor=role, **fields))
+        if "visit" not in state[ui.ERRORS]:
+            ui.toast_later("Correction saved.", ":material/check:")
+
+    st.button("Save correction", key=f"fix-save-{vid}", type="primary", on_click=save)
+
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    st.text_input("Why void it? (e.g. logged twice)", key=f"void-why-{vid}", max_chars=500)
+
+    def void() -> None:
+        ui.attempt(
+            "visit", lambda: visits.void_visit(storage, vid, state[f"void-why-{vid}"], actor=role)
+        )
+        if "visit" not in state[ui.ERRORS]:
+            ui.toast_later("Visit voided: kept, never counted.", ":material/block:")
+
+    st.button("Void visit", key=f"void-{vid}", on_click=void, icon=":material/block:")
+
+with st.expander("Changes to this visit"):
+    for change in history.visit_history(storage, vid):
+        st.write(f"{change['at']} · {change['actor']} · {change['action']}")

@@ -1,0 +1,115 @@
+"""Passwords, PINs, lockout and the first run (issue #4), without Streamlit."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from cxlog import access, catalog, metrics, visits
+from cxlog.errors import ValidationError
+from cxlog.metrics import Filters
+from cxlog.model import utc_now
+from tests.conftest import new_id
+
+
+def test_hashes_are_salted_and_verify_in_constant_time():
+    first, second = access.hash_secret("2468"), access.hash_secret("2468")
+    assert first != second and first.startswith("scrypt$")
+    assert access.verify_secret("2468", first) and access.verify_secret("2468", second)
+    assert not access.verify_secret("2469", first)
+    for broken in (None, "", "md5$x", "scrypt$1$2", "scrypt$x$8$1$zz$zz"):
+        assert access.verify_secret("2468", broken) is False
+
+
+def test_first_run_until_the_owner_sets_a_password(storage):
+    assert access.first_run(storage)
+    with pytest.raises(ValidationError, match="at least 8"):
+        access.set_password(storage, access.OWNER, "short", actor="owner")
+    assert access.first_run(storage)
+    access.set_password(storage, access.OWNER, "long enough", actor="owner")
+    assert not access.first_run(storage)
+
+
+def test_five_wrong_passwords_lock_the_role_for_five_minutes(storage):
+    access.set_password(storage, access.MANAGER, "right password", actor="owner")
+    now = utc_now()
+    for left in (4, 3, 2, 1):
+        with pytest.raises(ValidationError, match=f"{left} more tr"):
+            access.sign_in(storage, access.MANAGER, "wrong", now=now)
+    with pytest.raises(ValidationError, match="locked for 5 minutes"):
+        access.sign_in(storage, access.MANAGER, "wrong", now=now)
+    # Locked: even the right password is refused, and the owner role is not affected.
+    with pytest.raises(ValidationError, match="locked for 4 more minutes"):
+        access.sign_in(storage, access.MANAGER, "right password", now=now + timedelta(minutes=1))
+    assert access.locked_until(storage, access.OWNER, now=now) is None
+    # The lock lifts when the time has passed (clock injected, no sleeping).
+    access.sign_in(
+        storage, access.MANAGER, "right password", now=now + timedelta(minutes=5, seconds=1)
+    )
+    with pytest.raises(ValidationError, match="4 more tries"):
+        access.sign_in(storage, access.MANAGER, "wrong", now=now + timedelta(minutes=6))
+
+
+def test_no_password_or_pin_in_clear_anywhere_in_the_database_files(storage, shop):
+    secrets = {"owner": "Owner-Secret-9731", "manager": "Manager-Secret-5519", "pin": "804172"}
+    access.set_password(storage, access.OWNER, secrets["owner"], actor="owner")
+    access.set_password(storage, access.MANAGER, secrets["manager"], actor="owner")
+    access.set_pin(storage, shop["ana"], secrets["pin"], actor="manager")
+    with pytest.raises(ValidationError):
+        access.sign_in(storage, access.MANAGER, "Wrong-Guess-4242")
+    access.sign_in(storage, access.MANAGER, secrets["manager"])
+    blob = b"".join(
+        Path(f"{storage.path}{suffix}").read_bytes()
+        for suffix in ("", "-wal")
+        if Path(f"{storage.path}{suffix}").exists()
+    )
+    for secret in [*secrets.values(), "Wrong-Guess-4242"]:
+        assert secret.encode() not in blob
+        assert secret.encode("utf-16-le") not in blob
+    assert b"scrypt$" in blob  # the hashes are there instead
+
+
+@pytest.mark.parametrize("pin", ["123", "123456789", "12a4", "", " 1234"])
+def test_pins_are_4_to_8_digits(storage, shop, pin):
+    with pytest.raises(ValidationError, match="4 to 8 digits"):
+        access.set_pin(storage, shop["ana"], pin, actor="manager")
+
+
+def test_idle_minutes_setting(storage):
+    assert access.idle_minutes(storage) == 30
+    access.set_idle_minutes(storage, 45, actor="owner")
+    assert access.idle_minutes(storage) == 45
+    for bad in (4, 481, "30", 2.5):
+        with pytest.raises(ValidationError, match="5 to 480"):
+            access.set_idle_minutes(storage, bad, actor="owner")
+
+
+def test_owner_may_do_what_a_manager_may_but_not_the_reverse():
+    assert access.allows("owner", access.MANAGER) and access.allows("owner", access.OWNER)
+    assert access.allows("manager", access.MANAGER) and not access.allows("manager", access.OWNER)
+    assert not access.allows(None, access.MANAGER)
+
+
+def test_renaming_keeps_visits_attached_and_reported_under_the_new_name(storage, shop):
+    vid = new_id()
+    visits.create_visit(storage, vid, shop["store"], shop["ana"], "warm")
+    visits.set_reason(storage, vid, shop["reasons"]["Gift"], actor="associate:1")
+    visits.record_purchase(storage, vid, 2, actor="associate:1")
+    catalog.rename_associate(storage, shop["ana"], "Ana Lima", actor="manager")
+    catalog.rename_reason(storage, shop["reasons"]["Gift"], "Present", actor="manager")
+    visit = visits.get_visit(storage, vid)
+    assert (visit["associate_name"], visit["reason_name"]) == ("Ana Lima", "Present")
+    by_associate = metrics.breakdown(storage, Filters(), "associate")
+    assert by_associate[shop["ana"]].purchased == 1
+
+
+def test_retiring_hides_from_the_log_page_list_only(storage, shop):
+    gift = shop["reasons"]["Gift"]
+    vid = new_id()
+    visits.create_visit(storage, vid, shop["store"], shop["ana"], "warm")
+    visits.set_reason(storage, vid, gift, actor="associate:1")
+    catalog.set_reason_active(storage, gift, False, actor="manager")
+    assert gift not in [r["id"] for r in catalog.list_reasons(storage, "reason")]
+    assert gift in [r["id"] for r in catalog.list_reasons(storage, "reason", active_only=False)]
+    assert visits.get_visit(storage, vid)["reason_name"] == "Gift"
+    assert metrics.breakdown(storage, Filters(), "reason")[gift].visits == 1

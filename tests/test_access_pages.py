@@ -1,0 +1,129 @@
+"""Who may open which page, through AppTest (issue #4)."""
+
+import time
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+from streamlit.testing.v1 import AppTest
+
+from cxlog import access
+from tests.conftest import MANAGER_PASSWORD, OWNER_PASSWORD, ROOT, as_role
+
+RESTRICTED = ["pages/dashboard.py", "pages/visits.py", "pages/settings.py", "pages/export.py"]
+
+
+def app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+
+
+def shows_sign_in(at: AppTest) -> bool:
+    return bool(at.title) and at.title[0].value == "Sign in" and len(at.dataframe) == 0
+
+
+@pytest.mark.parametrize("page", RESTRICTED)
+def test_an_associate_session_reaches_no_restricted_page(app_env, page):
+    at = app().run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception
+    assert shows_sign_in(at), f"{page} showed something other than the sign-in"
+
+
+def test_a_manager_sees_manager_pages_but_not_export(app_env):
+    at = as_role(app(), "manager").run()
+    at.switch_page("pages/export.py")
+    at.run()
+    assert shows_sign_in(at)
+    assert at.segmented_control(key="sign_in_role").options == ["Owner"]
+
+
+@pytest.mark.parametrize(
+    ("role", "titles"),
+    [
+        (None, ["Log", "Manager sign-in"]),
+        ("manager", ["Log", "Dashboard", "Visits", "Settings", "Sign out"]),
+        ("owner", ["Log", "Dashboard", "Visits", "Settings", "Export", "Sign out"]),
+    ],
+)
+def test_menu_per_role(role, titles):
+    assert access.menu(role) == titles
+
+
+def test_every_page_is_registered_for_every_role(app_env):
+    """Hidden pages stay registered, so a URL reaches their own sign-in."""
+    for role in (None, "manager"):
+        at = app()
+        if role:
+            as_role(at, role)
+        at.run()
+        paths = {
+            Path(info["script_path"]).relative_to(ROOT).as_posix()
+            for info in at._registered_pages.values()
+        }
+        assert {p for p, *_ in access.PAGES} | {"pages/account.py"} == paths
+
+
+def sign_in(at: AppTest, role: str, password: str) -> AppTest:
+    at.segmented_control(key="sign_in_role").set_value(role)
+    at.text_input(key="sign_in_password").input(password)
+    return at.button(key="sign-in-submit").click().run()
+
+
+def test_sign_in_form_and_one_tap_sign_out(app_env):
+    at = app().run()
+    at.switch_page("pages/settings.py")
+    at.run()
+    sign_in(at, "manager", MANAGER_PASSWORD)
+    assert not at.exception
+    assert at.title[0].value == "Settings"
+    at.switch_page("pages/account.py")
+    at.run()
+    at.button(key="sign-out-role").click().run()
+    at.switch_page("pages/settings.py")
+    at.run()
+    assert shows_sign_in(at)
+
+
+def test_five_wrong_passwords_lock_out_with_a_clear_message(app_env):
+    at = app().run()
+    at.switch_page("pages/dashboard.py")
+    at.run()
+    for _ in range(5):
+        sign_in(at, "manager", "not-the-password")
+    assert any("locked for 5 minutes" in e.value for e in at.error)
+    sign_in(at, "manager", MANAGER_PASSWORD)
+    assert any("locked" in e.value for e in at.error)
+    assert shows_sign_in(at)
+    sign_in(at, "owner", OWNER_PASSWORD)  # the lock is per role
+    assert at.title[0].value != "Sign in"
+
+
+def test_manager_session_ends_after_the_idle_time(app_env):
+    at = as_role(app(), "manager").run()
+    at.session_state["role_seen"] = time.time() - 31 * 60
+    at.switch_page("pages/settings.py")
+    at.run()
+    assert shows_sign_in(at)
+    assert "Signed out after 30 minutes" in at.info[0].value
+
+
+def test_first_run_asks_for_owner_password_and_store(storage, monkeypatch):
+    monkeypatch.setenv("CXLOG_DB", str(storage.path))
+    at = app().run()
+    at.text_input(key="setup_store").input("Main Street")
+    at.selectbox(key="setup_zone").set_value("Europe/Paris")
+    at.text_input(key="setup_password").input("owner-pass-123")
+    at.text_input(key="setup_password_again").input("owner-pass-124")
+    at.button(key="setup-save").click().run()
+    assert any("differ" in e.value for e in at.error)
+    at.text_input(key="setup_password_again").input("owner-pass-123")
+    at.button(key="setup-save").click().run()
+    assert not at.exception
+    db = sqlite_utils.Database(storage.path)
+    assert list(db.query("SELECT name, timezone FROM stores")) == [
+        {"name": "Main Street", "timezone": "Europe/Paris"}
+    ]
+    at.switch_page("pages/export.py")
+    at.run()
+    assert not shows_sign_in(at)  # signed in as the owner
