@@ -17,7 +17,8 @@ def page(path: str, role: str = "manager") -> AppTest:
 def audit(storage, action: str) -> list[dict]:
     return list(
         sqlite_utils.Database(storage.path).query(
-            "SELECT actor, entity, entity_id, before, after FROM audit WHERE action = ? ORDER BY id",
+            "SELECT actor, entity, entity_id, before, after FROM audit"
+            " WHERE action = ? ORDER BY id",
             [action],
         )
     )
