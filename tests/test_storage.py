@@ -57,6 +57,7 @@ def test_migrate_again_is_a_no_op(storage):
         "m002_default_lists",
         "m003_shifts",
         "m004_sign_in_failures",
+        "m005_dashboard_index",
     ]
 
 
