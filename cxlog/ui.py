@@ -10,12 +10,21 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from cxlog import access
 from cxlog.db import Storage, default_path
 from cxlog.errors import CxlogError, ValidationError
 
 T = TypeVar("T")
+
+# Streamlit treats an app with a pages/ folder beside its main script as a
+# legacy multipage app until the first st.navigation call in the process: on a
+# freshly started server, a direct URL such as /settings ran the page script
+# without the router (seen in our browser test). Every page therefore guards
+# itself (require_role, init_state, setup's first-run check), and importing
+# this module ends the legacy mode for every later run of the process.
+PagesManager.uses_pages_directory = False
 
 # Every session-state key the pages use, in one place.
 SHIFT = "shift_token"  # the Log page's who-am-I; mirrored in the URL (?shift=…)
@@ -218,6 +227,7 @@ def require_role(storage: Storage, needed: str) -> str:
     """Stop the page with a sign-in form unless the session holds a role that
     may see it. Every restricted page calls this first: hiding a page from the
     navigation is not access control (it still opens by URL)."""
+    init_state()  # the page may run without the router (see PagesManager above)
     role = current_role(storage)
     if access.allows(role, needed):
         return role

@@ -5,6 +5,7 @@ import streamlit as st
 from cxlog import ui
 
 storage = ui.storage()
+ui.init_state()
 role = ui.current_role(storage)
 if role is None:
     ui.sign_in_form(storage)

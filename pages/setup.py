@@ -28,6 +28,8 @@ COMMON_ZONES = [
 
 def finish() -> None:
     def write() -> None:
+        if not access.first_run(storage):
+            raise ValidationError("cxlog is already set up.")
         password, again = state["setup_password"], state["setup_password_again"]
         if password != again:
             raise ValidationError("The two passwords differ; type them again.")
@@ -41,6 +43,13 @@ def finish() -> None:
 
 
 state = st.session_state
+ui.init_state()
+if not access.first_run(storage):
+    # Only the very first run may set the owner's password; a direct URL to
+    # this page on a set-up server must not reset it.
+    st.title("Already set up")
+    st.info("cxlog is set up. Passwords are changed in Settings by a manager or the owner.")
+    st.stop()
 st.title("Welcome to cxlog")
 st.write(
     "Set the owner's password and your store before anyone logs a visit. "

@@ -1,0 +1,64 @@
+"""A new device that opens a restricted page's URL sees the sign-in, never data (#4)."""
+
+import pytest
+
+from tests.conftest import MANAGER_PASSWORD
+from tests.e2e.harness import PHONE, TABLET, by_key, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.parametrize("path", ["dashboard", "visits", "settings", "export"])
+def test_direct_url_shows_the_sign_in(browser, served, path):
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(f"{served['url']}/{path}")
+    wait_idle(page)
+    page.get_by_role("heading", name="Sign in").wait_for()
+    assert page.locator("[data-testid='stDataFrame'], .stPlotlyChart").count() == 0
+    assert "Corner Shop" not in page.inner_text("body")
+    context.close()
+
+
+def test_manager_signs_in_and_sees_settings(browser, served, screenshot):
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    page.goto(f"{served['url']}/settings")
+    wait_idle(page)
+    screenshot(page, "sign-in-tablet")
+    by_key(page, "sign_in_password").locator("input").fill(MANAGER_PASSWORD)
+    by_key(page, "sign-in-submit").locator("button").click()
+    page.get_by_role("heading", name="Settings").wait_for()
+    wait_idle(page)
+    page.locator("[data-testid='stDataFrame'] canvas").first.wait_for()
+    page.get_by_text("Change an associate").wait_for()
+    screenshot(page, "settings-tablet")
+    page.set_viewport_size(PHONE)
+    wait_idle(page)
+    screenshot(page, "settings-phone")
+    context.close()
+
+
+@pytest.mark.parametrize("path", ["settings", "setup"])
+def test_fresh_server_direct_urls_are_guarded(browser, tmp_path, password_hashes, path):
+    """The very first request to a newly started server is a direct URL (a tablet
+    reconnecting after a restart): Streamlit then runs the page without the
+    router. Still the sign-in, and /setup cannot reset the owner's password."""
+    from cxlog import access, catalog
+    from cxlog.db import Storage
+    from tests.e2e import harness
+
+    storage = Storage(tmp_path / "fresh.db")
+    storage.migrate()
+    catalog.create_store(storage, "Corner Shop", "Europe/London")
+    for role, hashed in password_hashes.items():
+        access.set_setting(storage, f"password_hash:{role}", hashed, actor="test")
+    with harness.streamlit_server(storage.path, log=tmp_path / "server.log") as url:
+        page = browser.new_page(viewport=TABLET)
+        page.goto(f"{url}/{path}")
+        wait_idle(page)
+        assert page.locator("[data-testid='stException']").count() == 0
+        heading = "Sign in" if path == "settings" else "Already set up"
+        page.get_by_role("heading", name=heading).wait_for()
+        assert "Welcome to cxlog" not in page.inner_text("body")
+        page.close()

@@ -1,0 +1,28 @@
+"""Server hardening settings and HTML safety (issue #4)."""
+
+import re
+import tomllib
+
+from tests.conftest import ROOT
+
+
+def test_streamlit_config_hardening():
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["enableXsrfProtection"] is True
+    assert config["browser"]["gatherUsageStats"] is False
+    assert config["client"]["toolbarMode"] == "viewer"
+
+
+def test_no_html_built_from_text_a_person_typed():
+    """unsafe_allow_html is never used; st.html only ever receives fixed CSS."""
+    sources = {
+        p: p.read_text()
+        for p in [ROOT / "app.py", *ROOT.glob("pages/*.py"), *ROOT.glob("cxlog/*.py")]
+    }
+    assert not [p for p, text in sources.items() if "unsafe_allow_html" in text]
+    html_calls = [
+        (p.name, call)
+        for p, text in sources.items()
+        for call in re.findall(r"st\.html\(([^)]*)\)", text)
+    ]
+    assert html_calls == [("ui.py", "TOUCH_CSS")]
