@@ -226,24 +226,49 @@ def sign_in(storage: Storage, role: str, password: object, *, now: datetime | No
 
     Five wrong tries lock the role out on this server for five minutes.
     """
-    now = now or utc_now()
-    key = _password_key(role)
-    until = locked_until(storage, role, now=now)
+    _check_with_lockout(
+        storage,
+        role,
+        role,
+        password,
+        get_setting(storage, _password_key(role)),
+        now=now or utc_now(),
+    )
+
+
+def check_associate_pin(
+    storage: Storage, associate_id: int, pin: object, *, now: datetime | None = None
+) -> None:
+    """An associate's PIN, with the same 5-tries / 5-minutes lockout per associate."""
+    with storage.read() as db:
+        rows = list(db.query("SELECT name, pin_hash FROM associates WHERE id = ?", [associate_id]))
+    if not rows:
+        raise ValidationError("That associate does not exist.")
+    if rows[0]["pin_hash"] is None:
+        raise ValidationError(f"No PIN is set for {rows[0]['name']} yet; ask a manager.")
+    _check_with_lockout(
+        storage, f"associate:{associate_id}", "PIN", pin, rows[0]["pin_hash"], now=now or utc_now()
+    )
+
+
+def _check_with_lockout(
+    storage: Storage, who: str, what: str, secret: object, stored: str | None, *, now: datetime
+) -> None:
+    until = locked_until(storage, who, now=now)
     if until is not None:
         minutes = max(1, round((until - now).total_seconds() / 60))
         raise ValidationError(
-            f"Too many wrong passwords: {role} sign-in is locked for {minutes} more minute"
+            f"Too many wrong tries: {what} sign-in is locked for {minutes} more minute"
             f"{'s' if minutes != 1 else ''}."
         )
-    stored = get_setting(storage, key)
-    if isinstance(password, str) and verify_secret(password, stored):
+    if isinstance(secret, str) and verify_secret(secret, stored):
         with storage.write() as db:
-            db.execute("DELETE FROM sign_in_failures WHERE role = ?", [role])
-            audit(db, role, "sign_in", "settings", role)
+            db.execute("DELETE FROM sign_in_failures WHERE role = ?", [who])
+            audit(db, who, "sign_in", "settings", who)
         return
     with storage.write() as db:
         rows = list(
-            db.query("SELECT failures, locked_until FROM sign_in_failures WHERE role = ?", [role])
+            db.query("SELECT failures, locked_until FROM sign_in_failures WHERE role = ?", [who])
         )
         failures = 1
         if rows and not rows[0]["locked_until"]:
@@ -253,15 +278,15 @@ def sign_in(storage: Storage, role: str, password: object, *, now: datetime | No
             "INSERT INTO sign_in_failures (role, failures, locked_until) VALUES (?, ?, ?)"
             " ON CONFLICT (role) DO UPDATE SET failures = excluded.failures,"
             " locked_until = excluded.locked_until",
-            [role, failures, lock],
+            [who, failures, lock],
         )
-        audit(db, "unknown", "sign_in_failed", "settings", role, after={"failures": failures})
-    left = MAX_FAILURES - failures
+        audit(db, "unknown", "sign_in_failed", "settings", who, after={"failures": failures})
     if lock:
-        raise ValidationError(f"Too many wrong passwords: {role} sign-in is locked for 5 minutes.")
+        raise ValidationError(f"Too many wrong tries: {what} sign-in is locked for 5 minutes.")
+    left = MAX_FAILURES - failures
     raise ValidationError(
-        f"That password is not right. {left} more tr{'ies' if left != 1 else 'y'} before a "
-        "5-minute lock."
+        f"That {'password' if what != 'PIN' else 'PIN'} is not right. {left} more "
+        f"tr{'ies' if left != 1 else 'y'} before a 5-minute lock."
     )
 
 

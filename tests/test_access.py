@@ -113,3 +113,20 @@ def test_retiring_hides_from_the_log_page_list_only(storage, shop):
     assert gift in [r["id"] for r in catalog.list_reasons(storage, "reason", active_only=False)]
     assert visits.get_visit(storage, vid)["reason_name"] == "Gift"
     assert metrics.breakdown(storage, Filters(), "reason")[gift].visits == 1
+
+
+def test_associate_pins_lock_out_per_associate(storage, shop):
+    with pytest.raises(ValidationError, match="No PIN is set for Ana"):
+        access.check_associate_pin(storage, shop["ana"], "1234")
+    access.set_pin(storage, shop["ana"], "2468", actor="manager")
+    access.set_pin(storage, shop["ben"], "1357", actor="manager")
+    now = utc_now()
+    for _ in range(4):
+        with pytest.raises(ValidationError, match="PIN is not right"):
+            access.check_associate_pin(storage, shop["ana"], "0000", now=now)
+    with pytest.raises(ValidationError, match="locked for 5 minutes"):
+        access.check_associate_pin(storage, shop["ana"], "0000", now=now)
+    with pytest.raises(ValidationError, match="locked"):
+        access.check_associate_pin(storage, shop["ana"], "2468", now=now)
+    access.check_associate_pin(storage, shop["ben"], "1357", now=now)  # Ben is not locked
+    access.check_associate_pin(storage, shop["ana"], "2468", now=now + timedelta(minutes=6))
