@@ -7,15 +7,23 @@ shows the sign-in; the menu shows only what the session's role may use.
 import streamlit as st
 
 from cxlog import access, ui
+from cxlog.errors import StorageError
 
 st.set_page_config(page_title="cxlog", page_icon="🛍️", layout="centered")
 ui.init_state()
-storage = ui.storage()
+try:
+    storage = ui.storage()
+    first_run = access.first_run(storage)
+    role = ui.current_role(storage)
+except StorageError as exc:
+    # The database cannot be reached (folder gone, file moved, disk trouble):
+    # a sentence, never a stack trace; the next page load tries again (#7).
+    st.error(str(exc), icon=":material/database:")
+    st.stop()
 
-if access.first_run(storage):
+if first_run:
     pages = [st.Page("pages/setup.py", title="Set up", icon="🔑", default=True)]
 else:
-    role = ui.current_role(storage)
     menu = access.menu(role)
     pages = [
         st.Page(
