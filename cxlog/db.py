@@ -32,19 +32,23 @@ def default_path() -> Path:
     return Path(os.environ.get("CXLOG_DB") or DEFAULT_PATH)
 
 
-def _storage_error(exc: sqlite3.Error) -> StorageError:
+def _storage_error(exc: sqlite3.Error, path: Path, *, writing: bool) -> StorageError:
+    """A sentence for the person at the screen. A failed write says nothing was
+    saved (its transaction rolled back); a failed read does not mention saving."""
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
-        message = "The database is busy right now; nothing was saved. Tap again."
+        problem, advice = "The database is busy right now", "Tap again."
     elif "readonly" in text or "read-only" in text:
-        message = "The database file is read-only; nothing was saved. Ask the owner to check it."
+        problem, advice = "The database file is read-only", "Ask the owner to check it."
     elif "full" in text:
-        message = "The disk is full; nothing was saved. Ask the owner to free space."
+        problem, advice = "The disk is full", "Ask the owner to free space."
     elif "unable to open" in text:
-        message = "The database file cannot be opened; check that its folder exists."
+        problem = f"The database file {path} cannot be opened"
+        advice = "Check that the file and its folder are there."
     else:
-        message = f"The database reported a problem; nothing was saved ({exc})."
-    return StorageError(message)
+        problem, advice = f"The database reported a problem ({exc})", ""
+    saved = "; nothing was saved." if writing else "."
+    return StorageError(f"{problem}{saved} {advice}".strip())
 
 
 class Storage:
@@ -63,15 +67,25 @@ class Storage:
         leaves checkpoints to SQLite's automatic ones.
         """
         if self._keeper is None:
-            self._keeper = sqlite3.connect(self.path, check_same_thread=False)
+            try:
+                self._keeper = sqlite3.connect(self._uri(), uri=True, check_same_thread=False)
+            except sqlite3.Error as exc:
+                raise _storage_error(exc, self.path, writing=False) from exc
 
     def __repr__(self) -> str:
         return f"Storage({str(self.path)!r})"
 
-    def connect(self) -> sqlite_utils.Database:
+    def _uri(self, mode: str = "rw") -> str:
+        # mode=rw: a file that went missing (moved, folder unmounted) is an
+        # error, never silently replaced by a new empty database (issue #7).
+        return f"{self.path.absolute().as_uri()}?mode={mode}"
+
+    def connect(self, *, create: bool = False) -> sqlite_utils.Database:
+        """A new connection; only ``migrate`` may create the file (create=True)."""
         try:
             conn = sqlite3.connect(
-                self.path,
+                self._uri("rwc" if create else "rw"),
+                uri=True,
                 timeout=BUSY_TIMEOUT_MS / 1000,  # sets SQLite's busy timeout
                 isolation_level=None,  # we issue BEGIN IMMEDIATE ourselves
                 check_same_thread=False,
@@ -81,7 +95,7 @@ class Storage:
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
-            raise _storage_error(exc) from exc
+            raise _storage_error(exc, self.path, writing=False) from exc
         return sqlite_utils.Database(conn, execute_plugins=False)
 
     @contextmanager
@@ -90,7 +104,7 @@ class Storage:
         try:
             yield db
         except sqlite3.Error as exc:
-            raise _storage_error(exc) from exc
+            raise _storage_error(exc, self.path, writing=False) from exc
         finally:
             db.conn.close()
 
@@ -110,7 +124,7 @@ class Storage:
         except sqlite3.Error as exc:
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
-            raise _storage_error(exc) from exc
+            raise _storage_error(exc, self.path, writing=True) from exc
         finally:
             db.conn.close()
 
@@ -123,7 +137,7 @@ class Storage:
         except OSError as exc:
             raise StorageError(f"The folder {self.path.parent} cannot be created: {exc}") from exc
         with _migrate_lock:
-            db = self.connect()
+            db = self.connect(create=True)
             try:
                 # WAL lets tablets read while another writes; the setting is
                 # stored in the file, so it holds for every later connection.
@@ -131,7 +145,7 @@ class Storage:
                 if migrations.pending(db):
                     migrations.apply(db)
             except sqlite3.Error as exc:
-                raise _storage_error(exc) from exc
+                raise _storage_error(exc, self.path, writing=True) from exc
             finally:
                 db.conn.close()
 

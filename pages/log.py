@@ -8,13 +8,16 @@ Each open-visit card is its own fragment, so a tap redraws only that card.
 
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 import streamlit as st
 
 from cxlog import access, catalog, ui, visits
-from cxlog.errors import NotFoundError, ValidationError
+from cxlog.errors import NotFoundError, StorageError, ValidationError
 from cxlog.model import (
     FIRST_ENGAGEMENTS,
     NO_PURCHASE,
@@ -41,15 +44,46 @@ ui.init_state()
 ui.touch_styles()
 state = st.session_state
 
+# Every ASCII punctuation mark: CommonMark lets a backslash escape each one.
+_MARKDOWN = re.compile(r"([!-/:-@\[-`{-~])")
+_WORD_JOINER = "\u2060"
+
+
+def plain(text: str) -> str:
+    """Text a person typed (a name, a reason), for a label Streamlit renders as
+    markdown, shown exactly as typed. Unescaped, a name became bold, a link, an
+    icon, LaTeX, or an image fetched from another site (issue #7). An invisible
+    word joiner before '.', ':' and '@' stops web and mail addresses turning
+    into links, which backslashes alone do not."""
+    return re.sub(r"\\([.:@])", _WORD_JOINER + r"\\\1", _MARKDOWN.sub(r"\\\1", text))
+
+
+@contextmanager
+def reads_or_stop() -> Iterator[None]:
+    """A read that fails (the file moved, its folder gone) stops the page with a
+    sentence instead of a stack trace (issue #7); taps report their own errors
+    through ui.attempt. The next run (a refresh, a tap) tries again."""
+    try:
+        yield
+    except StorageError as exc:
+        st.error(
+            f"{exc} Visits cannot be shown or logged until this is fixed.",
+            icon=":material/database:",
+        )
+        st.stop()
+
 
 # --- who am I -----------------------------------------------------------------
 
 
 def pick_associate(associate_id: int) -> None:
-    if access.pin_required(storage):
-        state[ui.PICKED_ASSOCIATE] = associate_id
-        return
-    ui.attempt("who", lambda: ui.sign_in(storage, associate_id))
+    def pick() -> None:
+        if access.pin_required(storage):
+            state[ui.PICKED_ASSOCIATE] = associate_id
+        else:
+            ui.sign_in(storage, associate_id)
+
+    ui.attempt("who", pick)
 
 
 def enter_pin() -> None:
@@ -82,7 +116,7 @@ def who_am_i() -> None:
             "Store",
             [s["id"] for s in stores],
             key=ui.PICKED_STORE,
-            format_func={s["id"]: s["name"] for s in stores}.get,
+            format_func={s["id"]: plain(s["name"]) for s in stores}.get,
         )
     store_id = stores[0]["id"] if len(stores) == 1 else state[ui.PICKED_STORE]
     if store_id is None:
@@ -94,7 +128,7 @@ def who_am_i() -> None:
     ui.show_error("who")
     if state[ui.PICKED_ASSOCIATE] is not None:
         name = next((p["name"] for p in people if p["id"] == state[ui.PICKED_ASSOCIATE]), "")
-        st.subheader(f"PIN for {name}")
+        st.subheader(f"PIN for {plain(name)}")
         st.text_input("PIN", type="password", max_chars=8, key="pin", on_change=enter_pin)
         with st.container(horizontal=True):
             st.button("Sign in", key="pin-ok", on_click=enter_pin, type="primary")
@@ -106,7 +140,7 @@ def who_am_i() -> None:
     with st.container(horizontal=True, key="names"):
         for person in people:
             st.button(
-                person["name"],
+                plain(person["name"]),
                 key=f"name-{person['id']}",
                 on_click=pick_associate,
                 args=(person["id"],),
@@ -114,9 +148,10 @@ def who_am_i() -> None:
     st.stop()
 
 
-me = ui.signed_in(storage)
-if me is None:
-    who_am_i()
+with reads_or_stop():
+    me = ui.signed_in(storage)
+    if me is None:
+        who_am_i()
 actor = f"associate:{me['id']}"
 
 
@@ -187,7 +222,8 @@ def set_reason(visit_id: str) -> None:
     key = f"reason-{visit_id}"
     if state[key] is None:
         # Tapping the chosen pill again (a double tap) would clear it; keep it.
-        state[key] = visits.get_visit(storage, visit_id)["reason_id"]
+        kept = ui.attempt(visit_id, lambda: visits.get_visit(storage, visit_id)["reason_id"])
+        state[key] = kept
         return
     ui.attempt(visit_id, lambda: visits.set_reason(storage, visit_id, state[key], actor=actor))
 
@@ -251,12 +287,13 @@ def set_no_sale_reason(visit_id: str) -> None:
 
 def set_amount(visit_id: str) -> None:
     value = state[f"amount-{visit_id}"]
-    units = visits.get_visit(storage, visit_id)["units"]
     cents = None if value is None else round(value * 100)
-    ui.attempt(
-        visit_id,
-        lambda: visits.record_purchase(storage, visit_id, units, amount_cents=cents, actor=actor),
-    )
+
+    def write() -> dict:
+        units = visits.get_visit(storage, visit_id)["units"]
+        return visits.record_purchase(storage, visit_id, units, amount_cents=cents, actor=actor)
+
+    ui.attempt(visit_id, write)
 
 
 def undo_visit(visit_id: str) -> None:
@@ -268,7 +305,7 @@ def open_card(visit: dict, reasons: list[dict]) -> None:
     vid = visit["id"]
     st.markdown(
         f"**{LABELS[visit['first_engagement']]}** · {elapsed(visit['started_at'])}"
-        f" · {visit['associate_name']}"
+        f" · {plain(visit['associate_name'])}"
     )
     ui.show_error(vid)
     state[f"reason-{vid}"] = visit["reason_id"]
@@ -276,7 +313,7 @@ def open_card(visit: dict, reasons: list[dict]) -> None:
         "Reason for visit",
         [r["id"] for r in reasons],
         key=f"reason-{vid}",
-        format_func={r["id"]: r["name"] for r in reasons}.get,
+        format_func={r["id"]: plain(r["name"]) for r in reasons}.get,
         on_change=set_reason,
         args=(vid,),
         label_visibility="collapsed",
@@ -338,7 +375,7 @@ def closed_card(visit: dict, no_sale_reasons: list[dict]) -> None:
             "Why no purchase? (optional)",
             [r["id"] for r in no_sale_reasons],
             key=f"nosale-{vid}",
-            format_func={r["id"]: r["name"] for r in no_sale_reasons}.get,
+            format_func={r["id"]: plain(r["name"]) for r in no_sale_reasons}.get,
             on_change=set_no_sale_reason,
             args=(vid,),
         )
@@ -367,6 +404,7 @@ def closed_card(visit: dict, no_sale_reasons: list[dict]) -> None:
         )
 
 
+@reads_or_stop()
 def card(visit_id: str) -> None:
     ui.show_toasts()
     visit = state[ui.FRESH].pop(visit_id, None)
@@ -384,6 +422,7 @@ def card(visit_id: str) -> None:
             closed_card(visit, [])
 
 
+@reads_or_stop()
 def open_list() -> None:
     rows = visits.open_visits(storage, me["store_id"])
     cutoff = time.time() - UNDO_WINDOW.total_seconds()
@@ -412,6 +451,7 @@ def reopen(visit_id: str) -> None:
 
 
 @st.fragment(key="today")
+@reads_or_stop()
 def today_list() -> None:
     from zoneinfo import ZoneInfo
 
@@ -433,11 +473,11 @@ def today_list() -> None:
                 if v["outcome"] == PURCHASED
                 else "no purchase"
             )
-            reason = v["reason_name"] or "no reason"
+            reason = plain(v["reason_name"]) if v["reason_name"] else "no reason"
             with st.container(horizontal=True, vertical_alignment="center"):
                 st.write(
                     f"{local_time(v['started_at'])} · {LABELS[v['first_engagement']]}"
-                    f" · {reason} · {outcome} · {v['associate_name']}"
+                    f" · {reason} · {outcome} · {plain(v['associate_name'])}"
                 )
                 st.button(
                     "Reopen",
@@ -451,8 +491,11 @@ def today_list() -> None:
 # --- the page -----------------------------------------------------------------
 
 with st.container(horizontal=True, vertical_alignment="center", key="who-bar"):
-    st.markdown(f"### {me['name']} · {me['store_name']}")
-    st.button("Not you?", key="sign-out", on_click=ui.sign_out, args=(storage,))
+    st.markdown(f"### {plain(me['name'])} · {plain(me['store_name'])}")
+    st.button(
+        "Not you?", key="sign-out", on_click=lambda: ui.attempt("who", lambda: ui.sign_out(storage))
+    )
+ui.show_error("who")
 
 
 @st.fragment(key="board", run_every=REFRESH_SECONDS)
