@@ -4,5 +4,234 @@ from cxlog import access, ui
 
 ui.require_role(ui.storage(), access.MANAGER)
 
+# The manager's morning page (issue #5): filters that live in the URL, then
+# every view of cxlog.dashboard. The numbers come from cxlog; this page only
+# asks, caches and draws.
+from datetime import timedelta  # noqa: E402
+
+from cxlog import catalog, charts, dashboard, filters, periods  # noqa: E402
+from cxlog import takeaways as words  # noqa: E402
+from cxlog.db import Storage  # noqa: E402
+from cxlog.model import MIN_SAMPLE, REASON, utc_now  # noqa: E402
+
+PERIOD, RANGE, STORE, ASSOCIATE, REASON_KEY = (
+    "dash_period",
+    "dash_range",
+    "dash_store",
+    "dash_associate",
+    "dash_reason",
+)
+HEAT = "dash_heat"
+NOTES = "dash_notes"  # sentences about URL values that were set aside
+LAST = "dash_selection"  # survives a visit to another page in the same session
+ALL = 0  # the "all" choice of a select box (ids start at 1; None would show as empty)
+
+
+@st.cache_data(ttl=600, max_entries=48, show_spinner="Counting visits…")
+def _build(path: str, version: tuple, selection: dashboard.Selection, now) -> dashboard.Dashboard:
+    # Keyed by the data version, so a cached answer is never stale; `now` is
+    # rounded to the minute so reruns within a minute share it.
+    return dashboard.build(Storage(path), selection, now)
+
+
+storage = ui.storage()
 st.title("Dashboard")
-st.info("The manager dashboard arrives with issue #5.")
+stores = {s["id"]: s for s in catalog.list_stores(storage)}
+if not stores:
+    st.info("Add your store in Settings first; its visits will show here.")
+    st.stop()
+people = {a["id"]: a for a in catalog.list_associates(storage)}
+reasons = {r["id"]: r for r in catalog.list_reasons(storage, REASON, active_only=False)}
+now = utc_now().replace(second=0, microsecond=0)
+
+# --- filters: URL → widgets (on a fresh page) → selection → URL ----------------
+if PERIOD not in st.session_state:
+    from_url, notes = filters.from_query(
+        st.query_params.to_dict(),
+        stores={k: s["name"] for k, s in stores.items()},
+        associates={k: a["store_id"] for k, a in people.items()},
+        reasons={k: r["name"] for k, r in reasons.items()},
+    )
+    if not any(k in st.query_params for k in filters.KEYS) and st.session_state.get(LAST):
+        from_url = st.session_state[LAST]
+    st.session_state[NOTES] = notes
+    st.session_state[PERIOD] = from_url.period
+    if from_url.period == periods.CUSTOM:
+        st.session_state[RANGE] = (from_url.first, from_url.last)
+    st.session_state[STORE] = from_url.store_id or ALL
+    st.session_state[ASSOCIATE] = from_url.associate_id or ALL
+    st.session_state[REASON_KEY] = from_url.reason_id or ALL
+
+for note in st.session_state.pop(NOTES, []):
+    st.info(note, icon=":material/link_off:")
+
+st.segmented_control(
+    "Period",
+    list(periods.PERIODS),
+    format_func=periods.PERIODS.get,
+    required=True,
+    key=PERIOD,
+)
+period = st.session_state[PERIOD] or periods.DEFAULT_PERIOD
+first = last = None
+if period == periods.CUSTOM:
+    today = max(periods.local_today(s["timezone"], now) for s in stores.values())
+    st.session_state.setdefault(RANGE, (today - timedelta(days=13), today))
+    picked = st.date_input("Days (first and last)", max_value=today, key=RANGE)
+    if isinstance(picked, tuple) and len(picked) == 2:
+        first, last = picked
+    else:
+        st.caption("Pick the last day of the range too.")
+        st.stop()
+
+left, middle, right = st.columns(3)
+with left:
+    if st.session_state.get(STORE) not in stores:
+        st.session_state[STORE] = ALL
+    st.selectbox(
+        "Store",
+        [ALL, *stores],
+        format_func=lambda k: stores[k]["name"] if k else "All stores",
+        key=STORE,
+    )
+store_id = st.session_state[STORE] or None
+staff = [k for k, a in people.items() if store_id in (None, a["store_id"])]
+with middle:
+    if st.session_state.get(ASSOCIATE) not in staff:
+        st.session_state[ASSOCIATE] = ALL
+    st.selectbox(
+        "Associate",
+        [ALL, *staff],
+        format_func=lambda k: people[k]["name"] if k else "Everyone",
+        key=ASSOCIATE,
+    )
+with right:
+    if st.session_state.get(REASON_KEY) not in reasons:
+        st.session_state[REASON_KEY] = ALL
+    st.selectbox(
+        "Reason for visit",
+        [ALL, *reasons],
+        format_func=lambda k: reasons[k]["name"] if k else "All reasons",
+        key=REASON_KEY,
+    )
+selection = dashboard.Selection(
+    period=period,
+    first=first,
+    last=last,
+    store_id=store_id,
+    associate_id=st.session_state[ASSOCIATE] or None,
+    reason_id=st.session_state[REASON_KEY] or None,
+)
+st.session_state[LAST] = selection
+wanted = filters.to_query(selection)
+for key in filters.KEYS:
+    if key not in wanted:
+        st.query_params.pop(key, None)
+    elif st.query_params.get(key) != wanted[key]:
+        st.query_params[key] = wanted[key]
+
+# --- the views ---------------------------------------------------------------------
+dash = ui.attempt(
+    "dashboard", lambda: _build(str(storage.path), dashboard.data_version(storage), selection, now)
+)
+ui.show_error("dashboard")
+if dash is None:
+    st.stop()
+
+span = dash.spans[store_id] if store_id else next(iter(dash.spans.values()))
+where = stores[store_id]["name"] if store_id else "all stores, each in its local time"
+st.caption(
+    f"{periods.PERIODS[period]}: {periods.describe(span.first_day, span.last_day)} · "
+    f"{words.plain(where)} · compared with "
+    f"{periods.describe(*periods.previous_days(span))} up to the same time of day"
+)
+
+totals = dash.totals
+if totals.visits == 0:
+    before = f" The previous period had {dash.previous.visits:,}." if dash.previous.visits else ""
+    st.info(
+        "No visits in this period yet." + before + " Associates log visits on the Log page; "
+        "the numbers appear here as soon as they do. Try a longer period above.",
+        icon=":material/info:",
+    )
+    st.stop()
+
+for row in (words.tiles(totals, dash.previous)[:3], words.tiles(totals, dash.previous)[3:]):
+    for column, tile in zip(st.columns(3), row, strict=True):
+        with column, st.container(border=True):
+            st.metric(tile.label, tile.value, tile.delta, tile.delta_color)
+            st.caption(tile.caption)
+
+if totals.too_few:
+    st.info(
+        f"This selection has {totals.closed:,} closed visits. Conversion, units per sale "
+        f"and the charts need at least {MIN_SAMPLE}, so that a number reflects the team "
+        "rather than a lucky day. Keep logging, or pick a longer period or all stores.",
+        icon=":material/hourglass_top:",
+    )
+else:
+    st.subheader("By first engagement")
+    st.markdown(words.plain(words.engagement(dash.by_engagement)))
+    colours = [charts.ENGAGEMENT_COLOURS[g.key] for g in dash.by_engagement]
+    st.plotly_chart(charts.moment_bars(dash.by_engagement, colours), key="chart-engagement")
+    st.caption(
+        "Conversion (95% interval) and units per sale for warm, neutral and missed first "
+        "engagements; n under each bar, ◇ the previous period."
+    )
+
+    st.subheader("By connection depth")
+    st.markdown(words.plain(words.depth(dash.by_depth)))
+    st.plotly_chart(charts.moment_bars(dash.by_depth, charts.DEPTH_COLOURS), key="chart-depth")
+    st.caption(
+        "Depth 0–3 counts a warm welcome, a learned reason and a recommendation; "
+        "conversion (95% interval) and units per sale per depth."
+    )
+
+    st.subheader("By reason for visit")
+    st.markdown(words.plain(words.reasons(dash.by_reason)))
+    st.plotly_chart(charts.reason_bars(dash.by_reason), key="chart-reason")
+    st.caption("Conversion per reason for visit, best first; reasons with too few visits last.")
+
+    st.subheader("Top no-sale reasons")
+    st.markdown(words.plain(words.no_sale(dash.no_sale)))
+    if dash.no_sale:
+        st.plotly_chart(charts.no_sale_bars(dash.no_sale), key="chart-no-sale")
+        st.caption("Share of no-purchase visits per no-sale reason (95% interval).")
+
+    st.subheader("Weekly trend")
+    st.markdown(words.plain(words.trend(dash.trend)))
+    st.plotly_chart(charts.trend_lines(dash.trend), key="chart-trend")
+    st.caption(
+        f"Conversion per week (Monday first) for each first engagement, at least the last "
+        f"{periods.TREND_WEEKS} weeks; a gap is a week with too few visits."
+    )
+
+    st.subheader("Hour × weekday")
+    st.markdown(words.plain(words.heat(dash.heat)))
+    measure = st.segmented_control(
+        "Show",
+        ["visits", "conversion"],
+        format_func=str.capitalize,
+        default="visits",
+        required=True,
+        key=HEAT,
+    )
+    st.plotly_chart(charts.heatmap(dash.heat, measure or "visits"), key="chart-heat")
+    st.caption(
+        "Visits or conversion per hour and weekday in each store's local time; "
+        "blank conversion cells have too few visits."
+    )
+
+st.subheader("Team")
+st.markdown(words.plain(words.team(dash.team)))
+# A static table: every row and column visible on a tablet, nothing to scroll.
+st.table(
+    words.team_table(dash.team, totals, dash.previous, with_store=len(dash.spans) > 1),
+    hide_index=True,
+    border="horizontal",
+)
+st.caption(
+    f"Team totals first, then associates ranked by conversion; those with fewer than "
+    f'{MIN_SAMPLE} closed visits are listed but not ranked. "vs previous" is the change '
+    "in conversion in points against the previous period."
+)
