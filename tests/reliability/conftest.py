@@ -4,7 +4,7 @@ CXLOG_REQUIRE_BROWSER is set."""
 
 import pytest
 
-from tests.e2e.conftest import browser  # noqa: F401
+from tests.e2e.conftest import browser, screenshot  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
