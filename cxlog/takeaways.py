@@ -143,12 +143,16 @@ def heat(cells: pd.DataFrame) -> str:
 
 
 def trend(points: pd.DataFrame) -> str:
+    """The latest week that has enough visits for at least one moment quality
+    (the current week is often still too young)."""
     if points.empty:
         return "No visits in these weeks yet."
-    week = points["week"].max()
-    latest = points[points["week"] == week]
-    parts = [f"{row.engagement} {rate_text(row.counts, 0)}" for row in latest.itertuples()]
-    return f"Week of {week:%-d %b}: " + ", ".join(parts) + "."
+    for week in sorted(set(points["week"]), reverse=True):
+        latest = points[points["week"] == week]
+        if any(not c.too_few for c in latest["counts"]):
+            parts = [f"{r.engagement} {rate_text(r.counts, 0)}" for r in latest.itertuples()]
+            return f"Week of {week:%-d %b}: " + ", ".join(parts) + "."
+    return f"Too few visits in any week to draw a trend yet ({MIN_SAMPLE} closed visits each)."
 
 
 def team(rows: list[TeamRow]) -> str:

@@ -233,3 +233,17 @@ def test_url_round_trip():
         chosen,
         [],
     )
+
+
+def test_trend_sentence_skips_weeks_that_are_still_too_young():
+    import pandas as pd
+
+    points = pd.DataFrame(
+        [
+            {"week": date(2026, 11, 9), "engagement": "warm", "counts": counts(40, 20)},
+            {"week": date(2026, 11, 9), "engagement": "neutral", "counts": counts(4, 1)},
+            {"week": date(2026, 11, 16), "engagement": "warm", "counts": counts(5, 5)},
+        ]
+    )
+    assert words.trend(points) == "Week of 9 Nov: warm 50%, neutral too few visits."
+    assert words.trend(points.iloc[1:]).startswith("Too few visits in any week")

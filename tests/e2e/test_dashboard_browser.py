@@ -1,0 +1,113 @@
+"""The Dashboard in Debian's Chromium against the real server, on a laptop
+(1280×800) and a tablet (820×1180): charts drawn, nothing cut off, filters
+kept in the URL across a refresh (#5). Screenshots land in tests/e2e/screenshots."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.conftest import MANAGER_PASSWORD
+from tests.e2e.harness import TABLET, by_key, wait_idle
+from tests.test_dashboard_page import insert, visit
+
+pytestmark = pytest.mark.browser
+LAPTOP = {"width": 1280, "height": 800}
+VIEWPORTS = {"laptop": LAPTOP, "tablet": TABLET}
+CHARTS = 6  # engagement, depth, reason, no-sale, trend, heatmap
+
+
+@pytest.fixture(scope="module")
+def month(served):
+    """Six weeks of visits for Ana and Ben (London, noon UTC ± hours): every chart
+    has enough to draw."""
+    now = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    reasons = [1, 2, 3, 4, 6]  # Gift … Browsing, Not learned (default ids)
+    rows = []
+    for i in range(600):
+        engagement = ("warm", "warm", "neutral", "missed")[i % 4]
+        bought = i % 3 != 0 if engagement == "warm" else i % 5 == 0
+        rows.append(
+            {
+                **visit(
+                    served["store"],
+                    served["ana"] if i % 2 else served["ben"],
+                    engagement,
+                    "purchased" if bought else "no_purchase",
+                    1 + i % 4 if bought else None,
+                    1500 + 10 * i if bought else None,
+                    reason_id=reasons[i % 5],
+                    recommended=i % 3 == 1,
+                    no_sale_reason_id=None if bought else 7 + i % 5,
+                ),
+                # Store hours, 9:00–19:00, every day of six weeks.
+                "at": now - timedelta(days=i % 42, hours=3 - (i * 7) % 11, minutes=i % 60),
+            }
+        )
+    insert(served["storage"], rows)
+    return served
+
+
+def sign_in(page) -> None:
+    by_key(page, "sign_in_password").locator("input").fill(MANAGER_PASSWORD)
+    by_key(page, "sign-in-submit").locator("button").click()
+    page.get_by_role("heading", name="Dashboard").wait_for()
+    wait_idle(page)
+
+
+def drawn(page) -> None:
+    """Every chart has painted its plot area."""
+    page.get_by_role("heading", name="Team").wait_for()
+    page.wait_for_function(
+        "n => document.querySelectorAll('.stPlotlyChart .main-svg').length >= n", arg=CHARTS
+    )
+    wait_idle(page)
+
+
+@pytest.mark.parametrize("name", list(VIEWPORTS))
+def test_dashboard_fits_the_screen(browser, month, screenshot, name):
+    context = browser.new_context(viewport=VIEWPORTS[name])
+    page = context.new_page()
+    page.goto(f"{month['url']}/dashboard?period=last_30")
+    wait_idle(page)
+    sign_in(page)
+    drawn(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator(".stPlotlyChart").count() == CHARTS
+    width = VIEWPORTS[name]["width"]
+    # Nothing wider than the screen: no sideways scrolling, no chart or table cut.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    for box in page.locator(".stPlotlyChart, [data-testid='stTable']").evaluate_all(
+        "els => els.map(e => { const r = e.getBoundingClientRect();"
+        " return [r.left, r.right, e.scrollWidth, e.clientWidth]; })"
+    ):
+        left, right, scroll, client = box
+        assert left >= 0 and right <= width
+        assert scroll <= client + 1
+    text = page.inner_text("body")
+    assert "converted" in text and "closed visits" in text
+    screenshot(page, f"dashboard-{name}")
+    context.close()
+
+
+def test_filters_survive_a_refresh(browser, month):
+    context = browser.new_context(viewport=LAPTOP)
+    page = context.new_page()
+    page.goto(f"{month['url']}/dashboard")
+    wait_idle(page)
+    sign_in(page)
+    by_key(page, "dash_period").get_by_role("button", name="Last 7 days").or_(
+        by_key(page, "dash_period").get_by_role("radio", name="Last 7 days")
+    ).first.click()
+    page.wait_for_url("**period=last_7**")
+    wait_idle(page)
+    page.get_by_text("Last 7 days:", exact=False).first.wait_for()
+
+    page.reload()
+    wait_idle(page)
+    assert "period=last_7" in page.url
+    sign_in(page)
+    page.get_by_text("Last 7 days:", exact=False).first.wait_for()
+    assert "period=last_7" in page.url
+    context.close()
