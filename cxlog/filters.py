@@ -40,10 +40,12 @@ def from_query(
     stores: Mapping[int, str],
     associates: Mapping[int, int],
     reasons: Mapping[int, str],
+    today: date | None = None,
 ) -> tuple[Selection, list[str]]:
     """The selection a URL asks for, and a note for each value that was set aside.
 
-    ``associates`` maps each associate id to its store id."""
+    ``associates`` maps each associate id to its store id; a custom range is
+    cut at ``today`` (the date picker offers no later day)."""
     notes: list[str] = []
     selection = Selection()
     period = params.get(PERIOD)
@@ -55,6 +57,11 @@ def from_query(
         first, last = _day(params.get(FROM)), _day(params.get(TO))
         try:
             first, last = periods.check_range(first, last)
+            if today is not None and first > today:
+                raise ValidationError("it starts after today.")
+            if today is not None and last > today:
+                notes.append("The link's range ended after today; it now ends today.")
+                last = today
             selection = replace(selection, period=period, first=first, last=last)
         except ValidationError as exc:
             notes.append(f"The link's custom range was set aside: {exc}")

@@ -43,6 +43,8 @@ if not stores:
 people = {a["id"]: a for a in catalog.list_associates(storage)}
 reasons = {r["id"]: r for r in catalog.list_reasons(storage, REASON, active_only=False)}
 now = utc_now().replace(second=0, microsecond=0)
+# The latest local today of the stores: the last day a custom range may pick.
+today = max(periods.local_today(s["timezone"], now) for s in stores.values())
 
 # --- filters: URL → widgets (on a fresh page) → selection → URL ----------------
 if PERIOD not in st.session_state:
@@ -51,6 +53,7 @@ if PERIOD not in st.session_state:
         stores={k: s["name"] for k, s in stores.items()},
         associates={k: a["store_id"] for k, a in people.items()},
         reasons={k: r["name"] for k, r in reasons.items()},
+        today=today,
     )
     if not any(k in st.query_params for k in filters.KEYS) and st.session_state.get(LAST):
         from_url = st.session_state[LAST]
@@ -75,7 +78,6 @@ st.segmented_control(
 period = st.session_state[PERIOD] or periods.DEFAULT_PERIOD
 first = last = None
 if period == periods.CUSTOM:
-    today = max(periods.local_today(s["timezone"], now) for s in stores.values())
     st.session_state.setdefault(RANGE, (today - timedelta(days=13), today))
     picked = st.date_input("Days (first and last)", max_value=today, key=RANGE)
     if isinstance(picked, tuple) and len(picked) == 2:

@@ -8,7 +8,7 @@ by URL, so the answers do not depend on today's date.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -212,6 +212,12 @@ def test_bad_url_values_fall_back_with_a_gentle_note(app_env, month):
     assert any("reason for visit in the link" in n for n in notes)
     assert at.segmented_control(key="dash_period").value == "last_30"
     assert at.selectbox(key="dash_store").value == 0
+
+
+def test_a_link_to_a_range_ending_in_the_future_is_cut_not_broken(app_env, month):
+    at = open_dashboard({"period": "custom", "from": "2026-11-01", "to": "2030-06-01"})
+    assert any("it now ends today" in i.value for i in at.info)
+    assert at.date_input(key="dash_range").value[1] <= date.today() + timedelta(days=1)
 
 
 def test_a_new_store_with_no_visits_sees_guidance(app_env, shop):

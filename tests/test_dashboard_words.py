@@ -218,6 +218,20 @@ def test_url_values_fall_back_gently(query, selection, notes):
     assert len(said) == notes
 
 
+def test_url_custom_range_is_cut_at_today():
+    query = {"period": "custom", "from": "2026-11-01", "to": "2030-01-01"}
+    got, said = filters.from_query(
+        query, stores=STORES, associates=PEOPLE, reasons=REASONS, today=date(2026, 11, 24)
+    )
+    assert (got.first, got.last) == (date(2026, 11, 1), date(2026, 11, 24))
+    assert said == ["The link's range ended after today; it now ends today."]
+    future = {"period": "custom", "from": "2030-01-01", "to": "2030-01-02"}
+    got, said = filters.from_query(
+        future, stores=STORES, associates=PEOPLE, reasons=REASONS, today=date(2026, 11, 24)
+    )
+    assert got == Selection() and "starts after today" in said[0]
+
+
 def test_url_round_trip():
     chosen = Selection(periods.CUSTOM, date(2026, 11, 1), date(2026, 11, 15), 2, 6, 3)
     query = filters.to_query(chosen)
