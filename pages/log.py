@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -17,7 +18,7 @@ from datetime import datetime
 import streamlit as st
 
 from cxlog import access, catalog, ui, visits
-from cxlog.errors import NotFoundError, StorageError, ValidationError
+from cxlog.errors import NotFoundError, StorageError
 from cxlog.model import (
     FIRST_ENGAGEMENTS,
     NO_PURCHASE,
@@ -46,16 +47,22 @@ state = st.session_state
 
 # Every ASCII punctuation mark: CommonMark lets a backslash escape each one.
 _MARKDOWN = re.compile(r"([!-/:-@\[-`{-~])")
-_WORD_JOINER = "\u2060"
+_WORD_JOINER, _ISOLATE, _END_ISOLATE = "\u2060", "\u2068", "\u2069"
+# Right-to-left letters and the explicit embeddings, overrides and isolates.
+_RIGHT_TO_LEFT = {"R", "AL", "RLE", "LRE", "RLO", "LRO", "PDF", "RLI", "LRI", "FSI", "PDI"}
 
 
 def plain(text: str) -> str:
     """Text a person typed (a name, a reason), for a label Streamlit renders as
-    markdown, shown exactly as typed. Unescaped, a name became bold, a link, an
-    icon, LaTeX, or an image fetched from another site (issue #7). An invisible
+    markdown, shown exactly as typed (issue #7). Unescaped, a name became bold,
+    a link, an icon, LaTeX, or an image fetched from another site. An invisible
     word joiner before '.', ':' and '@' stops web and mail addresses turning
-    into links, which backslashes alone do not."""
-    return re.sub(r"\\([.:@])", _WORD_JOINER + r"\\\1", _MARKDOWN.sub(r"\\\1", text))
+    into links, which backslashes alone do not. Right-to-left text is put in a
+    bidi isolate, so an override inside a name cannot reverse the rest of the line."""
+    escaped = re.sub(r"\\([.:@])", _WORD_JOINER + r"\\\1", _MARKDOWN.sub(r"\\\1", text))
+    if any(unicodedata.bidirectional(ch) in _RIGHT_TO_LEFT for ch in text):
+        return _ISOLATE + escaped + _END_ISOLATE
+    return escaped
 
 
 @contextmanager
@@ -92,9 +99,8 @@ def enter_pin() -> None:
     state["pin"] = ""
 
     def check() -> None:
-        associate = catalog.get_associate(storage, associate_id)
-        if not access.verify_secret(pin, associate["pin_hash"]):
-            raise ValidationError("That PIN is not right; try again.")
+        # With the 5-tries lockout: a 4-digit PIN is otherwise guessed in minutes.
+        access.check_associate_pin(storage, associate_id, pin)
         ui.sign_in(storage, associate_id)
         state[ui.PICKED_ASSOCIATE] = None
 

@@ -113,50 +113,59 @@ def start_key(page) -> str:
     return key.removeprefix("st-key-")
 
 
-def test_open_visit_card_survives_a_server_crash(browser, seeded, tmp_path, screenshot):
+def test_open_visit_card_survives_a_server_crash(in_browser, seeded, tmp_path, screenshot):
     storage, ana = seeded
+    opened: list[str] = []
     with running(storage.path, tmp_path / "server.log") as server:
-        context = browser.new_context(viewport=TABLET)
-        page = context.new_page()
-        try:
-            page.goto(server.url)
-            wait_idle(page)
-            tap_key(page, f"name-{ana}")
-            page.wait_for_selector(".st-key-start-row")
-            wait_idle(page)
-            old_start = start_key(page)
-            page.locator(f".st-key-{old_start} button").click()
-            page.wait_for_selector("[class*='st-key-card-']")
-            (vid,) = card_ids(page)
-            shift_url = page.url
-            assert "shift=" in shift_url
-
-            server.crash()
-            server.start()
-
-            # Same tab: Streamlit reconnects by itself and reruns the page on
-            # the new server (a new session draws start buttons with a new
-            # nonce), which finds the open visit in the database.
-            page.wait_for_function(
-                "old => { const b = document.querySelector(\"[class*='st-key-start-warm-']\");"
-                " return b && !b.className.includes(old); }",
-                arg=old_start,
-                timeout=CARD_TIMEOUT_MS,
-            )
-            wait_idle(page)
-            card = by_key(page, f"card-{vid}")
-            card.wait_for(timeout=CARD_TIMEOUT_MS)
-            assert card_ids(page) == [vid]
-            screenshot(page, "reliability-after-server-crash")
-            # A reload (or another tablet opening the same address) shows it too.
-            page.goto(shift_url)
-            wait_idle(page)
-            card.wait_for(timeout=CARD_TIMEOUT_MS)
-            assert card_ids(page) == [vid]
-
-            tap_key(page, f"units-2-{vid}")
-            page.get_by_text("Saved: purchase, 2 units", exact=True).wait_for()
-        finally:
-            context.close()
+        in_browser(
+            lambda browser: crash_with_a_visit_open(browser, server, ana, opened, screenshot)
+        )
+    (vid,) = opened
     row = next(sqlite_utils.Database(storage.path).query("SELECT * FROM visits"))
     assert (row["id"], row["outcome"], row["units"]) == (vid, "purchased", 2)
+
+
+def crash_with_a_visit_open(browser, server: Server, ana: int, opened: list, screenshot) -> None:
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    try:
+        page.goto(server.url)
+        wait_idle(page)
+        tap_key(page, f"name-{ana}")
+        page.wait_for_selector(".st-key-start-row")
+        wait_idle(page)
+        old_start = start_key(page)
+        page.locator(f".st-key-{old_start} button").click()
+        page.wait_for_selector("[class*='st-key-card-']")
+        (vid,) = card_ids(page)
+        opened.append(vid)
+        shift_url = page.url
+        assert "shift=" in shift_url
+
+        server.crash()
+        server.start()
+
+        # Same tab: Streamlit reconnects by itself and reruns the page on
+        # the new server (a new session draws start buttons with a new
+        # nonce), which finds the open visit in the database.
+        page.wait_for_function(
+            "old => { const b = document.querySelector(\"[class*='st-key-start-warm-']\");"
+            " return b && !b.className.includes(old); }",
+            arg=old_start,
+            timeout=CARD_TIMEOUT_MS,
+        )
+        wait_idle(page)
+        card = by_key(page, f"card-{vid}")
+        card.wait_for(timeout=CARD_TIMEOUT_MS)
+        assert card_ids(page) == [vid]
+        screenshot(page, "reliability-after-server-crash")
+        # A reload (or another tablet opening the same address) shows it too.
+        page.goto(shift_url)
+        wait_idle(page)
+        card.wait_for(timeout=CARD_TIMEOUT_MS)
+        assert card_ids(page) == [vid]
+
+        tap_key(page, f"units-2-{vid}")
+        page.get_by_text("Saved: purchase, 2 units", exact=True).wait_for()
+    finally:
+        context.close()

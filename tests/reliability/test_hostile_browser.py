@@ -1,0 +1,119 @@
+"""Hostile names as Chromium renders them on the Log page (issue #7): the
+text a manager typed appears exactly as typed — no bold, link, image, icon,
+formula or script — and the page fetches nothing from elsewhere."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from cxlog import access, catalog
+from cxlog.db import Storage
+from tests.e2e.harness import TABLET, by_key, streamlit_server, tap_key, wait_idle
+
+pytestmark = pytest.mark.browser
+
+NAMES = [
+    "**Bold** <b>x</b>",
+    "![i](http://evil.example/p.png)",
+    "[x](javascript:alert(1))",
+    "www.evil.example",
+    "ana@evil.example",
+    ":material/home: $x^2$ :smile:",
+    ":red[Red] ~~gone~~ `code`",
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "\u202eanA\u202c 👩🏽‍💼",
+]
+STORE = "# Shop <i>x</i> & =cmd|' /C calc'!A0"
+REASON = '=HYPERLINK("http://evil.example")'
+# Elements that markup in a name would have produced inside its label.
+MARKUP = "a, img, b, i, strong, em, del, code, h1, script, .katex, [data-testid=stIconMaterial]"
+TYPED_MARKUP = MARKUP.replace("a, ", "a:not([href^='#']), ").replace("strong, ", "")
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory, password_hashes):
+    folder = tmp_path_factory.mktemp("hostile")
+    storage = Storage(folder / "cxlog.db")
+    storage.migrate()
+    for role, hashed in password_hashes.items():
+        access.set_setting(storage, f"password_hash:{role}", hashed, actor="test")
+    store = catalog.create_store(storage, STORE, "Europe/London")
+    ids = [catalog.add_associate(storage, store, name, actor="test") for name in NAMES]
+    gift = next(r["id"] for r in catalog.list_reasons(storage, "reason") if r["name"] == "Gift")
+    catalog.rename_reason(storage, gift, REASON, actor="test")
+    with streamlit_server(storage.path, log=folder / "server.log") as url:
+        yield {"url": url, "ids": ids}
+
+
+def text(locator, timeout_s: float = 15) -> str:
+    """What a person reads, without the invisible joiners and bidi isolates.
+    Labels render through a lazily loaded markdown component: on a busy
+    machine a button can be on the page a moment before its text is."""
+    invisible = str.maketrans("", "", "\u2060\u2068\u2069")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        shown = locator.inner_text().translate(invisible).strip()
+        if shown or time.monotonic() > deadline:
+            return shown
+        time.sleep(0.1)
+
+
+def test_hostile_names_render_as_typed_and_nothing_runs(in_browser, hostile, screenshot):
+    in_browser(lambda browser: log_with_hostile_names(browser, hostile, screenshot))
+
+
+def log_with_hostile_names(browser, hostile: dict, screenshot) -> None:
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    elsewhere: list[str] = []
+    page.on("request", lambda r: None if "127.0.0.1" in r.url else elsewhere.append(r.url))
+    try:
+        page.goto(hostile["url"])
+        wait_idle(page)
+        buttons = [by_key(page, f"name-{i}") for i in hostile["ids"]]
+        assert [text(b) for b in buttons] == NAMES
+        assert by_key(page, "names").locator(MARKUP).count() == 0
+        screenshot(page, "reliability-hostile-who")
+
+        tap_key(page, f"name-{hostile['ids'][1]}")
+        page.wait_for_selector(".st-key-start-row")
+        wait_idle(page)
+        assert text(by_key(page, "who-bar").locator("h3")) == f"{NAMES[1]} · {STORE}"
+        page.locator("[class*='st-key-start-warm-'][data-stale='false'] button").click()
+        card = page.locator("[class*='st-key-card-']").first
+        card.wait_for()
+        wait_idle(page)
+        assert text(card.locator("p").first).endswith(f" · {NAMES[1]}")
+        vid = card.get_attribute("class").split("st-key-card-")[1].split()[0]
+        gift = by_key(page, f"reason-{vid}").locator("button").first  # the renamed Gift
+        assert text(gift) == REASON
+        gift.click()
+        wait_idle(page)
+        tap_key(page, f"units-1-{vid}")
+        page.get_by_text("Saved: purchase, 1 unit", exact=True).wait_for()
+        page.reload()  # the Today list redraws with the page
+        wait_idle(page)
+        page.get_by_text("Today: 1 closed visit").click()
+        today = page.locator("[data-testid='stExpander']").get_by_text("1 unit", exact=False)
+        today.first.wait_for()
+        assert text(today.first).endswith(f" · Warm · {REASON} · 1 unit · {NAMES[1]}")
+        # The page's own markup (header anchors, icons, the bold moment) is
+        # all there is: nothing links away, loads an image, or styles a name.
+        main = page.locator("[data-testid='stMain']")
+        assert main.locator("a:not([href^='#']), img, script").count() == 0
+        typed = [
+            by_key(page, "who-bar").locator("h3"),
+            card.locator("p").first,
+            by_key(page, f"reason-{vid}"),
+            today.first,
+        ]
+        assert [t.locator(TYPED_MARKUP).count() for t in typed] == [0, 0, 0, 0]
+        screenshot(page, "reliability-hostile-log")
+        assert dialogs == [] and elsewhere == []
+    finally:
+        context.close()

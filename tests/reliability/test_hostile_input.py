@@ -1,0 +1,408 @@
+"""Hostile input into every text a person can type (issue #7): names of
+associates, reasons and the store, void notes, passwords, PINs, the shift in
+the URL and junk query parameters. Each is stored exactly as typed (trimmed,
+NFC) or refused with a sentence; SQL stays data, nothing is executed, and no
+page shows a stack trace. What the browser renders is checked in
+test_hostile_browser.py."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+
+import pytest
+import sqlite_utils
+from streamlit.testing.v1 import AppTest
+
+from cxlog import access, catalog, visits
+from cxlog.errors import ValidationError
+from cxlog.model import NO_SALE_REASON, REASON
+from tests.conftest import ROOT, as_role, new_id
+from tests.test_log_page import device, start
+
+HOSTILE: dict[str, str] = {
+    "10,000 characters": "x" * 10_000,
+    "NUL byte": "Ana\x00Ben",
+    "newline": "Ana\nBen",
+    "only spaces": "   ",
+    "right-to-left override": "\u202eanA\u202c Ben",
+    "unclosed override": "\u202enoB",
+    "right-to-left mark": "\u200fعلي\u200f",
+    "emoji": "Zoë 👩🏽‍💼🛍️",
+    "script tag": "<script>alert(1)</script>",
+    "html attribute": '"><img src=x onerror=alert(1)>',
+    "SQL fragment": "Bob'); DROP TABLE visits;--",
+    "SQL condition": "x' OR '1'='1' --",
+    "CSV formula": '=HYPERLINK("http://evil.example")',
+    "CSV at-sign": "@SUM(A1:A9)",
+    "CSV plus": "+1-1+cmd|' /C calc'!A0",
+    "markdown": "**[x](http://evil.example)**",
+    "markdown image": "![i](http://evil.example/p.png)",
+    "streamlit markup": ":red[x] :material/home: $x^2$",
+}
+# Refused for every name: too long, control characters, nothing but spaces.
+REFUSED = {"10,000 characters", "NUL byte", "newline", "only spaces"}
+TABLES = ["associates", "audit", "reasons", "settings", "shifts", "sign_in_failures", "stores"]
+
+
+def as_stored(text: str) -> str:
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def a_sentence(message: str) -> bool:
+    return message[:1].isupper() and message.endswith(".") and "Traceback" not in message
+
+
+def result(call: Callable[[], object]) -> object:
+    """What became of one input: the stored value, or "refused" with a sentence."""
+    try:
+        return call()
+    except ValidationError as exc:
+        assert a_sentence(str(exc)), str(exc)
+        return "refused"
+
+
+def expected(refused: set[str], stored: Callable[[str], object] = as_stored) -> dict:
+    return {
+        label: "refused" if label in refused else stored(text) for label, text in HOSTILE.items()
+    }
+
+
+def assert_intact(storage) -> None:
+    db = sqlite_utils.Database(storage.path)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert {"visits", *TABLES} <= set(db.table_names())
+
+
+# --- the domain edge: every function that takes typed text --------------------
+
+NAME_FIELDS: dict[str, Callable] = {
+    "new associate": lambda s, shop, text: catalog.get_associate(
+        s, catalog.add_associate(s, shop["store"], text, actor="manager")
+    )["name"],
+    "renamed associate": lambda s, shop, text: (
+        catalog.rename_associate(s, shop["ana"], text, actor="manager"),
+        catalog.get_associate(s, shop["ana"])["name"],
+    )[1],
+    "new reason": lambda s, shop, text: _reason_name(
+        s, catalog.add_reason(s, REASON, text, actor="manager")
+    ),
+    "new no-sale reason": lambda s, shop, text: _reason_name(
+        s, catalog.add_reason(s, NO_SALE_REASON, text, actor="manager")
+    ),
+    "renamed reason": lambda s, shop, text: (
+        catalog.rename_reason(s, shop["reasons"]["Gift"], text, actor="manager"),
+        _reason_name(s, shop["reasons"]["Gift"]),
+    )[1],
+    "new store": lambda s, shop, text: catalog.get_store(
+        s, catalog.create_store(s, text, "Europe/London", actor="owner")
+    )["name"],
+    "renamed store": lambda s, shop, text: (
+        catalog.update_store(s, shop["store"], name=text, actor="manager"),
+        catalog.get_store(s, shop["store"])["name"],
+    )[1],
+}
+
+
+def _reason_name(storage, reason_id: int) -> str:
+    (name,) = [
+        r["name"] for r in catalog.list_reasons(storage, REASON) if r["id"] == reason_id
+    ] or [r["name"] for r in catalog.list_reasons(storage, NO_SALE_REASON) if r["id"] == reason_id]
+    return name
+
+
+@pytest.mark.parametrize("field", list(NAME_FIELDS))
+def test_names_are_stored_as_typed_or_refused_with_a_sentence(field, storage, shop):
+    write = NAME_FIELDS[field]
+    got = {label: result(lambda t=text: write(storage, shop, t)) for label, text in HOSTILE.items()}
+    assert got == expected(REFUSED)
+    assert_intact(storage)
+
+
+def test_void_notes_are_stored_as_typed_or_refused(storage, shop):
+    def void(text: str) -> str:
+        vid = new_id()
+        visits.create_visit(storage, vid, shop["store"], shop["ana"], "warm")
+        return visits.void_visit(storage, vid, text, actor="manager")["void_reason"]
+
+    got = {label: result(lambda t=text: void(t)) for label, text in HOSTILE.items()}
+    assert got == expected(REFUSED)
+    assert_intact(storage)
+
+
+def test_passwords_are_kept_as_typed_or_refused(storage):
+    """A password is never trimmed or normalised: exactly what was typed signs in."""
+
+    def set_then_sign_in(text: str) -> str:
+        access.set_password(storage, access.MANAGER, text, actor="owner")
+        access.sign_in(storage, access.MANAGER, text)
+        with pytest.raises(ValidationError, match="not right"):
+            access.sign_in(storage, access.MANAGER, text + "?")
+        return "signs in"
+
+    got = {label: result(lambda t=text: set_then_sign_in(t)) for label, text in HOSTILE.items()}
+    # Shorter than 8 characters, longer than 200, or with a NUL: refused.
+    short = {label for label, text in HOSTILE.items() if len(text) < 8}
+    refused = {"10,000 characters", "NUL byte"} | short
+    assert got == expected(refused, lambda text: "signs in")
+    assert_intact(storage)
+
+
+def test_a_hostile_password_at_sign_in_is_just_wrong(storage):
+    access.set_password(storage, access.OWNER, "owner-secret-1", actor="owner")
+    for text in HOSTILE.values():
+        with pytest.raises(ValidationError) as refused:
+            access.sign_in(storage, access.OWNER, text)
+        assert a_sentence(str(refused.value))
+    assert access.locked_until(storage, access.OWNER) is not None  # guessing locks out
+    assert_intact(storage)
+
+
+def test_pins_shift_tokens_and_visit_ids_refuse_hostile_text(storage, shop):
+    for text in HOSTILE.values():
+        assert result(lambda t=text: access.set_pin(storage, shop["ana"], t, actor="m")) == (
+            "refused"
+        )
+        assert access.shift_associate(storage, text) is None
+        assert (
+            result(
+                lambda t=text: visits.create_visit(storage, t, shop["store"], shop["ana"], "warm")
+            )
+            == "refused"
+        )
+    assert catalog.get_associate(storage, shop["ana"])["pin_hash"] is None
+    assert sqlite_utils.Database(storage.path)["visits"].count == 0
+    assert_intact(storage)
+
+
+# --- what the pages do with it (AppTest) ---------------------------------------
+
+SHOWN = [label for label in HOSTILE if label not in REFUSED]
+
+
+def test_hostile_names_on_the_log_page_are_plain_text(app_env, shop):
+    """Names, store and reasons with markup in them go through the whole flow."""
+    markup = HOSTILE["markdown"]
+    catalog.rename_associate(app_env, shop["ana"], markup, actor="manager")
+    catalog.update_store(app_env, shop["store"], name=HOSTILE["script tag"], actor="manager")
+    catalog.rename_reason(app_env, shop["reasons"]["Gift"], HOSTILE["CSV formula"], actor="m")
+    for label in SHOWN:
+        if label not in ("markdown", "script tag", "CSV formula"):
+            catalog.add_associate(app_env, shop["store"], HOSTILE[label], actor="manager")
+    at = device()
+    assert not at.exception
+    labels = [b.label for b in at.button if b.key and b.key.startswith("name-")]
+    names = {as_stored(HOSTILE[label]) for label in SHOWN} - {
+        HOSTILE["script tag"],
+        HOSTILE["CSV formula"],
+    }
+    assert sorted(unescaped(label) for label in labels) == sorted(names | {"Ben"})
+    assert all(not has_live_markup(label) for label in labels)
+
+    at.button(key=f"name-{shop['ana']}").click().run()
+    vid = start(at)
+    header = next(m.value for m in at.markdown if m.value.startswith("### "))
+    assert unescaped(header) == f"### {markup} · {HOSTILE['script tag']}"
+    assert not has_live_markup(header.removeprefix("### "))
+    card = next(m.value for m in at.markdown if m.value.startswith("**Warm** · "))
+    assert unescaped(card).endswith(f" · {markup}")
+    assert not has_live_markup(card.removeprefix("**Warm**"))
+    gift = at.pills(key=f"reason-{vid}").options[0]
+    assert (unescaped(gift), has_live_markup(gift)) == (HOSTILE["CSV formula"], False)
+
+    at.pills(key=f"reason-{vid}").set_value(shop["reasons"]["Gift"]).run()
+    at.button(key=f"units-1-{vid}").click().run()
+    at.run()
+    assert not at.exception
+    (today,) = [m.value for m in at.markdown if "1 unit" in m.value]
+    assert unescaped(today).endswith(f" · Warm · {HOSTILE['CSV formula']} · 1 unit · {markup}")
+    assert not has_live_markup(today.split(" · ", 1)[1])
+
+
+def test_a_right_to_left_override_in_a_name_stays_inside_the_name(app_env, shop):
+    bob = catalog.add_associate(app_env, shop["store"], HOSTILE["unclosed override"], actor="m")
+    at = device()
+    at.button(key=f"name-{bob}").click().run()
+    assert not at.exception
+    header = next(m.value for m in at.markdown if m.value.startswith("### "))
+    # A first-strong isolate around the name: " · Corner Shop" keeps its direction.
+    assert header == "### \u2068\u202enoB\u2069 · Corner Shop"
+
+
+def unescaped(source: str) -> str:
+    """What markdown shows for backslash-escaped text (word joiners are invisible)."""
+    invisible = str.maketrans("", "", "\u2060\u2068\u2069")
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", source.translate(invisible))
+
+
+def has_live_markup(source: str) -> bool:
+    """Any ASCII punctuation not escaped by a backslash could start markup."""
+    return re.search(r"(?<!\\)[*_\[\]()!<>`$:~#|]", source.replace("\\\\", "")) is not None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "x" * 10_000,
+        "\x00" * 20,
+        "<script>alert(1)</script>",
+        "'; DROP TABLE shifts;--",
+        "\u202e🛍️" * 5,
+        "%00%27",
+    ],
+)
+def test_a_hostile_shift_in_the_url_asks_who_is_logging(app_env, shop, value):
+    at = device({"shift": value})
+    assert not at.exception
+    assert at.title[0].value == "Who is logging?"
+    assert "shift" not in at.query_params
+    assert_intact(app_env)
+
+
+def test_hostile_pins_on_the_log_page_are_refused_then_lock(app_env, shop):
+    access.set_setting(app_env, access.PIN_REQUIRED, "1", actor="manager")
+    access.set_pin(app_env, shop["ana"], "2468", actor="manager")
+    at = device()
+    at.button(key=f"name-{shop['ana']}").click().run()
+    for text in list(HOSTILE.values())[:6]:
+        at.text_input(key="pin").set_value(text)
+        at.button(key="pin-ok").click().run()
+        assert not at.exception
+        assert at.error and a_sentence(at.error[0].value)
+        assert "shift" not in at.query_params
+    at.text_input(key="pin").set_value("2468")
+    at.button(key="pin-ok").click().run()
+    assert any("locked" in e.value for e in at.error)  # six wrong tries: locked out
+    assert "shift" not in at.query_params
+
+
+def test_hostile_passwords_in_the_sign_in_form_are_refused(app_env):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    at.switch_page("pages/account.py")
+    at.run()
+    for text in list(HOSTILE.values())[:5]:  # the lockout answers the rest the same way
+        at.text_input(key="sign_in_password").set_value(text)
+        at.button(key="sign-in-submit").click().run()
+        assert not at.exception
+        assert at.error and a_sentence(at.error[0].value)
+        assert at.session_state["role"] is None
+
+
+JUNK_QUERY = {
+    "shift": "<script>alert(1)</script>",
+    "page": "../../etc/passwd",
+    "embed_options": "'; DROP TABLE visits;--",
+    "x": "\x00" * 3 + "=cmd|' /C calc'!A0",
+}
+
+
+@pytest.mark.parametrize("page", [p[0] for p in access.PAGES] + ["pages/account.py"])
+def test_junk_query_parameters_on_every_page(app_env, shop, page):
+    at = as_role(AppTest.from_file(str(ROOT / "app.py"), default_timeout=30), "owner")
+    for key, value in JUNK_QUERY.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page(page)
+    for key, value in JUNK_QUERY.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception
+    assert at.title
+    assert_intact(app_env)
+
+
+# --- the Settings and Visits pages' text inputs --------------------------------
+
+PAGE_INPUTS = [
+    "10,000 characters",
+    "NUL byte",
+    "right-to-left override",
+    "emoji",
+    "script tag",
+    "SQL fragment",
+    "CSV formula",
+    "markdown image",
+]
+SETTINGS_FIELDS = {
+    # input key → (button key, read back the stored value)
+    "new-associate": (
+        "add-associate",
+        lambda s, shop: {a["name"] for a in catalog.list_associates(s, shop["store"])},
+    ),
+    f"new-{REASON}": (
+        f"add-{REASON}",
+        lambda s, shop: {r["name"] for r in catalog.list_reasons(s, REASON)},
+    ),
+    f"new-{NO_SALE_REASON}": (
+        f"add-{NO_SALE_REASON}",
+        lambda s, shop: {r["name"] for r in catalog.list_reasons(s, NO_SALE_REASON)},
+    ),
+    "rename-associate": (
+        "rename-associate-save",
+        lambda s, shop: {a["name"] for a in catalog.list_associates(s, shop["store"])},
+    ),
+}
+
+
+def settings_page() -> AppTest:
+    at = as_role(AppTest.from_file(str(ROOT / "app.py"), default_timeout=30), "manager").run()
+    at.switch_page("pages/settings.py")
+    return at.run()
+
+
+@pytest.mark.parametrize("field", list(SETTINGS_FIELDS))
+def test_settings_text_inputs_store_as_typed_or_refuse(field, app_env, shop):
+    button, read = SETTINGS_FIELDS[field]
+    at = settings_page()
+    for label in PAGE_INPUTS:
+        widget = at.text_input(key=field)
+        # Streamlit cuts a longer value to max_chars on the server, so a client
+        # that sends 10,000 characters gets what a browser would have let it type.
+        text = HOSTILE[label][: widget.max_chars]
+        widget.set_value(HOSTILE[label])
+        at.button(key=button).click().run()
+        assert not at.exception, label
+        stored = as_stored(text) in read(app_env, shop)
+        refused = any(a_sentence(e.value) for e in at.error)
+        assert stored != refused, label  # exactly one: kept as typed, or a sentence
+        assert refused == (label == "NUL byte"), label
+    assert_intact(app_env)
+
+
+def test_settings_store_name_and_password_inputs(app_env, shop):
+    at = settings_page()
+    name_key = f"store-name-{shop['store']}"
+    for label in PAGE_INPUTS:
+        at.text_input(key=name_key).set_value(HOSTILE[label])
+        at.button(key="store-save").click().run()
+        assert not at.exception, label
+        stored = catalog.get_store(app_env, shop["store"])["name"]
+        typed = as_stored(HOSTILE[label][:60])  # the input's max_chars
+        assert (stored == typed) == (label != "NUL byte"), label
+    for label in ("NUL byte", "10,000 characters", "script tag"):
+        at.text_input(key="password-manager").set_value(HOSTILE[label])
+        at.button(key="password-manager-save").click().run()
+        assert not at.exception, label
+    # Only the 25-character script tag was long enough and clean enough to keep.
+    access.sign_in(app_env, access.MANAGER, HOSTILE["script tag"])
+    assert_intact(app_env)
+
+
+def test_visits_page_void_note(app_env, shop):
+    vid = new_id()
+    visits.create_visit(app_env, vid, shop["store"], shop["ana"], "warm")
+    at = as_role(AppTest.from_file(str(ROOT / "app.py"), default_timeout=30), "manager").run()
+    at.switch_page("pages/visits.py")
+    at.run()
+    at.text_input(key=f"void-why-{vid}").set_value(HOSTILE["NUL byte"])
+    at.button(key=f"void-{vid}").click().run()
+    assert not at.exception
+    assert at.error and a_sentence(at.error[0].value)
+    assert visits.get_visit(app_env, vid)["voided_at"] is None
+    at.text_input(key=f"void-why-{vid}").set_value(HOSTILE["SQL fragment"])
+    at.button(key=f"void-{vid}").click().run()
+    assert not at.exception
+    visit = visits.get_visit(app_env, vid)
+    assert visit["void_reason"] == HOSTILE["SQL fragment"]
+    assert_intact(app_env)
