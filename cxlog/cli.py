@@ -12,9 +12,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cxlog import demo
+from cxlog import backup, demo, export, summary
 from cxlog.db import Storage, default_path
-from cxlog.errors import CxlogError
+from cxlog.errors import CxlogError, ValidationError
 
 
 def _positive(text: str) -> int:
@@ -38,7 +38,61 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("migrate", help="create or upgrade the database schema")
     p.add_argument("--db", type=Path, default=None)
+
+    # Issue #6: exports and backups for scheduled jobs (docs/data-dictionary.md).
+    p = commands.add_parser(
+        "export",
+        help="visits CSV (or --summary) for a range of store-local dates",
+        description="Dates are each store's own calendar days (its IANA timezone), both "
+        "inclusive. Columns: docs/data-dictionary.md.",
+    )
+    p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument(
+        "--from",
+        dest="first_day",
+        required=True,
+        metavar="DATE",
+        help="first store-local day, YYYY-MM-DD (inclusive)",
+    )
+    p.add_argument(
+        "--to",
+        dest="last_day",
+        required=True,
+        metavar="DATE",
+        help="last store-local day, YYYY-MM-DD (inclusive)",
+    )
+    p.add_argument("--store", metavar="S", help="a store id or exact name (default: every store)")
+    p.add_argument("--include-voided", action="store_true", help="add voided visits")
+    p.add_argument("--summary", action="store_true", help="the dashboard tables instead")
+    p.add_argument("--excel", action="store_true", help="UTF-8 with a BOM, for Excel")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+
+    p = commands.add_parser("backup", help="a verified copy of the database, safe while in use")
+    p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
     return parser
+
+
+def _export(storage: Storage, args: argparse.Namespace) -> str:
+    if not storage.path.is_file():
+        raise ValidationError(f"There is no database at {storage.path}.")
+    selection = export.Selection(
+        first_day=export.parse_day(args.first_day, "--from date"),
+        last_day=export.parse_day(args.last_day, "--to date"),
+        store_ids=(export.find_store(storage, args.store),) if args.store else (),
+        include_voided=args.include_voided,
+    )
+    write = summary.export_summary_file if args.summary else export.export_visits_file
+    count = write(storage, args.output, selection, for_excel=args.excel)
+    return f"Wrote {count:,} {'summary rows' if args.summary else 'visits'} to {args.output}"
+
+
+def _backup(storage: Storage, args: argparse.Namespace) -> str:
+    made = backup.make_backup(storage, args.output)
+    return (
+        f"Backed up {made.visits:,} visits ({made.size_bytes / 1e6:.1f} MB, integrity ok)"
+        f" to {made.path}"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,6 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "migrate":
             storage.migrate()
             print(f"Schema up to date: {storage.path}")
+        elif args.command in ("export", "backup"):
+            started = time.perf_counter()
+            message = (_export if args.command == "export" else _backup)(storage, args)
+            print(f"{message} ({time.perf_counter() - started:.1f} s)")
     except CxlogError as exc:
         print(f"cxlog: {exc}", file=sys.stderr)
         return 2
