@@ -1,0 +1,145 @@
+"""`python -m cxlog export` and `backup` for scheduled jobs (issue #6): the
+file, and one clear sentence with exit status 2 for every mistake."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date
+
+import pytest
+
+from cxlog import backup, export
+from cxlog.cli import main
+from cxlog.export import Selection
+from tests.conftest import ROOT
+from tests.test_export import at, log
+
+
+@pytest.fixture
+def seeded(storage, shop):
+    for day in range(1, 29):
+        log(storage, shop, at(f"2026-11-{day:02d}T10:00:00+00:00"), units=1, amount=250)
+    log(storage, shop, at("2026-11-05T11:00:00+00:00"), units=2, voided=True)
+    return storage
+
+
+def test_export_writes_the_same_file_as_the_page(seeded, tmp_path, capsys):
+    out = tmp_path / "nov.csv"
+    args = ["export", "--db", str(seeded.path), "--from", "2026-11-03", "--to", "2026-11-09"]
+    assert main([*args, "-o", str(out)]) == 0
+    selection = Selection(first_day=date(2026, 11, 3), last_day=date(2026, 11, 9))
+    assert out.read_bytes() == export.visits_csv(seeded, selection)
+    assert out.read_bytes().count(b"\r\n") == 1 + 7
+    assert "Wrote 7 visits to" in capsys.readouterr().out
+
+
+def test_export_options(seeded, shop, tmp_path):
+    out = tmp_path / "x.csv"
+    base = ["export", "--db", str(seeded.path), "--from", "2026-11-01", "--to", "2026-11-30"]
+    assert (
+        main([*base, "--store", "Corner Shop", "--include-voided", "--excel", "-o", str(out)]) == 0
+    )
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and b"void_reason" in data
+    assert data.count(b"\r\n") == 1 + 29
+    assert main([*base, "--store", str(shop["store"]), "--summary", "-o", str(out)]) == 0
+    assert out.read_text().startswith("table,group,visits")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"--from": "2026-11-31"}, "The --from date must be a date written like 2026-11-01"),
+        ({"--to": "yesterday"}, "The --to date must be a date written like 2026-11-01"),
+        ({"--from": "2026-12-01"}, "is after the end date"),
+        ({"--store": "Nowhere"}, "No store has the id or name 'Nowhere'"),
+        ({"-o": "/no/such/folder/x.csv"}, "The folder /no/such/folder does not exist."),
+        ({"-o": "/proc/cxlog-export.csv"}, "Cannot write to /proc"),
+        ({"-o": "."}, "is a folder"),
+    ],
+)
+def test_export_mistakes_are_one_sentence_and_status_2(seeded, tmp_path, capsys, change, message):
+    options = {
+        "--db": str(seeded.path),
+        "--from": "2026-11-01",
+        "--to": "2026-11-30",
+        "-o": str(tmp_path / "x.csv"),
+    }
+    options.update(change)
+    argv = ["export", *[part for pair in options.items() for part in pair]]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_missing_database_is_reported_not_created(tmp_path, capsys):
+    missing = tmp_path / "typo.db"
+    argv = ["export", "--db", str(missing), "--from", "2026-11-01", "--to", "2026-11-30"]
+    assert main([*argv, "-o", str(tmp_path / "x.csv")]) == 2
+    assert main(["backup", "--db", str(missing), "-o", str(tmp_path / "b.db")]) == 2
+    err = capsys.readouterr().err
+    assert err.count(f"There is no database at {missing}.") == 2
+    assert not missing.exists()
+
+
+def test_a_file_that_is_not_cxlogs_is_reported(tmp_path, capsys):
+    other = tmp_path / "other.db"
+    other.write_bytes(b"")  # an empty file opens as an empty database
+    argv = ["export", "--db", str(other), "--from", "2026-11-01", "--to", "2026-11-30"]
+    assert main([*argv, "-o", str(tmp_path / "x.csv")]) == 2
+    assert "not a cxlog database" in capsys.readouterr().err
+
+
+def test_a_failed_export_keeps_the_previous_file(seeded, tmp_path, monkeypatch):
+    out = tmp_path / "nightly.csv"
+    out.write_text("yesterday's export")
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(export, "write_visits", broken)
+    argv = ["export", "--db", str(seeded.path), "--from", "2026-11-01", "--to", "2026-11-30"]
+    assert main([*argv, "-o", str(out)]) == 2
+    assert out.read_text() == "yesterday's export"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".nightly")] == []
+
+
+def test_backup_command(seeded, tmp_path, capsys):
+    out = tmp_path / "cxlog-backup.db"
+    assert main(["backup", "--db", str(seeded.path), "-o", str(out)]) == 0
+    assert backup.integrity_problems(out) == []
+    assert "Backed up 29 visits" in capsys.readouterr().out
+    assert main(["backup", "--db", str(seeded.path), "-o", "/no/such/dir/b.db"]) == 2
+
+
+def test_help_says_dates_are_store_local_and_stores_by_id_or_name():
+    result = subprocess.run(
+        [sys.executable, "-m", "cxlog", "export", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    text = " ".join(result.stdout.split())
+    assert "store's own calendar days" in text and "both inclusive" in text
+    assert "store id or exact name" in text
+    assert "data-dictionary.md" in text
+
+
+def test_export_runs_as_a_module_for_cron(seeded, tmp_path):
+    out = tmp_path / "cron.csv"
+    result = subprocess.run(
+        [
+            *(sys.executable, "-m", "cxlog", "export", "--db", str(seeded.path)),
+            *("--from", "2026-11-01", "--to", "2026-11-02", "-o", str(out)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes().count(b"\r\n") == 3
