@@ -540,6 +540,28 @@ def require_schema(db) -> None:
         raise StorageError("That file is not a cxlog database (it has no visits table).")
 
 
+def count_visits(storage: Storage, selection: Selection) -> int:
+    """How many rows the visits CSV of this selection will have."""
+    voided = "" if selection.include_voided else " AND voided_at IS NULL"
+    with storage.read() as db:
+        require_schema(db)
+        return sum(
+            db.execute(
+                "SELECT count(*) FROM visits WHERE store_id = ? AND started_at >= ?"
+                f" AND started_at < ?{voided}",
+                [r.store_id, r.start, r.end],
+            ).fetchone()[0]
+            for r in store_ranges(db, selection)
+        )
+
+
+def file_name(kind: str, selection: Selection, store_name: str | None = None) -> str:
+    """cxlog-visits-2026-11-01-to-2026-11-30-corner-shop.csv"""
+    days = "-to-".join(str(d) for d in (selection.first_day, selection.last_day) if d) or "all"
+    slug = "".join(ch if ch.isalnum() else "-" for ch in (store_name or "").casefold()).strip("-")
+    return f"cxlog-{kind}-{days}{'-' + slug if slug else ''}.csv"
+
+
 def visits_csv(storage: Storage, selection: Selection, *, for_excel: bool = False) -> bytes:
     """The visits CSV in memory, for the Export page's download button."""
     buffer = io.BytesIO()

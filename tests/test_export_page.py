@@ -1,0 +1,121 @@
+"""The Export page through AppTest (issue #6): the owner prepares and gets the
+files; a manager gets the sign-in form and no data."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from datetime import date
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from cxlog import export, summary
+from cxlog.export import Selection
+from tests.conftest import ROOT, as_role
+from tests.test_export import at, log
+
+
+def page(role: str | None) -> AppTest:
+    at_ = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    if role:
+        as_role(at_, role)
+    at_.run()
+    at_.switch_page("pages/export.py")
+    return at_.run()
+
+
+def seed(storage, shop) -> None:
+    for day in (3, 4, 5):
+        log(storage, shop, at(f"2026-11-{day:02d}T10:00:00+00:00"), units=1, amount=999)
+    log(storage, shop, at("2026-11-04T11:00:00+00:00"), "missed", no_sale="Price", voided=True)
+    log(storage, shop, at("2026-12-04T11:00:00+00:00"), "neutral")  # outside the range
+
+
+def choose_november(at_: AppTest) -> AppTest:
+    return (
+        at_.date_input(key="export-days").set_value((date(2026, 11, 1), date(2026, 11, 30))).run()
+    )
+
+
+def test_owner_prepares_the_visits_csv_for_the_chosen_range(app_env, shop):
+    seed(app_env, shop)
+    at_ = choose_november(page("owner"))
+    assert not at_.exception
+    assert at_.title[0].value == "Export"
+    assert any("3 visits" in m.value for m in at_.markdown)
+    assert not at_.get("download_button")  # nothing prepared yet
+
+    at_.button(key="export-visits-prepare").click().run()
+    assert not at_.exception
+    choice, data, name = at_.session_state["export_visits_file"]
+    november = Selection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
+    assert data == export.visits_csv(app_env, november)
+    assert name == "cxlog-visits-2026-11-01-to-2026-11-30.csv"
+    assert len(pd.read_csv(io.BytesIO(data))) == 3
+    [button] = at_.get("download_button")
+    assert button.label == f"Download {name}"
+
+    # Another choice: the prepared file is no longer offered.
+    at_.checkbox(key="export-voided").check().run()
+    assert any("4 visits" in m.value for m in at_.markdown)
+    assert not at_.get("download_button")
+
+
+def test_owner_gets_the_summary_for_one_store_for_excel(app_env, shop):
+    seed(app_env, shop)
+    at_ = choose_november(page("owner"))
+    at_.selectbox(key="export-store").set_value(shop["store"]).run()
+    at_.checkbox(key="export-excel").check().run()
+    at_.button(key="export-summary-prepare").click().run()
+    assert not at_.exception
+    _, data, name = at_.session_state["export_summary_file"]
+    selection = Selection(
+        first_day=date(2026, 11, 1), last_day=date(2026, 11, 30), store_ids=(shop["store"],)
+    )
+    assert data == summary.summary_csv(app_env, selection, for_excel=True)
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert name == "cxlog-summary-2026-11-01-to-2026-11-30-corner-shop.csv"
+
+
+def test_owner_makes_a_verified_backup(app_env, shop, tmp_path):
+    seed(app_env, shop)
+    at_ = page("owner")
+    at_.button(key="export-backup-make").click().run()
+    assert not at_.exception
+    data, made = at_.session_state["export_backup_file"]
+    assert made.visits == 5
+    copy = tmp_path / "downloaded.db"
+    copy.write_bytes(data)
+    with sqlite3.connect(copy) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT count(*) FROM visits").fetchone()[0] == 5
+    assert any("Download backup" in b.label for b in at_.get("download_button"))
+
+
+def test_a_failed_backup_is_a_sentence_on_the_page(app_env, shop, monkeypatch):
+    from cxlog import backup
+    from cxlog.errors import StorageError
+
+    def broken(storage):
+        raise StorageError("The backup copy failed its integrity check, so it was not kept.")
+
+    monkeypatch.setattr(backup, "backup_bytes", broken)
+    at_ = page("owner")
+    at_.button(key="export-backup-make").click().run()
+    assert not at_.exception
+    assert [e.value for e in at_.error] == [
+        "The backup copy failed its integrity check, so it was not kept."
+    ]
+    assert not at_.get("download_button")
+
+
+def test_a_manager_gets_the_sign_in_form_not_the_data(app_env, shop):
+    seed(app_env, shop)
+    for role in ("manager", None):
+        at_ = page(role)
+        assert not at_.exception
+        assert at_.title[0].value == "Sign in"
+        assert not at_.get("download_button")
+        assert not [b for b in at_.button if b.key and b.key.startswith("export-")]
+        assert "export_visits_file" not in at_.session_state
