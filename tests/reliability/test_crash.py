@@ -22,7 +22,7 @@ BUDGET_S = 45
 FIRST_LINE_TIMEOUT_S = 15
 
 
-def confirmed_lines(process: subprocess.Popen, within: float) -> list[str]:
+def first_confirmation(process: subprocess.Popen, within: float) -> list[str]:
     """Wait (bounded) for the child's first confirmation, so the kill lands
     mid-loop rather than during start-up."""
     ready, _, _ = select.select([process.stdout], [], [], within)
@@ -47,7 +47,7 @@ def kill_at_random(db_path, store_id: int, associate_id: int, round_: int, rng) 
         text=True,
     )
     try:
-        lines = confirmed_lines(process, FIRST_LINE_TIMEOUT_S)
+        lines = first_confirmation(process, FIRST_LINE_TIMEOUT_S)
         # Some kills land right after the first write, most mid-stream.
         time.sleep(rng.choice([0, rng.uniform(0, 0.05), rng.uniform(0.05, 0.4)]))
     finally:
