@@ -50,6 +50,7 @@ def test_owner_prepares_the_visits_csv_for_the_chosen_range(app_env, shop):
     assert not at_.exception
     choice, data, name = at_.session_state["export_visits_file"]
     november = Selection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
+    assert choice == (november, False)  # kept with the choice it was made for
     assert data == export.visits_csv(app_env, november)
     assert name == "cxlog-visits-2026-11-01-to-2026-11-30.csv"
     assert len(pd.read_csv(io.BytesIO(data))) == 3
