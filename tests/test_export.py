@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from cxlog import catalog, export, visits
+from cxlog import catalog, export, summary, visits
 from cxlog.errors import NotFoundError, ValidationError
 from cxlog.export import Selection
 from cxlog.model import from_utc_text
 from cxlog.offsets import offset_spans
-from tests.conftest import new_id
+from tests.conftest import ROOT, new_id
 
 
 def at(text: str) -> datetime:
@@ -434,3 +434,25 @@ def test_find_store_by_id_or_exact_name(storage, shop):
     catalog.create_store(storage, "Corner Shop", "Europe/Paris")
     with pytest.raises(ValidationError, match="give its id"):
         export.find_store(storage, "Corner Shop")
+
+
+def dictionary_columns(section: str) -> list[list[str]]:
+    """The rows of the table under a '## section' heading of the dictionary."""
+    text = (ROOT / "docs" / "data-dictionary.md").read_text()
+    body = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line.strip().strip("|").split(" | ") for line in body.splitlines()]
+    return [row for row in rows if row[0].startswith("`")]
+
+
+@pytest.mark.parametrize(
+    ("section", "columns"),
+    [
+        ("Visits CSV", [*export.VISIT_COLUMNS, *export.VOID_COLUMNS]),
+        ("Summary CSV", list(summary.COLUMNS)),
+    ],
+)
+def test_every_column_is_in_the_data_dictionary(section, columns):
+    rows = dictionary_columns(section)
+    assert [row[0].strip("`") for row in rows] == columns  # all of them, in file order
+    for row in rows:
+        assert len(row) == 4 and all(cell.strip() for cell in row), row  # type, meaning, example
