@@ -440,7 +440,11 @@ def dictionary_columns(section: str) -> list[list[str]]:
     """The rows of the table under a '## section' heading of the dictionary."""
     text = (ROOT / "docs" / "data-dictionary.md").read_text()
     body = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
-    rows = [line.strip().strip("|").split(" | ") for line in body.splitlines()]
+    rows = [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in body.splitlines()
+        if line.startswith("|")
+    ]
     return [row for row in rows if row[0].startswith("`")]
 
 
