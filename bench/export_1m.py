@@ -1,0 +1,96 @@
+"""`python -m cxlog export` of 1,000,000 visits against `sqlite3 -csv` (issue #6).
+
+Targets: ratio to the sqlite3 CLI ≤ 2.0, peak RSS ≤ 200 MB. Both exports run
+as fresh subprocesses in the same run, alternating (A B A B A B) so a noisy
+neighbour hits both; the medians are compared. Every visit is exported
+(voided ones included) so both files hold the same 1,000,000 rows. Peak RSS
+is the export subprocess's own, read with wait4(), not its parent's.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.common import RESULTS, fresh, report
+
+VISITS = 1_000_000
+ROUNDS = 3
+SQLITE3 = shutil.which("sqlite3") or "/usr/bin/sqlite3"
+
+
+def generate(path: Path) -> None:
+    fresh(path)
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "cxlog", "demo", "--db", str(path)),
+            *("--visits", str(VISITS), "--days", "365", "--stores", "10"),
+            *("--associates", "40", "--seed", "6"),
+        ],
+        check=True,
+    )
+
+
+def timed(command: list[str], stdout=subprocess.DEVNULL) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one fresh subprocess."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=stdout, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise RuntimeError(f"{command[:4]} failed: {process.stderr.read().decode()}")
+    process.stderr.close()
+    return seconds, usage.ru_maxrss / 1024  # kilobytes on Linux
+
+
+def lines(path: Path) -> int:
+    count = 0
+    with open(path, "rb") as file:
+        while block := file.read(1 << 22):
+            count += block.count(b"\n")
+    return count
+
+
+def run() -> None:
+    db = RESULTS / "export_1m.db"
+    ours, theirs = RESULTS / "export_1m.csv", RESULTS / "export_1m_sqlite3.csv"
+    generate(db)
+    export = [
+        *(sys.executable, "-m", "cxlog", "export", "--db", str(db)),
+        *("--from", "2000-01-01", "--to", "2099-12-31", "--include-voided", "-o", str(ours)),
+    ]
+    if not Path(SQLITE3).exists():
+        print("bench.export_1m: no sqlite3 CLI (apt-get install sqlite3); ratio not measured")
+    ours_s, theirs_s, rss = [], [], []
+    try:
+        for _ in range(ROUNDS):
+            seconds, peak = timed(export)
+            ours_s.append(seconds)
+            rss.append(peak)
+            if Path(SQLITE3).exists():
+                with open(theirs, "wb") as out:
+                    theirs_s.append(
+                        timed([SQLITE3, "-csv", str(db), "SELECT * FROM visits"], out)[0]
+                    )
+        written = lines(ours) - 1
+        if written != VISITS:
+            raise RuntimeError(f"the export wrote {written:,} rows, not {VISITS:,}")
+    finally:
+        ours.unlink(missing_ok=True)
+        theirs.unlink(missing_ok=True)
+    report("export_1m_seconds", statistics.median(ours_s))
+    if theirs_s:
+        report(
+            "export_ratio_vs_sqlite3_cli", statistics.median(ours_s) / statistics.median(theirs_s)
+        )
+    report("export_peak_rss_mb", max(rss))
+
+
+if __name__ == "__main__":
+    run()
