@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["bench.demo_1m", "bench.tap_latency", "bench.dashboard"]
+BENCHMARKS = ["bench.demo_1m", "bench.tap_latency", "bench.dashboard", "bench.export_1m"]
 
 
 def main(names: list[str]) -> int:
