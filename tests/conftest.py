@@ -3,6 +3,7 @@ one store, two associates and the default lists."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 
@@ -10,8 +11,10 @@ import pytest
 
 from cxlog import access, catalog
 from cxlog.db import Storage
+from tests.e2e import harness
 
 ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "tests" / "e2e" / "screenshots"
 
 
 @pytest.fixture
@@ -64,3 +67,41 @@ def as_role(at, role: str):
     at.session_state["role"] = role
     at.session_state["role_seen"] = time.time()
     return at
+
+
+# --- browser fixtures, shared by tests/e2e and tests/reliability -------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = harness.chromium_path()
+    if path is None:
+        if os.environ.get("CXLOG_REQUIRE_BROWSER"):
+            pytest.fail("CXLOG_REQUIRE_BROWSER is set but no Chromium was found")
+        pytest.skip("no Chromium installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=harness.CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def screenshot():
+    SCREENSHOTS.mkdir(exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        """The whole page, however long: the viewport grows to the content."""
+        path = SCREENSHOTS / f"{name}.png"
+        size = page.viewport_size
+        height = page.evaluate(
+            "() => Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
+            "[data-testid=stAppScrollToBottomContainer]')].map(e => e.scrollHeight), 0)"
+        )
+        page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+        page.screenshot(path=path)
+        page.set_viewport_size(size)
+        return path
+
+    return take

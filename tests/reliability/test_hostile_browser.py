@@ -61,8 +61,8 @@ def text(locator, timeout_s: float = 15) -> str:
         time.sleep(0.1)
 
 
-def test_hostile_names_render_as_typed_and_nothing_runs(in_browser, hostile, screenshot):
-    in_browser(lambda browser: log_with_hostile_names(browser, hostile, screenshot))
+def test_hostile_names_render_as_typed_and_nothing_runs(browser, hostile, screenshot):
+    log_with_hostile_names(browser, hostile, screenshot)
 
 
 def log_with_hostile_names(browser, hostile: dict, screenshot) -> None:

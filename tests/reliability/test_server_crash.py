@@ -113,13 +113,11 @@ def start_key(page) -> str:
     return key.removeprefix("st-key-")
 
 
-def test_open_visit_card_survives_a_server_crash(in_browser, seeded, tmp_path, screenshot):
+def test_open_visit_card_survives_a_server_crash(browser, seeded, tmp_path, screenshot):
     storage, ana = seeded
     opened: list[str] = []
     with running(storage.path, tmp_path / "server.log") as server:
-        in_browser(
-            lambda browser: crash_with_a_visit_open(browser, server, ana, opened, screenshot)
-        )
+        crash_with_a_visit_open(browser, server, ana, opened, screenshot)
     (vid,) = opened
     row = next(sqlite_utils.Database(storage.path).query("SELECT * FROM visits"))
     assert (row["id"], row["outcome"], row["units"]) == (vid, "purchased", 2)
