@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 
 from cxlog.db import Storage, audit
@@ -185,6 +186,8 @@ def check_password(password: object) -> str:
         raise ValidationError("A password can be at most 200 characters long.")
     if "\x00" in password:
         raise ValidationError("A password cannot contain a NUL character.")
+    if any(unicodedata.category(ch) == "Cs" for ch in password):
+        raise ValidationError("The password contains a character that cannot be stored.")
     return password
 
 

@@ -120,7 +120,8 @@ def clean_text(value: object, what: str, max_length: int = MAX_NAME_LENGTH) -> s
         raise ValidationError(f"The {what} cannot be empty.")
     if len(text) > max_length:
         raise ValidationError(f"The {what} can be at most {max_length} characters long.")
-    if any(unicodedata.category(ch) == "Cc" for ch in text):
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text):
+        # Cs: a lone surrogate cannot even be stored as UTF-8.
         raise ValidationError(f"The {what} contains a control character; type it again.")
     return text
 

@@ -11,6 +11,7 @@ import pandas as pd
 from cxlog.dashboard import NO_SALE_NONE, WEEKDAYS, Group, TeamRow
 from cxlog.metrics import Counts, Rate
 from cxlog.model import MIN_SAMPLE
+from cxlog.text import plain
 
 TOO_FEW = "too few visits"
 
@@ -105,13 +106,13 @@ def reasons(groups: list[Group]) -> str:
         return f"Too few visits per reason to compare yet ({MIN_SAMPLE} closed visits each)."
     best = enough[0]
     text = (
-        f"{best.label} visits converted best: {percent(best.counts.conversion.value, 0)} "
+        f"{plain(best.label)} visits converted best: {percent(best.counts.conversion.value, 0)} "
         f"of {best.counts.closed:,} closed visits"
     )
     if len(enough) > 1:
         worst = enough[-1]
         text += (
-            f"; {worst.label} converted least: {percent(worst.counts.conversion.value, 0)} "
+            f"; {plain(worst.label)} converted least: {percent(worst.counts.conversion.value, 0)} "
             f"of {worst.counts.closed:,}"
         )
     return text + "."
@@ -125,7 +126,7 @@ def no_sale(rows: list[tuple[str, Rate]]) -> str:
         return f"No no-sale reason was tapped on the {rows[0][1].n:,} no-purchase visits."
     label, share = named[0]
     return (
-        f"{label} was the most common no-sale reason: {percent(share.value, 0)} "
+        f"{plain(label)} was the most common no-sale reason: {percent(share.value, 0)} "
         f"of {share.n:,} no-purchase visits."
     )
 
@@ -166,7 +167,7 @@ def team(rows: list[TeamRow]) -> str:
     lead = ranked[0]
     return (
         f"{len(ranked)} of {len(rows)} associates have enough closed visits to rank; "
-        f"{lead.name} leads with {percent(lead.counts.conversion.value, 0)} conversion "
+        f"{plain(lead.name)} leads with {percent(lead.counts.conversion.value, 0)} conversion "
         f"over {lead.counts.closed:,} closed visits."
     )
 
@@ -290,12 +291,3 @@ def team_table(
         body.append(_team_row(rank, name, r.store, r.counts, r.previous))
     table = pd.DataFrame(body, columns=list(TEAM_COLUMNS))
     return table if with_store else table.drop(columns="Store")
-
-
-# Streamlit reads text as Markdown (and $…$ as maths): names people typed are
-# shown literally by escaping what Markdown would act on.
-_MARKDOWN = str.maketrans({c: f"\\{c}" for c in "\\`*_[]<>#|~$"})
-
-
-def plain(text: str) -> str:
-    return text.translate(_MARKDOWN)

@@ -13,6 +13,7 @@ from cxlog import catalog, charts, dashboard, filters, periods  # noqa: E402
 from cxlog import takeaways as words  # noqa: E402
 from cxlog.db import Storage  # noqa: E402
 from cxlog.model import MIN_SAMPLE, REASON, utc_now  # noqa: E402
+from cxlog.text import plain  # noqa: E402
 
 PERIOD, RANGE, STORE, ASSOCIATE, REASON_KEY = (
     "dash_period",
@@ -144,7 +145,7 @@ span = dash.spans[store_id] if store_id else next(iter(dash.spans.values()))
 where = stores[store_id]["name"] if store_id else "all stores, each in its local time"
 st.caption(
     f"{periods.PERIODS[period]}: {periods.describe(span.first_day, span.last_day)} · "
-    f"{words.plain(where)} · compared with "
+    f"{plain(where)} · compared with "
     f"{periods.describe(*periods.previous_days(span))} up to the same time of day"
 )
 
@@ -173,7 +174,7 @@ if totals.too_few:
     )
 else:
     st.subheader("By first engagement")
-    st.markdown(words.plain(words.engagement(dash.by_engagement)))
+    st.markdown(words.engagement(dash.by_engagement))
     colours = [charts.ENGAGEMENT_COLOURS[g.key] for g in dash.by_engagement]
     st.plotly_chart(charts.moment_bars(dash.by_engagement, colours), key="chart-engagement")
     st.caption(
@@ -182,7 +183,7 @@ else:
     )
 
     st.subheader("By connection depth")
-    st.markdown(words.plain(words.depth(dash.by_depth)))
+    st.markdown(words.depth(dash.by_depth))
     st.plotly_chart(charts.moment_bars(dash.by_depth, charts.DEPTH_COLOURS), key="chart-depth")
     st.caption(
         "Depth 0–3 counts a warm welcome, a learned reason and a recommendation; "
@@ -190,18 +191,18 @@ else:
     )
 
     st.subheader("By reason for visit")
-    st.markdown(words.plain(words.reasons(dash.by_reason)))
+    st.markdown(words.reasons(dash.by_reason))
     st.plotly_chart(charts.reason_bars(dash.by_reason), key="chart-reason")
     st.caption("Conversion per reason for visit, best first; reasons with too few visits last.")
 
     st.subheader("Top no-sale reasons")
-    st.markdown(words.plain(words.no_sale(dash.no_sale)))
+    st.markdown(words.no_sale(dash.no_sale))
     if dash.no_sale:
         st.plotly_chart(charts.no_sale_bars(dash.no_sale), key="chart-no-sale")
         st.caption("Share of no-purchase visits per no-sale reason (95% interval).")
 
     st.subheader("Weekly trend")
-    st.markdown(words.plain(words.trend(dash.trend)))
+    st.markdown(words.trend(dash.trend))
     st.plotly_chart(charts.trend_lines(dash.trend), key="chart-trend")
     st.caption(
         f"Conversion per week (Monday first) for each first engagement, at least the last "
@@ -209,7 +210,7 @@ else:
     )
 
     st.subheader("Hour × weekday")
-    st.markdown(words.plain(words.heat(dash.heat)))
+    st.markdown(words.heat(dash.heat))
     measure = st.segmented_control(
         "Show",
         ["visits", "conversion"],
@@ -225,7 +226,7 @@ else:
     )
 
 st.subheader("Team")
-st.markdown(words.plain(words.team(dash.team)))
+st.markdown(words.team(dash.team))
 # A static table: every row and column visible on a tablet, nothing to scroll.
 st.table(
     words.team_table(dash.team, totals, dash.previous, with_store=len(dash.spans) > 1),

@@ -10,6 +10,7 @@ import streamlit as st
 
 from cxlog import access, catalog, history, ui, visits
 from cxlog.model import FIRST_ENGAGEMENTS, NO_PURCHASE, NO_SALE_REASON, PURCHASED, REASON
+from cxlog.text import plain
 
 storage = ui.storage()
 role = ui.require_role(storage, access.MANAGER)
@@ -78,7 +79,7 @@ visit = next(v for v in rows if v["id"] == picked)
 ui.show_error("visit")
 
 if visit["voided_at"]:
-    st.warning(f"Voided: {visit['void_reason']}")
+    st.warning(f"Voided: {plain(visit['void_reason'])}")
     st.stop()
 
 reasons = catalog.list_reasons(storage, REASON, active_only=False)

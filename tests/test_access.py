@@ -130,3 +130,12 @@ def test_associate_pins_lock_out_per_associate(storage, shop):
         access.check_associate_pin(storage, shop["ana"], "2468", now=now)
     access.check_associate_pin(storage, shop["ben"], "1357", now=now)  # Ben is not locked
     access.check_associate_pin(storage, shop["ana"], "2468", now=now + timedelta(minutes=6))
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [("with\x00nul-inside", "NUL"), ("lone-\ud800-surrogate", "cannot be stored")],
+)
+def test_passwords_that_cannot_be_stored_are_refused(storage, password, message):
+    with pytest.raises(ValidationError, match=message):
+        access.set_password(storage, access.OWNER, password, actor="owner")

@@ -10,6 +10,7 @@ from cxlog import filters, periods
 from cxlog import takeaways as words
 from cxlog.dashboard import Group, Selection, TeamRow
 from cxlog.metrics import Counts
+from cxlog.text import plain
 
 
 def counts(closed: int, purchased: int, units: int = 0, visits: int | None = None, warm: int = 0):
@@ -185,8 +186,15 @@ def test_team_table_puts_the_team_first_and_does_not_rank_the_few():
     ]
 
 
-def test_plain_keeps_typed_names_literal():
-    assert words.plain("*Gift* $5 [x](y)") == "\\*Gift\\* \\$5 \\[x\\](y)"
+def test_typed_names_in_sentences_stay_literal():
+    """A reason or associate name is escaped where it enters a sentence, so a
+    name like '*Gift* $5 [x](y)' cannot turn into bold, maths or a link."""
+    hostile = "*Gift* $5 [x](y)"
+    escaped = plain(hostile)
+    assert escaped.startswith("\\*Gift\\*") and "\\[x\\]\\(y\\)" in escaped
+    counts = Counts(visits=30, closed=30, purchased=15)
+    sentence = words.reasons([Group(key=1, label=hostile, counts=counts, previous=Counts())])
+    assert sentence.startswith(escaped + " visits converted best")
 
 
 STORES, PEOPLE, REASONS = {1: "Shop", 2: "Harbour"}, {5: 1, 6: 2}, {3: "Gift"}
