@@ -19,7 +19,7 @@ install: $(STAMP)
 # Serves on every interface so the store's tablets and phones can connect.
 run: install
 	$(BIN)/python -m cxlog migrate
-	$(BIN)/python -m streamlit run app.py $(STREAMLIT_FLAGS) \
+	$(BIN)/python -m cxlog.serve $(STREAMLIT_FLAGS) \
 		--server.address 0.0.0.0 --server.port $(PORT)
 
 test: install lint
@@ -39,7 +39,7 @@ demo: install
 	rm -f data/demo.db data/demo.db-wal data/demo.db-shm
 	$(BIN)/python -m cxlog demo --db data/demo.db --visits 200000 --days 365 \
 		--stores 3 --associates 12
-	CXLOG_DB=data/demo.db $(BIN)/python -m streamlit run app.py $(STREAMLIT_FLAGS) \
+	CXLOG_DB=data/demo.db $(BIN)/python -m cxlog.serve $(STREAMLIT_FLAGS) \
 		--server.address 0.0.0.0 --server.port $(PORT)
 
 clean:

@@ -43,6 +43,21 @@ def chromium_path() -> str | None:
     return None
 
 
+def server_flags(port: int) -> list[str]:
+    return [
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -51,30 +66,19 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit_server(
-    db_path: Path, script: Path = ROOT / "app.py", log: Path | None = None
+    db_path: Path, script: Path | None = None, log: Path | None = None
 ) -> Iterator[str]:
-    """Run `streamlit run` on 127.0.0.1 with CXLOG_DB=db_path; yields the base URL."""
+    """Serve on 127.0.0.1 with CXLOG_DB=db_path; yields the base URL.
+
+    Without ``script`` it starts cxlog the way `make run` does (python -m
+    cxlog.serve); with one, plain `streamlit run <script>`.
+    """
     port = free_port()
     env = {**os.environ, "CXLOG_DB": str(db_path)}
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
+    entry = ["-m", "cxlog.serve"] if script is None else ["-m", "streamlit", "run", str(script)]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(script),
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.fileWatcherType",
-            "none",
-        ],
+        [sys.executable, *entry, *server_flags(port)],
         cwd=ROOT,
         env=env,
         stdout=out,

@@ -24,6 +24,7 @@ from tests.e2e.harness import (
     TABLET,
     by_key,
     free_port,
+    server_flags,
     stop,
     tap_key,
     wait_healthy,
@@ -35,7 +36,7 @@ CARD_TIMEOUT_MS = 30_000
 
 
 class Server:
-    """`streamlit run` on a fixed 127.0.0.1 port, so a restart keeps the address
+    """The cxlog server on a fixed 127.0.0.1 port, so a restart keeps the address
     the tablet has open. Killed by its process group id (its own session)."""
 
     def __init__(self, db_path: Path, log: Path) -> None:
@@ -46,24 +47,9 @@ class Server:
 
     def start(self) -> None:
         with open(self.log, "ab") as out:
+            # Started as `make run` starts it (python -m cxlog.serve).
             self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "streamlit",
-                    "run",
-                    str(ROOT / "app.py"),
-                    "--server.headless",
-                    "true",
-                    "--server.address",
-                    "127.0.0.1",
-                    "--server.port",
-                    str(self.port),
-                    "--browser.gatherUsageStats",
-                    "false",
-                    "--server.fileWatcherType",
-                    "none",
-                ],
+                [sys.executable, "-m", "cxlog.serve", *server_flags(self.port)],
                 cwd=ROOT,
                 env={**os.environ, "CXLOG_DB": str(self.db_path)},
                 stdout=out,
@@ -157,6 +143,9 @@ def crash_with_a_visit_open(browser, server: Server, ana: int, opened: list, scr
         card.wait_for(timeout=CARD_TIMEOUT_MS)
         assert card_ids(page) == [vid]
         screenshot(page, "reliability-after-server-crash")
+        # The restarted server runs the router, not Streamlit's legacy list of
+        # the raw pages/ files (cxlog.serve).
+        assert page.locator("[data-testid='stSidebarNav']").count() == 0
         # A reload (or another tablet opening the same address) shows it too.
         page.goto(shift_url)
         wait_idle(page)
