@@ -12,7 +12,7 @@ from typing import TypeVar
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from cxlog import access
+from cxlog import access, catalog
 from cxlog.db import Storage, default_path
 from cxlog.errors import CxlogError, ValidationError
 
@@ -115,6 +115,16 @@ def show_error(place: str) -> None:
     message = st.session_state[ERRORS].pop(place, None)
     if message:
         st.error(message, icon=":material/error:")
+
+
+def pick_store(storage: Storage, *, key: str) -> dict:
+    """The store a manager page works on: the only one, or picked from a list."""
+    stores = catalog.list_stores(storage)
+    if len(stores) == 1:
+        return stores[0]
+    names = {s["id"]: s["name"] for s in stores}
+    chosen = st.selectbox("Store", list(names), key=key, format_func=names.get)
+    return next(s for s in stores if s["id"] == chosen)
 
 
 def toast_later(text: str, icon: str) -> None:

@@ -29,16 +29,7 @@ def write(place: str, action, confirmation: str, *clear: str) -> None:
 
 st.title("Settings")
 ui.show_toasts()
-stores = catalog.list_stores(storage)
-store = stores[0]
-if len(stores) > 1:
-    chosen = st.selectbox(
-        "Store",
-        [s["id"] for s in stores],
-        key="settings-store",
-        format_func={s["id"]: s["name"] for s in stores}.get,
-    )
-    store = next(s for s in stores if s["id"] == chosen)
+store = ui.pick_store(storage, key="settings-store")
 
 people_tab, lists_tab, store_tab, access_tab, devices_tab = st.tabs(
     ["Associates", "Lists", "Store", "Access", "Devices"]

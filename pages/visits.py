@@ -32,16 +32,7 @@ def label(v: dict, zone: ZoneInfo) -> str:
 
 st.title("Visits")
 ui.show_toasts()
-stores = catalog.list_stores(storage)
-store = stores[0]
-if len(stores) > 1:
-    chosen = st.selectbox(
-        "Store",
-        [s["id"] for s in stores],
-        key="visits-store",
-        format_func={s["id"]: s["name"] for s in stores}.get,
-    )
-    store = next(s for s in stores if s["id"] == chosen)
+store = ui.pick_store(storage, key="visits-store")
 zone = ZoneInfo(store["timezone"])
 people = catalog.list_associates(storage, store["id"])
 names = {p["id"]: p["name"] for p in people}

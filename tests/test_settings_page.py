@@ -147,3 +147,12 @@ def test_correct_and_void_a_visit_from_the_visits_page(app_env, shop):
 def test_visits_page_without_visits_says_so(app_env):
     at = page("pages/visits.py")
     assert "No visits logged" in at.info[0].value
+
+
+def test_a_chain_picks_the_store_first(app_env, shop):
+    other = catalog.create_store(app_env, "Harbour Shop", "Europe/Paris")
+    catalog.add_associate(app_env, other, "Zoë", actor="test")
+    at = page("pages/settings.py")
+    assert at.selectbox(key="settings-store").value == shop["store"]
+    at.selectbox(key="settings-store").set_value(other).run()
+    assert at.dataframe[0].value["Name"].tolist() == ["Zoë"]
