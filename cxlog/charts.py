@@ -112,30 +112,19 @@ def moment_bars(groups: list[Group], colours: list[str]) -> go.Figure:
         row=1,
         col=2,
     )
-    for tick, show in zip(conv_ticks, shown, strict=True):
-        if not show:
-            fig.add_annotation(
-                x=tick,
-                y=0,
-                text=TOO_FEW,
-                showarrow=False,
-                yanchor="bottom",
-                font={"size": 11, "color": "#666"},
-                row=1,
-                col=1,
-            )
-    for tick, show in zip(ups_ticks, shown, strict=True):
-        if not show:
-            fig.add_annotation(
-                x=tick,
-                y=0,
-                text=TOO_FEW,
-                showarrow=False,
-                yanchor="bottom",
-                font={"size": 11, "color": "#666"},
-                row=1,
-                col=2,
-            )
+    for col, ticks in ((1, conv_ticks), (2, ups_ticks)):
+        for tick, show in zip(ticks, shown, strict=True):
+            if not show:
+                fig.add_annotation(
+                    x=tick,
+                    y=0,
+                    text=TOO_FEW,
+                    showarrow=False,
+                    yanchor="bottom",
+                    font={"size": 11, "color": "#666"},
+                    row=1,
+                    col=col,
+                )
     fig.update_yaxes(ticksuffix="%", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(rangemode="tozero", row=1, col=2)
     return _layout(fig)
