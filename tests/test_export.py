@@ -4,16 +4,18 @@ Excel-safe cells, exact local times across DST, streaming."""
 from __future__ import annotations
 
 import io
+import os
 import random
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
 
 from cxlog import catalog, export, summary, visits
-from cxlog.errors import NotFoundError, ValidationError
+from cxlog.errors import NotFoundError, StorageError, ValidationError
 from cxlog.export import Selection
 from cxlog.model import from_utc_text
 from cxlog.offsets import offset_spans
@@ -460,3 +462,72 @@ def test_every_column_is_in_the_data_dictionary(section, columns):
     assert [row[0].strip("`") for row in rows] == columns  # all of them, in file order
     for row in rows:
         assert len(row) == 4 and all(cell.strip() for cell in row), row  # type, meaning, example
+
+
+@pytest.fixture
+def parallel(monkeypatch):
+    """Helper processes even for a small table, in many small chunks."""
+    monkeypatch.setattr(export, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(export, "CHUNK", 5)
+
+
+def helper_pids() -> set[int]:
+    """Running cxlog.export_worker processes started by this test process."""
+    found = set()
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+            cmdline = (status.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if f"\nPPid:\t{os.getpid()}\n" in text and b"cxlog.export_worker" in cmdline:
+            found.add(int(status.parent.name))
+    return found
+
+
+def test_helper_processes_write_the_same_file(storage, two_stores, parallel):
+    for selection in (Selection(), Selection(include_voided=True, store_ids=(two_stores["ny"],))):
+        alone = io.BytesIO()
+        export.write_visits(storage, alone, selection, workers=1)
+        helped = io.BytesIO()
+        count = export.write_visits(storage, helped, selection, workers=2)
+        assert helped.getvalue() == alone.getvalue()
+        assert count == helped.getvalue().count(b"\r\n") - 1 > 20
+    assert helper_pids() == set()  # all stopped
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_export_is_one_snapshot(storage, two_stores, parallel, monkeypatch, workers):
+    """A visit committed once the export has begun is not in it, however the
+    chunks are read."""
+    real = export.csvlines.read_lookups
+    late = new_id()
+
+    def read_lookups_then_a_tablet_writes(conn, ranges):
+        visits.create_visit(
+            storage,
+            late,
+            two_stores["store"],
+            two_stores["ana"],
+            "warm",
+            at=at("2026-11-02T10:00Z"),
+        )
+        return real(conn, ranges)
+
+    monkeypatch.setattr(export.csvlines, "read_lookups", read_lookups_then_a_tablet_writes)
+    frame = read(export.write_visits_bytes(storage, Selection(), workers=workers))
+    assert late not in set(frame["visit_id"]) and len(frame) == 48
+    assert late in set(read(export.visits_csv(storage, Selection()))["visit_id"])
+
+
+def test_a_failing_helper_is_a_sentence_and_every_helper_stops(
+    storage, two_stores, parallel, monkeypatch
+):
+    def broken_prepare(self, lookups, include_voided, size):
+        for process in self.processes:
+            export.send(process.stdin, "not the lookups")
+
+    monkeypatch.setattr(export._Helpers, "prepare", broken_prepare)
+    with pytest.raises(StorageError, match="failed in a helper process"):
+        export.write_visits(storage, io.BytesIO(), Selection(), workers=2)
+    assert helper_pids() == set()
