@@ -17,6 +17,7 @@ step.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import os
@@ -139,7 +140,7 @@ SCAN_SHARE = 0.05
 CHUNK = 8_192  # rowids per chunk: ~1.5 MB of CSV
 BATCH = 2_000  # rows per fetchmany on the index path
 # Helper processes pay ~0.1 s to start: worth it from a few hundred thousand
-# visits. Two: this machine's cores; more would only queue.
+# visits. At most two: the store's box also serves the tablets.
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 PARALLEL_FROM = 200_000  # rowids
 
@@ -326,20 +327,18 @@ class _Helpers:
             yield lines, count
 
     def stop(self) -> None:
+        """Closing both pipes ends a helper: one waiting for work reads the end
+        of its input, one writing a chunk nobody will read gets a broken pipe."""
         for process in self.processes:
-            try:
-                send(process.stdin, None)
-                process.stdin.close()
-            except (OSError, ValueError):
-                pass
+            for stream in (process.stdin, process.stdout):
+                with contextlib.suppress(OSError, ValueError):
+                    stream.close()
         for process in self.processes:
             try:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)
-            if process.stdout:
-                process.stdout.close()
         self.processes = []
 
 

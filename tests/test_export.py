@@ -531,3 +531,16 @@ def test_a_failing_helper_is_a_sentence_and_every_helper_stops(
     with pytest.raises(StorageError, match="failed in a helper process"):
         export.write_visits(storage, io.BytesIO(), Selection(), workers=2)
     assert helper_pids() == set()
+
+
+def test_a_helper_that_dies_is_a_sentence_not_a_hang(storage, two_stores, parallel, monkeypatch):
+    real = export._Helpers.prepare
+
+    def prepare_then_one_dies(self, lookups, include_voided, size):
+        real(self, lookups, include_voided, size)
+        self.processes[1].kill()
+
+    monkeypatch.setattr(export._Helpers, "prepare", prepare_then_one_dies)
+    with pytest.raises(StorageError, match="stopped unexpectedly"):
+        export.write_visits(storage, io.BytesIO(), Selection(), workers=2)
+    assert helper_pids() == set()
