@@ -241,12 +241,12 @@ def install(conn: sqlite3.Connection, lookups: Lookups) -> None:
         conn.execute(ddl)
     conn.executemany(
         "INSERT INTO export_stores VALUES (?, ?, ?, ?)",
-        [(r.store_id, csv_text(r.name) + ",", r.start, r.end) for r in lookups.ranges],
+        [(r.store_id, f",{csv_text(r.name)},", r.start, r.end) for r in lookups.ranges],
     )
     conn.executemany("INSERT INTO export_spans VALUES (?, ?, ?, ?, ?)", lookups.spans)
     conn.executemany(
         "INSERT INTO export_associates VALUES (?, ?, ?)",
-        [(i, csv_text(name), csv_text(name) + ",") for i, name in lookups.associates],
+        [(i, csv_text(name), f",{csv_text(name)},") for i, name in lookups.associates],
     )
     conn.executemany("INSERT INTO export_engagements VALUES (?, ?)", lookups.engagements())
     conn.executemany("INSERT INTO export_outcomes VALUES (?, ?)", lookups.outcomes())
@@ -306,15 +306,14 @@ _ID_CELL = (
 
 
 def _line_sql(include_voided: bool) -> str:
-    """One finished CSV line per visit. Cells from lookups carry their comma."""
+    """One finished CSV line per visit. Cells from lookups carry the commas
+    around them: every ``||`` is an allocation and a copy, per visit."""
     parts = [
         _ID_CELL,
-        "','",
-        "s.cells",
-        _local("v.started_at"),
+        "s.cells",  # ,store,
+        _local("v.started_at"),  # …+01:00,
         "v.started_at",
-        "','",
-        "a.cells",
+        "a.cells",  # ,associate,
         "coalesce(e.cells, cxlog_engagement(v.first_engagement, v.used_name, v.recommended,"
         " v.reason_id))",
         "coalesce(o.cells, cxlog_outcome(v.outcome, v.no_sale_reason_id, v.units))",
