@@ -261,7 +261,7 @@ class _Helpers:
                     )
                 )
             for process in self.processes:
-                send(process.stdin, {"path": str(path), "timeout": BUSY_TIMEOUT_MS / 1000})
+                self._send(process, {"path": str(path), "timeout": BUSY_TIMEOUT_MS / 1000})
             self._expect("connected")
         except BaseException:
             self.stop()
@@ -284,6 +284,13 @@ class _Helpers:
             raise StorageError(f"The export failed in a helper process ({message[1]}).")
         return message
 
+    def _send(self, process: subprocess.Popen, message: object) -> None:
+        try:
+            send(process.stdin, message)
+        except OSError:  # it has stopped: its last words say why, if it left any
+            self._reply(process)
+            raise StorageError("An export helper process stopped unexpectedly.") from None
+
     def _raw(self, process: subprocess.Popen) -> bytes:
         try:
             return receive_raw(process.stdout)
@@ -300,12 +307,12 @@ class _Helpers:
 
     def begin(self) -> None:
         for process in self.processes:
-            send(process.stdin, "begin")
+            self._send(process, "begin")
         self._expect("begun")
 
     def prepare(self, lookups: csvlines.Lookups, include_voided: bool, size: int) -> None:
         for process in self.processes:
-            send(process.stdin, (lookups, include_voided, size))
+            self._send(process, (lookups, include_voided, size))
 
     def chunks(self, starts: range) -> Iterator[tuple[bytes, int]]:
         """Chunk i from helper i mod n, in order; two requests ahead each."""
@@ -313,7 +320,7 @@ class _Helpers:
         pending: deque[subprocess.Popen] = deque()
         queue = iter(enumerate(starts))
         for i, start in itertools.islice(queue, 2 * n):
-            send(self.processes[i % n].stdin, start)
+            self._send(self.processes[i % n], start)
             pending.append(self.processes[i % n])
         while pending:
             process = pending.popleft()
@@ -322,7 +329,7 @@ class _Helpers:
             following = next(queue, None)
             if following is not None:
                 i, start = following
-                send(self.processes[i % n].stdin, start)
+                self._send(self.processes[i % n], start)
                 pending.append(self.processes[i % n])
             yield lines, count
 
