@@ -4,6 +4,11 @@ One long table with a ``table`` column (rather than one section per table), so
 a spreadsheet can filter or pivot it and every row has the same columns. The
 numbers are cxlog.metrics', so they match the dashboard exactly; voided visits
 never count. Small enough (tens of rows) to use Python's ``csv`` writer.
+
+Each metrics query opens its own connection (cxlog.metrics' way), so while
+tablets keep logging two tables can differ by the visits logged between
+them, as two refreshes of the dashboard would; the visits CSV is the one
+file that is a single snapshot.
 """
 
 from __future__ import annotations
