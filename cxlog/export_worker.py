@@ -54,15 +54,8 @@ def receive_raw(stream: BinaryIO) -> bytes:
 
 def receive(stream: BinaryIO) -> object:
     """The next message; EOFError when the other side has gone."""
-    header = stream.read(_LENGTH.size)
-    if len(header) < _LENGTH.size:
-        raise EOFError
-    (length,) = _LENGTH.unpack(header)
-    data = stream.read(length)
-    if len(data) < length:
-        raise EOFError
     # Only ever our own parent or child on the other end of the pipe.
-    return pickle.loads(data)
+    return pickle.loads(receive_raw(stream))
 
 
 def serve(inbox: BinaryIO, outbox: BinaryIO) -> None:

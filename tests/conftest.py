@@ -51,11 +51,24 @@ def password_hashes() -> dict[str, str]:
     }
 
 
+def set_up(path: Path, hashes: dict[str, str], store_name: str = "Corner Shop") -> tuple:
+    """A migrated database past its first run: owner and manager passwords and
+    one store in Europe/London. Returns (storage, store id)."""
+    storage = Storage(path)
+    storage.migrate()
+    with_passwords(storage, hashes)
+    return storage, catalog.create_store(storage, store_name, "Europe/London")
+
+
+def with_passwords(storage: Storage, hashes: dict[str, str]) -> None:
+    for role, hashed in hashes.items():
+        access.set_setting(storage, f"password_hash:{role}", hashed, actor="test")
+
+
 @pytest.fixture
 def app_env(storage, shop, password_hashes, monkeypatch) -> Storage:
     """A set-up server: the shop, owner and manager passwords, CXLOG_DB pointing at it."""
-    for role, hashed in password_hashes.items():
-        access.set_setting(storage, f"password_hash:{role}", hashed, actor="test")
+    with_passwords(storage, password_hashes)
     monkeypatch.setenv("CXLOG_DB", str(storage.path))
     return storage
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from cxlog import access, catalog
-from cxlog.db import Storage
+from cxlog import catalog
+from tests.conftest import set_up
 from tests.e2e import harness
 
 
@@ -16,11 +16,7 @@ def served(tmp_path_factory, password_hashes):
     """A set-up store (two associates, owner and manager passwords) behind a
     real streamlit server."""
     folder = tmp_path_factory.mktemp("served")
-    storage = Storage(folder / "cxlog.db")
-    storage.migrate()
-    for role, hashed in password_hashes.items():
-        access.set_setting(storage, f"password_hash:{role}", hashed, actor="test")
-    store = catalog.create_store(storage, "Corner Shop", "Europe/London")
+    storage, store = set_up(folder / "cxlog.db", password_hashes)
     ana = catalog.add_associate(storage, store, "Ana", actor="test")
     ben = catalog.add_associate(storage, store, "Ben", actor="test")
     with harness.streamlit_server(storage.path, log=folder / "server.log") as url:

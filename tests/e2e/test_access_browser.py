@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import MANAGER_PASSWORD
+from tests.conftest import MANAGER_PASSWORD, set_up
 from tests.e2e.harness import PHONE, TABLET, by_key, wait_idle
 
 pytestmark = pytest.mark.browser
@@ -47,15 +47,9 @@ def test_fresh_server_direct_urls_are_guarded(browser, tmp_path, password_hashes
     the router handles it; started by plain `streamlit run app.py`, Streamlit
     runs the page without the router, and the pages' own guards must hold:
     still the sign-in, and /setup cannot reset the owner's password."""
-    from cxlog import access, catalog
-    from cxlog.db import Storage
     from tests.e2e import harness
 
-    storage = Storage(tmp_path / "fresh.db")
-    storage.migrate()
-    catalog.create_store(storage, "Corner Shop", "Europe/London")
-    for role, hashed in password_hashes.items():
-        access.set_setting(storage, f"password_hash:{role}", hashed, actor="test")
+    storage, _ = set_up(tmp_path / "fresh.db", password_hashes)
     script = None if entry == "cxlog.serve" else harness.ROOT / "app.py"
     with harness.streamlit_server(storage.path, script=script, log=tmp_path / "server.log") as url:
         page = browser.new_page(viewport=TABLET)

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from cxlog import access, catalog
-from cxlog.db import Storage
+from cxlog import catalog
+from tests.conftest import set_up
 from tests.e2e.harness import TABLET, by_key, streamlit_server, tap_key, wait_idle
 
 pytestmark = pytest.mark.browser
@@ -36,11 +36,7 @@ TYPED_MARKUP = MARKUP.replace("a, ", "a:not([href^='#']), ").replace("strong, ",
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory, password_hashes):
     folder = tmp_path_factory.mktemp("hostile")
-    storage = Storage(folder / "cxlog.db")
-    storage.migrate()
-    for role, hashed in password_hashes.items():
-        access.set_setting(storage, f"password_hash:{role}", hashed, actor="test")
-    store = catalog.create_store(storage, STORE, "Europe/London")
+    storage, store = set_up(folder / "cxlog.db", password_hashes, STORE)
     ids = [catalog.add_associate(storage, store, name, actor="test") for name in NAMES]
     gift = next(r["id"] for r in catalog.list_reasons(storage, "reason") if r["name"] == "Gift")
     catalog.rename_reason(storage, gift, REASON, actor="test")

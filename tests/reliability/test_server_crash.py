@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from cxlog import access, catalog
-from cxlog.db import Storage
+from cxlog import catalog
+from tests.conftest import set_up
 from tests.e2e.harness import (
     ROOT,
     TABLET,
@@ -77,11 +77,7 @@ def running(db_path: Path, log: Path) -> Iterator[Server]:
 
 @pytest.fixture
 def seeded(tmp_path, password_hashes):
-    storage = Storage(tmp_path / "cxlog.db")
-    storage.migrate()
-    for role, hashed in password_hashes.items():
-        access.set_setting(storage, f"password_hash:{role}", hashed, actor="test")
-    store = catalog.create_store(storage, "Corner Shop", "Europe/London")
+    storage, store = set_up(tmp_path / "cxlog.db", password_hashes)
     ana = catalog.add_associate(storage, store, "Ana", actor="test")
     return storage, ana
 
