@@ -436,7 +436,8 @@ def reopen(visit_id: str) -> None:
     st.rerun()  # the card must appear in the board above: redraw the whole page
 
 
-@st.fragment(key="today")
+# Refreshes like the board, so closes made in card fragments show up here too.
+@st.fragment(key="today", run_every=REFRESH_SECONDS)
 @reads_or_stop()
 def today_list() -> None:
     from zoneinfo import ZoneInfo

@@ -70,6 +70,13 @@ def test_log_a_purchase_and_a_no_purchase_by_tapping(screen, served, screenshot)
     page.get_by_text("Saved: no purchase", exact=True).wait_for()
     tap_option(page, f"nosale-{walk_out}", "Just looking")
     wait_idle(page)
+    if name == "tablet":  # once is enough: it waits for the 15 s refresh
+        closed = (
+            db(served)
+            .execute("SELECT count(*) FROM visits WHERE outcome IS NOT NULL AND voided_at IS NULL")
+            .fetchone()[0]
+        )
+        page.get_by_text(f"Today: {closed} closed visits").wait_for(timeout=25_000)
     screenshot(page, f"log-{name}-after-closing")
 
     rows = {
