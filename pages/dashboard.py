@@ -87,43 +87,33 @@ if period == periods.CUSTOM:
         st.caption("Pick the last day of the range too.")
         st.stop()
 
+
+def one_or_all(label: str, key: str, names: dict[int, str], all_label: str) -> int | None:
+    """A select box of "all" plus each name; a remembered choice that is no
+    longer offered (another store picked) falls back to "all"."""
+    if st.session_state.get(key) not in names:
+        st.session_state[key] = ALL
+    st.selectbox(label, [ALL, *names], format_func=lambda k: names[k] if k else all_label, key=key)
+    return st.session_state[key] or None
+
+
 left, middle, right = st.columns(3)
 with left:
-    if st.session_state.get(STORE) not in stores:
-        st.session_state[STORE] = ALL
-    st.selectbox(
-        "Store",
-        [ALL, *stores],
-        format_func=lambda k: stores[k]["name"] if k else "All stores",
-        key=STORE,
-    )
-store_id = st.session_state[STORE] or None
-staff = [k for k, a in people.items() if store_id in (None, a["store_id"])]
+    store_id = one_or_all("Store", STORE, {k: s["name"] for k, s in stores.items()}, "All stores")
+staff = {k: a["name"] for k, a in people.items() if store_id in (None, a["store_id"])}
 with middle:
-    if st.session_state.get(ASSOCIATE) not in staff:
-        st.session_state[ASSOCIATE] = ALL
-    st.selectbox(
-        "Associate",
-        [ALL, *staff],
-        format_func=lambda k: people[k]["name"] if k else "Everyone",
-        key=ASSOCIATE,
-    )
+    associate_id = one_or_all("Associate", ASSOCIATE, staff, "Everyone")
 with right:
-    if st.session_state.get(REASON_KEY) not in reasons:
-        st.session_state[REASON_KEY] = ALL
-    st.selectbox(
-        "Reason for visit",
-        [ALL, *reasons],
-        format_func=lambda k: reasons[k]["name"] if k else "All reasons",
-        key=REASON_KEY,
+    reason_id = one_or_all(
+        "Reason for visit", REASON_KEY, {k: r["name"] for k, r in reasons.items()}, "All reasons"
     )
 selection = dashboard.Selection(
     period=period,
     first=first,
     last=last,
     store_id=store_id,
-    associate_id=st.session_state[ASSOCIATE] or None,
-    reason_id=st.session_state[REASON_KEY] or None,
+    associate_id=associate_id,
+    reason_id=reason_id,
 )
 st.session_state[LAST] = selection
 wanted = filters.to_query(selection)

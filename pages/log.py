@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import streamlit as st
 
@@ -199,8 +200,6 @@ def elapsed(started_at: str) -> str:
 
 
 def local_time(stamp: str) -> str:
-    from zoneinfo import ZoneInfo
-
     return from_utc_text(stamp).astimezone(ZoneInfo(me["timezone"])).strftime("%H:%M")
 
 
@@ -440,8 +439,6 @@ def reopen(visit_id: str) -> None:
 @st.fragment(key="today", run_every=REFRESH_SECONDS)
 @reads_or_stop()
 def today_list() -> None:
-    from zoneinfo import ZoneInfo
-
     ui.show_toasts()
     zone = ZoneInfo(me["timezone"])
     midnight = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
