@@ -15,6 +15,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 import sqlite_utils
@@ -128,6 +129,11 @@ class Storage:
         finally:
             db.conn.close()
 
+    def check(self) -> None:
+        """Raise StorageError unless the database can be opened and read."""
+        with self.read() as db:
+            db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()
+
     def migrate(self) -> None:
         """Create or upgrade the schema. Safe to call on every start."""
         from cxlog.migrations import migrations
@@ -148,6 +154,21 @@ class Storage:
                 raise _storage_error(exc, self.path, writing=True) from exc
             finally:
                 db.conn.close()
+
+
+@cache
+def _shared(path: str) -> Storage:
+    storage = Storage(path)
+    storage.migrate()
+    storage.keep_open()
+    return storage
+
+
+def shared_storage(path: str | os.PathLike[str] | None = None) -> Storage:
+    """The server's one Storage for a path, migrated once per process: shared by
+    the pages (cxlog.ui) and the API routes (cxlog.api). It holds a path and an
+    idle keeper connection only, so sharing it between threads is safe."""
+    return _shared(str(path or default_path()))
 
 
 def audit(

@@ -1,30 +1,71 @@
-"""Start cxlog's server: `python -m cxlog.serve [streamlit run options]`.
+"""Start cxlog's server: `python -m cxlog.serve [streamlit options]`.
 
-Same as `streamlit run app.py …`, with one difference. With a pages/ folder
-beside app.py, Streamlit runs a new server as a legacy multipage app until the
-first st.navigation call in the process: a tablet that reconnects after a
-restart, or opens a page's address directly, got the raw pages/ list as a menu
-and its page run without the router. Setting the flag before the first session
-starts keeps every run on app.py's st.navigation. (The pages guard themselves
-too: cxlog.ui, pages/setup.py.)
+Takes the same ``--section.option value`` flags as ``streamlit run`` (for
+example ``--server.port 8501 --server.address 0.0.0.0``) and serves the app and
+the JSON API on one port (cxlog/server.py).
+
+With a pages/ folder beside app.py, Streamlit runs a new server as a legacy
+multipage app until the first st.navigation call in the process: a tablet that
+reconnects after a restart, or opens a page's address directly, got the raw
+pages/ list as a menu and its page run without the router. Setting the flag
+before the first session starts keeps every run on app.py's st.navigation.
+(The pages guard themselves too: cxlog.ui, pages/setup.py.)
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-APP = Path(__file__).resolve().parent.parent / "app.py"
+from cxlog.server import APP_SCRIPT, build
+
+
+class UsageError(ValueError):
+    """The command line is not of the form `--section.option value …`."""
+
+
+def parse_flags(args: list[str]) -> dict[str, object]:
+    """``['--server.port', '8501', '--server.headless=true']`` →
+    ``{'server.port': 8501, 'server.headless': True}``.
+
+    Values are typed the way Streamlit's own CLI would: true/false are
+    booleans, whole numbers are ints, anything else is text.
+    """
+    options: dict[str, object] = {}
+    rest = list(args)
+    while rest:
+        flag = rest.pop(0)
+        if not flag.startswith("--") or "." not in flag:
+            raise UsageError(f"Expected an option such as --server.port 8501, not {flag!r}.")
+        name, sep, value = flag[2:].partition("=")
+        if not sep:
+            if not rest:
+                raise UsageError(f"The option {flag} needs a value.")
+            value = rest.pop(0)
+        options[name] = _typed(value)
+    return options
+
+
+def _typed(value: str) -> object:
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if value.lstrip("-").isdigit():
+        return int(value)
+    return value
 
 
 def main(argv: list[str] | None = None) -> None:
     from streamlit.runtime.pages_manager import PagesManager
-    from streamlit.web import cli
 
+    try:
+        options = parse_flags(sys.argv[1:] if argv is None else argv)
+    except UsageError as exc:
+        sys.exit(f"cxlog.serve: {exc}")
     PagesManager.uses_pages_directory = False
-    args = sys.argv[1:] if argv is None else argv
-    sys.argv = ["streamlit", "run", str(APP), *args]
-    cli.main()
+    # App.run takes the launcher's folder for .streamlit/config.toml and
+    # sys.path: name app.py, so the repository's own config applies from any
+    # working directory, as with `streamlit run app.py`.
+    sys.argv = [str(APP_SCRIPT)]
+    build().run(config=options)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from cxlog import access, catalog
-from cxlog.db import Storage, default_path
+from cxlog.db import Storage, default_path, shared_storage
 from cxlog.errors import CxlogError, ValidationError
 
 T = TypeVar("T")
@@ -66,17 +66,10 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-@st.cache_resource(show_spinner=False)
-def _storage(path: str) -> Storage:
-    storage = Storage(path)
-    storage.migrate()
-    storage.keep_open()
-    return storage
-
-
 def storage() -> Storage:
-    """The database of this server (CXLOG_DB or data/cxlog.db), migrated once."""
-    return _storage(str(default_path()))
+    """The database of this server (CXLOG_DB or data/cxlog.db), migrated once;
+    the same Storage the API routes use."""
+    return shared_storage(default_path())
 
 
 def init_state() -> None:

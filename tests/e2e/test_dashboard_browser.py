@@ -59,8 +59,12 @@ def sign_in(page) -> None:
 def drawn(page) -> None:
     """Every chart has painted its plot area."""
     page.get_by_role("heading", name="Team").wait_for()
+    # Plotly draws two .main-svg layers per chart: wait for n charts that each
+    # have one, not for n layers.
     page.wait_for_function(
-        "n => document.querySelectorAll('.stPlotlyChart .main-svg').length >= n", arg=CHARTS
+        "n => { const charts = [...document.querySelectorAll('.stPlotlyChart')];"
+        " return charts.length >= n && charts.every(c => c.querySelector('.main-svg')); }",
+        arg=CHARTS,
     )
     wait_idle(page)
 

@@ -1,0 +1,64 @@
+"""What every API route shares: one-sentence errors, bounded JSON bodies and a
+same-origin check.
+
+A request from another site (a page on the internet that a tablet's browser
+happens to show) must not be able to act with the device's cookies, so every
+state-changing route calls ``check_origin`` before anything else.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+# A batch of taps is a few kilobytes; anything far larger is a mistake or abuse.
+MAX_BODY_BYTES = 256 * 1024
+
+
+class ApiError(Exception):
+    """A request the API refuses: an HTTP status and one sentence for the person."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def error_response(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def check_origin(request: Request) -> None:
+    """Refuse a browser request sent by a page of another origin.
+
+    Browsers send ``Origin`` on every cross-site POST; a same-origin fetch sends
+    the server's own scheme, host and port. A request without ``Origin`` (curl,
+    a script on the server) has no ambient cookies to abuse and is let through.
+    """
+    origin = request.headers.get("origin")
+    if origin is None:
+        return
+    host = request.headers.get("host", "")
+    parts = urlsplit(origin)
+    if parts.netloc.lower() != host.lower() or parts.scheme not in ("http", "https"):
+        raise ApiError(403, "This request came from another site and was refused.")
+
+
+async def read_json(request: Request, max_bytes: int = MAX_BODY_BYTES) -> Any:
+    """The request's JSON body, refused whole if too large or not JSON."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+        raise ApiError(413, f"The request is too large (at most {max_bytes // 1024} KB).")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > max_bytes:
+            raise ApiError(413, f"The request is too large (at most {max_bytes // 1024} KB).")
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ApiError(400, "The request is not valid JSON.") from None
