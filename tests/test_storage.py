@@ -20,6 +20,9 @@ TABLES = {
     "settings",
     "shifts",
     "sign_in_failures",
+    "device_shifts",
+    "taps",
+    "device_start_limits",
     "_sqlite_migrations",
 }
 
@@ -58,6 +61,7 @@ def test_migrate_again_is_a_no_op(storage):
         "m003_shifts",
         "m004_sign_in_failures",
         "m005_dashboard_index",
+        "i10_taps_and_device_shifts",
     ]
 
 
