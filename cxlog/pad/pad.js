@@ -154,6 +154,7 @@ const pad = {
   version: null,
   notes: {}, // visit id -> a sentence from the server about a refused tap
   recent: {}, // visit id -> device time of this device's last tap on it
+  lastKind: {}, // visit id -> the kind of that tap
   stepper: {}, // visit id -> units shown in the 5+ stepper
   amountOpen: {}, // visit id -> true when the sale-amount field shows
   pin: null, // associate id whose PIN is being asked
@@ -183,6 +184,7 @@ function tap(kind, visit, fields = {}) {
   pad.outbox = [...readOutbox(localStorage), t];
   saveOutbox(); // on the device before anything is shown
   pad.recent[visit] = t.at;
+  pad.lastKind[visit] = kind;
   delete pad.notes[visit];
   render();
   flush();
@@ -229,6 +231,8 @@ async function flush() {
       pad.outbox = withoutAnswered(readOutbox(localStorage), answer.taps);
       saveOutbox();
       pad.nextTry = 0;
+      pad.version = null; // other devices' changes too: ask for the whole board now
+      setTimeout(refresh, 0);
     } else if (status >= 500) {
       failed();
     } else {
@@ -270,6 +274,7 @@ async function refresh() {
     if (status === 200) {
       reachable(true);
       if (answer.changed) useBoard(answer);
+      else if (typing()) return;
     } else if (status === 401) {
       pad.stopped = answer.error;
     } else {
@@ -313,13 +318,29 @@ function keepUsable(root) {
   };
 }
 
+// During a cut Streamlit's (hidden) connection dialog also stops every click
+// and focus outside itself, in the capture phase on the document. The pad
+// therefore takes its own clicks one step earlier, on the window.
+const actions = new WeakMap(); // button -> what a tap on it does
+
+function ownClick(event) {
+  const target = event.target instanceof Element ? event.target.closest("button") : null;
+  if (!target || !pad.root || !pad.root.contains(target) || !actions.has(target)) return;
+  event.stopPropagation();
+  actions.get(target)(event);
+}
+
+function ownFocus(event) {
+  if (pad.root && event.target instanceof Node && pad.root.contains(event.target)) event.stopPropagation();
+}
+
 // --- drawing -----------------------------------------------------------------
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === null || v === false) continue;
-    if (k === "onclick") node.addEventListener("click", v);
+    if (k === "onclick") actions.set(node, v);
     else if (k === "class") node.className = v;
     else node.setAttribute(k, v === true ? "" : String(v));
   }
@@ -458,7 +479,8 @@ function openCard(v, mine) {
       ),
     );
   }
-  if (mine) body.unshift(el("div", { class: "cx-row cx-confirm" }, el("span", {}, `${LABELS[v.engagement]} visit started`), button("Undo", { "data-tap": "undo" }, () => tap("undo", v.id))));
+  const said = { start: `${LABELS[v.engagement]} visit started`, reopen: "Visit reopened" }[pad.lastKind[v.id]];
+  if (mine && said) body.unshift(el("div", { class: "cx-row cx-confirm" }, el("span", {}, said), button("Undo", { "data-tap": "undo" }, () => tap("undo", v.id))));
   return body;
 }
 
@@ -472,7 +494,8 @@ function closedCard(v, mine) {
       "div",
       { class: "cx-row cx-confirm" },
       el("span", { class: "cx-saved-text" }, v.waiting ? `Waiting: ${what}` : `Saved: ${what}`),
-      mine ? button("Undo", { "data-tap": "undo" }, () => tap("undo", v.id)) : null,
+      // Undo takes back this associate's own close only.
+      mine && (!v.closed_by || v.closed_by === d.me.name) ? button("Undo", { "data-tap": "undo" }, () => tap("undo", v.id)) : null,
     ),
   );
   if (v.outcome === "no_purchase") {
@@ -522,7 +545,7 @@ function card(v) {
 
 function todayView(shown) {
   const rows = pad.today.map((id) => shown.get(id)).filter((v) => v && v.outcome && !v.voided);
-  const count = Math.max(pad.todayCount, rows.length);
+  const count = Math.max(pad.todayCount, rows.length);  // the server's count, or more since
   const box = el("details", { class: "cx-today", open: pad.todayOpen || undefined }, el("summary", {}, `Today: ${plural(count, "closed visit")}`));
   box.addEventListener("toggle", () => (pad.todayOpen = box.open));
   for (const v of rows) {
@@ -579,22 +602,55 @@ function logView() {
   );
 }
 
+// Everything a redraw depends on: the pad redraws only when it changed, so
+// a button is never swapped for a copy under a finger between two frames.
+function viewSig() {
+  const now = Date.now();
+  const recent = Object.keys(pad.recent).filter((id) => now - pad.recent[id] < UNDO_MS);
+  return JSON.stringify([
+    pad.data.mode, readOutbox(localStorage), pad.visits, pad.today, pad.todayCount, pad.notes,
+    recent, pad.stepper, pad.amountOpen, pad.todayOpen, pad.offline, pad.stopped,
+    pad.notYouNote, pad.pin, pad.whoError, Math.floor(now / 60000),
+  ]);
+}
+
 function render() {
   if (!pad.root || !pad.data) return;
+  const sig = viewSig();
+  if (sig === pad.lastSig && pad.root.firstChild) return;
+  pad.lastSig = sig;
   const view = pad.data.mode === "log" ? logView() : whoView();
   pad.root.replaceChildren(view);
 }
 
+// Periodic redraws skip a moment when someone is typing in the pad (a PIN, a
+// sale amount): redrawing would take the field away under their fingers.
+function typing() {
+  const active = document.activeElement;
+  return !!(active && active.tagName === "INPUT" && pad.root && pad.root.contains(active));
+}
+
 function tick() {
   if (shouldSend(pad, Date.now())) flush();
-  else render();
+  else if (pad.data && pad.data.mode === "log" && !typing()) render();
 }
 
 // Exposed for the browser tests, which drive the pure functions directly.
 window.cxPad = { readOutbox, nextBatch, withoutAnswered, shouldSend, retryDelay, overlay, barText, closeText, EFFECTS, OUTBOX_KEY, state: pad };
 
+// Streamlit calls this on every run of the page with the new data. It may
+// call it again without the previous cleanup, so setting up is idempotent.
+function release() {
+  for (const t of pad.timers) clearInterval(t);
+  pad.timers = [];
+  if (pad.unwatch) pad.unwatch();
+  pad.unwatch = null;
+}
+
+const again = () => flush();
+
 export default function mount({ parentElement, data }) {
-  const fresh = !pad.data || data.mode !== pad.data.mode || (data.board && data.board.version !== pad.version && !pad.version);
+  const first = !pad.data || data.mode !== pad.data.mode;
   pad.data = data;
   let root = parentElement.querySelector(".cx-pad");
   if (!root) {
@@ -603,20 +659,23 @@ export default function mount({ parentElement, data }) {
   }
   pad.root = root;
   pad.cards.clear();
-  if (data.mode === "log" && data.board && (fresh || !pad.version)) useBoard(data.board);
-  const release = data.mode === "log" ? keepUsable(root) : () => {};
-  for (const t of pad.timers) clearInterval(t);
+  pad.lastSig = null;
+  // A later run's board may be older than what the pad has since fetched.
+  if (data.mode === "log" && data.board && (first || !pad.version)) useBoard(data.board);
+  release();
+  if (data.mode === "log") pad.unwatch = keepUsable(root);
+  window.addEventListener("click", ownClick, true);
+  window.addEventListener("focusin", ownFocus, true);
   pad.timers = [setInterval(tick, 1000), setInterval(refresh, POLL_MS)];
-  const again = () => flush();
   window.addEventListener("online", again);
   document.addEventListener("visibilitychange", again);
   render();
   flush(); // what an earlier page or a closed tab left waiting
   return () => {
-    for (const t of pad.timers) clearInterval(t);
-    pad.timers = [];
+    release();
+    window.removeEventListener("click", ownClick, true);
+    window.removeEventListener("focusin", ownFocus, true);
     window.removeEventListener("online", again);
     document.removeEventListener("visibilitychange", again);
-    release();
   };
 }
