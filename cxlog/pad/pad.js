@@ -122,6 +122,12 @@ export function countWaiting(outbox) {
   return outbox.length;
 }
 
+// A name inside a sentence is isolated (FSI … PDI): a right-to-left override
+// in a name cannot turn the rest of the line around.
+function iso(text) {
+  return `\u2068${text || ""}\u2069`;
+}
+
 function plural(n, word) {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
@@ -380,7 +386,7 @@ function whoView() {
     const send = () => signIn(pad.pin, input.value);
     input.addEventListener("keydown", (e) => e.key === "Enter" && send());
     box.append(
-      el("h2", {}, `PIN for ${person ? person.name : ""}`),
+      el("h2", {}, `PIN for ${iso(person ? person.name : "")}`),
       input,
       el("div", { class: "cx-row" }, button("Sign in", { class: "cx-btn cx-primary", "data-act": "pin-ok" }, send), button("Back", { "data-act": "pin-back" }, () => { pad.pin = null; pad.whoError = null; render(); })),
     );
@@ -528,7 +534,7 @@ function card(v) {
     "div",
     { class: "cx-row cx-head" },
     el("strong", {}, LABELS[v.engagement] || v.engagement),
-    el("span", { class: "cx-caption" }, ` · ${elapsed(v.started)} · ${v.by || ""}`),
+    el("span", { class: "cx-caption" }, ` · ${elapsed(v.started)} · ${iso(v.by)}`),
     el("span", { class: `cx-chip cx-${state}` }, v.waiting ? "waiting" : "saved"),
   );
   const isOpen = !v.outcome && !v.voided;
@@ -555,7 +561,7 @@ function todayView(shown) {
       el(
         "div",
         { class: "cx-row cx-today-row", "data-visit": v.id },
-        el("span", {}, `${localTime(v.started)} · ${LABELS[v.engagement]} · ${reason} · ${outcome} · ${v.by || ""}`),
+        el("span", {}, `${localTime(v.started)} · ${LABELS[v.engagement]} · ${iso(reason)} · ${outcome} · ${iso(v.by)}`),
         button("Reopen", { "data-tap": "reopen" }, () => tap("reopen", v.id)),
       ),
     );
@@ -582,7 +588,7 @@ function logView() {
   const who = el(
     "div",
     { class: "cx-row cx-whobar" },
-    el("h3", {}, `${d.me.name} · ${d.me.store}`),
+    el("h3", {}, `${iso(d.me.name)} · ${iso(d.me.store)}`),
     button("Not you?", { "data-act": "not-you" }, notYou),
   );
   const list = el("div", { class: "cx-cards" }, cards.map(card));
