@@ -82,7 +82,12 @@ async ([buttonSel, cardSel]) => {
       }
     });
     obs.observe(document.body, {subtree: true, childList: true, attributes: true});
-    setTimeout(() => { obs.disconnect(); reject(new Error('not saved in 10 s')); }, 10000);
+    setTimeout(() => {
+      obs.disconnect();
+      const bar = document.querySelector('.cx-bar')?.textContent;
+      reject(new Error(`not saved in 10 s: ${bar}; ${document.querySelector(cardSel)?.dataset.state}`));
+    }, 10000);
+    if (!button) throw new Error(`no button ${buttonSel}`);
     button.click();  // draws the card as waiting before it returns
   });
 }
@@ -95,7 +100,7 @@ def run() -> None:
     storage, _, associate = seeded_storage()
     bare_db = fresh(RESULTS / "bare.db")
     with (
-        harness.streamlit_server(storage.path) as log_url,
+        harness.streamlit_server(storage.path, log=RESULTS / "tap_server.log") as log_url,
         harness.streamlit_server(
             bare_db, script=harness.ROOT / "bench" / "bare_app.py"
         ) as bare_url,

@@ -394,28 +394,48 @@ def pad_visit(row: dict) -> dict:
     }
 
 
+def _midnight(timezone: str) -> datetime:
+    now = utc_now().astimezone(ZoneInfo(timezone))
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def board_version(storage: Storage, store_id: int, timezone: str) -> str:
+    """A short digest that changes whenever the board would: every write to a
+    visit sets its updated_at. Two index reads, so the pad's poll is cheap
+    when nothing changed (the board itself is built only when it did)."""
+    with storage.read() as db:
+        today = db.execute(
+            "SELECT count(*), max(updated_at) FROM visits WHERE store_id = ? AND started_at >= ?",
+            [store_id, to_utc_text(_midnight(timezone))],
+        ).fetchone()
+        still_open = db.execute(
+            "SELECT count(*), max(updated_at) FROM visits INDEXED BY visits_open"
+            " WHERE store_id = ? AND outcome IS NULL AND voided_at IS NULL",
+            [store_id],
+        ).fetchone()
+    day = _midnight(timezone).date().isoformat()
+    return hashlib.sha256(repr((day, today, still_open)).encode()).hexdigest()[:16]
+
+
 def board(storage: Storage, store_id: int, timezone: str, *, limit: int = 100) -> dict:
-    """Open visits and today's closed ones for the pad, with a version: the
-    pad asks "changed since <version>?" and gets a short answer when not."""
-    zone = ZoneInfo(timezone)
-    now = utc_now()
-    midnight = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    """Open visits and today's closed ones for the pad, with their version:
+    the pad asks "changed since <version>?" and gets a short answer when not."""
+    version = board_version(storage, store_id, timezone)
     open_rows = visits.open_visits(storage, store_id)
     today = [
         v
-        for v in visits.visits_between(storage, store_id, midnight, now, include_voided=False)
+        for v in visits.visits_between(
+            storage, store_id, _midnight(timezone), utc_now(), include_voided=False
+        )
         if v["outcome"]
     ]
-    content = {
+    return {
+        "version": version,
         "open": [pad_visit(v) for v in open_rows[:limit]],
         "open_count": len(open_rows),
         "today": [pad_visit(v) for v in today[:TODAY_SHOWN]],
         "today_count": len(today),
     }
-    version = hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[
-        :16
-    ]
-    return {"version": version, **content}
 
 
 def pad_lists(storage: Storage) -> dict:

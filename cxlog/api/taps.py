@@ -46,8 +46,9 @@ def _apply(request: Request, body: object) -> dict:
 @guarded
 async def post_taps(request: Request) -> JSONResponse:
     check_origin(request)
-    # The shift first: a stranger's body is not even read.
-    await run_in_threadpool(_shift, shared_storage(default_path()), request)
+    # The (bounded) body is read before any other await: a request whose body
+    # was left waiting while a worker thread ran sometimes never got it
+    # (seen as a ClientDisconnect after the pad's timeout, 1 in ~40 taps).
     body = await read_json(request, MAX_TAPS_BYTES)
     return JSONResponse(await run_in_threadpool(_apply, request, body))
 
@@ -56,9 +57,10 @@ async def post_taps(request: Request) -> JSONResponse:
 def open_visits(request: Request) -> JSONResponse:
     storage = shared_storage(default_path())
     shift = _shift(storage, request)
+    version = taps.board_version(storage, shift["store_id"], shift["timezone"])
+    if request.query_params.get("since") == version:
+        return JSONResponse({"version": version, "changed": False})
     current = taps.board(storage, shift["store_id"], shift["timezone"])
-    if request.query_params.get("since") == current["version"]:
-        return JSONResponse({"version": current["version"], "changed": False})
     return JSONResponse({**current, "changed": True})
 
 

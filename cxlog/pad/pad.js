@@ -21,7 +21,7 @@ const RESEND_MS = 2000;
 const POLL_MS = 5000;
 const BATCH = 100;
 const UNDO_MS = 30000;
-const TIMEOUT_MS = 8000;
+const TIMEOUT_MS = 5000;
 const LABELS = { warm: "Warm", neutral: "Neutral", missed: "Missed" };
 const MARKER_LABELS = { used_name: "Used name", recommended: "Recommended" };
 
@@ -237,8 +237,7 @@ async function flush() {
       pad.outbox = withoutAnswered(readOutbox(localStorage), answer.taps);
       saveOutbox();
       pad.nextTry = 0;
-      pad.version = null; // other devices' changes too: ask for the whole board now
-      setTimeout(refresh, 0);
+      setTimeout(refresh, 0); // other devices' changes too
     } else if (status >= 500) {
       failed();
     } else {
@@ -248,6 +247,7 @@ async function flush() {
       pad.stopped = answer.error || `The server refused the taps (${status}).`;
     }
   } catch (e) {
+    console.warn("cxlog pad: sending taps failed:", e && e.message);
     failed();
   } finally {
     pad.inFlight = false;
@@ -274,7 +274,11 @@ function useBoard(board) {
 }
 
 async function refresh() {
-  if (!pad.data || pad.data.mode !== "log" || document.hidden) return;
+  // One read at a time, and never while taps are being sent: on a slow
+  // server, reads piling up took every connection the browser allows to a
+  // host and held a tap back (seen in the benchmark).
+  if (!pad.data || pad.data.mode !== "log" || document.hidden || pad.refreshing || pad.inFlight) return;
+  pad.refreshing = true;
   try {
     const { status, answer } = await api("GET", `/open-visits?since=${encodeURIComponent(pad.version || "")}`);
     if (status === 200) {
@@ -288,6 +292,8 @@ async function refresh() {
     }
   } catch (e) {
     reachable(false);
+  } finally {
+    pad.refreshing = false;
   }
   render();
   flush();
