@@ -85,7 +85,8 @@ async ([buttonSel, cardSel]) => {
     setTimeout(() => {
       obs.disconnect();
       const bar = document.querySelector('.cx-bar')?.textContent;
-      reject(new Error(`not saved in 10 s: ${bar}; ${document.querySelector(cardSel)?.dataset.state}`));
+      const state = document.querySelector(cardSel)?.dataset.state;
+      reject(new Error(`not saved in 10 s: ${bar}; ${state}`));
     }, 10000);
     if (!button) throw new Error(`no button ${buttonSel}`);
     button.click();  // draws the card as waiting before it returns

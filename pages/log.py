@@ -29,6 +29,7 @@ def people_to_pick() -> tuple[list[dict], bool]:
     or those of the store picked first."""
     stores = catalog.list_stores(storage)
     if not stores:
+        st.title("Who is logging?")
         st.info(
             "This store is not set up yet. A manager adds the store and its associates "
             "in Settings.",
@@ -47,6 +48,7 @@ def people_to_pick() -> tuple[list[dict], bool]:
         st.stop()
     people = catalog.list_associates(storage, store_id, active_only=True)
     if not people:
+        st.title("Who is logging?")
         st.info("No associates yet. A manager adds them in Settings.")
         st.stop()
     return people, access.pin_required(storage)
