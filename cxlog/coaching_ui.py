@@ -1,0 +1,193 @@
+"""Streamlit drawing for issue #14 (the second small UI module besides
+cxlog/ui.py): the Settings → Coaching tab and the huddle card's styles.
+Every write is one cxlog.goals call (one transaction); each form sends all
+its fields at submit (st.form), so typed values are never half-sent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import streamlit as st
+from babel.numbers import list_currencies
+
+from cxlog import goals, periods
+from cxlog.db import Storage
+from cxlog.errors import CxlogError
+from cxlog.model import utc_now
+from cxlog.money import COMMON
+from cxlog.text import plain
+
+NO_MEASURE = ""
+
+# On a 390 px phone the card wraps (no sideways scroll); printed, only the
+# card is kept, on one page: navigation, toolbar and the pickers are hidden
+# and Streamlit's fixed-height scroll box is released so nothing is cut.
+HUDDLE_CSS = """
+<style>
+.st-key-huddle-card h2 { font-size: 1.45rem; }
+.st-key-huddle-card h3 { font-size: 1.1rem; margin-top: 0.6rem; }
+.st-key-huddle-card li, .st-key-huddle-card p { overflow-wrap: anywhere; }
+@media print {
+  @page { margin: 12mm; }
+  header, [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stSidebar"],
+  .st-key-huddle-controls, .st-key-huddle-title, .st-key-huddle-print,
+  [data-testid="stDecoration"] { display: none !important; }
+  html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"],
+  [data-testid="stAppScrollToBottomContainer"] {
+    height: auto !important; overflow: visible !important; position: static !important;
+  }
+  [data-testid="stMainBlockContainer"] { padding: 0 !important; max-width: 100% !important; }
+  .st-key-huddle-card { font-size: 10.5pt; line-height: 1.3; border: none !important; }
+  .st-key-huddle-card h2 { font-size: 15pt; margin: 0 0 4pt; }
+  .st-key-huddle-card h3 { font-size: 11.5pt; margin: 6pt 0 2pt; padding: 0; }
+  .st-key-huddle-card ul { margin: 0 0 2pt; }
+  .st-key-huddle-card li { margin: 0; }
+}
+</style>
+"""
+
+
+def huddle_styles() -> None:
+    st.html(HUDDLE_CSS)  # fixed CSS only; nothing typed goes in
+
+
+def _save(action: Callable[[], object], confirmation: str) -> None:
+    try:
+        action()
+    except CxlogError as exc:
+        st.error(str(exc), icon=":material/error:")
+    else:
+        st.success(confirmation, icon=":material/check:")
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else round(100 * value, 1)
+
+
+def settings_tab(storage: Storage, store: dict, role: str) -> None:
+    sid = store["id"]
+    current = goals.store_goals(storage, sid)
+
+    st.subheader("Goals")
+    with st.form(f"goals-form-{sid}"):
+        warm = st.number_input(
+            "Warm rate goal (%)", 0.0, 100.0, _percent(current.warm_rate), 1.0, key="goal-warm"
+        )
+        conversion = st.number_input(
+            "Conversion goal (%)",
+            0.0,
+            100.0,
+            _percent(current.conversion),
+            1.0,
+            key="goal-conversion",
+        )
+        ups = st.number_input(
+            "Units per sale goal", 1.0, 99.0, current.units_per_sale, 0.1, key="goal-ups"
+        )
+        if st.form_submit_button("Save goals", type="primary"):
+            _save(
+                lambda: goals.set_goals(
+                    storage,
+                    sid,
+                    warm_rate_percent=warm,
+                    conversion_percent=conversion,
+                    units_per_sale=ups,
+                    actor=role,
+                ),
+                "Goals saved; the dashboard and the huddle use them.",
+            )
+    st.caption("Leave a goal empty to have none. The dashboard draws goals as dashed lines.")
+
+    st.subheader("Currency")
+    codes = list(COMMON) + sorted(set(list_currencies()) - set(COMMON))
+    with st.form(f"currency-form-{sid}"):
+        code = st.selectbox(
+            "Currency of this store's amounts (ISO 4217)",
+            codes,
+            index=codes.index(current.currency) if current.currency in codes else None,
+            placeholder="Pick a currency",
+            key="store-currency",
+        )
+        if st.form_submit_button("Save currency"):
+            _save(
+                lambda: goals.set_currency(storage, sid, code, actor=role),
+                "Currency saved; amounts now show in it.",
+            )
+
+    behaviours = goals.list_behaviours(storage)
+    names = {b["id"]: b["name"] for b in behaviours}
+    st.subheader("Today's focus")
+    today = periods.local_today(store["timezone"], utc_now())
+    focus = goals.focus_on(storage, sid, today)
+    st.caption("Today's focus: " + (plain(focus["name"]) if focus else "not picked yet"))
+    with st.form(f"focus-form-{sid}"):
+        picked = st.selectbox(
+            "Behaviour to practise",
+            list(names),
+            format_func=names.get,
+            index=list(names).index(focus["id"]) if focus and focus["id"] in names else None,
+            placeholder="Pick a behaviour",
+            key="focus-behaviour",
+        )
+        day = st.date_input("For the day", today, key="focus-day")
+        if st.form_submit_button("Set focus", type="primary"):
+            if picked is None:
+                st.error("Pick a behaviour first.", icon=":material/error:")
+            else:
+                _save(
+                    lambda: goals.set_focus(storage, sid, _day(day, today), picked, actor=role),
+                    "Focus set; the huddle checks it against that day's visits.",
+                )
+
+    st.subheader("Behaviours to pick from")
+    all_behaviours = goals.list_behaviours(storage, active_only=False)
+    st.dataframe(
+        [
+            {
+                "Behaviour": b["name"],
+                "Checked against": goals.MEASURES[b["measure"]][0] if b["measure"] else "—",
+                "In use": bool(b["active"]),
+            }
+            for b in all_behaviours
+        ],
+        hide_index=True,
+    )
+    measures = [NO_MEASURE, *goals.MEASURES]
+    with st.form("behaviour-add-form", clear_on_submit=True):
+        name = st.text_input("New behaviour", max_chars=60, key="behaviour-name")
+        measure = st.selectbox(
+            "Checked against the share of visits with",
+            measures,
+            format_func=lambda m: goals.MEASURES[m][0] if m else "nothing cxlog counts",
+            key="behaviour-measure",
+        )
+        if st.form_submit_button("Add behaviour"):
+            _save(
+                lambda: goals.add_behaviour(storage, name, measure or None, actor=role),
+                "Behaviour added.",
+            )
+    every = {b["id"]: b for b in all_behaviours}
+    with st.form("behaviour-change-form"):
+        chosen = st.selectbox(
+            "Change a behaviour",
+            list(every),
+            format_func=lambda k: every[k]["name"] + ("" if every[k]["active"] else " (retired)"),
+            key="behaviour-pick",
+        )
+        new_name = st.text_input("New name", max_chars=60, key="behaviour-rename")
+        rename = st.form_submit_button("Rename")
+        retire = st.form_submit_button("Retire or use again")
+        if rename:
+            _save(lambda: goals.rename_behaviour(storage, chosen, new_name, actor=role), "Renamed.")
+        elif retire and chosen is not None:
+            _save(
+                lambda: goals.set_behaviour_active(
+                    storage, chosen, not every[chosen]["active"], actor=role
+                ),
+                "Saved.",
+            )
+
+
+def _day(value: object, fallback: date) -> date:
+    return value if isinstance(value, date) else fallback
