@@ -11,9 +11,8 @@ from datetime import date
 import streamlit as st
 from babel.numbers import list_currencies
 
-from cxlog import goals, periods
+from cxlog import goals, periods, ui
 from cxlog.db import Storage
-from cxlog.errors import CxlogError
 from cxlog.model import utc_now
 from cxlog.money import COMMON
 from cxlog.text import plain
@@ -52,13 +51,15 @@ def huddle_styles() -> None:
     st.html(HUDDLE_CSS)  # fixed CSS only; nothing typed goes in
 
 
+PLACE = "coaching"  # where this tab's errors show (cxlog.ui.attempt)
+
+
 def _save(action: Callable[[], object], confirmation: str) -> None:
-    try:
-        action()
-    except CxlogError as exc:
-        st.error(str(exc), icon=":material/error:")
-    else:
-        st.success(confirmation, icon=":material/check:")
+    """A form's on_click: runs before the page redraws, so the tab shows the
+    saved values at once; a named error is kept to show in the tab."""
+    ui.attempt(PLACE, action)
+    if PLACE not in st.session_state[ui.ERRORS]:
+        ui.toast_later(confirmation, ":material/check:")
 
 
 def _percent(value: float | None) -> float | None:
@@ -67,14 +68,16 @@ def _percent(value: float | None) -> float | None:
 
 def settings_tab(storage: Storage, store: dict, role: str) -> None:
     sid = store["id"]
+    state = st.session_state
     current = goals.store_goals(storage, sid)
+    ui.show_error(PLACE)
 
     st.subheader("Goals")
     with st.form(f"goals-form-{sid}"):
-        warm = st.number_input(
+        st.number_input(
             "Warm rate goal (%)", 0.0, 100.0, _percent(current.warm_rate), 1.0, key="goal-warm"
         )
-        conversion = st.number_input(
+        st.number_input(
             "Conversion goal (%)",
             0.0,
             100.0,
@@ -82,38 +85,45 @@ def settings_tab(storage: Storage, store: dict, role: str) -> None:
             1.0,
             key="goal-conversion",
         )
-        ups = st.number_input(
+        st.number_input(
             "Units per sale goal", 1.0, 99.0, current.units_per_sale, 0.1, key="goal-ups"
         )
-        if st.form_submit_button("Save goals", type="primary"):
-            _save(
+        st.form_submit_button(
+            "Save goals",
+            key="goals-save",
+            type="primary",
+            on_click=lambda: _save(
                 lambda: goals.set_goals(
                     storage,
                     sid,
-                    warm_rate_percent=warm,
-                    conversion_percent=conversion,
-                    units_per_sale=ups,
+                    warm_rate_percent=state["goal-warm"],
+                    conversion_percent=state["goal-conversion"],
+                    units_per_sale=state["goal-ups"],
                     actor=role,
                 ),
                 "Goals saved; the dashboard and the huddle use them.",
-            )
+            ),
+        )
     st.caption("Leave a goal empty to have none. The dashboard draws goals as dashed lines.")
 
     st.subheader("Currency")
     codes = list(COMMON) + sorted(set(list_currencies()) - set(COMMON))
     with st.form(f"currency-form-{sid}"):
-        code = st.selectbox(
+        st.selectbox(
             "Currency of this store's amounts (ISO 4217)",
             codes,
             index=codes.index(current.currency) if current.currency in codes else None,
             placeholder="Pick a currency",
             key="store-currency",
         )
-        if st.form_submit_button("Save currency"):
-            _save(
-                lambda: goals.set_currency(storage, sid, code, actor=role),
+        st.form_submit_button(
+            "Save currency",
+            key="currency-save",
+            on_click=lambda: _save(
+                lambda: goals.set_currency(storage, sid, state["store-currency"], actor=role),
                 "Currency saved; amounts now show in it.",
-            )
+            ),
+        )
 
     behaviours = goals.list_behaviours(storage)
     names = {b["id"]: b["name"] for b in behaviours}
@@ -121,8 +131,19 @@ def settings_tab(storage: Storage, store: dict, role: str) -> None:
     today = periods.local_today(store["timezone"], utc_now())
     focus = goals.focus_on(storage, sid, today)
     st.caption("Today's focus: " + (plain(focus["name"]) if focus else "not picked yet"))
+
+    def set_focus() -> None:
+        if state["focus-behaviour"] is None:
+            state[ui.ERRORS][PLACE] = "Pick a behaviour first."
+            return
+        day = _day(state["focus-day"], today)
+        _save(
+            lambda: goals.set_focus(storage, sid, day, state["focus-behaviour"], actor=role),
+            "Focus set; the huddle checks it against that day's visits.",
+        )
+
     with st.form(f"focus-form-{sid}"):
-        picked = st.selectbox(
+        st.selectbox(
             "Behaviour to practise",
             list(names),
             format_func=names.get,
@@ -130,15 +151,8 @@ def settings_tab(storage: Storage, store: dict, role: str) -> None:
             placeholder="Pick a behaviour",
             key="focus-behaviour",
         )
-        day = st.date_input("For the day", today, key="focus-day")
-        if st.form_submit_button("Set focus", type="primary"):
-            if picked is None:
-                st.error("Pick a behaviour first.", icon=":material/error:")
-            else:
-                _save(
-                    lambda: goals.set_focus(storage, sid, _day(day, today), picked, actor=role),
-                    "Focus set; the huddle checks it against that day's visits.",
-                )
+        st.date_input("For the day", today, key="focus-day")
+        st.form_submit_button("Set focus", key="focus-save", type="primary", on_click=set_focus)
 
     st.subheader("Behaviours to pick from")
     all_behaviours = goals.list_behaviours(storage, active_only=False)
@@ -155,38 +169,55 @@ def settings_tab(storage: Storage, store: dict, role: str) -> None:
     )
     measures = [NO_MEASURE, *goals.MEASURES]
     with st.form("behaviour-add-form", clear_on_submit=True):
-        name = st.text_input("New behaviour", max_chars=60, key="behaviour-name")
-        measure = st.selectbox(
+        st.text_input("New behaviour", max_chars=60, key="behaviour-name")
+        st.selectbox(
             "Checked against the share of visits with",
             measures,
             format_func=lambda m: goals.MEASURES[m][0] if m else "nothing cxlog counts",
             key="behaviour-measure",
         )
-        if st.form_submit_button("Add behaviour"):
-            _save(
-                lambda: goals.add_behaviour(storage, name, measure or None, actor=role),
+        st.form_submit_button(
+            "Add behaviour",
+            key="behaviour-add",
+            on_click=lambda: _save(
+                lambda: goals.add_behaviour(
+                    storage, state["behaviour-name"], state["behaviour-measure"] or None, actor=role
+                ),
                 "Behaviour added.",
-            )
+            ),
+        )
     every = {b["id"]: b for b in all_behaviours}
     with st.form("behaviour-change-form"):
-        chosen = st.selectbox(
+        st.selectbox(
             "Change a behaviour",
             list(every),
             format_func=lambda k: every[k]["name"] + ("" if every[k]["active"] else " (retired)"),
             key="behaviour-pick",
         )
-        new_name = st.text_input("New name", max_chars=60, key="behaviour-rename")
-        rename = st.form_submit_button("Rename")
-        retire = st.form_submit_button("Retire or use again")
-        if rename:
-            _save(lambda: goals.rename_behaviour(storage, chosen, new_name, actor=role), "Renamed.")
-        elif retire and chosen is not None:
-            _save(
+        st.text_input("New name", max_chars=60, key="behaviour-rename")
+        st.form_submit_button(
+            "Rename",
+            key="behaviour-rename-save",
+            on_click=lambda: _save(
+                lambda: goals.rename_behaviour(
+                    storage, state["behaviour-pick"], state["behaviour-rename"], actor=role
+                ),
+                "Renamed.",
+            ),
+        )
+        st.form_submit_button(
+            "Retire or use again",
+            key="behaviour-retire",
+            on_click=lambda: _save(
                 lambda: goals.set_behaviour_active(
-                    storage, chosen, not every[chosen]["active"], actor=role
+                    storage,
+                    state["behaviour-pick"],
+                    not every[state["behaviour-pick"]]["active"],
+                    actor=role,
                 ),
                 "Saved.",
-            )
+            ),
+        )
 
 
 def _day(value: object, fallback: date) -> date:
