@@ -27,11 +27,14 @@ HUDDLE_CSS = """
 .st-key-huddle-card h2 { font-size: 1.45rem; }
 .st-key-huddle-card h3 { font-size: 1.1rem; margin-top: 0.6rem; }
 .st-key-huddle-card li, .st-key-huddle-card p { overflow-wrap: anywhere; }
+div[data-testid="stDateInput"] input { min-height: 48px; }
 @media print {
   @page { margin: 12mm; }
   header, [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stSidebar"],
   .st-key-huddle-controls, .st-key-huddle-title, .st-key-huddle-print,
-  [data-testid="stDecoration"] { display: none !important; }
+  [data-testid="stDecoration"], [data-testid="stHeaderActionElements"] {
+    display: none !important;
+  }
   html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"],
   [data-testid="stAppScrollToBottomContainer"] {
     height: auto !important; overflow: visible !important; position: static !important;
@@ -39,9 +42,9 @@ HUDDLE_CSS = """
   [data-testid="stMainBlockContainer"] { padding: 0 !important; max-width: 100% !important; }
   .st-key-huddle-card { font-size: 10.5pt; line-height: 1.3; border: none !important; }
   .st-key-huddle-card h2 { font-size: 15pt; margin: 0 0 4pt; }
-  .st-key-huddle-card h3 { font-size: 11.5pt; margin: 6pt 0 2pt; padding: 0; }
-  .st-key-huddle-card ul { margin: 0 0 2pt; }
-  .st-key-huddle-card li { margin: 0; }
+  .st-key-huddle-card h3 { font-size: 12pt; margin: 6pt 0 2pt; padding: 0; }
+  .st-key-huddle-card ul { margin: 0 0 2pt; padding-left: 1.3em; }
+  .st-key-huddle-card li, .st-key-huddle-card li p { margin: 0; font-size: 10.5pt; }
 }
 </style>
 """

@@ -11,6 +11,7 @@ from cxlog import catalog, coaching, coaching_ui, periods  # noqa: E402
 from cxlog.model import utc_now  # noqa: E402
 
 storage = ui.storage()
+ui.touch_styles()  # 48 px targets on the phone (the store picker, the date)
 coaching_ui.huddle_styles()
 with st.container(key="huddle-title"):
     st.title("Huddle")
