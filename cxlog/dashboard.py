@@ -234,12 +234,14 @@ def _heat(s: _Sums, local: np.ndarray) -> pd.DataFrame:
 
 
 def engagement_split(s: _Sums, ids: np.ndarray) -> dict[int, dict[str, Counts]]:
-    """Counts per id and first engagement, in one bincount (issue #14)."""
-    present, key = np.unique(ids, return_inverse=True)
-    counts = s(key.ravel() * 3 + s.f.engagement, len(present) * 3)
+    """Counts per id and first engagement (issue #14). Ids are small
+    integers, so one bincount over id × 3 + engagement needs no sort."""
+    ids = np.asarray(ids, dtype=np.int64)
+    size = int(ids.max()) + 1 if len(ids) else 0
+    counts = s(ids * 3 + s.f.engagement, size * 3)
+    present = np.flatnonzero(np.bincount(ids, minlength=size)).tolist()
     return {
-        int(k): {name: counts[3 * i + j] for j, name in enumerate(FIRST_ENGAGEMENTS)}
-        for i, k in enumerate(present.tolist())
+        k: {name: counts[3 * k + j] for j, name in enumerate(FIRST_ENGAGEMENTS)} for k in present
     }
 
 
