@@ -189,6 +189,19 @@ def log_line(today: Counts, warm_goal: float | None, focus: str | None) -> str |
     return text
 
 
+def team_line(storage: Storage, store_id: int, now: datetime | None = None) -> str | None:
+    """The Log page's line for a store's today (its local day so far): one
+    indexed count of today's visits, the warm-rate goal and today's focus."""
+    zone = ZoneInfo(catalog.get_store(storage, store_id)["timezone"])
+    today = (now or utc_now()).astimezone(zone).date()
+    counts = metrics.totals(storage, _filters(store_id, today, today, zone))
+    if counts.closed < LOG_LINE_MIN_CLOSED:
+        return None  # before the goal and focus are even read
+    focus = goals.focus_on(storage, store_id, today)
+    warm_goal = goals.store_goals(storage, store_id).warm_rate
+    return log_line(counts, warm_goal, focus["name"] if focus else None)
+
+
 def coverage_note(
     check: CoverageCheck | None,
     storage: Storage,

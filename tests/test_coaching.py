@@ -152,3 +152,34 @@ def test_log_line_only_after_ten_closed_visits(closed, warm, goal, focus, expect
     # Two open visits as well: they count towards the warm rate's visits.
     today = Counts(visits=closed + 2, warm=warm, closed=closed, purchased=closed // 2)
     assert coaching.log_line(today, goal, focus) == expected
+
+
+def test_team_line_counts_the_store_s_local_today(storage, shop):
+    """London, 19 Nov 2026 15:00: 10 closed visits today (7 warm), 1 open warm, a
+    voided one, and yesterday's visits, which do not count."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from cxlog import goals
+    from cxlog.model import to_utc_text
+    from tests.test_dashboard_page import insert, visit
+
+    now = datetime(2026, 11, 19, 15, tzinfo=UTC)
+    s, ana = shop["store"], shop["ana"]
+    today = [
+        visit(s, ana, "warm" if i < 7 else "neutral", "no_purchase", at=now - timedelta(hours=i))
+        for i in range(9)
+    ]
+    assert coaching.team_line(storage, s, now) is None  # nothing logged yet
+    insert(storage, today)
+    insert(storage, [visit(s, ana, "warm", at=now)])  # open
+    insert(storage, [visit(s, ana, "warm", "no_purchase", at=now, voided_at=to_utc_text(now))])
+    insert(storage, [visit(s, ana, "neutral", "no_purchase", at=now - timedelta(days=1))] * 1)
+    assert coaching.team_line(storage, s, now) is None  # 9 closed today
+    insert(storage, [visit(s, ana, "neutral", "purchased", 1, at=now)])
+    assert coaching.team_line(storage, s, now) == "Team today: warm rate 73%"  # 8 of 11
+    goals.set_goals(storage, s, warm_rate_percent=80, actor="t")
+    learn = next(b for b in goals.list_behaviours(storage) if b["name"] == "Learn the reason")
+    goals.set_focus(storage, s, date(2026, 11, 19), learn["id"], actor="t")
+    assert coaching.team_line(storage, s, now) == (
+        "Team today: warm rate 73% (goal 80%) · focus: Learn the reason"
+    )
