@@ -202,15 +202,21 @@ def team_line(storage: Storage, store_id: int, now: datetime | None = None) -> s
     return log_line(counts, warm_goal, focus["name"] if focus else None)
 
 
+# Issue #13 (door-counter coverage) plugs its low-coverage check in HERE, the
+# one place cxlog asks it; until then there is no warning.
+COVERAGE_CHECK: CoverageCheck | None = None
+
+
 def coverage_note(
-    check: CoverageCheck | None,
     storage: Storage,
     store_ids: tuple[int, ...],
     first: date,
     last: date,
+    check: CoverageCheck | None = None,
 ) -> str | None:
-    """Issue #13's low-coverage warning, where door counts say much of the day
-    went unlogged. The one place cxlog calls that check; None until it exists."""
+    """The low-coverage warning shown beside the cost (dashboard and huddle),
+    where door counts say much of the period went unlogged; None without one."""
+    check = check or COVERAGE_CHECK
     return None if check is None else check(storage, store_ids, first, last)
 
 
@@ -517,7 +523,7 @@ def huddle_card(
         focus_yesterday=focus_yesterday,
         focus_check=_focus_check(storage, focus_yesterday, store_id, yesterday, zone),
         focus_today=goals.focus_on(storage, store_id, today),
-        warning=coverage_note(coverage_check, storage, (store_id,), week_start, yesterday),
+        warning=coverage_note(storage, (store_id,), week_start, yesterday, coverage_check),
     )
     card.sections.extend(_sections(card))
     return card

@@ -189,7 +189,7 @@ else:
         dash.engagement_by_store,
         dash.engagement_by_associate,
         currency,
-        coaching.coverage_note(None, storage, tuple(dash.spans), *span_days),
+        coaching.coverage_note(storage, tuple(dash.spans), *span_days),
     )
     st.subheader("What neutral and missed moments cost")
     for name in ("neutral", "missed"):

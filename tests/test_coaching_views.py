@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxlog import catalog, goals, summary
+from cxlog import catalog, coaching, goals, summary
 from cxlog.export import Selection
 from tests import test_dashboard_page
 from tests.conftest import ROOT, as_role
@@ -132,3 +132,13 @@ def test_summary_amounts_round_to_the_currency(storage, shop):
     goals.set_currency(storage, shop["store"], "JPY", actor="test")
     row = frame(storage, Selection()).set_index("table").loc["all"]
     assert row["average_sale"] in ("1000", "1000.0") and row["currency"] == "JPY"
+
+
+def test_dashboard_shows_the_coverage_warning_when_a_check_is_plugged_in(
+    app_env, month, monkeypatch
+):
+    monkeypatch.setattr(
+        coaching, "COVERAGE_CHECK", lambda storage, ids, first, last: f"Low coverage {first}"
+    )
+    at_ = page(RANGE)
+    assert [w.value for w in at_.warning] == ["Low coverage 2026-11-01"]

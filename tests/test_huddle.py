@@ -229,3 +229,17 @@ def test_huddle_page_needs_a_manager(app_env):
     assert not at.exception
     assert at.title[0].value == "Sign in"
     assert all("Huddle ·" not in m.value for m in at.markdown)
+
+
+def test_a_low_coverage_warning_sits_beside_the_cost(storage, week):
+    """Issue #13's check plugs into coaching; the card shows its sentence."""
+    asked = []
+
+    def check(storage_, store_ids, first, last):
+        asked.append((store_ids, first, last))
+        return "Only 41% of door-counter visitors were logged this week."
+
+    card = coaching.huddle_card(storage, week["store"], TODAY, coverage_check=check)
+    assert asked == [((week["store"],), date(2026, 11, 16), date(2026, 11, 18))]
+    assert card.sections[2].lines[-1] == "Only 41% of door-counter visitors were logged this week."
+    assert coaching.huddle_card(storage, week["store"], TODAY).warning is None
