@@ -149,3 +149,17 @@ def test_settings_coaching_tab_saves_goals_currency_focus_and_behaviours(app_env
     assert not at.exception
     assert any("already has" in e.value for e in at.error)
     assert "Offer water" in [b["name"] for b in goals.list_behaviours(app_env)]
+
+
+def test_the_visits_page_names_the_store_currency_on_the_amount(app_env, shop):
+    from cxlog import visits
+    from tests.conftest import new_id
+
+    vid = new_id()
+    visits.create_visit(app_env, vid, shop["store"], shop["ana"], "warm")
+    visits.record_purchase(app_env, vid, 1, amount_cents=1250, actor="test")
+    at = as_role(AppTest.from_file(str(ROOT / "app.py"), default_timeout=30), "manager").run()
+    at.switch_page("pages/visits.py")
+    assert at.run().number_input(key=f"fix-amount-{vid}").label == "Sale amount (optional)"
+    goals.set_currency(app_env, shop["store"], "CHF", actor="test")
+    assert at.run().number_input(key=f"fix-amount-{vid}").label == "Sale amount in CHF (optional)"
