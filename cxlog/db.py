@@ -179,8 +179,30 @@ def audit(
     entity_id: object,
     before: dict | None = None,
     after: dict | None = None,
+    *,
+    device_at: str | None = None,
+    received_at: str | None = None,
 ) -> None:
-    """Record who changed what, inside the caller's transaction."""
+    """Record who changed what, inside the caller's transaction. A tap sent
+    from a device's outbox also records when it was tapped on the device and
+    when it reached the server (issue #10)."""
+    if device_at is not None or received_at is not None:
+        db.execute(
+            "INSERT INTO audit (at, actor, action, entity, entity_id, before, after,"
+            " device_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                to_utc_text(utc_now()),
+                actor,
+                action,
+                entity,
+                str(entity_id),
+                None if before is None else json.dumps(before, ensure_ascii=False, sort_keys=True),
+                None if after is None else json.dumps(after, ensure_ascii=False, sort_keys=True),
+                device_at,
+                received_at,
+            ],
+        )
+        return
     db.execute(
         "INSERT INTO audit (at, actor, action, entity, entity_id, before, after)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",

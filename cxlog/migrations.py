@@ -201,3 +201,62 @@ def i14_coaching(db: Database) -> None:
             "INSERT INTO behaviours (name, position, measure) VALUES (?, ?, ?)",
             [(name, i, measure) for i, (name, measure) in enumerate(DEFAULT_BEHAVIOURS)],
         )
+
+
+@migrations()
+def i10_taps_and_device_shifts(db: Database) -> None:
+    # Issue #10/#11: taps arrive over HTTP from each device's outbox, and the
+    # associate's shift lives in an HttpOnly cookie instead of the URL.
+    # Store-scoped tables lead their keys with store_id (issue #12).
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS device_shifts (
+            store_id INTEGER NOT NULL REFERENCES stores(id),
+            token_hash TEXT NOT NULL,
+            associate_id INTEGER NOT NULL REFERENCES associates(id),
+            device_id TEXT NOT NULL,
+            -- A digest of the associate's PIN hash when the shift began: a
+            -- changed PIN no longer matches, which ends the shift everywhere.
+            pin_stamp TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            ended_at TEXT,
+            ended_why TEXT,
+            PRIMARY KEY (store_id, token_hash)
+        );
+        CREATE INDEX IF NOT EXISTS device_shifts_associate
+            ON device_shifts (store_id, associate_id) WHERE ended_at IS NULL;
+        -- Every tap a device sent, applied or answered: a tap id seen before
+        -- is answered from here and changes nothing.
+        CREATE TABLE IF NOT EXISTS taps (
+            store_id INTEGER NOT NULL REFERENCES stores(id),
+            id TEXT NOT NULL,
+            visit_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            body TEXT NOT NULL,
+            associate_id INTEGER NOT NULL,
+            device_id TEXT NOT NULL,
+            device_at TEXT NOT NULL,
+            at TEXT NOT NULL,
+            clock_offset_ms INTEGER,
+            received_at TEXT NOT NULL,
+            ok INTEGER NOT NULL CHECK (ok IN (0, 1)),
+            answer TEXT,
+            PRIMARY KEY (store_id, id)
+        );
+        CREATE INDEX IF NOT EXISTS taps_visit ON taps (store_id, visit_id);
+        -- The start rate limit per device: a token bucket kept in the database,
+        -- so it holds across server processes and restarts.
+        CREATE TABLE IF NOT EXISTS device_start_limits (
+            store_id INTEGER NOT NULL REFERENCES stores(id),
+            device_id TEXT NOT NULL,
+            tokens REAL NOT NULL,
+            refreshed_at TEXT NOT NULL,
+            PRIMARY KEY (store_id, device_id)
+        );
+        """
+    )
+    columns = {c.name for c in db["audit"].columns}
+    for column in ("device_at", "received_at"):
+        if column not in columns:
+            db.execute(f"ALTER TABLE audit ADD COLUMN {column} TEXT")

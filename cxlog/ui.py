@@ -12,7 +12,7 @@ from typing import TypeVar
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from cxlog import access, catalog
+from cxlog import access, catalog, shifts
 from cxlog.db import Storage, default_path, shared_storage
 from cxlog.errors import CxlogError, ValidationError
 
@@ -27,20 +27,12 @@ T = TypeVar("T")
 PagesManager.uses_pages_directory = False
 
 # Every session-state key the pages use, in one place.
-SHIFT = "shift_token"  # the Log page's who-am-I; mirrored in the URL (?shift=…)
-START_NONCE = "start_nonce"  # id of the next visit, drawn into the start buttons' keys
-LAST_START = "last_start"  # (visit id, engagement) of this device's last start
-LAST_CLOSED = "last_closed"  # (visit id, closed at epoch s) of this device's last close
-STEPPER_OPEN = "stepper_open"  # visit ids whose "5+" stepper is showing
-AMOUNT_OPEN = "amount_open"  # visit ids whose sale-amount field is showing
-FRESH = "fresh"  # {visit id: row} a callback just wrote, for the card's next draw
 ERRORS = "errors"  # {place: message} shown once where the failed tap was
 TOASTS = "toasts"  # [(text, icon)] queued by callbacks, shown by the next draw
 ROLE = "role"  # "manager" or "owner" once signed in with a password; None otherwise
 ROLE_SEEN = "role_seen"  # epoch seconds of the signed-in role's last page run
 NOTICE = "notice"  # a sentence for the sign-in form (e.g. signed out for idling)
 PICKED_STORE = "picked_store"
-PICKED_ASSOCIATE = "picked_associate"
 
 # 48 px is the touch-target minimum on both devices (PRODUCT.md). Streamlit's
 # buttons are ~40 px and pills ~32 px (STACK-NOTES), so raise them here. Only
@@ -55,7 +47,6 @@ div[data-testid="stButtonGroup"] button, .stNumberInput button {
 div[data-testid="stNumberInput"] input, div[data-testid="stTextInput"] input {
   min-height: 48px;
 }
-.st-key-start-row .stButton button { min-height: 64px; font-size: 1.15rem; }
 div[data-testid="stToolbar"] button { min-height: 48px !important; min-width: 48px !important; }
 div[data-testid="stMainBlockContainer"] { padding-top: 4rem; }
 </style>
@@ -73,20 +64,12 @@ def storage() -> Storage:
 
 
 def init_state() -> None:
-    st.session_state.setdefault(SHIFT, None)
-    st.session_state.setdefault(START_NONCE, new_id())
-    st.session_state.setdefault(LAST_START, None)
-    st.session_state.setdefault(LAST_CLOSED, None)
-    st.session_state.setdefault(STEPPER_OPEN, set())
-    st.session_state.setdefault(AMOUNT_OPEN, set())
-    st.session_state.setdefault(FRESH, {})
     st.session_state.setdefault(ERRORS, {})
     st.session_state.setdefault(TOASTS, [])
     st.session_state.setdefault(ROLE, None)
     st.session_state.setdefault(ROLE_SEEN, 0.0)
     st.session_state.setdefault(NOTICE, None)
     st.session_state.setdefault(PICKED_STORE, None)
-    st.session_state.setdefault(PICKED_ASSOCIATE, None)
 
 
 def touch_styles() -> None:
@@ -133,34 +116,11 @@ def show_toasts() -> None:
 
 
 def signed_in(storage: Storage) -> dict | None:
-    """The associate whose shift this device is on, from session or URL."""
-    token = st.session_state.get(SHIFT) or st.query_params.get("shift")
-    if not token:
-        return None
-    associate = access.shift_associate(storage, token)
-    if associate is None:
-        st.session_state[SHIFT] = None
-        st.query_params.pop("shift", None)
-        return None
-    st.session_state[SHIFT] = token
-    if st.query_params.get("shift") != token:
-        st.query_params["shift"] = token  # so a refresh keeps the shift
-    return associate
-
-
-def sign_in(storage: Storage, associate_id: int) -> None:
-    token = access.start_shift(storage, associate_id)
-    st.session_state[SHIFT] = token
-    st.query_params["shift"] = token
-
-
-def sign_out(storage: Storage) -> None:
-    token = st.session_state.get(SHIFT)
-    if token:
-        access.end_shift(storage, token)
-    st.session_state[SHIFT] = None
-    st.session_state[PICKED_ASSOCIATE] = None
-    st.query_params.pop("shift", None)
+    """The associate whose shift this device is on, from its HttpOnly shift
+    cookie (issue #11: no longer in the URL). Streamlit sees cookies as they
+    were when the page loaded; the pad's API calls check the shift again on
+    every tap, so an ended shift is refused there at once."""
+    return shifts.current(storage, st.context.cookies.get(shifts.SHIFT_COOKIE))
 
 
 # --- manager and owner sign-in ------------------------------------------------

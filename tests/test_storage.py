@@ -20,6 +20,9 @@ TABLES = {
     "settings",
     "shifts",
     "sign_in_failures",
+    "device_shifts",
+    "taps",
+    "device_start_limits",
     "_sqlite_migrations",
     # issue #14: goals and currency, behaviours, the daily focus
     "store_coaching",
@@ -63,6 +66,7 @@ def test_migrate_again_is_a_no_op(storage):
         "m004_sign_in_failures",
         "m005_dashboard_index",
         "i14_coaching",
+        "i10_taps_and_device_shifts",
     ]
 
 
