@@ -1,13 +1,14 @@
 """Who may open which page, through AppTest (issue #4)."""
 
-import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlite_utils
 from streamlit.testing.v1 import AppTest
 
-from cxlog import access
+from cxlog import access, first_run
+from cxlog.model import to_utc_text, utc_now
 from tests.conftest import MANAGER_PASSWORD, OWNER_PASSWORD, ROOT, as_role
 
 RESTRICTED = ["pages/dashboard.py", "pages/visits.py", "pages/settings.py", "pages/export.py"]
@@ -99,9 +100,16 @@ def test_five_wrong_passwords_lock_out_with_a_clear_message(app_env):
     assert at.title[0].value != "Sign in"
 
 
+def idle_since(storage, *, minutes: int) -> None:
+    """Move every session's last use back in time (the clock, injected)."""
+    then = to_utc_text(utc_now() - timedelta(minutes=minutes))
+    with storage.write() as db:
+        db.execute("UPDATE role_sessions SET last_seen_at = ?", [then])
+
+
 def test_manager_session_ends_after_the_idle_time(app_env):
     at = as_role(app(), "manager").run()
-    at.session_state["role_seen"] = time.time() - 31 * 60
+    idle_since(app_env, minutes=31)
     at.switch_page("pages/settings.py")
     at.run()
     assert shows_sign_in(at)
@@ -111,6 +119,7 @@ def test_manager_session_ends_after_the_idle_time(app_env):
 def test_first_run_asks_for_owner_password_and_store(storage, monkeypatch):
     monkeypatch.setenv("CXLOG_DB", str(storage.path))
     at = app().run()
+    at.text_input(key="setup_code").input(first_run.setup_code(storage))
     at.text_input(key="setup_store").input("Main Street")
     at.selectbox(key="setup_zone").set_value("Europe/Paris")
     at.text_input(key="setup_password").input("owner-pass-123")

@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from cxlog import access, catalog, visits
 from cxlog.errors import ValidationError
 from cxlog.model import NO_SALE_REASON, REASON
-from tests.conftest import ROOT, as_role, new_id
+from tests.conftest import ROOT, as_role, new_id, sign_in_role
 from tests.test_log_page import device, start
 
 HOSTILE: dict[str, str] = {
@@ -136,9 +136,9 @@ def test_passwords_are_kept_as_typed_or_refused(storage):
 
     def set_then_sign_in(text: str) -> str:
         access.set_password(storage, access.MANAGER, text, actor="owner")
-        access.sign_in(storage, access.MANAGER, text)
+        sign_in_role(storage, access.MANAGER, text)
         with pytest.raises(ValidationError, match="not right"):
-            access.sign_in(storage, access.MANAGER, text + "?")
+            sign_in_role(storage, access.MANAGER, text + "?")
         return "signs in"
 
     got = {label: result(lambda t=text: set_then_sign_in(t)) for label, text in HOSTILE.items()}
@@ -153,7 +153,7 @@ def test_a_hostile_password_at_sign_in_is_just_wrong(storage):
     access.set_password(storage, access.OWNER, "owner-secret-1", actor="owner")
     for text in HOSTILE.values():
         with pytest.raises(ValidationError) as refused:
-            access.sign_in(storage, access.OWNER, text)
+            sign_in_role(storage, access.OWNER, text)
         assert a_sentence(str(refused.value))
     assert access.locked_until(storage, access.OWNER) is not None  # guessing locks out
     assert_intact(storage)
@@ -385,7 +385,7 @@ def test_settings_store_name_and_password_inputs(app_env, shop):
         at.button(key="password-manager-save").click().run()
         assert not at.exception, label
     # Only the 25-character script tag was long enough and clean enough to keep.
-    access.sign_in(app_env, access.MANAGER, HOSTILE["script tag"])
+    sign_in_role(app_env, access.MANAGER, HOSTILE["script tag"])
     assert_intact(app_env)
 
 
