@@ -23,6 +23,7 @@ from cxlog.roles import OWNER
 from cxlog.settings import get_setting
 
 SETUP_CODE = "setup_code"
+JUST_SET_UP = "cxlog was just set up from another device: sign in with the owner password."
 
 
 def _digits(code: object) -> str:
@@ -74,16 +75,19 @@ def claim(
         stored = get_setting(storage, SETUP_CODE)
         return stored is not None and hmac.compare_digest(stored, typed)
 
-    lockout.checked_attempt(storage, "setup", "setup", right_code, client=client, now=now)
+    try:
+        lockout.checked_attempt(storage, "setup", "setup", right_code, client=client, now=now)
+    except ValidationError:
+        if not first_run(storage):  # another browser won the race meanwhile
+            raise ValidationError(JUST_SET_UP) from None
+        raise
     with storage.write() as db:
         taken = list(db.query("SELECT 1 FROM settings WHERE key = ?", [f"password_hash:{OWNER}"]))
         used = db.execute(
             "DELETE FROM settings WHERE key = ? AND value = ?", [SETUP_CODE, typed]
         ).rowcount
         if taken or not used:
-            raise ValidationError(
-                "cxlog was just set up from another device: sign in with the owner password."
-            )
+            raise ValidationError(JUST_SET_UP)
         if not list(db.query("SELECT 1 FROM stores LIMIT 1")):
             insert_store(db, name, zone, OWNER)
         store_password_hash(db, OWNER, hashed)

@@ -7,7 +7,7 @@ import pytest
 import sqlite_utils
 from streamlit.testing.v1 import AppTest
 
-from cxlog import access, first_run
+from cxlog import access, first_run, sessions
 from cxlog.model import to_utc_text, utc_now
 from tests.conftest import MANAGER_PASSWORD, OWNER_PASSWORD, ROOT, as_role
 
@@ -136,3 +136,36 @@ def test_first_run_asks_for_owner_password_and_store(storage, monkeypatch):
     at.switch_page("pages/export.py")
     at.run()
     assert not shows_sign_in(at)  # signed in as the owner
+
+
+def test_a_tap_on_a_stale_settings_control_after_the_idle_time_changes_nothing(app_env):
+    """The role is checked again in the callback, not only when the page starts."""
+    at = as_role(app(), "manager").run()
+    at.switch_page("pages/settings.py")
+    at.run()
+    assert at.title[0].value == "Settings" and not access.pin_required(app_env)
+    idle_since(app_env, minutes=31)
+    at.toggle(key="pin-required").set_value(True).run()
+    assert not access.pin_required(app_env)
+    assert shows_sign_in(at)
+    with app_env.read() as db:
+        changes = db.execute(
+            "SELECT count(*) FROM audit WHERE entity_id = 'pin_required'"
+        ).fetchone()[0]
+    assert changes == 0
+
+
+def test_sign_out_ends_the_session_on_the_server(app_env):
+    at = app().run()
+    at.switch_page("pages/account.py")
+    at.run()
+    sign_in(at, "owner", OWNER_PASSWORD)
+    token = at.session_state["role_token"]
+    assert sessions.check(app_env, token).role == "owner"
+    at.button(key="sign-out-role").click().run()
+    assert sessions.check(app_env, token).role is None
+    # The same Streamlit session, replayed with the old token, is signed out.
+    at.session_state["role_token"] = token
+    at.switch_page("pages/export.py")
+    at.run()
+    assert shows_sign_in(at)
