@@ -8,6 +8,8 @@ period is a hollow marker on the same axis.
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -44,6 +46,12 @@ def _rate_error(rates: list[Rate], shown: list[bool]) -> dict:
     return {"type": "data", "array": upper, "arrayminus": lower, "color": "#333", "thickness": 1.2}
 
 
+def _safe(label: str) -> str:
+    """A typed name for plotly's text, which reads <b>, <a href> and the like
+    as markup: escaped, it shows as typed (#11)."""
+    return html.escape(label, quote=False)
+
+
 def _hover(label: str, counts: Counts, previous: Counts) -> str:
     text = f"<b>{label}</b><br>"
     if counts.too_few:
@@ -69,8 +77,8 @@ def moment_bars(groups: list[Group], colours: list[str]) -> go.Figure:
         horizontal_spacing=0.1,
     )
     shown = [not g.counts.too_few for g in groups]
-    conv_ticks = [f"{g.label}<br>n = {g.counts.closed:,}" for g in groups]
-    ups_ticks = [f"{g.label}<br>n = {g.counts.purchased:,}" for g in groups]
+    conv_ticks = [f"{_safe(g.label)}<br>n = {g.counts.closed:,}" for g in groups]
+    ups_ticks = [f"{_safe(g.label)}<br>n = {g.counts.purchased:,}" for g in groups]
     rates = [g.counts.conversion for g in groups]
     fig.add_bar(
         x=conv_ticks,
@@ -80,7 +88,7 @@ def moment_bars(groups: list[Group], colours: list[str]) -> go.Figure:
         text=[percent(r.value, 0) if s else "" for r, s in zip(rates, shown, strict=True)],
         textposition="inside",
         insidetextanchor="start",
-        hovertext=[_hover(g.label, g.counts, g.previous) for g in groups],
+        hovertext=[_hover(_safe(g.label), g.counts, g.previous) for g in groups],
         hoverinfo="text",
         name="This period",
         showlegend=False,
@@ -134,7 +142,7 @@ def reason_bars(groups: list[Group]) -> go.Figure:
     """Conversion per reason for visit, best first, the too-few last."""
     groups = list(reversed(groups))  # plotly draws the first category at the bottom
     shown = [not g.counts.too_few for g in groups]
-    ticks = [f"{g.label} (n = {g.counts.closed:,})" for g in groups]
+    ticks = [f"{_safe(g.label)} (n = {g.counts.closed:,})" for g in groups]
     rates = [g.counts.conversion for g in groups]
     fig = go.Figure()
     error = _rate_error(rates, shown)
@@ -147,7 +155,7 @@ def reason_bars(groups: list[Group]) -> go.Figure:
         text=[percent(r.value, 0) if s else "" for r, s in zip(rates, shown, strict=True)],
         textposition="inside",
         insidetextanchor="start",
-        hovertext=[_hover(g.label, g.counts, g.previous) for g in groups],
+        hovertext=[_hover(_safe(g.label), g.counts, g.previous) for g in groups],
         hoverinfo="text",
         showlegend=False,
     )
@@ -181,7 +189,7 @@ def no_sale_bars(rows: list[tuple[str, Rate]]) -> go.Figure:
     rates = [share for _, share in rows]
     fig = go.Figure()
     fig.add_bar(
-        y=[label for label, _ in rows],
+        y=[_safe(label) for label, _ in rows],
         x=[100 * r.value for r in rates],
         orientation="h",
         marker_color="#9C755F",
@@ -190,7 +198,7 @@ def no_sale_bars(rows: list[tuple[str, Rate]]) -> go.Figure:
         textposition="inside",
         insidetextanchor="start",
         hovertext=[
-            f"{label}: {r.successes:,} of {r.n:,} no-purchase visits (95%: {interval(r)})"
+            f"{_safe(label)}: {r.successes:,} of {r.n:,} no-purchase visits (95%: {interval(r)})"
             for label, r in rows
         ],
         hoverinfo="text",

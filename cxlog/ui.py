@@ -196,9 +196,7 @@ def session_token() -> str | None:
 
 def _check_session(storage: Storage) -> sessions.Check:
     result = sessions.Check(None)
-    for token in dict.fromkeys(
-        (_cookie(), st.session_state.get(ROLE_TOKEN))
-    ):
+    for token in dict.fromkeys((_cookie(), st.session_state.get(ROLE_TOKEN))):
         if token:
             result = sessions.check(storage, token)
             if result.role:
