@@ -11,6 +11,7 @@ from cxlog.errors import StorageError
 
 st.set_page_config(page_title="cxlog", page_icon="🛍️", layout="centered")
 ui.init_state()
+ui.touch_styles()  # the 48 px touch targets, on every page (#11)
 try:
     storage = ui.storage()
     first_run = credentials.first_run(storage)

@@ -54,12 +54,23 @@ div[data-testid="stButtonGroup"] button, .stNumberInput button {
   min-height: 48px;
   min-width: 48px;
 }
-div[data-testid="stNumberInput"] input, div[data-testid="stTextInput"] input {
+div[data-testid="stNumberInput"] input, div[data-testid="stTextInput"] input,
+div[data-testid="stDateInput"] input, div[data-testid="stSelectbox"] input {
   min-height: 48px;
 }
 .st-key-start-row .stButton button { min-height: 64px; font-size: 1.15rem; }
 div[data-testid="stToolbar"] button { min-height: 48px !important; min-width: 48px !important; }
 div[data-testid="stMainBlockContainer"] { padding-top: 4rem; }
+/* Every other control a finger can hit (#11): navigation, header and menu
+   buttons, tabs, select boxes, a password's reveal button, a date picker's
+   and a help icon's buttons, expanders. */
+header button, header a, [data-testid="stSidebar"] a, [data-testid="stSidebar"] button,
+[data-testid="stMain"] button, [role="tab"], details summary {
+  min-height: 48px !important;
+  min-width: 48px !important;
+}
+header a, [role="tab"] { display: inline-flex; align-items: center; justify-content: center; }
+[data-baseweb="select"] > div { min-height: 48px; }
 </style>
 """
 
@@ -287,8 +298,14 @@ def sign_in_form(storage: Storage, needed: str = roles.MANAGER) -> None:
     st.caption("Managers see the dashboard, visits and settings; the owner also exports.")
     # A form sends every field at the tap, Tab or Enter: nothing typed is lost.
     with st.form("sign-in-form", enter_to_submit=True, border=False):
+        # required: tapping the chosen role again keeps it chosen.
         st.segmented_control(
-            "Role", choices, default=choices[0], key="sign_in_role", format_func=str.capitalize
+            "Role",
+            choices,
+            default=choices[0],
+            key="sign_in_role",
+            format_func=str.capitalize,
+            required=True,
         )
         st.text_input("Password", type="password", key="sign_in_password", max_chars=200)
         show_error("sign-in")

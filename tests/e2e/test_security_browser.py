@@ -11,13 +11,17 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from cxlog import first_run, sessions
+from cxlog import catalog, credentials, first_run, sessions, visits
 from cxlog.db import Storage
+from cxlog.roles import MANAGER, OWNER
+from tests.conftest import new_id
 from tests.e2e import harness
-from tests.e2e.harness import PHONE, by_key, wait_idle
+from tests.e2e.harness import PHONE, TABLET, by_key, wait_idle
+from tests.e2e.touch import small_controls
 
 pytestmark = pytest.mark.browser
 PASSWORD = "owner-pass-2468"
+NEW_PASSWORD = "owner-pass-1357"  # set by the second test
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +147,7 @@ def test_sign_in_with_enter_lasts_and_a_password_change_ends_it(browser, fresh):
     page.reload()
     wait_idle(page)
     page.get_by_role("tab", name="Access").click()
-    by_key(page, "password-owner").locator("input").fill("owner-pass-1357")
+    by_key(page, "password-owner").locator("input").fill(NEW_PASSWORD)
     page.keyboard.press("Enter")
     page.get_by_text("Owner password saved.").wait_for()
     other.reload()
@@ -204,3 +208,87 @@ def test_headers_hosts_and_files(fresh):
     assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
     files = {p.name: stat.S_IMODE(os.stat(p).st_mode) for p in folder.glob("cxlog.db*")}
     assert "cxlog.db" in files and set(files.values()) == {0o600}, files
+
+
+def settle(page, heading: str) -> list[dict]:
+    """Wait for the page's heading, then for its controls to be measured with
+    the touch styles applied (a few polls, bounded): the small ones left."""
+    page.get_by_role("heading", name=heading).first.wait_for(timeout=20_000)
+    wait_idle(page)
+    small = []
+    for _ in range(10):
+        small = small_controls(page)
+        if not small:
+            break
+        page.wait_for_timeout(300)
+    return small
+
+
+def test_every_control_is_48px_for_an_owner_and_a_manager(browser, fresh, screenshot):
+    storage = fresh["storage"]
+    if first_run.setup_code(storage) is not None:
+        pytest.skip("needs the set-up store of the first test")
+    credentials.set_password(storage, MANAGER, "manager-pass-2468", actor="test")
+    store = catalog.list_stores(storage)[0]["id"]
+    if not catalog.list_associates(storage, store):
+        ana = catalog.add_associate(storage, store, "Ana", actor="test")
+        vid = new_id()
+        visits.create_visit(storage, vid, store, ana, "warm")
+        visits.record_purchase(storage, vid, 2, actor="test")
+    pages = {
+        "": "Who is logging?",
+        "dashboard": "Dashboard",
+        "visits": "Visits",
+        "settings": "Settings",
+        "export": "Export",
+        "account": "Signed in",
+    }
+    found = {}
+
+    def both_sizes(page, where: str, heading: str | None = None) -> None:
+        """Measure at 390 × 844 and 820 × 1180 on the same page load."""
+        for viewport in (PHONE, TABLET):
+            page.set_viewport_size(viewport)
+            small = settle(page, heading) if heading else small_controls(page)
+            found[(role, viewport["width"], where)] = small
+
+    for role, password in ((OWNER, NEW_PASSWORD), (MANAGER, "manager-pass-2468")):
+        context = browser.new_context(viewport=PHONE)
+        page = context.new_page()
+        page.goto(f"{fresh['url']}/account")
+        both_sizes(page, "sign-in", "Sign in")
+        page.set_viewport_size(PHONE)
+        pick = by_key(page, "sign_in_role")
+        pick.get_by_role("radio", name=role.capitalize()).or_(
+            pick.get_by_role("button", name=role.capitalize())
+        ).first.click()
+        by_key(page, "sign_in_password").locator("input").fill(password)
+        page.keyboard.press("Enter")
+        page.get_by_role("heading", name="Signed in").wait_for(timeout=20_000)
+        for path, heading in pages.items():
+            if path == "export" and role == MANAGER:
+                continue
+            page.set_viewport_size(PHONE)
+            page.goto(f"{fresh['url']}/{path}")
+            both_sizes(page, path or "log", heading)
+            if role == MANAGER:
+                screenshot(page, f"touch-{path or 'log'}-tablet")
+            if path == "settings":
+                for tab in ("Lists", "Store", "Access", "Devices"):
+                    page.get_by_role("tab", name=tab).click()
+                    page.wait_for_timeout(300)
+                    both_sizes(page, f"settings/{tab}")
+            if path == "visits":
+                page.locator("details summary").first.click()
+                both_sizes(page, "visits/history")
+            if path == "dashboard":
+                page.get_by_role("button", name="Custom range").or_(
+                    page.get_by_role("radio", name="Custom range")
+                ).first.click()
+                wait_idle(page)
+                both_sizes(page, "dashboard/custom")
+            if role == MANAGER:
+                page.set_viewport_size(PHONE)
+                screenshot(page, f"touch-{path or 'log'}-phone")
+        context.close()
+    assert {where: small for where, small in found.items() if small} == {}
