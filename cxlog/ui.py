@@ -71,6 +71,7 @@ header button, header a, [data-testid="stSidebar"] a, [data-testid="stSidebar"] 
 }
 header a, [role="tab"] { display: inline-flex; align-items: center; justify-content: center; }
 [data-baseweb="select"] > div { min-height: 48px; }
+[data-testid="stCheckbox"] label { min-height: 48px; min-width: 48px; align-items: center; }
 </style>
 """
 

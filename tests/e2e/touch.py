@@ -15,6 +15,7 @@ CONTROLS = ", ".join(
         "textarea",
         "[data-baseweb=select] > div",
         "label[data-baseweb=checkbox]",
+        "[data-testid=stCheckbox] label",
         "label[data-baseweb=radio]",
     ]
 )
