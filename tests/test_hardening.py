@@ -11,6 +11,7 @@ def test_streamlit_config_hardening():
     assert config["server"]["enableXsrfProtection"] is True
     assert config["browser"]["gatherUsageStats"] is False
     assert config["client"]["toolbarMode"] == "viewer"
+    assert config["client"]["showErrorDetails"] == "none"  # no tracebacks in browsers (#11)
 
 
 def test_no_html_built_from_text_a_person_typed():
@@ -25,4 +26,10 @@ def test_no_html_built_from_text_a_person_typed():
         for p, text in sources.items()
         for call in re.findall(r"st\.html\(([^)]*)\)", text)
     ]
-    assert html_calls == [("ui.py", "TOUCH_CSS")]
+    assert ("ui.py", "TOUCH_CSS") in html_calls
+    # The only other: the sign-in cookie hand-over script, whose one variable
+    # part is the server-made claim code, JSON-encoded (#11). (The pattern
+    # stops at the first ")", so the call reads up to "json.dumps(code".)
+    others = [call for _, call in html_calls if call != "TOUCH_CSS"]
+    assert len(others) == 1 and "<script>fetch('/api/v1/sessions/claim'" in others[0]
+    assert others[0].rstrip().endswith("+ json.dumps(code")

@@ -20,6 +20,8 @@ TABLES = {
     "settings",
     "shifts",
     "sign_in_failures",
+    "role_sessions",
+    "sign_in_throttle",
     "_sqlite_migrations",
 }
 
@@ -58,6 +60,7 @@ def test_migrate_again_is_a_no_op(storage):
         "m003_shifts",
         "m004_sign_in_failures",
         "m005_dashboard_index",
+        "i11_sessions_and_throttle",
     ]
 
 

@@ -15,7 +15,7 @@ import pytest
 import sqlite_utils
 from streamlit.testing.v1 import AppTest
 
-from cxlog import access, catalog, visits
+from cxlog import access, catalog, lockout, visits
 from cxlog.errors import ValidationError
 from cxlog.model import NO_SALE_REASON, REASON
 from tests.conftest import ROOT, as_role, new_id, sign_in_role
@@ -43,7 +43,17 @@ HOSTILE: dict[str, str] = {
 }
 # Refused for every name: too long, control characters, nothing but spaces.
 REFUSED = {"10,000 characters", "NUL byte", "newline", "only spaces"}
-TABLES = ["associates", "audit", "reasons", "settings", "shifts", "sign_in_failures", "stores"]
+TABLES = [
+    "associates",
+    "audit",
+    "reasons",
+    "settings",
+    "shifts",
+    "sign_in_failures",
+    "sign_in_throttle",
+    "role_sessions",
+    "stores",
+]
 
 
 def as_stored(text: str) -> str:
@@ -155,7 +165,7 @@ def test_a_hostile_password_at_sign_in_is_just_wrong(storage):
         with pytest.raises(ValidationError) as refused:
             sign_in_role(storage, access.OWNER, text)
         assert a_sentence(str(refused.value))
-    assert access.locked_until(storage, access.OWNER) is not None  # guessing locks out
+    assert lockout.locked_until(storage, access.OWNER, "10.0.0.2") is not None  # locks out
     assert_intact(storage)
 
 
