@@ -329,7 +329,7 @@ with access_tab:
     )
     others = [s for s in listed if s["id"] != mine]
     if others:
-        ended = st.selectbox(
+        st.selectbox(
             "End a session",
             [s["id"] for s in others],
             key="end-session-pick",
@@ -343,9 +343,10 @@ with access_tab:
                 "End this session",
                 key="end-session",
                 icon=":material/logout:",
-                on_click=lambda sid=ended: write(
+                # The pick as it is at the tap, read from the widget's state.
+                on_click=lambda: write(
                     "access",
-                    lambda: sessions.end_session(storage, sid, actor=role),
+                    lambda: sessions.end_session(storage, state["end-session-pick"], actor=role),
                     "Session ended: that device must sign in again.",
                 ),
             )
