@@ -7,7 +7,7 @@ import pytest
 import sqlite_utils
 from streamlit.testing.v1 import AppTest
 
-from cxlog import access, first_run, sessions
+from cxlog import access, first_run, navigation, sessions
 from cxlog.model import to_utc_text, utc_now
 from tests.conftest import MANAGER_PASSWORD, OWNER_PASSWORD, ROOT, as_role
 
@@ -62,7 +62,7 @@ def test_every_page_is_registered_for_every_role(app_env):
             Path(info["script_path"]).relative_to(ROOT).as_posix()
             for info in at._registered_pages.values()
         }
-        assert {p for p, *_ in access.PAGES} | {"pages/account.py"} == paths
+        assert {p for p, *_ in navigation.PAGES} | {"pages/account.py"} == paths
 
 
 def sign_in(at: AppTest, role: str, password: str) -> AppTest:
