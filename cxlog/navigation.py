@@ -10,6 +10,7 @@ from cxlog.roles import allows
 PAGES: tuple[tuple[str, str, str, str], ...] = (
     ("pages/log.py", "Log", "👋", "associate"),
     ("pages/dashboard.py", "Dashboard", "📊", "manager"),
+    ("pages/huddle.py", "Huddle", "📣", "manager"),  # issue #14
     ("pages/visits.py", "Visits", "🗂️", "manager"),
     ("pages/settings.py", "Settings", "⚙️", "manager"),
     ("pages/export.py", "Export", "⬇️", "owner"),

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from cxlog import access, catalog, credentials, join, roles, sessions, settings, ui
+from cxlog import access, catalog, coaching_ui, credentials, join, roles, sessions, settings, ui
 from cxlog.model import NO_SALE_REASON, REASON, from_utc_text, timezones
 
 storage = ui.storage()
@@ -43,8 +43,8 @@ st.title("Settings")
 ui.show_toasts()
 store = ui.pick_store(storage, key="settings-store")
 
-people_tab, lists_tab, store_tab, access_tab, devices_tab = st.tabs(
-    ["Associates", "Lists", "Store", "Access", "Devices"]
+people_tab, lists_tab, store_tab, access_tab, devices_tab, coaching_tab = st.tabs(
+    ["Associates", "Lists", "Store", "Access", "Devices", "Coaching"]
 )
 
 # --- associates ---------------------------------------------------------------
@@ -389,3 +389,7 @@ with devices_tab:
         "On the tablet: open the address, tap your name, then add the page to the home "
         "screen (Share → Add to Home Screen on iPad; ⋮ → Add to Home screen on Android)."
     )
+
+# --- coaching: goals, currency, daily focus (issue #14) ---------------------------
+with coaching_tab:
+    coaching_ui.settings_tab(storage, store, role)

@@ -23,6 +23,10 @@ TABLES = {
     "role_sessions",
     "sign_in_throttle",
     "_sqlite_migrations",
+    # issue #14: goals and currency, behaviours, the daily focus
+    "store_coaching",
+    "behaviours",
+    "daily_focus",
 }
 
 
@@ -60,6 +64,7 @@ def test_migrate_again_is_a_no_op(storage):
         "m003_shifts",
         "m004_sign_in_failures",
         "m005_dashboard_index",
+        "i14_coaching",
         "i11_sessions_and_throttle",
     ]
 
