@@ -17,9 +17,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 install: $(STAMP)
 
 # Serves on every interface so the store's tablets and phones can connect.
+# HTTPS: make run CERT=path/to/cert.pem KEY=path/to/key.pem (README: Access and security).
+TLS_FLAGS := $(if $(CERT),--server.sslCertFile $(CERT) --server.sslKeyFile $(KEY))
 run: install
 	$(BIN)/python -m cxlog migrate
-	$(BIN)/python -m cxlog.serve $(STREAMLIT_FLAGS) \
+	@echo "First run? The one-time setup code is printed below when cxlog starts"
+	@echo "(or run: $(BIN)/python -m cxlog setup-code)."
+	$(BIN)/python -m cxlog.serve $(STREAMLIT_FLAGS) $(TLS_FLAGS) \
 		--server.address 0.0.0.0 --server.port $(PORT)
 
 test: install lint

@@ -85,8 +85,14 @@ def _page(query: dict[str, str]):
 
     at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages/dashboard.py"))
     at.default_timeout = 120
-    at.session_state["role"] = "manager"
-    at.session_state["role_seen"] = time.time()
+    # A signed-in manager: a server-side session whose token the tab holds (#11).
+    from cxlog import sessions
+    from cxlog.db import Storage
+
+    token, _ = sessions.start(
+        Storage(os.environ["CXLOG_DB"]), "manager", device="bench", client="local"
+    )
+    at.session_state["role_token"] = token
     for key, value in query.items():
         at.query_params[key] = value
     return at

@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cxlog import backup, demo, export, summary
+from cxlog import backup, demo, export, first_run, summary
 from cxlog.db import Storage, default_path
 from cxlog.errors import CxlogError, ValidationError
 
@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--excel", action="store_true", help="UTF-8 with a BOM, for Excel")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
 
+    # Issue #11: the first-run code, for whoever can run commands on the server.
+    p = commands.add_parser(
+        "setup-code", help="print the one-time code the first-run page asks for"
+    )
+    p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
     # Issue #14: the morning huddle card as Markdown, e.g. for a scheduled e-mail.
     p = commands.add_parser("huddle", help="a store's morning huddle card, as Markdown")
     p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
@@ -134,6 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "migrate":
             storage.migrate()
             print(f"Schema up to date: {storage.path}")
+        elif args.command == "setup-code":
+            storage.migrate()
+            code = first_run.setup_code(storage)
+            print(code or "cxlog is already set up: there is no setup code.")
         elif args.command == "huddle":
             print(_huddle(storage, args), end="")
         elif args.command in ("export", "backup"):

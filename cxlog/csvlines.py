@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -65,14 +66,26 @@ BOM = "\ufeff".encode()
 # as a formula by Excel, LibreOffice or Google Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 _NEEDS_QUOTES = (",", '"', "\r", "\n")
+# Format (zero-width, bidi), control, separator and unassigned characters.
+_INVISIBLE = {"Cf", "Cc", "Zs", "Zl", "Zp", "Cn", "Co"}
 
 
 # --- making a cell safe ---------------------------------------------------------
 
 
 def neutralise(text: str) -> str:
-    """A text cell a spreadsheet shows as text: prefix ``'`` to a formula start."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """A text cell a spreadsheet shows as text: prefix ``'`` to a formula start,
+    also one hidden behind leading spaces or invisible characters (U+200B
+    zero-width space, U+FEFF, bidi marks…), which some spreadsheets skip (#11)."""
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    if text[:1].isalnum():  # the usual name: nothing to look behind
+        return text
+    for ch in text:
+        if ch.isspace() or unicodedata.category(ch) in _INVISIBLE:
+            continue
+        return "'" + text if ch in FORMULA_STARTS else text
+    return text
 
 
 def csv_text(value: object) -> str:

@@ -134,12 +134,24 @@ class Storage:
         with self.read() as db:
             db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()
 
+    def _create_owner_only(self) -> None:
+        """A new database file is made readable by its owner only (0600), and so
+        is its folder (0700): it holds the password and PIN hashes. SQLite
+        gives the -wal and -shm files the main file's permissions."""
+        try:
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            return  # an existing database keeps the permissions its owner chose
+        os.close(fd)
+        os.chmod(self.path.parent, 0o700)
+
     def migrate(self) -> None:
         """Create or upgrade the schema. Safe to call on every start."""
         from cxlog.migrations import migrations
 
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._create_owner_only()
         except OSError as exc:
             raise StorageError(f"The folder {self.path.parent} cannot be created: {exc}") from exc
         with _migrate_lock:

@@ -260,3 +260,36 @@ def i10_taps_and_device_shifts(db: Database) -> None:
     for column in ("device_at", "received_at"):
         if column not in columns:
             db.execute(f"ALTER TABLE audit ADD COLUMN {column} TEXT")
+
+
+@migrations()
+def i11_sessions_and_throttle(db: Database) -> None:
+    # Issue #11: manager/owner sessions that outlive a page load (only the
+    # token's hash is stored), and the sign-in throttle whose counters are
+    # checked and bumped in one BEGIN IMMEDIATE before any hashing. The key
+    # is "role:<who>" (every device but the server itself) or
+    # "client:<address>:<who>" (one device).
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS role_sessions (
+            id INTEGER PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            device TEXT NOT NULL,
+            client TEXT NOT NULL,
+            credential_version INTEGER NOT NULL,
+            claim_hash TEXT UNIQUE,
+            claim_expires_at TEXT,
+            ended_at TEXT
+        );
+        CREATE TABLE IF NOT EXISTS sign_in_throttle (
+            key TEXT PRIMARY KEY,
+            attempts INTEGER NOT NULL,
+            locked_until TEXT,
+            window_ends TEXT,
+            locks INTEGER NOT NULL DEFAULT 0
+        );
+        """
+    )

@@ -9,9 +9,9 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from cxlog import access, backup, catalog, export, summary, ui
+from cxlog import backup, catalog, export, roles, summary, ui
 
-ui.require_role(ui.storage(), access.OWNER)
+ui.require_role(ui.storage(), roles.OWNER)
 
 storage = ui.storage()
 state = st.session_state
@@ -69,6 +69,8 @@ store_name = names.get(store_id)
 
 
 def prepare(kind: str) -> None:
+    if not ui.still_allowed(storage, roles.OWNER):
+        return  # the session ended since this button was drawn
     make = export.visits_csv if kind == "visits" else summary.summary_csv
     data = ui.attempt(f"export-{kind}", lambda: make(storage, selection, for_excel=for_excel))
     if data is not None:
@@ -119,6 +121,8 @@ offer(
 
 
 def make_backup() -> None:
+    if not ui.still_allowed(storage, roles.OWNER):
+        return
     result = ui.attempt("export-backup", lambda: backup.backup_bytes(storage))
     if result is not None:
         state[BACKUP] = result

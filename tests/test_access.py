@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from cxlog import access, catalog, metrics, visits
+from cxlog import access, catalog, lockout, metrics, visits
 from cxlog.errors import ValidationError
 from cxlog.metrics import Filters
 from cxlog.model import utc_now
-from tests.conftest import new_id
+from tests.conftest import new_id, sign_in_role
 
 
 def test_hashes_are_salted_and_verify_in_constant_time():
@@ -35,19 +35,19 @@ def test_five_wrong_passwords_lock_the_role_for_five_minutes(storage):
     now = utc_now()
     for left in (4, 3, 2, 1):
         with pytest.raises(ValidationError, match=f"{left} more tr"):
-            access.sign_in(storage, access.MANAGER, "wrong", now=now)
+            sign_in_role(storage, access.MANAGER, "wrong", now=now)
     with pytest.raises(ValidationError, match="locked for 5 minutes"):
-        access.sign_in(storage, access.MANAGER, "wrong", now=now)
+        sign_in_role(storage, access.MANAGER, "wrong", now=now)
     # Locked: even the right password is refused, and the owner role is not affected.
     with pytest.raises(ValidationError, match="locked for 4 more minutes"):
-        access.sign_in(storage, access.MANAGER, "right password", now=now + timedelta(minutes=1))
-    assert access.locked_until(storage, access.OWNER, now=now) is None
+        sign_in_role(storage, access.MANAGER, "right password", now=now + timedelta(minutes=1))
+    assert lockout.locked_until(storage, access.OWNER, "10.0.0.2", now=now) is None
     # The lock lifts when the time has passed (clock injected, no sleeping).
-    access.sign_in(
+    sign_in_role(
         storage, access.MANAGER, "right password", now=now + timedelta(minutes=5, seconds=1)
     )
     with pytest.raises(ValidationError, match="4 more tries"):
-        access.sign_in(storage, access.MANAGER, "wrong", now=now + timedelta(minutes=6))
+        sign_in_role(storage, access.MANAGER, "wrong", now=now + timedelta(minutes=6))
 
 
 def test_no_password_or_pin_in_clear_anywhere_in_the_database_files(storage, shop):
@@ -56,8 +56,8 @@ def test_no_password_or_pin_in_clear_anywhere_in_the_database_files(storage, sho
     access.set_password(storage, access.MANAGER, secrets["manager"], actor="owner")
     access.set_pin(storage, shop["ana"], secrets["pin"], actor="manager")
     with pytest.raises(ValidationError):
-        access.sign_in(storage, access.MANAGER, "Wrong-Guess-4242")
-    access.sign_in(storage, access.MANAGER, secrets["manager"])
+        sign_in_role(storage, access.MANAGER, "Wrong-Guess-4242")
+    sign_in_role(storage, access.MANAGER, secrets["manager"])
     blob = b"".join(
         Path(f"{storage.path}{suffix}").read_bytes()
         for suffix in ("", "-wal")

@@ -23,6 +23,8 @@ TABLES = {
     "device_shifts",
     "taps",
     "device_start_limits",
+    "role_sessions",
+    "sign_in_throttle",
     "_sqlite_migrations",
     # issue #14: goals and currency, behaviours, the daily focus
     "store_coaching",
@@ -67,6 +69,7 @@ def test_migrate_again_is_a_no_op(storage):
         "m005_dashboard_index",
         "i14_coaching",
         "i10_taps_and_device_shifts",
+        "i11_sessions_and_throttle",
     ]
 
 
