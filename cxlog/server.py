@@ -27,11 +27,13 @@ APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
 # styles are same-origin, but it sets inline styles and st.html's sign-in
 # hand-over is an inline script; plotly builds charts with inline styles and
 # data:/blob: images; the websocket is same-origin ('self' covers ws: and wss:
-# of this origin). No other site may frame the app (clickjacking).
+# of this origin). st.components.v2 imports a component's JS (the Log page's
+# tap pad) from a blob: URL, which only script already running in this origin
+# can create. No other site may frame the app (clickjacking).
 CSP = "; ".join(
     [
         "default-src 'self'",
-        "script-src 'self' 'unsafe-inline'",
+        "script-src 'self' 'unsafe-inline' blob:",
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data: blob:",
         "font-src 'self' data:",
