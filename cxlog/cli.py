@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cxlog import backup, demo, export, summary
+from cxlog import backup, demo, export, rollups, summary
 from cxlog.db import Storage, default_path
 from cxlog.errors import CxlogError, ValidationError
 
@@ -67,6 +67,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--excel", action="store_true", help="UTF-8 with a BOM, for Excel")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
 
+    # Issue #12: recount the rollups from the visits; report and fix differences.
+    p = commands.add_parser("rollup", help="check the dashboard's rollups against the visits")
+    p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument(
+        "--rebuild",
+        action="store_true",
+        required=True,
+        help="recompute every rollup row from the visits and fix the ones that differ",
+    )
+
     p = commands.add_parser("backup", help="a verified copy of the database, safe while in use")
     p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
@@ -95,6 +105,24 @@ def _backup(storage: Storage, args: argparse.Namespace) -> str:
     )
 
 
+def _rollup(storage: Storage) -> str:
+    if not storage.path.is_file():
+        raise ValidationError(f"There is no database at {storage.path}.")
+    started = time.perf_counter()
+    storage.migrate()  # an older file gains its rollups first
+    with storage.write() as db:
+        made = rollups.rebuild(db)
+    where = "".join(
+        f"\n  store {store_id}: {count:,} rows" if store_id else f"\n  gone stores: {count:,} rows"
+        for store_id, count in sorted(made.by_store.items())
+    )
+    return (
+        f"Rollups checked against the visits of {made.stores} store(s): "
+        f"{made.corrected:,} rows corrected, {made.rows:,} rows in all"
+        f" ({time.perf_counter() - started:.1f} s).{where}"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     storage = Storage(args.db or default_path())
@@ -115,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "migrate":
             storage.migrate()
             print(f"Schema up to date: {storage.path}")
+        elif args.command == "rollup":
+            print(_rollup(storage))
         elif args.command in ("export", "backup"):
             started = time.perf_counter()
             message = (_export if args.command == "export" else _backup)(storage, args)

@@ -179,11 +179,14 @@ def audit(
     entity_id: object,
     before: dict | None = None,
     after: dict | None = None,
+    *,
+    store_id: int | None = None,
 ) -> None:
-    """Record who changed what, inside the caller's transaction."""
+    """Record who changed what, inside the caller's transaction. ``store_id``:
+    the store the change belongs to (issue #12), None for chain-wide changes."""
     db.execute(
-        "INSERT INTO audit (at, actor, action, entity, entity_id, before, after)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit (at, actor, action, entity, entity_id, before, after, store_id)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [
             to_utc_text(utc_now()),
             actor,
@@ -192,5 +195,6 @@ def audit(
             str(entity_id),
             None if before is None else json.dumps(before, ensure_ascii=False, sort_keys=True),
             None if after is None else json.dumps(after, ensure_ascii=False, sort_keys=True),
+            store_id,
         ],
     )

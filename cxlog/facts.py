@@ -138,35 +138,46 @@ def load(
 ) -> Facts:
     """Non-voided visits of each store started in its [start, end) range,
     optionally only these associates and reasons."""
+    with storage.read() as db:
+        return read(db, ranges, associate_ids, reason_ids)
+
+
+def read(
+    db,
+    ranges: Mapping[int, tuple[datetime, datetime]],
+    associate_ids: tuple[int, ...] = (),
+    reason_ids: tuple[int, ...] = (),
+) -> Facts:
+    """``load`` on an open connection (a rollup rebuild reads inside its own
+    write transaction)."""
     extra, extra_params = "", []
     for column, ids in (("associate_id", associate_ids), ("reason_id", reason_ids)):
         if ids:
             extra += f" AND {column} IN ({', '.join('?' * len(ids))})"
             extra_params.extend(int(i) for i in ids)
     texts, total = [], 0
-    with storage.read() as db:
-        widths = _widths(db)
-        row_width = sum(widths.values())
-        hex_row = "printf('" + "".join(f"%0{widths[n]}x" for n, _, _ in _FIELDS) + "', "
-        hex_row += ", ".join(sql for _, sql, _ in _FIELDS) + ")"
-        # One store at a time: each read is one range of the m005 covering index.
-        sql = (
-            f"SELECT count(*), group_concat({hex_row}, '') FROM visits"
-            " WHERE store_id = ? AND started_at >= ? AND started_at < ?"
-            f" AND voided_at IS NULL{extra}"
-        )
-        for store_id, (start, end) in ranges.items():
-            if end <= start:
-                continue
-            count, text = db.execute(
-                sql, [int(store_id), to_utc_text(start), to_utc_text(end), *extra_params]
-            ).fetchone()
-            if not count:
-                continue
-            if len(text) != count * row_width:
-                raise StorageError("Some visits hold values the dashboard cannot read.")
-            texts.append(text)
-            total += count
+    widths = _widths(db)
+    row_width = sum(widths.values())
+    hex_row = "printf('" + "".join(f"%0{widths[n]}x" for n, _, _ in _FIELDS) + "', "
+    hex_row += ", ".join(sql for _, sql, _ in _FIELDS) + ")"
+    # One store at a time: each read is one range of the m005 covering index.
+    sql = (
+        f"SELECT count(*), group_concat({hex_row}, '') FROM visits"
+        " WHERE store_id = ? AND started_at >= ? AND started_at < ?"
+        f" AND voided_at IS NULL{extra}"
+    )
+    for store_id, (start, end) in ranges.items():
+        if end <= start:
+            continue
+        count, text = db.execute(
+            sql, [int(store_id), to_utc_text(start), to_utc_text(end), *extra_params]
+        ).fetchone()
+        if not count:
+            continue
+        if len(text) != count * row_width:
+            raise StorageError("Some visits hold values the dashboard cannot read.")
+        texts.append(text)
+        total += count
     if not total:
         return empty()
     raw = "".join(texts).encode("ascii")

@@ -69,6 +69,18 @@ class Counts:
     amount_cents: int = 0
     with_amount: int = 0
 
+    def __add__(self, other: Counts) -> Counts:
+        """Counts are plain sums, so two disjoint sets of visits add up."""
+        return Counts(
+            self.visits + other.visits,
+            self.warm + other.warm,
+            self.closed + other.closed,
+            self.purchased + other.purchased,
+            self.units + other.units,
+            self.amount_cents + other.amount_cents,
+            self.with_amount + other.with_amount,
+        )
+
     @property
     def open(self) -> int:
         return self.visits - self.closed

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from cxlog import model
+from cxlog import model, rollups
 from cxlog.catalog import active_reason
 from cxlog.db import Storage, audit
 from cxlog.errors import NotFoundError, ValidationError
@@ -101,6 +101,7 @@ def create_visit(
         )
         created = cursor.rowcount == 1
         if created:
+            rollups.apply(db, None, rollups.visit_row(db, visit_id))
             audit(
                 db,
                 f"associate:{associate_id}",
@@ -108,6 +109,7 @@ def create_visit(
                 "visit",
                 visit_id,
                 after={"first_engagement": first_engagement, "store_id": store_id},
+                store_id=store_id,
             )
         return _row(db, visit_id), created
 
@@ -214,16 +216,29 @@ def _change(storage: Storage, visit_id: str, changes: dict, *, actor: str, actio
             diff["closed_at"] = None if merged["outcome"] is None else now
             diff["closed_by"] = None if merged["outcome"] is None else _actor_id(actor)
         _write(db, visit_id, diff, now)
-        audit(db, actor, action, "visit", visit_id, before={k: before[k] for k in diff}, after=diff)
+        audit(
+            db,
+            actor,
+            action,
+            "visit",
+            visit_id,
+            before={k: before[k] for k in diff},
+            after=diff,
+            store_id=before["store_id"],
+        )
         return _row(db, visit_id)
 
 
 def _write(db: Database, visit_id: str, fields: dict, now: str) -> None:
     sets = ", ".join(f"{column} = ?" for column in fields)
+    before = rollups.visit_row(db, visit_id)
     db.execute(
         f"UPDATE visits SET {sets}, updated_at = ? WHERE id = ?",
         [*fields.values(), now, visit_id],
     )
+    # Issue #12: the rollups move from the old row to the new one in the
+    # same transaction, whatever the change was.
+    rollups.apply(db, before, rollups.visit_row(db, visit_id))
 
 
 def _actor_id(actor: str) -> int | None:
@@ -306,6 +321,7 @@ def void_visit(storage: Storage, visit_id: str, reason: str, *, actor: str) -> d
             visit_id,
             before={"voided_at": None, "void_reason": None},
             after={"voided_at": now, "void_reason": reason},
+            store_id=before["store_id"],
         )
         return _row(db, visit_id)
 
@@ -369,5 +385,6 @@ def undo_last(
             visit_id,
             before={k: current[k] for k in restore},
             after=restore,
+            store_id=current["store_id"],
         )
         return _row(db, visit_id)

@@ -20,6 +20,7 @@ TABLES = {
     "settings",
     "shifts",
     "sign_in_failures",
+    "rollups",
     "_sqlite_migrations",
 }
 
@@ -58,6 +59,7 @@ def test_migrate_again_is_a_no_op(storage):
         "m003_shifts",
         "m004_sign_in_failures",
         "m005_dashboard_index",
+        "i12_rollups",
     ]
 
 
