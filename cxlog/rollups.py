@@ -115,7 +115,7 @@ def _bucket(grain: int, day: int) -> int:
 
 
 @lru_cache(maxsize=64)
-def _zone(name: str) -> ZoneInfo:
+def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
@@ -132,7 +132,7 @@ def contribution(visit: Mapping, timezone: str, learned: bool) -> dict[tuple, tu
         return {}
     # Whole seconds, as the per-visit read (facts) compares them.
     utc = from_utc_text(visit["started_at"]).replace(microsecond=0)
-    local = utc.astimezone(_zone(timezone))
+    local = utc.astimezone(zone(timezone))
     day = day_number(local.date())
     engagement = FIRST_ENGAGEMENTS.index(visit["first_engagement"])
     purchased = visit["outcome"] == "purchased"
@@ -217,7 +217,7 @@ def local_seconds(started: np.ndarray, timezone: str) -> np.ndarray:
     if not len(started):
         return np.zeros(0, dtype=np.int64)
     utc = pd.DatetimeIndex(started.astype("datetime64[s]"), tz="UTC")
-    wall = utc.tz_convert(_zone(timezone)).tz_localize(None)
+    wall = utc.tz_convert(zone(timezone)).tz_localize(None)
     return wall.to_numpy().astype("datetime64[s]").astype(np.int64)
 
 
@@ -448,7 +448,7 @@ def counts(
 
 def local_midnight(day: date, timezone: str) -> datetime:
     """The UTC instant a local day starts (as the dashboard's periods cut days)."""
-    return datetime.combine(day, time(0), tzinfo=_zone(timezone)).astimezone(UTC)
+    return datetime.combine(day, time(0), tzinfo=zone(timezone)).astimezone(UTC)
 
 
 def by_kind_code(code: int) -> Kind:

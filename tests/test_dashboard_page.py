@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxlog import metrics
+from cxlog import metrics, rollups
 from cxlog.metrics import Filters
 from cxlog.model import to_utc_text
 from tests.conftest import ROOT, as_role, new_id
@@ -38,6 +38,7 @@ def insert(storage, rows: list[dict]) -> None:
                     **row,
                 }
             )
+        rollups.rebuild(db)  # rows written past cxlog.visits: count them as a bulk load does
 
 
 def visit(store, who, engagement, outcome=None, units=None, amount=None, **extra) -> dict:
