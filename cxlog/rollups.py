@@ -398,7 +398,17 @@ def sums(
         f" GROUP BY {'1, 2, 3' if per_week else '1, 2'}"
     )
     out: dict[tuple, Counts] = {}
-    for grain, lo, hi in _runs(day_number(first_day), day_number(last_day), allowed):
+    # Only the days this store has rows for: an open-ended range (an export
+    # of everything) walks the store's own days, not ten thousand years.
+    held = db.conn.execute(
+        "SELECT min(bucket), max(bucket) FROM rollups"
+        " WHERE store_id = ? AND kind = ? AND grain = ?",
+        [store_id, spec.code, DAY],
+    ).fetchone()
+    if held[0] is None:
+        return out
+    lo_day, hi_day = max(day_number(first_day), held[0]), min(day_number(last_day), held[1])
+    for grain, lo, hi in _runs(lo_day, hi_day, allowed):
         for row in db.conn.execute(sql, [store_id, spec.code, grain, lo, hi]):
             width = 3 if per_week else 2
             key, counts = tuple(row[:width]), Counts(*(int(v) for v in row[width:]))
