@@ -184,14 +184,17 @@ def _from_visits(s: _Sums, learned: np.ndarray) -> _Tally:
 
 def _from_rollups(db, store_id: int, first: date, last: date) -> _Tally:
     tally = _Tally()
-    for (engagement, depth), counts in rollups.sums(
-        db, store_id, "engagement", first, last
-    ).items():
+    kinds = ("engagement", "reason", "no_sale_reason", "associate")
+    read = rollups.sums_by_kind(db, store_id, kinds, first, last)
+    for (engagement, depth), counts in read["engagement"].items():
         _add(tally.engagement, engagement, counts)
         _add(tally.depth, depth, counts)
-    for name in ("reason", "no_sale_reason", "associate"):
-        into = tally.no_sale if name == "no_sale_reason" else getattr(tally, name)
-        for (key, _), counts in rollups.sums(db, store_id, name, first, last).items():
+    for name, into in (
+        ("reason", tally.reason),
+        ("no_sale_reason", tally.no_sale),
+        ("associate", tally.associate),
+    ):
+        for (key, _), counts in read[name].items():
             _add(into, key, counts)
     return tally
 

@@ -230,10 +230,10 @@ def test_rebuild_cli_finds_fixes_and_counts_damage(storage, chain, capsys):
         # Three kinds of damage: a wrong sum, a missing row, a row that should not exist.
         key = list(
             conn.execute(
-                "SELECT store_id, kind, grain, bucket, k1, k2 FROM rollups WHERE grain = 0 LIMIT 1"
+                "SELECT store_id, grain, bucket, kind, k1, k2 FROM rollups WHERE grain = 0 LIMIT 1"
             ).fetchone()
         )
-        where = "store_id = ? AND kind = ? AND grain = ? AND bucket = ? AND k1 = ? AND k2 = ?"
+        where = "store_id = ? AND grain = ? AND bucket = ? AND kind = ? AND k1 = ? AND k2 = ?"
         conn.execute(f"UPDATE rollups SET purchased = purchased + 5 WHERE {where}", key)
         (second,) = conn.execute("SELECT count(*) FROM rollups").fetchone()
         conn.execute(
