@@ -11,7 +11,14 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["bench.demo_1m", "bench.tap_latency", "bench.dashboard", "bench.export_1m"]
+BENCHMARKS = [
+    "bench.demo_1m",
+    "bench.tap_latency",
+    "bench.tap_server",
+    "bench.dashboard",
+    "bench.chain",
+    "bench.export_1m",
+]
 
 
 def main(names: list[str]) -> int:
