@@ -1,11 +1,15 @@
 """The data behind every view of the manager dashboard (issue #5).
 
-``build(storage, selection, now)`` reads the selection's visits once (current
-period, previous period and the weeks of the trend, see ``cxlog.facts``) and
-sums them per group with numpy. Every number is PRODUCT.md's definition from
-``metrics.Counts``: voided visits never count, open visits count towards
-visits and warm rate only, a group under MIN_SAMPLE closed visits is too few.
-Hours, weekdays and weeks are each store's local time. No Streamlit here.
+``build(storage, selection, now)`` sums each view's groups into tallies of
+``metrics.Counts`` and draws every view from them. The sums come from the
+rollups (issue #12: whole local days, weeks and months per store, see
+``cxlog.rollups``), except where only single visits can answer: the previous
+period's last, partial day, and a selection filtered to one associate or one
+reason (read once with ``cxlog.facts`` and summed with numpy). Every number
+is PRODUCT.md's definition from ``metrics.Counts``: voided visits never
+count, open visits count towards visits and warm rate only, a group under
+MIN_SAMPLE closed visits is too few. Hours, weekdays and weeks are each
+store's local time. No Streamlit here.
 """
 
 from __future__ import annotations

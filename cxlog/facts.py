@@ -1,7 +1,9 @@
-"""Visits as compact numpy columns, read fast enough for a chain's year (issue #5).
+"""Visits as compact numpy columns, read fast (issue #5).
 
-Every dashboard view is a sum over the same visits grouped a different way,
-so the visits of a selection are read once and grouped in numpy. Measured on
+Since issue #12 the dashboard reads rollups; this is its read of single
+visits (a filtered selection, the previous period's partial day) and the
+rollups' rebuild's read of a store. Every view is a sum over the same visits
+grouped a different way, so they are read once and grouped in numpy. Measured on
 1M demo visits (10 stores, one year):
 
 - a SQL GROUP BY per view costs ~2 s each (SQLite sorts every row);
