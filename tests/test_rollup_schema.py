@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from cxlog import dashboard, rollups
+from cxlog import access, dashboard, rollups
 from cxlog.db import Storage
 from cxlog.metrics import Counts
 from tests.test_rollups import GROUPINGS, recount
@@ -102,6 +102,12 @@ def test_a_database_made_by_main_gains_exact_rollups_on_upgrade(tmp_path):
         " WHERE a.entity = 'visit' AND a.store_id != v.store_id"
     ).fetchone() == (0,)
     assert db.execute("SELECT count(*) FROM shifts WHERE store_id IS NULL").fetchone() == (0,)
+    # A shift started by today's code (which does not name a store) gets one too.
+    cy = db.execute("SELECT id, store_id FROM associates WHERE name = 'Cy'").fetchone()
+    access.start_shift(storage, cy[0])
+    assert db.execute(
+        "SELECT DISTINCT store_id FROM shifts WHERE associate_id = ?", [cy[0]]
+    ).fetchall() == [(cy[1],)]
     stores = [r[0] for r in db.execute("SELECT id FROM stores").fetchall()]
     assert len(stores) == 2
     with storage.read() as rdb:
