@@ -63,7 +63,6 @@ KINDS: dict[str, Kind] = {
     "associate": Kind(4, ("associate", None), (DAY, MONTH)),
     "hour": Kind(5, ("local_hour", "weekday"), (DAY, MONTH)),
 }
-_BY_CODE = {k.code: k for k in KINDS.values()}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rollups (
@@ -176,6 +175,8 @@ def _context(db: Database, visit: Mapping) -> tuple[str, bool]:
 def apply(db: Database, before: Mapping | None, after: Mapping | None) -> int:
     """Move the rollups from a visit's old row to its new one (either may be
     None), inside the caller's transaction. Returns the rows touched."""
+    if before is not None and after is not None and before["store_id"] != after["store_id"]:
+        raise ValidationError("A visit cannot move to another store.")
     after_context = _context(db, after) if after is not None else None
     if before is None:
         old = {}
@@ -185,8 +186,6 @@ def apply(db: Database, before: Mapping | None, after: Mapping | None) -> int:
         old = contribution(before, *_context(db, before))
     new = contribution(after, *after_context) if after is not None else {}
     store = (after or before)["store_id"]
-    if before is not None and after is not None and before["store_id"] != after["store_id"]:
-        raise ValidationError("A visit cannot move to another store.")
     upserts, drops = [], []
     for key in old.keys() | new.keys():
         a, b = old.get(key, (0,) * 7), new.get(key, (0,) * 7)
@@ -477,7 +476,3 @@ def counts(
 def local_midnight(day: date, timezone: str) -> datetime:
     """The UTC instant a local day starts (as the dashboard's periods cut days)."""
     return datetime.combine(day, time(0), tzinfo=zone(timezone)).astimezone(UTC)
-
-
-def by_kind_code(code: int) -> Kind:
-    return _BY_CODE[code]
