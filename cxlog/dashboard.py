@@ -186,10 +186,10 @@ def _from_visits(s: _Sums, learned: np.ndarray) -> _Tally:
     )
 
 
-def _from_rollups(db, store_id: int, first: date, last: date) -> _Tally:
+def _from_rollups(db, store_ids: list[int], first: date, last: date) -> _Tally:
     tally = _Tally()
     kinds = ("engagement", "reason", "no_sale_reason", "associate")
-    read = rollups.sums_by_kind(db, store_id, kinds, first, last)
+    read = rollups.sums_by_kind(db, store_ids, kinds, first, last)
     for (engagement, depth), counts in read["engagement"].items():
         _add(tally.engagement, engagement, counts)
         _add(tally.depth, depth, counts)
@@ -379,30 +379,46 @@ def _previous_days(span: periods.Span, zone: str) -> tuple[date, date, datetime]
     return first, cut.date() - timedelta(days=1), tail_start
 
 
+def _grouped(days: dict[int, tuple[date, date]]) -> dict[tuple[date, date], list[int]]:
+    """Stores with the same local days are summed together in one read."""
+    groups: dict[tuple[date, date], list[int]] = {}
+    for store_id, key in days.items():
+        groups.setdefault(key, []).append(store_id)
+    return groups
+
+
 def _read_rollups(storage, spans, zones, learned) -> _Read:
-    """The unfiltered selection from the rollups: a few rows per store and group;
-    only the previous period's partial last day is read visit by visit."""
+    """The unfiltered selection from the rollups: a few rows per group, summed
+    by SQLite across the stores that share their local days; only the
+    previous period's partial last day is read visit by visit."""
     read = _Read(_Tally(), _Tally(), {}, {})
-    tails = {}
+    current, previous, weeks, tails = {}, {}, {}, {}
+    for store_id, span in spans.items():
+        zone = zones[store_id]
+        current[store_id] = (span.first_day, span.last_day)
+        first, last_whole, tail_start = _previous_days(span, zone)
+        previous[store_id] = (first, last_whole)
+        if tail_start < span.previous_end:
+            tails[store_id] = (max(tail_start, span.previous_start), span.previous_end)
+        weeks[store_id] = (span.trend_start.astimezone(rollups.zone(zone)).date(), span.last_day)
     with storage.read() as db:
-        for store_id, span in spans.items():
-            zone = zones[store_id]
-            read.cur.add(_from_rollups(db, store_id, span.first_day, span.last_day))
-            first, last_whole, tail_start = _previous_days(span, zone)
-            read.prev.add(_from_rollups(db, store_id, first, last_whole))
-            if tail_start < span.previous_end:
-                tails[store_id] = (max(tail_start, span.previous_start), span.previous_end)
-            trend_first = span.trend_start.astimezone(rollups.zone(zone)).date()
-            weekly = rollups.sums(
-                db, store_id, "engagement", trend_first, span.last_day, per_week=True
-            )
-            for (week, engagement, _), counts in weekly.items():
-                _add(read.weeks, (week, engagement), counts)
-            cells = rollups.sums(db, store_id, "hour", span.first_day, span.last_day)
-            for (hour, weekday), counts in cells.items():
-                _add(read.heat, (weekday, hour), counts)
-        if tails:
-            read.prev.add(_from_visits(_Sums(facts.read(db, tails)), learned))
+        db.execute("BEGIN")  # one snapshot for every read below
+        try:
+            for (first, last), ids in _grouped(current).items():
+                read.cur.add(_from_rollups(db, ids, first, last))
+                cells = rollups.sums(db, ids, "hour", first, last)
+                for (hour, weekday), counts in cells.items():
+                    _add(read.heat, (weekday, hour), counts)
+            for (first, last), ids in _grouped(previous).items():
+                read.prev.add(_from_rollups(db, ids, first, last))
+            for (first, last), ids in _grouped(weeks).items():
+                weekly = rollups.sums(db, ids, "engagement", first, last, per_week=True)
+                for (week, engagement, _), counts in weekly.items():
+                    _add(read.weeks, (week, engagement), counts)
+            if tails:
+                read.prev.add(_from_visits(_Sums(facts.read(db, tails)), learned))
+        finally:
+            db.execute("COMMIT")
     return read
 
 

@@ -376,56 +376,83 @@ def _runs(first: int, last: int, grains: Sequence[int]) -> list[tuple[int, int, 
 
 
 def sums_by_kind(
-    db: Database, store_id: int, kinds: Sequence[str], first_day: date, last_day: date
+    db: Database,
+    store_ids: int | Sequence[int],
+    kinds: Sequence[str],
+    first_day: date,
+    last_day: date,
 ) -> dict[str, dict[tuple, Counts]]:
-    """{kind: {(k1, k2): Counts}} over one store's local days [first_day,
-    last_day], for several kinds in one read per run of days or months."""
-    return _read(db, store_id, kinds, first_day, last_day, (DAY, MONTH), per_week=False)
+    """{kind: {(k1, k2): Counts}} over the stores' local days [first_day,
+    last_day] (each store's own days), several kinds in one read."""
+    return _read(db, store_ids, kinds, first_day, last_day, (DAY, MONTH), per_week=False)
 
 
 def sums(
     db: Database,
-    store_id: int,
+    store_ids: int | Sequence[int],
     kind: str,
     first_day: date,
     last_day: date,
     *,
     per_week: bool = False,
 ) -> dict[tuple, Counts]:
-    """Counts per (k1, k2) of one store's local days [first_day, last_day]; with
+    """Counts per (k1, k2) of the stores' local days [first_day, last_day]; with
     ``per_week`` per (Monday, k1, k2) instead (Monday as a day number)."""
     grains = (DAY, WEEK) if per_week else (DAY, MONTH)
     grains = tuple(g for g in grains if g in KINDS[kind].grains)
-    return _read(db, store_id, [kind], first_day, last_day, grains, per_week=per_week)[kind]
+    return _read(db, store_ids, [kind], first_day, last_day, grains, per_week=per_week)[kind]
 
 
-def _read(db, store_id, kinds, first_day, last_day, grains, *, per_week):
+def _held(db: Database, store_ids: Sequence[int]) -> tuple[int | None, int | None]:
+    """The first and last local day any of the stores has rows for. Two
+    subqueries per store: SQLite answers a lone min() or max() with one index
+    seek, but both together with a scan of the store's days."""
+    lo = hi = None
+    for store_id in store_ids:
+        first, last = db.conn.execute(
+            "SELECT (SELECT min(bucket) FROM rollups WHERE store_id = ?1 AND grain = ?2),"
+            " (SELECT max(bucket) FROM rollups WHERE store_id = ?1 AND grain = ?2)",
+            [store_id, DAY],
+        ).fetchone()
+        if first is not None:
+            lo = first if lo is None else min(lo, first)
+            hi = last if hi is None else max(hi, last)
+    return lo, hi
+
+
+def _read(db, store_ids, kinds, first_day, last_day, grains, *, per_week):
+    store_ids = [store_ids] if isinstance(store_ids, int) else [int(s) for s in store_ids]
     codes = {KINDS[k].code: k for k in kinds}
     out: dict[str, dict[tuple, Counts]] = {k: {} for k in kinds}
-    if last_day < first_day:
+    if last_day < first_day or not store_ids:
         return out
-    # Only the days this store has rows for: an open-ended range (an export
-    # of everything) walks the store's own days, not ten thousand years.
-    held = db.conn.execute(
-        "SELECT min(bucket), max(bucket) FROM rollups WHERE store_id = ? AND grain = ?",
-        [store_id, DAY],
-    ).fetchone()
-    if held[0] is None:
+    # Only the days the stores have rows for: an open-ended range (an export
+    # of everything) walks the stores' own days, not ten thousand years.
+    held_lo, held_hi = _held(db, store_ids)
+    if held_lo is None:
         return out
+    runs = _runs(max(day_number(first_day), held_lo), min(day_number(last_day), held_hi), grains)
+    if not runs:
+        return out
+    # One statement: each run is one index range per store (store_id, grain,
+    # bucket lead the key), and SQLite sums the stores' rows together.
+    stores = ", ".join(str(s) for s in store_ids)
+    kind_list = ", ".join(str(c) for c in codes)
+    part = (
+        f"SELECT kind, bucket, k1, k2, {', '.join(SUMS)} FROM rollups"
+        f" WHERE store_id IN ({stores}) AND grain = ? AND bucket BETWEEN ? AND ?"
+        f" AND kind IN ({kind_list})"
+    )
     week = "bucket - (bucket + 3) % 7, " if per_week else ""
     sql = (
-        f"SELECT kind, {week}k1, k2, {', '.join(f'sum({s})' for s in SUMS)} FROM rollups"
-        " WHERE store_id = ? AND grain = ? AND bucket BETWEEN ? AND ?"
-        f" AND kind IN ({', '.join(str(c) for c in codes)})"
+        f"SELECT kind, {week}k1, k2, {', '.join(f'sum({s})' for s in SUMS)}"
+        f" FROM ({' UNION ALL '.join([part] * len(runs))})"
         f" GROUP BY {'1, 2, 3, 4' if per_week else '1, 2, 3'}"
     )
     width = 3 if per_week else 2
-    lo_day, hi_day = max(day_number(first_day), held[0]), min(day_number(last_day), held[1])
-    for grain, lo, hi in _runs(lo_day, hi_day, grains):
-        for row in db.conn.execute(sql, [store_id, grain, lo, hi]):
-            into = out[codes[row[0]]]
-            key, c = tuple(row[1 : 1 + width]), Counts(*row[1 + width :])
-            into[key] = into[key] + c if key in into else c
+    params = [value for run in runs for value in run]
+    for row in db.conn.execute(sql, params):
+        out[codes[row[0]]][tuple(row[1 : 1 + width])] = Counts(*row[1 + width :])
     return out
 
 
@@ -463,14 +490,28 @@ def counts(
         raise ValidationError(f"No rollup groups visits by {', '.join(by)} together.")
     spec = KINDS[kind]
     out: dict[tuple, Counts] = {}
-    for store_id, (first, last) in store_days.items():
-        for (k1, k2), c in sums(db, store_id, kind, first, last).items():
-            values = {"store": store_id, spec.dims[0]: k1}
+    per_store = "store" in by
+    for store_ids, (first, last) in _same_days(store_days, apart=per_store):
+        for (k1, k2), c in sums(db, store_ids, kind, first, last).items():
+            values = {"store": store_ids[0], spec.dims[0]: k1}
             if spec.dims[1] is not None:
                 values[spec.dims[1]] = k2
             key = tuple(values[b] for b in by)
             out[key] = out[key] + c if key in out else c
     return out
+
+
+def _same_days(
+    store_days: Mapping[int, tuple[date, date]], *, apart: bool = False
+) -> list[tuple[list[int], tuple[date, date]]]:
+    """Stores grouped by their (first, last) days, read together; ``apart``:
+    one store per group."""
+    if apart:
+        return [([s], days) for s, days in store_days.items()]
+    groups: dict[tuple[date, date], list[int]] = {}
+    for store_id, days in store_days.items():
+        groups.setdefault(days, []).append(store_id)
+    return [(ids, days) for days, ids in groups.items()]
 
 
 def local_midnight(day: date, timezone: str) -> datetime:
