@@ -77,6 +77,10 @@ class Dashboard:
     trend: pd.DataFrame  # week (date), engagement, visits, closed, purchased
     heat: pd.DataFrame  # weekday (0 = Mon), hour, visits, closed, purchased
     team: list[TeamRow]
+    # Issue #14: counts per first engagement of each store and each associate,
+    # for what neutral and missed moments cost ({id: {"warm": Counts, …}}).
+    engagement_by_store: dict[int, dict[str, Counts]] = field(default_factory=dict)
+    engagement_by_associate: dict[int, dict[str, Counts]] = field(default_factory=dict)
 
 
 # --- sums per group ------------------------------------------------------------
@@ -158,9 +162,20 @@ class _Tally:
     reason: dict = field(default_factory=dict)
     no_sale: dict = field(default_factory=dict)
     associate: dict = field(default_factory=dict)
+    # (store or associate id, engagement code): Counts, for what moments cost (#14)
+    store_engagement: dict = field(default_factory=dict)
+    associate_engagement: dict = field(default_factory=dict)
 
     def add(self, other: _Tally) -> None:
-        for name in ("engagement", "depth", "reason", "no_sale", "associate"):
+        for name in (
+            "engagement",
+            "depth",
+            "reason",
+            "no_sale",
+            "associate",
+            "store_engagement",
+            "associate_engagement",
+        ):
             mine = getattr(self, name)
             for key, counts in getattr(other, name).items():
                 _add(mine, key, counts)
@@ -183,7 +198,22 @@ def _from_visits(s: _Sums, learned: np.ndarray) -> _Tally:
         reason=_by_ids(s, f.reason),
         no_sale=_by_ids(s, f.no_sale),
         associate=_by_ids(s, f.associate),
+        store_engagement=_pairs(_by_ids(s, f.store * 3 + f.engagement)),
+        associate_engagement=_pairs(_by_ids(s, f.associate * 3 + f.engagement)),
     )
+
+
+def _pairs(keyed: dict[int, Counts]) -> dict[tuple[int, int], Counts]:
+    return {(k // 3, k % 3): c for k, c in keyed.items()}
+
+
+def _split(pairs: dict) -> dict[int, dict[str, Counts]]:
+    """{id: {engagement name: Counts}} for the ids with visits (issue #14)."""
+    ids = sorted({i for (i, _), c in pairs.items() if c.visits})
+    return {
+        i: {name: pairs.get((i, e), Counts()) for e, name in enumerate(FIRST_ENGAGEMENTS)}
+        for i in ids
+    }
 
 
 def _from_rollups(db, store_ids: list[int], first: date, last: date) -> _Tally:
@@ -198,8 +228,10 @@ def _from_rollups(db, store_ids: list[int], first: date, last: date) -> _Tally:
         ("no_sale_reason", tally.no_sale),
         ("associate", tally.associate),
     ):
-        for (key, _), counts in read[name].items():
+        for (key, second), counts in read[name].items():
             _add(into, key, counts)
+            if name == "associate":  # k2 is the first engagement
+                _add(tally.associate_engagement, (key, second), counts)
     return tally
 
 
@@ -409,6 +441,9 @@ def _read_rollups(storage, spans, zones, learned) -> _Read:
                 cells = rollups.sums(db, ids, "hour", first, last)
                 for (hour, weekday), counts in cells.items():
                     _add(read.heat, (weekday, hour), counts)
+            per_store = rollups.counts(db, current, by=("store", "first_engagement"))
+            for (store_id, engagement), counts in per_store.items():
+                _add(read.cur.store_engagement, (store_id, engagement), counts)
             for (first, last), ids in _grouped(previous).items():
                 read.prev.add(_from_rollups(db, ids, first, last))
             for (first, last), ids in _grouped(weeks).items():
@@ -460,6 +495,8 @@ def build(storage: Storage, selection: Selection, now: datetime) -> Dashboard:
         trend=_trend(read.weeks),
         heat=_heat(read.heat),
         team=_team(read.cur, read.prev, people, {s["id"]: s["name"] for s in stores}),
+        engagement_by_store=_split(read.cur.store_engagement),
+        engagement_by_associate=_split(read.cur.associate_engagement),
     )
 
 

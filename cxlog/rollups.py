@@ -60,7 +60,7 @@ KINDS: dict[str, Kind] = {
     "engagement": Kind(1, ("first_engagement", "connection_depth"), (DAY, WEEK, MONTH)),
     "reason": Kind(2, ("reason", None), (DAY, MONTH)),
     "no_sale_reason": Kind(3, ("no_sale_reason", None), (DAY, MONTH)),
-    "associate": Kind(4, ("associate", None), (DAY, MONTH)),
+    "associate": Kind(4, ("associate", "first_engagement"), (DAY, MONTH)),
     "hour": Kind(5, ("local_hour", "weekday"), (DAY, MONTH)),
 }
 
@@ -152,7 +152,7 @@ def contribution(visit: Mapping, timezone: str, learned: bool) -> dict[tuple, tu
         "engagement": (engagement, depth),
         "reason": (visit["reason_id"] or 0, 0),
         "no_sale_reason": (visit["no_sale_reason_id"] or 0, 0),
-        "associate": (visit["associate_id"], 0),
+        "associate": (visit["associate_id"], engagement),
         "hour": (local.hour, local.weekday()),
     }
     return {
@@ -271,7 +271,7 @@ def _expected(db: Database, store_id: int, timezone: str, learned: np.ndarray) -
         "engagement": (f.engagement.astype(np.int64), depth),
         "reason": (f.reason, np.zeros(len(f), dtype=np.int64)),
         "no_sale_reason": (f.no_sale, np.zeros(len(f), dtype=np.int64)),
-        "associate": (f.associate, np.zeros(len(f), dtype=np.int64)),
+        "associate": (f.associate, f.engagement.astype(np.int64)),
         "hour": ((local % 86_400) // 3_600, (day + 3) % 7),
     }
     rows: dict[tuple, tuple] = {}

@@ -22,6 +22,10 @@ TABLES = {
     "sign_in_failures",
     "rollups",
     "_sqlite_migrations",
+    # issue #14: goals and currency, behaviours, the daily focus
+    "store_coaching",
+    "behaviours",
+    "daily_focus",
 }
 
 
@@ -59,6 +63,7 @@ def test_migrate_again_is_a_no_op(storage):
         "m003_shifts",
         "m004_sign_in_failures",
         "m005_dashboard_index",
+        "i14_coaching",
         "i12_rollups",
     ]
 
