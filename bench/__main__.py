@@ -14,7 +14,9 @@ import sys
 BENCHMARKS = [
     "bench.demo_1m",
     "bench.tap_latency",
+    "bench.tap_server",
     "bench.dashboard",
+    "bench.chain",
     "bench.export_1m",
     "bench.coaching",  # issue #14
 ]

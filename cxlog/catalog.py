@@ -80,7 +80,14 @@ def update_store(
         )
         sets = ", ".join(f"{column} = ?" for column in changes)
         db.execute(f"UPDATE stores SET {sets} WHERE id = ?", [*changes.values(), store_id])
-        audit(db, actor, "update", "store", store_id, before=before, after=changes)
+        if changes.get("timezone", before["timezone"]) != before["timezone"]:
+            # Local days and hours move with the zone: recount the store (#12).
+            from cxlog import rollups
+
+            rollups.rebuild(db, [store_id])
+        audit(
+            db, actor, "update", "store", store_id, before=before, after=changes, store_id=store_id
+        )
 
 
 # --- associates -------------------------------------------------------------

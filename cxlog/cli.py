@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cxlog import backup, demo, export, first_run, summary
+from cxlog import backup, demo, export, first_run, rollups, summary
 from cxlog.db import Storage, default_path
 from cxlog.errors import CxlogError, ValidationError
 
@@ -72,6 +72,16 @@ def build_parser() -> argparse.ArgumentParser:
         "setup-code", help="print the one-time code the first-run page asks for"
     )
     p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
+    # Issue #12: recount the rollups from the visits; report and fix differences.
+    p = commands.add_parser("rollup", help="check the dashboard's rollups against the visits")
+    p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument(
+        "--rebuild",
+        action="store_true",
+        required=True,
+        help="recompute every rollup row from the visits and fix the ones that differ",
+    )
+
     # Issue #14: the morning huddle card as Markdown, e.g. for a scheduled e-mail.
     p = commands.add_parser("huddle", help="a store's morning huddle card, as Markdown")
     p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
@@ -105,6 +115,24 @@ def _backup(storage: Storage, args: argparse.Namespace) -> str:
     return (
         f"Backed up {made.visits:,} visits ({made.size_bytes / 1e6:.1f} MB, integrity ok)"
         f" to {made.path}"
+    )
+
+
+def _rollup(storage: Storage) -> str:
+    if not storage.path.is_file():
+        raise ValidationError(f"There is no database at {storage.path}.")
+    started = time.perf_counter()
+    storage.migrate()  # an older file gains its rollups first
+    with storage.write() as db:
+        made = rollups.rebuild(db)
+    where = "".join(
+        f"\n  store {store_id}: {count:,} rows" if store_id else f"\n  gone stores: {count:,} rows"
+        for store_id, count in sorted(made.by_store.items())
+    )
+    return (
+        f"Rollups checked against the visits of {made.stores} store(s): "
+        f"{made.corrected:,} rows corrected, {made.rows:,} rows in all"
+        f" ({time.perf_counter() - started:.1f} s).{where}"
     )
 
 
@@ -143,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             storage.migrate()
             code = first_run.setup_code(storage)
             print(code or "cxlog is already set up: there is no setup code.")
+        elif args.command == "rollup":
+            print(_rollup(storage))
         elif args.command == "huddle":
             print(_huddle(storage, args), end="")
         elif args.command in ("export", "backup"):

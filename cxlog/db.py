@@ -194,30 +194,16 @@ def audit(
     *,
     device_at: str | None = None,
     received_at: str | None = None,
+    store_id: int | None = None,
 ) -> None:
-    """Record who changed what, inside the caller's transaction. A tap sent
-    from a device's outbox also records when it was tapped on the device and
-    when it reached the server (issue #10)."""
-    if device_at is not None or received_at is not None:
-        db.execute(
-            "INSERT INTO audit (at, actor, action, entity, entity_id, before, after,"
-            " device_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                to_utc_text(utc_now()),
-                actor,
-                action,
-                entity,
-                str(entity_id),
-                None if before is None else json.dumps(before, ensure_ascii=False, sort_keys=True),
-                None if after is None else json.dumps(after, ensure_ascii=False, sort_keys=True),
-                device_at,
-                received_at,
-            ],
-        )
-        return
+    """Record who changed what, inside the caller's transaction.
+
+    ``store_id``: the store the change belongs to (issue #12), None for
+    chain-wide changes. A tap sent from a device's outbox also records when it
+    was tapped on the device and when it reached the server (issue #10)."""
     db.execute(
-        "INSERT INTO audit (at, actor, action, entity, entity_id, before, after)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit (at, actor, action, entity, entity_id, before, after,"
+        " device_at, received_at, store_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             to_utc_text(utc_now()),
             actor,
@@ -226,5 +212,8 @@ def audit(
             str(entity_id),
             None if before is None else json.dumps(before, ensure_ascii=False, sort_keys=True),
             None if after is None else json.dumps(after, ensure_ascii=False, sort_keys=True),
+            device_at,
+            received_at,
+            store_id,
         ],
     )

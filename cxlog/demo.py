@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from cxlog import catalog
+from cxlog import catalog, rollups
 from cxlog.db import Storage, audit
 from cxlog.errors import ValidationError
 from cxlog.model import NO_SALE_REASON, NOT_LEARNED, REASON, utc_now
@@ -120,6 +120,7 @@ def generate(
         db.conn.executemany(
             f"INSERT INTO visits ({', '.join(columns)}) VALUES ({placeholders})", rows
         )
+        rollups.rebuild(db)  # bulk rows bypass the per-visit hook (#12)
         audit(
             db,
             "demo",

@@ -293,3 +293,48 @@ def i11_sessions_and_throttle(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def i12_rollups(db: Database) -> None:
+    # Issue #12: the dashboard and the summary read pre-aggregated counts
+    # (cxlog.rollups), built here once from the visits already stored, then
+    # kept exact by every write. store_id leads the keys of every
+    # store-scoped table so the data can later be spread by store: audit and
+    # shifts gain the column, filled where it can be derived. One statement
+    # at a time (no executescript, which would commit the migration's
+    # transaction half-way and leave the rebuild to autocommit row by row).
+    from cxlog import rollups
+
+    db.execute(rollups.SCHEMA)
+    if "store_id" not in {c.name for c in db["audit"].columns}:
+        db.execute("ALTER TABLE audit ADD COLUMN store_id INTEGER")
+    for sql in (
+        "UPDATE audit SET store_id = (SELECT v.store_id FROM visits v WHERE v.id = audit.entity_id)"
+        " WHERE entity = 'visit' AND store_id IS NULL",
+        "UPDATE audit SET store_id = CAST(entity_id AS INTEGER)"
+        " WHERE entity = 'store' AND store_id IS NULL AND entity_id GLOB '[0-9]*'",
+        "UPDATE audit SET store_id = (SELECT a.store_id FROM associates a"
+        " WHERE a.id = CAST(audit.entity_id AS INTEGER))"
+        " WHERE entity = 'associate' AND store_id IS NULL AND entity_id GLOB '[0-9]*'",
+        "CREATE INDEX IF NOT EXISTS audit_store_at ON audit (store_id, at)",
+    ):
+        db.execute(sql)
+    if "store_id" not in {c.name for c in db["shifts"].columns}:
+        db.execute("ALTER TABLE shifts ADD COLUMN store_id INTEGER REFERENCES stores(id)")
+    # Filled from the associate whatever code starts a shift (issue #10
+    # rebuilds shift storage; this keeps today's table keyed meanwhile).
+    for sql in (
+        "UPDATE shifts SET store_id = (SELECT a.store_id FROM associates a"
+        " WHERE a.id = shifts.associate_id) WHERE store_id IS NULL",
+        """CREATE TRIGGER IF NOT EXISTS shifts_store_id AFTER INSERT ON shifts
+            WHEN NEW.store_id IS NULL
+        BEGIN
+            UPDATE shifts SET store_id = (
+                SELECT a.store_id FROM associates a WHERE a.id = NEW.associate_id)
+                WHERE token_hash = NEW.token_hash;
+        END""",
+        "CREATE INDEX IF NOT EXISTS shifts_store_associate ON shifts (store_id, associate_id)",
+    ):
+        db.execute(sql)
+    rollups.rebuild(db)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from cxlog import model
+from cxlog import model, rollups
 from cxlog.catalog import active_reason
 from cxlog.db import Storage, audit
 from cxlog.errors import ConflictError, NotFoundError, ValidationError
@@ -151,6 +151,7 @@ def create_visit(
         )
         created = cursor.rowcount == 1
         if created:
+            rollups.apply(db, None, rollups.visit_row(db, visit_id))
             audit(
                 db,
                 f"associate:{associate_id}",
@@ -158,6 +159,7 @@ def create_visit(
                 "visit",
                 visit_id,
                 after={"first_engagement": first_engagement, "store_id": store_id},
+                store_id=store_id,
                 **_audit_times(tap),
             )
         visit = _row(db, visit_id)
@@ -291,6 +293,7 @@ def _change(
             visit_id,
             before={k: before[k] for k in diff},
             after=diff,
+            store_id=before["store_id"],
             **_audit_times(tap),
         )
         after = _row(db, visit_id)
@@ -316,10 +319,14 @@ def _first_close_stands(before: dict, changes: dict) -> None:
 
 def _write(db: Database, visit_id: str, fields: dict, now: str) -> None:
     sets = ", ".join(f"{column} = ?" for column in fields)
+    before = rollups.visit_row(db, visit_id)
     db.execute(
         f"UPDATE visits SET {sets}, updated_at = ? WHERE id = ?",
         [*fields.values(), now, visit_id],
     )
+    # Issue #12: the rollups move from the old row to the new one in the
+    # same transaction, whatever the change was.
+    rollups.apply(db, before, rollups.visit_row(db, visit_id))
 
 
 def _actor_id(actor: str) -> int | None:
@@ -421,6 +428,7 @@ def void_visit(storage: Storage, visit_id: str, reason: str, *, actor: str) -> d
             visit_id,
             before={"voided_at": None, "void_reason": None},
             after={"voided_at": now, "void_reason": reason},
+            store_id=before["store_id"],
         )
         return _row(db, visit_id)
 
@@ -489,6 +497,7 @@ def undo_last(
             visit_id,
             before={k: current[k] for k in restore},
             after=restore,
+            store_id=current["store_id"],
             **_audit_times(tap),
         )
         visit = _row(db, visit_id)

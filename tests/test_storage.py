@@ -25,6 +25,7 @@ TABLES = {
     "device_start_limits",
     "role_sessions",
     "sign_in_throttle",
+    "rollups",
     "_sqlite_migrations",
     # issue #14: goals and currency, behaviours, the daily focus
     "store_coaching",
@@ -70,6 +71,7 @@ def test_migrate_again_is_a_no_op(storage):
         "i14_coaching",
         "i10_taps_and_device_shifts",
         "i11_sessions_and_throttle",
+        "i12_rollups",
     ]
 
 
