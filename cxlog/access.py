@@ -39,6 +39,7 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
     ("pages/dashboard.py", "Dashboard", "📊", "manager"),
     ("pages/visits.py", "Visits", "🗂️", "manager"),
     ("pages/settings.py", "Settings", "⚙️", "manager"),
+    ("pages/imports.py", "Imports", "📥", "manager"),
     ("pages/export.py", "Export", "⬇️", "owner"),
 )
 

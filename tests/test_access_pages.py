@@ -42,8 +42,8 @@ def test_a_manager_sees_manager_pages_but_not_export(app_env):
     ("role", "titles"),
     [
         (None, ["Log", "Manager sign-in"]),
-        ("manager", ["Log", "Dashboard", "Visits", "Settings", "Sign out"]),
-        ("owner", ["Log", "Dashboard", "Visits", "Settings", "Export", "Sign out"]),
+        ("manager", ["Log", "Dashboard", "Visits", "Settings", "Imports", "Sign out"]),
+        ("owner", ["Log", "Dashboard", "Visits", "Settings", "Imports", "Export", "Sign out"]),
     ],
 )
 def test_menu_per_role(role, titles):
