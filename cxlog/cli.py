@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cxlog import backup, catalog, demo, export, summary, traffic
+from cxlog import backup, catalog, demo, export, summary, traffic, traffic_demo
 from cxlog.db import Storage, default_path
 from cxlog.errors import CxlogError, ValidationError
 
@@ -35,6 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stores", type=_positive, default=1)
     p.add_argument("--associates", type=_positive, default=6)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--traffic",
+        action="store_true",
+        help="also door-counter traffic and POS totals that fit the visits (#13)",
+    )
 
     p = commands.add_parser("migrate", help="create or upgrade the database schema")
     p.add_argument("--db", type=Path, default=None)
@@ -154,6 +159,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 f"{demo.describe(result)} ({time.perf_counter() - started:.1f} s) → {storage.path}"
             )
+            if args.traffic:
+                hours, days = traffic_demo.add(storage, seed=args.seed)
+                print(f"Added {hours:,} counter hours and {days:,} days of POS totals.")
         elif args.command == "migrate":
             storage.migrate()
             print(f"Schema up to date: {storage.path}")

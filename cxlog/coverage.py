@@ -283,9 +283,12 @@ def _flags(
                 r.store_id,
                 r.day,
                 r.hour,
-                f"the counter counted nobody while {r.logged:,} visits were logged and "
-                f"{int(r.pos_transactions) if r.pos_transactions == r.pos_transactions else 0:,}"
-                " sales rung up",
+                f"the counter counted nobody while {r.logged:,} visits were logged"
+                + (
+                    f" and {int(r.pos_transactions):,} sales rung up"
+                    if r.pos_transactions == r.pos_transactions and r.pos_transactions
+                    else ""
+                ),
             )
         )
     for r in hourly[
