@@ -16,8 +16,10 @@ from tests.conftest import ROOT
 def test_demo_traffic_fits_the_visits(tmp_path):
     path = tmp_path / "demo.db"
     done = subprocess.run(
-        [sys.executable, "-m", "cxlog", "demo", "--db", str(path), "--visits", "12000"]
-        + ["--days", "60", "--stores", "3", "--associates", "6", "--traffic"],
+        [
+            *(sys.executable, "-m", "cxlog", "demo", "--db", str(path), "--visits", "12000"),
+            *("--days", "60", "--stores", "3", "--associates", "6", "--traffic"),
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,
