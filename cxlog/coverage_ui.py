@@ -14,16 +14,28 @@ from cxlog.text import plain
 
 
 @st.cache_data(ttl=600, max_entries=48, show_spinner=False)
-def _build(path: str, version: tuple, ranges: tuple[tuple[int, datetime, datetime], ...]):
-    # Keyed by the dashboard's data version (an import writes an audit row).
-    return coverage.build(Storage(path), {k: (start, end) for k, start, end in ranges})
+def _build(
+    path: str,
+    version: tuple,
+    ranges: tuple[tuple[int, datetime, datetime], ...],
+    with_bins: bool,
+    _bins: coverage.LoggedBins | None,
+):
+    # Keyed by the dashboard's data version (an import writes an audit row);
+    # the bins follow from the version and ranges, so they are not hashed.
+    return coverage.build(Storage(path), {k: (start, end) for k, start, end in ranges}, _bins)
 
 
-def load(storage: Storage, version: tuple, spans: dict) -> coverage.Coverage | None:
-    """Coverage of the dashboard's stores and periods (whole stores: the
-    counter does not know associates or reasons)."""
-    ranges = tuple((k, s.start, s.end) for k, s in sorted(spans.items()))
-    return ui.attempt("coverage", lambda: _build(str(storage.path), version, ranges))
+def load(storage: Storage, version: tuple, dash) -> coverage.Coverage | None:
+    """Coverage of the dashboard's stores and periods, for whole stores (the
+    counter knows no associates or reasons): from the visits the dashboard
+    already summed, or, under an associate or reason filter, read anew."""
+    ranges = tuple((k, s.start, s.end) for k, s in sorted(dash.spans.items()))
+    bins = dash.logged_bins
+    return ui.attempt(
+        "coverage",
+        lambda: _build(str(storage.path), version, ranges, bins is not None, bins),
+    )
 
 
 def draw_tiles(cov: coverage.Coverage | None, store_names: dict[int, str]) -> None:

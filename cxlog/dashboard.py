@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from cxlog import catalog, facts, periods
+from cxlog import catalog, coverage, facts, periods
 from cxlog.db import Storage
 from cxlog.facts import NO_PURCHASE_CODE, PURCHASED_CODE, WARM_CODE, Facts
 from cxlog.metrics import Counts, Rate
@@ -73,6 +73,9 @@ class Dashboard:
     trend: pd.DataFrame  # week (date), engagement, visits, closed, purchased
     heat: pd.DataFrame  # weekday (0 = Mon), hour, visits, closed, purchased
     team: list[TeamRow]
+    # Issue #13: the period's logged visits per store and quarter hour, for
+    # coverage (cxlog.coverage); None when an associate or reason filter applies.
+    logged_bins: coverage.LoggedBins | None = None
 
 
 # --- sums per group ------------------------------------------------------------
@@ -300,6 +303,9 @@ def build(storage: Storage, selection: Selection, now: datetime) -> Dashboard:
         trend=_trend(weeks, _local_seconds(weeks.f, zones)),
         heat=_heat(cur, _local_seconds(cur.f, zones)),
         team=_team(cur, prev, people, {s["id"]: s["name"] for s in stores}),
+        logged_bins=None
+        if selection.associate_id or selection.reason_id
+        else coverage.bin_visits(cur.f),
     )
 
 

@@ -158,7 +158,7 @@ for row in (words.tiles(totals, dash.previous)[:3], words.tiles(totals, dash.pre
 # Issue #13: door-counter coverage beside the moments; nothing without counter data.
 from cxlog import coverage_ui  # noqa: E402
 
-cov = coverage_ui.load(storage, dashboard.data_version(storage), dash.spans)
+cov = coverage_ui.load(storage, dashboard.data_version(storage), dash)
 coverage_ui.draw_tiles(cov, {k: s["name"] for k, s in stores.items()})
 
 if totals.too_few:

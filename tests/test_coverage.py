@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from cxlog import coverage, traffic
+from cxlog import coverage, facts, traffic
 from cxlog.traffic import CounterSettings
 from tests.conftest import new_id
 
@@ -178,3 +178,17 @@ def test_autumn_dst_day_counts_each_pass_of_the_repeated_hour(storage, shop):
     assert got == [(1, 4, 1), (1, 5, 2), (2, 1, 0)]
     cell = cov.heat[(cov.heat["weekday"] == 6) & (cov.heat["hour"] == 1)].iloc[0]
     assert (cell["visitors"], cell["logged"]) == (9, 3)
+
+
+def test_the_dashboards_own_visits_give_the_same_numbers(day, shop):
+    """The dashboard hands over its visits as quarter-hour sums (no second
+    read); the hand counts above must hold on that path too."""
+    ranges = coverage.day_ranges(day, None, DAY, date(2026, 11, 4))
+    bins = coverage.bin_visits(facts.load(day, ranges))
+    # Quarters with visits: 10:00, 10:15, 10:30, 10:45 (6 + the voided one
+    # left out), 11:00–11:45, 12:00, 13:00, 14:00–14:45, 4 Nov 10:00.
+    assert int(bins.sums[:, 0].sum()) == 6 + 10 + 3 + 2 + 6 + 1
+    t = coverage.build(day, ranges, bins).totals
+    assert (t.hours, t.visitors, t.logged, t.unmatched) == (4, 35, 24, 4)
+    assert (t.closed, t.purchased, t.units) == (23, 8, 15)
+    assert t == coverage.build(day, ranges).totals
