@@ -16,10 +16,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from cxlog import metrics
+from cxlog import coverage, metrics
 from cxlog.db import Storage
 from cxlog.export import NEWLINE, Selection, require_schema, safe_row, store_ranges, write_file
 from cxlog.metrics import Counts, Filters, Rate
@@ -34,6 +35,15 @@ BREAKDOWNS: tuple[str, ...] = (
     "associate",
 )
 TABLES: tuple[str, ...] = ("all", *BREAKDOWNS, "store", "lift")
+# Issue #13: door-counter and POS figures, on the `all` and `store` rows only
+# (cxlog.coverage); empty without counter data.
+COVERAGE_COLUMNS: tuple[str, ...] = (
+    "visitors",
+    "coverage",
+    "pos_transactions",
+    "pos_conversion",
+    "units_per_transaction",
+)
 COLUMNS: tuple[str, ...] = (
     "table",
     "group",
@@ -48,6 +58,7 @@ COLUMNS: tuple[str, ...] = (
     "units_per_sale",
     "average_sale",
     "warm_rate",
+    *COVERAGE_COLUMNS,
     "too_few",
     "lift",
 )
@@ -110,6 +121,7 @@ def rows(storage: Storage, selection: Selection) -> Iterable[list[object]]:
             for r in db.query("SELECT id, name, store_id FROM associates")
         }
     several_stores = len(counted["store"]) > 1
+    door = _coverage_cells(storage, selection)
 
     def label(table: str, key: object) -> str:
         if table == "associate":
@@ -150,6 +162,7 @@ def rows(storage: Storage, selection: Selection) -> Iterable[list[object]]:
                 _money(c.units_per_sale),
                 _money(c.average_sale),
                 _fraction(c.warm_rate.value),
+                *door.get((table, key), [""] * len(COVERAGE_COLUMNS)),
                 int(c.too_few),
                 "",
             ]
@@ -162,6 +175,32 @@ def rows(storage: Storage, selection: Selection) -> Iterable[list[object]]:
             int(lift.too_few),
             _fraction(lift.value),
         ]
+
+
+def _coverage_cells(storage: Storage, selection: Selection) -> dict[tuple, list]:
+    """{("all", "all") or ("store", id): the COVERAGE_COLUMNS cells} (#13)."""
+    with storage.read() as db:
+        ranges = store_ranges(db, selection)
+    everything = (datetime(1970, 1, 2, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
+    cov = coverage.build(
+        storage,
+        {r.store_id: (r.start_at or everything[0], r.end_at or everything[1]) for r in ranges},
+    )
+
+    def cells(t: coverage.Totals) -> list:
+        if not t.hours:
+            return [""] * len(COVERAGE_COLUMNS)
+        return [
+            round(t.visitors, 1),
+            _fraction(t.coverage),
+            t.pos_transactions if t.pos_days else "",
+            _fraction(t.pos_conversion),
+            _money(t.units_per_transaction),
+        ]
+
+    result = {("store", k): cells(t) for k, t in cov.by_store.items()}
+    result[("all", "all")] = cells(cov.totals)
+    return result
 
 
 def write_summary(
