@@ -7,7 +7,8 @@ Definitions (PRODUCT.md, second version):
   a two-way beam, less the store's staff allowance per hour (never below 0);
 - **logging coverage** = logged visits (voided ones never count, open ones do)
   ÷ visitors, over the hours the counter has a figure for: a visit logged in
-  an hour without counter data is left out of both sides, and counted apart;
+  an hour without counter data, or in an hour the counter counted nobody
+  (a silent counter), is left out of both sides, and counted apart;
 - **POS conversion** = POS transactions ÷ visitors, over the days that have
   both (POS totals may be whole days); per hour only where the POS is hourly;
 - **logged conversion** (purchased ÷ closed logged visits, in the counted
@@ -57,6 +58,7 @@ HOURLY_COLUMNS = (
     "purchased",
     "units",
     "pos_transactions",
+    "silent_logged",
 )
 _SUMS = ("visitors", "logged", "closed", "purchased", "units")
 
@@ -385,7 +387,7 @@ def _flags(
     settings: dict[int, CounterSettings],
 ) -> list[Flag]:
     flags: list[Flag] = []
-    open_hours = (hourly["logged"] > 0) | (hourly["pos_transactions"].fillna(0) > 0)
+    open_hours = (hourly["silent_logged"] > 0) | (hourly["pos_transactions"].fillna(0) > 0)
     for r in hourly[(hourly["visitors"] == 0) & open_hours].itertuples():
         flags.append(
             Flag(
@@ -393,7 +395,7 @@ def _flags(
                 r.store_id,
                 _EPOCH + timedelta(days=int(r.day)),
                 r.hour,
-                f"the counter counted nobody while {r.logged:,} visits were logged"
+                f"the counter counted nobody while {r.silent_logged:,} visits were logged"
                 + (
                     f" and {int(r.pos_transactions):,} sales rung up"
                     if r.pos_transactions == r.pos_transactions and r.pos_transactions
@@ -499,7 +501,7 @@ def build(
             if hours
             else np.zeros(0, dtype=float if name == "visitors" else np.int64)
             for name in HOURLY_COLUMNS
-            if name != "pos_transactions"
+            if name not in ("pos_transactions", "silent_logged")
         }
     )
     pos = pd.concat(pos_rows, ignore_index=True) if pos_rows else pd.DataFrame()
@@ -518,6 +520,13 @@ def build(
         hourly.loc[again, "pos_transactions"] = np.nan
     else:
         hourly["pos_transactions"] = np.nan
+    # An hour the counter counted nobody while visits were logged is a broken
+    # counter, not 100% coverage: its visits count as without counter data.
+    silent = ((hourly["visitors"] == 0) & (hourly["logged"] > 0)).to_numpy()
+    hourly["silent_logged"] = np.where(silent, hourly["logged"], 0)
+    hourly.loc[silent, ["logged", "closed", "purchased", "units"]] = 0
+    for store_id, extra in hourly[silent].groupby("store_id")["silent_logged"].sum().items():
+        unmatched[store_id] += int(extra)
     hourly = hourly[list(HOURLY_COLUMNS)]
     daily = _daily(hourly, pos)
     hourly_by_store = dict(tuple(hourly.groupby("store_id")))

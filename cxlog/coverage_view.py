@@ -112,7 +112,10 @@ def day_table(cov: Coverage, store_names: dict[int, str]) -> pd.DataFrame:
         row |= {
             "Visitors": f"{r.visitors:,.0f}" if r.counted else "—",
             "Logged": f"{r.logged:,.0f}" if r.counted else "—",
-            "Coverage": percent(r.coverage, 0) if r.counted else "no counter data",
+            # A day the counter counted nobody has no coverage (not "nan%").
+            "Coverage": percent(None if pd.isna(r.coverage) else r.coverage, 0)
+            if r.counted
+            else "no counter data",
             "POS transactions": "—"
             if pd.isna(r.pos_transactions)
             else f"{r.pos_transactions:,.0f}",

@@ -14,6 +14,13 @@ from cxlog.traffic import CounterSettings, ImportRefused
 
 ui.require_role(ui.storage(), access.MANAGER)
 ui.touch_styles()
+# The file picker's and the segmented control's buttons are not among the
+# shared touch styles (fixed CSS only).
+st.html(
+    "<style>[data-testid='stFileUploader'] button,"
+    " button[data-variant='segmented_control'] { min-height: 48px !important; min-width: 48px; }"
+    "</style>"
+)
 
 storage = ui.storage()
 RESULT = "imports_result"  # (ok, markdown) of the last import, shown once
@@ -74,11 +81,12 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
         key=f"imports-map-{kind}",
         placeholder="in=Enters, start=Time",
         max_chars=300,
-        help="field=Column for a file whose header differs; fields: "
-        + ", ".join(formats["generic"]),
     )
 columns = ", ".join(f"{field}: {' / '.join(names_)}" for field, names_ in formats[fmt].items())
-st.caption(f"Columns read ({fmt}): {columns}. Times without an offset are the store's local time.")
+st.caption(
+    f"Columns read ({fmt}): {columns}. Times without an offset are the store's local time. "
+    "For a file whose header differs, name its columns as field=Column."
+)
 upload = st.file_uploader("CSV file", type=["csv", "txt"], key=f"imports-file-{kind}")
 if st.button(
     "Import", type="primary", disabled=upload is None, key="imports-go", icon=":material/upload:"

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from cxlog import coverage, facts, traffic
+from cxlog import coverage, coverage_view, facts, traffic
 from cxlog.traffic import CounterSettings
 from tests.conftest import new_id
 
@@ -84,13 +84,13 @@ def test_one_way_numbers(day, shop):
     t = cov.totals
     # Counter hours 10, 11, 13, 14: visitors 10 + 20 + 0 + 5 = 35.
     assert (t.hours, t.visitors) == (4, 35)
-    # Logged in those hours 6 + 10 + 2 + 6 = 24 (voided left out); 12:00's 3
-    # and the 4th's 1 have no counter figure.
-    assert (t.logged, t.unmatched) == (24, 4)
-    assert t.coverage == pytest.approx(24 / 35)
-    # Closed 5 + 10 + 2 + 6 = 23, purchased 3 + 4 + 0 + 1 = 8, units 6 + 4 + 5 = 15.
-    assert (t.closed, t.purchased, t.units) == (23, 8, 15)
-    assert t.logged_conversion == pytest.approx(8 / 23)
+    # Logged in those hours 6 + 10 + 6 = 22 (voided left out); 13:00's 2 (the
+    # counter counted nobody), 12:00's 3 and the 4th's 1 count apart.
+    assert (t.logged, t.unmatched) == (22, 6)
+    assert t.coverage == pytest.approx(22 / 35)
+    # Closed 5 + 10 + 6 = 21, purchased 3 + 4 + 1 = 8, units 6 + 4 + 5 = 15.
+    assert (t.closed, t.purchased, t.units) == (21, 8, 15)
+    assert t.logged_conversion == pytest.approx(8 / 21)
     assert t.logged_units_per_sale == pytest.approx(15 / 8)
     # POS: the 3rd has a whole-day total and counter data; the 4th has none.
     assert (t.pos_days, t.pos_transactions, t.pos_visitors) == (1, 9, 35)
@@ -103,12 +103,13 @@ def test_one_way_numbers(day, shop):
 def test_by_day_hour_and_weekday(day):
     cov = build(day)
     third = cov.daily[cov.daily["day"] == DAY].iloc[0]
-    assert (third["visitors"], third["logged"], third["pos_transactions"]) == (35, 24, 9)
+    assert (third["visitors"], third["logged"], third["pos_transactions"]) == (35, 22, 9)
     assert third["pos_conversion"] == pytest.approx(9 / 35)
     fourth = cov.daily[cov.daily["day"] == date(2026, 11, 4)].iloc[0]
     assert not fourth["counted"] and fourth["pos_transactions"] == 4
     hours = cov.hourly.set_index("hour")
     assert hours.loc[10, "visitors"] == 10 and hours.loc[10, "logged"] == 6
+    assert hours.loc[13, "logged"] == 0 and hours.loc[13, "silent_logged"] == 2
     assert list(cov.hourly["hour"]) == [10, 11, 13, 14]
     cell = cov.heat[(cov.heat["weekday"] == 1) & (cov.heat["hour"] == 11)].iloc[0]
     assert (cell["visitors"], cell["logged"], cell["coverage"]) == (20, 10, 0.5)
@@ -121,13 +122,13 @@ def test_flags_and_warning(day, shop):
     assert kinds == {
         (coverage.SILENT, DAY, 13),  # 0 counted, 2 logged
         (coverage.OVER, DAY, 14),  # 6 logged, 5 counted
-        (coverage.LOW, None, None),  # 24 / 35 = 68.6% < 70%
-        (coverage.UNMATCHED, None, None),  # 4 visits without counter data
+        (coverage.LOW, None, None),  # 22 / 35 = 62.9% < 70%
+        (coverage.UNMATCHED, None, None),  # 6 visits without counter data
         (coverage.POS_ONLY, date(2026, 11, 4), 10),
     }
     names = {shop["store"]: "Corner Shop"}
     assert coverage.warning(cov, names) == (
-        "Careful: these moment comparisons rest on partial logging. Corner Shop logged 69% "
+        "Careful: these moment comparisons rest on partial logging. Corner Shop logged 63% "
         "of 35 visitors (threshold 70%). Visits that were not logged may have gone "
         "differently, so read the comparisons as a sample, not the whole story."
     )
@@ -147,8 +148,8 @@ def test_two_way_beams_and_staff_allowance(day, shop):
     cov = build(day)
     # (10+8)/2-1 = 8, (20+20)/2-1 = 19, 0-1 → 0, (5+3)/2-1 = 3: 30 visitors.
     assert cov.totals.visitors == 30
-    assert cov.totals.coverage == pytest.approx(0.8)
-    assert coverage.warning(cov, {}) is None  # 80% ≥ 70%
+    assert cov.totals.coverage == pytest.approx(22 / 30)
+    assert coverage.warning(cov, {}) is None  # 73% ≥ 70%
     assert {f.kind for f in cov.flags} == {
         coverage.SILENT,
         coverage.OVER,
@@ -189,6 +190,20 @@ def test_the_dashboards_own_visits_give_the_same_numbers(day, shop):
     # left out), 11:00–11:45, 12:00, 13:00, 14:00–14:45, 4 Nov 10:00.
     assert int(bins.sums[:, 0].sum()) == 6 + 10 + 3 + 2 + 6 + 1
     t = coverage.build(day, ranges, bins).totals
-    assert (t.hours, t.visitors, t.logged, t.unmatched) == (4, 35, 24, 4)
-    assert (t.closed, t.purchased, t.units) == (23, 8, 15)
+    assert (t.hours, t.visitors, t.logged, t.unmatched) == (4, 35, 22, 6)
+    assert (t.closed, t.purchased, t.units) == (21, 8, 15)
     assert t == coverage.build(day, ranges).totals
+
+
+def test_day_table_in_words(day, shop):
+    # The 5th: the counter counted nobody all day, and nothing was logged.
+    traffic.import_file(day, "traffic", shop["store"], "start,in\n2026-11-05 10:00,0\n", actor="t")
+    cov = build(day, DAY, date(2026, 11, 5))
+    table = coverage_view.day_table(cov, {shop["store"]: "Corner Shop"}).set_index("Day")
+    assert table.loc["Thu 5 Nov 2026", "Coverage"] == "—"
+    assert table.loc["Wed 4 Nov 2026", "Coverage"] == "no counter data"
+    assert table.loc["Wed 4 Nov 2026", "POS transactions"] == "4"
+    third = table.loc["Tue 3 Nov 2026"]
+    # 22 of 35 = 63%; POS 9 of 35 = 25.7%; logged 8 of 21 = 38.1%.
+    assert (third["Visitors"], third["Logged"], third["Coverage"]) == ("35", "22", "63%")
+    assert (third["POS conversion"], third["Logged conversion"]) == ("25.7%", "38.1%")
