@@ -1,7 +1,7 @@
 """How much of the real traffic is logged, and when the moment numbers can be
 trusted (issue #13). No Streamlit here.
 
-Definitions (PRODUCT.md, second version):
+Definitions:
 
 - **visitors** of an hour = the counter's entries, or (entries + exits) / 2 for
   a two-way beam, less the store's staff allowance per hour (never below 0);
