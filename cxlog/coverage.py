@@ -179,7 +179,11 @@ def bin_visits(f) -> LoggedBins:
     if not len(f):
         empty = np.zeros(0, dtype=np.int64)
         return LoggedBins(empty, empty, np.zeros((0, 4), dtype=np.int64))
-    stores, store_index = np.unique(f.store, return_inverse=True)
+    # Store ids are small integers: a lookup table, not a sort of every visit.
+    stores = np.flatnonzero(np.bincount(f.store))
+    lookup = np.zeros(int(stores[-1]) + 1, dtype=np.int64)
+    lookup[stores] = np.arange(len(stores))
+    store_index = lookup[f.store]
     first = int(f.started.min()) // BIN_SECONDS
     width = int(f.started.max()) // BIN_SECONDS - first + 1
     key = store_index.ravel() * width + (f.started // BIN_SECONDS - first)
@@ -219,8 +223,9 @@ def _counter_hours(db, store_id: int, lo: str, hi: str) -> dict[str, np.ndarray]
     A year is ~8,760 rows. SQLite joins each column into one string (the
     stored times are fixed-width) and numpy parses them: a Python tuple per
     row, or SQLite's unixepoch() per row, each cost several times as long."""
-    count, starts, ends, entries, exits = db.execute(
-        "SELECT count(*), group_concat(hour_start, ''), group_concat(hour_end, ''),"
+    # hour_end is always hour_start + 1 h (cxlog.traffic writes it so): not read.
+    count, starts, entries, exits = db.execute(
+        "SELECT count(*), group_concat(hour_start, ''),"
         " group_concat(entries, ','), group_concat(coalesce(exits, -1), ',') FROM"
         " (SELECT * FROM traffic_hours WHERE store_id = ? AND hour_start >= ?"
         "  AND hour_start < ? ORDER BY hour_start)",
@@ -234,11 +239,12 @@ def _counter_hours(db, store_id: int, lo: str, hi: str) -> dict[str, np.ndarray]
         stamps = np.frombuffer(text.encode("ascii"), dtype=f"S{width}").astype("S19")
         return stamps.astype("datetime64[s]").astype(np.int64)
 
+    start = seconds(starts)
     return {
-        "hour_start": seconds(starts),
-        "hour_end": seconds(ends),
-        "entries": np.array(entries.split(","), dtype=np.int64),
-        "exits": np.array(exits.split(","), dtype=np.int64),
+        "hour_start": start,
+        "hour_end": start + 3_600,
+        "entries": np.fromstring(entries, dtype=np.int64, sep=","),
+        "exits": np.fromstring(exits, dtype=np.int64, sep=","),
     }
 
 
