@@ -58,6 +58,9 @@ div[data-testid="stNumberInput"] input, div[data-testid="stTextInput"] input {
 .st-key-start-row .stButton button { min-height: 64px; font-size: 1.15rem; }
 div[data-testid="stToolbar"] button { min-height: 48px !important; min-width: 48px !important; }
 div[data-testid="stMainBlockContainer"] { padding-top: 4rem; }
+/* Imports (#13): the file picker and the kind of file. */
+div[data-testid="stFileUploader"] button,
+.st-key-imports-kind button { min-height: 48px !important; min-width: 48px; }
 </style>
 """
 

@@ -14,13 +14,6 @@ from cxlog.traffic import CounterSettings, ImportRefused
 
 ui.require_role(ui.storage(), access.MANAGER)
 ui.touch_styles()
-# The file picker's and the segmented control's buttons are not among the
-# shared touch styles (fixed CSS only).
-st.html(
-    "<style>[data-testid='stFileUploader'] button,"
-    " button[data-variant='segmented_control'] { min-height: 48px !important; min-width: 48px; }"
-    "</style>"
-)
 
 storage = ui.storage()
 RESULT = "imports_result"  # (ok, markdown) of the last import, shown once

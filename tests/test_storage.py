@@ -12,6 +12,9 @@ from cxlog.model import utc_now
 from tests.conftest import new_id
 
 TABLES = {
+    "traffic_hours",  # issue #13
+    "pos_totals",
+    "traffic_settings",
     "stores",
     "associates",
     "reasons",
@@ -58,6 +61,7 @@ def test_migrate_again_is_a_no_op(storage):
         "m003_shifts",
         "m004_sign_in_failures",
         "m005_dashboard_index",
+        "i13_traffic_pos",
     ]
 
 
