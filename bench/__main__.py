@@ -17,6 +17,7 @@ BENCHMARKS = [
     "bench.dashboard",
     "bench.export_1m",
     "bench.coverage",
+    "bench.coaching",  # issue #14
 ]
 
 
