@@ -42,7 +42,7 @@ bench: install
 demo: install
 	rm -f data/demo.db data/demo.db-wal data/demo.db-shm
 	$(BIN)/python -m cxlog demo --db data/demo.db --visits 200000 --days 365 \
-		--stores 3 --associates 12
+		--stores 3 --associates 12 --traffic
 	CXLOG_DB=data/demo.db $(BIN)/python -m cxlog.serve $(STREAMLIT_FLAGS) \
 		--server.address 0.0.0.0 --server.port $(PORT)
 

@@ -18,6 +18,7 @@ BENCHMARKS = [
     "bench.dashboard",
     "bench.chain",
     "bench.export_1m",
+    "bench.coverage",
     "bench.coaching",  # issue #14
 ]
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cxlog import backup, demo, export, first_run, rollups, summary
+from cxlog import backup, catalog, demo, export, first_run, rollups, summary, traffic, traffic_demo
 from cxlog.db import Storage, default_path
 from cxlog.errors import CxlogError, ValidationError
 
@@ -35,6 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stores", type=_positive, default=1)
     p.add_argument("--associates", type=_positive, default=6)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--traffic",
+        action="store_true",
+        help="also door-counter traffic and POS totals that fit the visits (#13)",
+    )
 
     p = commands.add_parser("migrate", help="create or upgrade the database schema")
     p.add_argument("--db", type=Path, default=None)
@@ -88,6 +93,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", required=True, metavar="S", help="a store id or exact name")
     p.add_argument(
         "--date", metavar="DATE", help="the huddle's day, YYYY-MM-DD (default: the store's today)"
+    )
+
+    # Issue #13: door-counter traffic and POS totals, for scheduled jobs.
+    p = commands.add_parser(
+        "import",
+        help="door-counter traffic or POS totals from a CSV file",
+        description="A bad file is refused whole (one sentence per bad line); a good one "
+        "replaces the hours (traffic) or days (POS) it holds, so importing it again never "
+        "doubles a count.",
+    )
+    p.add_argument("kind", choices=[traffic.TRAFFIC, traffic.POS])
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument("--store", required=True, metavar="S", help="the store's id or exact name")
+    p.add_argument(
+        "--format",
+        default="generic",
+        help="traffic: "
+        + ", ".join(traffic.TRAFFIC_FORMATS)
+        + "; pos: "
+        + ", ".join(traffic.POS_FORMATS)
+        + " (default: generic)",
+    )
+    p.add_argument(
+        "--map", default="", metavar="FIELD=COLUMN,…", help="column names, e.g. in=Enters"
     )
 
     p = commands.add_parser("backup", help="a verified copy of the database, safe while in use")
@@ -147,6 +177,23 @@ def _huddle(storage: Storage, args: argparse.Namespace) -> str:
     return coaching.markdown(card)
 
 
+def _import(storage: Storage, args: argparse.Namespace) -> str:
+    if not storage.path.is_file():
+        raise ValidationError(f"There is no database at {storage.path}.")
+    storage.migrate()  # the import tables, on a database from before them
+    store_id = export.find_store(storage, args.store)
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"The file {args.file} cannot be read: {exc.strerror}.") from None
+    done = traffic.import_file(
+        storage, args.kind, store_id, data, fmt=args.format, mapping=args.map, actor="cli"
+    )
+    return done.sentence(
+        next(s["name"] for s in catalog.list_stores(storage) if s["id"] == store_id)
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     storage = Storage(args.db or default_path())
@@ -164,6 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 f"{demo.describe(result)} ({time.perf_counter() - started:.1f} s) → {storage.path}"
             )
+            if args.traffic:
+                hours, days = traffic_demo.add(storage, seed=args.seed)
+                print(f"Added {hours:,} counter hours and {days:,} days of POS totals.")
         elif args.command == "migrate":
             storage.migrate()
             print(f"Schema up to date: {storage.path}")
@@ -175,6 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(_rollup(storage))
         elif args.command == "huddle":
             print(_huddle(storage, args), end="")
+        elif args.command == "import":
+            print(_import(storage, args))
         elif args.command in ("export", "backup"):
             started = time.perf_counter()
             message = (_export if args.command == "export" else _backup)(storage, args)

@@ -56,6 +56,7 @@ VISIT_COLUMNS: tuple[str, ...] = (
     "amount",
     "closed_local",
     "closed_by",
+    "hour_visitors",  # issue #13: the door counter's visitors that local hour
 )
 VOID_COLUMNS: tuple[str, ...] = ("voided_local", "void_reason")
 
@@ -179,6 +180,8 @@ class Lookups:
     spans: list[tuple[int, str, str, str, str]]
     associates: list[tuple[int, str]]
     reasons: dict[int, dict]
+    # Issue #13: (store id, local hour "YYYY-MM-DD HH", offset cell, visitors cell).
+    traffic: list[tuple[int, str, str, str]] = ()
 
     @property
     def radix(self) -> int:
@@ -219,7 +222,36 @@ def read_lookups(conn: sqlite3.Connection, ranges: list[StoreRange]) -> Lookups:
         for row in conn.execute("SELECT id, name, learned FROM reasons")
     }
     associates = list(conn.execute("SELECT id, name FROM associates"))
-    return Lookups(ranges=ranges, spans=spans, associates=associates, reasons=reasons)
+    return Lookups(
+        ranges=ranges,
+        spans=spans,
+        associates=associates,
+        reasons=reasons,
+        traffic=_traffic_hours(conn, ranges),
+    )
+
+
+def _traffic_hours(conn: sqlite3.Connection, ranges: list[StoreRange]) -> list[tuple]:
+    """Issue #13: each counter hour of the selection keyed as a visit finds it:
+    its store, local clock hour and UTC offset (the hour repeated when clocks
+    go back is two hours). Visitors as the store's settings count them."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'traffic_hours'").fetchone():
+        return []
+    result = []
+    for r in ranges:
+        zone = ZoneInfo(r.timezone)
+        rows = conn.execute(
+            "SELECT t.hour_start, max(0, CASE WHEN coalesce(c.two_way, 0) AND t.exits IS NOT NULL"
+            " THEN (t.entries + t.exits) / 2.0 ELSE t.entries END - coalesce(c.staff_per_hour, 0))"
+            " FROM traffic_hours t LEFT JOIN traffic_settings c ON c.store_id = t.store_id"
+            " WHERE t.store_id = ? AND t.hour_start >= ? AND t.hour_start < ?",
+            (r.store_id, r.start, r.end),
+        )
+        for hour_start, visitors in rows:
+            local = from_utc_text(hour_start).astimezone(zone)
+            offset = offset_text(int(local.utcoffset().total_seconds())) + ","
+            result.append((r.store_id, f"{local:%Y-%m-%d %H}", offset, f"{visitors:g}"))
+    return result
 
 
 def _span_bounds(conn: sqlite3.Connection, ranges: list[StoreRange]) -> tuple[datetime, datetime]:
@@ -244,6 +276,10 @@ _TEMP_TABLES = (
     "CREATE TEMP TABLE export_associates (id INTEGER PRIMARY KEY, csv TEXT, cells TEXT)",
     "CREATE TEMP TABLE export_engagements (key INTEGER PRIMARY KEY, cells TEXT)",
     "CREATE TEMP TABLE export_outcomes (key INTEGER PRIMARY KEY, cells TEXT)",
+    """CREATE TEMP TABLE export_traffic (
+        store_id INTEGER, hour TEXT, offset TEXT, visitors TEXT,
+        PRIMARY KEY (store_id, hour, offset)
+    ) WITHOUT ROWID""",
 )
 
 
@@ -263,6 +299,7 @@ def install(conn: sqlite3.Connection, lookups: Lookups) -> None:
     )
     conn.executemany("INSERT INTO export_engagements VALUES (?, ?)", lookups.engagements())
     conn.executemany("INSERT INTO export_outcomes VALUES (?, ?)", lookups.outcomes())
+    conn.executemany("INSERT INTO export_traffic VALUES (?, ?, ?, ?)", lookups.traffic)
     reasons = lookups.reasons
 
     def named(key: int | None) -> dict | None:
@@ -335,6 +372,7 @@ def _line_sql(include_voided: bool) -> str:
         " ELSE (v.amount_cents / 100) || '.' || substr(100 + v.amount_cents % 100, 2) || ',' END",
         _local("v.closed_at"),
         "coalesce(c.csv, '')",
+        "',' || coalesce(x.visitors, '')",  # hour_visitors (#13)
     ]
     if include_voided:
         parts += [
@@ -353,6 +391,8 @@ def _joins(radix: int) -> str:
         LEFT JOIN export_engagements e ON e.key = {_engagement_key_sql(radix)}
         LEFT JOIN export_outcomes o ON o.key = {_outcome_key_sql(radix)}
         LEFT JOIN export_associates c ON c.id = v.closed_by
+        LEFT JOIN export_traffic x ON x.store_id = v.store_id
+            AND x.hour = substr(datetime(v.started_at, z.modifier), 1, 13) AND x.offset = z.offset
     """
 
 

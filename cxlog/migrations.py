@@ -338,3 +338,43 @@ def i12_rollups(db: Database) -> None:
     ):
         db.execute(sql)
     rollups.rebuild(db)
+
+
+@migrations()
+def i13_traffic_pos(db: Database) -> None:
+    # Issue #13: door-counter hours, POS totals and each store's counter
+    # settings. store_id leads every key (issue #12's rule for store-scoped
+    # tables). A traffic hour is the UTC instant its store-local clock hour
+    # starts, so half-hour zones and DST changes need no special case; POS
+    # totals are keyed by the store-local day and hour as POS reports print
+    # them (hour -1 = a whole-day total). Re-importing replaces by these keys.
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS traffic_hours (
+            store_id INTEGER NOT NULL REFERENCES stores(id),
+            hour_start TEXT NOT NULL,
+            hour_end TEXT NOT NULL,
+            entries INTEGER NOT NULL CHECK (entries >= 0),
+            exits INTEGER CHECK (exits >= 0),
+            imported_at TEXT NOT NULL,
+            PRIMARY KEY (store_id, hour_start)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS pos_totals (
+            store_id INTEGER NOT NULL REFERENCES stores(id),
+            day TEXT NOT NULL,
+            hour INTEGER NOT NULL CHECK (hour BETWEEN -1 AND 23),
+            transactions INTEGER NOT NULL CHECK (transactions >= 0),
+            units INTEGER CHECK (units >= 0),
+            net_sales_cents INTEGER,
+            imported_at TEXT NOT NULL,
+            PRIMARY KEY (store_id, day, hour)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS traffic_settings (
+            store_id INTEGER PRIMARY KEY REFERENCES stores(id),
+            two_way INTEGER NOT NULL DEFAULT 0 CHECK (two_way IN (0, 1)),
+            staff_per_hour REAL NOT NULL DEFAULT 0 CHECK (staff_per_hour >= 0),
+            coverage_threshold REAL NOT NULL DEFAULT 0.7
+                CHECK (coverage_threshold > 0 AND coverage_threshold <= 1)
+        );
+        """
+    )

@@ -13,6 +13,7 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
     ("pages/huddle.py", "Huddle", "📣", "manager"),  # issue #14
     ("pages/visits.py", "Visits", "🗂️", "manager"),
     ("pages/settings.py", "Settings", "⚙️", "manager"),
+    ("pages/imports.py", "Imports", "📥", "manager"),  # issue #13
     ("pages/export.py", "Export", "⬇️", "owner"),
 )
 

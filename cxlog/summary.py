@@ -14,11 +14,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from cxlog import coaching, goals, metrics, money, rollups
+from cxlog import coaching, coverage, goals, metrics, money, rollups
 from cxlog.db import Storage
 from cxlog.export import NEWLINE, Selection, require_schema, safe_row, store_ranges, write_file
 from cxlog.metrics import Counts, Rate
@@ -36,6 +36,15 @@ COUNTED: tuple[str, ...] = ("all", *BREAKDOWNS, "store")
 # Issue #14: "cost" is what neutral and missed moments cost for the selection,
 # "store_cost" the same per store (cxlog.coaching, docs/cost-of-neutral.md).
 TABLES: tuple[str, ...] = (*COUNTED, "lift", "cost", "store_cost")
+# Issue #13: door-counter and POS figures, on the `all` and `store` rows only
+# (cxlog.coverage); empty without counter data.
+COVERAGE_COLUMNS: tuple[str, ...] = (
+    "visitors",
+    "coverage",
+    "pos_transactions",
+    "pos_conversion",
+    "units_per_transaction",
+)
 COLUMNS: tuple[str, ...] = (
     "table",
     "group",
@@ -50,6 +59,7 @@ COLUMNS: tuple[str, ...] = (
     "units_per_sale",
     "average_sale",
     "warm_rate",
+    *COVERAGE_COLUMNS,
     "too_few",
     "lift",
     # Issue #14: the currency of the row's amounts, and the cost rows' numbers.
@@ -141,6 +151,7 @@ def rows(storage: Storage, selection: Selection) -> Iterable[list[object]]:
             for r in db.query("SELECT id, name, store_id FROM associates")
         }
     several_stores = len(counted["store"]) > 1
+    door = _coverage_cells(storage, selection)
     currency_of = goals.currencies(storage)
     shared = money.shared(currency_of.get(k) for k in counted["store"])
 
@@ -195,6 +206,7 @@ def rows(storage: Storage, selection: Selection) -> Iterable[list[object]]:
                 _money(c.units_per_sale),
                 _money(c.average_sale, code),
                 _fraction(c.warm_rate.value),
+                *door.get((table, key), [""] * len(COVERAGE_COLUMNS)),
                 int(c.too_few),
                 "",
                 code or "",
@@ -250,6 +262,32 @@ def _cost_row(table: str, label: str, c: coaching.Cost, code: str | None) -> lis
         _money(c.revenue, code),
         c.priced if not c.too_few else "",
     ]
+
+
+def _coverage_cells(storage: Storage, selection: Selection) -> dict[tuple, list]:
+    """{("all", "all") or ("store", id): the COVERAGE_COLUMNS cells} (#13)."""
+    with storage.read() as db:
+        ranges = store_ranges(db, selection)
+    everything = (datetime(1970, 1, 2, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
+    cov = coverage.build(
+        storage,
+        {r.store_id: (r.start_at or everything[0], r.end_at or everything[1]) for r in ranges},
+    )
+
+    def cells(t: coverage.Totals) -> list:
+        if not t.hours:
+            return [""] * len(COVERAGE_COLUMNS)
+        return [
+            round(t.visitors, 1),
+            _fraction(t.coverage),
+            t.pos_transactions if t.pos_days else "",
+            _fraction(t.pos_conversion),
+            _money(t.units_per_transaction),
+        ]
+
+    result = {("store", k): cells(t) for k, t in cov.by_store.items()}
+    result[("all", "all")] = cells(cov.totals)
+    return result
 
 
 def write_summary(

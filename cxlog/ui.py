@@ -63,6 +63,9 @@ header button, header a, [data-testid="stSidebar"] a, [data-testid="stSidebar"] 
 header a, [role="tab"] { display: inline-flex; align-items: center; justify-content: center; }
 [data-baseweb="select"] > div { min-height: 48px; }
 [data-testid="stCheckbox"] label { min-height: 48px; min-width: 48px; align-items: center; }
+/* Imports (#13): the file picker and the kind of file. */
+div[data-testid="stFileUploader"] button,
+.st-key-imports-kind button { min-height: 48px !important; min-width: 48px; }
 </style>
 """
 

@@ -49,8 +49,11 @@ def test_a_manager_sees_manager_pages_but_not_export(app_env):
     ("role", "titles"),
     [
         (None, ["Log", "Manager sign-in"]),
-        ("manager", ["Log", "Dashboard", "Huddle", "Visits", "Settings", "Sign out"]),
-        ("owner", ["Log", "Dashboard", "Huddle", "Visits", "Settings", "Export", "Sign out"]),
+        ("manager", ["Log", "Dashboard", "Huddle", "Visits", "Settings", "Imports", "Sign out"]),
+        (
+            "owner",
+            ["Log", "Dashboard", "Huddle", "Visits", "Settings", "Imports", "Export", "Sign out"],
+        ),
     ],
 )
 def test_menu_per_role(role, titles):

@@ -12,6 +12,9 @@ from cxlog.model import utc_now
 from tests.conftest import new_id
 
 TABLES = {
+    "traffic_hours",  # issue #13
+    "pos_totals",
+    "traffic_settings",
     "stores",
     "associates",
     "reasons",
@@ -72,6 +75,7 @@ def test_migrate_again_is_a_no_op(storage):
         "i10_taps_and_device_shifts",
         "i11_sessions_and_throttle",
         "i12_rollups",
+        "i13_traffic_pos",
     ]
 
 
