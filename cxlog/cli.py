@@ -76,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _export(storage: Storage, args: argparse.Namespace) -> str:
     if not storage.path.is_file():
         raise ValidationError(f"There is no database at {storage.path}.")
-    selection = export.Selection(
+    selection = export.ExportSelection(
         first_day=export.parse_day(args.first_day, "--from date"),
         last_day=export.parse_day(args.last_day, "--to date"),
         store_ids=(export.find_store(storage, args.store),) if args.store else (),

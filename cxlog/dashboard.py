@@ -30,7 +30,7 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 @dataclass(frozen=True)
-class Selection:
+class DashboardFilters:
     """What the manager picked: plain values, so it can key a cache."""
 
     period: str = periods.DEFAULT_PERIOD
@@ -39,6 +39,11 @@ class Selection:
     store_id: int | None = None  # None = all stores
     associate_id: int | None = None
     reason_id: int | None = None
+
+
+# The class's name before #16 (export.py had a Selection too). Kept so that
+# branches written against the old name merge; remove once they are in.
+Selection = DashboardFilters
 
 
 @dataclass(frozen=True)
@@ -62,7 +67,7 @@ class TeamRow:
 
 @dataclass(frozen=True)
 class Dashboard:
-    selection: Selection
+    selection: DashboardFilters
     spans: dict[int, periods.Span]
     totals: Counts
     previous: Counts
@@ -255,7 +260,7 @@ def _team(cur: _Sums, prev: _Sums, people: list[dict], stores: dict[int, str]) -
     return result
 
 
-def build(storage: Storage, selection: Selection, now: datetime) -> Dashboard:
+def build(storage: Storage, selection: DashboardFilters, now: datetime) -> Dashboard:
     """Every view of the dashboard for one selection, as plain data."""
     stores = [s for s in catalog.list_stores(storage) if selection.store_id in (None, s["id"])]
     spans = {

@@ -13,10 +13,11 @@ each store's own today, bucketed in its own zone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from cxlog.errors import ValidationError
+from cxlog.localday import local_midnight_utc as _midnight
 
 TODAY, THIS_WEEK, LAST_7, LAST_30, CUSTOM = "today", "this_week", "last_7", "last_30", "custom"
 PERIODS: dict[str, str] = {
@@ -82,10 +83,6 @@ def check_range(first: date | None, last: date | None) -> tuple[date, date]:
     if (last - first).days + 1 > MAX_CUSTOM_DAYS:
         raise ValidationError(f"A custom range can be at most {MAX_CUSTOM_DAYS} days long.")
     return first, last
-
-
-def _midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
 def resolve(

@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from cxlog import metrics
+from cxlog.atomic import write_file
 from cxlog.db import Storage
-from cxlog.export import NEWLINE, Selection, require_schema, safe_row, store_ranges, write_file
+from cxlog.export import NEWLINE, ExportSelection, require_schema, safe_row, store_ranges
 from cxlog.metrics import Counts, Filters, Rate
 from cxlog.model import FIRST_ENGAGEMENTS
 
@@ -58,7 +59,7 @@ def _added(a: Counts, b: Counts) -> Counts:
     return Counts(**{f: getattr(a, f) + getattr(b, f) for f in Counts.__dataclass_fields__})
 
 
-def tables(storage: Storage, selection: Selection) -> dict[str, dict[object, Counts]]:
+def tables(storage: Storage, selection: ExportSelection) -> dict[str, dict[object, Counts]]:
     """Counts per table and group for the selection.
 
     Each store is asked for its own UTC range (its local days); counts are
@@ -96,7 +97,7 @@ def _money(value: float | None) -> float | str:
     return "" if value is None else round(value, 2)
 
 
-def rows(storage: Storage, selection: Selection) -> Iterable[list[object]]:
+def rows(storage: Storage, selection: ExportSelection) -> Iterable[list[object]]:
     """The summary's rows (without the header), numbers as numbers."""
     counted = tables(storage, selection)
     with storage.read() as db:
@@ -165,7 +166,7 @@ def rows(storage: Storage, selection: Selection) -> Iterable[list[object]]:
 
 
 def write_summary(
-    storage: Storage, out: BinaryIO, selection: Selection, *, for_excel: bool = False
+    storage: Storage, out: BinaryIO, selection: ExportSelection, *, for_excel: bool = False
 ) -> int:
     """Write the summary CSV (UTF-8; a BOM for Excel). Returns its row count."""
     text = io.TextIOWrapper(
@@ -183,14 +184,14 @@ def write_summary(
         text.detach()  # leave ``out`` open for the caller
 
 
-def summary_csv(storage: Storage, selection: Selection, *, for_excel: bool = False) -> bytes:
+def summary_csv(storage: Storage, selection: ExportSelection, *, for_excel: bool = False) -> bytes:
     buffer = io.BytesIO()
     write_summary(storage, buffer, selection, for_excel=for_excel)
     return buffer.getvalue()
 
 
 def export_summary_file(
-    storage: Storage, target: Path, selection: Selection, *, for_excel: bool = False
+    storage: Storage, target: Path, selection: ExportSelection, *, for_excel: bool = False
 ) -> int:
     return write_file(
         target, lambda out: write_summary(storage, out, selection, for_excel=for_excel)

@@ -58,7 +58,7 @@ if not isinstance(days, tuple) or len(days) != 2:
     st.info("Pick the last day of the range too.")
     st.stop()
 
-selection = export.Selection(
+selection = export.ExportSelection(
     first_day=days[0],
     last_day=days[1],
     store_ids=() if store_id == ALL_STORES else (store_id,),

@@ -11,7 +11,7 @@ import pytest
 
 from cxlog import backup, export
 from cxlog.cli import main
-from cxlog.export import Selection
+from cxlog.export import ExportSelection
 from tests.conftest import ROOT
 from tests.test_export import at, log
 
@@ -28,7 +28,7 @@ def test_export_writes_the_same_file_as_the_page(seeded, tmp_path, capsys):
     out = tmp_path / "nov.csv"
     args = ["export", "--db", str(seeded.path), "--from", "2026-11-03", "--to", "2026-11-09"]
     assert main([*args, "-o", str(out)]) == 0
-    selection = Selection(first_day=date(2026, 11, 3), last_day=date(2026, 11, 9))
+    selection = ExportSelection(first_day=date(2026, 11, 3), last_day=date(2026, 11, 9))
     assert out.read_bytes() == export.visits_csv(seeded, selection)
     assert out.read_bytes().count(b"\r\n") == 1 + 7
     assert "Wrote 7 visits to" in capsys.readouterr().out

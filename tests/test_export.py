@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import signal
 import sqlite3
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -14,9 +15,9 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from cxlog import catalog, export, summary, visits
+from cxlog import catalog, export, export_pool, export_worker, summary, visits
 from cxlog.errors import NotFoundError, StorageError, ValidationError
-from cxlog.export import Selection
+from cxlog.export import ExportSelection
 from cxlog.model import from_utc_text
 from cxlog.offsets import offset_spans
 from tests.conftest import ROOT, new_id
@@ -64,7 +65,7 @@ def local_iso(utc_text: str | None, zone: str) -> str:
     return from_utc_text(utc_text).astimezone(ZoneInfo(zone)).isoformat(timespec="seconds")
 
 
-def expected_rows(storage, selection: Selection) -> dict[str, dict[str, str]]:
+def expected_rows(storage, selection: ExportSelection) -> dict[str, dict[str, str]]:
     """The visits of the selection straight from the tables, formatted by hand
     with Python's zoneinfo: what the CSV must say, cell by cell."""
     with storage.read() as db:
@@ -144,7 +145,7 @@ def two_stores(storage, shop):
 
 
 def test_round_trip_through_pandas_equals_the_database(storage, two_stores):
-    selection = Selection(first_day=date(2026, 11, 3), last_day=date(2026, 11, 20))
+    selection = ExportSelection(first_day=date(2026, 11, 3), last_day=date(2026, 11, 20))
     frame = read(export.visits_csv(storage, selection))
     assert list(frame.columns) == list(export.VISIT_COLUMNS)
     expected = expected_rows(storage, selection)
@@ -153,7 +154,7 @@ def test_round_trip_through_pandas_equals_the_database(storage, two_stores):
 
 
 def test_round_trip_with_voided_visits_adds_their_columns(storage, two_stores):
-    selection = Selection(store_ids=(two_stores["store"],), include_voided=True)
+    selection = ExportSelection(store_ids=(two_stores["store"],), include_voided=True)
     frame = read(export.visits_csv(storage, selection))
     assert list(frame.columns) == [*export.VISIT_COLUMNS, *export.VOID_COLUMNS]
     assert {r["visit_id"]: r for r in frame.to_dict("records")} == expected_rows(storage, selection)
@@ -162,20 +163,20 @@ def test_round_trip_with_voided_visits_adds_their_columns(storage, two_stores):
 
 
 def test_voided_visits_are_left_out_unless_asked_for(storage, two_stores):
-    plain = read(export.visits_csv(storage, Selection()))
-    with_voided = read(export.visits_csv(storage, Selection(include_voided=True)))
+    plain = read(export.visits_csv(storage, ExportSelection()))
+    with_voided = read(export.visits_csv(storage, ExportSelection(include_voided=True)))
     assert len(plain) == 48 and len(with_voided) == 56
     assert "void_reason" not in plain.columns
 
 
 def test_numbers_are_numbers_for_a_spreadsheet(storage, two_stores):
-    frame = pd.read_csv(io.BytesIO(export.visits_csv(storage, Selection())))
+    frame = pd.read_csv(io.BytesIO(export.visits_csv(storage, ExportSelection())))
     for column in ("used_name", "recommended", "connection_depth"):
         assert frame[column].dtype.kind == "i", column
     for column in ("units", "amount"):
         assert frame[column].dtype.kind == "f", column  # numbers, blank for open visits
     assert frame["amount"].max() == 1_000_000.00
-    text = export.visits_csv(storage, Selection(include_voided=True)).decode()
+    text = export.visits_csv(storage, ExportSelection(include_voided=True)).decode()
     assert ",1000000.00," in text and ",0.05," in text and ",19.99," in text
 
 
@@ -190,11 +191,13 @@ def test_days_are_each_stores_own_calendar_days(storage, shop):
     before_ny = log(storage, shop, at("2026-10-31T23:59:59-04:00"), store=ny, associate=cy)
     inside_ldn = log(storage, shop, at("2026-11-30T23:59:59+00:00"))
     after_ldn = log(storage, shop, at("2026-12-01T00:00:00+00:00"))
-    november = Selection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
+    november = ExportSelection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
     ids = set(read(export.visits_csv(storage, november))["visit_id"])
     assert ids == {inside_ny, first_ny, inside_ldn}
     assert not ids & {after_ny, before_ny, after_ldn}
-    only_ny = Selection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30), store_ids=(ny,))
+    only_ny = ExportSelection(
+        first_day=date(2026, 11, 1), last_day=date(2026, 11, 30), store_ids=(ny,)
+    )
     assert set(read(export.visits_csv(storage, only_ny))["visit_id"]) == {inside_ny, first_ny}
 
 
@@ -242,7 +245,7 @@ def test_local_times_are_exact_across_offset_changes(
                 "UPDATE visits SET outcome = 'no_purchase', closed_at = ? WHERE id = ?",
                 [at(closed).strftime("%Y-%m-%dT%H:%M:%S.000Z"), vid],
             )
-    row = read(export.visits_csv(storage, Selection()))
+    row = read(export.visits_csv(storage, ExportSelection()))
     assert row.loc[0, "started_local"] == local_start
     assert row.loc[0, "closed_local"] == local_close
 
@@ -300,7 +303,7 @@ def test_hostile_names_come_out_as_text_not_formulas(storage):
                 ids[HOSTILE["closer"]],
             ],
         )
-    data = export.visits_csv(storage, Selection())
+    data = export.visits_csv(storage, ExportSelection())
     row = read(data).iloc[0]
     assert row["associate"] == "'" + HOSTILE["associate"]
     assert row["reason"] == "'+1+1"
@@ -350,7 +353,7 @@ def test_a_void_reason_and_an_unusual_id_are_made_safe_too(storage, shop):
             " void_reason = '=cmd|''/c calc''!A0' WHERE id = ?",
             [vid],
         )
-    row = read(export.visits_csv(storage, Selection(include_voided=True))).iloc[0]
+    row = read(export.visits_csv(storage, ExportSelection(include_voided=True))).iloc[0]
     assert row["visit_id"] == 'odd,id"1'
     assert row["void_reason"] == "'=cmd|'/c calc'!A0"
 
@@ -361,15 +364,15 @@ def test_a_combination_outside_the_lookups_is_still_written(storage, shop):
     conn.execute("UPDATE visits SET reason_id = 999 WHERE id = ?", [vid])
     conn.commit()
     conn.close()
-    row = read(export.visits_csv(storage, Selection())).iloc[0]
+    row = read(export.visits_csv(storage, ExportSelection())).iloc[0]
     assert (row["reason"], row["connection_depth"], row["units"]) == ("#999", "1", "3")
 
 
 def test_excel_choice_adds_a_bom_and_utf8_stays_utf8(storage, shop):
     catalog.rename_associate(storage, shop["ana"], "Zoë", actor="test")
     log(storage, shop, at("2026-11-02T10:00:00+00:00"), units=1)
-    plain = export.visits_csv(storage, Selection())
-    excel = export.visits_csv(storage, Selection(), for_excel=True)
+    plain = export.visits_csv(storage, ExportSelection())
+    excel = export.visits_csv(storage, ExportSelection(), for_excel=True)
     assert not plain.startswith(b"\xef\xbb\xbf")
     assert excel == b"\xef\xbb\xbf" + plain
     assert "Zoë".encode() in plain
@@ -380,11 +383,11 @@ def test_rows_come_in_the_order_visits_were_recorded(storage, two_stores, monkey
     with storage.read() as db:
         recorded = [r[0] for r in db.execute("SELECT id FROM visits WHERE voided_at IS NULL")]
     monkeypatch.setattr(export, "CHUNK", 5)  # many chunks
-    assert list(read(export.visits_csv(storage, Selection()))["visit_id"]) == recorded
+    assert list(read(export.visits_csv(storage, ExportSelection()))["visit_id"]) == recorded
 
 
 def test_scan_and_index_paths_write_the_same_file(storage, two_stores, monkeypatch):
-    selection = Selection(first_day=date(2026, 11, 5), last_day=date(2026, 11, 9))
+    selection = ExportSelection(first_day=date(2026, 11, 5), last_day=date(2026, 11, 9))
     monkeypatch.setattr(export, "SCAN_SHARE", 2.0)  # never scan
     through_index = export.visits_csv(storage, selection)
     monkeypatch.setattr(export, "SCAN_SHARE", 0.0)  # always scan
@@ -406,26 +409,26 @@ class Recorder(io.BytesIO):
 def test_the_export_streams_in_bounded_pieces(storage, two_stores, monkeypatch):
     monkeypatch.setattr(export, "CHUNK", 4)
     out = Recorder()
-    written = export.write_visits(storage, out, Selection())
+    written = export.write_visits(storage, out, ExportSelection())
     assert written == 48
     assert len(out.sizes) >= 12  # header, then one write per chunk
     assert max(out.sizes[1:]) < 4 * 300  # never more than a chunk's lines at once
 
 
 def test_an_empty_selection_writes_only_the_header(storage, shop):
-    assert export.visits_csv(storage, Selection()).decode() == (
+    assert export.visits_csv(storage, ExportSelection()).decode() == (
         ",".join(export.VISIT_COLUMNS) + "\r\n"
     )
 
 
 def test_bad_input_is_a_clear_sentence(storage, shop):
     with pytest.raises(ValidationError, match="after the end date"):
-        Selection(first_day=date(2026, 12, 1), last_day=date(2026, 11, 1))
+        ExportSelection(first_day=date(2026, 12, 1), last_day=date(2026, 11, 1))
     with pytest.raises(ValidationError, match="like 2026-11-01"):
         export.parse_day("01/11/2026", "--from date")
     assert export.parse_day(" 2026-11-01 ") == date(2026, 11, 1)
     with pytest.raises(NotFoundError, match="No store has the id 99"):
-        export.visits_csv(storage, Selection(store_ids=(99,)))
+        export.visits_csv(storage, ExportSelection(store_ids=(99,)))
 
 
 def test_find_store_by_id_or_exact_name(storage, shop):
@@ -464,15 +467,18 @@ def test_every_column_is_in_the_data_dictionary(section, columns):
         assert len(row) == 4 and all(cell.strip() for cell in row), row  # type, meaning, example
 
 
-@pytest.fixture
-def parallel(monkeypatch):
-    """Helper processes even for a small table, in many small chunks."""
+@pytest.fixture(params=[export_pool.OWN, export_pool.STANDARD])
+def parallel(request, monkeypatch):
+    """Helper processes even for a small table, in many small chunks; each
+    test runs with both pools (cxlog.export_pool)."""
     monkeypatch.setattr(export, "PARALLEL_FROM", 0)
     monkeypatch.setattr(export, "CHUNK", 5)
+    monkeypatch.setattr(export_pool, "POOL", request.param)
+    return request.param
 
 
 def helper_pids() -> set[int]:
-    """Running cxlog.export_worker processes started by this test process."""
+    """Running helper processes started by this test process (either pool)."""
     found = set()
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
@@ -480,13 +486,17 @@ def helper_pids() -> set[int]:
             cmdline = (status.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        if f"\nPPid:\t{os.getpid()}\n" in text and b"cxlog.export_worker" in cmdline:
+        helper = b"cxlog.export_worker" in cmdline or b"spawn_main" in cmdline
+        if f"\nPPid:\t{os.getpid()}\n" in text and helper:
             found.add(int(status.parent.name))
     return found
 
 
 def test_helper_processes_write_the_same_file(storage, two_stores, parallel):
-    for selection in (Selection(), Selection(include_voided=True, store_ids=(two_stores["ny"],))):
+    for selection in (
+        ExportSelection(),
+        ExportSelection(include_voided=True, store_ids=(two_stores["ny"],)),
+    ):
         alone = io.BytesIO()
         export.write_visits(storage, alone, selection, workers=1)
         helped = io.BytesIO()
@@ -515,32 +525,44 @@ def test_the_export_is_one_snapshot(storage, two_stores, parallel, monkeypatch, 
         return real(conn, ranges)
 
     monkeypatch.setattr(export.csvlines, "read_lookups", read_lookups_then_a_tablet_writes)
-    frame = read(export.write_visits_bytes(storage, Selection(), workers=workers))
+    frame = read(export.write_visits_bytes(storage, ExportSelection(), workers=workers))
     assert late not in set(frame["visit_id"]) and len(frame) == 48
-    assert late in set(read(export.visits_csv(storage, Selection()))["visit_id"])
+    assert late in set(read(export.visits_csv(storage, ExportSelection()))["visit_id"])
 
 
 def test_a_failing_helper_is_a_sentence_and_every_helper_stops(
     storage, two_stores, parallel, monkeypatch
 ):
-    def broken_prepare(self, lookups, include_voided, size):
-        for process in self.processes:
-            export.send(process.stdin, "not the lookups")
+    if parallel == export_pool.OWN:
 
-    monkeypatch.setattr(export._Helpers, "prepare", broken_prepare)
+        def broken_prepare(self, lookups, include_voided, size):
+            for process in self.processes:
+                export_worker.send(process.stdin, "not the lookups")
+
+        monkeypatch.setattr(export_pool.HelperProcesses, "prepare", broken_prepare)
+    else:
+
+        def broken_prepare(self, lookups, include_voided, size):
+            self.job = ("not the lookups", include_voided, size)
+
+        monkeypatch.setattr(export_pool.StandardPool, "prepare", broken_prepare)
     with pytest.raises(StorageError, match="failed in a helper process"):
-        export.write_visits(storage, io.BytesIO(), Selection(), workers=2)
+        export.write_visits(storage, io.BytesIO(), ExportSelection(), workers=2)
     assert helper_pids() == set()
 
 
 def test_a_helper_that_dies_is_a_sentence_not_a_hang(storage, two_stores, parallel, monkeypatch):
-    real = export._Helpers.prepare
+    pool = export_pool.HelperProcesses if parallel == export_pool.OWN else export_pool.StandardPool
+    real = pool.prepare
 
     def prepare_then_one_dies(self, lookups, include_voided, size):
         real(self, lookups, include_voided, size)
-        self.processes[1].kill()
+        if parallel == export_pool.OWN:
+            self.processes[1].kill()
+        else:
+            os.kill(list(self.executor._processes)[1], signal.SIGKILL)
 
-    monkeypatch.setattr(export._Helpers, "prepare", prepare_then_one_dies)
+    monkeypatch.setattr(pool, "prepare", prepare_then_one_dies)
     with pytest.raises(StorageError, match="stopped unexpectedly"):
-        export.write_visits(storage, io.BytesIO(), Selection(), workers=2)
+        export.write_visits(storage, io.BytesIO(), ExportSelection(), workers=2)
     assert helper_pids() == set()

@@ -11,7 +11,7 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from cxlog import export, summary
-from cxlog.export import Selection
+from cxlog.export import ExportSelection
 from tests.conftest import ROOT, as_role
 from tests.test_export import at, log
 
@@ -49,7 +49,7 @@ def test_owner_prepares_the_visits_csv_for_the_chosen_range(app_env, shop):
     at_.button(key="export-visits-prepare").click().run()
     assert not at_.exception
     choice, data, name = at_.session_state["export_visits_file"]
-    november = Selection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
+    november = ExportSelection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
     assert choice == (november, False)  # kept with the choice it was made for
     assert data == export.visits_csv(app_env, november)
     assert name == "cxlog-visits-2026-11-01-to-2026-11-30.csv"
@@ -71,7 +71,7 @@ def test_owner_gets_the_summary_for_one_store_for_excel(app_env, shop):
     at_.button(key="export-summary-prepare").click().run()
     assert not at_.exception
     _, data, name = at_.session_state["export_summary_file"]
-    selection = Selection(
+    selection = ExportSelection(
         first_day=date(2026, 11, 1), last_day=date(2026, 11, 30), store_ids=(shop["store"],)
     )
     assert data == summary.summary_csv(app_env, selection, for_excel=True)

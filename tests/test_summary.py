@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from cxlog import catalog, metrics, summary
-from cxlog.export import Selection
+from cxlog.export import ExportSelection
 from cxlog.metrics import Filters
 from tests.test_export import at, log
 
@@ -37,7 +37,7 @@ def test_summary_matches_the_metrics(storage, shop):
     seed(storage, shop, at("2026-11-03T10:00:00+00:00"), warm_buys=15, neutral_buys=5)
     log(storage, shop, at("2026-11-03T12:00:00+00:00"), "missed")  # open
     log(storage, shop, at("2026-11-04T12:00:00+00:00"), "missed", units=3, voided=True)
-    selection = Selection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
+    selection = ExportSelection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
     table = frame(storage, selection)
     assert list(table.columns) == list(summary.COLUMNS)
     assert list(dict.fromkeys(table["table"])) == [t for t in summary.TABLES]
@@ -69,8 +69,8 @@ def test_summary_matches_the_metrics(storage, shop):
 def test_a_negative_lift_stays_a_number(storage, shop):
     # Neutral converting better than warm: a lift of -0.4, written -0.4.
     seed(storage, shop, at("2026-11-03T10:00:00+00:00"), warm_buys=5, neutral_buys=15)
-    data = summary.summary_csv(storage, Selection())
-    lifts = frame(storage, Selection()).set_index("group")
+    data = summary.summary_csv(storage, ExportSelection())
+    lifts = frame(storage, ExportSelection()).set_index("group")
     assert lifts.loc["warm vs neutral", "lift"] == -0.4
     assert b"warm vs neutral," in data and b",0,-0.4\r\n" in data
 
@@ -79,7 +79,7 @@ def test_group_names_are_neutralised(storage, shop):
     catalog.rename_reason(storage, shop["reasons"]["Gift"], "=2+5", actor="test")
     catalog.rename_associate(storage, shop["ana"], "@Ana", actor="test")
     seed(storage, shop, at("2026-11-03T10:00:00+00:00"), warm_buys=1, neutral_buys=1, n=2)
-    text = summary.summary_csv(storage, Selection()).decode()
+    text = summary.summary_csv(storage, ExportSelection()).decode()
     assert "reason,'=2+5," in text and "associate,'@Ana," in text
     assert "\r\nreason,=" not in text
 
@@ -91,7 +91,7 @@ def test_several_stores_add_up_with_each_stores_own_days(storage, shop):
     log(storage, shop, at("2026-11-30T22:00:00-05:00"), "warm", store=ny, associate=cy, units=1)
     log(storage, shop, at("2026-11-30T22:00:00+00:00"), "warm", units=1)
     log(storage, shop, at("2026-12-01T00:30:00+00:00"), "warm", units=1)  # December in London
-    november = Selection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
+    november = ExportSelection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
     table = frame(storage, november)
     assert table[table["table"] == "all"].iloc[0]["visits"] == 2
     stores = table[table["table"] == "store"].set_index("group")["visits"].to_dict()
@@ -99,11 +99,13 @@ def test_several_stores_add_up_with_each_stores_own_days(storage, shop):
     # Same first name in two stores: told apart by the store.
     people = set(table[table["table"] == "associate"]["group"])
     assert people == {"Ana (Corner Shop)", "Ana (Uptown)"}
-    only_ny = frame(storage, Selection(store_ids=(ny,)))
+    only_ny = frame(storage, ExportSelection(store_ids=(ny,)))
     assert only_ny[only_ny["table"] == "associate"]["group"].tolist() == ["Ana"]
 
 
 def test_excel_choice_adds_a_bom(storage, shop):
-    plain = summary.summary_csv(storage, Selection())
-    assert summary.summary_csv(storage, Selection(), for_excel=True) == b"\xef\xbb\xbf" + plain
+    plain = summary.summary_csv(storage, ExportSelection())
+    assert (
+        summary.summary_csv(storage, ExportSelection(), for_excel=True) == b"\xef\xbb\xbf" + plain
+    )
     assert plain.startswith(",".join(summary.COLUMNS).encode() + b"\r\n")

@@ -1,0 +1,36 @@
+"""A store's local calendar day in UTC: the one place local midnight is found.
+
+Days, hours and weeks are each store's local time (docs/product.md), while
+every timestamp is stored in UTC. A local day does not always last 24 hours
+nor start at 00:00 local wall time: on a DST change it lasts 23 or 25 hours,
+and where a zone skips midnight itself the day starts at the first instant
+that exists. ``datetime.now(zone).replace(hour=0)`` gets this wrong (it keeps
+the current offset, an hour off on a change day); combining the date with
+``time(0)`` in the zone and converting to UTC gets it right, because zoneinfo
+reads a skipped wall time with fold=0 as the instant the day actually starts.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+def local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
+    """The UTC instant the store's calendar ``day`` starts."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def local_day_utc(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The store's calendar ``day`` as UTC instants [start, end)."""
+    return local_midnight_utc(day, zone), local_midnight_utc(day + timedelta(days=1), zone)
+
+
+def local_date(moment: datetime, zone: ZoneInfo) -> date:
+    """The store's calendar date at an aware instant."""
+    return moment.astimezone(zone).date()
+
+
+def start_of_local_day(moment: datetime, zone: ZoneInfo) -> datetime:
+    """The UTC instant the store's local day containing ``moment`` started."""
+    return local_midnight_utc(local_date(moment, zone), zone)
