@@ -79,37 +79,38 @@ def parse_day(text: str, what: str = "date") -> date:
 
 def find_store(storage: Storage, text: str) -> int:
     """A store by id or by its exact name."""
-    with storage.read() as db:
-        stores = list(db.query("SELECT id, name FROM stores ORDER BY id"))
+    with storage.read_plain() as conn:
+        stores = conn.execute("SELECT id, name FROM stores ORDER BY id").fetchall()
     wanted = text.strip()
-    if wanted.isdigit() and any(s["id"] == int(wanted) for s in stores):
+    if wanted.isdigit() and any(i == int(wanted) for i, _ in stores):
         return int(wanted)
-    named = [s["id"] for s in stores if s["name"] == wanted]
+    named = [i for i, name in stores if name == wanted]
     if len(named) == 1:
         return named[0]
     if len(named) > 1:
         raise ValidationError(f"More than one store is called {wanted!r}; give its id instead.")
-    known = ", ".join(f"{s['id']} ({s['name']})" for s in stores) or "none"
+    known = ", ".join(f"{i} ({name})" for i, name in stores) or "none"
     raise NotFoundError(f"No store has the id or name {wanted!r}. Stores: {known}.")
 
 
 def store_ranges(db, selection: ExportSelection) -> list[StoreRange]:
-    """Each selected store with the UTC bounds of its local days."""
-    rows = list(db.query("SELECT id, name, timezone FROM stores ORDER BY id"))
+    """Each selected store with the UTC bounds of its local days. ``db``: a
+    sqlite3 connection or a sqlite_utils Database."""
+    rows = db.execute("SELECT id, name, timezone FROM stores ORDER BY id").fetchall()
     if selection.store_ids:
-        missing = set(selection.store_ids) - {r["id"] for r in rows}
+        missing = set(selection.store_ids) - {store_id for store_id, *_ in rows}
         if missing:
             raise NotFoundError(f"No store has the id {min(missing)}.")
-        rows = [r for r in rows if r["id"] in selection.store_ids]
+        rows = [row for row in rows if row[0] in selection.store_ids]
     result = []
-    for row in rows:
-        zone = ZoneInfo(row["timezone"])
+    for store_id, name, timezone in rows:
+        zone = ZoneInfo(timezone)
         first, last = selection.first_day, selection.last_day
         result.append(
             StoreRange(
-                row["id"],
-                row["name"],
-                row["timezone"],
+                store_id,
+                name,
+                timezone,
                 local_midnight_utc(first, zone) if first else None,
                 local_midnight_utc(last + timedelta(days=1), zone) if last else None,
             )
@@ -161,16 +162,15 @@ def write_visits(
     if for_excel:
         out.write(BOM)
     out.write((",".join(csvlines.header(selection.include_voided)) + NEWLINE).encode())
-    with storage.read() as db:
-        require_schema(db)
-        scan = _scan_is_cheaper(db, store_ranges(db, selection))
-        rows = db.execute("SELECT coalesce(max(rowid), 0) FROM visits").fetchone()[0]
+    with storage.read_plain() as conn:
+        require_schema(conn)
+        scan = _scan_is_cheaper(conn, store_ranges(conn, selection))
+        rows = conn.execute("SELECT coalesce(max(rowid), 0) FROM visits").fetchone()[0]
     if scan and workers > 1 and rows >= PARALLEL_FROM:
         return _write_in_parallel(storage, out, selection, workers)
-    with storage.read() as db:
-        conn: sqlite3.Connection = db.conn
+    with storage.read_plain() as conn:
         conn.execute("BEGIN")  # the snapshot; rolled back (nothing to keep) on close
-        lookups = csvlines.read_lookups(conn, store_ranges(db, selection))
+        lookups = csvlines.read_lookups(conn, store_ranges(conn, selection))
         if not lookups.ranges:
             return 0
         csvlines.install(conn, lookups)
@@ -198,39 +198,43 @@ def _chunk_starts(conn: sqlite3.Connection) -> range:
 
 def _write_in_parallel(storage: Storage, out: BinaryIO, selection: ExportSelection, n: int) -> int:
     helpers = export_pool.start(n, storage.path)
-    with helpers, storage.read() as db, storage.read() as lock:
+    with helpers, storage.read_plain() as conn, storage.read_plain() as lock:
         try:
-            lock.conn.execute("BEGIN IMMEDIATE")  # no commit until all have begun
+            lock.execute("BEGIN IMMEDIATE")  # no commit until all have begun
         except sqlite3.OperationalError as exc:
             if "readonly" not in str(exc):  # a read-only file has no writers to hold off
                 raise
         try:
-            db.conn.execute("BEGIN")
-            db.conn.execute("SELECT count(*) FROM stores").fetchone()
+            conn.execute("BEGIN")
+            conn.execute("SELECT count(*) FROM stores").fetchone()
             helpers.begin()
         finally:
-            if lock.conn.in_transaction:
-                lock.conn.execute("ROLLBACK")
-        lookups = csvlines.read_lookups(db.conn, store_ranges(db, selection))
+            if lock.in_transaction:
+                lock.execute("ROLLBACK")
+        lookups = csvlines.read_lookups(conn, store_ranges(conn, selection))
         if not lookups.ranges:
             return 0
         helpers.prepare(lookups, selection.include_voided, CHUNK)
         written = 0
-        for lines, count in helpers.chunks(_chunk_starts(db.conn)):
+        for lines, count in helpers.chunks(_chunk_starts(conn)):
             out.write(lines)
             written += count
         return written
 
 
 def require_schema(db) -> None:
-    if not db["visits"].exists() or not db["stores"].exists():
+    """``db``: a sqlite3 connection or a sqlite_utils Database."""
+    tables = db.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('visits', 'stores')"
+    ).fetchone()[0]
+    if tables != 2:
         raise StorageError("That file is not a cxlog database (it has no visits table).")
 
 
 def count_visits(storage: Storage, selection: ExportSelection) -> int:
     """How many rows the visits CSV of this selection will have."""
     voided = "" if selection.include_voided else " AND voided_at IS NULL"
-    with storage.read() as db:
+    with storage.read_plain() as db:
         require_schema(db)
         return sum(
             db.execute(

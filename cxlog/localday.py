@@ -2,12 +2,13 @@
 
 Days, hours and weeks are each store's local time (docs/product.md), while
 every timestamp is stored in UTC. A local day does not always last 24 hours
-nor start at 00:00 local wall time: on a DST change it lasts 23 or 25 hours,
-and where a zone skips midnight itself the day starts at the first instant
-that exists. ``datetime.now(zone).replace(hour=0)`` gets this wrong (it keeps
-the current offset, an hour off on a change day); combining the date with
-``time(0)`` in the zone and converting to UTC gets it right, because zoneinfo
-reads a skipped wall time with fold=0 as the instant the day actually starts.
+(23 or 25 on a DST change), and where a zone changes its clocks at midnight
+that midnight is skipped (the day starts at 01:00) or happens twice (the day
+starts at the first one). ``datetime.combine(day, time(0), tzinfo=zone)``
+read with fold=0 is the instant the day actually starts in every case;
+``datetime.now(zone).replace(hour=0)`` keeps the fold of "now", and during a
+repeated midnight hour lands on the second midnight, an hour late (tested in
+tests/test_localday.py).
 """
 
 from __future__ import annotations
