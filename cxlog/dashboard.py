@@ -2,7 +2,7 @@
 
 ``build(storage, selection, now)`` reads the selection's visits once (current
 period, previous period and the weeks of the trend, see ``cxlog.facts``) and
-sums them per group with numpy. Every number is PRODUCT.md's definition from
+sums them per group with numpy. Every number is docs/product.md's definition from
 ``metrics.Counts``: voided visits never count, open visits count towards
 visits and warm rate only, a group under MIN_SAMPLE closed visits is too few.
 Hours, weekdays and weeks are each store's local time. No Streamlit here.
@@ -133,7 +133,7 @@ def _by_ids(s: _Sums, ids: np.ndarray) -> dict[int, Counts]:
 
 
 def _depth(f: Facts, learned: np.ndarray) -> np.ndarray:
-    """PRODUCT.md: one point each for Warm, a learned reason and a recommendation."""
+    """docs/product.md: one point each for Warm, a learned reason and a recommendation."""
     return (f.engagement == WARM_CODE) + learned[f.reason] + f.recommended.astype(np.int64)
 
 

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from cxlog import access, catalog
 from cxlog.db import Storage, default_path, shared_storage
@@ -22,9 +21,8 @@ T = TypeVar("T")
 # legacy multipage app until the first st.navigation call in the process: on a
 # freshly started server, a direct URL such as /settings ran the page script
 # without the router (seen in our browser test). Every page therefore guards
-# itself (require_role, init_state, setup's first-run check), and importing
-# this module ends the legacy mode for every later run of the process.
-PagesManager.uses_pages_directory = False
+# itself (require_role, init_state, setup's first-run check); cxlog.serve ends
+# the legacy mode before the first session (docs/architecture.md).
 
 # Every session-state key the pages use, in one place.
 SHIFT = "shift_token"  # the Log page's who-am-I; mirrored in the URL (?shift=…)
@@ -42,8 +40,8 @@ NOTICE = "notice"  # a sentence for the sign-in form (e.g. signed out for idling
 PICKED_STORE = "picked_store"
 PICKED_ASSOCIATE = "picked_associate"
 
-# 48 px is the touch-target minimum on both devices (PRODUCT.md). Streamlit's
-# buttons are ~40 px and pills ~32 px (STACK-NOTES), so raise them here. Only
+# 48 px is the touch-target minimum on both devices (docs/product.md). Streamlit's
+# buttons are ~40 px and pills ~32 px (docs/stack-facts.md), so raise them here. Only
 # fixed CSS goes through st.html; nothing a person typed is ever in it.
 TOUCH_CSS = """
 <style>
@@ -230,7 +228,7 @@ def require_role(storage: Storage, needed: str) -> str:
     """Stop the page with a sign-in form unless the session holds a role that
     may see it. Every restricted page calls this first: hiding a page from the
     navigation is not access control (it still opens by URL)."""
-    init_state()  # the page may run without the router (see PagesManager above)
+    init_state()  # the page may run without the router (see the legacy mode above)
     role = current_role(storage)
     if access.allows(role, needed):
         return role
