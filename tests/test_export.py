@@ -8,7 +8,7 @@ import os
 import random
 import signal
 import sqlite3
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,38 +20,7 @@ from cxlog.errors import NotFoundError, StorageError, ValidationError
 from cxlog.export import ExportSelection
 from cxlog.model import from_utc_text
 from cxlog.offsets import offset_spans
-from tests.conftest import ROOT, new_id
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
-
-
-def log(storage, shop, when, engagement="warm", **close):
-    """One visit started at ``when``; close=dict(units=…, amount=…) or
-    dict(no_sale=name) or nothing (open)."""
-    vid = new_id()
-    store = close.pop("store", shop["store"])
-    associate = close.pop("associate", shop["ana"])
-    visits.create_visit(storage, vid, store, associate, engagement, at=when)
-    actor = f"associate:{associate}"
-    if "reason" in close:
-        visits.set_reason(storage, vid, shop["reasons"][close.pop("reason")], actor=actor)
-    if close.pop("recommended", False):
-        visits.set_marker(storage, vid, "recommended", True, actor=actor)
-    if close.pop("used_name", False):
-        visits.set_marker(storage, vid, "used_name", True, actor=actor)
-    if "units" in close:
-        visits.record_purchase(
-            storage, vid, close.pop("units"), amount_cents=close.pop("amount", None), actor=actor
-        )
-    elif "no_sale" in close:
-        name = close.pop("no_sale")
-        reason = shop["no_sale"][name] if name else None
-        visits.record_no_purchase(storage, vid, no_sale_reason_id=reason, actor=actor)
-    if close.pop("voided", None):
-        visits.void_visit(storage, vid, "Logged twice", actor="manager")
-    return vid
+from tests.conftest import ROOT, log_visit_in, new_id, utc
 
 
 def read(data: bytes) -> pd.DataFrame:
@@ -125,7 +94,7 @@ def two_stores(storage, shop):
     ny = catalog.create_store(storage, "Uptown", "America/New_York")
     cy = catalog.add_associate(storage, ny, "Cy", actor="test")
     shop = {**shop, "ny": ny, "cy": cy}
-    base = at("2026-11-01T09:00:00+00:00")
+    base = utc("2026-11-01T09:00:00+00:00")
     kinds = [
         {"units": 2, "amount": 1999, "reason": "Gift", "recommended": True},
         {"units": 1, "reason": "Not learned"},
@@ -139,8 +108,8 @@ def two_stores(storage, shop):
         kind = dict(kinds[i % len(kinds)])
         engagement = ("warm", "neutral", "missed")[i % 3]
         when = base + timedelta(days=i, hours=i % 9, minutes=i)
-        log(storage, shop, when, engagement, **kind)
-        log(storage, shop, when, engagement, store=ny, associate=cy, **dict(kind))
+        log_visit_in(storage, shop, when, engagement, **kind)
+        log_visit_in(storage, shop, when, engagement, store=ny, associate=cy, **dict(kind))
     return shop
 
 
@@ -185,12 +154,16 @@ def test_days_are_each_stores_own_calendar_days(storage, shop):
     cy = catalog.add_associate(storage, ny, "Cy", actor="test")
     shop = {**shop}
     # 30 Nov 23:30 in New York is 1 Dec 04:30 UTC; in London 23:30 is 23:30 UTC.
-    inside_ny = log(storage, shop, at("2026-11-30T23:30:00-05:00"), store=ny, associate=cy)
-    after_ny = log(storage, shop, at("2026-12-01T00:10:00-05:00"), store=ny, associate=cy)
-    first_ny = log(storage, shop, at("2026-11-01T00:00:00-04:00"), store=ny, associate=cy)
-    before_ny = log(storage, shop, at("2026-10-31T23:59:59-04:00"), store=ny, associate=cy)
-    inside_ldn = log(storage, shop, at("2026-11-30T23:59:59+00:00"))
-    after_ldn = log(storage, shop, at("2026-12-01T00:00:00+00:00"))
+    inside_ny = log_visit_in(
+        storage, shop, utc("2026-11-30T23:30:00-05:00"), store=ny, associate=cy
+    )
+    after_ny = log_visit_in(storage, shop, utc("2026-12-01T00:10:00-05:00"), store=ny, associate=cy)
+    first_ny = log_visit_in(storage, shop, utc("2026-11-01T00:00:00-04:00"), store=ny, associate=cy)
+    before_ny = log_visit_in(
+        storage, shop, utc("2026-10-31T23:59:59-04:00"), store=ny, associate=cy
+    )
+    inside_ldn = log_visit_in(storage, shop, utc("2026-11-30T23:59:59+00:00"))
+    after_ldn = log_visit_in(storage, shop, utc("2026-12-01T00:00:00+00:00"))
     november = ExportSelection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
     ids = set(read(export.visits_csv(storage, november))["visit_id"])
     assert ids == {inside_ny, first_ny, inside_ldn}
@@ -238,12 +211,12 @@ def test_local_times_are_exact_across_offset_changes(
     store = catalog.create_store(storage, "Zone Shop", zone)
     ana = catalog.add_associate(storage, store, "Ana", actor="test")
     vid = new_id()
-    visits.create_visit(storage, vid, store, ana, "warm", at=at(started))
+    visits.create_visit(storage, vid, store, ana, "warm", at=utc(started))
     if closed:
         with storage.write() as db:  # a close at a chosen instant
             db.execute(
                 "UPDATE visits SET outcome = 'no_purchase', closed_at = ? WHERE id = ?",
-                [at(closed).strftime("%Y-%m-%dT%H:%M:%S.000Z"), vid],
+                [utc(closed).strftime("%Y-%m-%dT%H:%M:%S.000Z"), vid],
             )
     row = read(export.visits_csv(storage, ExportSelection()))
     assert row.loc[0, "started_local"] == local_start
@@ -252,7 +225,7 @@ def test_local_times_are_exact_across_offset_changes(
 
 def test_offset_spans_agree_with_zoneinfo_everywhere():
     rng = random.Random(6)
-    start, end = at("2024-01-01T00:00:00+00:00"), at("2027-01-01T00:00:00+00:00")
+    start, end = utc("2024-01-01T00:00:00+00:00"), utc("2027-01-01T00:00:00+00:00")
     for name in ("Europe/London", "America/St_Johns", "Australia/Lord_Howe", "Asia/Tehran"):
         zone = ZoneInfo(name)
         spans = offset_spans(zone, start, end)
@@ -346,7 +319,7 @@ def test_safe_row_neutralises_text_but_keeps_numbers():
 
 
 def test_a_void_reason_and_an_unusual_id_are_made_safe_too(storage, shop):
-    vid = log(storage, shop, at("2026-11-02T10:00:00+00:00"), units=1)
+    vid = log_visit_in(storage, shop, utc("2026-11-02T10:00:00+00:00"), units=1)
     with storage.write() as db:
         db.execute(
             "UPDATE visits SET id = 'odd,id\"1', voided_at = closed_at,"
@@ -359,7 +332,7 @@ def test_a_void_reason_and_an_unusual_id_are_made_safe_too(storage, shop):
 
 
 def test_a_combination_outside_the_lookups_is_still_written(storage, shop):
-    vid = log(storage, shop, at("2026-11-02T10:00:00+00:00"), reason="Gift", units=3)
+    vid = log_visit_in(storage, shop, utc("2026-11-02T10:00:00+00:00"), reason="Gift", units=3)
     conn = sqlite3.connect(storage.path)  # foreign keys off, as a hand edit would be
     conn.execute("UPDATE visits SET reason_id = 999 WHERE id = ?", [vid])
     conn.commit()
@@ -370,7 +343,7 @@ def test_a_combination_outside_the_lookups_is_still_written(storage, shop):
 
 def test_excel_choice_adds_a_bom_and_utf8_stays_utf8(storage, shop):
     catalog.rename_associate(storage, shop["ana"], "Zoë", actor="test")
-    log(storage, shop, at("2026-11-02T10:00:00+00:00"), units=1)
+    log_visit_in(storage, shop, utc("2026-11-02T10:00:00+00:00"), units=1)
     plain = export.visits_csv(storage, ExportSelection())
     excel = export.visits_csv(storage, ExportSelection(), for_excel=True)
     assert not plain.startswith(b"\xef\xbb\xbf")
@@ -520,7 +493,7 @@ def test_the_export_is_one_snapshot(storage, two_stores, parallel, monkeypatch, 
             two_stores["store"],
             two_stores["ana"],
             "warm",
-            at=at("2026-11-02T10:00Z"),
+            at=utc("2026-11-02T10:00Z"),
         )
         return real(conn, ranges)
 

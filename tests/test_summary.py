@@ -11,7 +11,7 @@ import pandas as pd
 from cxlog import catalog, metrics, summary
 from cxlog.export import ExportSelection
 from cxlog.metrics import Filters
-from tests.test_export import at, log
+from tests.conftest import log_visit_in, utc
 
 
 def frame(storage, selection) -> pd.DataFrame:
@@ -22,8 +22,10 @@ def seed(storage, shop, when: datetime, *, warm_buys: int, neutral_buys: int, n:
     """n warm and n neutral closed visits with the given number of purchases."""
     for i in range(n):
         t = when + timedelta(minutes=i)
-        log(storage, shop, t, "warm", **({"units": 2} if i < warm_buys else {"no_sale": "Price"}))
-        log(
+        log_visit_in(
+            storage, shop, t, "warm", **({"units": 2} if i < warm_buys else {"no_sale": "Price"})
+        )
+        log_visit_in(
             storage,
             shop,
             t,
@@ -34,9 +36,9 @@ def seed(storage, shop, when: datetime, *, warm_buys: int, neutral_buys: int, n:
 
 
 def test_summary_matches_the_metrics(storage, shop):
-    seed(storage, shop, at("2026-11-03T10:00:00+00:00"), warm_buys=15, neutral_buys=5)
-    log(storage, shop, at("2026-11-03T12:00:00+00:00"), "missed")  # open
-    log(storage, shop, at("2026-11-04T12:00:00+00:00"), "missed", units=3, voided=True)
+    seed(storage, shop, utc("2026-11-03T10:00:00+00:00"), warm_buys=15, neutral_buys=5)
+    log_visit_in(storage, shop, utc("2026-11-03T12:00:00+00:00"), "missed")  # open
+    log_visit_in(storage, shop, utc("2026-11-04T12:00:00+00:00"), "missed", units=3, voided=True)
     selection = ExportSelection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
     table = frame(storage, selection)
     assert list(table.columns) == list(summary.COLUMNS)
@@ -68,7 +70,7 @@ def test_summary_matches_the_metrics(storage, shop):
 
 def test_a_negative_lift_stays_a_number(storage, shop):
     # Neutral converting better than warm: a lift of -0.4, written -0.4.
-    seed(storage, shop, at("2026-11-03T10:00:00+00:00"), warm_buys=5, neutral_buys=15)
+    seed(storage, shop, utc("2026-11-03T10:00:00+00:00"), warm_buys=5, neutral_buys=15)
     data = summary.summary_csv(storage, ExportSelection())
     lifts = frame(storage, ExportSelection()).set_index("group")
     assert lifts.loc["warm vs neutral", "lift"] == -0.4
@@ -78,7 +80,7 @@ def test_a_negative_lift_stays_a_number(storage, shop):
 def test_group_names_are_neutralised(storage, shop):
     catalog.rename_reason(storage, shop["reasons"]["Gift"], "=2+5", actor="test")
     catalog.rename_associate(storage, shop["ana"], "@Ana", actor="test")
-    seed(storage, shop, at("2026-11-03T10:00:00+00:00"), warm_buys=1, neutral_buys=1, n=2)
+    seed(storage, shop, utc("2026-11-03T10:00:00+00:00"), warm_buys=1, neutral_buys=1, n=2)
     text = summary.summary_csv(storage, ExportSelection()).decode()
     assert "reason,'=2+5," in text and "associate,'@Ana," in text
     assert "\r\nreason,=" not in text
@@ -88,9 +90,13 @@ def test_several_stores_add_up_with_each_stores_own_days(storage, shop):
     ny = catalog.create_store(storage, "Uptown", "America/New_York")
     cy = catalog.add_associate(storage, ny, "Ana", actor="test")
     # 30 Nov 22:00 in New York is already 1 December in UTC: still November.
-    log(storage, shop, at("2026-11-30T22:00:00-05:00"), "warm", store=ny, associate=cy, units=1)
-    log(storage, shop, at("2026-11-30T22:00:00+00:00"), "warm", units=1)
-    log(storage, shop, at("2026-12-01T00:30:00+00:00"), "warm", units=1)  # December in London
+    log_visit_in(
+        storage, shop, utc("2026-11-30T22:00:00-05:00"), "warm", store=ny, associate=cy, units=1
+    )
+    log_visit_in(storage, shop, utc("2026-11-30T22:00:00+00:00"), "warm", units=1)
+    log_visit_in(
+        storage, shop, utc("2026-12-01T00:30:00+00:00"), "warm", units=1
+    )  # December in London
     november = ExportSelection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
     table = frame(storage, november)
     assert table[table["table"] == "all"].iloc[0]["visits"] == 2
