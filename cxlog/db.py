@@ -112,13 +112,10 @@ class Storage:
 
     @contextmanager
     def read(self) -> Iterator[sqlite_utils.Database]:
-        db = self.connect()
-        try:
-            yield db
-        except sqlite3.Error as exc:
-            raise _storage_error(exc, self.path, writing=False) from exc
-        finally:
-            db.conn.close()
+        import sqlite_utils  # see connect
+
+        with self.read_plain() as conn:
+            yield sqlite_utils.Database(conn, execute_plugins=False)
 
     @contextmanager
     def read_plain(self) -> Iterator[sqlite3.Connection]:

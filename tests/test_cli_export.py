@@ -151,3 +151,24 @@ def test_export_runs_as_a_module_for_cron(seeded, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert out.read_bytes().count(b"\r\n") == 3
+
+
+@pytest.mark.parametrize("kind", [[], ["--include-voided", "--excel", "--store", "1"]])
+def test_a_visits_export_imports_neither_pandas_nor_sqlite_utils(seeded, tmp_path, kind):
+    """Importing them cost a third of a 1M-visit export (docs/stack-facts.md,
+    "Export"): the visits export must not pull them in again. (The summary
+    reads through cxlog.metrics, which uses sqlite_utils.)"""
+    out = tmp_path / "light.csv"
+    args = ["export", "--db", str(seeded.path), "--from", "2026-11-01", "--to", "2026-11-02"]
+    code = (
+        "import sys; from cxlog import cli;"
+        f" status = cli.main({[*args, *kind, '-o', str(out)]!r});"
+        " heavy = sorted({'pandas', 'numpy', 'sqlite_utils', 'streamlit'} & set(sys.modules));"
+        " print(status, heavy)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "0 []"
+    assert out.stat().st_size > 0
