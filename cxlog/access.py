@@ -37,6 +37,7 @@ MIN_PASSWORD_LENGTH = 8
 PAGES: tuple[tuple[str, str, str, str], ...] = (
     ("pages/log.py", "Log", "👋", "associate"),
     ("pages/dashboard.py", "Dashboard", "📊", "manager"),
+    ("pages/huddle.py", "Huddle", "📣", "manager"),  # issue #14
     ("pages/visits.py", "Visits", "🗂️", "manager"),
     ("pages/settings.py", "Settings", "⚙️", "manager"),
     ("pages/export.py", "Export", "⬇️", "owner"),
