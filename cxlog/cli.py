@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _export(storage: Storage, args: argparse.Namespace) -> str:
-    from cxlog import export, summary
+    from cxlog import export
 
     if not storage.path.is_file():
         raise ValidationError(f"There is no database at {storage.path}.")
@@ -93,7 +93,10 @@ def _export(storage: Storage, args: argparse.Namespace) -> str:
         store_ids=(export.find_store(storage, args.store),) if args.store else (),
         include_voided=args.include_voided,
     )
-    write = summary.export_summary_file if args.summary else export.export_visits_file
+    if args.summary:  # the summary's modules read through sqlite_utils (and pandas)
+        from cxlog.summary import export_summary_file as write
+    else:
+        write = export.export_visits_file
     count = write(storage, args.output, selection, for_excel=args.excel)
     return f"Wrote {count:,} {'summary rows' if args.summary else 'visits'} to {args.output}"
 
