@@ -65,8 +65,10 @@ def child_cost() -> dict:
     now = utc_now().replace(second=0, microsecond=0)
     today = now.date()
     first = today - timedelta(days=364)
-    selection = dashboard.Selection("custom", first, today)
-    dashboard.build(storage, dashboard.Selection("today", store_id=1), now)  # imports, caches
+    selection = dashboard.DashboardFilters("custom", first, today)
+    dashboard.build(
+        storage, dashboard.DashboardFilters("today", store_id=1), now
+    )  # imports, caches
     started = time.perf_counter()
     dash = dashboard.build(storage, selection, now)
     build_ms = (time.perf_counter() - started) * 1000

@@ -144,7 +144,7 @@ def child_year() -> dict:
     started = time.perf_counter()
     dashboard.build(
         Storage(os.environ["CXLOG_DB"]),
-        dashboard.Selection("custom", first, today),
+        dashboard.DashboardFilters("custom", first, today),
         utc_now().replace(second=0, microsecond=0),
     )
     data_ms = (time.perf_counter() - started) * 1000

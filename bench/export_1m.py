@@ -5,6 +5,13 @@ as fresh subprocesses in the same run, alternating (A B A B …) so a noisy
 neighbour hits both; the medians are compared. Every visit is exported
 (voided ones included) so both files hold the same 1,000,000 rows.
 
+The helper-process pool is measured the same way, side by side: the same
+export with the standard library's ProcessPoolExecutor in place of our own
+pool (cxlog.export_pool.StandardPool), reported as
+``export_pool_ratio_standard_vs_own`` (median over median; above 1 means the
+standard pool is slower) and its own seconds and peak RSS. It does not change
+the three figures above, which are always the CLI as shipped.
+
 Peak RSS is the whole export: the CLI process and its helper processes
 together (their resident sizes summed, polled every 10 ms from /proc), or the
 CLI's own wait4() peak if that is higher. Summing counts shared library pages
@@ -107,14 +114,24 @@ def run() -> None:
         *(sys.executable, "-m", "cxlog", "export", "--db", str(db)),
         *("--from", "2000-01-01", "--to", "2099-12-31", "--include-voided", "-o", str(ours)),
     ]
+    # The same command line with the standard library's pool chosen.
+    standard = [
+        sys.executable,
+        "-c",
+        "import sys; from cxlog import cli, export_pool;"
+        f" export_pool.POOL = export_pool.STANDARD; sys.exit(cli.main({export[3:]!r}))",
+    ]
     if not Path(SQLITE3).exists():
         print("bench.export_1m: no sqlite3 CLI (apt-get install sqlite3); ratio not measured")
-    ours_s, theirs_s, rss = [], [], []
+    ours_s, theirs_s, rss, standard_s, standard_rss = [], [], [], [], []
     try:
         for _ in range(ROUNDS):
             seconds, peak = timed(export)
             ours_s.append(seconds)
             rss.append(peak)
+            seconds, peak = timed(standard)
+            standard_s.append(seconds)
+            standard_rss.append(peak)
             if Path(SQLITE3).exists():
                 with open(theirs, "wb") as out:
                     theirs_s.append(
@@ -132,6 +149,12 @@ def run() -> None:
             "export_ratio_vs_sqlite3_cli", statistics.median(ours_s) / statistics.median(theirs_s)
         )
     report("export_peak_rss_mb", max(rss))
+    report("export_standard_pool_seconds", statistics.median(standard_s))
+    report(
+        "export_pool_ratio_standard_vs_own",
+        statistics.median(standard_s) / statistics.median(ours_s),
+    )
+    report("export_standard_pool_peak_rss_mb", max(standard_rss))
 
 
 if __name__ == "__main__":

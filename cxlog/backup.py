@@ -5,17 +5,18 @@ single ``step(-1)``), so the copy is the database exactly as of the moment the
 copy began: every visit committed before is in it, none half-written, and in
 WAL mode the tablets' writes go on meanwhile. A backup is offered only after
 ``PRAGMA integrity_check`` on the copy says "ok"; it is written beside the
-target and renamed into place, so a failed backup never replaces a good one.
+target and renamed into place (cxlog.atomic), so a failed backup never
+replaces a good one.
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from cxlog.atomic import check_target, replacing
 from cxlog.db import BUSY_TIMEOUT_MS, Storage
 from cxlog.errors import StorageError, ValidationError
 
@@ -77,38 +78,18 @@ def _copy(source: Path, target: Path) -> None:
 
 def make_backup(storage: Storage, target: Path) -> Backup:
     """Copy the database to ``target``, verified, replacing any file there."""
-    source, target = Path(storage.path), Path(target)
+    source, target = Path(storage.path), check_target(target, "backup file")
     if not source.is_file():
         raise ValidationError(f"There is no database at {source}.")
-    if target.is_dir():
-        raise ValidationError(f"{target} is a folder; give a file name for the backup.")
-    if not target.parent.is_dir():
-        raise ValidationError(f"The folder {target.parent} does not exist.")
     if target.exists() and target.resolve() == source.resolve():
         raise ValidationError("The backup cannot overwrite the database it copies.")
-    try:
-        handle, name = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".partial", dir=target.parent
-        )
-        os.close(handle)
-    except OSError as exc:
-        raise ValidationError(f"Cannot write to {target.parent}: {exc.strerror}.") from None
-    partial = Path(name)
-    try:
+    # 0o600: the copy holds password hashes, like the database.
+    with replacing(target, mode=0o600, what="backup file") as partial:
         try:
             _copy(source, partial)
         except sqlite3.Error as exc:
             raise StorageError(f"The backup could not be made: {exc}.") from exc
         visits = verify(partial)
-        with open(partial, "rb") as copied:
-            os.fsync(copied.fileno())
-        os.chmod(partial, 0o600)  # it holds password hashes, like the database
-        os.replace(partial, target)
-    except OSError as exc:
-        raise ValidationError(f"Cannot write {target}: {exc.strerror}.") from None
-    finally:
-        for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
-            leftover.unlink(missing_ok=True)
     return Backup(path=target, size_bytes=target.stat().st_size, visits=visits)
 
 

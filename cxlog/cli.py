@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cxlog import backup, catalog, demo, export, first_run, rollups, summary, traffic, traffic_demo
+from cxlog import export, import_formats
 from cxlog.db import Storage, default_path
 from cxlog.errors import CxlogError, ValidationError
 
@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         "replaces the hours (traffic) or days (POS) it holds, so importing it again never "
         "doubles a count.",
     )
-    p.add_argument("kind", choices=[traffic.TRAFFIC, traffic.POS])
+    p.add_argument("kind", choices=[import_formats.TRAFFIC, import_formats.POS])
     p.add_argument("file", type=Path, metavar="FILE")
     p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
     p.add_argument("--store", required=True, metavar="S", help="the store's id or exact name")
@@ -111,9 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--format",
         default="generic",
         help="traffic: "
-        + ", ".join(traffic.TRAFFIC_FORMATS)
+        + ", ".join(import_formats.TRAFFIC_FORMATS)
         + "; pos: "
-        + ", ".join(traffic.POS_FORMATS)
+        + ", ".join(import_formats.POS_FORMATS)
         + " (default: generic)",
     )
     p.add_argument(
@@ -127,20 +127,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _export(storage: Storage, args: argparse.Namespace) -> str:
+    from cxlog import export
+
     if not storage.path.is_file():
         raise ValidationError(f"There is no database at {storage.path}.")
-    selection = export.Selection(
+    selection = export.ExportSelection(
         first_day=export.parse_day(args.first_day, "--from date"),
         last_day=export.parse_day(args.last_day, "--to date"),
         store_ids=(export.find_store(storage, args.store),) if args.store else (),
         include_voided=args.include_voided,
     )
-    write = summary.export_summary_file if args.summary else export.export_visits_file
+    if args.summary:  # the summary's modules read through sqlite_utils (and pandas)
+        from cxlog.summary import export_summary_file as write
+    else:
+        write = export.export_visits_file
     count = write(storage, args.output, selection, for_excel=args.excel)
     return f"Wrote {count:,} {'summary rows' if args.summary else 'visits'} to {args.output}"
 
 
 def _backup(storage: Storage, args: argparse.Namespace) -> str:
+    from cxlog import backup
+
     made = backup.make_backup(storage, args.output)
     return (
         f"Backed up {made.visits:,} visits ({made.size_bytes / 1e6:.1f} MB, integrity ok)"
@@ -149,6 +156,8 @@ def _backup(storage: Storage, args: argparse.Namespace) -> str:
 
 
 def _rollup(storage: Storage) -> str:
+    from cxlog import rollups
+
     if not storage.path.is_file():
         raise ValidationError(f"There is no database at {storage.path}.")
     started = time.perf_counter()
@@ -167,7 +176,7 @@ def _rollup(storage: Storage) -> str:
 
 
 def _huddle(storage: Storage, args: argparse.Namespace) -> str:
-    from cxlog import coaching
+    from cxlog import coaching, export
 
     if not storage.path.is_file():
         raise ValidationError(f"There is no database at {storage.path}.")
@@ -178,6 +187,8 @@ def _huddle(storage: Storage, args: argparse.Namespace) -> str:
 
 
 def _import(storage: Storage, args: argparse.Namespace) -> str:
+    from cxlog import catalog, traffic
+
     if not storage.path.is_file():
         raise ValidationError(f"There is no database at {storage.path}.")
     storage.migrate()  # the import tables, on a database from before them
@@ -199,6 +210,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     storage = Storage(args.db or default_path())
     try:
         if args.command == "demo":
+            from cxlog import demo
+
             started = time.perf_counter()
             result = demo.generate(
                 storage,
@@ -212,12 +225,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{demo.describe(result)} ({time.perf_counter() - started:.1f} s) → {storage.path}"
             )
             if args.traffic:
+                from cxlog import traffic_demo
+
                 hours, days = traffic_demo.add(storage, seed=args.seed)
                 print(f"Added {hours:,} counter hours and {days:,} days of POS totals.")
         elif args.command == "migrate":
             storage.migrate()
             print(f"Schema up to date: {storage.path}")
         elif args.command == "setup-code":
+            from cxlog import first_run
+
             storage.migrate()
             code = first_run.setup_code(storage)
             print(code or "cxlog is already set up: there is no setup code.")

@@ -1,8 +1,8 @@
 """The coaching loop (issue #14): what neutral and missed moments cost, the
 morning huddle card, and the Log page's line for the team.
 
-Cost of neutral (or missed) moments, PRODUCT.md "Numbers added in the second
-version": closed neutral visits × (conversion(warm) − conversion(neutral)) —
+Cost of neutral (or missed) moments, docs/product.md ("cost of neutral"):
+closed neutral visits × (conversion(warm) − conversion(neutral)) —
 the extra purchases those visits are *associated with* had they converted like
 the warm ones — with a 95% interval from Newcombe's hybrid score method (the
 two Wilson intervals of cxlog.metrics) times the same count; extra units at the

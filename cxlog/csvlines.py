@@ -1,6 +1,6 @@
 """Each visit as one finished CSV line, built by SQLite (issue #6).
 
-Python's ``csv`` module runs ~2.6x the ``sqlite3`` CLI (STACK-NOTES): a Python
+Python's ``csv`` module runs ~2.6x the ``sqlite3`` CLI (docs/stack-facts.md): a Python
 object per cell is the cost, so none is made. Names are made CSV-safe once,
 in Python, into small temporary lookup tables; first engagement, reason,
 markers and outcome come from lookups of every combination; local times from

@@ -6,7 +6,7 @@ rollups (issue #12: whole local days, weeks and months per store, see
 ``cxlog.rollups``), except where only single visits can answer: the previous
 period's last, partial day, and a selection filtered to one associate or one
 reason (read once with ``cxlog.facts`` and summed with numpy). Every number
-is PRODUCT.md's definition from ``metrics.Counts``: voided visits never
+is docs/product.md's definition from ``metrics.Counts``: voided visits never
 count, open visits count towards visits and warm rate only, a group under
 MIN_SAMPLE closed visits is too few. Hours, weekdays and weeks are each
 store's local time. No Streamlit here.
@@ -34,7 +34,7 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 @dataclass(frozen=True)
-class Selection:
+class DashboardFilters:
     """What the manager picked: plain values, so it can key a cache."""
 
     period: str = periods.DEFAULT_PERIOD
@@ -43,6 +43,11 @@ class Selection:
     store_id: int | None = None  # None = all stores
     associate_id: int | None = None
     reason_id: int | None = None
+
+
+# The class's name before #16 (export.py had a DashboardFilters too). Kept so that
+# branches written against the old name merge; remove once they are in.
+DashboardFilters = DashboardFilters
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ class TeamRow:
 
 @dataclass(frozen=True)
 class Dashboard:
-    selection: Selection
+    selection: DashboardFilters
     spans: dict[int, periods.Span]
     totals: Counts
     previous: Counts
@@ -135,7 +140,7 @@ def _by_ids(s: _Sums, ids: np.ndarray) -> dict[int, Counts]:
 
 
 def _depth(f: Facts, learned: np.ndarray) -> np.ndarray:
-    """PRODUCT.md: one point each for Warm, a learned reason and a recommendation."""
+    """docs/product.md: one point each for Warm, a learned reason and a recommendation."""
     return (f.engagement == WARM_CODE) + learned[f.reason] + f.recommended.astype(np.int64)
 
 
@@ -460,7 +465,7 @@ def _read_rollups(storage, spans, zones, learned) -> _Read:
     return read
 
 
-def build(storage: Storage, selection: Selection, now: datetime) -> Dashboard:
+def build(storage: Storage, selection: DashboardFilters, now: datetime) -> Dashboard:
     """Every view of the dashboard for one selection, as plain data."""
     stores = [s for s in catalog.list_stores(storage) if selection.store_id in (None, s["id"])]
     spans = {

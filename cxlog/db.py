@@ -1,7 +1,8 @@
 """Opening the SQLite database safely from many Streamlit sessions at once.
 
-STACK-NOTES.md: one connection shared across threads silently loses rows, and
-``db.atomic()``'s plain ``BEGIN`` fails under concurrent writers. So every call
+docs/stack-facts.md ("Connections and transactions"): one connection shared
+across threads silently loses rows, and ``db.atomic()``'s plain ``BEGIN``
+fails under concurrent writers. So every call
 opens its own short-lived connection, and every write runs inside
 ``BEGIN IMMEDIATE`` … ``COMMIT`` with a busy timeout. Opening a connection costs
 ~0.1 ms, far below a tap's budget.
@@ -17,11 +18,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from cxlog.errors import StorageError
 from cxlog.model import to_utc_text, utc_now
+
+if TYPE_CHECKING:  # imported when first used: sqlite_utils brings pandas and numpy
+    import sqlite_utils
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "cxlog.db"
 BUSY_TIMEOUT_MS = 10_000
@@ -83,6 +86,14 @@ class Storage:
 
     def connect(self, *, create: bool = False) -> sqlite_utils.Database:
         """A new connection; only ``migrate`` may create the file (create=True)."""
+        # Here, not at the top: importing sqlite_utils imports pandas and numpy
+        # (~0.5 s), a third of a command-line export that needs neither (#16).
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.plain_connection(create=create), execute_plugins=False)
+
+    def plain_connection(self, *, create: bool = False) -> sqlite3.Connection:
+        """A new ``sqlite3`` connection with the settings of ``connect``."""
         try:
             conn = sqlite3.connect(
                 self._uri("rwc" if create else "rw"),
@@ -91,23 +102,31 @@ class Storage:
                 isolation_level=None,  # we issue BEGIN IMMEDIATE ourselves
                 check_same_thread=False,
             )
-            # FULL costs ~0.3 ms a commit in WAL (STACK-NOTES): a confirmed tap
+            # FULL costs ~0.3 ms a commit in WAL (docs/stack-facts.md): a confirmed tap
             # survives a power cut.
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
             raise _storage_error(exc, self.path, writing=False) from exc
-        return sqlite_utils.Database(conn, execute_plugins=False)
+        return conn
 
     @contextmanager
     def read(self) -> Iterator[sqlite_utils.Database]:
-        db = self.connect()
+        import sqlite_utils  # see connect
+
+        with self.read_plain() as conn:
+            yield sqlite_utils.Database(conn, execute_plugins=False)
+
+    @contextmanager
+    def read_plain(self) -> Iterator[sqlite3.Connection]:
+        """``read`` for code that needs no sqlite_utils (the CSV export)."""
+        conn = self.plain_connection()
         try:
-            yield db
+            yield conn
         except sqlite3.Error as exc:
             raise _storage_error(exc, self.path, writing=False) from exc
         finally:
-            db.conn.close()
+            conn.close()
 
     @contextmanager
     def write(self) -> Iterator[sqlite_utils.Database]:

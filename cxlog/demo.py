@@ -1,5 +1,5 @@
 """Realistic demo data, generated in bulk with numpy (issue #2: 1,000,000 visits
-in under 60 s; row-by-row Python with uuid4 took ~67 s, STACK-NOTES).
+in under 60 s; row-by-row Python with uuid4 took ~67 s, docs/stack-facts.md).
 
 The patterns are the ones the dashboard should reveal: warm first engagements
 convert better than neutral, neutral better than missed; units per sale rise

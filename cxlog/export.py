@@ -2,14 +2,13 @@
 
 What to export (store-local days, stores, voided visits) and how the lines
 reach the file. The lines themselves are built by SQLite (cxlog.csvlines).
-Memory stays flat: at most a few chunks (~3 MB each) of lines are held.
+Memory stays flat: the CSV of at most a few chunks of CHUNK visits (~1.5 MB
+each) is held at once.
 
 A small selection is read through the (store, start) index on one
 connection. A large one is read in rowid chunks; the CLI hands them to
-helper processes (cxlog.export_worker), each on its own core, which all read
-the same snapshot: the export holds the write lock for the few milliseconds
-it takes them to begin, so no tablet commits in between (tablets wait, they
-do not fail).
+helper processes (cxlog.export_pool), each on its own core, all reading the
+same snapshot. Files are written all or nothing (cxlog.atomic).
 
 Every column is described in docs/data-dictionary.md; a test keeps the two in
 step.
@@ -17,24 +16,17 @@ step.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import itertools
 import os
 import sqlite3
-import subprocess
-import sys
-import tempfile
-from collections import deque
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
-import cxlog
-from cxlog import csvlines
+from cxlog import csvlines, export_pool
+from cxlog.atomic import write_file
 from cxlog.csvlines import (  # noqa: F401  (re-exported: the export's public names)
     BOM,
     NEWLINE,
@@ -46,17 +38,18 @@ from cxlog.csvlines import (  # noqa: F401  (re-exported: the export's public na
     neutralise,
     safe_row,
 )
-from cxlog.db import BUSY_TIMEOUT_MS, Storage
+from cxlog.db import Storage
 from cxlog.errors import NotFoundError, StorageError, ValidationError
-from cxlog.export_worker import receive, receive_raw, send
+from cxlog.localday import local_midnight_utc
 from cxlog.offsets import EARLIEST, LATEST
 
 # --- what to export -------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Selection:
-    """Which visits: store-local calendar days (both inclusive) and stores.
+class ExportSelection:
+    """Which visits a CSV holds: store-local calendar days (both inclusive),
+    stores, and whether voided visits are in.
 
     Days are each store's own: 1 November in London and in New York are
     different UTC instants. No stores means every store.
@@ -86,46 +79,38 @@ def parse_day(text: str, what: str = "date") -> date:
 
 def find_store(storage: Storage, text: str) -> int:
     """A store by id or by its exact name."""
-    with storage.read() as db:
-        stores = list(db.query("SELECT id, name FROM stores ORDER BY id"))
+    with storage.read_plain() as conn:
+        stores = conn.execute("SELECT id, name FROM stores ORDER BY id").fetchall()
     wanted = text.strip()
-    if wanted.isdigit() and any(s["id"] == int(wanted) for s in stores):
+    if wanted.isdigit() and any(i == int(wanted) for i, _ in stores):
         return int(wanted)
-    named = [s["id"] for s in stores if s["name"] == wanted]
+    named = [i for i, name in stores if name == wanted]
     if len(named) == 1:
         return named[0]
     if len(named) > 1:
         raise ValidationError(f"More than one store is called {wanted!r}; give its id instead.")
-    known = ", ".join(f"{s['id']} ({s['name']})" for s in stores) or "none"
+    known = ", ".join(f"{i} ({name})" for i, name in stores) or "none"
     raise NotFoundError(f"No store has the id or name {wanted!r}. Stores: {known}.")
 
 
-def local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
-    """The UTC instant a store's calendar day starts.
-
-    Where midnight is skipped by a DST change, zoneinfo's fold=0 reading
-    gives the instant the day actually starts.
-    """
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
-
-
-def store_ranges(db, selection: Selection) -> list[StoreRange]:
-    """Each selected store with the UTC bounds of its local days."""
-    rows = list(db.query("SELECT id, name, timezone FROM stores ORDER BY id"))
+def store_ranges(db, selection: ExportSelection) -> list[StoreRange]:
+    """Each selected store with the UTC bounds of its local days. ``db``: a
+    sqlite3 connection or a sqlite_utils Database."""
+    rows = db.execute("SELECT id, name, timezone FROM stores ORDER BY id").fetchall()
     if selection.store_ids:
-        missing = set(selection.store_ids) - {r["id"] for r in rows}
+        missing = set(selection.store_ids) - {store_id for store_id, *_ in rows}
         if missing:
             raise NotFoundError(f"No store has the id {min(missing)}.")
-        rows = [r for r in rows if r["id"] in selection.store_ids]
+        rows = [row for row in rows if row[0] in selection.store_ids]
     result = []
-    for row in rows:
-        zone = ZoneInfo(row["timezone"])
+    for store_id, name, timezone in rows:
+        zone = ZoneInfo(timezone)
         first, last = selection.first_day, selection.last_day
         result.append(
             StoreRange(
-                row["id"],
-                row["name"],
-                row["timezone"],
+                store_id,
+                name,
+                timezone,
                 local_midnight_utc(first, zone) if first else None,
                 local_midnight_utc(last + timedelta(days=1), zone) if last else None,
             )
@@ -164,7 +149,7 @@ def _scan_is_cheaper(db, ranges: list[StoreRange]) -> bool:
 def write_visits(
     storage: Storage,
     out: BinaryIO,
-    selection: Selection,
+    selection: ExportSelection,
     *,
     for_excel: bool = False,
     workers: int = 1,
@@ -177,16 +162,15 @@ def write_visits(
     if for_excel:
         out.write(BOM)
     out.write((",".join(csvlines.header(selection.include_voided)) + NEWLINE).encode())
-    with storage.read() as db:
-        require_schema(db)
-        scan = _scan_is_cheaper(db, store_ranges(db, selection))
-        rows = db.execute("SELECT coalesce(max(rowid), 0) FROM visits").fetchone()[0]
+    with storage.read_plain() as conn:
+        require_schema(conn)
+        scan = _scan_is_cheaper(conn, store_ranges(conn, selection))
+        rows = conn.execute("SELECT coalesce(max(rowid), 0) FROM visits").fetchone()[0]
     if scan and workers > 1 and rows >= PARALLEL_FROM:
         return _write_in_parallel(storage, out, selection, workers)
-    with storage.read() as db:
-        conn: sqlite3.Connection = db.conn
+    with storage.read_plain() as conn:
         conn.execute("BEGIN")  # the snapshot; rolled back (nothing to keep) on close
-        lookups = csvlines.read_lookups(conn, store_ranges(db, selection))
+        lookups = csvlines.read_lookups(conn, store_ranges(conn, selection))
         if not lookups.ranges:
             return 0
         csvlines.install(conn, lookups)
@@ -212,152 +196,45 @@ def _chunk_starts(conn: sqlite3.Connection) -> range:
     return range(low or 0, (high or -1) + 1, CHUNK)
 
 
-def _write_in_parallel(storage: Storage, out: BinaryIO, selection: Selection, n: int) -> int:
-    with _Helpers(n, storage.path) as helpers, storage.read() as db, storage.read() as lock:
+def _write_in_parallel(storage: Storage, out: BinaryIO, selection: ExportSelection, n: int) -> int:
+    helpers = export_pool.start(n, storage.path)
+    with helpers, storage.read_plain() as conn, storage.read_plain() as lock:
         try:
-            lock.conn.execute("BEGIN IMMEDIATE")  # no commit until all have begun
+            lock.execute("BEGIN IMMEDIATE")  # no commit until all have begun
         except sqlite3.OperationalError as exc:
             if "readonly" not in str(exc):  # a read-only file has no writers to hold off
                 raise
         try:
-            db.conn.execute("BEGIN")
-            db.conn.execute("SELECT count(*) FROM stores").fetchone()
+            conn.execute("BEGIN")
+            conn.execute("SELECT count(*) FROM stores").fetchone()
             helpers.begin()
         finally:
-            if lock.conn.in_transaction:
-                lock.conn.execute("ROLLBACK")
-        lookups = csvlines.read_lookups(db.conn, store_ranges(db, selection))
+            if lock.in_transaction:
+                lock.execute("ROLLBACK")
+        lookups = csvlines.read_lookups(conn, store_ranges(conn, selection))
         if not lookups.ranges:
             return 0
         helpers.prepare(lookups, selection.include_voided, CHUNK)
         written = 0
-        for lines, count in helpers.chunks(_chunk_starts(db.conn)):
+        for lines, count in helpers.chunks(_chunk_starts(conn)):
             out.write(lines)
             written += count
         return written
 
 
-class _Helpers:
-    """Helper processes (cxlog.export_worker), stopped by pid on the way out."""
-
-    def __init__(self, n: int, path: Path) -> None:
-        # The package's folder first on the path: the helpers import cxlog
-        # wherever the export was started from.
-        root = str(Path(cxlog.__file__).resolve().parent.parent)
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
-        }
-        self.processes: list[subprocess.Popen] = []
-        try:
-            for _ in range(n):
-                self.processes.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "cxlog.export_worker"],
-                        stdin=subprocess.PIPE,
-                        stdout=subprocess.PIPE,
-                        stderr=subprocess.DEVNULL,
-                        env=env,
-                    )
-                )
-            for process in self.processes:
-                self._send(process, {"path": str(path), "timeout": BUSY_TIMEOUT_MS / 1000})
-            self._expect("connected")
-        except BaseException:
-            self.stop()
-            raise
-
-    def __enter__(self) -> _Helpers:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    def _reply(self, process: subprocess.Popen) -> tuple:
-        try:
-            message = receive(process.stdout)
-        except EOFError:
-            raise StorageError(
-                f"An export helper process stopped unexpectedly (exit {process.poll()})."
-            ) from None
-        if message[0] == "error":
-            raise StorageError(f"The export failed in a helper process ({message[1]}).")
-        return message
-
-    def _send(self, process: subprocess.Popen, message: object) -> None:
-        try:
-            send(process.stdin, message)
-        except OSError:  # it has stopped: its last words say why, if it left any
-            self._reply(process)
-            raise StorageError("An export helper process stopped unexpectedly.") from None
-
-    def _raw(self, process: subprocess.Popen) -> bytes:
-        try:
-            return receive_raw(process.stdout)
-        except EOFError:
-            raise StorageError(
-                f"An export helper process stopped unexpectedly (exit {process.poll()})."
-            ) from None
-
-    def _expect(self, word: str) -> None:
-        for process in self.processes:
-            message = self._reply(process)
-            if message[0] != word:
-                raise StorageError(f"An export helper process answered {message[0]!r}.")
-
-    def begin(self) -> None:
-        for process in self.processes:
-            self._send(process, "begin")
-        self._expect("begun")
-
-    def prepare(self, lookups: csvlines.Lookups, include_voided: bool, size: int) -> None:
-        for process in self.processes:
-            self._send(process, (lookups, include_voided, size))
-
-    def chunks(self, starts: range) -> Iterator[tuple[bytes, int]]:
-        """Chunk i from helper i mod n, in order; two requests ahead each."""
-        n = len(self.processes)
-        pending: deque[subprocess.Popen] = deque()
-        queue = iter(enumerate(starts))
-        for i, start in itertools.islice(queue, 2 * n):
-            self._send(self.processes[i % n], start)
-            pending.append(self.processes[i % n])
-        while pending:
-            process = pending.popleft()
-            _, count = self._reply(process)
-            lines = self._raw(process)
-            following = next(queue, None)
-            if following is not None:
-                i, start = following
-                self._send(self.processes[i % n], start)
-                pending.append(self.processes[i % n])
-            yield lines, count
-
-    def stop(self) -> None:
-        """Closing both pipes ends a helper: one waiting for work reads the end
-        of its input, one writing a chunk nobody will read gets a broken pipe."""
-        for process in self.processes:
-            for stream in (process.stdin, process.stdout):
-                with contextlib.suppress(OSError, ValueError):
-                    stream.close()
-        for process in self.processes:
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-        self.processes = []
-
-
 def require_schema(db) -> None:
-    if not db["visits"].exists() or not db["stores"].exists():
+    """``db``: a sqlite3 connection or a sqlite_utils Database."""
+    tables = db.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('visits', 'stores')"
+    ).fetchone()[0]
+    if tables != 2:
         raise StorageError("That file is not a cxlog database (it has no visits table).")
 
 
-def count_visits(storage: Storage, selection: Selection) -> int:
+def count_visits(storage: Storage, selection: ExportSelection) -> int:
     """How many rows the visits CSV of this selection will have."""
     voided = "" if selection.include_voided else " AND voided_at IS NULL"
-    with storage.read() as db:
+    with storage.read_plain() as db:
         require_schema(db)
         return sum(
             db.execute(
@@ -369,7 +246,7 @@ def count_visits(storage: Storage, selection: Selection) -> int:
         )
 
 
-def file_name(kind: str, selection: Selection, store_name: str | None = None) -> str:
+def file_name(kind: str, selection: ExportSelection, store_name: str | None = None) -> str:
     """cxlog-visits-2026-11-01-to-2026-11-30-corner-shop.csv"""
     days = "-to-".join(str(d) for d in (selection.first_day, selection.last_day) if d) or "all"
     slug = "".join(ch if ch.isalnum() else "-" for ch in (store_name or "").casefold()).strip("-")
@@ -377,14 +254,14 @@ def file_name(kind: str, selection: Selection, store_name: str | None = None) ->
 
 
 def write_visits_bytes(
-    storage: Storage, selection: Selection, *, for_excel: bool = False, workers: int = 1
+    storage: Storage, selection: ExportSelection, *, for_excel: bool = False, workers: int = 1
 ) -> bytes:
     buffer = io.BytesIO()
     write_visits(storage, buffer, selection, for_excel=for_excel, workers=workers)
     return buffer.getvalue()
 
 
-def visits_csv(storage: Storage, selection: Selection, *, for_excel: bool = False) -> bytes:
+def visits_csv(storage: Storage, selection: ExportSelection, *, for_excel: bool = False) -> bytes:
     """The visits CSV in memory, for the Export page's download button."""
     return write_visits_bytes(storage, selection, for_excel=for_excel)
 
@@ -392,7 +269,7 @@ def visits_csv(storage: Storage, selection: Selection, *, for_excel: bool = Fals
 def export_visits_file(
     storage: Storage,
     target: Path,
-    selection: Selection,
+    selection: ExportSelection,
     *,
     for_excel: bool = False,
     workers: int = WORKERS,
@@ -403,30 +280,3 @@ def export_visits_file(
         target,
         lambda out: write_visits(storage, out, selection, for_excel=for_excel, workers=workers),
     )
-
-
-def write_file(target: Path, write: Callable[[BinaryIO], int]) -> int:
-    target = Path(target)
-    if target.is_dir():
-        raise ValidationError(f"{target} is a folder; give a file name to write.")
-    folder = target.parent
-    if not folder.is_dir():
-        raise ValidationError(f"The folder {folder} does not exist.")
-    try:
-        handle, partial = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=folder)
-    except OSError as exc:
-        raise ValidationError(f"Cannot write to {folder}: {exc.strerror}.") from None
-    try:
-        with os.fdopen(handle, "wb", buffering=1 << 20) as out:
-            count = write(out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(partial, 0o644)
-        os.replace(partial, target)
-    except OSError as exc:
-        Path(partial).unlink(missing_ok=True)
-        raise ValidationError(f"Cannot write {target}: {exc.strerror}.") from None
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
-    return count

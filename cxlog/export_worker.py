@@ -1,11 +1,15 @@
-"""A helper process of a large export: builds chunks of visits CSV lines (#6).
+"""What a helper process of a large export does: build chunks of visits CSV
+lines from its own snapshot (#6). The parent's side is cxlog.export_pool.
 
 SQLite formatting is CPU-bound and one connection uses one core. Threads do
 not help: two connections in one process ran no faster than one (SQLite's
 global allocator mutex), while two processes ran in half the time. So a large
-CLI export starts ``python -m cxlog.export_worker`` processes — fresh ones,
-never forked (an SQLite connection must not cross a fork) — that import only
-cxlog.csvlines, and hands each every other chunk.
+CLI export starts helper processes — fresh ones, never forked (an SQLite
+connection must not cross a fork) — that import only cxlog.csvlines.
+
+Two ways to run one (cxlog.export_pool measures both):
+
+``python -m cxlog.export_worker`` (``main``/``serve``), our own pool:
 
 The conversation, over stdin/stdout, one pickled message each way at a time:
   parent → {"path", "timeout"}         worker → ("connected",)
@@ -15,6 +19,11 @@ The conversation, over stdin/stdout, one pickled message each way at a time:
   parent → None                        worker exits
 Any failure is sent as ("error", sentence) and the worker exits. The lines
 travel as raw bytes, not pickled: no extra copy of a chunk on either side.
+
+A worker of ``concurrent.futures.ProcessPoolExecutor`` (``pool_*``
+functions): one connection per process, opened by the initializer; the
+snapshot is taken by a task that waits on a barrier with the parent, so each
+worker takes exactly one; chunk tasks carry the lookups, installed once.
 """
 
 from __future__ import annotations
@@ -78,6 +87,39 @@ def serve(inbox: BinaryIO, outbox: BinaryIO) -> None:
             send_raw(outbox, lines)
     finally:
         conn.close()
+
+
+# --- as a worker of concurrent.futures.ProcessPoolExecutor -------------------------
+
+_pool: dict = {}  # this worker's connection, barrier and installed lookups
+
+
+def pool_connect(path: str, timeout: float, barrier) -> None:
+    """The pool's initializer: one connection per worker process."""
+    _pool["conn"] = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    _pool["barrier"] = barrier
+
+
+def pool_begin(wait: float) -> int:
+    """Take this worker's snapshot, then wait for every other worker and the
+    parent: a worker held here cannot take a second begin task."""
+    conn = _pool["conn"]
+    conn.execute("BEGIN")
+    conn.execute("SELECT count(*) FROM stores").fetchone()  # takes the snapshot
+    _pool["barrier"].wait(wait)
+    return 0
+
+
+def pool_chunk(
+    lookups: csvlines.Lookups, include_voided: bool, start: int, size: int
+) -> tuple[bytes, int]:
+    conn = _pool["conn"]
+    if _pool.get("lookups") != (lookups, include_voided):
+        csvlines.install(conn, lookups)
+        conn.text_factory = bytes
+        _pool["lookups"] = (lookups, include_voided)
+        _pool["sql"] = csvlines.chunk_sql(include_voided, lookups.radix)
+    return csvlines.read_chunk(conn, _pool["sql"], start, size)
 
 
 def main() -> int:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import date
 
 from cxlog import periods
-from cxlog.dashboard import Selection
+from cxlog.dashboard import DashboardFilters
 from cxlog.errors import ValidationError
 
 PERIOD, FROM, TO, STORE, ASSOCIATE, REASON = "period", "from", "to", "store", "associate", "reason"
@@ -41,13 +41,13 @@ def from_query(
     associates: Mapping[int, int],
     reasons: Mapping[int, str],
     today: date | None = None,
-) -> tuple[Selection, list[str]]:
+) -> tuple[DashboardFilters, list[str]]:
     """The selection a URL asks for, and a note for each value that was set aside.
 
     ``associates`` maps each associate id to its store id; a custom range is
     cut at ``today`` (the date picker offers no later day)."""
     notes: list[str] = []
-    selection = Selection()
+    selection = DashboardFilters()
     period = params.get(PERIOD)
     if period is None and (FROM in params or TO in params):
         period = periods.CUSTOM
@@ -92,7 +92,7 @@ def from_query(
     return selection, notes
 
 
-def to_query(selection: Selection) -> dict[str, str]:
+def to_query(selection: DashboardFilters) -> dict[str, str]:
     """The query values for a selection; filters left at "all" are omitted."""
     query = {PERIOD: selection.period}
     if selection.period == periods.CUSTOM:

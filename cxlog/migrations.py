@@ -119,7 +119,7 @@ def m002_default_lists(db: Database) -> None:
 @migrations()
 def m003_shifts(db: Database) -> None:
     # A device's "who am I" for one shift. The token travels in the Log page's
-    # URL so it survives a refresh (session state does not, STACK-NOTES); only
+    # URL so it survives a refresh (session state does not, docs/stack-facts.md); only
     # its SHA-256 is stored, so a copy of the database opens no shift.
     db.executescript(
         """

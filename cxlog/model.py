@@ -1,4 +1,4 @@
-"""The domain vocabulary of PRODUCT.md and its validation rules.
+"""The domain vocabulary (docs/product.md) and its validation rules.
 
 Every function here is pure: it takes plain values and returns the clean value
 or raises ``ValidationError`` with a message for the person who entered it.
@@ -6,9 +6,11 @@ or raises ``ValidationError`` with a message for the person who entered it.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -99,6 +101,34 @@ def amount_cents(value: object) -> int | None:
     if value > MAX_AMOUNT_CENTS:
         raise ValidationError("The sale amount is too large; check the number typed.")
     return value
+
+
+def parse_amount(value: object) -> int | None:
+    """A sale amount as typed or picked (12, 12.5, "12.50", Decimal) → cents.
+
+    The one place money becomes cents: through the decimal text of the number
+    (``Decimal(str(19.99))`` is exactly 19.99, where ``19.99 * 100`` is
+    1998.9999…), rounded half up to the cent. None stays None.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        raise ValidationError(f"The sale amount must be a number, not {value!r}.")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValidationError(f"The sale amount must be a number, not {value!r}.")
+    try:
+        number = Decimal(value.strip() if isinstance(value, str) else str(value))
+    except InvalidOperation:
+        raise ValidationError(f"The sale amount must be a number, not {value!r}.") from None
+    if not number.is_finite():
+        raise ValidationError(f"The sale amount must be a number, not {value!r}.")
+    cents = int((number * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return amount_cents(cents)
+
+
+def amount_value(cents: int | None) -> float | None:
+    """Stored cents as the amount a number field shows (12.5 for 1250)."""
+    return None if cents is None else cents / 100
 
 
 def visit_id(value: object) -> str:

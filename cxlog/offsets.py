@@ -1,8 +1,9 @@
 """A store's UTC offsets as spans of constant offset, from its IANA zone.
 
 SQLite cannot read the tz database, but given the spans it turns a UTC time
-into local ISO 8601 with one ``strftime`` and the span's modifier. Spans are
-exact to the second (DST changes, historic changes, half-hour zones).
+into local ISO 8601 with one ``datetime()`` and the span's modifier (see
+cxlog.csvlines, ``_local``). Spans are exact to the second (DST changes,
+historic changes, half-hour zones).
 """
 
 from __future__ import annotations

@@ -13,10 +13,11 @@ each store's own today, bucketed in its own zone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from cxlog.errors import ValidationError
+from cxlog.localday import local_midnight_utc as _midnight
 
 TODAY, THIS_WEEK, LAST_7, LAST_30, CUSTOM = "today", "this_week", "last_7", "last_30", "custom"
 PERIODS: dict[str, str] = {
@@ -89,10 +90,6 @@ def check_range(first: date | None, last: date | None) -> tuple[date, date]:
         # link with year 1 showed a traceback, #11); no store logged before this.
         raise ValidationError(f"A range starts on {EARLIEST_DAY:%-d %B %Y} or later.")
     return first, last
-
-
-def _midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
 
 
 def resolve(

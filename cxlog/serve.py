@@ -7,9 +7,12 @@ the JSON API on one port (cxlog/server.py).
 With a pages/ folder beside app.py, Streamlit runs a new server as a legacy
 multipage app until the first st.navigation call in the process: a tablet that
 reconnects after a restart, or opens a page's address directly, got the raw
-pages/ list as a menu and its page run without the router. Setting the flag
-before the first session starts keeps every run on app.py's st.navigation.
-(The pages guard themselves too: cxlog.ui, pages/setup.py.)
+pages/ list as a menu and its page run without the router. Streamlit has no
+public setting for this, so ``end_legacy_pages_mode`` sets its internal flag
+before the first session starts — the one use of Streamlit's private API in
+cxlog, pinned by tests/test_legacy_pages.py (see docs/architecture.md,
+"Streamlit's legacy pages mode"). The pages guard themselves too (cxlog.ui,
+pages/setup.py), which covers plain `streamlit run app.py`.
 """
 
 from __future__ import annotations
@@ -58,14 +61,24 @@ def _typed(value: str) -> object:
     return value
 
 
-def main(argv: list[str] | None = None) -> None:
+def end_legacy_pages_mode() -> None:
+    """Every session of this process goes through app.py's st.navigation."""
     from streamlit.runtime.pages_manager import PagesManager
 
+    if "uses_pages_directory" not in vars(PagesManager):  # renamed: setting it would do nothing
+        raise RuntimeError(
+            "This Streamlit has no PagesManager.uses_pages_directory; see"
+            ' docs/architecture.md, "Streamlit\'s legacy pages mode".'
+        )
+    PagesManager.uses_pages_directory = False
+
+
+def main(argv: list[str] | None = None) -> None:
     try:
         options = parse_flags(sys.argv[1:] if argv is None else argv)
     except UsageError as exc:
         sys.exit(f"cxlog.serve: {exc}")
-    PagesManager.uses_pages_directory = False
+    end_legacy_pages_mode()
     # App.run takes the launcher's folder for .streamlit/config.toml and
     # sys.path: name app.py, so the repository's own config applies from any
     # working directory, as with `streamlit run app.py`.

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from cxlog import coaching, coverage, goals, metrics, money, rollups
+from cxlog.atomic import write_file
 from cxlog.db import Storage
-from cxlog.export import NEWLINE, Selection, require_schema, safe_row, store_ranges, write_file
+from cxlog.export import NEWLINE, ExportSelection, require_schema, safe_row, store_ranges
 from cxlog.metrics import Counts, Rate
 from cxlog.model import FIRST_ENGAGEMENTS
 
@@ -104,7 +105,7 @@ def _key(table: str, key: tuple) -> object:
     return value
 
 
-def tables(storage: Storage, selection: Selection) -> dict[str, dict[object, Counts]]:
+def tables(storage: Storage, selection: ExportSelection) -> dict[str, dict[object, Counts]]:
     """Counts per table and group for the selection, from the rollups (issue
     #12): whole local days of each store, one read, the dashboard's engine."""
     with storage.read() as db:
@@ -137,7 +138,7 @@ def _money(value: float | None, currency: str | None = None) -> float | str:
     return "" if value is None else money.rounded(value, currency)
 
 
-def rows(storage: Storage, selection: Selection) -> Iterable[list[object]]:
+def rows(storage: Storage, selection: ExportSelection) -> Iterable[list[object]]:
     """The summary's rows (without the header), numbers as numbers."""
     counted = tables(storage, selection)
     with storage.read() as db:
@@ -264,7 +265,7 @@ def _cost_row(table: str, label: str, c: coaching.Cost, code: str | None) -> lis
     ]
 
 
-def _coverage_cells(storage: Storage, selection: Selection) -> dict[tuple, list]:
+def _coverage_cells(storage: Storage, selection: ExportSelection) -> dict[tuple, list]:
     """{("all", "all") or ("store", id): the COVERAGE_COLUMNS cells} (#13)."""
     with storage.read() as db:
         ranges = store_ranges(db, selection)
@@ -291,7 +292,7 @@ def _coverage_cells(storage: Storage, selection: Selection) -> dict[tuple, list]
 
 
 def write_summary(
-    storage: Storage, out: BinaryIO, selection: Selection, *, for_excel: bool = False
+    storage: Storage, out: BinaryIO, selection: ExportSelection, *, for_excel: bool = False
 ) -> int:
     """Write the summary CSV (UTF-8; a BOM for Excel). Returns its row count."""
     text = io.TextIOWrapper(
@@ -309,14 +310,14 @@ def write_summary(
         text.detach()  # leave ``out`` open for the caller
 
 
-def summary_csv(storage: Storage, selection: Selection, *, for_excel: bool = False) -> bytes:
+def summary_csv(storage: Storage, selection: ExportSelection, *, for_excel: bool = False) -> bytes:
     buffer = io.BytesIO()
     write_summary(storage, buffer, selection, for_excel=for_excel)
     return buffer.getvalue()
 
 
 def export_summary_file(
-    storage: Storage, target: Path, selection: Selection, *, for_excel: bool = False
+    storage: Storage, target: Path, selection: ExportSelection, *, for_excel: bool = False
 ) -> int:
     return write_file(
         target, lambda out: write_summary(storage, out, selection, for_excel=for_excel)

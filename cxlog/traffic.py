@@ -37,68 +37,10 @@ from zoneinfo import ZoneInfo
 from cxlog import catalog
 from cxlog.db import Storage, audit
 from cxlog.errors import ValidationError
+from cxlog.import_formats import POS, POS_FORMATS, TRAFFIC, TRAFFIC_FORMATS
 from cxlog.model import to_utc_text, utc_now
 
-TRAFFIC, POS = "traffic", "pos"
 HOUR = timedelta(hours=1)
-# Accepted header names per field (compared ignoring case and spaces/underscores).
-TRAFFIC_FORMATS: dict[str, dict[str, tuple[str, ...]]] = {
-    "generic": {
-        "store": ("store",),
-        "start": ("start",),
-        "end": ("end",),
-        "in": ("in",),
-        "out": ("out",),
-    },
-    "axis": {"start": ("timestamp",), "end": ("end",), "in": ("in",), "out": ("out",)},
-    "hikvision": {
-        "start": ("startTime",),
-        "end": ("endTime",),
-        "in": ("enterCount",),
-        "out": ("exitCount",),
-    },
-    "retailnext": {
-        "store": ("store", "store_name", "location"),
-        "start": ("start", "start_time", "datetime", "timestamp"),
-        "end": ("end", "end_time"),
-        "in": ("traffic_in",),
-        "out": ("traffic_out",),
-    },
-}
-POS_FORMATS: dict[str, dict[str, tuple[str, ...]]] = {
-    "generic": {
-        "store": ("store",),
-        "date": ("date",),
-        "hour": ("hour",),
-        "transactions": ("transactions",),
-        "units": ("units",),
-        "net_sales": ("net_sales",),
-    },
-    "shopify": {
-        "store": ("pos_location_name", "location"),
-        "date": ("day", "date"),
-        "hour": ("hour", "hour_of_day"),
-        "transactions": ("orders",),
-        "units": ("net_quantity", "net_items_sold", "quantity"),
-        "net_sales": ("net_sales",),
-    },
-    "square": {
-        "store": ("location",),
-        "date": ("date",),
-        "hour": ("time", "hour"),
-        "transactions": ("transactions", "transaction_count", "sales_count"),
-        "units": ("items_sold", "item_count", "units_sold"),
-        "net_sales": ("net_sales",),
-    },
-    "lightspeed": {
-        "store": ("outlet", "shop", "location"),
-        "date": ("date", "day"),
-        "hour": ("hour",),
-        "transactions": ("sales", "sale_count", "number_of_sales", "transactions"),
-        "units": ("items_sold", "items", "quantity"),
-        "net_sales": ("net_sales", "revenue", "revenue_excl_tax", "total_excl_tax"),
-    },
-}
 REQUIRED = {TRAFFIC: ("start", "in"), POS: ("date", "transactions")}
 MAX_PROBLEMS_SHOWN = 20
 MAX_FILE_BYTES = 50_000_000  # ~500,000 lines: years of a store's hours

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from cxlog import catalog, credentials, lockout, roles, sessions, settings, shifts
 from cxlog.db import Storage, default_path, shared_storage
@@ -22,9 +21,8 @@ T = TypeVar("T")
 # legacy multipage app until the first st.navigation call in the process: on a
 # freshly started server, a direct URL such as /settings ran the page script
 # without the router (seen in our browser test). Every page therefore guards
-# itself (require_role, init_state, setup's first-run check), and importing
-# this module ends the legacy mode for every later run of the process.
-PagesManager.uses_pages_directory = False
+# itself (require_role, init_state, setup's first-run check); cxlog.serve ends
+# the legacy mode before the first session (docs/architecture.md).
 
 # Every session-state key the pages use, in one place.
 ERRORS = "errors"  # {place: message} shown once where the failed tap was
@@ -36,8 +34,8 @@ ROLE_SESSION_ID = "role_session_id"  # the session's row id (Settings → Access
 NOTICE = "notice"  # a sentence for the sign-in form (e.g. signed out for idling)
 PICKED_STORE = "picked_store"
 
-# 48 px is the touch-target minimum on both devices (PRODUCT.md). Streamlit's
-# buttons are ~40 px and pills ~32 px (STACK-NOTES), so raise them here. Only
+# 48 px is the touch-target minimum on both devices (docs/product.md). Streamlit's
+# buttons are ~40 px and pills ~32 px (docs/stack-facts.md), so raise them here. Only
 # fixed CSS goes through st.html; nothing a person typed is ever in it.
 TOUCH_CSS = """
 <style>
@@ -287,7 +285,7 @@ def require_role(storage: Storage, needed: str) -> str:
     """Stop the page with a sign-in form unless the session holds a role that
     may see it. Every restricted page calls this first: hiding a page from the
     navigation is not access control (it still opens by URL)."""
-    init_state()  # the page may run without the router (see PagesManager above)
+    init_state()  # the page may run without the router (see the legacy mode above)
     role = current_role(storage)
     if roles.allows(role, needed):
         return role

@@ -2,7 +2,7 @@
 
 Every write is idempotent. A visit is created under an id the client chose
 when it drew the button, with INSERT OR IGNORE, so a double tap or a retry after
-a reconnect cannot log twice (STACK-NOTES: a plain insert wrote 2 rows). A
+a reconnect cannot log twice (docs/stack-facts.md: a plain insert wrote 2 rows). A
 change that sets what is already stored is a no-op and writes no audit row.
 """
 

@@ -29,7 +29,9 @@ ALL = 0  # the "all" choice of a select box (ids start at 1; None would show as 
 
 
 @st.cache_data(ttl=600, max_entries=48, show_spinner="Counting visits…")
-def _build(path: str, version: tuple, selection: dashboard.Selection, now) -> dashboard.Dashboard:
+def _build(
+    path: str, version: tuple, selection: dashboard.DashboardFilters, now
+) -> dashboard.Dashboard:
     # Keyed by the data version, so a cached answer is never stale; `now` is
     # rounded to the minute so reruns within a minute share it.
     return dashboard.build(Storage(path), selection, now)
@@ -107,7 +109,7 @@ with right:
     reason_id = one_or_all(
         "Reason for visit", REASON_KEY, {k: r["name"] for k, r in reasons.items()}, "All reasons"
     )
-selection = dashboard.Selection(
+selection = dashboard.DashboardFilters(
     period=period,
     first=first,
     last=last,

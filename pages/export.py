@@ -1,7 +1,7 @@
 """Export (owner): the visits CSV, the summary CSV and a database backup (#6).
 
 The page builds a file only when asked ("Prepare …"), then offers it for
-download: st.download_button keeps the whole file in memory (STACK-NOTES),
+download: st.download_button keeps the whole file in memory (docs/stack-facts.md),
 which is fine for a store's date range; the command line streams any size.
 """
 
@@ -58,7 +58,7 @@ if not isinstance(days, tuple) or len(days) != 2:
     st.info("Pick the last day of the range too.")
     st.stop()
 
-selection = export.Selection(
+selection = export.ExportSelection(
     first_day=days[0],
     last_day=days[1],
     store_ids=() if store_id == ALL_STORES else (store_id,),

@@ -3,12 +3,13 @@
 Corrections and voids are audited with who and when; voided visits are kept
 and never counted."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from cxlog import catalog, goals, history, roles, ui, visits
+from cxlog import catalog, goals, history, model, roles, ui, visits
+from cxlog.localday import local_day_utc
 from cxlog.model import FIRST_ENGAGEMENTS, NO_PURCHASE, NO_SALE_REASON, PURCHASED, REASON
 from cxlog.text import plain
 
@@ -52,8 +53,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     )
 if not isinstance(day, date):
     st.stop()
-start = datetime.combine(day, time.min, tzinfo=zone)
-end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+start, end = local_day_utc(day, zone)
 rows = visits.visits_between(storage, store["id"], start, end, associate_id=who)
 if not rows:
     st.info("No visits logged on that day.")
@@ -114,7 +114,7 @@ with st.form(f"fix-form-{vid}", enter_to_submit=True):
         st.number_input(
             "Units", min_value=1, max_value=99, value=visit["units"] or 1, key=f"fix-units-{vid}"
         )
-        amount = None if visit["amount_cents"] is None else visit["amount_cents"] / 100
+        amount = model.amount_value(visit["amount_cents"])
         code = goals.store_goals(storage, store["id"]).currency  # issue #14
         st.number_input(
             f"Sale amount in {code} (optional)" if code else "Sale amount (optional)",
@@ -157,9 +157,7 @@ with st.form(f"fix-form-{vid}", enter_to_submit=True):
             "outcome": outcome,
             "units": int(state[f"fix-units-{vid}"]) if outcome == PURCHASED else None,
             "amount_cents": (
-                None
-                if outcome != PURCHASED or state[f"fix-amount-{vid}"] is None
-                else round(state[f"fix-amount-{vid}"] * 100)
+                model.parse_amount(state[f"fix-amount-{vid}"]) if outcome == PURCHASED else None
             ),
             "no_sale_reason_id": state[f"fix-nosale-{vid}"] if outcome == NO_PURCHASE else None,
         }

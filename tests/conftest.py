@@ -3,13 +3,15 @@ one store, two associates and the default lists."""
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from cxlog import access, catalog
+from cxlog import access, catalog, visits
 from cxlog.db import Storage
 from tests.e2e import harness
 
@@ -37,6 +39,47 @@ def shop(storage: Storage) -> dict:
 
 def new_id() -> str:
     return uuid.uuid4().hex
+
+
+def utc(text: str) -> datetime:
+    """An ISO 8601 time with its offset, as an aware UTC datetime."""
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def log_visit_in(storage: Storage, shop: dict, when: datetime, engagement="warm", **close) -> str:
+    """One visit started at ``when`` in ``shop``; its id. ``close``: units=…,
+    amount=… (cents) for a purchase, or no_sale=name (None: no reason) for
+    none, or nothing (open); reason=name, recommended=True, used_name=True,
+    voided=True; store=, associate= for another store or associate."""
+    vid = new_id()
+    store = close.pop("store", shop["store"])
+    associate = close.pop("associate", shop["ana"])
+    visits.create_visit(storage, vid, store, associate, engagement, at=when)
+    actor = f"associate:{associate}"
+    if "reason" in close:
+        visits.set_reason(storage, vid, shop["reasons"][close.pop("reason")], actor=actor)
+    if close.pop("recommended", False):
+        visits.set_marker(storage, vid, "recommended", True, actor=actor)
+    if close.pop("used_name", False):
+        visits.set_marker(storage, vid, "used_name", True, actor=actor)
+    if "units" in close:
+        visits.record_purchase(
+            storage, vid, close.pop("units"), amount_cents=close.pop("amount", None), actor=actor
+        )
+    elif "no_sale" in close:
+        name = close.pop("no_sale")
+        reason = shop["no_sale"][name] if name else None
+        visits.record_no_purchase(storage, vid, no_sale_reason_id=reason, actor=actor)
+    if close.pop("voided", None):
+        visits.void_visit(storage, vid, "Logged twice", actor="manager")
+    assert not close, f"log_visit_in does not know {sorted(close)}"
+    return vid
+
+
+@pytest.fixture
+def log_visit(storage: Storage, shop: dict):
+    """``log_visit(when, engagement, **close)``: log_visit_in for this test's shop."""
+    return functools.partial(log_visit_in, storage, shop)
 
 
 OWNER_PASSWORD, MANAGER_PASSWORD = "owner-secret-1", "manager-secret-1"

@@ -5,32 +5,40 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import date
 
 import pytest
 
 from cxlog import backup, export
 from cxlog.cli import main
-from cxlog.export import Selection
-from tests.conftest import ROOT
-from tests.test_export import at, log
+from tests.conftest import ROOT, log_visit_in, utc
 
 
 @pytest.fixture
 def seeded(storage, shop):
-    for day in range(1, 29):
-        log(storage, shop, at(f"2026-11-{day:02d}T10:00:00+00:00"), units=1, amount=250)
-    log(storage, shop, at("2026-11-05T11:00:00+00:00"), units=2, voided=True)
+    """One purchase a day, 1–28 November at 10:00 UTC; its ids by day on
+    ``storage.by_day``; plus a voided visit on the 5th."""
+    storage.by_day = {
+        day: log_visit_in(
+            storage, shop, utc(f"2026-11-{day:02d}T10:00:00+00:00"), units=1, amount=250
+        )
+        for day in range(1, 29)
+    }
+    log_visit_in(storage, shop, utc("2026-11-05T11:00:00+00:00"), units=2, voided=True)
     return storage
 
 
-def test_export_writes_the_same_file_as_the_page(seeded, tmp_path, capsys):
+def test_export_writes_the_chosen_store_local_days(seeded, tmp_path, capsys):
     out = tmp_path / "nov.csv"
     args = ["export", "--db", str(seeded.path), "--from", "2026-11-03", "--to", "2026-11-09"]
     assert main([*args, "-o", str(out)]) == 0
-    selection = Selection(first_day=date(2026, 11, 3), last_day=date(2026, 11, 9))
-    assert out.read_bytes() == export.visits_csv(seeded, selection)
-    assert out.read_bytes().count(b"\r\n") == 1 + 7
+    lines = out.read_bytes().decode().split("\r\n")
+    assert lines[0].startswith("visit_id,store,started_local,") and lines[-1] == ""
+    # By hand: 3–9 November in London (GMT) are the visits of those 7 days, in
+    # the order they were logged, without the voided one.
+    rows = [line.split(",") for line in lines[1:-1]]
+    assert [row[0] for row in rows] == [seeded.by_day[day] for day in range(3, 10)]
+    assert [row[2] for row in rows] == [f"2026-11-{d:02d}T10:00:00+00:00" for d in range(3, 10)]
+    assert {(row[10], row[12], row[13]) for row in rows} == {("purchased", "1", "2.50")}
     assert "Wrote 7 visits to" in capsys.readouterr().out
 
 
@@ -143,3 +151,24 @@ def test_export_runs_as_a_module_for_cron(seeded, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert out.read_bytes().count(b"\r\n") == 3
+
+
+@pytest.mark.parametrize("kind", [[], ["--include-voided", "--excel", "--store", "1"]])
+def test_a_visits_export_imports_neither_pandas_nor_sqlite_utils(seeded, tmp_path, kind):
+    """Importing them cost a third of a 1M-visit export (docs/stack-facts.md,
+    "Export"): the visits export must not pull them in again. (The summary
+    reads through cxlog.metrics, which uses sqlite_utils.)"""
+    out = tmp_path / "light.csv"
+    args = ["export", "--db", str(seeded.path), "--from", "2026-11-01", "--to", "2026-11-02"]
+    code = (
+        "import sys; from cxlog import cli;"
+        f" status = cli.main({[*args, *kind, '-o', str(out)]!r});"
+        " heavy = sorted({'pandas', 'numpy', 'sqlite_utils', 'streamlit'} & set(sys.modules));"
+        " print(status, heavy)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "0 []"
+    assert out.stat().st_size > 0

@@ -14,12 +14,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from cxlog import catalog, coaching, goals, summary
-from cxlog.export import Selection
+from cxlog.export import ExportSelection
 from tests import test_dashboard_page
-from tests.conftest import ROOT, as_role
+from tests.conftest import ROOT, as_role, log_visit_in, utc
 from tests.test_coaching import half_up, newcombe_by_hand
 from tests.test_dashboard_page import RANGE, insert, visit
-from tests.test_export import at, log
 from tests.test_summary import seed
 
 month = test_dashboard_page.month  # the hand-worked month of the dashboard's tests
@@ -100,9 +99,9 @@ def frame(storage, selection) -> pd.DataFrame:
 def test_summary_cost_rows_by_hand(storage, shop):
     """Warm 15 of 25 bought 2 units (no amounts), neutral 5 of 25 (12.50 each):
     25 × (15/25 − 5/25) = 10 purchases, 20 units, no revenue figure."""
-    seed(storage, shop, at("2026-11-03T10:00:00+00:00"), warm_buys=15, neutral_buys=5)
+    seed(storage, shop, utc("2026-11-03T10:00:00+00:00"), warm_buys=15, neutral_buys=5)
     goals.set_currency(storage, shop["store"], "GBP", actor="test")
-    table = frame(storage, Selection())
+    table = frame(storage, ExportSelection())
     assert list(table.columns) == list(summary.COLUMNS)
     cost = table[table["table"] == "cost"].set_index("group")
     low, high = newcombe_by_hand(15, 25, 5, 25)
@@ -126,11 +125,11 @@ def test_summary_cost_rows_by_hand(storage, shop):
 
 def test_summary_amounts_round_to_the_currency(storage, shop):
     """Two purchases of 1,000.40 and 1,000.00 (cents stored), yen: 1,000.20 → 1,000."""
-    when = at("2026-11-03T10:00:00+00:00")
-    log(storage, shop, when, "warm", units=1, amount=100040)
-    log(storage, shop, when + timedelta(minutes=1), "warm", units=1, amount=100000)
+    when = utc("2026-11-03T10:00:00+00:00")
+    log_visit_in(storage, shop, when, "warm", units=1, amount=100040)
+    log_visit_in(storage, shop, when + timedelta(minutes=1), "warm", units=1, amount=100000)
     goals.set_currency(storage, shop["store"], "JPY", actor="test")
-    row = frame(storage, Selection()).set_index("table").loc["all"]
+    row = frame(storage, ExportSelection()).set_index("table").loc["all"]
     assert row["average_sale"] in ("1000", "1000.0") and row["currency"] == "JPY"
 
 

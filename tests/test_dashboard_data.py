@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from cxlog import catalog, dashboard, facts, periods, visits
-from cxlog.dashboard import Selection
+from cxlog.dashboard import DashboardFilters
 from cxlog.metrics import Counts
 from tests import recount
 from tests.conftest import new_id
@@ -111,7 +111,7 @@ def metrics_sum(storage, built: dashboard.Dashboard, by: str | None = None, **id
 
 
 def test_totals_by_hand_and_as_metrics_counts_them(storage, ids):
-    built = dashboard.build(storage, Selection(), NOW)
+    built = dashboard.build(storage, DashboardFilters(), NOW)
     # A1–A5, N1, N2, M1 and H1: V1 is voided, P1/P2 are the previous period.
     assert built.totals == Counts(
         visits=9, warm=6, closed=8, purchased=5, units=15, amount_cents=4500, with_amount=3
@@ -127,7 +127,7 @@ def test_totals_by_hand_and_as_metrics_counts_them(storage, ids):
 
 
 def test_first_engagement_and_depth_by_hand(storage, ids):
-    built = dashboard.build(storage, Selection(), NOW)
+    built = dashboard.build(storage, DashboardFilters(), NOW)
     by = {g.key: g.counts for g in built.by_engagement}
     assert (by["warm"].visits, by["warm"].closed, by["warm"].purchased, by["warm"].units) == (
         6,
@@ -150,7 +150,7 @@ def test_first_engagement_and_depth_by_hand(storage, ids):
 
 
 def test_reasons_no_sale_and_team(storage, ids):
-    built = dashboard.build(storage, Selection(), NOW)
+    built = dashboard.build(storage, DashboardFilters(), NOW)
     by_label = {g.label: g.counts.visits for g in built.by_reason}
     assert by_label == {"Gift": 3, "Not learned": 2, "Browsing": 1, "No reason tapped": 3}
     as_metrics = metrics_sum(storage, built, "reason")
@@ -171,7 +171,7 @@ def test_reasons_no_sale_and_team(storage, ids):
 
 
 def test_hours_and_weeks_are_each_stores_local_time(storage, ids):
-    built = dashboard.build(storage, Selection(), NOW)
+    built = dashboard.build(storage, DashboardFilters(), NOW)
     heat = {
         (r.weekday, r.hour): r.counts.visits for r in built.heat.itertuples() if r.counts.visits
     }
@@ -194,7 +194,7 @@ def test_hours_and_weeks_are_each_stores_local_time(storage, ids):
 
 
 def test_filters_by_store_associate_and_reason(storage, ids):
-    shop_only = dashboard.build(storage, Selection(store_id=ids["shop"]), NOW)
+    shop_only = dashboard.build(storage, DashboardFilters(store_id=ids["shop"]), NOW)
     assert list(shop_only.spans) == [ids["shop"]]
     assert shop_only.totals.visits == 8
     assert {r.name for r in shop_only.team} == {"Ana", "Ben"}
@@ -202,7 +202,7 @@ def test_filters_by_store_associate_and_reason(storage, ids):
     f = Filters(span.start, span.end, (ids["shop"],), (ids["ben"],), (ids["Gift"],))
     narrow = dashboard.build(
         storage,
-        Selection(store_id=ids["shop"], associate_id=ids["ben"], reason_id=ids["Gift"]),
+        DashboardFilters(store_id=ids["shop"], associate_id=ids["ben"], reason_id=ids["Gift"]),
         NOW,
     )
     assert (
@@ -215,17 +215,17 @@ def test_filters_by_store_associate_and_reason(storage, ids):
 
 def test_custom_range_and_today(storage, ids):
     custom = dashboard.build(
-        storage, Selection(periods.CUSTOM, date(2026, 11, 16), date(2026, 11, 17)), NOW
+        storage, DashboardFilters(periods.CUSTOM, date(2026, 11, 16), date(2026, 11, 17)), NOW
     )
     # A1–A4 (London), H1 is Sunday in New York: outside.
     assert custom.totals.visits == 4
-    today = dashboard.build(storage, Selection(periods.TODAY), NOW)
+    today = dashboard.build(storage, DashboardFilters(periods.TODAY), NOW)
     assert today.totals.visits == 1  # A5, still open
     assert today.totals.open == 1 and today.totals.closed == 0
 
 
 def test_a_store_with_no_visits_gives_zeros_not_errors(storage, shop):
-    built = dashboard.build(storage, Selection(), NOW)
+    built = dashboard.build(storage, DashboardFilters(), NOW)
     assert built.totals == Counts() and built.previous == Counts()
     assert [g.counts for g in built.by_engagement] == [Counts()] * 3
     assert built.by_reason == [] and built.no_sale == []
@@ -250,7 +250,7 @@ def test_team_ranks_only_associates_with_enough_closed_visits(storage, shop):
 
     log(shop["ana"], 15, 22)  # 68% of 22
     log(shop["ben"], 5, 19)  # 19 closed: too few, however good or bad
-    built = dashboard.build(storage, Selection(), NOW)
+    built = dashboard.build(storage, DashboardFilters(), NOW)
     assert [(r.name, r.rank) for r in built.team] == [("Ana", 1), ("Ben", None)]
     assert dashboard.ranked(built.by_engagement)[0].key == "warm"
 

@@ -8,7 +8,7 @@ import pytest
 
 from cxlog import filters, periods
 from cxlog import takeaways as words
-from cxlog.dashboard import Group, Selection, TeamRow
+from cxlog.dashboard import DashboardFilters, Group, TeamRow
 from cxlog.metrics import Counts
 from cxlog.text import plain
 
@@ -203,21 +203,21 @@ STORES, PEOPLE, REASONS = {1: "Shop", 2: "Harbour"}, {5: 1, 6: 2}, {3: "Gift"}
 @pytest.mark.parametrize(
     ("query", "selection", "notes"),
     [
-        ({}, Selection(), 0),
+        ({}, DashboardFilters(), 0),
         (
             {"period": "last_7", "store": "1", "associate": "5", "reason": "3"},
-            Selection(periods.LAST_7, store_id=1, associate_id=5, reason_id=3),
+            DashboardFilters(periods.LAST_7, store_id=1, associate_id=5, reason_id=3),
             0,
         ),
         (
             {"from": "2026-11-01", "to": "2026-11-15"},
-            Selection(periods.CUSTOM, date(2026, 11, 1), date(2026, 11, 15)),
+            DashboardFilters(periods.CUSTOM, date(2026, 11, 1), date(2026, 11, 15)),
             0,
         ),
-        ({"period": "fortnight"}, Selection(), 1),
-        ({"period": "custom", "from": "2026-13-01", "to": "x"}, Selection(), 1),
-        ({"store": "99", "reason": "abc"}, Selection(), 2),
-        ({"store": "1", "associate": "6"}, Selection(store_id=1), 1),
+        ({"period": "fortnight"}, DashboardFilters(), 1),
+        ({"period": "custom", "from": "2026-13-01", "to": "x"}, DashboardFilters(), 1),
+        ({"store": "99", "reason": "abc"}, DashboardFilters(), 2),
+        ({"store": "1", "associate": "6"}, DashboardFilters(store_id=1), 1),
     ],
 )
 def test_url_values_fall_back_gently(query, selection, notes):
@@ -237,11 +237,11 @@ def test_url_custom_range_is_cut_at_today():
     got, said = filters.from_query(
         future, stores=STORES, associates=PEOPLE, reasons=REASONS, today=date(2026, 11, 24)
     )
-    assert got == Selection() and "starts after today" in said[0]
+    assert got == DashboardFilters() and "starts after today" in said[0]
 
 
 def test_url_round_trip():
-    chosen = Selection(periods.CUSTOM, date(2026, 11, 1), date(2026, 11, 15), 2, 6, 3)
+    chosen = DashboardFilters(periods.CUSTOM, date(2026, 11, 1), date(2026, 11, 15), 2, 6, 3)
     query = filters.to_query(chosen)
     assert query == {
         "period": "custom",

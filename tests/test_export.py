@@ -6,51 +6,21 @@ from __future__ import annotations
 import io
 import os
 import random
+import signal
 import sqlite3
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
 
-from cxlog import catalog, export, summary, visits
+from cxlog import catalog, export, export_pool, export_worker, summary, visits
 from cxlog.errors import NotFoundError, StorageError, ValidationError
-from cxlog.export import Selection
+from cxlog.export import ExportSelection
 from cxlog.model import from_utc_text
 from cxlog.offsets import offset_spans
-from tests.conftest import ROOT, new_id
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
-
-
-def log(storage, shop, when, engagement="warm", **close):
-    """One visit started at ``when``; close=dict(units=…, amount=…) or
-    dict(no_sale=name) or nothing (open)."""
-    vid = new_id()
-    store = close.pop("store", shop["store"])
-    associate = close.pop("associate", shop["ana"])
-    visits.create_visit(storage, vid, store, associate, engagement, at=when)
-    actor = f"associate:{associate}"
-    if "reason" in close:
-        visits.set_reason(storage, vid, shop["reasons"][close.pop("reason")], actor=actor)
-    if close.pop("recommended", False):
-        visits.set_marker(storage, vid, "recommended", True, actor=actor)
-    if close.pop("used_name", False):
-        visits.set_marker(storage, vid, "used_name", True, actor=actor)
-    if "units" in close:
-        visits.record_purchase(
-            storage, vid, close.pop("units"), amount_cents=close.pop("amount", None), actor=actor
-        )
-    elif "no_sale" in close:
-        name = close.pop("no_sale")
-        reason = shop["no_sale"][name] if name else None
-        visits.record_no_purchase(storage, vid, no_sale_reason_id=reason, actor=actor)
-    if close.pop("voided", None):
-        visits.void_visit(storage, vid, "Logged twice", actor="manager")
-    return vid
+from tests.conftest import ROOT, log_visit_in, new_id, utc
 
 
 def read(data: bytes) -> pd.DataFrame:
@@ -64,7 +34,7 @@ def local_iso(utc_text: str | None, zone: str) -> str:
     return from_utc_text(utc_text).astimezone(ZoneInfo(zone)).isoformat(timespec="seconds")
 
 
-def expected_rows(storage, selection: Selection) -> dict[str, dict[str, str]]:
+def expected_rows(storage, selection: ExportSelection) -> dict[str, dict[str, str]]:
     """The visits of the selection straight from the tables, formatted by hand
     with Python's zoneinfo: what the CSV must say, cell by cell."""
     with storage.read() as db:
@@ -125,7 +95,7 @@ def two_stores(storage, shop):
     ny = catalog.create_store(storage, "Uptown", "America/New_York")
     cy = catalog.add_associate(storage, ny, "Cy", actor="test")
     shop = {**shop, "ny": ny, "cy": cy}
-    base = at("2026-11-01T09:00:00+00:00")
+    base = utc("2026-11-01T09:00:00+00:00")
     kinds = [
         {"units": 2, "amount": 1999, "reason": "Gift", "recommended": True},
         {"units": 1, "reason": "Not learned"},
@@ -139,13 +109,13 @@ def two_stores(storage, shop):
         kind = dict(kinds[i % len(kinds)])
         engagement = ("warm", "neutral", "missed")[i % 3]
         when = base + timedelta(days=i, hours=i % 9, minutes=i)
-        log(storage, shop, when, engagement, **kind)
-        log(storage, shop, when, engagement, store=ny, associate=cy, **dict(kind))
+        log_visit_in(storage, shop, when, engagement, **kind)
+        log_visit_in(storage, shop, when, engagement, store=ny, associate=cy, **dict(kind))
     return shop
 
 
 def test_round_trip_through_pandas_equals_the_database(storage, two_stores):
-    selection = Selection(first_day=date(2026, 11, 3), last_day=date(2026, 11, 20))
+    selection = ExportSelection(first_day=date(2026, 11, 3), last_day=date(2026, 11, 20))
     frame = read(export.visits_csv(storage, selection))
     assert list(frame.columns) == list(export.VISIT_COLUMNS)
     expected = expected_rows(storage, selection)
@@ -154,7 +124,7 @@ def test_round_trip_through_pandas_equals_the_database(storage, two_stores):
 
 
 def test_round_trip_with_voided_visits_adds_their_columns(storage, two_stores):
-    selection = Selection(store_ids=(two_stores["store"],), include_voided=True)
+    selection = ExportSelection(store_ids=(two_stores["store"],), include_voided=True)
     frame = read(export.visits_csv(storage, selection))
     assert list(frame.columns) == [*export.VISIT_COLUMNS, *export.VOID_COLUMNS]
     assert {r["visit_id"]: r for r in frame.to_dict("records")} == expected_rows(storage, selection)
@@ -163,20 +133,20 @@ def test_round_trip_with_voided_visits_adds_their_columns(storage, two_stores):
 
 
 def test_voided_visits_are_left_out_unless_asked_for(storage, two_stores):
-    plain = read(export.visits_csv(storage, Selection()))
-    with_voided = read(export.visits_csv(storage, Selection(include_voided=True)))
+    plain = read(export.visits_csv(storage, ExportSelection()))
+    with_voided = read(export.visits_csv(storage, ExportSelection(include_voided=True)))
     assert len(plain) == 48 and len(with_voided) == 56
     assert "void_reason" not in plain.columns
 
 
 def test_numbers_are_numbers_for_a_spreadsheet(storage, two_stores):
-    frame = pd.read_csv(io.BytesIO(export.visits_csv(storage, Selection())))
+    frame = pd.read_csv(io.BytesIO(export.visits_csv(storage, ExportSelection())))
     for column in ("used_name", "recommended", "connection_depth"):
         assert frame[column].dtype.kind == "i", column
     for column in ("units", "amount"):
         assert frame[column].dtype.kind == "f", column  # numbers, blank for open visits
     assert frame["amount"].max() == 1_000_000.00
-    text = export.visits_csv(storage, Selection(include_voided=True)).decode()
+    text = export.visits_csv(storage, ExportSelection(include_voided=True)).decode()
     assert ",1000000.00," in text and ",0.05," in text and ",19.99," in text
 
 
@@ -185,17 +155,23 @@ def test_days_are_each_stores_own_calendar_days(storage, shop):
     cy = catalog.add_associate(storage, ny, "Cy", actor="test")
     shop = {**shop}
     # 30 Nov 23:30 in New York is 1 Dec 04:30 UTC; in London 23:30 is 23:30 UTC.
-    inside_ny = log(storage, shop, at("2026-11-30T23:30:00-05:00"), store=ny, associate=cy)
-    after_ny = log(storage, shop, at("2026-12-01T00:10:00-05:00"), store=ny, associate=cy)
-    first_ny = log(storage, shop, at("2026-11-01T00:00:00-04:00"), store=ny, associate=cy)
-    before_ny = log(storage, shop, at("2026-10-31T23:59:59-04:00"), store=ny, associate=cy)
-    inside_ldn = log(storage, shop, at("2026-11-30T23:59:59+00:00"))
-    after_ldn = log(storage, shop, at("2026-12-01T00:00:00+00:00"))
-    november = Selection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
+    inside_ny = log_visit_in(
+        storage, shop, utc("2026-11-30T23:30:00-05:00"), store=ny, associate=cy
+    )
+    after_ny = log_visit_in(storage, shop, utc("2026-12-01T00:10:00-05:00"), store=ny, associate=cy)
+    first_ny = log_visit_in(storage, shop, utc("2026-11-01T00:00:00-04:00"), store=ny, associate=cy)
+    before_ny = log_visit_in(
+        storage, shop, utc("2026-10-31T23:59:59-04:00"), store=ny, associate=cy
+    )
+    inside_ldn = log_visit_in(storage, shop, utc("2026-11-30T23:59:59+00:00"))
+    after_ldn = log_visit_in(storage, shop, utc("2026-12-01T00:00:00+00:00"))
+    november = ExportSelection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
     ids = set(read(export.visits_csv(storage, november))["visit_id"])
     assert ids == {inside_ny, first_ny, inside_ldn}
     assert not ids & {after_ny, before_ny, after_ldn}
-    only_ny = Selection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30), store_ids=(ny,))
+    only_ny = ExportSelection(
+        first_day=date(2026, 11, 1), last_day=date(2026, 11, 30), store_ids=(ny,)
+    )
     assert set(read(export.visits_csv(storage, only_ny))["visit_id"]) == {inside_ny, first_ny}
 
 
@@ -236,21 +212,21 @@ def test_local_times_are_exact_across_offset_changes(
     store = catalog.create_store(storage, "Zone Shop", zone)
     ana = catalog.add_associate(storage, store, "Ana", actor="test")
     vid = new_id()
-    visits.create_visit(storage, vid, store, ana, "warm", at=at(started))
+    visits.create_visit(storage, vid, store, ana, "warm", at=utc(started))
     if closed:
         with storage.write() as db:  # a close at a chosen instant
             db.execute(
                 "UPDATE visits SET outcome = 'no_purchase', closed_at = ? WHERE id = ?",
-                [at(closed).strftime("%Y-%m-%dT%H:%M:%S.000Z"), vid],
+                [utc(closed).strftime("%Y-%m-%dT%H:%M:%S.000Z"), vid],
             )
-    row = read(export.visits_csv(storage, Selection()))
+    row = read(export.visits_csv(storage, ExportSelection()))
     assert row.loc[0, "started_local"] == local_start
     assert row.loc[0, "closed_local"] == local_close
 
 
 def test_offset_spans_agree_with_zoneinfo_everywhere():
     rng = random.Random(6)
-    start, end = at("2024-01-01T00:00:00+00:00"), at("2027-01-01T00:00:00+00:00")
+    start, end = utc("2024-01-01T00:00:00+00:00"), utc("2027-01-01T00:00:00+00:00")
     for name in ("Europe/London", "America/St_Johns", "Australia/Lord_Howe", "Asia/Tehran"):
         zone = ZoneInfo(name)
         spans = offset_spans(zone, start, end)
@@ -301,7 +277,7 @@ def test_hostile_names_come_out_as_text_not_formulas(storage):
                 ids[HOSTILE["closer"]],
             ],
         )
-    data = export.visits_csv(storage, Selection())
+    data = export.visits_csv(storage, ExportSelection())
     row = read(data).iloc[0]
     assert row["associate"] == "'" + HOSTILE["associate"]
     assert row["reason"] == "'+1+1"
@@ -344,33 +320,33 @@ def test_safe_row_neutralises_text_but_keeps_numbers():
 
 
 def test_a_void_reason_and_an_unusual_id_are_made_safe_too(storage, shop):
-    vid = log(storage, shop, at("2026-11-02T10:00:00+00:00"), units=1)
+    vid = log_visit_in(storage, shop, utc("2026-11-02T10:00:00+00:00"), units=1)
     with storage.write() as db:
         db.execute(
             "UPDATE visits SET id = 'odd,id\"1', voided_at = closed_at,"
             " void_reason = '=cmd|''/c calc''!A0' WHERE id = ?",
             [vid],
         )
-    row = read(export.visits_csv(storage, Selection(include_voided=True))).iloc[0]
+    row = read(export.visits_csv(storage, ExportSelection(include_voided=True))).iloc[0]
     assert row["visit_id"] == 'odd,id"1'
     assert row["void_reason"] == "'=cmd|'/c calc'!A0"
 
 
 def test_a_combination_outside_the_lookups_is_still_written(storage, shop):
-    vid = log(storage, shop, at("2026-11-02T10:00:00+00:00"), reason="Gift", units=3)
+    vid = log_visit_in(storage, shop, utc("2026-11-02T10:00:00+00:00"), reason="Gift", units=3)
     conn = sqlite3.connect(storage.path)  # foreign keys off, as a hand edit would be
     conn.execute("UPDATE visits SET reason_id = 999 WHERE id = ?", [vid])
     conn.commit()
     conn.close()
-    row = read(export.visits_csv(storage, Selection())).iloc[0]
+    row = read(export.visits_csv(storage, ExportSelection())).iloc[0]
     assert (row["reason"], row["connection_depth"], row["units"]) == ("#999", "1", "3")
 
 
 def test_excel_choice_adds_a_bom_and_utf8_stays_utf8(storage, shop):
     catalog.rename_associate(storage, shop["ana"], "Zoë", actor="test")
-    log(storage, shop, at("2026-11-02T10:00:00+00:00"), units=1)
-    plain = export.visits_csv(storage, Selection())
-    excel = export.visits_csv(storage, Selection(), for_excel=True)
+    log_visit_in(storage, shop, utc("2026-11-02T10:00:00+00:00"), units=1)
+    plain = export.visits_csv(storage, ExportSelection())
+    excel = export.visits_csv(storage, ExportSelection(), for_excel=True)
     assert not plain.startswith(b"\xef\xbb\xbf")
     assert excel == b"\xef\xbb\xbf" + plain
     assert "Zoë".encode() in plain
@@ -381,11 +357,11 @@ def test_rows_come_in_the_order_visits_were_recorded(storage, two_stores, monkey
     with storage.read() as db:
         recorded = [r[0] for r in db.execute("SELECT id FROM visits WHERE voided_at IS NULL")]
     monkeypatch.setattr(export, "CHUNK", 5)  # many chunks
-    assert list(read(export.visits_csv(storage, Selection()))["visit_id"]) == recorded
+    assert list(read(export.visits_csv(storage, ExportSelection()))["visit_id"]) == recorded
 
 
 def test_scan_and_index_paths_write_the_same_file(storage, two_stores, monkeypatch):
-    selection = Selection(first_day=date(2026, 11, 5), last_day=date(2026, 11, 9))
+    selection = ExportSelection(first_day=date(2026, 11, 5), last_day=date(2026, 11, 9))
     monkeypatch.setattr(export, "SCAN_SHARE", 2.0)  # never scan
     through_index = export.visits_csv(storage, selection)
     monkeypatch.setattr(export, "SCAN_SHARE", 0.0)  # always scan
@@ -407,26 +383,26 @@ class Recorder(io.BytesIO):
 def test_the_export_streams_in_bounded_pieces(storage, two_stores, monkeypatch):
     monkeypatch.setattr(export, "CHUNK", 4)
     out = Recorder()
-    written = export.write_visits(storage, out, Selection())
+    written = export.write_visits(storage, out, ExportSelection())
     assert written == 48
     assert len(out.sizes) >= 12  # header, then one write per chunk
     assert max(out.sizes[1:]) < 4 * 300  # never more than a chunk's lines at once
 
 
 def test_an_empty_selection_writes_only_the_header(storage, shop):
-    assert export.visits_csv(storage, Selection()).decode() == (
+    assert export.visits_csv(storage, ExportSelection()).decode() == (
         ",".join(export.VISIT_COLUMNS) + "\r\n"
     )
 
 
 def test_bad_input_is_a_clear_sentence(storage, shop):
     with pytest.raises(ValidationError, match="after the end date"):
-        Selection(first_day=date(2026, 12, 1), last_day=date(2026, 11, 1))
+        ExportSelection(first_day=date(2026, 12, 1), last_day=date(2026, 11, 1))
     with pytest.raises(ValidationError, match="like 2026-11-01"):
         export.parse_day("01/11/2026", "--from date")
     assert export.parse_day(" 2026-11-01 ") == date(2026, 11, 1)
     with pytest.raises(NotFoundError, match="No store has the id 99"):
-        export.visits_csv(storage, Selection(store_ids=(99,)))
+        export.visits_csv(storage, ExportSelection(store_ids=(99,)))
 
 
 def test_find_store_by_id_or_exact_name(storage, shop):
@@ -465,15 +441,18 @@ def test_every_column_is_in_the_data_dictionary(section, columns):
         assert len(row) == 4 and all(cell.strip() for cell in row), row  # type, meaning, example
 
 
-@pytest.fixture
-def parallel(monkeypatch):
-    """Helper processes even for a small table, in many small chunks."""
+@pytest.fixture(params=[export_pool.OWN, export_pool.STANDARD])
+def parallel(request, monkeypatch):
+    """Helper processes even for a small table, in many small chunks; each
+    test runs with both pools (cxlog.export_pool)."""
     monkeypatch.setattr(export, "PARALLEL_FROM", 0)
     monkeypatch.setattr(export, "CHUNK", 5)
+    monkeypatch.setattr(export_pool, "POOL", request.param)
+    return request.param
 
 
 def helper_pids() -> set[int]:
-    """Running cxlog.export_worker processes started by this test process."""
+    """Running helper processes started by this test process (either pool)."""
     found = set()
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
@@ -481,13 +460,17 @@ def helper_pids() -> set[int]:
             cmdline = (status.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        if f"\nPPid:\t{os.getpid()}\n" in text and b"cxlog.export_worker" in cmdline:
+        helper = b"cxlog.export_worker" in cmdline or b"spawn_main" in cmdline
+        if f"\nPPid:\t{os.getpid()}\n" in text and helper:
             found.add(int(status.parent.name))
     return found
 
 
 def test_helper_processes_write_the_same_file(storage, two_stores, parallel):
-    for selection in (Selection(), Selection(include_voided=True, store_ids=(two_stores["ny"],))):
+    for selection in (
+        ExportSelection(),
+        ExportSelection(include_voided=True, store_ids=(two_stores["ny"],)),
+    ):
         alone = io.BytesIO()
         export.write_visits(storage, alone, selection, workers=1)
         helped = io.BytesIO()
@@ -511,37 +494,49 @@ def test_the_export_is_one_snapshot(storage, two_stores, parallel, monkeypatch, 
             two_stores["store"],
             two_stores["ana"],
             "warm",
-            at=at("2026-11-02T10:00Z"),
+            at=utc("2026-11-02T10:00Z"),
         )
         return real(conn, ranges)
 
     monkeypatch.setattr(export.csvlines, "read_lookups", read_lookups_then_a_tablet_writes)
-    frame = read(export.write_visits_bytes(storage, Selection(), workers=workers))
+    frame = read(export.write_visits_bytes(storage, ExportSelection(), workers=workers))
     assert late not in set(frame["visit_id"]) and len(frame) == 48
-    assert late in set(read(export.visits_csv(storage, Selection()))["visit_id"])
+    assert late in set(read(export.visits_csv(storage, ExportSelection()))["visit_id"])
 
 
 def test_a_failing_helper_is_a_sentence_and_every_helper_stops(
     storage, two_stores, parallel, monkeypatch
 ):
-    def broken_prepare(self, lookups, include_voided, size):
-        for process in self.processes:
-            export.send(process.stdin, "not the lookups")
+    if parallel == export_pool.OWN:
 
-    monkeypatch.setattr(export._Helpers, "prepare", broken_prepare)
+        def broken_prepare(self, lookups, include_voided, size):
+            for process in self.processes:
+                export_worker.send(process.stdin, "not the lookups")
+
+        monkeypatch.setattr(export_pool.HelperProcesses, "prepare", broken_prepare)
+    else:
+
+        def broken_prepare(self, lookups, include_voided, size):
+            self.job = ("not the lookups", include_voided, size)
+
+        monkeypatch.setattr(export_pool.StandardPool, "prepare", broken_prepare)
     with pytest.raises(StorageError, match="failed in a helper process"):
-        export.write_visits(storage, io.BytesIO(), Selection(), workers=2)
+        export.write_visits(storage, io.BytesIO(), ExportSelection(), workers=2)
     assert helper_pids() == set()
 
 
 def test_a_helper_that_dies_is_a_sentence_not_a_hang(storage, two_stores, parallel, monkeypatch):
-    real = export._Helpers.prepare
+    pool = export_pool.HelperProcesses if parallel == export_pool.OWN else export_pool.StandardPool
+    real = pool.prepare
 
     def prepare_then_one_dies(self, lookups, include_voided, size):
         real(self, lookups, include_voided, size)
-        self.processes[1].kill()
+        if parallel == export_pool.OWN:
+            self.processes[1].kill()
+        else:
+            os.kill(list(self.executor._processes)[1], signal.SIGKILL)
 
-    monkeypatch.setattr(export._Helpers, "prepare", prepare_then_one_dies)
+    monkeypatch.setattr(pool, "prepare", prepare_then_one_dies)
     with pytest.raises(StorageError, match="stopped unexpectedly"):
-        export.write_visits(storage, io.BytesIO(), Selection(), workers=2)
+        export.write_visits(storage, io.BytesIO(), ExportSelection(), workers=2)
     assert helper_pids() == set()

@@ -10,10 +10,8 @@ from datetime import date
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from cxlog import export, summary
-from cxlog.export import Selection
-from tests.conftest import ROOT, as_role
-from tests.test_export import at, log
+from cxlog.export import ExportSelection
+from tests.conftest import ROOT, as_role, log_visit_in, utc
 
 
 def page(role: str | None) -> AppTest:
@@ -25,11 +23,18 @@ def page(role: str | None) -> AppTest:
     return at_.run()
 
 
-def seed(storage, shop) -> None:
-    for day in (3, 4, 5):
-        log(storage, shop, at(f"2026-11-{day:02d}T10:00:00+00:00"), units=1, amount=999)
-    log(storage, shop, at("2026-11-04T11:00:00+00:00"), "missed", no_sale="Price", voided=True)
-    log(storage, shop, at("2026-12-04T11:00:00+00:00"), "neutral")  # outside the range
+def seed(storage, shop) -> list[str]:
+    """Three purchases in November (the ids, in order), a voided visit and
+    one in December."""
+    bought = [
+        log_visit_in(storage, shop, utc(f"2026-11-{day:02d}T10:00:00+00:00"), units=1, amount=999)
+        for day in (3, 4, 5)
+    ]
+    log_visit_in(
+        storage, shop, utc("2026-11-04T11:00:00+00:00"), "missed", no_sale="Price", voided=True
+    )
+    log_visit_in(storage, shop, utc("2026-12-04T11:00:00+00:00"), "neutral")  # outside the range
+    return bought
 
 
 def choose_november(at_: AppTest) -> AppTest:
@@ -39,7 +44,7 @@ def choose_november(at_: AppTest) -> AppTest:
 
 
 def test_owner_prepares_the_visits_csv_for_the_chosen_range(app_env, shop):
-    seed(app_env, shop)
+    bought = seed(app_env, shop)
     at_ = choose_november(page("owner"))
     assert not at_.exception
     assert at_.title[0].value == "Export"
@@ -49,11 +54,33 @@ def test_owner_prepares_the_visits_csv_for_the_chosen_range(app_env, shop):
     at_.button(key="export-visits-prepare").click().run()
     assert not at_.exception
     choice, data, name = at_.session_state["export_visits_file"]
-    november = Selection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
+    november = ExportSelection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
     assert choice == (november, False)  # kept with the choice it was made for
-    assert data == export.visits_csv(app_env, november)
+    # The file, worked out by hand: November in London is GMT (+00:00).
+    lines = data.decode().split("\r\n")
+    assert lines[0] == (
+        "visit_id,store,started_local,started_utc,associate,first_engagement,reason,"
+        "used_name,recommended,connection_depth,outcome,no_sale_reason,units,amount,"
+        "closed_local,closed_by,hour_visitors"
+    )
+    assert lines[-1] == "" and len(lines) == 1 + 3 + 1
+    for vid, line, day in zip(bought, lines[1:4], (3, 4, 5), strict=True):
+        cells = line.split(",")
+        assert cells[:10] == [
+            vid,
+            "Corner Shop",
+            f"2026-11-{day:02d}T10:00:00+00:00",
+            f"2026-11-{day:02d}T10:00:00.000Z",
+            "Ana",
+            "warm",
+            "",
+            "0",
+            "0",
+            "1",
+        ]
+        assert cells[10:14] == ["purchased", "", "1", "9.99"] and cells[15] == "Ana"
+        assert cells[16] == ""  # no door-counter figures for that hour (#13)
     assert name == "cxlog-visits-2026-11-01-to-2026-11-30.csv"
-    assert len(pd.read_csv(io.BytesIO(data))) == 3
     [button] = at_.get("download_button")
     assert button.label == f"Download {name}"
 
@@ -71,11 +98,25 @@ def test_owner_gets_the_summary_for_one_store_for_excel(app_env, shop):
     at_.button(key="export-summary-prepare").click().run()
     assert not at_.exception
     _, data, name = at_.session_state["export_summary_file"]
-    selection = Selection(
-        first_day=date(2026, 11, 1), last_day=date(2026, 11, 30), store_ids=(shop["store"],)
-    )
-    assert data == summary.summary_csv(app_env, selection, for_excel=True)
     assert data.startswith(b"\xef\xbb\xbf")
+    table = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig").set_index(["table", "group"])
+    # By hand: 3 warm purchases of 1 unit at 9.99; the voided and the
+    # December visit do not count.
+    totals = table.loc[("all", "all")]
+    assert totals[["visits", "open", "closed", "purchased", "no_purchase"]].tolist() == [
+        3,
+        0,
+        3,
+        3,
+        0,
+    ]
+    assert totals[["conversion", "units_per_sale", "average_sale", "warm_rate"]].tolist() == [
+        1.0,
+        1.0,
+        9.99,
+        1.0,
+    ]
+    assert table.loc["store"].index.tolist() == ["Corner Shop"]
     assert name == "cxlog-summary-2026-11-01-to-2026-11-30-corner-shop.csv"
 
 

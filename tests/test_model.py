@@ -1,4 +1,5 @@
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 
@@ -128,3 +129,47 @@ def test_naive_times_are_refused():
 )
 def test_connection_depth(engagement, learned, recommended, depth):
     assert model.connection_depth(engagement, learned, recommended) == depth
+
+
+@pytest.mark.parametrize(
+    ("typed", "cents"),
+    [
+        (None, None),
+        (0, 0),
+        (12, 1200),
+        (12.5, 1250),
+        (19.99, 1999),  # 19.99 * 100 is 1998.9999… as a float
+        (0.29, 29),  # 0.29 * 100 is 28.999…
+        ("12.50", 1250),
+        (" 7 ", 700),
+        (Decimal("0.005"), 1),  # half a cent rounds up
+        (Decimal("0.0049"), 0),
+        (1_000_000, 100_000_000),  # the largest amount a visit may have
+    ],
+)
+def test_parse_amount_is_the_one_way_to_cents(typed, cents):
+    assert model.parse_amount(typed) == cents
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("twelve", "must be a number"),
+        (float("nan"), "must be a number"),
+        (float("inf"), "must be a number"),
+        ("Infinity", "must be a number"),
+        (True, "must be a number"),
+        ([12], "must be a number"),
+        (-1, "cannot be negative"),
+        (1_000_000.01, "too large"),
+    ],
+)
+def test_parse_amount_refuses_with_a_sentence(typed, says):
+    with pytest.raises(ValidationError, match=says):
+        model.parse_amount(typed)
+
+
+def test_amount_value_shows_cents_as_an_amount():
+    assert model.amount_value(None) is None
+    assert model.amount_value(1999) == 19.99
+    assert model.amount_value(0) == 0

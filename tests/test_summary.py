@@ -9,10 +9,10 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from cxlog import catalog, summary
-from cxlog.export import Selection
+from cxlog.export import ExportSelection
 from tests import recount
+from tests.conftest import log_visit_in, utc
 from tests.recount import Filters
-from tests.test_export import at, log
 
 
 def frame(storage, selection) -> pd.DataFrame:
@@ -23,8 +23,10 @@ def seed(storage, shop, when: datetime, *, warm_buys: int, neutral_buys: int, n:
     """n warm and n neutral closed visits with the given number of purchases."""
     for i in range(n):
         t = when + timedelta(minutes=i)
-        log(storage, shop, t, "warm", **({"units": 2} if i < warm_buys else {"no_sale": "Price"}))
-        log(
+        log_visit_in(
+            storage, shop, t, "warm", **({"units": 2} if i < warm_buys else {"no_sale": "Price"})
+        )
+        log_visit_in(
             storage,
             shop,
             t,
@@ -35,10 +37,10 @@ def seed(storage, shop, when: datetime, *, warm_buys: int, neutral_buys: int, n:
 
 
 def test_summary_matches_the_metrics(storage, shop):
-    seed(storage, shop, at("2026-11-03T10:00:00+00:00"), warm_buys=15, neutral_buys=5)
-    log(storage, shop, at("2026-11-03T12:00:00+00:00"), "missed")  # open
-    log(storage, shop, at("2026-11-04T12:00:00+00:00"), "missed", units=3, voided=True)
-    selection = Selection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
+    seed(storage, shop, utc("2026-11-03T10:00:00+00:00"), warm_buys=15, neutral_buys=5)
+    log_visit_in(storage, shop, utc("2026-11-03T12:00:00+00:00"), "missed")  # open
+    log_visit_in(storage, shop, utc("2026-11-04T12:00:00+00:00"), "missed", units=3, voided=True)
+    selection = ExportSelection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
     table = frame(storage, selection)
     assert list(table.columns) == list(summary.COLUMNS)
     assert list(dict.fromkeys(table["table"])) == [t for t in summary.TABLES]
@@ -69,9 +71,9 @@ def test_summary_matches_the_metrics(storage, shop):
 
 def test_a_negative_lift_stays_a_number(storage, shop):
     # Neutral converting better than warm: a lift of -0.4, written -0.4.
-    seed(storage, shop, at("2026-11-03T10:00:00+00:00"), warm_buys=5, neutral_buys=15)
-    data = summary.summary_csv(storage, Selection())
-    lifts = frame(storage, Selection()).set_index("group")
+    seed(storage, shop, utc("2026-11-03T10:00:00+00:00"), warm_buys=5, neutral_buys=15)
+    data = summary.summary_csv(storage, ExportSelection())
+    lifts = frame(storage, ExportSelection()).set_index("group")
     assert lifts.loc["warm vs neutral", "lift"] == -0.4
     # Issue #14 added the currency and cost columns after the lift (empty here).
     assert b"warm vs neutral," in data and b",0,-0.4,,,,,,,\r\n" in data
@@ -80,8 +82,8 @@ def test_a_negative_lift_stays_a_number(storage, shop):
 def test_group_names_are_neutralised(storage, shop):
     catalog.rename_reason(storage, shop["reasons"]["Gift"], "=2+5", actor="test")
     catalog.rename_associate(storage, shop["ana"], "@Ana", actor="test")
-    seed(storage, shop, at("2026-11-03T10:00:00+00:00"), warm_buys=1, neutral_buys=1, n=2)
-    text = summary.summary_csv(storage, Selection()).decode()
+    seed(storage, shop, utc("2026-11-03T10:00:00+00:00"), warm_buys=1, neutral_buys=1, n=2)
+    text = summary.summary_csv(storage, ExportSelection()).decode()
     assert "reason,'=2+5," in text and "associate,'@Ana," in text
     assert "\r\nreason,=" not in text
 
@@ -90,10 +92,14 @@ def test_several_stores_add_up_with_each_stores_own_days(storage, shop):
     ny = catalog.create_store(storage, "Uptown", "America/New_York")
     cy = catalog.add_associate(storage, ny, "Ana", actor="test")
     # 30 Nov 22:00 in New York is already 1 December in UTC: still November.
-    log(storage, shop, at("2026-11-30T22:00:00-05:00"), "warm", store=ny, associate=cy, units=1)
-    log(storage, shop, at("2026-11-30T22:00:00+00:00"), "warm", units=1)
-    log(storage, shop, at("2026-12-01T00:30:00+00:00"), "warm", units=1)  # December in London
-    november = Selection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
+    log_visit_in(
+        storage, shop, utc("2026-11-30T22:00:00-05:00"), "warm", store=ny, associate=cy, units=1
+    )
+    log_visit_in(storage, shop, utc("2026-11-30T22:00:00+00:00"), "warm", units=1)
+    log_visit_in(
+        storage, shop, utc("2026-12-01T00:30:00+00:00"), "warm", units=1
+    )  # December in London
+    november = ExportSelection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
     table = frame(storage, november)
     assert table[table["table"] == "all"].iloc[0]["visits"] == 2
     stores = table[table["table"] == "store"].set_index("group")["visits"].to_dict()
@@ -101,11 +107,13 @@ def test_several_stores_add_up_with_each_stores_own_days(storage, shop):
     # Same first name in two stores: told apart by the store.
     people = set(table[table["table"] == "associate"]["group"])
     assert people == {"Ana (Corner Shop)", "Ana (Uptown)"}
-    only_ny = frame(storage, Selection(store_ids=(ny,)))
+    only_ny = frame(storage, ExportSelection(store_ids=(ny,)))
     assert only_ny[only_ny["table"] == "associate"]["group"].tolist() == ["Ana"]
 
 
 def test_excel_choice_adds_a_bom(storage, shop):
-    plain = summary.summary_csv(storage, Selection())
-    assert summary.summary_csv(storage, Selection(), for_excel=True) == b"\xef\xbb\xbf" + plain
+    plain = summary.summary_csv(storage, ExportSelection())
+    assert (
+        summary.summary_csv(storage, ExportSelection(), for_excel=True) == b"\xef\xbb\xbf" + plain
+    )
     assert plain.startswith(",".join(summary.COLUMNS).encode() + b"\r\n")

@@ -89,7 +89,7 @@ def test_visits_across_a_dst_change_land_in_their_local_hour_and_day(change, sto
 
     board = dashboard.build(
         storage,
-        dashboard.Selection(period=periods.CUSTOM, first=day, last=day, store_id=store),
+        dashboard.DashboardFilters(period=periods.CUSTOM, first=day, last=day, store_id=store),
         NOW,
     )
     assert board.totals.visits == len(inside)  # the local day, 23 or 25 hours long

@@ -114,7 +114,7 @@ def run_devices(storage, devices: list[Device], reasons, no_sale) -> None:
 
 
 def recount(rows: list[dict], key=None) -> dict:
-    """PRODUCT.md's sums straight from raw rows, optionally per group."""
+    """docs/product.md's sums straight from raw rows, optionally per group."""
     groups: dict = {}
     for row in rows:
         if row["voided_at"] is not None:

@@ -1,0 +1,62 @@
+"""One local-day helper (#16): a store's calendar day in UTC, DST days included.
+
+Expected instants are worked out by hand from the zones' rules: London moves
+from GMT (+0) to BST (+1) at 01:00 UTC on 29 March 2026 and back at 01:00 UTC
+on 25 October 2026; New York from EDT (-4) to EST (-5) at 06:00 UTC on
+1 November 2026; Havana skips its midnight (00:00 → 01:00, -5 → -4) on
+8 March 2026, so that day starts at 01:00 local = 05:00 UTC, and repeats it
+on 1 November 2026 (01:00 -4 → 00:00 -5).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from cxlog.localday import local_date, local_day_utc, local_midnight_utc, start_of_local_day
+
+LONDON = ZoneInfo("Europe/London")
+NEW_YORK = ZoneInfo("America/New_York")
+HAVANA = ZoneInfo("America/Havana")
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("zone", "day", "start", "end", "hours"),
+    [
+        (LONDON, date(2026, 3, 28), "2026-03-28T00:00", "2026-03-29T00:00", 24),
+        (LONDON, date(2026, 3, 29), "2026-03-29T00:00", "2026-03-29T23:00", 23),
+        (LONDON, date(2026, 10, 25), "2026-10-24T23:00", "2026-10-26T00:00", 25),
+        (NEW_YORK, date(2026, 11, 1), "2026-11-01T04:00", "2026-11-02T05:00", 25),
+        (HAVANA, date(2026, 3, 8), "2026-03-08T05:00", "2026-03-09T04:00", 23),
+    ],
+)
+def test_a_local_day_in_utc(zone, day, start, end, hours):
+    first, after = local_day_utc(day, zone)
+    assert (first, after) == (utc(start), utc(end))
+    assert first.tzinfo is UTC and after.tzinfo is UTC
+    assert (after - first).total_seconds() == hours * 3600
+    assert local_midnight_utc(day, zone) == first
+
+
+def test_the_day_of_an_instant_is_the_stores_own():
+    # 03:30 UTC on 1 November is still 31 October in New York (EDT, -4).
+    assert local_date(utc("2026-11-01T03:30"), NEW_YORK) == date(2026, 10, 31)
+    assert local_date(utc("2026-11-01T03:30"), LONDON) == date(2026, 11, 1)
+
+
+def test_start_of_the_local_day_where_midnight_is_repeated():
+    """Havana falls back from 01:00 (-4) to 00:00 (-5) on 1 November 2026, so
+    00:00–01:00 happens twice; the day started at the first 00:00 (04:00 UTC)."""
+    second_pass = utc("2026-11-01T05:30")  # 00:30 -05:00, the repeated half hour
+    assert start_of_local_day(second_pass, HAVANA) == utc("2026-11-01T04:00")
+    assert start_of_local_day(utc("2026-11-01T06:30"), HAVANA) == utc("2026-11-01T04:00")
+    # The mistake this helper replaces: replace(hour=0) keeps the instant's
+    # fold, and lands on the second midnight, an hour late.
+    wrong = second_pass.astimezone(HAVANA).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert wrong.astimezone(UTC) == utc("2026-11-01T05:00")
