@@ -7,7 +7,7 @@ import io
 from datetime import date
 
 from cxlog import export, rollups, summary, traffic
-from cxlog.export import Selection
+from cxlog.export import ExportSelection
 from tests.conftest import new_id
 
 
@@ -52,7 +52,7 @@ def test_visits_and_summary_carry_the_counter(storage, shop):
         )
         # Written behind cxlog's back: recount the dashboard's rollups (#12).
         rollups.rebuild(db)
-    selection = Selection(first_day=date(2026, 10, 25), last_day=date(2026, 10, 25))
+    selection = ExportSelection(first_day=date(2026, 10, 25), last_day=date(2026, 10, 25))
     rows = list(csv.DictReader(io.StringIO(export.visits_csv(storage, selection).decode())))
     by_time = {r["started_local"]: r["hour_visitors"] for r in rows}
     assert by_time == {

@@ -116,7 +116,7 @@ def test_a_database_made_by_main_gains_exact_rollups_on_upgrade(tmp_path):
                     ), (store_id, by)
     built = dashboard.build(
         storage,
-        dashboard.Selection("custom", date(2026, 10, 24), date(2026, 10, 26)),
+        dashboard.DashboardFilters("custom", date(2026, 10, 24), date(2026, 10, 26)),
         rollups.local_midnight(date(2026, 10, 27), "UTC"),
     )
     # 40 visits logged, 2 voided; every one of them falls in these three local days.

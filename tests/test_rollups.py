@@ -315,7 +315,7 @@ def test_dashboard_from_rollups_equals_a_recount(storage, chain):
     checked = 0
     for now in NOWS:
         for period in ("today", "this_week", "last_7", "last_30"):
-            built = dashboard.build(storage, dashboard.Selection(period=period), now)
+            built = dashboard.build(storage, dashboard.DashboardFilters(period=period), now)
             spans = built.spans
             assert built.totals == recount_between(storage, spans, "current", None).get(
                 None, Counts()

@@ -10,7 +10,7 @@ from datetime import date
 from cxlog import catalog, charts, export, summary, visits
 from cxlog import takeaways as words
 from cxlog.dashboard import Group, TeamRow
-from cxlog.export import Selection
+from cxlog.export import ExportSelection
 from cxlog.metrics import Counts, Rate
 from cxlog.model import utc_now
 from tests.conftest import new_id
@@ -60,7 +60,7 @@ def test_a_formula_behind_an_invisible_character_is_neutralised_in_both_csvs(sto
     visits.create_visit(storage, vid, shop["store"], shop["ana"], "warm", at=utc_now())
     visits.record_purchase(storage, vid, 2, actor="test")
     today = utc_now().date()
-    selection = Selection(first_day=date(today.year, 1, 1), last_day=today)
+    selection = ExportSelection(first_day=date(today.year, 1, 1), last_day=today)
     cells = [
         cell
         for row in csv.reader(io.StringIO(export.visits_csv(storage, selection).decode()))
@@ -69,7 +69,7 @@ def test_a_formula_behind_an_invisible_character_is_neutralised_in_both_csvs(sto
     assert "'" + hidden in cells and hidden not in cells
     summary_cells = [
         cell
-        for row in csv.reader(io.StringIO(summary.summary_csv(storage, Selection()).decode()))
+        for row in csv.reader(io.StringIO(summary.summary_csv(storage, ExportSelection()).decode()))
         for cell in row
     ]
     assert "'" + hidden in summary_cells and hidden not in summary_cells
