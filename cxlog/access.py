@@ -36,6 +36,7 @@ MIN_PASSWORD_LENGTH = 8
 # only what the session's role may use.
 PAGES: tuple[tuple[str, str, str, str], ...] = (
     ("pages/log.py", "Log", "👋", "associate"),
+    ("pages/followups.py", "Follow-ups", "📞", "associate"),  # issue #15
     ("pages/dashboard.py", "Dashboard", "📊", "manager"),
     ("pages/visits.py", "Visits", "🗂️", "manager"),
     ("pages/settings.py", "Settings", "⚙️", "manager"),

@@ -41,9 +41,9 @@ def test_a_manager_sees_manager_pages_but_not_export(app_env):
 @pytest.mark.parametrize(
     ("role", "titles"),
     [
-        (None, ["Log", "Manager sign-in"]),
-        ("manager", ["Log", "Dashboard", "Visits", "Settings", "Sign out"]),
-        ("owner", ["Log", "Dashboard", "Visits", "Settings", "Export", "Sign out"]),
+        (None, ["Log", "Follow-ups", "Manager sign-in"]),
+        ("manager", ["Log", "Follow-ups", "Dashboard", "Visits", "Settings", "Sign out"]),
+        ("owner", ["Log", "Follow-ups", "Dashboard", "Visits", "Settings", "Export", "Sign out"]),
     ],
 )
 def test_menu_per_role(role, titles):

@@ -1,0 +1,125 @@
+"""The Follow-ups page through AppTest (issue #15): promise in ≤ 2 taps after
+closing a visit, the list shows it, record "came back and bought", double
+taps and hostile codes change nothing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlite_utils
+from streamlit.testing.v1 import AppTest
+
+from cxlog import followups, visits
+from cxlog.model import utc_now
+from tests.conftest import ROOT, new_id
+
+
+def on_followups(associate_id: int, *, close: str | None = "none") -> tuple[AppTest, str]:
+    """Sign in on the Log page, start and close a visit there (one tap each),
+    then open Follow-ups from the navigation. Returns the page and the visit."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    at.button(key=f"name-{associate_id}").click().run()
+    (start,) = [b.key for b in at.button if b.key and b.key.startswith("start-warm-")]
+    at.button(key=start).click().run()
+    vid = start.rsplit("-", 1)[1]
+    if close:
+        at.button(key=f"{close}-{vid}").click().run()
+    at.switch_page("pages/followups.py").run()
+    assert not at.exception
+    return at, vid
+
+
+def rows(storage, sql: str, params=()) -> list[dict]:
+    return list(sqlite_utils.Database(storage.path).query(sql, list(params)))
+
+
+def test_page_is_in_the_navigation_for_associates():
+    from cxlog import access
+
+    assert "Follow-ups" in access.menu(None)
+    assert any(p[0] == "pages/followups.py" and p[3] == "associate" for p in access.PAGES)
+
+
+def test_without_a_shift_the_page_points_to_the_log(app_env):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    at.switch_page("pages/followups.py").run()
+    assert not at.exception
+    assert "Tap your name on the Log page" in at.info[0].value
+    assert not [b for b in at.button if b.key and b.key.startswith("due-")]
+
+
+def test_promise_in_one_tap_then_bought_from_the_list(app_env, shop):
+    at, vid = on_followups(shop["ana"])
+    # Tap 1 (the channel is remembered; Call by default): the promise is made.
+    at.button(key=f"due-tomorrow-{vid}").click().run()
+    assert not at.exception
+    (made,) = rows(app_env, "SELECT * FROM followups")
+    assert (made["visit_id"], made["channel"], made["promised_by"]) == (vid, "call", shop["ana"])
+    code = rows(app_env, "SELECT code FROM visit_codes")[0]["code"]
+    assert any(code in s.value for s in at.success)
+    # The closed visit leaves the promise list; the follow-up is in Upcoming.
+    assert not [b for b in at.button if b.key == f"due-tomorrow-{vid}"]
+    assert any(h.value == "Upcoming (1)" for h in at.subheader)
+    assert any(code in m.value for m in at.markdown)
+    fid = made["id"]
+    # A second device shows the same list, drawn before the result below.
+    other, _ = on_followups(shop["ben"], close=None)
+    at.button(key=f"fu-bought-{fid}").click().run()
+    at.number_input(key=f"fu-amount-{fid}").set_value(49.5).run()
+    at.button(key=f"fu-units-2-{fid}").click().run()
+    assert not at.exception
+    (done,) = rows(app_env, "SELECT * FROM followups")
+    assert (done["result"], done["units"], done["amount_cents"], done["result_by"]) == (
+        "bought",
+        2,
+        4950,
+        shop["ana"],
+    )
+    assert any(h.value == "Done (1)" for h in at.subheader)
+    # The other device's tap on its stale card: one sentence, nothing changed.
+    other.button(key=f"fu-notneeded-{fid}").click().run()
+    assert any("already done (came back and bought, by Ana)" in e.value for e in other.error)
+    assert rows(app_env, "SELECT * FROM followups") == [done]
+    actions = rows(app_env, "SELECT action FROM audit WHERE entity = 'followup'")
+    assert [r["action"] for r in actions] == ["promise", "result"]
+
+
+def test_two_taps_with_another_channel_and_snooze(app_env, shop):
+    at, vid = on_followups(shop["ana"], close="units-1")
+    at.segmented_control(key="followup-channel").set_value("text").run()  # tap 1
+    at.button(key=f"due-in_a_week-{vid}").click().run()  # tap 2
+    (made,) = rows(app_env, "SELECT * FROM followups")
+    assert made["channel"] == "text"
+    today = followups.local_day("Europe/London", utc_now())
+    assert made["due_on"] == (today + timedelta(days=7)).isoformat()
+    fid = made["id"]
+    at.button(key=f"fu-snooze-{fid}").click().run()
+    at.button(key=f"fu-snooze-tomorrow-{fid}").click().run()
+    (moved,) = rows(app_env, "SELECT * FROM followups")
+    assert (moved["snoozes"], moved["due_on"]) == (1, (today + timedelta(days=1)).isoformat())
+    # The channel choice is remembered for the next promise.
+    at.switch_page("pages/log.py").run()
+    (start,) = [b.key for b in at.button if b.key and b.key.startswith("start-neutral-")]
+    at.button(key=start).click().run()
+    second = start.rsplit("-", 1)[1]
+    at.button(key=f"none-{second}").click().run()
+    at.switch_page("pages/followups.py").run()
+    assert at.button(key=f"due-tomorrow-{second}").label == "Tomorrow · Text"
+
+
+def test_a_return_is_linked_by_typed_code_and_a_wrong_code_says_so(app_env, shop):
+    first = new_id()
+    visits.create_visit(app_env, first, shop["store"], shop["ben"], "warm")
+    visits.record_no_purchase(app_env, first, actor="test")
+    code = followups.visit_code(app_env, first, shop["store"])
+    at, vid = on_followups(shop["ana"], close=None)  # the returning customer's open visit
+    at.selectbox(key="return-visit").set_value(vid)
+    at.text_input(key="return-code").set_value("QQQQQ" if code != "QQQQQ" else "WWWWW")
+    at.button(key="return-save").click().run()
+    assert any("has the code" in e.value for e in at.error)
+    assert rows(app_env, "SELECT * FROM visit_returns") == []
+    at.text_input(key="return-code").set_value(code.lower())
+    at.button(key="return-save").click().run()
+    assert not at.exception
+    (link,) = rows(app_env, "SELECT * FROM visit_returns")
+    assert (link["visit_id"], link["original_visit_id"]) == (vid, first)
