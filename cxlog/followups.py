@@ -630,6 +630,11 @@ class Numbers:
         return Rate(self.bought, self.due)
 
     @property
+    def any(self) -> bool:
+        """Whether there is anything to show (a store may not use follow-ups)."""
+        return bool(self.promised or self.due or self.overdue or self.done_by)
+
+    @property
     def on_time(self) -> Rate:
         return Rate(self.done_on_time, self.due)
 
@@ -735,3 +740,26 @@ def dashboard_numbers(storage: Storage, selection, now: datetime) -> Numbers:
         associate_id=selection.associate_id,
         reason_id=selection.reason_id,
     )
+
+
+def rate_rows(numbers: Numbers) -> list[dict[str, object]]:
+    """The dashboard's follow-up conversion table: all, then by the original
+    visit's first engagement and connection depth, each with n and interval.
+    Groups under MIN_SAMPLE are marked, not hidden: follow-ups are few."""
+    from cxlog.model import MIN_SAMPLE
+    from cxlog.takeaways import interval, percent
+
+    groups: list[tuple[str, Rate]] = [("All follow-ups", numbers.conversion)]
+    groups += [(k.capitalize(), numbers.by_engagement[k]) for k in FIRST_ENGAGEMENTS]
+    groups += [(f"Depth {k}", numbers.by_depth[k]) for k in sorted(numbers.by_depth)]
+    return [
+        {
+            "Original visit": label,
+            "Due": rate.n,
+            "Came back and bought": rate.successes,
+            "Conversion": percent(rate.value, 0),
+            "95% interval": interval(rate),
+            "Note": "too few to compare" if 0 < rate.n < MIN_SAMPLE else "",
+        }
+        for label, rate in groups
+    ]

@@ -123,3 +123,62 @@ def test_a_return_is_linked_by_typed_code_and_a_wrong_code_says_so(app_env, shop
     assert not at.exception
     (link,) = rows(app_env, "SELECT * FROM visit_returns")
     assert (link["visit_id"], link["original_visit_id"]) == (vid, first)
+
+
+def test_dashboard_follow_up_conversion_equals_a_hand_count(app_env, shop):
+    """1–19 Nov 2026: five follow-ups due, worked by hand below."""
+    from datetime import UTC, datetime
+
+    from tests.conftest import as_role
+
+    day = timedelta(days=1)
+    nov = datetime(2026, 11, 3, 12, tzinfo=UTC)
+
+    def promised(engagement, result=None, after=1, units=None):
+        vid = new_id()
+        visits.create_visit(app_env, vid, shop["store"], shop["ana"], engagement, at=nov)
+        visits.record_no_purchase(app_env, vid, actor="test")
+        item, _ = followups.promise(
+            app_env, vid, "tomorrow", "call", associate_id=shop["ana"], now=nov
+        )
+        if result:
+            followups.record_result(
+                app_env,
+                item["id"],
+                result,
+                units=units,
+                associate_id=shop["ben"],
+                now=nov + after * day,
+            )
+
+    promised("warm", "bought", 1, 2)  # due 4 Nov, bought 4 Nov: won, on time
+    promised("warm", "bought", 20, 1)  # bought 23 Nov: after the 14 days, late
+    promised("neutral", "reached", 1)  # on time, not won
+    promised("neutral", "bought", 5, 1)  # bought 8 Nov: won, late
+    promised("missed")  # never done: overdue
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    as_role(at, "manager")
+    for key, value in {"period": "custom", "from": "2026-11-01", "to": "2026-11-19"}.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/dashboard.py").run()
+    assert not at.exception
+    # Hand count: 5 due, 2 won (40%), 2 acted on by 4 Nov, 5 promised, 1 overdue.
+    lines = [m.value for m in at.markdown]
+    assert any(
+        line.startswith("Follow-up conversion: **40%** (12\u2060–\u206077%, n = 5)")
+        for line in lines
+    ), lines
+    tiles = {m.label: m.value for m in at.metric}
+    assert (tiles["Promised"], tiles["Done on time"], tiles["Overdue"]) == ("5", "40%", "1")
+    table = at.table[0].value
+    by_group = {
+        row["Original visit"]: (row["Due"], row["Came back and bought"])
+        for _, row in table.iterrows()
+    }
+    assert by_group["Warm"] == (2, 1) and by_group["Neutral"] == (2, 1)
+    assert by_group["Missed"] == (1, 0)
+    team = at.table[-1].value
+    # Ben closed 3 in the period (the one bought on 23 Nov falls outside).
+    done = dict(zip(team["Associate"], team["Follow-ups done"], strict=True))
+    assert done == {"Team": 3, "Ana": 0, "Ben": 3}
