@@ -5,7 +5,7 @@ keeps its history; every change is audited with who and when."""
 
 import streamlit as st
 
-from cxlog import access, catalog, join, ui
+from cxlog import access, catalog, followups, join, ui
 from cxlog.model import NO_SALE_REASON, REASON, timezones
 
 storage = ui.storage()
@@ -31,8 +31,8 @@ st.title("Settings")
 ui.show_toasts()
 store = ui.pick_store(storage, key="settings-store")
 
-people_tab, lists_tab, store_tab, access_tab, devices_tab = st.tabs(
-    ["Associates", "Lists", "Store", "Access", "Devices"]
+people_tab, lists_tab, store_tab, access_tab, devices_tab, followups_tab = st.tabs(
+    ["Associates", "Lists", "Store", "Access", "Devices", "Follow-ups"]
 )
 
 # --- associates ---------------------------------------------------------------
@@ -300,3 +300,33 @@ with devices_tab:
         "On the tablet: open the address, tap your name, then add the page to the home "
         "screen (Share → Add to Home Screen on iPad; ⋮ → Add to Home screen on Android)."
     )
+
+# --- follow-ups (issue #15) -------------------------------------------------------
+with followups_tab:
+    ui.show_error("followup-window")
+    with st.form(f"followup-window-{store['id']}"):
+        st.number_input(
+            "Follow-up conversion window (days after the promise)",
+            min_value=1,
+            max_value=followups.MAX_WINDOW_DAYS,
+            value=followups.window_days(storage, store["id"]),
+            step=1,
+            key=f"followup-window-{store['id']}",
+        )
+        st.caption(
+            'A follow-up counts as converted on the dashboard when its result is "came back '
+            'and bought" within this many days of the promise.'
+        )
+        st.form_submit_button(
+            "Save window",
+            on_click=lambda: write(
+                "followup-window",
+                lambda: followups.set_window_days(
+                    storage,
+                    store["id"],
+                    int(state[f"followup-window-{store['id']}"]),
+                    actor=role,
+                ),
+                "Follow-up window saved.",
+            ),
+        )

@@ -182,3 +182,22 @@ def test_dashboard_follow_up_conversion_equals_a_hand_count(app_env, shop):
     # Ben closed 3 in the period (the one bought on 23 Nov falls outside).
     done = dict(zip(team["Associate"], team["Follow-ups done"], strict=True))
     assert done == {"Team": 3, "Ana": 0, "Ben": 3}
+
+
+def test_settings_tab_saves_the_follow_up_window(app_env, shop):
+    from tests.conftest import as_role
+
+    at = as_role(AppTest.from_file(str(ROOT / "app.py"), default_timeout=30), "manager").run()
+    at.switch_page("pages/settings.py").run()
+    key = f"followup-window-{shop['store']}"
+    assert at.number_input(key=key).value == 14
+    at.number_input(key=key).set_value(30)
+    at.button[[b.label for b in at.button].index("Save window")].click().run()
+    assert not at.exception
+    assert followups.window_days(app_env, shop["store"]) == 30
+    (row,) = rows(
+        app_env,
+        "SELECT * FROM audit WHERE entity_id = ?",
+        [f"followup_window_days:{shop['store']}"],
+    )
+    assert (row["action"], row["actor"]) == ("setting", "manager")
