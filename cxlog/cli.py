@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cxlog import backup, demo, export, summary
+from cxlog import backup, demo, export, followups_csv, summary
 from cxlog.db import Storage, default_path
 from cxlog.errors import CxlogError, ValidationError
 
@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", metavar="S", help="a store id or exact name (default: every store)")
     p.add_argument("--include-voided", action="store_true", help="add voided visits")
     p.add_argument("--summary", action="store_true", help="the dashboard tables instead")
+    p.add_argument("--followups", action="store_true", help="the follow-ups instead (#15)")
     p.add_argument("--excel", action="store_true", help="UTF-8 with a BOM, for Excel")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
 
@@ -82,9 +83,14 @@ def _export(storage: Storage, args: argparse.Namespace) -> str:
         store_ids=(export.find_store(storage, args.store),) if args.store else (),
         include_voided=args.include_voided,
     )
+    if args.summary and args.followups:
+        raise ValidationError("Pick one of --summary and --followups.")
     write = summary.export_summary_file if args.summary else export.export_visits_file
+    what = "summary rows" if args.summary else "visits"
+    if args.followups:
+        write, what = followups_csv.export_followups_file, "follow-ups"
     count = write(storage, args.output, selection, for_excel=args.excel)
-    return f"Wrote {count:,} {'summary rows' if args.summary else 'visits'} to {args.output}"
+    return f"Wrote {count:,} {what} to {args.output}"
 
 
 def _backup(storage: Storage, args: argparse.Namespace) -> str:

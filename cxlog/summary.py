@@ -22,6 +22,7 @@ from typing import BinaryIO
 from cxlog import metrics
 from cxlog.db import Storage
 from cxlog.export import NEWLINE, Selection, require_schema, safe_row, store_ranges, write_file
+from cxlog.followups_csv import SUMMARY_COLUMNS, summary_cells
 from cxlog.metrics import Counts, Filters, Rate
 from cxlog.model import FIRST_ENGAGEMENTS
 
@@ -50,6 +51,7 @@ COLUMNS: tuple[str, ...] = (
     "warm_rate",
     "too_few",
     "lift",
+    *SUMMARY_COLUMNS,  # issue #15: follow-ups
 )
 NONE_GIVEN = "(none)"  # the group of visits with no reason / no no-sale reason
 
@@ -110,6 +112,8 @@ def rows(storage: Storage, selection: Selection) -> Iterable[list[object]]:
             for r in db.query("SELECT id, name, store_id FROM associates")
         }
     several_stores = len(counted["store"]) > 1
+    follow = summary_cells(storage, selection)
+    no_follow = [""] * len(SUMMARY_COLUMNS)
 
     def label(table: str, key: object) -> str:
         if table == "associate":
@@ -152,15 +156,17 @@ def rows(storage: Storage, selection: Selection) -> Iterable[list[object]]:
                 _fraction(c.warm_rate.value),
                 int(c.too_few),
                 "",
+                *follow.get((table, key), no_follow),
             ]
     for lift in metrics.lifts(counted["first_engagement"]):
-        blank = [""] * (len(COLUMNS) - 4)
+        blank = [""] * (len(COLUMNS) - 4 - len(SUMMARY_COLUMNS))
         yield [
             "lift",
             f"{lift.better} vs {lift.worse}",
             *blank,
             int(lift.too_few),
             _fraction(lift.value),
+            *no_follow,
         ]
 
 
