@@ -214,3 +214,48 @@ def test_no_csv_column_could_hold_a_customers_details():
     # The only name-holding columns are staff's and stores' (and list entries).
     assert {h for h in headers if h in ("associate", "closed_by", "promised_by", "result_by")}
     assert not [h for h in headers if h in ("name", "customer_name", "phone", "email")]
+
+
+def test_demo_data_has_realistic_follow_ups_and_returns(tmp_path):
+    from cxlog import demo
+    from cxlog.db import Storage
+
+    now = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
+    storage = Storage(tmp_path / "demo.db")
+    made = demo.generate(storage, visits=12_000, days=60, stores=2, associates=6, seed=3, now=now)
+    db = sqlite_utils.Database(storage.path)
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    (n,) = db.execute("SELECT count(*) FROM followups").fetchone()
+    assert n == made.followups and 300 < n < 1200  # ~3% of sales, ~8% of no-sales
+    # Each follow-up's visit is closed, not voided, in its own store, with a code.
+    assert db.execute(
+        "SELECT count(*) FROM followups f JOIN visits v ON v.id = f.visit_id"
+        " JOIN visit_codes c ON c.visit_id = f.visit_id AND c.store_id = f.store_id"
+        " WHERE v.outcome IS NOT NULL AND v.voided_at IS NULL AND v.store_id = f.store_id"
+    ).fetchone() == (n,)
+    results = dict(
+        db.execute("SELECT coalesce(result, 'open'), count(*) FROM followups GROUP BY 1")
+    )
+    assert set(results) == {"open", "reached", "bought", "came_back", "not_needed"}
+    # Returns link a later visit of the same store to the follow-up's visit.
+    links = list(
+        db.query(
+            "SELECT r.*, o.started_at AS first_at, v.started_at AS back_at,"
+            " v.store_id AS back_store"
+            " FROM visit_returns r JOIN visits o ON o.id = r.original_visit_id"
+            " JOIN visits v ON v.id = r.visit_id"
+        )
+    )
+    assert len(links) > 50
+    assert all(r["back_at"] > r["first_at"] and r["back_store"] == r["store_id"] for r in links)
+    # Warm visits' customers come back and buy more often than missed ones'.
+    rates = dict(
+        db.execute(
+            "SELECT v.first_engagement, avg(f.result = 'bought') FROM followups f"
+            " JOIN visits v ON v.id = f.visit_id WHERE f.result IS NOT NULL GROUP BY 1"
+        )
+    )
+    assert rates["warm"] > rates["missed"] + 0.08
+    # The list reads: nothing overdue from long ago is left in bulk.
+    lists = followups.followup_list(storage, 1, now=now)
+    assert len(lists["overdue"]) < n * 0.1 and lists["done"]
