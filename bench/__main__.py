@@ -11,7 +11,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["bench.demo_1m", "bench.tap_latency", "bench.dashboard", "bench.export_1m"]
+BENCHMARKS = [
+    "bench.demo_1m",
+    "bench.tap_latency",
+    "bench.dashboard",
+    "bench.export_1m",
+    "bench.followups",  # issue #15
+]
 
 
 def main(names: list[str]) -> int:

@@ -32,9 +32,25 @@ BOUGHT_OPEN = "followup_bought_open"  # follow-up ids showing units and amount
 SNOOZE_OPEN = "followup_snooze_open"  # follow-up ids showing snooze choices
 DATE_OPEN = "followup_date_open"  # visit ids showing a date picker
 
+# On a phone Streamlit folds the navigation into a sidebar whose own buttons
+# and links are ~32 px: raise them to the 48 px touch target on this page.
+# Fixed CSS only (nothing typed goes through st.html).
+NAV_CSS = """
+<style>
+[data-testid="stSidebarCollapseButton"] button, [data-testid="stExpandSidebarButton"] {
+  min-height: 48px; min-width: 48px;
+}
+a[data-testid="stSidebarNavLink"] { min-height: 48px; }
+</style>
+"""
+
+# On a phone the navigation's sidebar would stay open over the page after
+# the tap that opened it: this page opens with it folded away.
+st.set_page_config(initial_sidebar_state="collapsed")
 storage = ui.storage()
 ui.init_state()
 ui.touch_styles()
+st.html(NAV_CSS)
 state = st.session_state
 state.setdefault(CHANNEL, followups.CALL)
 state.setdefault(PROMISED, None)
