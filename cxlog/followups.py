@@ -78,7 +78,7 @@ SECTIONS: dict[str, str] = {
     DONE: "Done",
 }
 DONE_DAYS = 7  # the Done section shows the last week
-LIST_LIMIT = 200  # per section: a list a person reads, not an export
+LIST_LIMIT = 100  # per section: a list a person reads, not an export
 
 # --- small helpers ------------------------------------------------------------------
 

@@ -74,7 +74,7 @@ def add(db, rng: np.random.Generator, columns: dict, zones: dict[int, str], now:
     due = promised_on + rng.choice(DUE_DAYS, n, p=DUE_WEIGHTS).astype("timedelta64[D]")
     age = (today_of - due).astype(int)  # days past due (negative: not due yet)
     # Done a day early to three days late; the older, the likelier done.
-    done = (age >= 0) & (rng.random(n) < np.where(age > 14, 0.985, 0.75))
+    done = (age >= 0) & (rng.random(n) < np.where(age > 14, 0.99, 0.85))
     done_on = np.minimum(due + rng.integers(-1, 4, n).astype("timedelta64[D]"), today_of)
     done_on = np.maximum(done_on, promised_on)
     attempts = np.where(rng.random(n) < 0.25, rng.integers(1, 3, n), 0)

@@ -304,7 +304,8 @@ def list_section() -> dict[str, list[dict]]:
     lists = followups.followup_list(storage, me["store_id"])
     for section, title in SECTIONS.items():
         rows = lists[section]
-        st.subheader(f"{title} ({len(rows)})")
+        more = "+" if len(rows) >= followups.LIST_LIMIT else ""  # the list shows the first 100
+        st.subheader(f"{title} ({len(rows)}{more})")
         if not rows:
             st.caption(
                 "Nothing here."

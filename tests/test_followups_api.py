@@ -85,6 +85,7 @@ def test_promise_result_and_list_through_the_api(env):
     assert (status, again["id"], again["created"]) == (200, made["id"], False)
     status, listed = call("GET", "/api/v1/followups", shift=env["token"])
     assert status == 200 and [r["code"] for r in listed["upcoming"]] == [made["code"]]
+    assert listed["today"] == [] and listed["local_date"] < made["due_on"]
     status, done = call(
         "POST",
         f"/api/v1/followups/{made['id']}/result",

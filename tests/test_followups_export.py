@@ -259,3 +259,21 @@ def test_demo_data_has_realistic_follow_ups_and_returns(tmp_path):
     # The list reads: nothing overdue from long ago is left in bulk.
     lists = followups.followup_list(storage, 1, now=now)
     assert len(lists["overdue"]) < n * 0.1 and lists["done"]
+
+
+def test_owner_prepares_the_followups_csv_on_the_export_page(app_env, shop):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT, as_role
+
+    item = promised(app_env, shop, result="reached")
+    at = as_role(AppTest.from_file(str(ROOT / "app.py"), default_timeout=30), "owner").run()
+    at.switch_page("pages/export.py").run()
+    november = (date(2026, 11, 1), date(2026, 11, 30))
+    at.date_input(key="export-days").set_value(november).run()
+    at.button(key="export-followups-prepare").click().run()
+    assert not at.exception
+    _, data, name = at.session_state["export_followups_file"]
+    assert name == "cxlog-followups-2026-11-01-to-2026-11-30.csv"
+    assert [(r["visit_code"], r["result"]) for r in parse(data)] == [(item["code"], "reached")]
+    assert any(b.label == f"Download {name}" for b in at.get("download_button"))

@@ -106,7 +106,7 @@ def list_followups(request: Request) -> JSONResponse:
         me = _associate(request)
         sections = followups.followup_list(_storage(), me["store_id"])
         return 200, {
-            "today": followups.local_day(me["timezone"], utc_now()).isoformat(),
+            "local_date": followups.local_day(me["timezone"], utc_now()).isoformat(),
             **{k: [_item(r) for r in rows] for k, rows in sections.items()},
         }
 
