@@ -35,6 +35,13 @@ def _build(path: str, version: tuple, selection: dashboard.Selection, now) -> da
     return dashboard.build(Storage(path), selection, now)
 
 
+@st.cache_data(ttl=600, max_entries=48, show_spinner=False)
+def _followups(path: str, version: tuple, selection: dashboard.Selection, now):
+    # Issue #15: cached like _build, by the data version (every follow-up
+    # change writes an audit row), so a filter change re-reads only once.
+    return followups.dashboard_numbers(Storage(path), selection, now)
+
+
 storage = ui.storage()
 st.title("Dashboard")
 stores = {s["id"]: s for s in catalog.list_stores(storage)}
@@ -217,7 +224,8 @@ else:
 
 # --- follow-ups (issue #15): numbers from cxlog.followups ---------------------
 follow = ui.attempt(
-    "dashboard-followups", lambda: followups.dashboard_numbers(storage, selection, now)
+    "dashboard-followups",
+    lambda: _followups(str(storage.path), dashboard.data_version(storage), selection, now),
 )
 ui.show_error("dashboard-followups")
 if follow is not None and not follow.any:
