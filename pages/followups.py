@@ -44,9 +44,6 @@ a[data-testid="stSidebarNavLink"] { min-height: 48px; }
 </style>
 """
 
-# On a phone the navigation's sidebar would stay open over the page after
-# the tap that opened it: this page opens with it folded away.
-st.set_page_config(initial_sidebar_state="collapsed")
 storage = ui.storage()
 ui.init_state()
 ui.touch_styles()

@@ -12,6 +12,9 @@ from cxlog.model import utc_now
 from tests.conftest import new_id
 
 TABLES = {
+    "followups",  # issue #15
+    "visit_codes",
+    "visit_returns",
     "stores",
     "associates",
     "reasons",
@@ -58,6 +61,7 @@ def test_migrate_again_is_a_no_op(storage):
         "m003_shifts",
         "m004_sign_in_failures",
         "m005_dashboard_index",
+        "i15_followups",
     ]
 
 

@@ -108,7 +108,8 @@ def test_promise_list_and_came_back_and_bought(browser, served, screenshot, name
     width = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
     assert width[0] <= width[1], f"horizontal scroll on {name}: {width}"
     tap_key(page, f"fu-units-2-{made['id']}")
-    page.get_by_text("Came back and bought, 2 units", exact=False).first.wait_for()
+    # This card's own line (the other screen's run left one in Done already).
+    by_key(page, f"fu-{made['id']}").get_by_text("Came back and bought, 2 units").wait_for()
     (done,) = rows(served, "SELECT * FROM followups WHERE id = ?", [made["id"]])
     assert (done["result"], done["units"], done["result_by"]) == ("bought", 2, served["ana"])
     context.close()
