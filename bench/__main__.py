@@ -16,6 +16,7 @@ BENCHMARKS = [
     "bench.tap_latency",
     "bench.dashboard",
     "bench.export_1m",
+    "bench.coaching",  # issue #14
     "bench.followups",  # issue #15
 ]
 

@@ -38,6 +38,7 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
     ("pages/log.py", "Log", "👋", "associate"),
     ("pages/followups.py", "Follow-ups", "📞", "associate"),  # issue #15
     ("pages/dashboard.py", "Dashboard", "📊", "manager"),
+    ("pages/huddle.py", "Huddle", "📣", "manager"),  # issue #14
     ("pages/visits.py", "Visits", "🗂️", "manager"),
     ("pages/settings.py", "Settings", "⚙️", "manager"),
     ("pages/export.py", "Export", "⬇️", "owner"),

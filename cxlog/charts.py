@@ -60,8 +60,30 @@ def _hover(label: str, counts: Counts, previous: Counts) -> str:
     return text
 
 
-def moment_bars(groups: list[Group], colours: list[str]) -> go.Figure:
-    """Conversion (left) and units per sale (right) per group, side by side."""
+GOAL = "#2E7D32"
+
+
+def _goal_line(fig: go.Figure, value: float | None, text: str, **where) -> None:
+    """A store's goal (issue #14) as a dashed line across the plot."""
+    if value is not None:
+        fig.add_hline(
+            y=value,
+            line={"color": GOAL, "dash": "dash", "width": 1.5},
+            annotation_text=text,
+            annotation_position="top left",
+            annotation_font={"size": 11, "color": GOAL},
+            **where,
+        )
+
+
+def moment_bars(
+    groups: list[Group],
+    colours: list[str],
+    conversion_goal: float | None = None,
+    ups_goal: float | None = None,
+) -> go.Figure:
+    """Conversion (left) and units per sale (right) per group, side by side;
+    the store's goals as dashed lines when given (fractions / units)."""
     fig = make_subplots(
         rows=1,
         cols=2,
@@ -127,6 +149,9 @@ def moment_bars(groups: list[Group], colours: list[str]) -> go.Figure:
                 )
     fig.update_yaxes(ticksuffix="%", rangemode="tozero", row=1, col=1)
     fig.update_yaxes(rangemode="tozero", row=1, col=2)
+    if conversion_goal is not None:
+        _goal_line(fig, 100 * conversion_goal, f"goal {percent(conversion_goal, 0)}", row=1, col=1)
+    _goal_line(fig, ups_goal, f"goal {ups_goal:.2f}" if ups_goal else "", row=1, col=2)
     return _layout(fig)
 
 
@@ -200,8 +225,9 @@ def no_sale_bars(rows: list[tuple[str, Rate]]) -> go.Figure:
     return _layout(fig, max(200, 40 * len(rows) + 70))
 
 
-def trend_lines(points: pd.DataFrame) -> go.Figure:
-    """Weekly conversion per first engagement; too-few weeks leave a gap."""
+def trend_lines(points: pd.DataFrame, conversion_goal: float | None = None) -> go.Figure:
+    """Weekly conversion per first engagement; too-few weeks leave a gap; the
+    store's conversion goal as a dashed line when given."""
     fig = go.Figure()
     for name, colour in ENGAGEMENT_COLOURS.items():
         mine = points[points["engagement"] == name]
@@ -222,6 +248,8 @@ def trend_lines(points: pd.DataFrame) -> go.Figure:
         )
     fig.update_yaxes(ticksuffix="%", rangemode="tozero")
     fig.update_xaxes(tickformat="%-d %b")
+    if conversion_goal is not None:
+        _goal_line(fig, 100 * conversion_goal, f"conversion goal {percent(conversion_goal, 0)}")
     return _layout(fig)
 
 

@@ -68,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--excel", action="store_true", help="UTF-8 with a BOM, for Excel")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
 
+    # Issue #14: the morning huddle card as Markdown, e.g. for a scheduled e-mail.
+    p = commands.add_parser("huddle", help="a store's morning huddle card, as Markdown")
+    p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument("--store", required=True, metavar="S", help="a store id or exact name")
+    p.add_argument(
+        "--date", metavar="DATE", help="the huddle's day, YYYY-MM-DD (default: the store's today)"
+    )
+
     p = commands.add_parser("backup", help="a verified copy of the database, safe while in use")
     p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
@@ -101,6 +109,17 @@ def _backup(storage: Storage, args: argparse.Namespace) -> str:
     )
 
 
+def _huddle(storage: Storage, args: argparse.Namespace) -> str:
+    from cxlog import coaching
+
+    if not storage.path.is_file():
+        raise ValidationError(f"There is no database at {storage.path}.")
+    storage.migrate()  # the coaching tables, on a database from before #14
+    day = export.parse_day(args.date, "--date") if args.date else None
+    card = coaching.huddle_card(storage, export.find_store(storage, args.store), day)
+    return coaching.markdown(card)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     storage = Storage(args.db or default_path())
@@ -121,6 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "migrate":
             storage.migrate()
             print(f"Schema up to date: {storage.path}")
+        elif args.command == "huddle":
+            print(_huddle(storage, args), end="")
         elif args.command in ("export", "backup"):
             started = time.perf_counter()
             message = (_export if args.command == "export" else _backup)(storage, args)

@@ -73,6 +73,10 @@ class Dashboard:
     trend: pd.DataFrame  # week (date), engagement, visits, closed, purchased
     heat: pd.DataFrame  # weekday (0 = Mon), hour, visits, closed, purchased
     team: list[TeamRow]
+    # Issue #14: counts per first engagement of each store and each associate,
+    # for what neutral and missed moments cost ({id: {"warm": Counts, …}}).
+    engagement_by_store: dict[int, dict[str, Counts]] = field(default_factory=dict)
+    engagement_by_associate: dict[int, dict[str, Counts]] = field(default_factory=dict)
 
 
 # --- sums per group ------------------------------------------------------------
@@ -229,6 +233,18 @@ def _heat(s: _Sums, local: np.ndarray) -> pd.DataFrame:
     )
 
 
+def engagement_split(s: _Sums, ids: np.ndarray) -> dict[int, dict[str, Counts]]:
+    """Counts per id and first engagement (issue #14). Ids are small
+    integers, so one bincount over id × 3 + engagement needs no sort."""
+    ids = np.asarray(ids, dtype=np.int64)
+    size = int(ids.max()) + 1 if len(ids) else 0
+    counts = s(ids * 3 + s.f.engagement, size * 3)
+    present = np.flatnonzero(np.bincount(ids, minlength=size)).tolist()
+    return {
+        k: {name: counts[3 * k + j] for j, name in enumerate(FIRST_ENGAGEMENTS)} for k in present
+    }
+
+
 def _team(cur: _Sums, prev: _Sums, people: list[dict], stores: dict[int, str]) -> list[TeamRow]:
     now, before = _by_ids(cur, cur.f.associate), _by_ids(prev, prev.f.associate)
     rows = [
@@ -300,6 +316,8 @@ def build(storage: Storage, selection: Selection, now: datetime) -> Dashboard:
         trend=_trend(weeks, _local_seconds(weeks.f, zones)),
         heat=_heat(cur, _local_seconds(cur.f, zones)),
         team=_team(cur, prev, people, {s["id"]: s["name"] for s in stores}),
+        engagement_by_store=engagement_split(cur, cur.f.store),
+        engagement_by_associate=engagement_split(cur, cur.f.associate),
     )
 
 

@@ -164,6 +164,45 @@ def m005_dashboard_index(db: Database) -> None:
     )
 
 
+@migrations()
+def i14_coaching(db: Database) -> None:
+    # Issue #14: per-store goals and currency, the editable list of behaviours a
+    # manager picks the daily focus from, and the focus of each store-local day.
+    # IF NOT EXISTS: safe whichever other issues' migrations ran before it.
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS store_coaching (
+            store_id INTEGER PRIMARY KEY REFERENCES stores(id),
+            currency TEXT,
+            warm_rate_goal REAL CHECK (warm_rate_goal BETWEEN 0 AND 1),
+            conversion_goal REAL CHECK (conversion_goal BETWEEN 0 AND 1),
+            ups_goal REAL CHECK (ups_goal BETWEEN 1 AND 99)
+        );
+        CREATE TABLE IF NOT EXISTS behaviours (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+            measure TEXT
+        );
+        CREATE TABLE IF NOT EXISTS daily_focus (
+            store_id INTEGER NOT NULL REFERENCES stores(id),
+            day TEXT NOT NULL,
+            behaviour_id INTEGER NOT NULL REFERENCES behaviours(id),
+            set_at TEXT NOT NULL,
+            PRIMARY KEY (store_id, day)
+        );
+        """
+    )
+    from cxlog.goals import DEFAULT_BEHAVIOURS
+
+    if not db.execute("SELECT count(*) FROM behaviours").fetchone()[0]:
+        db.conn.executemany(
+            "INSERT INTO behaviours (name, position, measure) VALUES (?, ?, ?)",
+            [(name, i, measure) for i, (name, measure) in enumerate(DEFAULT_BEHAVIOURS)],
+        )
+
+
 # Issue #15: a CHECK for each text column of the follow-up tables.
 _D2, _D4 = "[0-9]" * 2, "[0-9]" * 4
 _DAY = f"'{_D4}-{_D2}-{_D2}'"

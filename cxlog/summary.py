@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from cxlog import metrics
+from cxlog import coaching, goals, metrics, money
 from cxlog.db import Storage
 from cxlog.export import NEWLINE, Selection, require_schema, safe_row, store_ranges, write_file
 from cxlog.followups_csv import SUMMARY_COLUMNS, summary_cells
@@ -34,7 +34,10 @@ BREAKDOWNS: tuple[str, ...] = (
     "no_sale_reason",
     "associate",
 )
-TABLES: tuple[str, ...] = ("all", *BREAKDOWNS, "store", "lift")
+COUNTED: tuple[str, ...] = ("all", *BREAKDOWNS, "store")
+# Issue #14: "cost" is what neutral and missed moments cost for the selection,
+# "store_cost" the same per store (cxlog.coaching, docs/cost-of-neutral.md).
+TABLES: tuple[str, ...] = (*COUNTED, "lift", "cost", "store_cost")
 COLUMNS: tuple[str, ...] = (
     "table",
     "group",
@@ -51,8 +54,17 @@ COLUMNS: tuple[str, ...] = (
     "warm_rate",
     "too_few",
     "lift",
+    # Issue #14: the currency of the row's amounts, and the cost rows' numbers.
+    "currency",
+    "extra_purchases",
+    "extra_purchases_low",
+    "extra_purchases_high",
+    "extra_units",
+    "extra_revenue",
+    "purchases_with_amount",
     *SUMMARY_COLUMNS,  # issue #15: follow-ups
 )
+COST_COLUMNS = 6  # the cost numbers after "currency"
 NONE_GIVEN = "(none)"  # the group of visits with no reason / no no-sale reason
 
 
@@ -69,7 +81,7 @@ def tables(storage: Storage, selection: Selection) -> dict[str, dict[object, Cou
     with storage.read() as db:
         require_schema(db)
         ranges = store_ranges(db, selection)
-    result: dict[str, dict[object, Counts]] = {name: {} for name in ("all", *BREAKDOWNS, "store")}
+    result: dict[str, dict[object, Counts]] = {name: {} for name in (*COUNTED, "store_engagement")}
 
     def add(table: str, key: object, counts: Counts) -> None:
         result[table][key] = _added(result[table].get(key, Counts()), counts)
@@ -82,6 +94,8 @@ def tables(storage: Storage, selection: Selection) -> dict[str, dict[object, Cou
         for name in BREAKDOWNS:
             for key, counts in metrics.breakdown(storage, filters, name).items():
                 add(name, key, counts)
+                if name == "first_engagement":  # issue #14: per store, for its cost
+                    add("store_engagement", (r.store_id, key), counts)
     return result
 
 
@@ -94,8 +108,9 @@ def _interval(rate: Rate) -> tuple[float | str, float | str]:
     return ("", "") if low_high is None else (round(low_high[0], 4), round(low_high[1], 4))
 
 
-def _money(value: float | None) -> float | str:
-    return "" if value is None else round(value, 2)
+def _money(value: float | None, currency: str | None = None) -> float | str:
+    """Rounded to the currency's minor unit (none for JPY; issue #14)."""
+    return "" if value is None else money.rounded(value, currency)
 
 
 def rows(storage: Storage, selection: Selection) -> Iterable[list[object]]:
@@ -114,6 +129,15 @@ def rows(storage: Storage, selection: Selection) -> Iterable[list[object]]:
     several_stores = len(counted["store"]) > 1
     follow = summary_cells(storage, selection)
     no_follow = [""] * len(SUMMARY_COLUMNS)
+    currency_of = goals.currencies(storage)
+    shared = money.shared(currency_of.get(k) for k in counted["store"])
+
+    def currency(table: str, key: object) -> str | None:
+        if table == "store":
+            return currency_of.get(key)
+        if table == "associate":
+            return currency_of.get(staff.get(key, (None, None))[1])
+        return shared
 
     def label(table: str, key: object) -> str:
         if table == "associate":
@@ -126,6 +150,9 @@ def rows(storage: Storage, selection: Selection) -> Iterable[list[object]]:
             return NONE_GIVEN if key is None else reasons.get(key, (f"#{key}", 0))[0]
         return str(key)
 
+    def label_of_store(store_id: int) -> str:
+        return stores.get(store_id, f"#{store_id}")
+
     def order(table: str, key: object) -> tuple:
         # The dashboard's order: the vocabulary, the lists' own order, names.
         if table == "first_engagement":
@@ -136,9 +163,11 @@ def rows(storage: Storage, selection: Selection) -> Iterable[list[object]]:
             return (label(table, key).casefold(), str(key))
         return (str(key),) if table == "store" else (key,)
 
-    for table in TABLES[:-1]:
+    no_cost = [""] * COST_COLUMNS
+    for table in COUNTED:
         for key in sorted(counted[table], key=lambda k, t=table: order(t, k)):
             c = counted[table][key]
+            code = currency(table, key)
             low, high = _interval(c.conversion)
             yield [
                 table,
@@ -152,22 +181,65 @@ def rows(storage: Storage, selection: Selection) -> Iterable[list[object]]:
                 low,
                 high,
                 _money(c.units_per_sale),
-                _money(c.average_sale),
+                _money(c.average_sale, code),
                 _fraction(c.warm_rate.value),
                 int(c.too_few),
                 "",
+                code or "",
+                *no_cost,
                 *follow.get((table, key), no_follow),
             ]
     for lift in metrics.lifts(counted["first_engagement"]):
-        blank = [""] * (len(COLUMNS) - 4 - len(SUMMARY_COLUMNS))
+        blank = [""] * (COLUMNS.index("too_few") - 2)
         yield [
             "lift",
             f"{lift.better} vs {lift.worse}",
             *blank,
             int(lift.too_few),
             _fraction(lift.value),
+            shared or "",
+            *no_cost,
             *no_follow,
         ]
+    by_store: dict[int, dict[str, Counts]] = {}
+    for (store_id, key), c in counted["store_engagement"].items():
+        by_store.setdefault(store_id, {})[key] = c
+    cost_tables = [("cost", None, coaching.costs(counted["first_engagement"]), shared)]
+    for store_id in sorted(by_store, key=lambda k: order("store", k)):
+        cost_tables.append(
+            ("store_cost", store_id, coaching.costs(by_store[store_id]), currency_of.get(store_id))
+        )
+    for table, store_id, found, code in cost_tables:
+        for group, c in found.items():
+            label = group if store_id is None else f"{label_of_store(store_id)}: {group}"
+            yield _cost_row(table, label, c, code)
+
+
+def _cost_row(table: str, label: str, c: coaching.Cost, code: str | None) -> list[object]:
+    """A cost row: the group's closed visits, too_few, and the cost columns."""
+
+    def number(value: float | None, digits: int = 2) -> float | str:
+        return "" if value is None else round(value, digits)
+
+    blank = [""] * (COLUMNS.index("too_few") - COLUMNS.index("closed") - 1)
+    interval = c.purchases_interval or (None, None)
+    return [
+        table,
+        label,
+        "",
+        "",
+        c.closed,
+        *blank,
+        int(c.too_few),
+        "",
+        code or "",
+        number(c.purchases),
+        number(interval[0]),
+        number(interval[1]),
+        number(c.units),
+        _money(c.revenue, code),
+        c.priced if not c.too_few else "",
+    ]
 
 
 def write_summary(

@@ -11,6 +11,7 @@ import pandas as pd
 from cxlog.dashboard import NO_SALE_NONE, WEEKDAYS, Group, TeamRow
 from cxlog.metrics import Counts, Rate
 from cxlog.model import MIN_SAMPLE
+from cxlog.money import money as money_in
 from cxlog.text import plain
 
 TOO_FEW = "too few visits"
@@ -27,8 +28,9 @@ def interval(rate: Rate) -> str:
     return "—" if bounds is None else f"{100 * bounds[0]:.0f}\u2060–\u2060{100 * bounds[1]:.0f}%"
 
 
-def money(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.2f}"
+def money(value: float | None, currency: str | None = None) -> str:
+    """In the store's currency when one is set (issue #14, cxlog.money)."""
+    return money_in(value, currency)
 
 
 def ups(value: float | None) -> str:
@@ -193,7 +195,11 @@ def _pts(now: Rate, before: Rate) -> str:
     return f"{_signed(100 * (now.value - before.value), 1)} pts"
 
 
-def tiles(totals: Counts, previous: Counts) -> list[Tile]:
+def _signed_money(value: float, currency: str | None) -> str:
+    return ("-" if round(value, 2) < 0 else "+") + money(abs(value), currency)
+
+
+def tiles(totals: Counts, previous: Counts, currency: str | None = None) -> list[Tile]:
     """Visits, conversion, UPS, average sale, warm rate and open visits."""
     had = previous.visits > 0
     both = not totals.too_few and not previous.too_few
@@ -224,8 +230,8 @@ def tiles(totals: Counts, previous: Counts) -> list[Tile]:
         ),
         Tile(
             "Average sale",
-            "—" if totals.too_few else money(totals.average_sale),
-            _signed(totals.average_sale - previous.average_sale, 2)
+            "—" if totals.too_few else money(totals.average_sale, currency),
+            _signed_money(totals.average_sale - previous.average_sale, currency)
             if both and totals.with_amount and previous.with_amount
             else None,
             (f"{TOO_FEW} · " if totals.too_few else "")
@@ -279,15 +285,28 @@ def _team_row(rank: str, name: str, store: str, now: Counts, before: Counts) -> 
     ]
 
 
+NEUTRAL_COST = "Neutral cost (purchases)"
+
+
 def team_table(
-    rows: list[TeamRow], totals: Counts, previous: Counts, *, with_store: bool = True
+    rows: list[TeamRow],
+    totals: Counts,
+    previous: Counts,
+    *,
+    with_store: bool = True,
+    neutral_costs: dict[object, str] | None = None,
 ) -> pd.DataFrame:
     """Team totals first, then associates ranked by conversion, then the
-    associates with too few visits (listed, not ranked)."""
+    associates with too few visits (listed, not ranked). With
+    ``neutral_costs`` ({"team" or associate id: text}, issue #14) a column
+    says what each one's neutral first engagements cost."""
     body = [_team_row("", "Team", "", totals, previous)]
     for r in rows:
         name = r.name if r.active else f"{r.name} (inactive)"
         rank = "—" if r.rank is None else str(r.rank)
         body.append(_team_row(rank, name, r.store, r.counts, r.previous))
     table = pd.DataFrame(body, columns=list(TEAM_COLUMNS))
+    if neutral_costs is not None:
+        keys = ["team", *(r.associate_id for r in rows)]
+        table[NEUTRAL_COST] = [neutral_costs.get(k, TOO_FEW) for k in keys]
     return table if with_store else table.drop(columns="Store")

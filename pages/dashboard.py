@@ -9,7 +9,17 @@ ui.require_role(ui.storage(), access.MANAGER)
 # asks, caches and draws.
 from datetime import timedelta  # noqa: E402
 
-from cxlog import catalog, charts, dashboard, filters, followups, periods  # noqa: E402
+from cxlog import (  # noqa: E402
+    catalog,
+    charts,
+    coaching,
+    dashboard,
+    filters,
+    followups,
+    goals,
+    money,
+    periods,
+)
 from cxlog import takeaways as words  # noqa: E402
 from cxlog.db import Storage  # noqa: E402
 from cxlog.model import MIN_SAMPLE, REASON, utc_now  # noqa: E402
@@ -146,6 +156,11 @@ st.caption(
     f"{periods.describe(*periods.previous_days(span))} up to the same time of day"
 )
 
+# Issue #14: amounts in the selection's currency; one store's goals as lines.
+currency = money.shared(
+    c for k, c in goals.currencies(storage).items() if store_id in (None, k) and k in stores
+)
+aims = goals.store_goals(storage, store_id) if store_id else goals.StoreGoals(0)
 totals = dash.totals
 if totals.visits == 0:
     before = f" The previous period had {dash.previous.visits:,}." if dash.previous.visits else ""
@@ -156,7 +171,8 @@ if totals.visits == 0:
     )
     st.stop()
 
-for row in (words.tiles(totals, dash.previous)[:3], words.tiles(totals, dash.previous)[3:]):
+tiles = words.tiles(totals, dash.previous, currency)
+for row in (tiles[:3], tiles[3:]):
     for column, tile in zip(st.columns(3), row, strict=True):
         with column, st.container(border=True):
             st.metric(tile.label, tile.value, tile.delta, tile.delta_color)
@@ -173,10 +189,40 @@ else:
     st.subheader("By first engagement")
     st.markdown(words.engagement(dash.by_engagement))
     colours = [charts.ENGAGEMENT_COLOURS[g.key] for g in dash.by_engagement]
-    st.plotly_chart(charts.moment_bars(dash.by_engagement, colours), key="chart-engagement")
+    st.plotly_chart(
+        charts.moment_bars(dash.by_engagement, colours, aims.conversion, aims.units_per_sale),
+        key="chart-engagement",
+    )
     st.caption(
         "Conversion (95% interval) and units per sale for warm, neutral and missed first "
-        "engagements; n under each bar, ◇ the previous period."
+        "engagements; n under each bar, ◇ the previous period"
+        + ("; dashed: the store's goal." if aims.conversion or aims.units_per_sale else ".")
+    )
+
+    # Issue #14: what neutral and missed moments cost, per store and (below) per associate.
+    span_days = (span.first_day, span.last_day)
+    cost = coaching.cost_section(
+        {g.key: g.counts for g in dash.by_engagement},
+        dash.engagement_by_store,
+        dash.engagement_by_associate,
+        currency,
+        coaching.coverage_note(storage, tuple(dash.spans), *span_days),
+    )
+    st.subheader("What neutral and missed moments cost")
+    for name in ("neutral", "missed"):
+        st.markdown(coaching.cost_sentence(cost.selection[name], currency))
+    for sid, per_store in cost.by_store.items():
+        st.markdown(
+            f"**{plain(stores[sid]['name'])}**: "
+            + coaching.cost_sentence(per_store["neutral"], goals.currencies(storage).get(sid))
+        )
+    if cost.warning:
+        st.warning(cost.warning, icon=":material/sensors_off:")
+    st.caption(
+        "Associated with, not a promise: visits that start neutral may differ in other ways. "
+        "Extra purchases = closed neutral (missed) visits × the conversion gap to warm, 95% "
+        "interval by Newcombe's method; units at the warm units per sale, revenue at the warm "
+        "average sale. Method: docs/cost-of-neutral.md."
     )
 
     st.subheader("By connection depth")
@@ -200,7 +246,7 @@ else:
 
     st.subheader("Weekly trend")
     st.markdown(words.trend(dash.trend))
-    st.plotly_chart(charts.trend_lines(dash.trend), key="chart-trend")
+    st.plotly_chart(charts.trend_lines(dash.trend, aims.conversion), key="chart-trend")
     st.caption(
         f"Conversion per week (Monday first) for each first engagement, at least the last "
         f"{periods.TREND_WEEKS} weeks; a gap is a week with too few visits."
@@ -260,7 +306,13 @@ if follow is not None:
 
 st.subheader("Team")
 st.markdown(words.team(dash.team))
-team_table = words.team_table(dash.team, totals, dash.previous, with_store=len(dash.spans) > 1)
+team_table = words.team_table(
+    dash.team,
+    totals,
+    dash.previous,
+    with_store=len(dash.spans) > 1,
+    neutral_costs=None if totals.too_few else cost.team_column,
+)
 if follow is not None:  # issue #15: follow-ups each associate closed in the period
     team_table["Follow-ups done"] = [
         sum(follow.done_by.get(r.associate_id, 0) for r in dash.team),
@@ -272,4 +324,10 @@ st.caption(
     f"Team totals first, then associates ranked by conversion; those with fewer than "
     f'{MIN_SAMPLE} closed visits are listed but not ranked. "vs previous" is the change '
     "in conversion in points against the previous period."
+    + (
+        " Neutral cost: extra purchases associated with each one's neutral first engagements "
+        "had they converted like their warm ones (95% interval)."
+        if not totals.too_few
+        else ""
+    )
 )

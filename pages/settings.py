@@ -5,7 +5,7 @@ keeps its history; every change is audited with who and when."""
 
 import streamlit as st
 
-from cxlog import access, catalog, followups, join, ui
+from cxlog import access, catalog, coaching_ui, followups, join, ui
 from cxlog.model import NO_SALE_REASON, REASON, timezones
 
 storage = ui.storage()
@@ -31,8 +31,8 @@ st.title("Settings")
 ui.show_toasts()
 store = ui.pick_store(storage, key="settings-store")
 
-people_tab, lists_tab, store_tab, access_tab, devices_tab, followups_tab = st.tabs(
-    ["Associates", "Lists", "Store", "Access", "Devices", "Follow-ups"]
+people_tab, lists_tab, store_tab, access_tab, devices_tab, coaching_tab, followups_tab = st.tabs(
+    ["Associates", "Lists", "Store", "Access", "Devices", "Coaching", "Follow-ups"]
 )
 
 # --- associates ---------------------------------------------------------------
@@ -300,6 +300,10 @@ with devices_tab:
         "On the tablet: open the address, tap your name, then add the page to the home "
         "screen (Share → Add to Home Screen on iPad; ⋮ → Add to Home screen on Android)."
     )
+
+# --- coaching: goals, currency, daily focus (issue #14) ---------------------------
+with coaching_tab:
+    coaching_ui.settings_tab(storage, store, role)
 
 # --- follow-ups (issue #15) -------------------------------------------------------
 with followups_tab:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from cxlog import access, catalog, history, ui, visits
+from cxlog import access, catalog, goals, history, ui, visits
 from cxlog.model import FIRST_ENGAGEMENTS, NO_PURCHASE, NO_SALE_REASON, PURCHASED, REASON
 from cxlog.text import plain
 
@@ -113,8 +113,9 @@ with st.container(border=True):
             "Units", min_value=1, max_value=99, value=visit["units"] or 1, key=f"fix-units-{vid}"
         )
         amount = None if visit["amount_cents"] is None else visit["amount_cents"] / 100
+        code = goals.store_goals(storage, store["id"]).currency  # issue #14
         st.number_input(
-            "Sale amount (optional)",
+            f"Sale amount in {code} (optional)" if code else "Sale amount (optional)",
             min_value=0.0,
             max_value=1_000_000.0,
             value=amount,

@@ -10,7 +10,13 @@ from streamlit.testing.v1 import AppTest
 from cxlog import access
 from tests.conftest import MANAGER_PASSWORD, OWNER_PASSWORD, ROOT, as_role
 
-RESTRICTED = ["pages/dashboard.py", "pages/visits.py", "pages/settings.py", "pages/export.py"]
+RESTRICTED = [
+    "pages/dashboard.py",
+    "pages/huddle.py",
+    "pages/visits.py",
+    "pages/settings.py",
+    "pages/export.py",
+]
 
 
 def app() -> AppTest:
@@ -42,8 +48,20 @@ def test_a_manager_sees_manager_pages_but_not_export(app_env):
     ("role", "titles"),
     [
         (None, ["Log", "Follow-ups", "Manager sign-in"]),
-        ("manager", ["Log", "Follow-ups", "Dashboard", "Visits", "Settings", "Sign out"]),
-        ("owner", ["Log", "Follow-ups", "Dashboard", "Visits", "Settings", "Export", "Sign out"]),
+        ("manager", ["Log", "Follow-ups", "Dashboard", "Huddle", "Visits", "Settings", "Sign out"]),
+        (
+            "owner",
+            [
+                "Log",
+                "Follow-ups",
+                "Dashboard",
+                "Huddle",
+                "Visits",
+                "Settings",
+                "Export",
+                "Sign out",
+            ],
+        ),
     ],
 )
 def test_menu_per_role(role, titles):

@@ -17,6 +17,7 @@ from cxlog import metrics
 from cxlog.metrics import Filters
 from cxlog.model import to_utc_text
 from tests.conftest import ROOT, as_role, new_id
+from tests.test_coaching import half_up, newcombe_by_hand
 
 RANGE = {"period": "custom", "from": "2026-11-01", "to": "2026-11-19"}
 START, END = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 20, tzinfo=UTC)
@@ -153,6 +154,15 @@ def test_every_number_matches_hand_and_metrics(app_env, month):
     ]
 
     team = at.table[0].value
+    # Issue #14: the team's neutral cost, 25 × (21/30 − 10/25) = 7.5 purchases;
+    # Ana (warm only) and Ben (no warm) have too few to compare.
+    low, high = newcombe_by_hand(21, 30, 10, 25)
+    assert team["Neutral cost (purchases)"].tolist()[:3] == [
+        f"≈ 8 ({half_up(25 * low)} to {half_up(25 * high)})",
+        "too few visits",
+        "too few visits",
+    ]
+    team = team.drop(columns="Neutral cost (purchases)")
     assert team.to_dict("records")[:3] == [
         {
             "#": "",

@@ -25,4 +25,8 @@ def test_no_html_built_from_text_a_person_typed():
         for p, text in sources.items()
         for call in re.findall(r"st\.html\(([^)]*)\)", text)
     ]
-    assert sorted(html_calls) == [("followups.py", "NAV_CSS"), ("ui.py", "TOUCH_CSS")]
+    assert sorted(html_calls) == [
+        ("coaching_ui.py", "HUDDLE_CSS"),
+        ("followups.py", "NAV_CSS"),
+        ("ui.py", "TOUCH_CSS"),
+    ]

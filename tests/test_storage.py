@@ -24,6 +24,10 @@ TABLES = {
     "shifts",
     "sign_in_failures",
     "_sqlite_migrations",
+    # issue #14: goals and currency, behaviours, the daily focus
+    "store_coaching",
+    "behaviours",
+    "daily_focus",
 }
 
 
@@ -61,6 +65,7 @@ def test_migrate_again_is_a_no_op(storage):
         "m003_shifts",
         "m004_sign_in_failures",
         "m005_dashboard_index",
+        "i14_coaching",
         "i15_followups",
     ]
 

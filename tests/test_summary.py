@@ -72,8 +72,9 @@ def test_a_negative_lift_stays_a_number(storage, shop):
     data = summary.summary_csv(storage, Selection())
     lifts = frame(storage, Selection()).set_index("group")
     assert lifts.loc["warm vs neutral", "lift"] == -0.4
-    # The follow-up columns (#15) follow the lift, empty on a lift row.
-    assert b"warm vs neutral," in data and b",0,-0.4,,,,,,,,\r\n" in data
+    # Issue #14 added the currency and cost columns after the lift, issue #15
+    # the follow-up columns (all empty here).
+    assert b"warm vs neutral," in data and b",0,-0.4,,,,,,,,,,,,,,,\r\n" in data
 
 
 def test_group_names_are_neutralised(storage, shop):

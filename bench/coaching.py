@@ -1,0 +1,153 @@
+"""The coaching loop on a chain's year (issue #14): the same 1,000,000 demo
+visits, 10 stores, 40 associates as ``bench.dashboard`` (made once, shared).
+
+- ``huddle_ms`` (target ≤ 300): in a new Python process with Streamlit and
+  the router's modules already imported (a started server, as for
+  ``dashboard_cold_ms``), one
+  store's huddle card cold: importing cxlog's coaching modules and Babel,
+  Babel's first load of its locale data, every query and the Markdown.
+- ``huddle_cli_ms``: the same from a bare process (what ``python -m cxlog
+  huddle`` pays: sqlite-utils alone imports pandas).
+- ``huddle_warm_ms``: then another store's card in the same process.
+- ``cost_ms`` (target ≤ 300 beyond the dashboard's year): in another new
+  process, after ``cxlog.dashboard.build`` for the whole last year of all
+  stores, what the cost section adds: the counts per store and per associate
+  by first engagement (``dashboard.engagement_split``, which ``build`` runs)
+  plus the cost section and its sentences for every store and associate
+  (Babel's locale data already loaded by the page's tiles).
+- ``cost_dashboard_year_data_ms``: that ``build`` itself, for scale.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from bench.common import report
+from bench.dashboard import prepare
+
+
+def child_huddle(server: bool = True) -> dict:
+    if server:
+        # What a started server has imported once app.py ran: Streamlit and the
+        # router's modules (cxlog.ui, cxlog.access, cxlog.db with sqlite-utils).
+        import streamlit  # noqa: F401
+
+        from cxlog import access, db, ui  # noqa: F401
+    started = time.perf_counter()
+    from cxlog import coaching
+    from cxlog.db import Storage
+
+    storage = Storage(os.environ["CXLOG_DB"])
+    card = coaching.huddle_card(storage, 1)
+    text = coaching.markdown(card)
+    cold = (time.perf_counter() - started) * 1000
+    started = time.perf_counter()
+    coaching.markdown(coaching.huddle_card(storage, 2))
+    warm = (time.perf_counter() - started) * 1000
+    return {"cold": cold, "warm": warm, "visits": card.week_counts.visits, "chars": len(text)}
+
+
+def child_cost() -> dict:
+    import numpy as np
+
+    from cxlog import catalog, coaching, dashboard, facts, goals, money, periods, takeaways
+    from cxlog.dashboard import _Sums, engagement_split
+    from cxlog.db import Storage
+    from cxlog.model import utc_now
+
+    storage = Storage(os.environ["CXLOG_DB"])
+    now = utc_now().replace(second=0, microsecond=0)
+    today = now.date()
+    first = today - timedelta(days=364)
+    selection = dashboard.Selection("custom", first, today)
+    dashboard.build(storage, dashboard.Selection("today", store_id=1), now)  # imports, caches
+    started = time.perf_counter()
+    dash = dashboard.build(storage, selection, now)
+    build_ms = (time.perf_counter() - started) * 1000
+
+    # The split build ran, timed again on the year's visits as build reads them.
+    spans = {
+        s["id"]: periods.resolve("custom", s["timezone"], now, first, today)
+        for s in catalog.list_stores(storage)
+    }
+    year = facts.load(storage, {k: (s.start, s.end) for k, s in spans.items()})
+    sums = _Sums(year)
+    started = time.perf_counter()
+    by_store = engagement_split(sums, year.store)
+    by_associate = engagement_split(sums, year.associate)
+    split_ms = (time.perf_counter() - started) * 1000
+    assert by_store == dash.engagement_by_store
+
+    # The page formats the tiles' amounts before this section: Babel's locale
+    # data is loaded by then, so it is not the cost section's to pay.
+    takeaways.tiles(dash.totals, dash.previous, "GBP")
+    started = time.perf_counter()
+    currencies = goals.currencies(storage)
+    currency = money.shared(currencies.values())
+    section = coaching.cost_section(
+        {g.key: g.counts for g in dash.by_engagement},
+        dash.engagement_by_store,
+        dash.engagement_by_associate,
+        currency,
+    )
+    words = [coaching.cost_sentence(c, currency) for c in section.selection.values()]
+    words += [
+        coaching.cost_sentence(c["neutral"], currencies.get(k)) for k, c in section.by_store.items()
+    ]
+    section_ms = (time.perf_counter() - started) * 1000
+    return {
+        "build": build_ms,
+        "split": split_ms,
+        "section": section_ms,
+        "cost": split_ms + section_ms,
+        "words": len(words),
+        "associates": len(by_associate),
+        "visits": int(np.int64(dash.totals.visits)),
+    }
+
+
+CHILDREN = {
+    "huddle": child_huddle,
+    "huddle_cli": lambda: child_huddle(server=False),
+    "cost": child_cost,
+}
+
+
+def _run_child(name: str, db: Path) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.coaching", name],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CXLOG_DB": str(db)},
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run() -> None:
+    db = prepare()
+    from cxlog.db import Storage
+
+    Storage(db).migrate()  # the coaching tables, on a file made before issue #14
+    huddle = _run_child("huddle", db)
+    bare = _run_child("huddle_cli", db)
+    cost = _run_child("cost", db)
+    report("huddle_ms", huddle["cold"])
+    report("huddle_warm_ms", huddle["warm"])
+    report("huddle_cli_ms", bare["cold"])
+    report("cost_ms", cost["cost"])
+    report("cost_dashboard_year_data_ms", cost["build"])
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] in CHILDREN:
+        print(json.dumps(CHILDREN[sys.argv[1]]()))
+    else:
+        run()

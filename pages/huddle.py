@@ -1,0 +1,35 @@
+import streamlit as st
+
+from cxlog import access, ui
+
+ui.require_role(ui.storage(), access.MANAGER)
+
+# The morning huddle card (issue #14): one store, yesterday and the week to
+# date. The card is cxlog.coaching's plain data rendered as the very Markdown
+# that `python -m cxlog huddle` prints, so the two always agree.
+from cxlog import catalog, coaching, coaching_ui, periods  # noqa: E402
+from cxlog.model import utc_now  # noqa: E402
+
+storage = ui.storage()
+ui.touch_styles()  # 48 px targets on the phone (the store picker, the date)
+coaching_ui.huddle_styles()
+with st.container(key="huddle-title"):
+    st.title("Huddle")
+if not catalog.list_stores(storage):
+    st.info("Add your store in Settings first; its huddle card will show here.")
+    st.stop()
+with st.container(key="huddle-controls"):
+    store = ui.pick_store(storage, key="huddle-store")
+    today = periods.local_today(store["timezone"], utc_now())
+    day = st.date_input("Morning of", today, max_value=today, key="huddle-day")
+card = ui.attempt(
+    "huddle",
+    lambda: coaching.huddle_card(storage, store["id"], day if day else today),
+)
+ui.show_error("huddle")
+if card is None:
+    st.stop()
+with st.container(border=True, key="huddle-card"):
+    st.markdown(coaching.markdown(card))
+with st.container(key="huddle-print"):
+    st.caption("Print this page (Ctrl+P) for the back-office wall: the card fits one page.")
