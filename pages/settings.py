@@ -31,8 +31,8 @@ st.title("Settings")
 ui.show_toasts()
 store = ui.pick_store(storage, key="settings-store")
 
-people_tab, lists_tab, store_tab, access_tab, devices_tab, coaching_tab, followups_tab = st.tabs(
-    ["Associates", "Lists", "Store", "Access", "Devices", "Coaching", "Follow-ups"]
+people_tab, lists_tab, store_tab, access_tab, devices_tab, followups_tab, coaching_tab = st.tabs(
+    ["Associates", "Lists", "Store", "Access", "Devices", "Follow-ups", "Coaching"]
 )
 
 # --- associates ---------------------------------------------------------------

@@ -154,6 +154,11 @@ STAFF_OR_STORE_TEXT = {
     ("audit", "after"): "JSON of the columns above",
     ("shifts", "token_hash"): "a hash",
     ("sign_in_failures", "role"): "a role or associate:<id>",
+    # issue #14's coaching tables
+    ("store_coaching", "currency"): "an ISO 4217 code",
+    ("behaviours", "name"): "a coaching behaviour of the store's list",
+    ("behaviours", "measure"): "the name of a measure",
+    ("daily_focus", "day"): "a store-local date",
 }
 CUSTOMERISH = re.compile(r"phone|mobile|mail|contact|customer|client|note|address|surname")
 HOSTILE = ("Jane Doe", "+44 7700 900123", "jane.doe@example.com", "Call after 6 - Jane")
