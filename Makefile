@@ -17,9 +17,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 install: $(STAMP)
 
 # Serves on every interface so the store's tablets and phones can connect.
+# HTTPS: make run CERT=path/to/cert.pem KEY=path/to/key.pem (README: Access and security).
+TLS_FLAGS := $(if $(CERT),--server.sslCertFile $(CERT) --server.sslKeyFile $(KEY))
 run: install
 	$(BIN)/python -m cxlog migrate
-	$(BIN)/python -m cxlog.serve $(STREAMLIT_FLAGS) \
+	@echo "First run? The one-time setup code is printed below when cxlog starts"
+	@echo "(or run: $(BIN)/python -m cxlog setup-code)."
+	$(BIN)/python -m cxlog.serve $(STREAMLIT_FLAGS) $(TLS_FLAGS) \
 		--server.address 0.0.0.0 --server.port $(PORT)
 
 test: install lint
@@ -38,7 +42,7 @@ bench: install
 demo: install
 	rm -f data/demo.db data/demo.db-wal data/demo.db-shm
 	$(BIN)/python -m cxlog demo --db data/demo.db --visits 200000 --days 365 \
-		--stores 3 --associates 12
+		--stores 3 --associates 12 --traffic
 	CXLOG_DB=data/demo.db $(BIN)/python -m cxlog.serve $(STREAMLIT_FLAGS) \
 		--server.address 0.0.0.0 --server.port $(PORT)
 

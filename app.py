@@ -6,25 +6,27 @@ shows the sign-in; the menu shows only what the session's role may use.
 
 import streamlit as st
 
-from cxlog import access, ui
+from cxlog import credentials, navigation, ui
 from cxlog.errors import StorageError
 
 st.set_page_config(page_title="cxlog", page_icon="🛍️", layout="centered")
 ui.init_state()
+ui.touch_styles()  # the 48 px touch targets, on every page (#11)
 try:
     storage = ui.storage()
-    first_run = access.first_run(storage)
+    first_run = credentials.first_run(storage)
     role = ui.current_role(storage)
 except StorageError as exc:
     # The database cannot be reached (folder gone, file moved, disk trouble):
     # a sentence, never a stack trace; the next page load tries again (#7).
     st.error(str(exc), icon=":material/database:")
     st.stop()
+ui.hand_over_cookie()
 
 if first_run:
     pages = [st.Page("pages/setup.py", title="Set up", icon="🔑", default=True)]
 else:
-    menu = access.menu(role)
+    menu = navigation.menu(role)
     pages = [
         st.Page(
             path,
@@ -33,7 +35,7 @@ else:
             default=path == "pages/log.py",
             visibility="visible" if title in menu else "hidden",
         )
-        for path, title, icon, _ in access.PAGES
+        for path, title, icon, _ in navigation.PAGES
     ]
     pages.append(st.Page("pages/account.py", title=menu[-1], icon="🔒"))
 # Top navigation leaves the whole width of a tablet or phone to the page.

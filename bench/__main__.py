@@ -14,8 +14,11 @@ import sys
 BENCHMARKS = [
     "bench.demo_1m",
     "bench.tap_latency",
+    "bench.tap_server",
     "bench.dashboard",
+    "bench.chain",
     "bench.export_1m",
+    "bench.coverage",
     "bench.coaching",  # issue #14
     "bench.followups",  # issue #15
 ]

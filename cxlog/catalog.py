@@ -26,13 +26,19 @@ def create_store(storage: Storage, name: str, timezone: str, actor: str = "syste
     name = model.clean_text(name, "store name")
     timezone = model.timezone_name(timezone)
     with storage.write() as db:
-        cursor = db.execute(
-            "INSERT INTO stores (name, timezone, created_at) VALUES (?, ?, ?)",
-            [name, timezone, to_utc_text(utc_now())],
-        )
-        store_id = cursor.lastrowid
-        audit(db, actor, "create", "store", store_id, after={"name": name, "timezone": timezone})
-    return store_id
+        return insert_store(db, name, timezone, actor)
+
+
+def insert_store(db, name: str, timezone: str, actor: str) -> int:
+    """Inside the caller's transaction: a store whose name and zone are checked."""
+    cursor = db.execute(
+        "INSERT INTO stores (name, timezone, created_at) VALUES (?, ?, ?)",
+        [name, timezone, to_utc_text(utc_now())],
+    )
+    audit(
+        db, actor, "create", "store", cursor.lastrowid, after={"name": name, "timezone": timezone}
+    )
+    return cursor.lastrowid
 
 
 def list_stores(storage: Storage) -> list[dict]:
@@ -74,7 +80,14 @@ def update_store(
         )
         sets = ", ".join(f"{column} = ?" for column in changes)
         db.execute(f"UPDATE stores SET {sets} WHERE id = ?", [*changes.values(), store_id])
-        audit(db, actor, "update", "store", store_id, before=before, after=changes)
+        if changes.get("timezone", before["timezone"]) != before["timezone"]:
+            # Local days and hours move with the zone: recount the store (#12).
+            from cxlog import rollups
+
+            rollups.rebuild(db, [store_id])
+        audit(
+            db, actor, "update", "store", store_id, before=before, after=changes, store_id=store_id
+        )
 
 
 # --- associates -------------------------------------------------------------

@@ -8,6 +8,8 @@ period is a hollow marker on the same axis.
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -42,6 +44,12 @@ def _rate_error(rates: list[Rate], shown: list[bool]) -> dict:
         upper.append(None if bounds is None else 100 * (bounds[1] - rate.value))
         lower.append(None if bounds is None else 100 * (rate.value - bounds[0]))
     return {"type": "data", "array": upper, "arrayminus": lower, "color": "#333", "thickness": 1.2}
+
+
+def _safe(label: str) -> str:
+    """A typed name for plotly's text, which reads <b>, <a href> and the like
+    as markup: escaped, it shows as typed (#11)."""
+    return html.escape(label, quote=False)
 
 
 def _hover(label: str, counts: Counts, previous: Counts) -> str:
@@ -91,8 +99,8 @@ def moment_bars(
         horizontal_spacing=0.1,
     )
     shown = [not g.counts.too_few for g in groups]
-    conv_ticks = [f"{g.label}<br>n = {g.counts.closed:,}" for g in groups]
-    ups_ticks = [f"{g.label}<br>n = {g.counts.purchased:,}" for g in groups]
+    conv_ticks = [f"{_safe(g.label)}<br>n = {g.counts.closed:,}" for g in groups]
+    ups_ticks = [f"{_safe(g.label)}<br>n = {g.counts.purchased:,}" for g in groups]
     rates = [g.counts.conversion for g in groups]
     fig.add_bar(
         x=conv_ticks,
@@ -102,7 +110,7 @@ def moment_bars(
         text=[percent(r.value, 0) if s else "" for r, s in zip(rates, shown, strict=True)],
         textposition="inside",
         insidetextanchor="start",
-        hovertext=[_hover(g.label, g.counts, g.previous) for g in groups],
+        hovertext=[_hover(_safe(g.label), g.counts, g.previous) for g in groups],
         hoverinfo="text",
         name="This period",
         showlegend=False,
@@ -159,7 +167,7 @@ def reason_bars(groups: list[Group]) -> go.Figure:
     """Conversion per reason for visit, best first, the too-few last."""
     groups = list(reversed(groups))  # plotly draws the first category at the bottom
     shown = [not g.counts.too_few for g in groups]
-    ticks = [f"{g.label} (n = {g.counts.closed:,})" for g in groups]
+    ticks = [f"{_safe(g.label)} (n = {g.counts.closed:,})" for g in groups]
     rates = [g.counts.conversion for g in groups]
     fig = go.Figure()
     error = _rate_error(rates, shown)
@@ -172,7 +180,7 @@ def reason_bars(groups: list[Group]) -> go.Figure:
         text=[percent(r.value, 0) if s else "" for r, s in zip(rates, shown, strict=True)],
         textposition="inside",
         insidetextanchor="start",
-        hovertext=[_hover(g.label, g.counts, g.previous) for g in groups],
+        hovertext=[_hover(_safe(g.label), g.counts, g.previous) for g in groups],
         hoverinfo="text",
         showlegend=False,
     )
@@ -206,7 +214,7 @@ def no_sale_bars(rows: list[tuple[str, Rate]]) -> go.Figure:
     rates = [share for _, share in rows]
     fig = go.Figure()
     fig.add_bar(
-        y=[label for label, _ in rows],
+        y=[_safe(label) for label, _ in rows],
         x=[100 * r.value for r in rates],
         orientation="h",
         marker_color="#9C755F",
@@ -215,7 +223,7 @@ def no_sale_bars(rows: list[tuple[str, Rate]]) -> go.Figure:
         textposition="inside",
         insidetextanchor="start",
         hovertext=[
-            f"{label}: {r.successes:,} of {r.n:,} no-purchase visits (95%: {interval(r)})"
+            f"{_safe(label)}: {r.successes:,} of {r.n:,} no-purchase visits (95%: {interval(r)})"
             for label, r in rows
         ],
         hoverinfo="text",

@@ -12,7 +12,18 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cxlog import backup, demo, export, followups_csv, summary
+from cxlog import (
+    backup,
+    catalog,
+    demo,
+    export,
+    first_run,
+    followups_csv,
+    rollups,
+    summary,
+    traffic,
+    traffic_demo,
+)
 from cxlog.db import Storage, default_path
 from cxlog.errors import CxlogError, ValidationError
 
@@ -35,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--stores", type=_positive, default=1)
     p.add_argument("--associates", type=_positive, default=6)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--traffic",
+        action="store_true",
+        help="also door-counter traffic and POS totals that fit the visits (#13)",
+    )
 
     p = commands.add_parser("migrate", help="create or upgrade the database schema")
     p.add_argument("--db", type=Path, default=None)
@@ -68,12 +84,52 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--excel", action="store_true", help="UTF-8 with a BOM, for Excel")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
 
+    # Issue #11: the first-run code, for whoever can run commands on the server.
+    p = commands.add_parser(
+        "setup-code", help="print the one-time code the first-run page asks for"
+    )
+    p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
+    # Issue #12: recount the rollups from the visits; report and fix differences.
+    p = commands.add_parser("rollup", help="check the dashboard's rollups against the visits")
+    p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument(
+        "--rebuild",
+        action="store_true",
+        required=True,
+        help="recompute every rollup row from the visits and fix the ones that differ",
+    )
+
     # Issue #14: the morning huddle card as Markdown, e.g. for a scheduled e-mail.
     p = commands.add_parser("huddle", help="a store's morning huddle card, as Markdown")
     p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
     p.add_argument("--store", required=True, metavar="S", help="a store id or exact name")
     p.add_argument(
         "--date", metavar="DATE", help="the huddle's day, YYYY-MM-DD (default: the store's today)"
+    )
+
+    # Issue #13: door-counter traffic and POS totals, for scheduled jobs.
+    p = commands.add_parser(
+        "import",
+        help="door-counter traffic or POS totals from a CSV file",
+        description="A bad file is refused whole (one sentence per bad line); a good one "
+        "replaces the hours (traffic) or days (POS) it holds, so importing it again never "
+        "doubles a count.",
+    )
+    p.add_argument("kind", choices=[traffic.TRAFFIC, traffic.POS])
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument("--store", required=True, metavar="S", help="the store's id or exact name")
+    p.add_argument(
+        "--format",
+        default="generic",
+        help="traffic: "
+        + ", ".join(traffic.TRAFFIC_FORMATS)
+        + "; pos: "
+        + ", ".join(traffic.POS_FORMATS)
+        + " (default: generic)",
+    )
+    p.add_argument(
+        "--map", default="", metavar="FIELD=COLUMN,…", help="column names, e.g. in=Enters"
     )
 
     p = commands.add_parser("backup", help="a verified copy of the database, safe while in use")
@@ -109,6 +165,24 @@ def _backup(storage: Storage, args: argparse.Namespace) -> str:
     )
 
 
+def _rollup(storage: Storage) -> str:
+    if not storage.path.is_file():
+        raise ValidationError(f"There is no database at {storage.path}.")
+    started = time.perf_counter()
+    storage.migrate()  # an older file gains its rollups first
+    with storage.write() as db:
+        made = rollups.rebuild(db)
+    where = "".join(
+        f"\n  store {store_id}: {count:,} rows" if store_id else f"\n  gone stores: {count:,} rows"
+        for store_id, count in sorted(made.by_store.items())
+    )
+    return (
+        f"Rollups checked against the visits of {made.stores} store(s): "
+        f"{made.corrected:,} rows corrected, {made.rows:,} rows in all"
+        f" ({time.perf_counter() - started:.1f} s).{where}"
+    )
+
+
 def _huddle(storage: Storage, args: argparse.Namespace) -> str:
     from cxlog import coaching
 
@@ -118,6 +192,23 @@ def _huddle(storage: Storage, args: argparse.Namespace) -> str:
     day = export.parse_day(args.date, "--date") if args.date else None
     card = coaching.huddle_card(storage, export.find_store(storage, args.store), day)
     return coaching.markdown(card)
+
+
+def _import(storage: Storage, args: argparse.Namespace) -> str:
+    if not storage.path.is_file():
+        raise ValidationError(f"There is no database at {storage.path}.")
+    storage.migrate()  # the import tables, on a database from before them
+    store_id = export.find_store(storage, args.store)
+    try:
+        data = args.file.read_bytes()
+    except OSError as exc:
+        raise ValidationError(f"The file {args.file} cannot be read: {exc.strerror}.") from None
+    done = traffic.import_file(
+        storage, args.kind, store_id, data, fmt=args.format, mapping=args.map, actor="cli"
+    )
+    return done.sentence(
+        next(s["name"] for s in catalog.list_stores(storage) if s["id"] == store_id)
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -137,11 +228,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 f"{demo.describe(result)} ({time.perf_counter() - started:.1f} s) → {storage.path}"
             )
+            if args.traffic:
+                hours, days = traffic_demo.add(storage, seed=args.seed)
+                print(f"Added {hours:,} counter hours and {days:,} days of POS totals.")
         elif args.command == "migrate":
             storage.migrate()
             print(f"Schema up to date: {storage.path}")
+        elif args.command == "setup-code":
+            storage.migrate()
+            code = first_run.setup_code(storage)
+            print(code or "cxlog is already set up: there is no setup code.")
+        elif args.command == "rollup":
+            print(_rollup(storage))
         elif args.command == "huddle":
             print(_huddle(storage, args), end="")
+        elif args.command == "import":
+            print(_import(storage, args))
         elif args.command in ("export", "backup"):
             started = time.perf_counter()
             message = (_export if args.command == "export" else _backup)(storage, args)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import sqlite3
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -55,6 +56,7 @@ VISIT_COLUMNS: tuple[str, ...] = (
     "amount",
     "closed_local",
     "closed_by",
+    "hour_visitors",  # issue #13: the door counter's visitors that local hour
 )
 VOID_COLUMNS: tuple[str, ...] = ("voided_local", "void_reason")
 
@@ -65,14 +67,26 @@ BOM = "\ufeff".encode()
 # as a formula by Excel, LibreOffice or Google Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 _NEEDS_QUOTES = (",", '"', "\r", "\n")
+# Format (zero-width, bidi), control, separator and unassigned characters.
+_INVISIBLE = {"Cf", "Cc", "Zs", "Zl", "Zp", "Cn", "Co"}
 
 
 # --- making a cell safe ---------------------------------------------------------
 
 
 def neutralise(text: str) -> str:
-    """A text cell a spreadsheet shows as text: prefix ``'`` to a formula start."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """A text cell a spreadsheet shows as text: prefix ``'`` to a formula start,
+    also one hidden behind leading spaces or invisible characters (U+200B
+    zero-width space, U+FEFF, bidi marks…), which some spreadsheets skip (#11)."""
+    if text.startswith(FORMULA_STARTS):
+        return "'" + text
+    if text[:1].isalnum():  # the usual name: nothing to look behind
+        return text
+    for ch in text:
+        if ch.isspace() or unicodedata.category(ch) in _INVISIBLE:
+            continue
+        return "'" + text if ch in FORMULA_STARTS else text
+    return text
 
 
 def csv_text(value: object) -> str:
@@ -166,6 +180,8 @@ class Lookups:
     spans: list[tuple[int, str, str, str, str]]
     associates: list[tuple[int, str]]
     reasons: dict[int, dict]
+    # Issue #13: (store id, local hour "YYYY-MM-DD HH", offset cell, visitors cell).
+    traffic: list[tuple[int, str, str, str]] = ()
 
     @property
     def radix(self) -> int:
@@ -206,7 +222,36 @@ def read_lookups(conn: sqlite3.Connection, ranges: list[StoreRange]) -> Lookups:
         for row in conn.execute("SELECT id, name, learned FROM reasons")
     }
     associates = list(conn.execute("SELECT id, name FROM associates"))
-    return Lookups(ranges=ranges, spans=spans, associates=associates, reasons=reasons)
+    return Lookups(
+        ranges=ranges,
+        spans=spans,
+        associates=associates,
+        reasons=reasons,
+        traffic=_traffic_hours(conn, ranges),
+    )
+
+
+def _traffic_hours(conn: sqlite3.Connection, ranges: list[StoreRange]) -> list[tuple]:
+    """Issue #13: each counter hour of the selection keyed as a visit finds it:
+    its store, local clock hour and UTC offset (the hour repeated when clocks
+    go back is two hours). Visitors as the store's settings count them."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'traffic_hours'").fetchone():
+        return []
+    result = []
+    for r in ranges:
+        zone = ZoneInfo(r.timezone)
+        rows = conn.execute(
+            "SELECT t.hour_start, max(0, CASE WHEN coalesce(c.two_way, 0) AND t.exits IS NOT NULL"
+            " THEN (t.entries + t.exits) / 2.0 ELSE t.entries END - coalesce(c.staff_per_hour, 0))"
+            " FROM traffic_hours t LEFT JOIN traffic_settings c ON c.store_id = t.store_id"
+            " WHERE t.store_id = ? AND t.hour_start >= ? AND t.hour_start < ?",
+            (r.store_id, r.start, r.end),
+        )
+        for hour_start, visitors in rows:
+            local = from_utc_text(hour_start).astimezone(zone)
+            offset = offset_text(int(local.utcoffset().total_seconds())) + ","
+            result.append((r.store_id, f"{local:%Y-%m-%d %H}", offset, f"{visitors:g}"))
+    return result
 
 
 def _span_bounds(conn: sqlite3.Connection, ranges: list[StoreRange]) -> tuple[datetime, datetime]:
@@ -231,6 +276,10 @@ _TEMP_TABLES = (
     "CREATE TEMP TABLE export_associates (id INTEGER PRIMARY KEY, csv TEXT, cells TEXT)",
     "CREATE TEMP TABLE export_engagements (key INTEGER PRIMARY KEY, cells TEXT)",
     "CREATE TEMP TABLE export_outcomes (key INTEGER PRIMARY KEY, cells TEXT)",
+    """CREATE TEMP TABLE export_traffic (
+        store_id INTEGER, hour TEXT, offset TEXT, visitors TEXT,
+        PRIMARY KEY (store_id, hour, offset)
+    ) WITHOUT ROWID""",
 )
 
 
@@ -250,6 +299,7 @@ def install(conn: sqlite3.Connection, lookups: Lookups) -> None:
     )
     conn.executemany("INSERT INTO export_engagements VALUES (?, ?)", lookups.engagements())
     conn.executemany("INSERT INTO export_outcomes VALUES (?, ?)", lookups.outcomes())
+    conn.executemany("INSERT INTO export_traffic VALUES (?, ?, ?, ?)", lookups.traffic)
     reasons = lookups.reasons
 
     def named(key: int | None) -> dict | None:
@@ -322,6 +372,7 @@ def _line_sql(include_voided: bool) -> str:
         " ELSE (v.amount_cents / 100) || '.' || substr(100 + v.amount_cents % 100, 2) || ',' END",
         _local("v.closed_at"),
         "coalesce(c.csv, '')",
+        "',' || coalesce(x.visitors, '')",  # hour_visitors (#13)
     ]
     if include_voided:
         parts += [
@@ -340,6 +391,8 @@ def _joins(radix: int) -> str:
         LEFT JOIN export_engagements e ON e.key = {_engagement_key_sql(radix)}
         LEFT JOIN export_outcomes o ON o.key = {_outcome_key_sql(radix)}
         LEFT JOIN export_associates c ON c.id = v.closed_by
+        LEFT JOIN export_traffic x ON x.store_id = v.store_id
+            AND x.hour = substr(datetime(v.started_at, z.modifier), 1, 13) AND x.offset = z.offset
     """
 
 

@@ -134,12 +134,24 @@ class Storage:
         with self.read() as db:
             db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()
 
+    def _create_owner_only(self) -> None:
+        """A new database file is made readable by its owner only (0600), and so
+        is its folder (0700): it holds the password and PIN hashes. SQLite
+        gives the -wal and -shm files the main file's permissions."""
+        try:
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            return  # an existing database keeps the permissions its owner chose
+        os.close(fd)
+        os.chmod(self.path.parent, 0o700)
+
     def migrate(self) -> None:
         """Create or upgrade the schema. Safe to call on every start."""
         from cxlog.migrations import migrations
 
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._create_owner_only()
         except OSError as exc:
             raise StorageError(f"The folder {self.path.parent} cannot be created: {exc}") from exc
         with _migrate_lock:
@@ -179,11 +191,19 @@ def audit(
     entity_id: object,
     before: dict | None = None,
     after: dict | None = None,
+    *,
+    device_at: str | None = None,
+    received_at: str | None = None,
+    store_id: int | None = None,
 ) -> None:
-    """Record who changed what, inside the caller's transaction."""
+    """Record who changed what, inside the caller's transaction.
+
+    ``store_id``: the store the change belongs to (issue #12), None for
+    chain-wide changes. A tap sent from a device's outbox also records when it
+    was tapped on the device and when it reached the server (issue #10)."""
     db.execute(
-        "INSERT INTO audit (at, actor, action, entity, entity_id, before, after)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit (at, actor, action, entity, entity_id, before, after,"
+        " device_at, received_at, store_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             to_utc_text(utc_now()),
             actor,
@@ -192,5 +212,8 @@ def audit(
             str(entity_id),
             None if before is None else json.dumps(before, ensure_ascii=False, sort_keys=True),
             None if after is None else json.dumps(after, ensure_ascii=False, sort_keys=True),
+            device_at,
+            received_at,
+            store_id,
         ],
     )

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from cxlog import catalog, followups_demo
+from cxlog import catalog, followups_demo, rollups
 from cxlog.db import Storage, audit
 from cxlog.errors import ValidationError
 from cxlog.model import NO_SALE_REASON, NOT_LEARNED, REASON, utc_now
@@ -125,6 +125,7 @@ def generate(
         promised = followups_demo.add(
             db, rng, columns, dict(zip(store_ids, zones, strict=True)), now
         )
+        rollups.rebuild(db)  # bulk rows bypass the per-visit hook (#12)
         audit(
             db,
             "demo",

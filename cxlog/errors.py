@@ -19,3 +19,13 @@ class StorageError(CxlogError):
 
     Nothing was saved by the failed call; what was stored before is intact.
     """
+
+
+class ConflictError(ValidationError):
+    """A tap that lost to another device's change: the visit was closed, voided
+    or reopened elsewhere first. The message says what happened."""
+
+
+class ShiftError(CxlogError):
+    """No valid shift on this device: never started, ended, expired, a PIN
+    change or a deactivation. The message says which and what to do."""

@@ -1,7 +1,9 @@
-"""Visits as compact numpy columns, read fast enough for a chain's year (issue #5).
+"""Visits as compact numpy columns, read fast (issue #5).
 
-Every dashboard view is a sum over the same visits grouped a different way,
-so the visits of a selection are read once and grouped in numpy. Measured on
+Since issue #12 the dashboard reads rollups; this is its read of single
+visits (a filtered selection, the previous period's partial day) and the
+rollups' rebuild's read of a store. Every view is a sum over the same visits
+grouped a different way, so they are read once and grouped in numpy. Measured on
 1M demo visits (10 stores, one year):
 
 - a SQL GROUP BY per view costs ~2 s each (SQLite sorts every row);
@@ -138,35 +140,46 @@ def load(
 ) -> Facts:
     """Non-voided visits of each store started in its [start, end) range,
     optionally only these associates and reasons."""
+    with storage.read() as db:
+        return read(db, ranges, associate_ids, reason_ids)
+
+
+def read(
+    db,
+    ranges: Mapping[int, tuple[datetime, datetime]],
+    associate_ids: tuple[int, ...] = (),
+    reason_ids: tuple[int, ...] = (),
+) -> Facts:
+    """``load`` on an open connection (a rollup rebuild reads inside its own
+    write transaction)."""
     extra, extra_params = "", []
     for column, ids in (("associate_id", associate_ids), ("reason_id", reason_ids)):
         if ids:
             extra += f" AND {column} IN ({', '.join('?' * len(ids))})"
             extra_params.extend(int(i) for i in ids)
     texts, total = [], 0
-    with storage.read() as db:
-        widths = _widths(db)
-        row_width = sum(widths.values())
-        hex_row = "printf('" + "".join(f"%0{widths[n]}x" for n, _, _ in _FIELDS) + "', "
-        hex_row += ", ".join(sql for _, sql, _ in _FIELDS) + ")"
-        # One store at a time: each read is one range of the m005 covering index.
-        sql = (
-            f"SELECT count(*), group_concat({hex_row}, '') FROM visits"
-            " WHERE store_id = ? AND started_at >= ? AND started_at < ?"
-            f" AND voided_at IS NULL{extra}"
-        )
-        for store_id, (start, end) in ranges.items():
-            if end <= start:
-                continue
-            count, text = db.execute(
-                sql, [int(store_id), to_utc_text(start), to_utc_text(end), *extra_params]
-            ).fetchone()
-            if not count:
-                continue
-            if len(text) != count * row_width:
-                raise StorageError("Some visits hold values the dashboard cannot read.")
-            texts.append(text)
-            total += count
+    widths = _widths(db)
+    row_width = sum(widths.values())
+    hex_row = "printf('" + "".join(f"%0{widths[n]}x" for n, _, _ in _FIELDS) + "', "
+    hex_row += ", ".join(sql for _, sql, _ in _FIELDS) + ")"
+    # One store at a time: each read is one range of the m005 covering index.
+    sql = (
+        f"SELECT count(*), group_concat({hex_row}, '') FROM visits"
+        " WHERE store_id = ? AND started_at >= ? AND started_at < ?"
+        f" AND voided_at IS NULL{extra}"
+    )
+    for store_id, (start, end) in ranges.items():
+        if end <= start:
+            continue
+        count, text = db.execute(
+            sql, [int(store_id), to_utc_text(start), to_utc_text(end), *extra_params]
+        ).fetchone()
+        if not count:
+            continue
+        if len(text) != count * row_width:
+            raise StorageError("Some visits hold values the dashboard cannot read.")
+        texts.append(text)
+        total += count
     if not total:
         return empty()
     raw = "".join(texts).encode("ascii")

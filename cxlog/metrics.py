@@ -1,4 +1,9 @@
-"""PRODUCT.md's numbers, exactly, computed by SQL GROUP BY.
+"""PRODUCT.md's numbers, exactly: every rate on every screen and file is a
+``Counts`` property, whatever summed the visits (cxlog.rollups for whole
+days, cxlog.dashboard's numpy sums for single visits). The tests keep an
+independent SQL recount as the oracle (tests/recount.py). ``totals`` and
+``breakdown`` below sum single visits by SQL: the huddle (#14, cxlog.coaching)
+still reads them; moving it onto cxlog.rollups.counts is left to do.
 
 Over the visits that match the filters, ignoring voided visits:
 conversion = purchased ÷ closed; UPS = Σ units ÷ purchased; average sale =
@@ -18,6 +23,7 @@ from cxlog.errors import ValidationError
 from cxlog.model import MIN_SAMPLE, MISSED, NEUTRAL, WARM, to_utc_text
 
 Z_95 = 1.959963984540054
+
 
 # What a breakdown can be grouped by, as SQL over `visits v LEFT JOIN reasons r`.
 GROUPS: dict[str, str] = {
@@ -68,6 +74,18 @@ class Counts:
     units: int = 0
     amount_cents: int = 0
     with_amount: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        """Counts are plain sums, so two disjoint sets of visits add up."""
+        return Counts(
+            self.visits + other.visits,
+            self.warm + other.warm,
+            self.closed + other.closed,
+            self.purchased + other.purchased,
+            self.units + other.units,
+            self.amount_cents + other.amount_cents,
+            self.with_amount + other.with_amount,
+        )
 
     @property
     def open(self) -> int:

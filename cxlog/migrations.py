@@ -203,6 +203,183 @@ def i14_coaching(db: Database) -> None:
         )
 
 
+@migrations()
+def i10_taps_and_device_shifts(db: Database) -> None:
+    # Issue #10/#11: taps arrive over HTTP from each device's outbox, and the
+    # associate's shift lives in an HttpOnly cookie instead of the URL.
+    # Store-scoped tables lead their keys with store_id (issue #12).
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS device_shifts (
+            store_id INTEGER NOT NULL REFERENCES stores(id),
+            token_hash TEXT NOT NULL,
+            associate_id INTEGER NOT NULL REFERENCES associates(id),
+            device_id TEXT NOT NULL,
+            -- A digest of the associate's PIN hash when the shift began: a
+            -- changed PIN no longer matches, which ends the shift everywhere.
+            pin_stamp TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            ended_at TEXT,
+            ended_why TEXT,
+            PRIMARY KEY (store_id, token_hash)
+        );
+        CREATE INDEX IF NOT EXISTS device_shifts_associate
+            ON device_shifts (store_id, associate_id) WHERE ended_at IS NULL;
+        -- Every tap a device sent, applied or answered: a tap id seen before
+        -- is answered from here and changes nothing.
+        CREATE TABLE IF NOT EXISTS taps (
+            store_id INTEGER NOT NULL REFERENCES stores(id),
+            id TEXT NOT NULL,
+            visit_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            body TEXT NOT NULL,
+            associate_id INTEGER NOT NULL,
+            device_id TEXT NOT NULL,
+            device_at TEXT NOT NULL,
+            at TEXT NOT NULL,
+            clock_offset_ms INTEGER,
+            received_at TEXT NOT NULL,
+            ok INTEGER NOT NULL CHECK (ok IN (0, 1)),
+            answer TEXT,
+            PRIMARY KEY (store_id, id)
+        );
+        CREATE INDEX IF NOT EXISTS taps_visit ON taps (store_id, visit_id);
+        -- The start rate limit per device: a token bucket kept in the database,
+        -- so it holds across server processes and restarts.
+        CREATE TABLE IF NOT EXISTS device_start_limits (
+            store_id INTEGER NOT NULL REFERENCES stores(id),
+            device_id TEXT NOT NULL,
+            tokens REAL NOT NULL,
+            refreshed_at TEXT NOT NULL,
+            PRIMARY KEY (store_id, device_id)
+        );
+        """
+    )
+    columns = {c.name for c in db["audit"].columns}
+    for column in ("device_at", "received_at"):
+        if column not in columns:
+            db.execute(f"ALTER TABLE audit ADD COLUMN {column} TEXT")
+
+
+@migrations()
+def i11_sessions_and_throttle(db: Database) -> None:
+    # Issue #11: manager/owner sessions that outlive a page load (only the
+    # token's hash is stored), and the sign-in throttle whose counters are
+    # checked and bumped in one BEGIN IMMEDIATE before any hashing. The key
+    # is "role:<who>" (every device but the server itself) or
+    # "client:<address>:<who>" (one device).
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS role_sessions (
+            id INTEGER PRIMARY KEY,
+            token_hash TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            device TEXT NOT NULL,
+            client TEXT NOT NULL,
+            credential_version INTEGER NOT NULL,
+            claim_hash TEXT UNIQUE,
+            claim_expires_at TEXT,
+            ended_at TEXT
+        );
+        CREATE TABLE IF NOT EXISTS sign_in_throttle (
+            key TEXT PRIMARY KEY,
+            attempts INTEGER NOT NULL,
+            locked_until TEXT,
+            window_ends TEXT,
+            locks INTEGER NOT NULL DEFAULT 0
+        );
+        """
+    )
+
+
+@migrations()
+def i12_rollups(db: Database) -> None:
+    # Issue #12: the dashboard and the summary read pre-aggregated counts
+    # (cxlog.rollups), built here once from the visits already stored, then
+    # kept exact by every write. store_id leads the keys of every
+    # store-scoped table so the data can later be spread by store: audit and
+    # shifts gain the column, filled where it can be derived. One statement
+    # at a time (no executescript, which would commit the migration's
+    # transaction half-way and leave the rebuild to autocommit row by row).
+    from cxlog import rollups
+
+    db.execute(rollups.SCHEMA)
+    if "store_id" not in {c.name for c in db["audit"].columns}:
+        db.execute("ALTER TABLE audit ADD COLUMN store_id INTEGER")
+    for sql in (
+        "UPDATE audit SET store_id = (SELECT v.store_id FROM visits v WHERE v.id = audit.entity_id)"
+        " WHERE entity = 'visit' AND store_id IS NULL",
+        "UPDATE audit SET store_id = CAST(entity_id AS INTEGER)"
+        " WHERE entity = 'store' AND store_id IS NULL AND entity_id GLOB '[0-9]*'",
+        "UPDATE audit SET store_id = (SELECT a.store_id FROM associates a"
+        " WHERE a.id = CAST(audit.entity_id AS INTEGER))"
+        " WHERE entity = 'associate' AND store_id IS NULL AND entity_id GLOB '[0-9]*'",
+        "CREATE INDEX IF NOT EXISTS audit_store_at ON audit (store_id, at)",
+    ):
+        db.execute(sql)
+    if "store_id" not in {c.name for c in db["shifts"].columns}:
+        db.execute("ALTER TABLE shifts ADD COLUMN store_id INTEGER REFERENCES stores(id)")
+    # Filled from the associate whatever code starts a shift (issue #10
+    # rebuilds shift storage; this keeps today's table keyed meanwhile).
+    for sql in (
+        "UPDATE shifts SET store_id = (SELECT a.store_id FROM associates a"
+        " WHERE a.id = shifts.associate_id) WHERE store_id IS NULL",
+        """CREATE TRIGGER IF NOT EXISTS shifts_store_id AFTER INSERT ON shifts
+            WHEN NEW.store_id IS NULL
+        BEGIN
+            UPDATE shifts SET store_id = (
+                SELECT a.store_id FROM associates a WHERE a.id = NEW.associate_id)
+                WHERE token_hash = NEW.token_hash;
+        END""",
+        "CREATE INDEX IF NOT EXISTS shifts_store_associate ON shifts (store_id, associate_id)",
+    ):
+        db.execute(sql)
+    rollups.rebuild(db)
+
+
+@migrations()
+def i13_traffic_pos(db: Database) -> None:
+    # Issue #13: door-counter hours, POS totals and each store's counter
+    # settings. store_id leads every key (issue #12's rule for store-scoped
+    # tables). A traffic hour is the UTC instant its store-local clock hour
+    # starts, so half-hour zones and DST changes need no special case; POS
+    # totals are keyed by the store-local day and hour as POS reports print
+    # them (hour -1 = a whole-day total). Re-importing replaces by these keys.
+    db.executescript(
+        """
+        CREATE TABLE IF NOT EXISTS traffic_hours (
+            store_id INTEGER NOT NULL REFERENCES stores(id),
+            hour_start TEXT NOT NULL,
+            hour_end TEXT NOT NULL,
+            entries INTEGER NOT NULL CHECK (entries >= 0),
+            exits INTEGER CHECK (exits >= 0),
+            imported_at TEXT NOT NULL,
+            PRIMARY KEY (store_id, hour_start)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS pos_totals (
+            store_id INTEGER NOT NULL REFERENCES stores(id),
+            day TEXT NOT NULL,
+            hour INTEGER NOT NULL CHECK (hour BETWEEN -1 AND 23),
+            transactions INTEGER NOT NULL CHECK (transactions >= 0),
+            units INTEGER CHECK (units >= 0),
+            net_sales_cents INTEGER,
+            imported_at TEXT NOT NULL,
+            PRIMARY KEY (store_id, day, hour)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS traffic_settings (
+            store_id INTEGER PRIMARY KEY REFERENCES stores(id),
+            two_way INTEGER NOT NULL DEFAULT 0 CHECK (two_way IN (0, 1)),
+            staff_per_hour REAL NOT NULL DEFAULT 0 CHECK (staff_per_hour >= 0),
+            coverage_threshold REAL NOT NULL DEFAULT 0.7
+                CHECK (coverage_threshold > 0 AND coverage_threshold <= 1)
+        );
+        """
+    )
+
+
 # Issue #15: a CHECK for each text column of the follow-up tables.
 _D2, _D4 = "[0-9]" * 2, "[0-9]" * 4
 _DAY = f"'{_D4}-{_D2}-{_D2}'"

@@ -74,6 +74,9 @@ def days_of(
     raise ValidationError(f"Unknown period {period!r}.")
 
 
+EARLIEST_DAY = date(2000, 1, 1)
+
+
 def check_range(first: date | None, last: date | None) -> tuple[date, date]:
     if first is None or last is None:
         raise ValidationError("A custom range needs a first and a last day.")
@@ -81,6 +84,10 @@ def check_range(first: date | None, last: date | None) -> tuple[date, date]:
         raise ValidationError("The first day of the range comes after its last day.")
     if (last - first).days + 1 > MAX_CUSTOM_DAYS:
         raise ValidationError(f"A custom range can be at most {MAX_CUSTOM_DAYS} days long.")
+    if first < EARLIEST_DAY:
+        # The previous period of equal length must still be a date (a crafted
+        # link with year 1 showed a traceback, #11); no store logged before this.
+        raise ValidationError(f"A range starts on {EARLIEST_DAY:%-d %B %Y} or later.")
     return first, last
 
 

@@ -14,8 +14,13 @@ before the first session starts keeps every run on app.py's st.navigation.
 
 from __future__ import annotations
 
+import os
+import socket
 import sys
 
+from cxlog import first_run, join
+from cxlog.db import default_path, shared_storage
+from cxlog.errors import CxlogError
 from cxlog.server import APP_SCRIPT, build
 
 
@@ -65,7 +70,36 @@ def main(argv: list[str] | None = None) -> None:
     # sys.path: name app.py, so the repository's own config applies from any
     # working directory, as with `streamlit run app.py`.
     sys.argv = [str(APP_SCRIPT)]
+    options.setdefault("server.allowedHosts", allowed_hosts())
+    announce_setup_code()
     build().run(config=options)
+
+
+def allowed_hosts() -> list[str]:
+    """The names a browser may use for this server (DNS-rebinding protection):
+    this machine's own names and addresses, plus CXLOG_ALLOWED_HOSTS (comma
+    separated, e.g. the name a reverse proxy serves under)."""
+    extra = [h.strip() for h in os.environ.get("CXLOG_ALLOWED_HOSTS", "").split(",")]
+    names = {"localhost", "127.0.0.1", "::1", socket.gethostname(), socket.getfqdn()}
+    names.add(f"{socket.gethostname()}.local")  # mDNS name, as phones often see it
+    return sorted({n.lower() for n in names | set(join.lan_addresses()) | set(extra) if n})
+
+
+def announce_setup_code() -> None:
+    """On a server nobody has set up yet, print the one-time setup code: only
+    whoever sees this console (or can run `python -m cxlog setup-code` here)
+    can claim cxlog."""
+    try:
+        code = first_run.setup_code(shared_storage(default_path()))
+    except CxlogError:
+        return  # the page shows the storage problem as a sentence
+    if code:
+        print(
+            f"\n  cxlog is not set up yet. Setup code: {code}\n"
+            "  Open the app and type it on the first page"
+            " (python -m cxlog setup-code prints it again).\n",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -2,13 +2,11 @@
 
 One long table with a ``table`` column (rather than one section per table), so
 a spreadsheet can filter or pivot it and every row has the same columns. The
-numbers are cxlog.metrics', so they match the dashboard exactly; voided visits
+sums are the rollups the dashboard reads (cxlog.rollups, issue #12) and the
+rates cxlog.metrics', so they match the dashboard exactly; voided visits
 never count. Small enough (tens of rows) to use Python's ``csv`` writer.
-
-Each metrics query opens its own connection (cxlog.metrics' way), so while
-tablets keep logging two tables can differ by the visits logged between
-them, as two refreshes of the dashboard would; the visits CSV is the one
-file that is a single snapshot.
+Every table is read in one read transaction, so the file is one snapshot
+even while tablets keep logging.
 """
 
 from __future__ import annotations
@@ -16,14 +14,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from cxlog import coaching, goals, metrics, money
+from cxlog import coaching, coverage, goals, metrics, money, rollups
 from cxlog.db import Storage
 from cxlog.export import NEWLINE, Selection, require_schema, safe_row, store_ranges, write_file
 from cxlog.followups_csv import SUMMARY_COLUMNS, summary_cells
-from cxlog.metrics import Counts, Filters, Rate
+from cxlog.metrics import Counts, Rate
 from cxlog.model import FIRST_ENGAGEMENTS
 
 # The tables, in file order. "all" is the totals; "lift" holds the two lifts.
@@ -38,6 +37,15 @@ COUNTED: tuple[str, ...] = ("all", *BREAKDOWNS, "store")
 # Issue #14: "cost" is what neutral and missed moments cost for the selection,
 # "store_cost" the same per store (cxlog.coaching, docs/cost-of-neutral.md).
 TABLES: tuple[str, ...] = (*COUNTED, "lift", "cost", "store_cost")
+# Issue #13: door-counter and POS figures, on the `all` and `store` rows only
+# (cxlog.coverage); empty without counter data.
+COVERAGE_COLUMNS: tuple[str, ...] = (
+    "visitors",
+    "coverage",
+    "pos_transactions",
+    "pos_conversion",
+    "units_per_transaction",
+)
 COLUMNS: tuple[str, ...] = (
     "table",
     "group",
@@ -52,6 +60,7 @@ COLUMNS: tuple[str, ...] = (
     "units_per_sale",
     "average_sale",
     "warm_rate",
+    *COVERAGE_COLUMNS,
     "too_few",
     "lift",
     # Issue #14: the currency of the row's amounts, and the cost rows' numbers.
@@ -68,35 +77,52 @@ COST_COLUMNS = 6  # the cost numbers after "currency"
 NONE_GIVEN = "(none)"  # the group of visits with no reason / no no-sale reason
 
 
-def _added(a: Counts, b: Counts) -> Counts:
-    return Counts(**{f: getattr(a, f) + getattr(b, f) for f in Counts.__dataclass_fields__})
+# Each table's group as cxlog.rollups keys it.
+_ROLLUP_BY = {
+    "all": (),
+    "store": ("store",),
+    "first_engagement": ("first_engagement",),
+    "connection_depth": ("connection_depth",),
+    "reason": ("reason",),
+    "no_sale_reason": ("no_sale_reason",),
+    "associate": ("associate",),
+    # Issue #14: first engagement per store, for each store's cost of moments.
+    "store_engagement": ("store", "first_engagement"),
+}
+
+
+def _key(table: str, key: tuple) -> object:
+    """A rollup key as the summary names it: engagement words, None for none."""
+    if table == "all":
+        return "all"
+    if table == "store_engagement":
+        store_id, engagement = key
+        return (store_id, FIRST_ENGAGEMENTS[engagement])
+    (value,) = key
+    if table == "first_engagement":
+        return FIRST_ENGAGEMENTS[value]
+    if table in ("reason", "no_sale_reason"):
+        return value or None
+    return value
 
 
 def tables(storage: Storage, selection: Selection) -> dict[str, dict[object, Counts]]:
-    """Counts per table and group for the selection.
-
-    Each store is asked for its own UTC range (its local days); counts are
-    plain sums, so adding the stores' counts gives the selection's.
-    """
+    """Counts per table and group for the selection, from the rollups (issue
+    #12): whole local days of each store, one read, the dashboard's engine."""
     with storage.read() as db:
         require_schema(db)
         ranges = store_ranges(db, selection)
-    result: dict[str, dict[object, Counts]] = {name: {} for name in (*COUNTED, "store_engagement")}
-
-    def add(table: str, key: object, counts: Counts) -> None:
-        result[table][key] = _added(result[table].get(key, Counts()), counts)
-
-    for r in ranges:
-        filters = Filters(start=r.start_at, end=r.end_at, store_ids=(r.store_id,))
-        total = metrics.totals(storage, filters)
-        add("all", "all", total)
-        add("store", r.store_id, total)
-        for name in BREAKDOWNS:
-            for key, counts in metrics.breakdown(storage, filters, name).items():
-                add(name, key, counts)
-                if name == "first_engagement":  # issue #14: per store, for its cost
-                    add("store_engagement", (r.store_id, key), counts)
-    return result
+        first = selection.first_day or date.min
+        last = selection.last_day or date.max
+        days = {r.store_id: (first, last) for r in ranges}
+        db.execute("BEGIN")  # one snapshot for every table (WAL readers see one commit)
+        try:
+            return {
+                table: {_key(table, k): c for k, c in rollups.counts(db, days, by=by).items()}
+                for table, by in _ROLLUP_BY.items()
+            }
+        finally:
+            db.execute("COMMIT")
 
 
 def _fraction(value: float | None) -> float | str:
@@ -129,6 +155,7 @@ def rows(storage: Storage, selection: Selection) -> Iterable[list[object]]:
     several_stores = len(counted["store"]) > 1
     follow = summary_cells(storage, selection)
     no_follow = [""] * len(SUMMARY_COLUMNS)
+    door = _coverage_cells(storage, selection)
     currency_of = goals.currencies(storage)
     shared = money.shared(currency_of.get(k) for k in counted["store"])
 
@@ -183,6 +210,7 @@ def rows(storage: Storage, selection: Selection) -> Iterable[list[object]]:
                 _money(c.units_per_sale),
                 _money(c.average_sale, code),
                 _fraction(c.warm_rate.value),
+                *door.get((table, key), [""] * len(COVERAGE_COLUMNS)),
                 int(c.too_few),
                 "",
                 code or "",
@@ -240,6 +268,32 @@ def _cost_row(table: str, label: str, c: coaching.Cost, code: str | None) -> lis
         _money(c.revenue, code),
         c.priced if not c.too_few else "",
     ]
+
+
+def _coverage_cells(storage: Storage, selection: Selection) -> dict[tuple, list]:
+    """{("all", "all") or ("store", id): the COVERAGE_COLUMNS cells} (#13)."""
+    with storage.read() as db:
+        ranges = store_ranges(db, selection)
+    everything = (datetime(1970, 1, 2, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
+    cov = coverage.build(
+        storage,
+        {r.store_id: (r.start_at or everything[0], r.end_at or everything[1]) for r in ranges},
+    )
+
+    def cells(t: coverage.Totals) -> list:
+        if not t.hours:
+            return [""] * len(COVERAGE_COLUMNS)
+        return [
+            round(t.visitors, 1),
+            _fraction(t.coverage),
+            t.pos_transactions if t.pos_days else "",
+            _fraction(t.pos_conversion),
+            _money(t.units_per_transaction),
+        ]
+
+    result = {("store", k): cells(t) for k, t in cov.by_store.items()}
+    result[("all", "all")] = cells(cov.totals)
+    return result
 
 
 def write_summary(

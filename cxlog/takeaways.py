@@ -302,9 +302,10 @@ def team_table(
     says what each one's neutral first engagements cost."""
     body = [_team_row("", "Team", "", totals, previous)]
     for r in rows:
-        name = r.name if r.active else f"{r.name} (inactive)"
+        # st.table reads cells as Markdown: typed names are escaped (#11).
+        name = plain(r.name) if r.active else f"{plain(r.name)} (inactive)"
         rank = "—" if r.rank is None else str(r.rank)
-        body.append(_team_row(rank, name, r.store, r.counts, r.previous))
+        body.append(_team_row(rank, name, plain(r.store), r.counts, r.previous))
     table = pd.DataFrame(body, columns=list(TEAM_COLUMNS))
     if neutral_costs is not None:
         keys = ["team", *(r.associate_id for r in rows)]

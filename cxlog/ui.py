@@ -4,7 +4,7 @@ this; the rest of cxlog never imports Streamlit."""
 
 from __future__ import annotations
 
-import time
+import json
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
@@ -12,7 +12,7 @@ from typing import TypeVar
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from cxlog import access, catalog
+from cxlog import catalog, credentials, lockout, roles, sessions, settings, shifts
 from cxlog.db import Storage, default_path, shared_storage
 from cxlog.errors import CxlogError, ValidationError
 
@@ -27,20 +27,14 @@ T = TypeVar("T")
 PagesManager.uses_pages_directory = False
 
 # Every session-state key the pages use, in one place.
-SHIFT = "shift_token"  # the Log page's who-am-I; mirrored in the URL (?shift=…)
-START_NONCE = "start_nonce"  # id of the next visit, drawn into the start buttons' keys
-LAST_START = "last_start"  # (visit id, engagement) of this device's last start
-LAST_CLOSED = "last_closed"  # (visit id, closed at epoch s) of this device's last close
-STEPPER_OPEN = "stepper_open"  # visit ids whose "5+" stepper is showing
-AMOUNT_OPEN = "amount_open"  # visit ids whose sale-amount field is showing
-FRESH = "fresh"  # {visit id: row} a callback just wrote, for the card's next draw
 ERRORS = "errors"  # {place: message} shown once where the failed tap was
 TOASTS = "toasts"  # [(text, icon)] queued by callbacks, shown by the next draw
-ROLE = "role"  # "manager" or "owner" once signed in with a password; None otherwise
-ROLE_SEEN = "role_seen"  # epoch seconds of the signed-in role's last page run
+ROLE = "role"  # the role of this run's session (read from the database each run)
+ROLE_TOKEN = "role_token"  # this tab's session token until the cookie takes over
+ROLE_CLAIM = "role_claim"  # one-time code the browser trades for the cookie
+ROLE_SESSION_ID = "role_session_id"  # the session's row id (Settings → Access)
 NOTICE = "notice"  # a sentence for the sign-in form (e.g. signed out for idling)
 PICKED_STORE = "picked_store"
-PICKED_ASSOCIATE = "picked_associate"
 
 # 48 px is the touch-target minimum on both devices (PRODUCT.md). Streamlit's
 # buttons are ~40 px and pills ~32 px (STACK-NOTES), so raise them here. Only
@@ -52,12 +46,26 @@ div[data-testid="stButtonGroup"] button, .stNumberInput button {
   min-height: 48px;
   min-width: 48px;
 }
-div[data-testid="stNumberInput"] input, div[data-testid="stTextInput"] input {
+div[data-testid="stNumberInput"] input, div[data-testid="stTextInput"] input,
+div[data-testid="stDateInput"] input, div[data-testid="stSelectbox"] input {
   min-height: 48px;
 }
-.st-key-start-row .stButton button { min-height: 64px; font-size: 1.15rem; }
 div[data-testid="stToolbar"] button { min-height: 48px !important; min-width: 48px !important; }
 div[data-testid="stMainBlockContainer"] { padding-top: 4rem; }
+/* Every other control a finger can hit (#11): navigation, header and menu
+   buttons, tabs, select boxes, a password's reveal button, a date picker's
+   and a help icon's buttons, expanders. */
+header button, header a, [data-testid="stSidebar"] a, [data-testid="stSidebar"] button,
+[data-testid="stMain"] button, [role="tab"], details summary {
+  min-height: 48px !important;
+  min-width: 48px !important;
+}
+header a, [role="tab"] { display: inline-flex; align-items: center; justify-content: center; }
+[data-baseweb="select"] > div { min-height: 48px; }
+[data-testid="stCheckbox"] label { min-height: 48px; min-width: 48px; align-items: center; }
+/* Imports (#13): the file picker and the kind of file. */
+div[data-testid="stFileUploader"] button,
+.st-key-imports-kind button { min-height: 48px !important; min-width: 48px; }
 </style>
 """
 
@@ -73,20 +81,14 @@ def storage() -> Storage:
 
 
 def init_state() -> None:
-    st.session_state.setdefault(SHIFT, None)
-    st.session_state.setdefault(START_NONCE, new_id())
-    st.session_state.setdefault(LAST_START, None)
-    st.session_state.setdefault(LAST_CLOSED, None)
-    st.session_state.setdefault(STEPPER_OPEN, set())
-    st.session_state.setdefault(AMOUNT_OPEN, set())
-    st.session_state.setdefault(FRESH, {})
     st.session_state.setdefault(ERRORS, {})
     st.session_state.setdefault(TOASTS, [])
     st.session_state.setdefault(ROLE, None)
-    st.session_state.setdefault(ROLE_SEEN, 0.0)
+    st.session_state.setdefault(ROLE_TOKEN, None)
+    st.session_state.setdefault(ROLE_CLAIM, None)
+    st.session_state.setdefault(ROLE_SESSION_ID, None)
     st.session_state.setdefault(NOTICE, None)
     st.session_state.setdefault(PICKED_STORE, None)
-    st.session_state.setdefault(PICKED_ASSOCIATE, None)
 
 
 def touch_styles() -> None:
@@ -133,97 +135,152 @@ def show_toasts() -> None:
 
 
 def signed_in(storage: Storage) -> dict | None:
-    """The associate whose shift this device is on, from session or URL."""
-    token = st.session_state.get(SHIFT) or st.query_params.get("shift")
-    if not token:
-        return None
-    associate = access.shift_associate(storage, token)
-    if associate is None:
-        st.session_state[SHIFT] = None
-        st.query_params.pop("shift", None)
-        return None
-    st.session_state[SHIFT] = token
-    if st.query_params.get("shift") != token:
-        st.query_params["shift"] = token  # so a refresh keeps the shift
-    return associate
-
-
-def sign_in(storage: Storage, associate_id: int) -> None:
-    token = access.start_shift(storage, associate_id)
-    st.session_state[SHIFT] = token
-    st.query_params["shift"] = token
-
-
-def sign_out(storage: Storage) -> None:
-    token = st.session_state.get(SHIFT)
-    if token:
-        access.end_shift(storage, token)
-    st.session_state[SHIFT] = None
-    st.session_state[PICKED_ASSOCIATE] = None
-    st.query_params.pop("shift", None)
+    """The associate whose shift this device is on, from its HttpOnly shift
+    cookie (issue #11: no longer in the URL). Streamlit sees cookies as they
+    were when the page loaded; the pad's API calls check the shift again on
+    every tap, so an ended shift is refused there at once."""
+    return shifts.current(storage, st.context.cookies.get(shifts.SHIFT_COOKIE))
 
 
 # --- manager and owner sign-in ------------------------------------------------
+#
+# The role lives in a server-side session (cxlog/sessions.py) whose token the
+# browser keeps in an HttpOnly cookie, so a refresh, a bookmark or a second tab
+# stays signed in. Streamlit reads cookies only from the request that opened
+# the page's websocket: after the sign-in form, this tab holds the token in its
+# session state and the browser posts a one-time claim code to
+# /api/v1/sessions/claim, which sets the cookie, then reloads once.
+
+
+def client_address() -> str:
+    """The device's address for the sign-in throttle; the server's own screen
+    (Streamlit reports localhost as None) is ``lockout.LOCAL``."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else lockout.LOCAL
+
+
+def _cookie() -> str | None:
+    value = st.context.cookies.get(sessions.COOKIE)
+    return value if isinstance(value, str) else None
+
+
+def session_token() -> str | None:
+    """This browser's session token: the cookie, else this tab's fresh sign-in."""
+    return _cookie() or st.session_state.get(ROLE_TOKEN)
+
+
+def _check_session(storage: Storage) -> sessions.Check:
+    result = sessions.Check(None)
+    for token in dict.fromkeys((_cookie(), st.session_state.get(ROLE_TOKEN))):
+        if token:
+            result = sessions.check(storage, token)
+            if result.role:
+                return result
+    return result
 
 
 def current_role(storage: Storage) -> str | None:
-    """The signed-in role, or None once the manager idle time has passed."""
-    role = st.session_state.get(ROLE)
-    if role is None:
-        return None
-    idle = access.idle_minutes(storage)
-    if time.time() - st.session_state.get(ROLE_SEEN, 0.0) > idle * 60:
-        sign_out_role()
+    """The signed-in role, or None (never signed in, signed out, idle too long,
+    password changed). Read from the database on every run: a session ended
+    elsewhere (Settings → Access, another device's password change) ends here."""
+    result = _check_session(storage)
+    if result.ended == "idle":
+        idle = settings.idle_minutes(storage)
         st.session_state[NOTICE] = f"Signed out after {idle} minutes without use."
-        return None
-    st.session_state[ROLE_SEEN] = time.time()
-    return role
+    elif result.ended == "password":
+        st.session_state[NOTICE] = "The password was changed: sign in with the new one."
+    if result.role is None:
+        st.session_state[ROLE_TOKEN] = None
+    st.session_state[ROLE] = result.role
+    st.session_state[ROLE_SESSION_ID] = result.session_id if result.role else None
+    return result.role
 
 
-def start_role(role: str) -> None:
-    st.session_state[ROLE] = role
-    st.session_state[ROLE_SEEN] = time.time()
-    st.session_state[NOTICE] = None
+def still_allowed(storage: Storage, needed: str) -> bool:
+    """For the first line of every callback and fragment of a restricted page:
+    a tap on a control drawn before the session ended changes nothing (the next
+    run shows the sign-in)."""
+    return roles.allows(current_role(storage), needed)
 
 
-def sign_out_role() -> None:
-    st.session_state[ROLE] = None
-    st.session_state[ROLE_SEEN] = 0.0
+def hand_over_cookie() -> None:
+    """After a sign-in in this tab: the browser trades the claim code for the
+    session cookie, then reloads so the new page load carries it. The code is
+    URL-safe base64 made by the server; nothing typed is in the script."""
+    code = st.session_state.get(ROLE_CLAIM)
+    if not code:
+        return
+    st.session_state[ROLE_CLAIM] = None
+    st.html(
+        "<script>fetch('/api/v1/sessions/claim',{method:'POST',credentials:'same-origin',"
+        "headers:{'Content-Type':'application/json'},body:JSON.stringify({claim:"
+        + json.dumps(code)
+        + "})}).then(r=>{if(r.ok)window.location.reload()});</script>",
+        unsafe_allow_javascript=True,
+    )
 
 
-def _submit_sign_in(storage: Storage) -> None:
-    role = st.session_state["sign_in_role"]
+def _submit_role_sign_in(storage: Storage) -> None:
+    role = st.session_state.get("sign_in_role")
     password = st.session_state.get("sign_in_password", "")
     st.session_state["sign_in_password"] = ""
 
     def check() -> None:
-        if role not in access.ROLES:
+        if role not in roles.ROLES:
             raise ValidationError("Pick Manager or Owner first.")
-        access.sign_in(storage, role, password)
-        start_role(role)
+        client = client_address()
+        credentials.check_role_password(storage, role, password, client=client)
+        start_role_session(storage, role, client)
 
     attempt("sign-in", check)
 
 
-def sign_in_form(storage: Storage, needed: str = access.MANAGER) -> None:
+def start_role_session(storage: Storage, role: str, client: str) -> None:
+    """A password was just checked: open the session and queue the cookie hand-over."""
+    agent = st.context.headers.get("User-Agent")
+    device = sessions.device_label(agent if isinstance(agent, str) else None)
+    token, code = sessions.start(storage, role, device=device, client=client)
+    st.session_state[ROLE_TOKEN] = token
+    st.session_state[ROLE_CLAIM] = code
+    st.session_state[ROLE] = role
+    st.session_state[NOTICE] = None
+
+
+def sign_out_role(storage: Storage) -> None:
+    """Sign out: the session ends on the server (its cookie is worth nothing)."""
+    for token in (_cookie(), st.session_state.get(ROLE_TOKEN)):
+        sessions.end(storage, token)
+    st.session_state[ROLE_TOKEN] = None
+    st.session_state[ROLE] = None
+
+
+def sign_in_form(storage: Storage, needed: str = roles.MANAGER) -> None:
     st.title("Sign in")
     if st.session_state.get(NOTICE):
         st.info(st.session_state[NOTICE])
-    roles = [r for r in access.ROLES if access.allows(r, needed)]
+    choices = [r for r in roles.ROLES if roles.allows(r, needed)]
     st.caption("Managers see the dashboard, visits and settings; the owner also exports.")
-    st.segmented_control(
-        "Role", roles, default=roles[0], key="sign_in_role", format_func=str.capitalize
-    )
-    st.text_input("Password", type="password", key="sign_in_password", max_chars=200)
-    show_error("sign-in")
-    st.button(
-        "Sign in",
-        key="sign-in-submit",
-        type="primary",
-        on_click=_submit_sign_in,
-        args=(storage,),
-        icon=":material/login:",
-    )
+    # A form sends every field at the tap, Tab or Enter: nothing typed is lost.
+    with st.form("sign-in-form", enter_to_submit=True, border=False):
+        # required: tapping the chosen role again keeps it chosen.
+        st.segmented_control(
+            "Role",
+            choices,
+            default=choices[0],
+            key="sign_in_role",
+            format_func=str.capitalize,
+            required=True,
+        )
+        st.text_input("Password", type="password", key="sign_in_password", max_chars=200)
+        show_error("sign-in")
+        st.form_submit_button(
+            "Sign in",
+            key="sign-in-submit",
+            type="primary",
+            on_click=_submit_role_sign_in,
+            args=(storage,),
+            icon=":material/login:",
+        )
 
 
 def require_role(storage: Storage, needed: str) -> str:
@@ -232,7 +289,7 @@ def require_role(storage: Storage, needed: str) -> str:
     navigation is not access control (it still opens by URL)."""
     init_state()  # the page may run without the router (see PagesManager above)
     role = current_role(storage)
-    if access.allows(role, needed):
+    if roles.allows(role, needed):
         return role
     sign_in_form(storage, needed)
     st.stop()

@@ -9,17 +9,48 @@ change that sets what is already stored is a no-op and writes no audit row.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from cxlog import model
+from cxlog import model, rollups
 from cxlog.catalog import active_reason
 from cxlog.db import Storage, audit
-from cxlog.errors import NotFoundError, ValidationError
+from cxlog.errors import ConflictError, NotFoundError, ValidationError
 from cxlog.model import NO_PURCHASE, NO_SALE_REASON, PURCHASED, REASON, to_utc_text, utc_now
 
 UNDO_WINDOW = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Tapped:
+    """A change that came as a tap from a device's outbox (issue #10).
+
+    ``at`` is when it was tapped on the device (already clock-corrected): the
+    visit's moment keeps it. ``received_at`` is when it reached the server.
+    Both go into the audit row. ``record`` runs inside the change's own
+    transaction with the resulting visit, so the tap's id is stored together
+    with its effect: a replay after a crash can never apply it twice.
+    """
+
+    at: datetime
+    received_at: datetime
+    record: Callable[[Database, dict], None] | None = None
+
+    def audit_times(self) -> dict:
+        return {"device_at": to_utc_text(self.at), "received_at": to_utc_text(self.received_at)}
+
+    def done(self, db: Database, visit: dict) -> dict:
+        if self.record is not None:
+            self.record(db, visit)
+        return visit
+
+
+def _audit_times(tap: Tapped | None) -> dict:
+    return tap.audit_times() if tap else {}
+
 
 # Fields a manager may correct; timestamps and ids are not among them.
 CORRECTABLE = (
@@ -36,12 +67,13 @@ CORRECTABLE = (
 
 _COLUMNS = """
 SELECT v.*, a.name AS associate_name, r.name AS reason_name, r.learned AS reason_learned,
-       n.name AS no_sale_reason_name
+       n.name AS no_sale_reason_name, c.name AS closed_by_name
 """
 _JOINS = """
 JOIN associates a ON a.id = v.associate_id
 LEFT JOIN reasons r ON r.id = v.reason_id
 LEFT JOIN reasons n ON n.id = v.no_sale_reason_id
+LEFT JOIN associates c ON c.id = v.closed_by
 """
 _SELECT = _COLUMNS + " FROM visits v " + _JOINS
 # Without ANALYZE statistics SQLite picks (store_id, started_at) and walks a
@@ -86,13 +118,31 @@ def create_visit(
     first_engagement: str,
     *,
     at: datetime | None = None,
+    tap: Tapped | None = None,
+    max_open: int | None = None,
 ) -> tuple[dict, bool]:
-    """Start a visit. Returns the stored visit and whether this call created it."""
+    """Start a visit. Returns the stored visit and whether this call created it.
+
+    With ``max_open``, a store that already has that many open visits refuses
+    a new one (issue #11: hundreds of open visits slowed every tablet).
+    """
     visit_id = model.visit_id(visit_id)
     first_engagement = model.first_engagement(first_engagement)
-    started_at = to_utc_text(at or utc_now())
+    started_at = to_utc_text(tap.at if tap else at or utc_now())
     with storage.write() as db:
         _active_associate(db, associate_id, store_id)
+        if max_open is not None:
+            known = db.execute("SELECT 1 FROM visits WHERE id = ?", [visit_id]).fetchone()
+            count = db.execute(
+                "SELECT count(*) FROM visits INDEXED BY visits_open"
+                " WHERE store_id = ? AND outcome IS NULL AND voided_at IS NULL",
+                [store_id],
+            ).fetchone()[0]
+            if known is None and count >= max_open:
+                raise ConflictError(
+                    f"This store already has {count} open visits; close some before"
+                    " starting another."
+                )
         cursor = db.execute(
             "INSERT OR IGNORE INTO visits"
             " (id, store_id, associate_id, started_at, first_engagement, updated_at)"
@@ -101,6 +151,7 @@ def create_visit(
         )
         created = cursor.rowcount == 1
         if created:
+            rollups.apply(db, None, rollups.visit_row(db, visit_id))
             audit(
                 db,
                 f"associate:{associate_id}",
@@ -108,8 +159,13 @@ def create_visit(
                 "visit",
                 visit_id,
                 after={"first_engagement": first_engagement, "store_id": store_id},
+                store_id=store_id,
+                **_audit_times(tap),
             )
-        return _row(db, visit_id), created
+        visit = _row(db, visit_id)
+        if tap:
+            tap.done(db, visit)
+        return visit, created
 
 
 def get_visit(storage: Storage, visit_id: str) -> dict:
@@ -194,13 +250,25 @@ def _validate_field(db: Database, field: str, value: object, before: dict) -> ob
     raise ValidationError(f"{field!r} cannot be changed.")
 
 
-def _change(storage: Storage, visit_id: str, changes: dict, *, actor: str, action: str) -> dict:
+def _change(
+    storage: Storage,
+    visit_id: str,
+    changes: dict,
+    *,
+    actor: str,
+    action: str,
+    tap: Tapped | None = None,
+) -> dict:
     """Validate and apply changes to one visit, audited, in one transaction."""
     visit_id = model.visit_id(visit_id)
     with storage.write() as db:
         before = _row(db, visit_id)
         if before["voided_at"] is not None:
-            raise ValidationError("This visit was voided; it can no longer be changed.")
+            raise ConflictError("This visit was removed (voided); it can no longer be changed.")
+        if tap is not None and action == "outcome" and before["outcome"] is not None:
+            # Only taps from devices race each other; a direct call (a test,
+            # the CLI) may still change the outcome as before.
+            _first_close_stands(before, changes)
         clean = {k: _validate_field(db, k, v, before) for k, v in changes.items()}
         merged = {**before, **clean}
         if merged["outcome"] is None:
@@ -208,22 +276,57 @@ def _change(storage: Storage, visit_id: str, changes: dict, *, actor: str, actio
         _check_consistent(merged)
         diff = {k: merged[k] for k in (*CORRECTABLE,) if merged[k] != before[k]}
         if not diff:
-            return before  # a repeated tap: nothing to do, nothing to audit
+            # A repeated tap: nothing to do, nothing to audit.
+            return tap.done(db, before) if tap else before
         now = to_utc_text(utc_now())
         if "outcome" in diff:
-            diff["closed_at"] = None if merged["outcome"] is None else now
+            # The close keeps the moment it was tapped on the device.
+            closed_at = to_utc_text(tap.at) if tap else now
+            diff["closed_at"] = None if merged["outcome"] is None else closed_at
             diff["closed_by"] = None if merged["outcome"] is None else _actor_id(actor)
         _write(db, visit_id, diff, now)
-        audit(db, actor, action, "visit", visit_id, before={k: before[k] for k in diff}, after=diff)
-        return _row(db, visit_id)
+        audit(
+            db,
+            actor,
+            action,
+            "visit",
+            visit_id,
+            before={k: before[k] for k in diff},
+            after=diff,
+            store_id=before["store_id"],
+            **_audit_times(tap),
+        )
+        after = _row(db, visit_id)
+        return tap.done(db, after) if tap else after
+
+
+def _first_close_stands(before: dict, changes: dict) -> None:
+    """Two devices closed the same visit: the first close stands, and the
+    second learns who closed it and how. Adding the optional no-sale reason or
+    sale amount to the same outcome is not a second close."""
+    same = changes["outcome"] == before["outcome"] and (
+        before["outcome"] != PURCHASED or changes["units"] == before["units"]
+    )
+    if same:
+        return
+    if before["outcome"] == PURCHASED:
+        how = f"purchase, {before['units']} unit{'s' if before['units'] != 1 else ''}"
+    else:
+        how = "no purchase"
+    who = before.get("closed_by_name") or "Someone"
+    raise ConflictError(f"{who} closed this visit first ({how}); undo or reopen it to change it.")
 
 
 def _write(db: Database, visit_id: str, fields: dict, now: str) -> None:
     sets = ", ".join(f"{column} = ?" for column in fields)
+    before = rollups.visit_row(db, visit_id)
     db.execute(
         f"UPDATE visits SET {sets}, updated_at = ? WHERE id = ?",
         [*fields.values(), now, visit_id],
     )
+    # Issue #12: the rollups move from the old row to the new one in the
+    # same transaction, whatever the change was.
+    rollups.apply(db, before, rollups.visit_row(db, visit_id))
 
 
 def _actor_id(actor: str) -> int | None:
@@ -231,14 +334,31 @@ def _actor_id(actor: str) -> int | None:
     return int(ident) if kind == "associate" and ident.isdigit() else None
 
 
-def set_reason(storage: Storage, visit_id: str, reason_id: int | None, *, actor: str) -> dict:
-    return _change(storage, visit_id, {"reason_id": reason_id}, actor=actor, action="reason")
+def set_reason(
+    storage: Storage,
+    visit_id: str,
+    reason_id: int | None,
+    *,
+    actor: str,
+    tap: Tapped | None = None,
+) -> dict:
+    return _change(
+        storage, visit_id, {"reason_id": reason_id}, actor=actor, action="reason", tap=tap
+    )
 
 
-def set_marker(storage: Storage, visit_id: str, marker: str, on: bool, *, actor: str) -> dict:
+def set_marker(
+    storage: Storage,
+    visit_id: str,
+    marker: str,
+    on: bool,
+    *,
+    actor: str,
+    tap: Tapped | None = None,
+) -> dict:
     if marker not in model.MARKERS:
         raise ValidationError(f"Unknown connection marker {marker!r}.")
-    return _change(storage, visit_id, {marker: int(on)}, actor=actor, action="marker")
+    return _change(storage, visit_id, {marker: int(on)}, actor=actor, action="marker", tap=tap)
 
 
 def record_purchase(
@@ -248,6 +368,7 @@ def record_purchase(
     *,
     actor: str,
     amount_cents: int | None = None,
+    tap: Tapped | None = None,
 ) -> dict:
     changes = {
         "outcome": PURCHASED,
@@ -255,7 +376,7 @@ def record_purchase(
         "amount_cents": amount_cents,
         "no_sale_reason_id": None,
     }
-    return _change(storage, visit_id, changes, actor=actor, action="outcome")
+    return _change(storage, visit_id, changes, actor=actor, action="outcome", tap=tap)
 
 
 def record_no_purchase(
@@ -264,6 +385,7 @@ def record_no_purchase(
     *,
     actor: str,
     no_sale_reason_id: int | None = None,
+    tap: Tapped | None = None,
 ) -> dict:
     changes = {
         "outcome": NO_PURCHASE,
@@ -271,13 +393,13 @@ def record_no_purchase(
         "amount_cents": None,
         "no_sale_reason_id": no_sale_reason_id,
     }
-    return _change(storage, visit_id, changes, actor=actor, action="outcome")
+    return _change(storage, visit_id, changes, actor=actor, action="outcome", tap=tap)
 
 
-def reopen_visit(storage: Storage, visit_id: str, *, actor: str) -> dict:
+def reopen_visit(storage: Storage, visit_id: str, *, actor: str, tap: Tapped | None = None) -> dict:
     """Take a closed visit back to open (an outcome tapped by mistake)."""
     changes = {"outcome": None, "units": None, "amount_cents": None, "no_sale_reason_id": None}
-    return _change(storage, visit_id, changes, actor=actor, action="reopen")
+    return _change(storage, visit_id, changes, actor=actor, action="reopen", tap=tap)
 
 
 def correct_visit(storage: Storage, visit_id: str, *, actor: str, **fields: object) -> dict:
@@ -306,6 +428,7 @@ def void_visit(storage: Storage, visit_id: str, reason: str, *, actor: str) -> d
             visit_id,
             before={"voided_at": None, "void_reason": None},
             after={"voided_at": now, "void_reason": reason},
+            store_id=before["store_id"],
         )
         return _row(db, visit_id)
 
@@ -333,7 +456,12 @@ def _last_action(db: Database, actor: str, visit_id: str | None, now: datetime) 
 
 
 def undo_last(
-    storage: Storage, actor: str, *, visit_id: str | None = None, now: datetime | None = None
+    storage: Storage,
+    actor: str,
+    *,
+    visit_id: str | None = None,
+    now: datetime | None = None,
+    tap: Tapped | None = None,
 ) -> dict:
     """Take back the actor's last action (on one visit, if given), within 30 seconds.
 
@@ -344,7 +472,7 @@ def undo_last(
     with storage.write() as db:
         last = _last_action(db, actor, visit_id, now or utc_now())
         if last is None:
-            raise ValidationError(
+            raise ConflictError(
                 "There is nothing to undo (only the last 30 seconds can be);"
                 " a manager can correct or void the visit."
             )
@@ -356,7 +484,7 @@ def undo_last(
         else:
             after, restore = json.loads(last["after"]), json.loads(last["before"])
             if current["voided_at"] is not None or any(current[k] != v for k, v in after.items()):
-                raise ValidationError(
+                raise ConflictError(
                     "Someone changed this visit since; correct it from the Today list instead."
                 )
         _write(db, visit_id, restore, stamp)
@@ -369,5 +497,8 @@ def undo_last(
             visit_id,
             before={k: current[k] for k in restore},
             after=restore,
+            store_id=current["store_id"],
+            **_audit_times(tap),
         )
-        return _row(db, visit_id)
+        visit = _row(db, visit_id)
+        return tap.done(db, visit) if tap else visit

@@ -19,4 +19,5 @@ st.button(
     type="primary",
     icon=":material/logout:",
     on_click=ui.sign_out_role,
+    args=(storage,),
 )

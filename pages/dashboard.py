@@ -178,6 +178,12 @@ for row in (tiles[:3], tiles[3:]):
             st.metric(tile.label, tile.value, tile.delta, tile.delta_color)
             st.caption(tile.caption)
 
+# Issue #13: door-counter coverage beside the moments; nothing without counter data.
+from cxlog import coverage_ui  # noqa: E402
+
+cov = coverage_ui.load(storage, dashboard.data_version(storage), dash)
+coverage_ui.draw_tiles(cov, {k: s["name"] for k, s in stores.items()})
+
 if totals.too_few:
     st.info(
         f"This selection has {totals.closed:,} closed visits. Conversion, units per sale "
@@ -267,6 +273,8 @@ else:
         "Visits or conversion per hour and weekday in each store's local time; "
         "blank conversion cells have too few visits."
     )
+
+coverage_ui.draw_heat(cov, {k: s["name"] for k, s in stores.items()})
 
 # --- follow-ups (issue #15): numbers from cxlog.followups ---------------------
 follow = ui.attempt(

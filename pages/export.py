@@ -9,9 +9,9 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from cxlog import access, backup, catalog, export, followups_csv, summary, ui
+from cxlog import backup, catalog, export, followups_csv, roles, summary, ui
 
-ui.require_role(ui.storage(), access.OWNER)
+ui.require_role(ui.storage(), roles.OWNER)
 
 storage = ui.storage()
 state = st.session_state
@@ -78,6 +78,8 @@ store_name = names.get(store_id)
 
 
 def prepare(kind: str) -> None:
+    if not ui.still_allowed(storage, roles.OWNER):
+        return  # the session ended since this button was drawn
     make = MAKERS[kind]
     data = ui.attempt(f"export-{kind}", lambda: make(storage, selection, for_excel=for_excel))
     if data is not None:
@@ -135,6 +137,8 @@ offer(
 
 
 def make_backup() -> None:
+    if not ui.still_allowed(storage, roles.OWNER):
+        return
     result = ui.attempt("export-backup", lambda: backup.backup_bytes(storage))
     if result is not None:
         state[BACKUP] = result

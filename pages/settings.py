@@ -3,13 +3,27 @@
 Nothing is ever deleted: deactivating an associate or retiring a list entry
 keeps its history; every change is audited with who and when."""
 
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
 import streamlit as st
 
-from cxlog import access, catalog, coaching_ui, followups, join, ui
-from cxlog.model import NO_SALE_REASON, REASON, timezones
+from cxlog import (
+    access,
+    catalog,
+    coaching_ui,
+    credentials,
+    followups,
+    join,
+    roles,
+    sessions,
+    settings,
+    ui,
+)
+from cxlog.model import NO_SALE_REASON, REASON, from_utc_text, timezones
 
 storage = ui.storage()
-role = ui.require_role(storage, access.MANAGER)
+role = ui.require_role(storage, roles.MANAGER)
 state = st.session_state
 LIST_TITLES = {REASON: "Reasons for visit", NO_SALE_REASON: "No-sale reasons"}
 
@@ -19,12 +33,21 @@ def done(text: str) -> None:
 
 
 def write(place: str, action, confirmation: str, *clear: str) -> None:
-    """Run a settings change; on success confirm it and empty the given inputs."""
+    """Run a settings change; on success confirm it and empty the given inputs.
+    The role is checked again first: a tap on a control drawn before the
+    session ended (idle, signed out elsewhere) changes nothing."""
+    if not ui.still_allowed(storage, roles.MANAGER):
+        return
     ui.attempt(place, action)
     if place not in state[ui.ERRORS]:
         done(confirmation)
         for key in clear:
             state[key] = ""
+
+
+def form(key: str):
+    """A form: its fields are sent together by a tap, Tab-then-tap or Enter."""
+    return st.form(key, enter_to_submit=True, border=False)
 
 
 st.title("Settings")
@@ -38,9 +61,9 @@ people_tab, lists_tab, store_tab, access_tab, devices_tab, followups_tab, coachi
 # --- associates ---------------------------------------------------------------
 with people_tab:
     ui.show_error("people")
-    with st.container(horizontal=True, vertical_alignment="bottom"):
+    with form("add-associate-form"):
         st.text_input("New associate's name", key="new-associate", max_chars=60)
-        st.button(
+        st.form_submit_button(
             "Add",
             key="add-associate",
             icon=":material/person_add:",
@@ -71,11 +94,11 @@ with people_tab:
             format_func={p["id"]: p["name"] for p in people}.get,
         )
         person = next(p for p in people if p["id"] == person_id)
-        with st.container(horizontal=True, vertical_alignment="bottom"):
+        with form("rename-associate-form"):
             st.text_input("New name", key="rename-associate", max_chars=60)
             # Callbacks run before the next script run: bind ids now (default
             # arguments), never read page variables that later code reassigns.
-            st.button(
+            st.form_submit_button(
                 "Rename",
                 key="rename-associate-save",
                 on_click=lambda pid=person_id: write(
@@ -87,9 +110,9 @@ with people_tab:
                     "rename-associate",
                 ),
             )
-        with st.container(horizontal=True, vertical_alignment="bottom"):
+        with form("associate-pin-form"):
             st.text_input("PIN (4–8 digits)", key="associate-pin", type="password", max_chars=8)
-            st.button(
+            st.form_submit_button(
                 "Set PIN",
                 key="associate-pin-save",
                 on_click=lambda pid=person_id: write(
@@ -99,13 +122,13 @@ with people_tab:
                     "associate-pin",
                 ),
             )
-            st.button(
-                "Clear PIN",
-                key="associate-pin-clear",
-                on_click=lambda pid=person_id: write(
-                    "people", lambda: access.set_pin(storage, pid, None, actor=role), "PIN cleared."
-                ),
-            )
+        st.button(
+            "Clear PIN",
+            key="associate-pin-clear",
+            on_click=lambda pid=person_id: write(
+                "people", lambda: access.set_pin(storage, pid, None, actor=role), "PIN cleared."
+            ),
+        )
         active = bool(person["active"])
         st.button(
             "Deactivate (history kept)" if active else "Reactivate",
@@ -136,9 +159,9 @@ with lists_tab:
             ],
             hide_index=True,
         )
-        with st.container(horizontal=True, vertical_alignment="bottom"):
+        with form(f"add-{kind}-form"):
             st.text_input("New entry", key=f"new-{kind}", max_chars=60)
-            st.button(
+            st.form_submit_button(
                 "Add",
                 key=f"add-{kind}",
                 on_click=lambda kind=kind: write(
@@ -155,9 +178,9 @@ with lists_tab:
             format_func={e["id"]: e["name"] for e in entries}.get,
         )
         entry = next(e for e in entries if e["id"] == entry_id)
-        with st.container(horizontal=True, vertical_alignment="bottom"):
+        with form(f"rename-{kind}-form"):
             st.text_input("New name", key=f"rename-{kind}", max_chars=60)
-            st.button(
+            st.form_submit_button(
                 "Rename",
                 key=f"rename-{kind}-save",
                 on_click=lambda kind=kind, eid=entry_id: write(
@@ -213,40 +236,41 @@ with store_tab:
     ui.show_error("store")
     name_key, zone_key = f"store-name-{store['id']}", f"store-zone-{store['id']}"
     state.setdefault(name_key, store["name"])
-    st.text_input("Store name", key=name_key, max_chars=60)
-    zones = sorted(timezones())
     state.setdefault(zone_key, store["timezone"])
-    st.selectbox("Timezone (hours and days on the dashboard use it)", zones, key=zone_key)
-    st.button(
-        "Save store",
-        key="store-save",
-        type="primary",
-        on_click=lambda: write(
-            "store",
-            lambda: catalog.update_store(
-                storage, store["id"], name=state[name_key], timezone=state[zone_key], actor=role
+    with form("store-form"):
+        st.text_input("Store name", key=name_key, max_chars=60)
+        zones = sorted(timezones())
+        st.selectbox("Timezone (hours and days on the dashboard use it)", zones, key=zone_key)
+        st.form_submit_button(
+            "Save store",
+            key="store-save",
+            type="primary",
+            on_click=lambda: write(
+                "store",
+                lambda: catalog.update_store(
+                    storage, store["id"], name=state[name_key], timezone=state[zone_key], actor=role
+                ),
+                "Store saved.",
             ),
-            "Store saved.",
-        ),
-    )
+        )
 
 # --- access -------------------------------------------------------------------
 with access_tab:
     ui.show_error("access")
-    state["pin-required"] = access.pin_required(storage)
+    state["pin-required"] = settings.pin_required(storage)
     st.toggle(
         "Associates need a PIN to say who they are",
         key="pin-required",
         on_change=lambda: write(
             "access",
-            lambda: access.set_setting(
-                storage, access.PIN_REQUIRED, "1" if state["pin-required"] else "0", actor=role
+            lambda: settings.set_setting(
+                storage, settings.PIN_REQUIRED, "1" if state["pin-required"] else "0", actor=role
             ),
             "PIN setting saved.",
         ),
     )
-    state.setdefault("idle-minutes", access.idle_minutes(storage))
-    with st.container(horizontal=True, vertical_alignment="bottom"):
+    state.setdefault("idle-minutes", settings.idle_minutes(storage))
+    with form("idle-form"):
         st.number_input(
             "Sign managers out after (minutes without use)",
             min_value=5,
@@ -254,37 +278,113 @@ with access_tab:
             step=5,
             key="idle-minutes",
         )
-        st.button(
+        st.form_submit_button(
             "Save",
             key="idle-save",
             on_click=lambda: write(
                 "access",
-                lambda: access.set_idle_minutes(storage, int(state["idle-minutes"]), actor=role),
+                lambda: settings.set_idle_minutes(storage, int(state["idle-minutes"]), actor=role),
                 "Idle time saved.",
             ),
         )
-    roles = [access.MANAGER] + ([access.OWNER] if role == access.OWNER else [])
-    for who in roles:
-        with st.container(horizontal=True, vertical_alignment="bottom"):
+    may_set = [roles.MANAGER] + ([roles.OWNER] if role == roles.OWNER else [])
+    for who in may_set:
+        with form(f"password-{who}-form"):
             st.text_input(
                 f"New {who} password (at least 8 characters)",
                 type="password",
                 key=f"password-{who}",
                 max_chars=200,
             )
-            st.button(
+            st.form_submit_button(
                 f"Set {who} password",
                 key=f"password-{who}-save",
                 on_click=lambda who=who: write(
                     "access",
-                    lambda: access.set_password(storage, who, state[f"password-{who}"], actor=role),
+                    # Every other session of that role ends; this one stays.
+                    lambda: credentials.set_password(
+                        storage,
+                        who,
+                        state[f"password-{who}"],
+                        actor=role,
+                        keep_session=ui.session_token() if who == role else None,
+                    ),
                     f"{who.capitalize()} password saved.",
                     f"password-{who}",
                 ),
             )
 
+    # Signed-in devices: a manager sees and ends managers' sessions, the owner all.
+    st.subheader("Signed-in devices")
+    zone = ZoneInfo(store["timezone"])
+    mine = state.get(ui.ROLE_SESSION_ID)
+    listed = [
+        s for s in sessions.active(storage) if role == roles.OWNER or s["role"] == roles.MANAGER
+    ]
+
+    def when(text: str) -> str:
+        return from_utc_text(text).astimezone(zone).strftime("%d %b %H:%M")
+
+    st.dataframe(
+        [
+            {
+                "Role": s["role"].capitalize(),
+                "Device": s["device"] + (" (this one)" if s["id"] == mine else ""),
+                "Address": s["client"],
+                "Signed in": when(s["created_at"]),
+                "Last used": when(s["last_seen_at"]),
+            }
+            for s in listed
+        ],
+        hide_index=True,
+    )
+    others = [s for s in listed if s["id"] != mine]
+    if others:
+        st.selectbox(
+            "End a session",
+            [s["id"] for s in others],
+            key="end-session-pick",
+            format_func={
+                s["id"]: f"{s['role'].capitalize()} · {s['device']} · {when(s['last_seen_at'])}"
+                for s in others
+            }.get,
+        )
+        with st.container(horizontal=True):
+            st.button(
+                "End this session",
+                key="end-session",
+                icon=":material/logout:",
+                # The pick as it is at the tap, read from the widget's state.
+                on_click=lambda: write(
+                    "access",
+                    lambda: sessions.end_session(storage, state["end-session-pick"], actor=role),
+                    "Session ended: that device must sign in again.",
+                ),
+            )
+            st.button(
+                "End all other sessions",
+                key="end-all-sessions",
+                on_click=lambda: write(
+                    "access",
+                    lambda: sessions.end_all(
+                        storage,
+                        actor=role,
+                        except_id=mine,
+                        role=None if role == roles.OWNER else roles.MANAGER,
+                    ),
+                    "Every other session ended.",
+                ),
+            )
+
 # --- joining devices ----------------------------------------------------------
 with devices_tab:
+    if urlsplit(st.context.url or "").scheme != "https":
+        st.warning(
+            "This page came over plain HTTP: anyone on the same wifi can read what a "
+            "signed-in device sends, including its sign-in. Use a wifi only staff can "
+            "join, or serve cxlog over HTTPS (README: Access and security).",
+            icon=":material/lock_open:",
+        )
     st.write("Tablets and phones on the store network open the Log page at:")
     urls = join.log_page_urls(st.get_option("server.port"), st.context.url)
     if not urls:

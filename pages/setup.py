@@ -1,50 +1,36 @@
-"""First run: the owner's password, the store's name and timezone, before anything else."""
+"""First run: the setup code, the store's name and timezone and the owner's
+password, before anything else (cxlog/first_run.py does the work)."""
 
 import streamlit as st
 
-from cxlog import access, catalog, ui
-from cxlog.errors import ValidationError
+from cxlog import first_run, model, ui
+from cxlog.credentials import first_run as not_set_up
+from cxlog.roles import OWNER
 
 storage = ui.storage()
-COMMON_ZONES = [
-    "Europe/London",
-    "Europe/Dublin",
-    "Europe/Paris",
-    "Europe/Berlin",
-    "Europe/Madrid",
-    "Europe/Rome",
-    "Europe/Amsterdam",
-    "America/New_York",
-    "America/Chicago",
-    "America/Denver",
-    "America/Los_Angeles",
-    "America/Toronto",
-    "Australia/Sydney",
-    "Asia/Singapore",
-    "Asia/Tokyo",
-    "UTC",
-]
+state = st.session_state
 
 
 def finish() -> None:
-    def write() -> None:
-        if not access.first_run(storage):
-            raise ValidationError("cxlog is already set up.")
-        password, again = state["setup_password"], state["setup_password_again"]
-        if password != again:
-            raise ValidationError("The two passwords differ; type them again.")
-        access.check_password(password)
-        if not catalog.list_stores(storage):
-            catalog.create_store(storage, state["setup_store"], state["setup_zone"], actor="owner")
-        access.set_password(storage, access.OWNER, password, actor="owner")
-        ui.start_role(access.OWNER)
+    client = ui.client_address()
 
-    ui.attempt("setup", write)
+    def claim() -> None:
+        first_run.claim(
+            storage,
+            code=state.get("setup_code", ""),
+            store_name=state.get("setup_store", ""),
+            timezone=state.get("setup_zone"),
+            password=state.get("setup_password", ""),
+            password_again=state.get("setup_password_again", ""),
+            client=client,
+        )
+        ui.start_role_session(storage, OWNER, client)
+
+    ui.attempt("setup", claim)
 
 
-state = st.session_state
 ui.init_state()
-if not access.first_run(storage):
+if not not_set_up(storage):
     # Only the very first run may set the owner's password; a direct URL to
     # this page on a set-up server must not reset it.
     st.title("Already set up")
@@ -55,11 +41,26 @@ st.write(
     "Set the owner's password and your store before anyone logs a visit. "
     "There is no default password."
 )
-st.text_input("Store name", key="setup_store", max_chars=60)
-st.selectbox("Store timezone", COMMON_ZONES, key="setup_zone")
-st.text_input(
-    "Owner password (at least 8 characters)", type="password", key="setup_password", max_chars=200
-)
-st.text_input("Owner password again", type="password", key="setup_password_again", max_chars=200)
-ui.show_error("setup")
-st.button("Save and start", key="setup-save", type="primary", on_click=finish)
+zones = sorted(model.timezones())
+default_zone = first_run.default_timezone(st.context.timezone)
+# One form: Tab, Enter or a tap send every field as typed.
+with st.form("setup-form", enter_to_submit=True, border=False):
+    st.text_input(
+        "Setup code (printed on the server's console when it started)",
+        key="setup_code",
+        max_chars=20,
+        help="On the server: python -m cxlog setup-code",
+    )
+    st.text_input("Store name", key="setup_store", max_chars=60)
+    st.selectbox("Store timezone", zones, index=zones.index(default_zone), key="setup_zone")
+    st.text_input(
+        "Owner password (at least 8 characters)",
+        type="password",
+        key="setup_password",
+        max_chars=200,
+    )
+    st.text_input(
+        "Owner password again", type="password", key="setup_password_again", max_chars=200
+    )
+    ui.show_error("setup")
+    st.form_submit_button("Save and start", key="setup-save", type="primary", on_click=finish)

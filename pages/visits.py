@@ -8,12 +8,12 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from cxlog import access, catalog, goals, history, ui, visits
+from cxlog import catalog, goals, history, roles, ui, visits
 from cxlog.model import FIRST_ENGAGEMENTS, NO_PURCHASE, NO_SALE_REASON, PURCHASED, REASON
 from cxlog.text import plain
 
 storage = ui.storage()
-role = ui.require_role(storage, access.MANAGER)
+role = ui.require_role(storage, roles.MANAGER)
 state = st.session_state
 OUTCOME_LABELS = {None: "Open", PURCHASED: "Purchased", NO_PURCHASE: "No purchase"}
 
@@ -79,7 +79,16 @@ usable = {r["id"] for r in reasons if r["active"]} | {visit["reason_id"]}
 usable_no_sale = {r["id"] for r in no_sale if r["active"]} | {visit["no_sale_reason_id"]}
 vid = visit["id"]
 
-with st.container(border=True):
+# The outcome decides which fields follow, so it sits above the form (a form's
+# fields only reach the server on submit); the rest is one form, sent whole.
+st.segmented_control(
+    "Outcome",
+    list(OUTCOME_LABELS),
+    default=visit["outcome"],
+    key=f"fix-outcome-{vid}",
+    format_func=OUTCOME_LABELS.get,
+)
+with st.form(f"fix-form-{vid}", enter_to_submit=True):
     st.segmented_control(
         "First engagement",
         FIRST_ENGAGEMENTS,
@@ -100,13 +109,6 @@ with st.container(border=True):
     with st.container(horizontal=True):
         st.checkbox("Used name", value=bool(visit["used_name"]), key=f"fix-name-{vid}")
         st.checkbox("Recommended", value=bool(visit["recommended"]), key=f"fix-rec-{vid}")
-    st.segmented_control(
-        "Outcome",
-        list(OUTCOME_LABELS),
-        default=visit["outcome"],
-        key=f"fix-outcome-{vid}",
-        format_func=OUTCOME_LABELS.get,
-    )
     outcome = state.get(f"fix-outcome-{vid}", visit["outcome"])
     if outcome == PURCHASED:
         st.number_input(
@@ -143,6 +145,8 @@ with st.container(border=True):
     )
 
     def save() -> None:
+        if not ui.still_allowed(storage, roles.MANAGER):
+            return
         outcome = state[f"fix-outcome-{vid}"]
         fields = {
             "first_engagement": state[f"fix-fe-{vid}"],
@@ -163,19 +167,21 @@ with st.container(border=True):
         if "visit" not in state[ui.ERRORS]:
             ui.toast_later("Correction saved.", ":material/check:")
 
-    st.button("Save correction", key=f"fix-save-{vid}", type="primary", on_click=save)
+    st.form_submit_button("Save correction", key=f"fix-save-{vid}", type="primary", on_click=save)
 
-with st.container(horizontal=True, vertical_alignment="bottom"):
+with st.form(f"void-form-{vid}", enter_to_submit=True, border=False):
     st.text_input("Why void it? (e.g. logged twice)", key=f"void-why-{vid}", max_chars=500)
 
     def void() -> None:
+        if not ui.still_allowed(storage, roles.MANAGER):
+            return
         ui.attempt(
             "visit", lambda: visits.void_visit(storage, vid, state[f"void-why-{vid}"], actor=role)
         )
         if "visit" not in state[ui.ERRORS]:
             ui.toast_later("Visit voided: kept, never counted.", ":material/block:")
 
-    st.button("Void visit", key=f"void-{vid}", on_click=void, icon=":material/block:")
+    st.form_submit_button("Void visit", key=f"void-{vid}", on_click=void, icon=":material/block:")
 
 with st.expander("Changes to this visit"):
     for change in history.visit_history(storage, vid):

@@ -74,11 +74,13 @@ def app_env(storage, shop, password_hashes, monkeypatch) -> Storage:
 
 
 def as_role(at, role: str):
-    """Mark an AppTest session as signed in with a role (as the sign-in form does)."""
-    import time
+    """Mark an AppTest session as signed in with a role, as the sign-in form
+    does: a server-side session whose token the tab holds until its cookie."""
+    from cxlog import sessions
 
-    at.session_state["role"] = role
-    at.session_state["role_seen"] = time.time()
+    storage = Storage(os.environ["CXLOG_DB"])
+    token, _ = sessions.start(storage, role, device="AppTest", client="local")
+    at.session_state["role_token"] = token
     return at
 
 
@@ -118,3 +120,10 @@ def screenshot():
         return path
 
     return take
+
+
+def sign_in_role(storage: Storage, role: str, password: object, *, now=None) -> None:
+    """A manager's or owner's password check from one device on the network."""
+    from cxlog import credentials
+
+    credentials.check_role_password(storage, role, password, client="10.0.0.2", now=now)

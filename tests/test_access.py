@@ -5,11 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from cxlog import access, catalog, metrics, visits
+from cxlog import access, catalog, lockout, visits
 from cxlog.errors import ValidationError
-from cxlog.metrics import Filters
 from cxlog.model import utc_now
-from tests.conftest import new_id
+from tests import recount
+from tests.conftest import new_id, sign_in_role
+from tests.recount import Filters
 
 
 def test_hashes_are_salted_and_verify_in_constant_time():
@@ -35,19 +36,19 @@ def test_five_wrong_passwords_lock_the_role_for_five_minutes(storage):
     now = utc_now()
     for left in (4, 3, 2, 1):
         with pytest.raises(ValidationError, match=f"{left} more tr"):
-            access.sign_in(storage, access.MANAGER, "wrong", now=now)
+            sign_in_role(storage, access.MANAGER, "wrong", now=now)
     with pytest.raises(ValidationError, match="locked for 5 minutes"):
-        access.sign_in(storage, access.MANAGER, "wrong", now=now)
+        sign_in_role(storage, access.MANAGER, "wrong", now=now)
     # Locked: even the right password is refused, and the owner role is not affected.
     with pytest.raises(ValidationError, match="locked for 4 more minutes"):
-        access.sign_in(storage, access.MANAGER, "right password", now=now + timedelta(minutes=1))
-    assert access.locked_until(storage, access.OWNER, now=now) is None
+        sign_in_role(storage, access.MANAGER, "right password", now=now + timedelta(minutes=1))
+    assert lockout.locked_until(storage, access.OWNER, "10.0.0.2", now=now) is None
     # The lock lifts when the time has passed (clock injected, no sleeping).
-    access.sign_in(
+    sign_in_role(
         storage, access.MANAGER, "right password", now=now + timedelta(minutes=5, seconds=1)
     )
     with pytest.raises(ValidationError, match="4 more tries"):
-        access.sign_in(storage, access.MANAGER, "wrong", now=now + timedelta(minutes=6))
+        sign_in_role(storage, access.MANAGER, "wrong", now=now + timedelta(minutes=6))
 
 
 def test_no_password_or_pin_in_clear_anywhere_in_the_database_files(storage, shop):
@@ -56,8 +57,8 @@ def test_no_password_or_pin_in_clear_anywhere_in_the_database_files(storage, sho
     access.set_password(storage, access.MANAGER, secrets["manager"], actor="owner")
     access.set_pin(storage, shop["ana"], secrets["pin"], actor="manager")
     with pytest.raises(ValidationError):
-        access.sign_in(storage, access.MANAGER, "Wrong-Guess-4242")
-    access.sign_in(storage, access.MANAGER, secrets["manager"])
+        sign_in_role(storage, access.MANAGER, "Wrong-Guess-4242")
+    sign_in_role(storage, access.MANAGER, secrets["manager"])
     blob = b"".join(
         Path(f"{storage.path}{suffix}").read_bytes()
         for suffix in ("", "-wal")
@@ -99,7 +100,7 @@ def test_renaming_keeps_visits_attached_and_reported_under_the_new_name(storage,
     catalog.rename_reason(storage, shop["reasons"]["Gift"], "Present", actor="manager")
     visit = visits.get_visit(storage, vid)
     assert (visit["associate_name"], visit["reason_name"]) == ("Ana Lima", "Present")
-    by_associate = metrics.breakdown(storage, Filters(), "associate")
+    by_associate = recount.breakdown(storage, Filters(), "associate")
     assert by_associate[shop["ana"]].purchased == 1
 
 
@@ -112,7 +113,7 @@ def test_retiring_hides_from_the_log_page_list_only(storage, shop):
     assert gift not in [r["id"] for r in catalog.list_reasons(storage, "reason")]
     assert gift in [r["id"] for r in catalog.list_reasons(storage, "reason", active_only=False)]
     assert visits.get_visit(storage, vid)["reason_name"] == "Gift"
-    assert metrics.breakdown(storage, Filters(), "reason")[gift].visits == 1
+    assert recount.breakdown(storage, Filters(), "reason")[gift].visits == 1
 
 
 def test_associate_pins_lock_out_per_associate(storage, shop):

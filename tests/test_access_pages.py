@@ -1,13 +1,14 @@
 """Who may open which page, through AppTest (issue #4)."""
 
-import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import sqlite_utils
 from streamlit.testing.v1 import AppTest
 
-from cxlog import access
+from cxlog import access, first_run, navigation, sessions
+from cxlog.model import to_utc_text, utc_now
 from tests.conftest import MANAGER_PASSWORD, OWNER_PASSWORD, ROOT, as_role
 
 RESTRICTED = [
@@ -48,7 +49,19 @@ def test_a_manager_sees_manager_pages_but_not_export(app_env):
     ("role", "titles"),
     [
         (None, ["Log", "Follow-ups", "Manager sign-in"]),
-        ("manager", ["Log", "Follow-ups", "Dashboard", "Huddle", "Visits", "Settings", "Sign out"]),
+        (
+            "manager",
+            [
+                "Log",
+                "Follow-ups",
+                "Dashboard",
+                "Huddle",
+                "Visits",
+                "Settings",
+                "Imports",
+                "Sign out",
+            ],
+        ),
         (
             "owner",
             [
@@ -58,6 +71,7 @@ def test_a_manager_sees_manager_pages_but_not_export(app_env):
                 "Huddle",
                 "Visits",
                 "Settings",
+                "Imports",
                 "Export",
                 "Sign out",
             ],
@@ -79,7 +93,7 @@ def test_every_page_is_registered_for_every_role(app_env):
             Path(info["script_path"]).relative_to(ROOT).as_posix()
             for info in at._registered_pages.values()
         }
-        assert {p for p, *_ in access.PAGES} | {"pages/account.py"} == paths
+        assert {p for p, *_ in navigation.PAGES} | {"pages/account.py"} == paths
 
 
 def sign_in(at: AppTest, role: str, password: str) -> AppTest:
@@ -117,9 +131,16 @@ def test_five_wrong_passwords_lock_out_with_a_clear_message(app_env):
     assert at.title[0].value != "Sign in"
 
 
+def idle_since(storage, *, minutes: int) -> None:
+    """Move every session's last use back in time (the clock, injected)."""
+    then = to_utc_text(utc_now() - timedelta(minutes=minutes))
+    with storage.write() as db:
+        db.execute("UPDATE role_sessions SET last_seen_at = ?", [then])
+
+
 def test_manager_session_ends_after_the_idle_time(app_env):
     at = as_role(app(), "manager").run()
-    at.session_state["role_seen"] = time.time() - 31 * 60
+    idle_since(app_env, minutes=31)
     at.switch_page("pages/settings.py")
     at.run()
     assert shows_sign_in(at)
@@ -129,6 +150,7 @@ def test_manager_session_ends_after_the_idle_time(app_env):
 def test_first_run_asks_for_owner_password_and_store(storage, monkeypatch):
     monkeypatch.setenv("CXLOG_DB", str(storage.path))
     at = app().run()
+    at.text_input(key="setup_code").input(first_run.setup_code(storage))
     at.text_input(key="setup_store").input("Main Street")
     at.selectbox(key="setup_zone").set_value("Europe/Paris")
     at.text_input(key="setup_password").input("owner-pass-123")
@@ -145,3 +167,36 @@ def test_first_run_asks_for_owner_password_and_store(storage, monkeypatch):
     at.switch_page("pages/export.py")
     at.run()
     assert not shows_sign_in(at)  # signed in as the owner
+
+
+def test_a_tap_on_a_stale_settings_control_after_the_idle_time_changes_nothing(app_env):
+    """The role is checked again in the callback, not only when the page starts."""
+    at = as_role(app(), "manager").run()
+    at.switch_page("pages/settings.py")
+    at.run()
+    assert at.title[0].value == "Settings" and not access.pin_required(app_env)
+    idle_since(app_env, minutes=31)
+    at.toggle(key="pin-required").set_value(True).run()
+    assert not access.pin_required(app_env)
+    assert shows_sign_in(at)
+    with app_env.read() as db:
+        changes = db.execute(
+            "SELECT count(*) FROM audit WHERE entity_id = 'pin_required'"
+        ).fetchone()[0]
+    assert changes == 0
+
+
+def test_sign_out_ends_the_session_on_the_server(app_env):
+    at = app().run()
+    at.switch_page("pages/account.py")
+    at.run()
+    sign_in(at, "owner", OWNER_PASSWORD)
+    token = at.session_state["role_token"]
+    assert sessions.check(app_env, token).role == "owner"
+    at.button(key="sign-out-role").click().run()
+    assert sessions.check(app_env, token).role is None
+    # The same Streamlit session, replayed with the old token, is signed out.
+    at.session_state["role_token"] = token
+    at.switch_page("pages/export.py")
+    at.run()
+    assert shows_sign_in(at)

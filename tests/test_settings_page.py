@@ -5,7 +5,7 @@ import sqlite_utils
 from streamlit.testing.v1 import AppTest
 
 from cxlog import access, catalog, visits
-from tests.conftest import ROOT, as_role, new_id
+from tests.conftest import ROOT, as_role, new_id, sign_in_role
 
 
 def page(path: str, role: str = "manager") -> AppTest:
@@ -95,7 +95,7 @@ def test_store_pin_switch_idle_time_and_passwords(app_env, shop):
     assert access.idle_minutes(app_env) == 60
     at.text_input(key="password-manager").input("new-manager-pass")
     at.button(key="password-manager-save").click().run()
-    access.sign_in(app_env, "manager", "new-manager-pass")
+    sign_in_role(app_env, "manager", "new-manager-pass")
     assert [a["actor"] for a in audit(app_env, "set_password")][-1] == "owner"
 
 

@@ -12,6 +12,9 @@ from cxlog.model import utc_now
 from tests.conftest import new_id
 
 TABLES = {
+    "traffic_hours",  # issue #13
+    "pos_totals",
+    "traffic_settings",
     "followups",  # issue #15
     "visit_codes",
     "visit_returns",
@@ -23,6 +26,12 @@ TABLES = {
     "settings",
     "shifts",
     "sign_in_failures",
+    "device_shifts",
+    "taps",
+    "device_start_limits",
+    "role_sessions",
+    "sign_in_throttle",
+    "rollups",
     "_sqlite_migrations",
     # issue #14: goals and currency, behaviours, the daily focus
     "store_coaching",
@@ -66,6 +75,10 @@ def test_migrate_again_is_a_no_op(storage):
         "m004_sign_in_failures",
         "m005_dashboard_index",
         "i14_coaching",
+        "i10_taps_and_device_shifts",
+        "i11_sessions_and_throttle",
+        "i12_rollups",
+        "i13_traffic_pos",
         "i15_followups",
     ]
 

@@ -8,12 +8,21 @@ state-changing route calls ``check_origin`` before anything else.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
+import logging
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+
+from cxlog.errors import CxlogError, StorageError
+
+log = logging.getLogger("cxlog.api")
 
 # A batch of taps is a few kilobytes; anything far larger is a mistake or abuse.
 MAX_BODY_BYTES = 256 * 1024
@@ -62,3 +71,30 @@ async def read_json(request: Request, max_bytes: int = MAX_BODY_BYTES) -> Any:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ApiError(400, "The request is not valid JSON.") from None
+
+
+def guarded(handler: Callable) -> Callable:
+    """Wrap a route so every failure is a status and one sentence: an
+    ApiError as it says, a storage fault 503, a named error 400, anything
+    else 500 with the details only in the server's log, never a traceback
+    in the answer. A plain ``def`` handler still runs in a worker thread."""
+
+    @functools.wraps(handler)
+    async def route(request: Request) -> JSONResponse:
+        try:
+            if inspect.iscoroutinefunction(handler):
+                return await handler(request)
+            return await run_in_threadpool(handler, request)
+        except ApiError as exc:
+            return error_response(exc.status, exc.message)
+        except StorageError as exc:
+            return error_response(503, str(exc))
+        except CxlogError as exc:
+            return error_response(400, str(exc))
+        except Exception:
+            log.exception("API route %s failed", request.url.path)
+            return error_response(
+                500, "The server could not handle this; taps stay on the device and are sent again."
+            )
+
+    return route

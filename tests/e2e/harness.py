@@ -148,3 +148,17 @@ def tap_pill(page, key: str, label: str) -> None:
 def open_visit_card(page, n: int = 0):
     """The n-th open-visit card, newest first."""
     return page.locator("[class*='st-key-card-']").nth(n)
+
+
+def sign_in_with_password(page, password: str, role: str | None = None) -> None:
+    """The manager/owner sign-in form, then the one reload that brings the
+    session cookie (cxlog/sessions.py): returns once the new page has run."""
+    if role:
+        pick = by_key(page, "sign_in_role")
+        pick.get_by_role("radio", name=role.capitalize()).or_(
+            pick.get_by_role("button", name=role.capitalize())
+        ).first.click()
+    by_key(page, "sign_in_password").locator("input").fill(password)
+    with page.expect_navigation(timeout=30_000):
+        by_key(page, "sign-in-submit").locator("button").click()
+    wait_idle(page, timeout=30_000)

@@ -3,7 +3,7 @@
 import pytest
 
 from tests.conftest import MANAGER_PASSWORD, set_up
-from tests.e2e.harness import PHONE, TABLET, by_key, wait_idle
+from tests.e2e.harness import PHONE, TABLET, sign_in_with_password, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -26,8 +26,7 @@ def test_manager_signs_in_and_sees_settings(browser, served, screenshot):
     page.goto(f"{served['url']}/settings")
     wait_idle(page)
     screenshot(page, "sign-in-tablet")
-    by_key(page, "sign_in_password").locator("input").fill(MANAGER_PASSWORD)
-    by_key(page, "sign-in-submit").locator("button").click()
+    sign_in_with_password(page, MANAGER_PASSWORD)
     page.get_by_role("heading", name="Settings").wait_for()
     wait_idle(page)
     page.locator("[data-testid='stDataFrame'] canvas").first.wait_for()

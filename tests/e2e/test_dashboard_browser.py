@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.conftest import MANAGER_PASSWORD
-from tests.e2e.harness import TABLET, by_key, wait_idle
+from tests.e2e.harness import TABLET, by_key, sign_in_with_password, wait_idle
 from tests.test_dashboard_page import insert, visit
 
 pytestmark = pytest.mark.browser
@@ -50,8 +50,7 @@ def month(served):
 
 
 def sign_in(page) -> None:
-    by_key(page, "sign_in_password").locator("input").fill(MANAGER_PASSWORD)
-    by_key(page, "sign-in-submit").locator("button").click()
+    sign_in_with_password(page, MANAGER_PASSWORD)
     page.get_by_role("heading", name="Dashboard").wait_for()
     wait_idle(page)
 
@@ -111,7 +110,7 @@ def test_filters_survive_a_refresh(browser, month):
     page.reload()
     wait_idle(page)
     assert "period=last_7" in page.url
-    sign_in(page)
+    page.get_by_role("heading", name="Dashboard").wait_for()  # still signed in (#11)
     page.get_by_text("Last 7 days:", exact=False).first.wait_for()
     assert "period=last_7" in page.url
     context.close()

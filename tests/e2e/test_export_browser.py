@@ -12,7 +12,7 @@ import pytest
 
 from cxlog import catalog, visits
 from tests.conftest import OWNER_PASSWORD, new_id
-from tests.e2e.harness import by_key, wait_idle
+from tests.e2e.harness import by_key, sign_in_with_password, wait_idle
 
 pytestmark = pytest.mark.browser
 LAPTOP = {"width": 1280, "height": 800}
@@ -39,8 +39,7 @@ def test_owner_downloads_the_visits_csv_and_a_backup(browser, week, screenshot, 
     page = context.new_page()
     page.goto(f"{week['url']}/export")
     wait_idle(page)
-    by_key(page, "sign_in_password").locator("input").fill(OWNER_PASSWORD)
-    by_key(page, "sign-in-submit").locator("button").click()
+    sign_in_with_password(page, OWNER_PASSWORD)
     page.get_by_role("heading", name="Export").wait_for()
     wait_idle(page)
     assert "6 visits" in page.inner_text("body")

@@ -1,6 +1,6 @@
 """Disk trouble while the Log page is in use (issue #7): the database file
 turns read-only, the disk fills up, the file or its folder goes missing. The
-page shows a sentence, never a stack trace; what was stored stays stored; once
+page and the tap API answer with a sentence, never a stack trace; what was stored stays stored; once
 the fault is cleared the very same taps work again.
 
 A full disk is simulated inside SQLite (PRAGMA max_page_count on every new
@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -19,11 +20,11 @@ import pytest
 import sqlite_utils
 from streamlit.testing.v1 import AppTest
 
-from cxlog import access, visits
+from cxlog import shifts, taps, visits
 from cxlog.db import Storage
 from cxlog.errors import StorageError
 from tests.conftest import ROOT, new_id
-from tests.test_log_page import device, keys, signed_in, start
+from tests.test_log_page import device, pad_data
 
 
 def snapshot(storage: Storage) -> dict[str, dict]:
@@ -32,7 +33,15 @@ def snapshot(storage: Storage) -> dict[str, dict]:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         return {
             table: [dict(r) for r in db.query(f"SELECT * FROM {table} ORDER BY rowid")]
-            for table in ("visits", "audit", "shifts", "associates", "reasons", "settings")
+            for table in (
+                "visits",
+                "audit",
+                "taps",
+                "device_shifts",
+                "associates",
+                "reasons",
+                "settings",
+            )
         }
 
 
@@ -123,40 +132,49 @@ READ_FAULTS: dict[str, Callable] = {
 MAX_TAPS = 150  # the disk-full loop stops by itself
 
 
-def errors(at: AppTest) -> list[str]:
-    return [e.value for e in at.error]
+def send(storage: Storage, shift: dict, *taps_: dict) -> dict:
+    """A batch from the pad's outbox, as POST /api/v1/taps applies it."""
+    now = int(time.time() * 1000)
+    return taps.apply_batch(storage, shift, {"sent_at": now, "taps": list(taps_)})
+
+
+def tap(shift: dict, kind: str, visit: str, **fields) -> dict:
+    return {
+        "id": new_id(),
+        "visit": visit,
+        "kind": kind,
+        "at": int(time.time() * 1000),
+        "by": shift["id"],
+        **fields,
+    }
 
 
 def test_a_read_only_database_refuses_taps_with_a_sentence_then_works_again(app_env, shop):
     """The server starts on a file it cannot write (restored from a backup with
-    the wrong owner, a disk remounted read-only)."""
+    the wrong owner, a disk remounted read-only). The API answers 503 with the
+    sentence and the pad keeps the taps; the same taps work once it is fixed."""
     vid = new_id()
     visits.create_visit(app_env, vid, shop["store"], shop["ana"], "warm")
-    token = access.start_shift(app_env, shop["ana"])
+    shift = shifts.check(app_env, shifts.start(app_env, shop["ana"], shifts.new_device_id()))
+    close, start = (
+        tap(shift, "purchase", vid, units=2),
+        tap(shift, "start", new_id(), engagement="warm"),
+    )
     before = snapshot(app_env)
 
     with read_only(app_env):
-        at = device({"shift": token})
-        assert not at.exception
-        assert keys(at, "none-") == [f"none-{vid}"]  # reads work: the card is shown
-        at.button(key=f"units-2-{vid}").click().run()
-        assert not at.exception
-        assert any("read-only; nothing was saved" in e for e in errors(at)), errors(at)
-        assert keys(at, "none-") == [f"none-{vid}"]  # no confirmation: the card stays open
-        (start_key,) = keys(at, "start-warm-")
-        at.button(key=start_key).click().run()
-        assert not at.exception
-        assert any("read-only; nothing was saved" in e for e in errors(at)), errors(at)
-        assert not at.success  # nothing says "started"
+        assert taps.board(app_env, shop["store"], "Europe/London")["open"][0]["id"] == vid
+        for one in (close, start):
+            with pytest.raises(StorageError, match="read-only; nothing was saved"):
+                send(app_env, shift, one)
         assert snapshot(app_env) == before
 
-    at.button(key=f"units-2-{vid}").click().run()  # the same taps, once cleared
-    at.button(key=start_key).click().run()
-    assert not at.exception and not errors(at)
+    answer = send(app_env, shift, close, start)  # the same taps, once cleared
+    assert [a["ok"] for a in answer["taps"]] == [True, True]
     after = snapshot(app_env)
     assert [(v["id"], v["outcome"], v["units"]) for v in after["visits"]] == [
         (vid, "purchased", 2),
-        (start_key.rsplit("-", 1)[1], None, None),
+        (start["visit"], None, None),
     ]
 
 
@@ -164,78 +182,60 @@ def test_a_full_disk_refuses_the_tap_that_does_not_fit_and_keeps_the_rest(app_en
     """The disk fills up during the day: taps are saved until one does not fit;
     that one says so and leaves nothing half-written; once space is freed the
     same tap works."""
-    at = signed_in(shop["ana"])
-    confirmed: dict[str, str | None] = {}  # visit id → outcome the screen confirmed
+    shift = shifts.check(app_env, shifts.start(app_env, shop["ana"], shifts.new_device_id()))
+    confirmed: dict[str, str | None] = {}  # visit id → outcome the server acknowledged
     failed = None
-    with disk_full(app_env):
+    with disk_full(app_env), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(shifts, "START_BURST", float(MAX_TAPS))  # the disk, not the rate limit
         for _ in range(MAX_TAPS):
-            (start_key,) = keys(at, "start-warm-")
-            vid = start_key.rsplit("-", 1)[1]
-            at.button(key=start_key).click().run()
-            assert not at.exception
-            if errors(at):
-                failed = ("start", start_key, vid)
+            vid = new_id()
+            for one, outcome in (
+                (tap(shift, "start", vid, engagement="warm"), None),
+                (tap(shift, "purchase", vid, units=1), "purchased"),
+            ):
+                try:
+                    assert send(app_env, shift, one)["taps"][0]["ok"]
+                except StorageError as exc:
+                    assert "disk is full; nothing was saved" in str(exc)
+                    failed = one
+                    break
+                confirmed[vid] = outcome
+            if failed:
                 break
-            assert at.success[0].value == "Warm visit started"
-            confirmed[vid] = None
-            at.button(key=f"units-1-{vid}").click().run()
-            assert not at.exception
-            if errors(at):
-                failed = ("close", f"units-1-{vid}", vid)
-                break
-            confirmed[vid] = "purchased"
         assert failed, f"the disk never filled in {MAX_TAPS} visits"
-        assert any("disk is full; nothing was saved" in e for e in errors(at)), errors(at)
         stored = {v["id"]: v["outcome"] for v in snapshot(app_env)["visits"]}
-        assert stored == confirmed  # every confirmed tap, and nothing of the failed one
+        assert stored == confirmed  # every acknowledged tap, and nothing of the failed one
 
-    kind, key, vid = failed
-    at.button(key=key).click().run()  # space freed: the same tap works
-    assert not at.exception and not errors(at)
+    assert send(app_env, shift, failed)["taps"][0]["ok"]  # space freed: the same tap works
     stored = {v["id"]: v["outcome"] for v in snapshot(app_env)["visits"]}
-    assert stored == {**confirmed, vid: None if kind == "start" else "purchased"}
+    outcome = None if failed["kind"] == "start" else "purchased"
+    assert stored == {**confirmed, failed["visit"]: outcome}
 
 
 @pytest.mark.parametrize("fault", list(READ_FAULTS))
-def test_a_missing_database_stops_the_page_with_a_sentence_and_loses_nothing(fault, app_env, shop):
-    at = signed_in(shop["ana"])
-    vid = start(at)
+def test_a_missing_database_stops_the_page_with_a_sentence_and_loses_nothing(
+    fault, app_env, shop, monkeypatch
+):
+    cookie = shifts.start(app_env, shop["ana"], shifts.new_device_id())
+    vid = new_id()
+    visits.create_visit(app_env, vid, shop["store"], shop["ana"], "warm")
+    assert pad_data(device(monkeypatch, app_env, cookie))["mode"] == "log"  # the server is up
     before = snapshot(app_env)
 
     with READ_FAULTS[fault](app_env):
-        at.run()
+        at = device(monkeypatch, app_env, cookie)  # a refresh, or another tablet
         assert not at.exception
-        assert any("cannot be opened" in e for e in errors(at)), errors(at)
-        assert keys(at, "start-") == []  # no button that would pretend to save
-        fresh = device({"shift": at.query_params["shift"]})  # another tablet, or a refresh
-        assert not fresh.exception
-        assert any("cannot be opened" in e for e in errors(fresh))
+        assert any("cannot be opened" in e.value for e in at.error)
+        assert pad_data(at) is None  # no pad that would pretend to save
+        with pytest.raises(StorageError, match="cannot be opened"):
+            shifts.check(app_env, cookie)  # the API's first read: a 503 with the sentence
 
-    at.run()
-    assert not at.exception and not errors(at)
-    assert keys(at, "none-") == [f"none-{vid}"]  # the open visit is still there
+    data = pad_data(device(monkeypatch, app_env, cookie))
+    assert [v["id"] for v in data["board"]["open"]] == [vid]  # still there
     assert snapshot(app_env) == before
-    at.button(key=f"none-{vid}").click().run()
+    shift = shifts.check(app_env, cookie)
+    send(app_env, shift, tap(shift, "no_purchase", vid))
     assert snapshot(app_env)["visits"][0]["outcome"] == "no_purchase"
-
-
-def test_a_page_whose_reads_fail_mid_shift_shows_a_sentence(app_env, shop, monkeypatch):
-    """The Log page's own reads (open visits, cards, the Today list) fail after
-    the router's have passed: each shows the sentence, none a stack trace."""
-    at = signed_in(shop["ana"])
-    vid = start(at)
-
-    def gone(*args, **kwargs):
-        raise StorageError("The database file x cannot be opened.")
-
-    for name in ("open_visits", "get_visit", "visits_between"):
-        with monkeypatch.context() as patch:
-            patch.setattr(visits, name, gone)
-            at.run()
-            assert not at.exception, name
-            assert any("cannot be opened" in e for e in errors(at)), name
-    at.run()
-    assert not errors(at) and keys(at, "none-") == [f"none-{vid}"]
 
 
 def test_an_unusable_data_folder_at_start_up_is_a_sentence(tmp_path, monkeypatch):
@@ -245,7 +245,7 @@ def test_an_unusable_data_folder_at_start_up_is_a_sentence(tmp_path, monkeypatch
     monkeypatch.setenv("CXLOG_DB", str(blocker / "cxlog.db"))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
     assert not at.exception
-    assert any("cannot be created" in e for e in errors(at)), errors(at)
+    assert any("cannot be created" in e.value for e in at.error), at.error
     blocker.unlink()  # the owner fixes it; the next page load starts normally
     at.run()
     assert not at.exception

@@ -22,13 +22,10 @@ from tests.conftest import set_up
 from tests.e2e.harness import (
     ROOT,
     TABLET,
-    by_key,
     free_port,
     server_flags,
     stop,
-    tap_key,
     wait_healthy,
-    wait_idle,
 )
 
 pytestmark = pytest.mark.browser
@@ -83,16 +80,7 @@ def seeded(tmp_path, password_hashes):
 
 
 def card_ids(page) -> list[str]:
-    classes = page.locator("[class*='st-key-card-']").evaluate_all(
-        "els => els.map(e => [...e.classList].find(c => c.startsWith('st-key-card-')))"
-    )
-    return [c.removeprefix("st-key-card-") for c in classes]
-
-
-def start_key(page) -> str:
-    classes = page.locator("[class*='st-key-start-warm-']").first.get_attribute("class")
-    key = next(c for c in classes.split() if c.startswith("st-key-start-warm-"))
-    return key.removeprefix("st-key-")
+    return page.locator(".cx-card").evaluate_all("els => els.map(e => e.dataset.visit)")
 
 
 def test_open_visit_card_survives_a_server_crash(browser, seeded, tmp_path, screenshot):
@@ -110,45 +98,38 @@ def crash_with_a_visit_open(browser, server: Server, ana: int, opened: list, scr
     page = context.new_page()
     try:
         page.goto(server.url)
-        wait_idle(page)
-        tap_key(page, f"name-{ana}")
-        page.wait_for_selector(".st-key-start-row")
-        wait_idle(page)
-        old_start = start_key(page)
-        page.locator(f".st-key-{old_start} button").click()
-        page.wait_for_selector("[class*='st-key-card-']")
+        page.locator(f"[data-associate='{ana}']").click()
+        page.locator("[data-start=warm]").wait_for(timeout=CARD_TIMEOUT_MS)
+        page.locator("[data-start=warm]").click()
+        page.locator(".cx-card[data-state=saved]").wait_for(timeout=CARD_TIMEOUT_MS)
         (vid,) = card_ids(page)
         opened.append(vid)
-        shift_url = page.url
-        assert "shift=" in shift_url
+        assert "shift=" not in page.url  # the shift is in an HttpOnly cookie
 
         server.crash()
         server.start()
 
         # Same tab: Streamlit reconnects by itself and reruns the page on
-        # the new server (a new session draws start buttons with a new
-        # nonce), which finds the open visit in the database.
+        # the new server, which finds the open visit in the database.
         page.wait_for_function(
-            "old => { const b = document.querySelector(\"[class*='st-key-start-warm-']\");"
-            " return b && !b.className.includes(old); }",
-            arg=old_start,
+            "() => !document.querySelector('[data-testid=stApp][data-test-connection-state]')"
+            " || document.querySelector('[data-testid=stApp]').dataset.testConnectionState"
+            " === 'CONNECTED'",
             timeout=CARD_TIMEOUT_MS,
         )
-        wait_idle(page)
-        card = by_key(page, f"card-{vid}")
+        card = page.locator(f".cx-card[data-visit='{vid}']")
         card.wait_for(timeout=CARD_TIMEOUT_MS)
         assert card_ids(page) == [vid]
         screenshot(page, "reliability-after-server-crash")
         # The restarted server runs the router, not Streamlit's legacy list of
         # the raw pages/ files (cxlog.serve).
         assert page.locator("[data-testid='stSidebarNav']").count() == 0
-        # A reload (or another tablet opening the same address) shows it too.
-        page.goto(shift_url)
-        wait_idle(page)
+        # A reload (or another tab of this tablet) shows it too.
+        page.goto(server.url)
         card.wait_for(timeout=CARD_TIMEOUT_MS)
         assert card_ids(page) == [vid]
 
-        tap_key(page, f"units-2-{vid}")
-        page.get_by_text("Saved: purchase, 2 units", exact=True).wait_for()
+        card.locator("[data-tap=purchase][data-value='2']").click()
+        card.get_by_text("Saved: purchase, 2 units", exact=True).wait_for(timeout=CARD_TIMEOUT_MS)
     finally:
         context.close()

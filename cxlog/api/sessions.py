@@ -1,0 +1,60 @@
+"""POST /api/v1/sessions/claim: trade a sign-in's one-time claim code for the
+session cookie (cxlog/sessions.py explains why the page cannot set it).
+
+The cookie is HttpOnly (page scripts cannot read it), SameSite=Strict (no other
+site's page sends it) and Secure when the page came over HTTPS.
+"""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from cxlog import sessions
+from cxlog.api.common import ApiError, check_origin, error_response, read_json
+from cxlog.db import default_path, shared_storage
+from cxlog.errors import StorageError
+
+
+def is_https(request: Request) -> bool:
+    """Served over HTTPS: directly (server.sslCertFile), or by a reverse proxy
+    on this machine that says so."""
+    if request.url.scheme == "https":
+        return True
+    client = request.client.host if request.client else ""
+    forwarded = request.headers.get("x-forwarded-proto", "")
+    return client in ("127.0.0.1", "::1") and forwarded.lower() == "https"
+
+
+async def claim(request: Request) -> JSONResponse:
+    try:
+        check_origin(request)
+        body = await read_json(request, max_bytes=1024)
+    except ApiError as exc:
+        return error_response(exc.status, exc.message)
+    code = body.get("claim") if isinstance(body, dict) else None
+    # SQLite in a worker thread: never block the loop that carries the websockets.
+    try:
+        token = await run_in_threadpool(
+            lambda: sessions.claim(shared_storage(default_path()), code)
+        )
+    except StorageError as exc:
+        return error_response(503, str(exc))
+    if token is None:
+        return error_response(403, "That sign-in has expired; sign in again.")
+    response = JSONResponse({"ok": True})
+    response.set_cookie(
+        sessions.COOKIE,
+        token,
+        max_age=sessions.COOKIE_MAX_AGE,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=is_https(request),
+    )
+    return response
+
+
+ROUTES = [Route("/api/v1/sessions/claim", claim, methods=["POST"])]

@@ -1,0 +1,651 @@
+"""How much of the real traffic is logged, and when the moment numbers can be
+trusted (issue #13). No Streamlit here.
+
+Definitions:
+
+- **visitors** of an hour = the counter's entries, or (entries + exits) / 2 for
+  a two-way beam, less the store's staff allowance per hour (never below 0);
+- **logging coverage** = logged visits (voided ones never count, open ones do)
+  ÷ visitors, over the hours the counter has a figure for: a visit logged in
+  an hour without counter data, or in an hour the counter counted nobody
+  (a silent counter), is left out of both sides, and counted apart;
+- **POS conversion** = POS transactions ÷ visitors, over the days that have
+  both (POS totals may be whole days); per hour only where the POS is hourly;
+- **logged conversion** (purchased ÷ closed logged visits, in the counted
+  hours) and **logged units per sale** sit beside POS conversion and POS
+  **units per transaction**.
+
+Hours, days and weekdays are the store's local clock: a counter hour is kept
+as the UTC instant its local hour starts, so DST changes need no special case
+(the hour repeated in autumn is two rows with the same local label).
+
+Logged visits per counter hour come from ``logged_per_hour`` only: one query
+joining the counter's hours to the visits index. Pointing it at rollups later
+changes nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from cxlog import catalog
+from cxlog.db import Storage
+from cxlog.facts import OPEN_CODE, PURCHASED_CODE
+from cxlog.model import to_utc_text
+from cxlog.traffic import CounterSettings, counter_settings
+
+SILENT, OVER, LOW, POS_ONLY, UNMATCHED = (
+    "counter_silent",
+    "more_logged_than_visitors",
+    "low_coverage",
+    "pos_without_traffic",
+    "logged_without_traffic",
+)
+HOURLY_COLUMNS = (
+    "store_id",
+    "day",
+    "hour",
+    "weekday",
+    "visitors",
+    "logged",
+    "closed",
+    "purchased",
+    "units",
+    "pos_transactions",
+    "silent_logged",
+)
+_SUMS = ("visitors", "logged", "closed", "purchased", "units")
+
+
+def _ratio(top: float, bottom: float) -> float | None:
+    return None if not bottom else top / bottom
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Sums over a set of counter hours (and the POS days matched to them)."""
+
+    hours: int = 0  # counter hours
+    visitors: float = 0.0
+    logged: int = 0  # logged visits in those hours
+    closed: int = 0
+    purchased: int = 0
+    units: int = 0  # logged units over purchased visits
+    unmatched: int = 0  # logged visits in hours without counter data
+    pos_days: int = 0  # days with both POS totals and counter data
+    pos_visitors: float = 0.0  # visitors of those days
+    pos_transactions: int = 0
+    pos_units: int = 0  # over transactions of days that report units
+    pos_unit_transactions: int = 0
+    pos_net_cents: int = 0
+
+    @property
+    def coverage(self) -> float | None:
+        return _ratio(self.logged, self.visitors)
+
+    @property
+    def pos_conversion(self) -> float | None:
+        return _ratio(self.pos_transactions, self.pos_visitors)
+
+    @property
+    def logged_conversion(self) -> float | None:
+        return _ratio(self.purchased, self.closed)
+
+    @property
+    def units_per_transaction(self) -> float | None:
+        return _ratio(self.pos_units, self.pos_unit_transactions)
+
+    @property
+    def logged_units_per_sale(self) -> float | None:
+        return _ratio(self.units, self.purchased)
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: str
+    store_id: int
+    day: date | None
+    hour: int | None  # None: the whole day (or the period)
+    detail: str
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Every coverage number of a selection: totals, per store, per day, per
+    hour (store-local), the weekday × hour grid and the trust flags."""
+
+    totals: Totals
+    by_store: dict[int, Totals]
+    hourly: pd.DataFrame  # HOURLY_COLUMNS, one row per counter hour
+    daily: pd.DataFrame  # store_id, day, the sums, pos_*; one row per store and day
+    heat: pd.DataFrame  # weekday, hour, visitors, logged, coverage
+    flags: list[Flag]
+    settings: dict[int, CounterSettings] = field(default_factory=dict)
+
+    @property
+    def has_traffic(self) -> bool:
+        return self.totals.hours > 0
+
+
+# --- reading ------------------------------------------------------------------------
+
+
+def logged_per_hour(storage: Storage, store_id: int, start: str, end: str) -> pd.DataFrame:
+    """Logged (non-voided) visits in each of a store's counter hours in
+    [start, end) (UTC text): hour_start, logged, closed, purchased, units.
+
+    One query: the counter's hours in key order, each joined to its range of
+    the visits' (store, started_at) covering index, so no sort is needed.
+    """
+    with storage.read() as db:
+        rows = db.execute(
+            """
+            SELECT unixepoch(t.hour_start), count(*), count(v.outcome),
+                   count(CASE WHEN v.outcome = 'purchased' THEN 1 END), coalesce(sum(v.units), 0)
+            FROM traffic_hours t
+            JOIN visits v INDEXED BY visits_dashboard
+              ON v.store_id = t.store_id AND v.started_at >= t.hour_start
+             AND v.started_at < t.hour_end AND v.voided_at IS NULL
+            WHERE t.store_id = ? AND t.hour_start >= ? AND t.hour_start < ?
+            GROUP BY t.hour_start
+            """,
+            [store_id, start, end],
+        ).fetchall()
+    return pd.DataFrame(rows, columns=["hour_start", "logged", "closed", "purchased", "units"])
+
+
+BIN_SECONDS = 900  # every UTC offset in use is a multiple of 15 minutes
+
+
+@dataclass(frozen=True)
+class LoggedBins:
+    """Logged visits per store and quarter hour, summed from visits already in
+    memory (the dashboard's own read), so coverage need not read them again.
+    Sorted by store, then time; only non-empty quarters are kept."""
+
+    store: np.ndarray  # int64 store id
+    start: np.ndarray  # int64 Unix seconds of the quarter's start
+    sums: np.ndarray  # int64 (n, 4): logged, closed, purchased, units
+
+
+def bin_visits(f) -> LoggedBins:
+    """Quarter-hour sums of a ``cxlog.facts.Facts`` (non-voided visits)."""
+    if not len(f):
+        empty = np.zeros(0, dtype=np.int64)
+        return LoggedBins(empty, empty, np.zeros((0, 4), dtype=np.int64))
+    # Store ids are small integers: a lookup table, not a sort of every visit.
+    stores = np.flatnonzero(np.bincount(f.store))
+    lookup = np.zeros(int(stores[-1]) + 1, dtype=np.int64)
+    lookup[stores] = np.arange(len(stores))
+    store_index = lookup[f.store]
+    first = int(f.started.min()) // BIN_SECONDS
+    width = int(f.started.max()) // BIN_SECONDS - first + 1
+    key = store_index.ravel() * width + (f.started // BIN_SECONDS - first)
+    size = len(stores) * width
+    purchased = f.outcome == PURCHASED_CODE
+    sums = np.stack(
+        [
+            np.bincount(key, minlength=size),
+            np.bincount(key, weights=f.outcome != OPEN_CODE, minlength=size),
+            np.bincount(key, weights=purchased, minlength=size),
+            np.bincount(key, weights=np.where(purchased, f.units, 0), minlength=size),
+        ],
+        axis=1,
+    )
+    kept = np.flatnonzero(sums[:, 0])
+    return LoggedBins(
+        store=stores[kept // width].astype(np.int64),
+        start=(kept % width + first) * BIN_SECONDS,
+        sums=np.rint(sums[kept]).astype(np.int64),
+    )
+
+
+def _from_bins(bins: LoggedBins, store_id: int, counter: dict) -> tuple[np.ndarray, int]:
+    """(n, 4) sums per counter hour, and the store's logged visits in all."""
+    mine = bins.store == store_id
+    starts, sums = bins.start[mine], bins.sums[mine]
+    running = np.vstack([np.zeros((1, 4), dtype=np.int64), np.cumsum(sums, axis=0)])
+    lo = np.searchsorted(starts, counter["hour_start"], side="left")
+    hi = np.searchsorted(starts, counter["hour_end"], side="left")
+    return running[hi] - running[lo], int(running[-1, 0])
+
+
+def _counter_hours(db, store_id: int, lo: str, hi: str) -> dict[str, np.ndarray]:
+    """A store's counter hours in [lo, hi), in time order: hour_start, hour_end
+    (Unix seconds), entries, exits (-1 when not counted).
+
+    A year is ~8,760 rows. SQLite joins each column into one string (the
+    stored times are fixed-width) and numpy parses them: a Python tuple per
+    row, or SQLite's unixepoch() per row, each cost several times as long."""
+    # hour_end is always hour_start + 1 h (cxlog.traffic writes it so): not read.
+    count, starts, entries, exits = db.execute(
+        "SELECT count(*), group_concat(hour_start, ''),"
+        " group_concat(entries, ','), group_concat(coalesce(exits, -1), ',') FROM"
+        " (SELECT * FROM traffic_hours WHERE store_id = ? AND hour_start >= ?"
+        "  AND hour_start < ? ORDER BY hour_start)",
+        [store_id, lo, hi],
+    ).fetchone()
+    if not count:
+        return {name: np.zeros(0, dtype=np.int64) for name in _COUNTER}
+
+    def seconds(text: str) -> np.ndarray:
+        width = len(text) // count  # to_utc_text's fixed width
+        stamps = np.frombuffer(text.encode("ascii"), dtype=f"S{width}").astype("S19")
+        return stamps.astype("datetime64[s]").astype(np.int64)
+
+    start = seconds(starts)
+    return {
+        "hour_start": start,
+        "hour_end": start + 3_600,
+        "entries": np.fromstring(entries, dtype=np.int64, sep=","),
+        "exits": np.fromstring(exits, dtype=np.int64, sep=","),
+    }
+
+
+_COUNTER = ("hour_start", "hour_end", "entries", "exits")
+
+
+def _read_store(
+    storage: Storage,
+    store_id: int,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+    bins: LoggedBins | None,
+) -> tuple[dict[str, np.ndarray], pd.DataFrame, int]:
+    """(counter hours as arrays, POS rows, logged visits in the range) of one store.
+    With ``bins`` (the same range's visits, already summed) nothing is read
+    from the visits table."""
+    first_day = start.astimezone(zone).date()
+    last_day = (end - timedelta(microseconds=1)).astimezone(zone).date()
+    lo, hi = to_utc_text(start), to_utc_text(end)
+    with storage.read() as db:
+        counter = _counter_hours(db, store_id, lo, hi)
+        pos = pd.DataFrame(
+            db.execute(
+                "SELECT day, hour, transactions, units, net_sales_cents FROM pos_totals"
+                " WHERE store_id = ? AND day >= ? AND day <= ?",
+                [store_id, first_day.isoformat(), last_day.isoformat()],
+            ).fetchall(),
+            columns=["day", "hour", "transactions", "units", "net_sales_cents"],
+        )
+        # A store without counter hours in the range is simply not counted:
+        # its visits are not "without counter data", and reading them costs time.
+        (visits,) = (
+            db.execute(
+                "SELECT count(*) FROM visits WHERE store_id = ? AND started_at >= ?"
+                " AND started_at < ? AND voided_at IS NULL",
+                [store_id, lo, hi],
+            ).fetchone()
+            if len(counter["hour_start"]) and bins is None
+            else (0,)
+        )
+    counted = len(counter["hour_start"])
+    if counted and bins is not None:
+        sums, visits = _from_bins(bins, store_id, counter)
+    else:
+        sums = np.zeros((counted, 4), dtype=np.int64)
+        if counted:
+            logged = logged_per_hour(storage, store_id, lo, hi)
+            at = np.searchsorted(counter["hour_start"], logged["hour_start"].to_numpy(np.int64))
+            sums[at] = logged[["logged", "closed", "purchased", "units"]].to_numpy(np.int64)
+    for i, name in enumerate(("logged", "closed", "purchased", "units")):
+        counter[name] = sums[:, i]
+    return counter, pos, int(visits)
+
+
+def _local(counter: dict, zone: str) -> None:
+    """Local day (days since 1970), hour and weekday (0 = Monday) of each hour."""
+    stamps = pd.to_datetime(counter["hour_start"], unit="s", utc=True)
+    wall = pd.DatetimeIndex(stamps).tz_convert(zone).tz_localize(None).as_unit("s").asi8
+    counter["day"] = wall // 86_400
+    counter["hour"] = wall % 86_400 // 3_600
+    counter["weekday"] = (counter["day"] + 3) % 7  # 1970-01-01 was a Thursday
+
+
+def _visitors(counter: dict, settings: CounterSettings) -> np.ndarray:
+    entries = counter["entries"].astype(float)
+    if settings.two_way:
+        exits = counter["exits"]
+        entries = np.where(exits >= 0, (entries + exits) / 2, entries)
+    return np.clip(entries - settings.staff_per_hour, 0, None)
+
+
+def _dates(days: pd.Series) -> list[date]:
+    return [_EPOCH + timedelta(days=int(d)) for d in days]
+
+
+_EPOCH = date(1970, 1, 1)
+
+
+# --- summing ------------------------------------------------------------------------
+
+
+def _totals(hourly: pd.DataFrame, daily: pd.DataFrame, unmatched: int) -> Totals:
+    both = daily[daily["counted"] & daily["pos_transactions"].notna()]
+    with_units = both[both["pos_units"].notna()]
+    return Totals(
+        hours=len(hourly),
+        visitors=float(hourly["visitors"].sum()),
+        logged=int(hourly["logged"].sum()),
+        closed=int(hourly["closed"].sum()),
+        purchased=int(hourly["purchased"].sum()),
+        units=int(hourly["units"].sum()),
+        unmatched=unmatched,
+        pos_days=len(both),
+        pos_visitors=float(both["visitors"].sum()),
+        pos_transactions=int(both["pos_transactions"].sum()),
+        pos_units=int(with_units["pos_units"].sum()),
+        pos_unit_transactions=int(with_units["pos_transactions"].sum()),
+        pos_net_cents=int(both["pos_net_cents"].fillna(0).sum()),
+    )
+
+
+def _daily(hourly: pd.DataFrame, pos: pd.DataFrame) -> pd.DataFrame:
+    days = hourly.groupby(["store_id", "day"], as_index=False)[list(_SUMS)].sum()
+    days["counted"] = True
+    if len(pos):
+        # Built-in sums only (a Python lambda per day took seconds for a year).
+        grouped = pos.assign(no_units=pos["units"].isna()).groupby(["store_id", "day"])
+        pos_days = grouped[["transactions", "no_units"]].sum()
+        pos_days["units"] = grouped["units"].sum().where(pos_days["no_units"] == 0)
+        pos_days["net"] = grouped["net_sales_cents"].sum(min_count=1)
+        pos_days = pos_days.reset_index().rename(
+            columns={
+                "transactions": "pos_transactions",
+                "units": "pos_units",
+                "net": "pos_net_cents",
+            }
+        )[["store_id", "day", "pos_transactions", "pos_units", "pos_net_cents"]]
+        days = days.merge(pos_days, on=["store_id", "day"], how="outer")
+    else:
+        for column in ("pos_transactions", "pos_units", "pos_net_cents"):
+            days[column] = pd.Series(dtype=float)
+    days["counted"] = days["counted"].astype("boolean").fillna(False).astype(bool)
+    for column in _SUMS:
+        days[column] = days[column].fillna(0)
+    days["coverage"] = days["logged"] / days["visitors"].where(days["visitors"] > 0)
+    days["pos_conversion"] = (days["pos_transactions"] / days["visitors"]).where(
+        days["counted"] & (days["visitors"] > 0)
+    )
+    return days.sort_values(["store_id", "day"]).reset_index(drop=True)
+
+
+def _heat(hourly: pd.DataFrame) -> pd.DataFrame:
+    grid = pd.MultiIndex.from_product([range(7), range(24)], names=["weekday", "hour"])
+    cells = hourly.groupby(["weekday", "hour"])[["visitors", "logged"]].sum().reindex(grid)
+    cells = cells.fillna(0).reset_index()
+    cells["coverage"] = cells["logged"] / cells["visitors"].where(cells["visitors"] > 0)
+    return cells
+
+
+def _flags(
+    hourly: pd.DataFrame,
+    daily: pd.DataFrame,
+    pos: pd.DataFrame,
+    by_store: dict[int, Totals],
+    settings: dict[int, CounterSettings],
+) -> list[Flag]:
+    flags: list[Flag] = []
+    open_hours = (hourly["silent_logged"] > 0) | (hourly["pos_transactions"].fillna(0) > 0)
+    for r in hourly[(hourly["visitors"] == 0) & open_hours].itertuples():
+        flags.append(
+            Flag(
+                SILENT,
+                r.store_id,
+                _EPOCH + timedelta(days=int(r.day)),
+                r.hour,
+                f"the counter counted nobody while {r.silent_logged:,} visits were logged"
+                + (
+                    f" and {int(r.pos_transactions):,} sales rung up"
+                    if r.pos_transactions == r.pos_transactions and r.pos_transactions
+                    else ""
+                ),
+            )
+        )
+    for r in hourly[
+        (hourly["visitors"] > 0) & (hourly["logged"] > hourly["visitors"])
+    ].itertuples():
+        flags.append(
+            Flag(
+                OVER,
+                r.store_id,
+                _EPOCH + timedelta(days=int(r.day)),
+                r.hour,
+                f"{r.logged:,} visits logged but {r.visitors:g} visitors counted",
+            )
+        )
+    for store_id, totals in by_store.items():
+        threshold = settings.get(store_id, CounterSettings()).coverage_threshold
+        if totals.coverage is not None and totals.coverage < threshold:
+            flags.append(
+                Flag(
+                    LOW,
+                    store_id,
+                    None,
+                    None,
+                    f"{totals.coverage:.0%} of visitors logged, under the store's "
+                    f"{threshold:.0%} threshold",
+                )
+            )
+        if totals.unmatched:
+            flags.append(
+                Flag(
+                    UNMATCHED,
+                    store_id,
+                    None,
+                    None,
+                    f"{totals.unmatched:,} logged visits fell in hours without counter data",
+                )
+            )
+    if len(pos):
+        # POS lines without a counter figure: anti-joins, by hour or by day.
+        sold = pos[pos["transactions"] > 0]
+        hours = hourly[["store_id", "day", "hour"]].drop_duplicates()
+        days = hourly[["store_id", "day"]].drop_duplicates()
+        lone = pd.concat(
+            [
+                sold[sold["hour"] >= 0].merge(
+                    hours, on=["store_id", "day", "hour"], how="left", indicator=True
+                ),
+                sold[sold["hour"] < 0].merge(
+                    days, on=["store_id", "day"], how="left", indicator=True
+                ),
+            ]
+        )
+        for r in lone[lone["_merge"] == "left_only"].itertuples():
+            flags.append(
+                Flag(
+                    POS_ONLY,
+                    r.store_id,
+                    _EPOCH + timedelta(days=int(r.day)),
+                    None if r.hour < 0 else r.hour,
+                    f"{r.transactions:,} POS transactions but no counter figure",
+                )
+            )
+    return flags
+
+
+def build(
+    storage: Storage,
+    ranges: Mapping[int, tuple[datetime, datetime]],
+    bins: LoggedBins | None = None,
+) -> Coverage:
+    """Coverage for each store's [start, end) UTC range (its local days).
+
+    ``bins``: the logged visits of exactly those ranges, when the caller has
+    them in memory already (the dashboard, ``bin_visits``); otherwise they
+    are read with ``logged_per_hour``."""
+    zones = {s["id"]: s["timezone"] for s in catalog.list_stores(storage)}
+    settings = counter_settings(storage, ranges)
+    hours, pos_rows, unmatched = [], [], {}
+    for store_id, (start, end) in ranges.items():
+        if store_id not in zones or end <= start:
+            continue
+        counter, pos, visits = _read_store(
+            storage, store_id, start, end, ZoneInfo(zones[store_id]), bins
+        )
+        counter["store_id"] = np.full(len(counter["hour_start"]), store_id, dtype=np.int64)
+        counter["visitors"] = _visitors(counter, settings[store_id])
+        _local(counter, zones[store_id])
+        hours.append(counter)
+        if len(pos):
+            pos["store_id"] = store_id
+            pos["day"] = (pd.to_datetime(pos["day"]) - pd.Timestamp(_EPOCH)).dt.days
+            pos_rows.append(pos)
+        unmatched[store_id] = visits - int(counter["logged"].sum())
+    # One frame from the stores' arrays (a column at a time per store was slow).
+    hourly = pd.DataFrame(
+        {
+            name: np.concatenate([h[name] for h in hours])
+            if hours
+            else np.zeros(0, dtype=float if name == "visitors" else np.int64)
+            for name in HOURLY_COLUMNS
+            if name not in ("pos_transactions", "silent_logged")
+        }
+    )
+    pos = pd.concat(pos_rows, ignore_index=True) if pos_rows else pd.DataFrame()
+    hourly_pos = pos[pos["hour"] >= 0] if len(pos) else pd.DataFrame()
+    if len(hourly_pos):
+        hourly = hourly.merge(
+            hourly_pos[["store_id", "day", "hour", "transactions"]]
+            .groupby(["store_id", "day", "hour"], as_index=False)
+            .sum()
+            .rename(columns={"transactions": "pos_transactions"}),
+            on=["store_id", "day", "hour"],
+            how="left",
+        )
+        # The hour repeated when clocks go back is one POS hour: keep it once.
+        again = hourly.duplicated(["store_id", "day", "hour"])
+        hourly.loc[again, "pos_transactions"] = np.nan
+    else:
+        hourly["pos_transactions"] = np.nan
+    # An hour the counter counted nobody while visits were logged is a broken
+    # counter, not 100% coverage: its visits count as without counter data.
+    silent = ((hourly["visitors"] == 0) & (hourly["logged"] > 0)).to_numpy()
+    hourly["silent_logged"] = np.where(silent, hourly["logged"], 0)
+    hourly.loc[silent, ["logged", "closed", "purchased", "units"]] = 0
+    for store_id, extra in hourly[silent].groupby("store_id")["silent_logged"].sum().items():
+        unmatched[store_id] += int(extra)
+    hourly = hourly[list(HOURLY_COLUMNS)]
+    daily = _daily(hourly, pos)
+    hourly_by_store = dict(tuple(hourly.groupby("store_id")))
+    daily_by_store = dict(tuple(daily.groupby("store_id")))
+    by_store = {
+        store_id: _totals(
+            hourly_by_store.get(store_id, hourly.iloc[:0]),
+            daily_by_store.get(store_id, daily.iloc[:0]),
+            unmatched.get(store_id, 0),
+        )
+        for store_id in unmatched
+    }
+    flags = _flags(hourly, daily, pos, by_store, settings)
+    # Days as dates for the reader (days since 1970 inside, for fast joins).
+    daily["day"] = _dates(daily["day"])
+    hourly["day"] = hourly["day"].to_numpy().astype("datetime64[D]")
+    return Coverage(
+        totals=_totals(hourly, daily, sum(unmatched.values())),
+        by_store=by_store,
+        hourly=hourly,
+        daily=daily,
+        heat=_heat(hourly),
+        flags=flags,
+        settings=settings,
+    )
+
+
+def day_ranges(
+    storage: Storage, store_ids: Iterable[int] | None, first: date, last: date
+) -> dict[int, tuple[datetime, datetime]]:
+    """Each store's UTC range for its local days first..last (both included)."""
+    wanted = None if store_ids is None else set(store_ids)
+    result = {}
+    for s in catalog.list_stores(storage):
+        if wanted is None or s["id"] in wanted:
+            zone = ZoneInfo(s["timezone"])
+            result[s["id"]] = (
+                datetime.combine(first, time(0), tzinfo=zone).astimezone(UTC),
+                datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC),
+            )
+    return result
+
+
+# --- in words ------------------------------------------------------------------------
+
+
+def warning(cov: Coverage, store_names: Mapping[int, str]) -> str | None:
+    """A sentence when moment comparisons rest on a low-coverage period: any
+    selected store whose coverage is under its own threshold. None when every
+    store is at or above it, or no counter data covers the period."""
+    low = [
+        (store_id, t)
+        for store_id, t in cov.by_store.items()
+        if t.coverage is not None
+        and t.coverage < cov.settings.get(store_id, CounterSettings()).coverage_threshold
+    ]
+    if not low:
+        return None
+    parts = [
+        f"{store_names.get(store_id, f'store {store_id}')} logged {t.coverage:.0%} of "
+        f"{t.visitors:,.0f} visitors (threshold "
+        f"{cov.settings.get(store_id, CounterSettings()).coverage_threshold:.0%})"
+        for store_id, t in low
+    ]
+    return (
+        "Careful: these moment comparisons rest on partial logging. "
+        + "; ".join(parts)
+        + ". Visits that were not logged may have gone differently, so read the "
+        "comparisons as a sample, not the whole story."
+    )
+
+
+def low_coverage_warning(
+    storage: Storage, store_ids: Iterable[int] | None, start: date | datetime, end: date | datetime
+) -> str | None:
+    """The low-coverage warning for other pages (e.g. the huddle, issue #14).
+
+    ``start``/``end`` are either store-local days (``date``, both included) or
+    UTC instants (``datetime``, end excluded). None when coverage is fine or
+    there is no counter data for the period.
+    """
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        stores = catalog.list_stores(storage)
+        wanted = None if store_ids is None else set(store_ids)
+        ranges = {s["id"]: (start, end) for s in stores if wanted is None or s["id"] in wanted}
+    else:
+        ranges = day_ranges(storage, store_ids, start, end)
+    cov = build(storage, ranges)
+    return warning(cov, {s["id"]: s["name"] for s in catalog.list_stores(storage)})
+
+
+FLAG_TITLES = {
+    SILENT: "Counter silent while the store was open",
+    OVER: "More logged visits than visitors",
+    LOW: "Coverage under the store's threshold",
+    POS_ONLY: "POS sales but no counter figure",
+    UNMATCHED: "Logged visits without counter data",
+}
+
+
+def flag_lines(cov: Coverage, store_names: Mapping[int, str], limit: int = 5) -> list[str]:
+    """One sentence per kind of flag, naming up to ``limit`` of its hours."""
+    lines = []
+    for kind, title in FLAG_TITLES.items():
+        found = [f for f in cov.flags if f.kind == kind]
+        if not found:
+            continue
+        shown = []
+        for f in found[:limit]:
+            where = store_names.get(f.store_id, f"store {f.store_id}")
+            when = "" if f.day is None else f" {f.day:%a %-d %b}"
+            when += "" if f.hour is None else f" {f.hour:02d}:00"
+            shown.append(f"{where}{when}: {f.detail}")
+        more = f"; and {len(found) - limit:,} more" if len(found) > limit else ""
+        lines.append(f"**{title}** ({len(found):,}) — " + "; ".join(shown) + more + ".")
+    return lines

@@ -1,0 +1,693 @@
+// The Log page's tap pad (issue #10): data in, taps out.
+//
+// The page passes the pad its data (who is signed in, the reason lists and the
+// board of visits). Every tap goes first into an outbox in localStorage with
+// a random tap id, the visit id and the device's clock time, shows at once as
+// *waiting*, and turns *saved* only when the server acknowledged it
+// (POST /api/v1/taps). The outbox is sent on load, every few seconds while it
+// holds taps, on "online" and when the tab comes back; it survives a reload
+// and a closed tab, and loses a tap only when the server answered it.
+//
+// The pad does not use Streamlit's websocket at all: when that drops,
+// Streamlit greys the page out and makes it inert; on the Log page the pad
+// undoes that for itself (keepUsable) so the associate keeps logging.
+//
+// Adding a kind of tap: one entry in EFFECTS (what it does to the card on the
+// device until the server answers), a button that calls tap(kind, visit,
+// fields), and the same kind in cxlog/taps.py (KINDS and _apply).
+
+const OUTBOX_KEY = "cxlog.outbox.v1";
+const RESEND_MS = 2000;
+const POLL_MS = 5000;
+const BATCH = 100;
+const UNDO_MS = 30000;
+const TIMEOUT_MS = 5000;
+const LABELS = { warm: "Warm", neutral: "Neutral", missed: "Missed" };
+const MARKER_LABELS = { used_name: "Used name", recommended: "Recommended" };
+
+// --- pure functions: no DOM, no network (driven by the browser tests) -------
+
+export function readOutbox(store) {
+  try {
+    const value = JSON.parse(store.getItem(OUTBOX_KEY) || "[]");
+    return Array.isArray(value) ? value.filter((t) => t && typeof t.id === "string") : [];
+  } catch (e) {
+    return [];
+  }
+}
+
+// The next batch: the oldest taps first, so a visit's start always goes
+// before (or with) the taps that follow it.
+export function nextBatch(outbox, max = BATCH) {
+  return outbox.slice(0, max);
+}
+
+// Only taps the server answered leave the outbox (saved, or refused with a
+// sentence); everything else stays to be sent again.
+export function withoutAnswered(outbox, answers) {
+  const answered = new Set(answers.map((a) => a.id));
+  return outbox.filter((t) => !answered.has(t.id));
+}
+
+// Whether to send now: something waiting, nothing in flight, not stopped by a
+// refusal that another try cannot fix, and the retry time has come.
+export function shouldSend(s, now) {
+  return s.outbox.length > 0 && !s.inFlight && !s.stopped && now >= s.nextTry;
+}
+
+// After a failed send: every few seconds, a little later after many failures.
+export function retryDelay(failures) {
+  return Math.min(RESEND_MS * Math.max(1, failures), 3 * RESEND_MS);
+}
+
+// What a waiting tap does to its visit on the device, until the server's own
+// state of the visit replaces it.
+export const EFFECTS = {
+  start: (v, t, me) => ({
+    id: t.visit,
+    engagement: t.engagement,
+    started: new Date(t.at).toISOString(),
+    by: me ? me.name : "",
+    reason: null,
+    used_name: false,
+    recommended: false,
+    outcome: null,
+    units: null,
+    cents: null,
+    no_sale: null,
+    closed_by: null,
+    voided: false,
+  }),
+  reason: (v, t) => ({ ...v, reason: t.reason }),
+  marker: (v, t) => ({ ...v, [t.marker]: t.on }),
+  purchase: (v, t) => ({ ...v, outcome: "purchased", units: t.units, no_sale: null }),
+  no_purchase: (v) => ({ ...v, outcome: "no_purchase", units: null, cents: null }),
+  no_sale_reason: (v, t) => ({ ...v, no_sale: t.reason }),
+  amount: (v, t) => ({ ...v, cents: t.cents }),
+  reopen: (v) => ({ ...v, outcome: null, units: null, cents: null, no_sale: null }),
+  // Undo takes back this device's last tap on the visit; its exact effect is
+  // the server's to decide, so the device shows the likely one meanwhile.
+  undo: (v, t, me, before) => before || v,
+};
+
+// The visits as the device should show them: the server's state with every
+// waiting tap applied on top, in tap order.
+export function overlay(visits, outbox, me) {
+  const shown = new Map(Object.entries(visits).map(([id, v]) => [id, v]));
+  const history = new Map(); // visit id -> states before each waiting tap
+  for (const t of outbox) {
+    const effect = EFFECTS[t.kind];
+    const current = shown.get(t.visit);
+    if (!effect || (!current && t.kind !== "start")) continue;
+    const past = history.get(t.visit) || [];
+    let next;
+    if (t.kind === "undo") {
+      const before = past.pop();
+      next = before
+        ? before
+        : current.outcome
+          ? EFFECTS.reopen(current)
+          : { ...current, voided: true };
+    } else {
+      past.push(current);
+      next = effect(current, t, me);
+    }
+    history.set(t.visit, past);
+    shown.set(t.visit, { ...next, waiting: true });
+  }
+  return shown;
+}
+
+export function countWaiting(outbox) {
+  return outbox.length;
+}
+
+// A name inside a sentence is isolated (FSI … PDI): a right-to-left override
+// in a name cannot turn the rest of the line around.
+function iso(text) {
+  return `\u2068${text || ""}\u2069`;
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+export function closeText(v) {
+  if (v.outcome === "purchased") return `purchase, ${plural(v.units, "unit")}`;
+  if (v.outcome === "no_purchase") return "no purchase";
+  return "";
+}
+
+// The pad's own bar: saved, waiting, or cannot reach the server.
+export function barText(s) {
+  const n = countWaiting(s.outbox);
+  if (s.stopped) return s.stopped;
+  if (s.offline && n) return `Cannot reach the server: ${plural(n, "tap")} waiting on this device. Keep logging; they are sent when it is back.`;
+  if (s.offline) return "Cannot reach the server. Keep logging; taps wait on this device.";
+  if (n) return `Saving ${plural(n, "tap")}…`;
+  return "All taps saved.";
+}
+
+// --- the device: outbox, sending, board refresh ------------------------------
+
+const pad = {
+  data: null,
+  outbox: [],
+  visits: {}, // visit id -> the server's latest state
+  today: [], // ids of today's closed visits, newest first
+  todayCount: 0,
+  openCount: 0,
+  version: null,
+  notes: {}, // visit id -> a sentence from the server about a refused tap
+  recent: {}, // visit id -> device time of this device's last tap on it
+  lastKind: {}, // visit id -> the kind of that tap
+  stepper: {}, // visit id -> units shown in the 5+ stepper
+  amountOpen: {}, // visit id -> true when the sale-amount field shows
+  pin: null, // associate id whose PIN is being asked
+  whoError: null,
+  inFlight: false,
+  stopped: null,
+  offline: false,
+  failures: 0,
+  nextTry: 0,
+  root: null,
+  timers: [],
+  cards: new Map(), // visit id -> {sig, el}: unchanged cards are not redrawn
+};
+
+function newId() {
+  if (crypto.randomUUID) return crypto.randomUUID().replace(/-/g, "");
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function saveOutbox() {
+  localStorage.setItem(OUTBOX_KEY, JSON.stringify(pad.outbox));
+}
+
+function tap(kind, visit, fields = {}) {
+  if (pad.stopped) return;
+  const t = { id: newId(), visit, kind, at: Date.now(), by: pad.data.me.id, ...fields };
+  pad.outbox = [...readOutbox(localStorage), t];
+  saveOutbox(); // on the device before anything is shown
+  pad.recent[visit] = t.at;
+  pad.lastKind[visit] = kind;
+  delete pad.notes[visit];
+  render();
+  flush();
+}
+
+async function api(method, path, body) {
+  const options = {
+    method,
+    credentials: "same-origin",
+    headers: body === undefined ? {} : { "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  };
+  if (typeof AbortSignal !== "undefined" && AbortSignal.timeout) options.signal = AbortSignal.timeout(TIMEOUT_MS);
+  const response = await fetch(`${pad.data.api}${path}`, options);
+  let answer = {};
+  try {
+    answer = await response.json();
+  } catch (e) {
+    answer = {};
+  }
+  return { status: response.status, answer };
+}
+
+function reachable(ok) {
+  pad.offline = !ok;
+  if (ok) pad.failures = 0;
+}
+
+async function flush() {
+  pad.outbox = readOutbox(localStorage);
+  if (!pad.data || pad.data.mode !== "log" || !shouldSend(pad, Date.now())) {
+    render();
+    return;
+  }
+  const batch = nextBatch(pad.outbox);
+  pad.inFlight = true;
+  try {
+    const { status, answer } = await api("POST", "/taps", { sent_at: Date.now(), taps: batch });
+    if (status === 200) {
+      reachable(true);
+      for (const a of answer.taps) if (!a.ok && a.message) pad.notes[batch.find((t) => t.id === a.id).visit] = a.message;
+      Object.assign(pad.visits, answer.visits);
+      for (const v of Object.values(answer.visits)) if (v.outcome && !pad.today.includes(v.id)) pad.today.unshift(v.id);
+      pad.outbox = withoutAnswered(readOutbox(localStorage), answer.taps);
+      saveOutbox();
+      pad.nextTry = 0;
+      setTimeout(refresh, 0); // other devices' changes too
+    } else if (status >= 500) {
+      failed();
+    } else {
+      // A refusal another try cannot fix (shift ended, bad batch): say it in
+      // the bar; the taps stay on the device, never silently dropped.
+      reachable(true);
+      pad.stopped = answer.error || `The server refused the taps (${status}).`;
+    }
+  } catch (e) {
+    console.warn("cxlog pad: sending taps failed:", e && e.message);
+    failed();
+  } finally {
+    pad.inFlight = false;
+  }
+  render();
+  if (pad.outbox.length && !pad.stopped && !pad.offline) flush();
+}
+
+function failed() {
+  pad.failures += 1;
+  pad.offline = true;
+  pad.nextTry = Date.now() + retryDelay(pad.failures);
+}
+
+function useBoard(board) {
+  const keep = {};
+  for (const [id, v] of Object.entries(pad.visits)) if (pad.recent[id] || pad.notes[id]) keep[id] = v;
+  pad.visits = keep;
+  for (const v of [...board.open, ...board.today]) pad.visits[v.id] = v;
+  pad.today = board.today.map((v) => v.id);
+  pad.todayCount = board.today_count;
+  pad.openCount = board.open_count;
+  pad.version = board.version;
+}
+
+async function refresh() {
+  // One read at a time, and never while taps are being sent: on a slow
+  // server, reads piling up took every connection the browser allows to a
+  // host and held a tap back (seen in the benchmark).
+  if (!pad.data || pad.data.mode !== "log" || document.hidden || pad.refreshing || pad.inFlight) return;
+  pad.refreshing = true;
+  try {
+    const { status, answer } = await api("GET", `/open-visits?since=${encodeURIComponent(pad.version || "")}`);
+    if (status === 200) {
+      reachable(true);
+      if (answer.changed) useBoard(answer);
+      else if (typing()) return;
+    } else if (status === 401) {
+      pad.stopped = answer.error;
+    } else {
+      reachable(false);
+    }
+  } catch (e) {
+    reachable(false);
+  } finally {
+    pad.refreshing = false;
+  }
+  render();
+  flush();
+}
+
+// --- Streamlit's connection UI on the Log page --------------------------------
+
+// About 3 s into a real network cut Streamlit opens its "Connection error"
+// dialog and sets `inert` on the app's containers, so nothing can be tapped.
+// The pad needs no websocket: hide that dialog and clear `inert` on the pad's
+// ancestors, only while the pad is on the page. These are Streamlit internals
+// (data-testid, inert); tests/e2e/test_log_browser.py fails if they change.
+function keepUsable(root) {
+  const style = document.createElement("style");
+  style.dataset.cxPad = "connection";
+  style.textContent = '[data-testid="stDialog"] { display: none !important; }';
+  document.head.appendChild(style);
+  const clear = () => {
+    for (let el = root; el; el = el.parentElement || (el.getRootNode && el.getRootNode().host)) {
+      if (el.hasAttribute && el.hasAttribute("inert")) {
+        el.removeAttribute("inert");
+        el.inert = false;
+        const html = document.documentElement;
+        html.dataset.cxInertCleared = String(Number(html.dataset.cxInertCleared || 0) + 1);
+      }
+    }
+  };
+  const watcher = new MutationObserver(clear);
+  watcher.observe(document.body, { subtree: true, attributes: true, attributeFilter: ["inert"] });
+  clear();
+  return () => {
+    watcher.disconnect();
+    style.remove();
+  };
+}
+
+// During a cut Streamlit's (hidden) connection dialog also stops every click
+// and focus outside itself, in the capture phase on the document. The pad
+// therefore takes its own clicks one step earlier, on the window.
+const actions = new WeakMap(); // button -> what a tap on it does
+
+function ownClick(event) {
+  const target = event.target instanceof Element ? event.target.closest("button") : null;
+  if (!target || !pad.root || !pad.root.contains(target) || !actions.has(target)) return;
+  event.stopPropagation();
+  actions.get(target)(event);
+}
+
+function ownFocus(event) {
+  if (pad.root && event.target instanceof Node && pad.root.contains(event.target)) event.stopPropagation();
+}
+
+// --- drawing -----------------------------------------------------------------
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "onclick") actions.set(node, v);
+    else if (k === "class") node.className = v;
+    else node.setAttribute(k, v === true ? "" : String(v));
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) node.append(c);
+  return node; // text goes in through append(string): never parsed as HTML
+}
+
+function button(label, attrs, onclick) {
+  return el("button", { type: "button", class: "cx-btn", ...attrs, onclick }, label);
+}
+
+function elapsed(started) {
+  const minutes = Math.floor((Date.now() - Date.parse(started)) / 60000);
+  return minutes < 1 ? "just now" : `${minutes} min ago`;
+}
+
+function localTime(stamp) {
+  try {
+    return new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: pad.data.timezone }).format(new Date(stamp));
+  } catch (e) {
+    return new Date(stamp).toISOString().slice(11, 16);
+  }
+}
+
+function nameOf(list, id) {
+  const found = list.find((r) => r.id === id);
+  return found ? found.name : null;
+}
+
+function whoView() {
+  const d = pad.data;
+  const box = el("div", { class: "cx-who" }, el("h1", {}, "Who is logging?"));
+  if (pad.whoError) box.append(el("p", { class: "cx-note", role: "alert" }, pad.whoError));
+  if (pad.pin !== null) {
+    const person = d.people.find((p) => p.id === pad.pin);
+    const input = el("input", { type: "password", inputmode: "numeric", maxlength: 8, autocomplete: "off", class: "cx-pin", "aria-label": "PIN" });
+    const send = () => signIn(pad.pin, input.value);
+    input.addEventListener("keydown", (e) => e.key === "Enter" && send());
+    box.append(
+      el("h2", {}, `PIN for ${iso(person ? person.name : "")}`),
+      input,
+      el("div", { class: "cx-row" }, button("Sign in", { class: "cx-btn cx-primary", "data-act": "pin-ok" }, send), button("Back", { "data-act": "pin-back" }, () => { pad.pin = null; pad.whoError = null; render(); })),
+    );
+    return box;
+  }
+  box.append(el("p", { class: "cx-caption" }, "Tap your name once per shift on this device."));
+  box.append(
+    el("div", { class: "cx-row cx-names" }, d.people.map((p) => button(p.name, { "data-associate": p.id }, () => (d.pin_required ? ((pad.pin = p.id), (pad.whoError = null), render()) : signIn(p.id, null))))),
+  );
+  return box;
+}
+
+async function signIn(associateId, pin) {
+  try {
+    const body = pin === null ? { associate_id: associateId } : { associate_id: associateId, pin };
+    const { status, answer } = await api("POST", "/shifts", body);
+    if (status === 200) {
+      // The shift cookie reaches Streamlit only with the next page load.
+      location.reload();
+      return;
+    }
+    pad.whoError = answer.error || `Sign-in failed (${status}).`;
+  } catch (e) {
+    pad.whoError = "Cannot reach the server; try again in a moment.";
+  }
+  render();
+}
+
+async function notYou() {
+  await flush();
+  if (pad.outbox.length) {
+    pad.stopped = null;
+    pad.notYouNote = `${plural(pad.outbox.length, "tap")} still waiting; they must be saved before you sign out.`;
+    render();
+    return;
+  }
+  try {
+    await api("DELETE", "/shifts");
+    location.reload();
+  } catch (e) {
+    pad.notYouNote = "Cannot reach the server; try again in a moment.";
+    render();
+  }
+}
+
+function startRow() {
+  return el(
+    "div",
+    { class: "cx-row cx-start" },
+    Object.keys(LABELS).map((e) =>
+      button(LABELS[e], { class: `cx-btn cx-start-btn ${e === "warm" ? "cx-primary" : ""}`, "data-start": e }, () => tap("start", newId(), { engagement: e })),
+    ),
+  );
+}
+
+function pills(list, chosen, kind, visitId, multi) {
+  return el(
+    "div",
+    { class: "cx-row cx-pills" },
+    list.map((r) =>
+      button(r.name, { class: "cx-btn cx-pill", "aria-pressed": String(chosen(r.id)), "data-tap": kind, "data-value": r.id }, () => multi(r.id)),
+    ),
+  );
+}
+
+function openCard(v, mine) {
+  const d = pad.data;
+  const body = [
+    pills(d.reasons, (id) => v.reason === id, "reason", v.id, (id) => v.reason !== id && tap("reason", v.id, { reason: id })),
+    el(
+      "div",
+      { class: "cx-row cx-pills" },
+      Object.entries(MARKER_LABELS).map(([m, label]) =>
+        button(label, { class: "cx-btn cx-pill", "aria-pressed": String(v[m]), "data-tap": "marker", "data-value": m }, () => tap("marker", v.id, { marker: m, on: !v[m] })),
+      ),
+    ),
+    el(
+      "div",
+      { class: "cx-row cx-units" },
+      [1, 2, 3, 4].map((n) => button(String(n), { "data-tap": "purchase", "data-value": n }, () => tap("purchase", v.id, { units: n }))),
+      button("5+", { "data-act": "more" }, () => { pad.stepper[v.id] = pad.stepper[v.id] || 5; render(); }),
+      button("No purchase", { "data-tap": "no_purchase" }, () => tap("no_purchase", v.id)),
+    ),
+  ];
+  if (pad.stepper[v.id]) {
+    const n = pad.stepper[v.id];
+    const set = (x) => { pad.stepper[v.id] = Math.max(5, Math.min(99, x)); render(); };
+    body.push(
+      el(
+        "div",
+        { class: "cx-row cx-stepper" },
+        button("−", { "aria-label": "One unit fewer", "data-act": "fewer" }, () => set(n - 1)),
+        el("span", { class: "cx-count", "aria-live": "polite" }, `${n} units`),
+        button("+", { "aria-label": "One unit more", "data-act": "more-units" }, () => set(n + 1)),
+        button("Save units", { class: "cx-btn cx-primary", "data-act": "stepper-save" }, () => { delete pad.stepper[v.id]; tap("purchase", v.id, { units: n }); }),
+      ),
+    );
+  }
+  const said = { start: `${LABELS[v.engagement]} visit started`, reopen: "Visit reopened" }[pad.lastKind[v.id]];
+  if (mine && said) body.unshift(el("div", { class: "cx-row cx-confirm" }, el("span", {}, said), button("Undo", { "data-tap": "undo" }, () => tap("undo", v.id))));
+  return body;
+}
+
+function closedCard(v, mine) {
+  const d = pad.data;
+  const what = closeText(v);
+  const body = [];
+  if (v.voided) return [el("p", { class: "cx-caption" }, `${LABELS[v.engagement]} visit removed.`)];
+  body.push(
+    el(
+      "div",
+      { class: "cx-row cx-confirm" },
+      el("span", { class: "cx-saved-text" }, v.waiting ? `Waiting: ${what}` : `Saved: ${what}`),
+      // Undo takes back this associate's own close only.
+      mine && (!v.closed_by || v.closed_by === d.me.name) ? button("Undo", { "data-tap": "undo" }, () => tap("undo", v.id)) : null,
+    ),
+  );
+  if (v.outcome === "no_purchase") {
+    body.push(el("p", { class: "cx-caption" }, "Why no purchase? (optional)"));
+    body.push(pills(d.no_sale, (id) => v.no_sale === id, "no_sale_reason", v.id, (id) => tap("no_sale_reason", v.id, { reason: v.no_sale === id ? null : id })));
+  } else if (!pad.amountOpen[v.id]) {
+    body.push(button("Add sale amount", { "data-act": "add-amount" }, () => { pad.amountOpen[v.id] = true; render(); }));
+  } else {
+    const input = el("input", { type: "number", min: 0, step: "0.01", inputmode: "decimal", class: "cx-amount", "aria-label": "Sale amount", value: v.cents === null ? "" : (v.cents / 100).toFixed(2) });
+    const save = () => {
+      const value = input.value.trim();
+      const cents = value === "" ? null : Math.round(Number(value) * 100);
+      if (cents !== null && !(cents >= 0 && cents <= 100000000)) return;
+      tap("amount", v.id, { cents });
+    };
+    input.addEventListener("keydown", (e) => e.key === "Enter" && save());
+    body.push(el("div", { class: "cx-row" }, input, button("Save amount", { "data-act": "amount-save" }, save)));
+  }
+  return body;
+}
+
+function card(v) {
+  const mine = pad.recent[v.id] && Date.now() - pad.recent[v.id] < UNDO_MS;
+  const note = pad.notes[v.id];
+  const sig = JSON.stringify([v, !!mine, note, pad.stepper[v.id], !!pad.amountOpen[v.id], elapsed(v.started), pad.stopped]);
+  const cached = pad.cards.get(v.id);
+  if (cached && cached.sig === sig) return cached.el;
+  const state = v.waiting ? "waiting" : "saved";
+  const head = el(
+    "div",
+    { class: "cx-row cx-head" },
+    el("strong", {}, LABELS[v.engagement] || v.engagement),
+    el("span", { class: "cx-caption" }, ` · ${elapsed(v.started)} · ${iso(v.by)}`),
+    el("span", { class: `cx-chip cx-${state}` }, v.waiting ? "waiting" : "saved"),
+  );
+  const isOpen = !v.outcome && !v.voided;
+  const node = el(
+    "section",
+    { class: "cx-card", "data-visit": v.id, "data-state": state, "data-open": isOpen ? "1" : "0" },
+    head,
+    note ? el("p", { class: "cx-note", role: "alert" }, note) : null,
+    isOpen ? openCard(v, mine) : closedCard(v, mine),
+  );
+  pad.cards.set(v.id, { sig, el: node });
+  return node;
+}
+
+function todayView(shown) {
+  const rows = pad.today.map((id) => shown.get(id)).filter((v) => v && v.outcome && !v.voided);
+  const count = Math.max(pad.todayCount, rows.length);  // the server's count, or more since
+  const box = el("details", { class: "cx-today", open: pad.todayOpen || undefined }, el("summary", {}, `Today: ${plural(count, "closed visit")}`));
+  box.addEventListener("toggle", () => (pad.todayOpen = box.open));
+  for (const v of rows) {
+    const reason = nameOf(pad.data.reasons, v.reason) || v.reason_name || "no reason";
+    const outcome = v.outcome === "purchased" ? plural(v.units, "unit") : "no purchase";
+    box.append(
+      el(
+        "div",
+        { class: "cx-row cx-today-row", "data-visit": v.id },
+        el("span", {}, `${localTime(v.started)} · ${LABELS[v.engagement]} · ${iso(reason)} · ${outcome} · ${iso(v.by)}`),
+        button("Reopen", { "data-tap": "reopen" }, () => tap("reopen", v.id)),
+      ),
+    );
+  }
+  return box;
+}
+
+function logView() {
+  const d = pad.data;
+  pad.outbox = readOutbox(localStorage);
+  const shown = overlay(pad.visits, pad.outbox, d.me);
+  const now = Date.now();
+  const cards = [...shown.values()]
+    .filter((v) => (!v.outcome && !v.voided) || (pad.recent[v.id] && now - pad.recent[v.id] < UNDO_MS) || pad.notes[v.id])
+    .sort((a, b) => (a.started < b.started ? 1 : a.started > b.started ? -1 : 0));
+  const open = cards.filter((v) => !v.outcome && !v.voided).length;
+  const bar = el(
+    "div",
+    { class: `cx-bar ${pad.offline || pad.stopped ? "cx-bar-bad" : ""}`, role: "status", "data-waiting": countWaiting(pad.outbox), "data-offline": pad.offline ? "1" : "0" },
+    el("span", {}, barText(pad)),
+    // A refused shift: the page's next load shows "Who is logging?".
+    pad.stopped ? button("Sign in again", { "data-act": "reload" }, () => location.reload()) : null,
+  );
+  const who = el(
+    "div",
+    { class: "cx-row cx-whobar" },
+    el("h3", {}, `${iso(d.me.name)} · ${iso(d.me.store)}`),
+    button("Not you?", { "data-act": "not-you" }, notYou),
+  );
+  const list = el("div", { class: "cx-cards" }, cards.map(card));
+  for (const id of [...pad.cards.keys()]) if (!shown.has(id)) pad.cards.delete(id);
+  return el(
+    "div",
+    {},
+    bar,
+    who,
+    pad.notYouNote ? el("p", { class: "cx-note" }, pad.notYouNote) : null,
+    el("p", { class: "cx-lead" }, el("strong", {}, "New customer"), " — how did the visit start?"),
+    startRow(),
+    el("h3", {}, `Open visits (${open})`),
+    cards.length ? null : el("p", { class: "cx-caption" }, "None right now. Tap Warm, Neutral or Missed when a customer arrives."),
+    list,
+    todayView(shown),
+  );
+}
+
+// Everything a redraw depends on: the pad redraws only when it changed, so
+// a button is never swapped for a copy under a finger between two frames.
+function viewSig() {
+  const now = Date.now();
+  const recent = Object.keys(pad.recent).filter((id) => now - pad.recent[id] < UNDO_MS);
+  return JSON.stringify([
+    pad.data.mode, readOutbox(localStorage), pad.visits, pad.today, pad.todayCount, pad.notes,
+    recent, pad.stepper, pad.amountOpen, pad.todayOpen, pad.offline, pad.stopped,
+    pad.notYouNote, pad.pin, pad.whoError, Math.floor(now / 60000),
+  ]);
+}
+
+function render() {
+  if (!pad.root || !pad.data) return;
+  const sig = viewSig();
+  if (sig === pad.lastSig && pad.root.firstChild) return;
+  pad.lastSig = sig;
+  const view = pad.data.mode === "log" ? logView() : whoView();
+  pad.root.replaceChildren(view);
+}
+
+// Periodic redraws skip a moment when someone is typing in the pad (a PIN, a
+// sale amount): redrawing would take the field away under their fingers.
+function typing() {
+  const active = document.activeElement;
+  return !!(active && active.tagName === "INPUT" && pad.root && pad.root.contains(active));
+}
+
+function tick() {
+  if (shouldSend(pad, Date.now())) flush();
+  else if (pad.data && pad.data.mode === "log" && !typing()) render();
+}
+
+// Exposed for the browser tests, which drive the pure functions directly.
+window.cxPad = { readOutbox, nextBatch, withoutAnswered, shouldSend, retryDelay, overlay, barText, closeText, EFFECTS, OUTBOX_KEY, state: pad };
+
+// Streamlit calls this on every run of the page with the new data. It may
+// call it again without the previous cleanup, so setting up is idempotent.
+function release() {
+  for (const t of pad.timers) clearInterval(t);
+  pad.timers = [];
+  if (pad.unwatch) pad.unwatch();
+  pad.unwatch = null;
+}
+
+const again = () => flush();
+
+export default function mount({ parentElement, data }) {
+  const first = !pad.data || data.mode !== pad.data.mode;
+  pad.data = data;
+  let root = parentElement.querySelector(".cx-pad");
+  if (!root) {
+    root = el("div", { class: "cx-pad" });
+    parentElement.append(root);
+  }
+  pad.root = root;
+  pad.cards.clear();
+  pad.lastSig = null;
+  // A later run's board may be older than what the pad has since fetched.
+  if (data.mode === "log" && data.board && (first || !pad.version)) useBoard(data.board);
+  release();
+  if (data.mode === "log") pad.unwatch = keepUsable(root);
+  window.addEventListener("click", ownClick, true);
+  window.addEventListener("focusin", ownFocus, true);
+  pad.timers = [setInterval(tick, 1000), setInterval(refresh, POLL_MS)];
+  window.addEventListener("online", again);
+  document.addEventListener("visibilitychange", again);
+  render();
+  flush(); // what an earlier page or a closed tab left waiting
+  return () => {
+    release();
+    window.removeEventListener("click", ownClick, true);
+    window.removeEventListener("focusin", ownFocus, true);
+    window.removeEventListener("online", again);
+    document.removeEventListener("visibilitychange", again);
+  };
+}

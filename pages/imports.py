@@ -1,0 +1,149 @@
+"""Imports (manager): door-counter traffic and POS totals files, the store's
+counter settings, and how much of the counted traffic was logged (#13)."""
+
+from datetime import timedelta
+
+import streamlit as st
+
+from cxlog import access, catalog, coverage, coverage_view, traffic, ui
+from cxlog.errors import CxlogError
+from cxlog.model import utc_now
+from cxlog.periods import local_today
+from cxlog.text import plain
+from cxlog.traffic import CounterSettings, ImportRefused
+
+ui.require_role(ui.storage(), access.MANAGER)
+ui.touch_styles()
+
+storage = ui.storage()
+RESULT = "imports_result"  # (ok, markdown) of the last import, shown once
+KINDS = {traffic.TRAFFIC: "Door-counter traffic", traffic.POS: "POS totals"}
+
+st.title("Imports")
+st.caption(
+    "Bring in door-counter traffic and POS totals to see how much of the real traffic "
+    "is logged. A file with a mistake is refused whole, line by line; importing a file "
+    "again replaces its hours (POS: its days), never adds them twice."
+)
+stores = {s["id"]: s for s in catalog.list_stores(storage)}
+if not stores:
+    st.info("Add your store in Settings first.")
+    st.stop()
+store = ui.pick_store(storage, key="imports-store")
+names = {k: s["name"] for k, s in stores.items()}
+
+
+def run_import(kind: str, fmt: str, mapping: str, upload) -> None:
+    try:
+        done = traffic.import_file(
+            storage, kind, store["id"], upload.getvalue(), fmt=fmt, mapping=mapping, actor="manager"
+        )
+    except ImportRefused as exc:
+        lines = "\n".join(f"- {plain(p)}" for p in exc.problems[: traffic.MAX_PROBLEMS_SHOWN])
+        more = len(exc.problems) - traffic.MAX_PROBLEMS_SHOWN
+        lines += f"\n- … and {more:,} more." if more > 0 else ""
+        st.session_state[RESULT] = (
+            False,
+            f"**{plain(upload.name)} was not imported** (nothing was saved): "
+            f"{len(exc.problems):,} line(s) need fixing.\n\n{lines}",
+        )
+    except CxlogError as exc:
+        st.session_state[RESULT] = (False, plain(f"{upload.name} was not imported: {exc}"))
+    else:
+        st.session_state[RESULT] = (True, plain(done.sentence(store["name"])))
+
+
+st.subheader("Import a file")
+kind = (
+    st.segmented_control(
+        "What the file holds",
+        list(KINDS),
+        format_func=KINDS.get,
+        default=traffic.TRAFFIC,
+        key="imports-kind",
+    )
+    or traffic.TRAFFIC
+)
+formats = traffic.TRAFFIC_FORMATS if kind == traffic.TRAFFIC else traffic.POS_FORMATS
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    fmt = st.selectbox(
+        "Format", list(formats), format_func=str.capitalize, key=f"imports-format-{kind}"
+    )
+    mapping = st.text_input(
+        "Column names (optional)",
+        key=f"imports-map-{kind}",
+        placeholder="in=Enters, start=Time",
+        max_chars=300,
+    )
+columns = ", ".join(f"{field}: {' / '.join(names_)}" for field, names_ in formats[fmt].items())
+st.caption(
+    f"Columns read ({fmt}): {columns}. Times without an offset are the store's local time. "
+    "For a file whose header differs, name its columns as field=Column."
+)
+upload = st.file_uploader("CSV file", type=["csv", "txt"], key=f"imports-file-{kind}")
+if st.button(
+    "Import", type="primary", disabled=upload is None, key="imports-go", icon=":material/upload:"
+):
+    run_import(kind, fmt or "generic", mapping, upload)
+if RESULT in st.session_state:
+    ok, text = st.session_state.pop(RESULT)
+    (st.success if ok else st.error)(text, icon=":material/check:" if ok else ":material/error:")
+
+st.subheader("Counter settings")
+saved = traffic.counter_settings(storage, [store["id"]])[store["id"]]
+with st.form("counter-settings"):
+    two_way = st.checkbox(
+        "Two-way beam: visitors = (in + out) ÷ 2", value=saved.two_way, key="imports-two-way"
+    )
+    staff = st.number_input(
+        "Staff entries to take off each hour",
+        min_value=0.0,
+        max_value=1000.0,
+        value=float(saved.staff_per_hour),
+        step=0.5,
+        key="imports-staff",
+    )
+    threshold = st.number_input(
+        "Warn when coverage is under (%)",
+        min_value=5,
+        max_value=100,
+        value=round(100 * saved.coverage_threshold),
+        key="imports-threshold",
+    )
+    if st.form_submit_button("Save settings"):
+        settings = CounterSettings(two_way, staff, threshold / 100)
+        if (
+            ui.attempt(
+                "counter-settings",
+                lambda: traffic.save_counter_settings(
+                    storage, store["id"], settings, actor="manager"
+                ),
+            )
+            is None
+            and "counter-settings" not in st.session_state[ui.ERRORS]
+        ):
+            st.success("Saved.", icon=":material/check:")
+ui.show_error("counter-settings")
+
+st.subheader("Last 30 days")
+today = local_today(store["timezone"], utc_now())
+cov = ui.attempt(
+    "coverage-days",
+    lambda: coverage.build(
+        storage, coverage.day_ranges(storage, [store["id"]], today - timedelta(days=29), today)
+    ),
+)
+ui.show_error("coverage-days")
+if cov is not None and (cov.has_traffic or len(cov.daily)):
+    for column, tile in zip(st.columns(3), coverage_view.tiles(cov.totals), strict=True):
+        with column, st.container(border=True):
+            st.metric(tile.label, tile.value)
+            st.caption(tile.caption)
+    note = coverage.warning(cov, {k: plain(v) for k, v in names.items()})
+    if note:
+        st.warning(note, icon=":material/warning:")
+    st.table(coverage_view.day_table(cov, names), hide_index=True, border="horizontal")
+    for line in coverage.flag_lines(cov, {k: plain(v) for k, v in names.items()}):
+        st.markdown(line)
+elif cov is not None:
+    st.info("No counter or POS figures for the last 30 days yet; import a file above.")

@@ -1,0 +1,294 @@
+"""Access a store can trust (#11), against one real server started empty, as
+`make run` starts it: the setup code, a sign-in that survives reloads, the
+cookie, sign-out, the security headers and the DNS-rebinding refusal."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import stat
+from urllib.parse import urlsplit
+
+import pytest
+
+from cxlog import catalog, credentials, first_run, sessions, visits
+from cxlog.db import Storage
+from cxlog.roles import MANAGER, OWNER
+from tests.conftest import new_id
+from tests.e2e import harness
+from tests.e2e.harness import PHONE, TABLET, by_key, wait_idle
+from tests.e2e.touch import small_controls
+
+pytestmark = pytest.mark.browser
+PASSWORD = "owner-pass-2468"
+NEW_PASSWORD = "owner-pass-1357"  # set by the second test
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory):
+    """A server on a database nobody has set up yet."""
+    folder = tmp_path_factory.mktemp("fresh") / "data"
+    storage = Storage(folder / "cxlog.db")
+    with harness.streamlit_server(storage.path, log=folder.parent / "server.log") as url:
+        yield {"url": url, "storage": storage, "log": folder.parent / "server.log"}
+
+
+def request(url: str, path: str, *, method="GET", body=None, headers=None):
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+def csp_watch(page) -> list:
+    """Collect every Content-Security-Policy violation the page reports."""
+    found = []
+    page.on("console", lambda m: found.append(m.text) if "Content Security Policy" in m.text else 0)
+    return found
+
+
+def test_setup_code_then_a_sign_in_that_lasts(browser, fresh, screenshot):
+    url, storage = fresh["url"], fresh["storage"]
+    code = first_run.setup_code(storage)
+    assert f"Setup code: {code}" in fresh["log"].read_text()  # printed on the console
+    context = browser.new_context(viewport=PHONE, timezone_id="America/Chicago")
+    page = context.new_page()
+    violations = csp_watch(page)
+    page.goto(url)
+    wait_idle(page)
+    page.get_by_role("heading", name="Welcome to cxlog").wait_for()
+    # The browser's zone is the default.
+    zone = by_key(page, "setup_zone")
+    assert "America/Chicago" in zone.inner_text() + zone.locator("input").first.input_value()
+    screenshot(page, "setup-phone")
+    # Every field typed with Tab between them, then a tap: all of it is sent.
+    by_key(page, "setup_code").locator("input").fill("0000 0000" if code != "0000 0000" else "1")
+    page.keyboard.press("Tab")
+    by_key(page, "setup_store").locator("input").fill("Main Street")
+    page.keyboard.press("Tab")
+    for key in ("setup_password", "setup_password_again"):
+        by_key(page, key).locator("input").fill(PASSWORD)
+        page.keyboard.press("Tab")
+    by_key(page, "setup-save").locator("button").click()
+    wait_idle(page)
+    page.get_by_text("setup code is not right").wait_for()
+    by_key(page, "setup_code").locator("input").fill(code)
+    page.keyboard.press("Tab")
+    for key in ("setup_password", "setup_password_again"):  # password fields are not kept
+        by_key(page, key).locator("input").fill(PASSWORD)
+        page.keyboard.press("Tab")
+    by_key(page, "setup-save").locator("button").click()
+    page.get_by_role("heading", name="Who is logging?").wait_for(timeout=20_000)
+    wait_idle(page)
+    cookie = next(c for c in context.cookies() if c["name"] == sessions.COOKIE)
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and not cookie["secure"]
+    assert page.evaluate("document.cookie").find(sessions.COOKIE) == -1
+    assert first_run.setup_code(storage) is None  # the code is spent
+    # Reload and a direct address: still the owner.
+    page.reload()
+    wait_idle(page)
+    page.goto(f"{url}/dashboard")
+    wait_idle(page)
+    page.get_by_role("heading", name="Dashboard").wait_for()
+    page.goto(f"{url}/export")
+    wait_idle(page)
+    assert page.get_by_role("heading", name="Sign in").count() == 0
+    # A second tab of the same browser too.
+    second = context.new_page()
+    second.goto(f"{url}/settings")
+    wait_idle(second)
+    second.get_by_role("heading", name="Settings").wait_for()
+    second.close()
+    # Another browser is not signed in.
+    stranger = browser.new_context(viewport=PHONE)
+    other = stranger.new_page()
+    other.goto(f"{url}/settings")
+    wait_idle(other)
+    other.get_by_role("heading", name="Sign in").wait_for()
+    # Sign out, then replay the old cookie in a new browser: signed out.
+    page.goto(f"{url}/account")
+    wait_idle(page)
+    by_key(page, "sign-out-role").locator("button").click()
+    wait_idle(page)
+    replay = browser.new_context(viewport=PHONE)
+    replay.add_cookies([cookie])
+    again = replay.new_page()
+    again.goto(f"{url}/settings")
+    wait_idle(again)
+    again.get_by_role("heading", name="Sign in").wait_for()
+    assert violations == []
+    for ctx in (context, stranger, replay):
+        ctx.close()
+
+
+def test_sign_in_with_enter_lasts_and_a_password_change_ends_it(browser, fresh):
+    """Uses the owner set up above (module order), signs in on two devices."""
+    url = fresh["url"]
+    if first_run.setup_code(fresh["storage"]) is not None:
+        pytest.skip("needs the set-up store of the test above")
+    devices = []
+    for _ in range(2):
+        context = browser.new_context(viewport=PHONE)
+        page = context.new_page()
+        page.goto(f"{url}/settings")
+        wait_idle(page)
+        by_key(page, "sign_in_role").get_by_role("radio", name="Owner").or_(
+            by_key(page, "sign_in_role").get_by_role("button", name="Owner")
+        ).first.click()
+        by_key(page, "sign_in_password").locator("input").fill(PASSWORD)
+        page.keyboard.press("Enter")
+        page.get_by_role("heading", name="Settings").wait_for(timeout=20_000)
+        devices.append((context, page))
+    (first, page), (second, other) = devices
+    page.reload()
+    wait_idle(page)
+    page.get_by_role("tab", name="Access").click()
+    by_key(page, "password-owner").locator("input").fill(NEW_PASSWORD)
+    page.keyboard.press("Enter")
+    page.get_by_text("Owner password saved.").wait_for()
+    other.reload()
+    wait_idle(other)
+    other.get_by_role("heading", name="Sign in").wait_for()
+    page.reload()
+    wait_idle(page)
+    page.get_by_role("heading", name="Settings").wait_for()  # the changer stays
+    first.close()
+    second.close()
+
+
+def test_headers_hosts_and_files(fresh):
+    url = fresh["url"]
+    port = urlsplit(url).port
+    for path in ("/", "/dashboard", "/api/v1/health", "/_stcore/health", "/api/v1/nope"):
+        _, headers, _ = request(url, path)
+        lowered = {k.lower(): v for k, v in headers.items()}
+        assert "frame-ancestors 'self'" in lowered["content-security-policy"], path
+        assert lowered["x-content-type-options"] == "nosniff", path
+        assert lowered["x-frame-options"] == "SAMEORIGIN", path
+    # DNS rebinding: a page of evil.example whose name now points here.
+    status, _, body = request(url, "/", headers={"Host": f"evil.example:{port}"})
+    assert status == 403 and b"not one of the store's" in body
+    upgrade = {
+        "Connection": "Upgrade",
+        "Upgrade": "websocket",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    }
+    status, _, _ = request(
+        url,
+        "/_stcore/stream",
+        headers={
+            **upgrade,
+            "Host": f"evil.example:{port}",
+            "Origin": f"http://evil.example:{port}",
+        },
+    )
+    assert status == 403
+    status, _, _ = request(
+        url,
+        "/_stcore/stream",
+        headers={**upgrade, "Host": f"127.0.0.1:{port}", "Origin": f"http://127.0.0.1:{port}"},
+    )
+    assert status == 101  # the same request from the real address is let in
+    # A claim from another site is refused and sets no cookie.
+    status, headers, _ = request(
+        url,
+        "/api/v1/sessions/claim",
+        method="POST",
+        body=b'{"claim": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}',
+        headers={"Origin": "http://evil.example", "Content-Type": "application/json"},
+    )
+    assert status == 403 and "set-cookie" not in {k.lower() for k in headers}
+    # The database files hold password hashes: owner-only.
+    folder = fresh["storage"].path.parent
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    files = {p.name: stat.S_IMODE(os.stat(p).st_mode) for p in folder.glob("cxlog.db*")}
+    assert "cxlog.db" in files and set(files.values()) == {0o600}, files
+
+
+def settle(page, heading: str) -> list[dict]:
+    """Wait for the page's heading, then for its controls to be measured with
+    the touch styles applied (a few polls, bounded): the small ones left."""
+    page.get_by_role("heading", name=heading).first.wait_for(timeout=20_000)
+    wait_idle(page)
+    small = []
+    for _ in range(10):
+        small = small_controls(page)
+        if not small:
+            break
+        page.wait_for_timeout(300)
+    return small
+
+
+def test_every_control_is_48px_for_an_owner_and_a_manager(browser, fresh, screenshot):
+    storage = fresh["storage"]
+    if first_run.setup_code(storage) is not None:
+        pytest.skip("needs the set-up store of the first test")
+    credentials.set_password(storage, MANAGER, "manager-pass-2468", actor="test")
+    store = catalog.list_stores(storage)[0]["id"]
+    if not catalog.list_associates(storage, store):
+        ana = catalog.add_associate(storage, store, "Ana", actor="test")
+        vid = new_id()
+        visits.create_visit(storage, vid, store, ana, "warm")
+        visits.record_purchase(storage, vid, 2, actor="test")
+    pages = {
+        "": "Who is logging?",
+        "dashboard": "Dashboard",
+        "visits": "Visits",
+        "settings": "Settings",
+        "export": "Export",
+        "account": "Signed in",
+    }
+    found = {}
+
+    def both_sizes(page, where: str, heading: str | None = None) -> None:
+        """Measure at 390 × 844 and 820 × 1180 on the same page load."""
+        for viewport in (PHONE, TABLET):
+            page.set_viewport_size(viewport)
+            small = settle(page, heading) if heading else small_controls(page)
+            found[(role, viewport["width"], where)] = small
+
+    for role, password in ((OWNER, NEW_PASSWORD), (MANAGER, "manager-pass-2468")):
+        context = browser.new_context(viewport=PHONE)
+        page = context.new_page()
+        page.goto(f"{fresh['url']}/account")
+        both_sizes(page, "sign-in", "Sign in")
+        page.set_viewport_size(PHONE)
+        pick = by_key(page, "sign_in_role")
+        pick.get_by_role("radio", name=role.capitalize()).or_(
+            pick.get_by_role("button", name=role.capitalize())
+        ).first.click()
+        by_key(page, "sign_in_password").locator("input").fill(password)
+        page.keyboard.press("Enter")
+        page.get_by_role("heading", name="Signed in").wait_for(timeout=20_000)
+        for path, heading in pages.items():
+            if path == "export" and role == MANAGER:
+                continue
+            page.set_viewport_size(PHONE)
+            page.goto(f"{fresh['url']}/{path}")
+            both_sizes(page, path or "log", heading)
+            if role == MANAGER:
+                screenshot(page, f"touch-{path or 'log'}-tablet")
+            if path == "settings":
+                for tab in ("Lists", "Store", "Access", "Devices"):
+                    page.get_by_role("tab", name=tab).click()
+                    page.wait_for_timeout(300)
+                    both_sizes(page, f"settings/{tab}")
+            if path == "visits":
+                page.locator("details summary").first.click()
+                both_sizes(page, "visits/history")
+            if path == "dashboard":
+                page.get_by_role("button", name="Custom range").or_(
+                    page.get_by_role("radio", name="Custom range")
+                ).first.click()
+                wait_idle(page)
+                both_sizes(page, "dashboard/custom")
+            if role == MANAGER:
+                page.set_viewport_size(PHONE)
+                screenshot(page, f"touch-{path or 'log'}-phone")
+        context.close()
+    assert {where: small for where, small in found.items() if small} == {}

@@ -1,0 +1,213 @@
+"""Coverage, POS conversion and the trust flags (#13), against a day counted by
+hand: a missing counter hour, a silent counter, two-way beams with a staff
+allowance, whole-day and hourly POS, an autumn DST day."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from cxlog import coverage, coverage_view, facts, rollups, traffic
+from cxlog.traffic import CounterSettings
+from tests.conftest import new_id
+
+DAY = date(2026, 11, 3)  # a Tuesday; London is on GMT, so local = UTC
+COUNTER = (
+    "start,in,out\n"
+    "2026-11-03 10:00,10,8\n"
+    "2026-11-03 11:00,20,20\n"
+    # 12:00 missing: the counter sent nothing
+    "2026-11-03 13:00,0,0\n"  # silent while two visits were logged
+    "2026-11-03 14:00,5,3\n"
+)
+
+
+def visit(store, who, hour, minute, outcome=None, units=None, voided=False) -> dict:
+    at = datetime(2026, 11, 3, hour, minute, tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    return {
+        "id": new_id(),
+        "store_id": store,
+        "associate_id": who,
+        "started_at": at,
+        "first_engagement": "warm",
+        "outcome": outcome,
+        "units": units,
+        "closed_at": at if outcome else None,
+        "voided_at": at if voided else None,
+        "updated_at": at,
+    }
+
+
+@pytest.fixture
+def day(storage, shop):
+    """By hand, logged visits per hour (purchases with their units):
+    10:00 6 (3 bought 2+1+3, 2 no, 1 open) + 1 voided; 11:00 10 (4 bought 1
+    each, 6 no); 12:00 3 (bought 1 each, no counter figure); 13:00 2 (no);
+    14:00 6 (1 bought 5, 5 no)."""
+    s, a = shop["store"], shop["ana"]
+    rows = [
+        visit(s, a, 10, 5, "purchased", 2),
+        visit(s, a, 10, 15, "purchased", 1),
+        visit(s, a, 10, 25, "purchased", 3),
+        visit(s, a, 10, 35, "no_purchase"),
+        visit(s, a, 10, 45, "no_purchase"),
+        visit(s, a, 10, 59),
+        visit(s, a, 10, 30, "no_purchase", voided=True),
+        *(visit(s, a, 11, m, "purchased", 1) for m in (1, 2, 3, 4)),
+        *(visit(s, a, 11, m, "no_purchase") for m in (10, 20, 30, 40, 50, 59)),
+        *(visit(s, a, 12, m, "purchased", 1) for m in (1, 2, 3)),
+        *(visit(s, a, 13, m, "no_purchase") for m in (1, 2)),
+        visit(s, a, 14, 0, "purchased", 5),
+        *(visit(s, a, 14, m, "no_purchase") for m in (10, 20, 30, 40, 50)),
+        # The next day: no counter figures at all.
+        {**visit(s, a, 10, 0), "started_at": "2026-11-04T10:00:00.000Z"},
+    ]
+    with storage.write() as db:
+        db["visits"].insert_all(rows)
+        # Written behind cxlog's back: recount the dashboard's rollups (#12).
+        rollups.rebuild(db)
+    traffic.import_file(storage, "traffic", s, COUNTER, actor="t")
+    pos = (
+        "date,hour,transactions,units,net_sales\n"
+        "2026-11-03,,9,20,450.00\n"  # a whole day
+        "2026-11-04,10,4,5,80.00\n"  # an hour the counter has no figure for
+    )
+    traffic.import_file(storage, "pos", s, pos, actor="t")
+    return storage
+
+
+def build(storage, first=DAY, last=date(2026, 11, 4)):
+    return coverage.build(storage, coverage.day_ranges(storage, None, first, last))
+
+
+def test_one_way_numbers(day, shop):
+    cov = build(day)
+    t = cov.totals
+    # Counter hours 10, 11, 13, 14: visitors 10 + 20 + 0 + 5 = 35.
+    assert (t.hours, t.visitors) == (4, 35)
+    # Logged in those hours 6 + 10 + 6 = 22 (voided left out); 13:00's 2 (the
+    # counter counted nobody), 12:00's 3 and the 4th's 1 count apart.
+    assert (t.logged, t.unmatched) == (22, 6)
+    assert t.coverage == pytest.approx(22 / 35)
+    # Closed 5 + 10 + 6 = 21, purchased 3 + 4 + 1 = 8, units 6 + 4 + 5 = 15.
+    assert (t.closed, t.purchased, t.units) == (21, 8, 15)
+    assert t.logged_conversion == pytest.approx(8 / 21)
+    assert t.logged_units_per_sale == pytest.approx(15 / 8)
+    # POS: the 3rd has a whole-day total and counter data; the 4th has none.
+    assert (t.pos_days, t.pos_transactions, t.pos_visitors) == (1, 9, 35)
+    assert t.pos_conversion == pytest.approx(9 / 35)
+    assert t.units_per_transaction == pytest.approx(20 / 9)
+    assert t.pos_net_cents == 45000
+    assert cov.by_store[shop["store"]] == t
+
+
+def test_by_day_hour_and_weekday(day):
+    cov = build(day)
+    third = cov.daily[cov.daily["day"] == DAY].iloc[0]
+    assert (third["visitors"], third["logged"], third["pos_transactions"]) == (35, 22, 9)
+    assert third["pos_conversion"] == pytest.approx(9 / 35)
+    fourth = cov.daily[cov.daily["day"] == date(2026, 11, 4)].iloc[0]
+    assert not fourth["counted"] and fourth["pos_transactions"] == 4
+    hours = cov.hourly.set_index("hour")
+    assert hours.loc[10, "visitors"] == 10 and hours.loc[10, "logged"] == 6
+    assert hours.loc[13, "logged"] == 0 and hours.loc[13, "silent_logged"] == 2
+    assert list(cov.hourly["hour"]) == [10, 11, 13, 14]
+    cell = cov.heat[(cov.heat["weekday"] == 1) & (cov.heat["hour"] == 11)].iloc[0]
+    assert (cell["visitors"], cell["logged"], cell["coverage"]) == (20, 10, 0.5)
+    assert cov.heat["visitors"].sum() == 35 and len(cov.heat) == 7 * 24
+
+
+def test_flags_and_warning(day, shop):
+    cov = build(day)
+    kinds = {(f.kind, f.day, f.hour) for f in cov.flags}
+    assert kinds == {
+        (coverage.SILENT, DAY, 13),  # 0 counted, 2 logged
+        (coverage.OVER, DAY, 14),  # 6 logged, 5 counted
+        (coverage.LOW, None, None),  # 22 / 35 = 62.9% < 70%
+        (coverage.UNMATCHED, None, None),  # 6 visits without counter data
+        (coverage.POS_ONLY, date(2026, 11, 4), 10),
+    }
+    names = {shop["store"]: "Corner Shop"}
+    assert coverage.warning(cov, names) == (
+        "Careful: these moment comparisons rest on partial logging. Corner Shop logged 63% "
+        "of 35 visitors (threshold 70%). Visits that were not logged may have gone "
+        "differently, so read the comparisons as a sample, not the whole story."
+    )
+    lines = coverage.flag_lines(cov, names)
+    assert lines[0].startswith("**Counter silent while the store was open** (1) — Corner Shop")
+    assert len(lines) == 5
+    assert coverage.low_coverage_warning(day, None, DAY, DAY).startswith("Careful")
+    assert coverage.low_coverage_warning(
+        day, [shop["store"]], datetime(2026, 11, 3, tzinfo=UTC), datetime(2026, 11, 4, tzinfo=UTC)
+    ).startswith("Careful")
+    # Nothing counted in the period: no warning at all.
+    assert coverage.low_coverage_warning(day, None, date(2026, 11, 10), date(2026, 11, 11)) is None
+
+
+def test_two_way_beams_and_staff_allowance(day, shop):
+    traffic.save_counter_settings(day, shop["store"], CounterSettings(True, 1, 0.7), actor="m")
+    cov = build(day)
+    # (10+8)/2-1 = 8, (20+20)/2-1 = 19, 0-1 → 0, (5+3)/2-1 = 3: 30 visitors.
+    assert cov.totals.visitors == 30
+    assert cov.totals.coverage == pytest.approx(22 / 30)
+    assert coverage.warning(cov, {}) is None  # 73% ≥ 70%
+    assert {f.kind for f in cov.flags} == {
+        coverage.SILENT,
+        coverage.OVER,
+        coverage.UNMATCHED,
+        coverage.POS_ONLY,
+    }
+    # A stricter store threshold brings the warning back.
+    traffic.save_counter_settings(day, shop["store"], CounterSettings(True, 1, 0.9), actor="m")
+    assert "threshold 90%" in coverage.low_coverage_warning(day, None, DAY, DAY)
+
+
+def test_autumn_dst_day_counts_each_pass_of_the_repeated_hour(storage, shop):
+    """25 Oct 2026, London: 01:00 local twice. Visits at 00:30 UTC (01:30 BST)
+    and 01:30 UTC (01:30 GMT) fall into the first and second pass."""
+    s, a = shop["store"], shop["ana"]
+    rows = [
+        {**visit(s, a, 0, 0), "started_at": "2026-10-25T00:30:00.000Z"},
+        {**visit(s, a, 0, 0), "started_at": "2026-10-25T01:30:00.000Z"},
+        {**visit(s, a, 0, 0), "started_at": "2026-10-25T01:40:00.000Z"},
+    ]
+    with storage.write() as db:
+        db["visits"].insert_all(rows)
+        # Written behind cxlog's back: recount the dashboard's rollups (#12).
+        rollups.rebuild(db)
+    text = "start,in\n2026-10-25 01:00,4\n2026-10-25 01:00,5\n2026-10-25 02:00,1\n"
+    traffic.import_file(storage, "traffic", s, text, actor="t")
+    cov = build(storage, date(2026, 10, 25), date(2026, 10, 25))
+    got = list(cov.hourly[["hour", "visitors", "logged"]].itertuples(index=False, name=None))
+    assert got == [(1, 4, 1), (1, 5, 2), (2, 1, 0)]
+    cell = cov.heat[(cov.heat["weekday"] == 6) & (cov.heat["hour"] == 1)].iloc[0]
+    assert (cell["visitors"], cell["logged"]) == (9, 3)
+
+
+def test_the_dashboards_own_visits_give_the_same_numbers(day, shop):
+    """The dashboard hands over its visits as quarter-hour sums (no second
+    read); the hand counts above must hold on that path too."""
+    ranges = coverage.day_ranges(day, None, DAY, date(2026, 11, 4))
+    bins = coverage.bin_visits(facts.load(day, ranges))
+    # Quarters with visits: 10:00, 10:15, 10:30, 10:45 (6 + the voided one
+    # left out), 11:00–11:45, 12:00, 13:00, 14:00–14:45, 4 Nov 10:00.
+    assert int(bins.sums[:, 0].sum()) == 6 + 10 + 3 + 2 + 6 + 1
+    t = coverage.build(day, ranges, bins).totals
+    assert (t.hours, t.visitors, t.logged, t.unmatched) == (4, 35, 22, 6)
+    assert (t.closed, t.purchased, t.units) == (21, 8, 15)
+    assert t == coverage.build(day, ranges).totals
+
+
+def test_day_table_in_words(day, shop):
+    # The 5th: the counter counted nobody all day, and nothing was logged.
+    traffic.import_file(day, "traffic", shop["store"], "start,in\n2026-11-05 10:00,0\n", actor="t")
+    cov = build(day, DAY, date(2026, 11, 5))
+    table = coverage_view.day_table(cov, {shop["store"]: "Corner Shop"}).set_index("Day")
+    assert table.loc["Thu 5 Nov 2026", "Coverage"] == "—"
+    assert table.loc["Wed 4 Nov 2026", "Coverage"] == "no counter data"
+    assert table.loc["Wed 4 Nov 2026", "POS transactions"] == "4"
+    third = table.loc["Tue 3 Nov 2026"]
+    # 22 of 35 = 63%; POS 9 of 35 = 25.7%; logged 8 of 21 = 38.1%.
+    assert (third["Visitors"], third["Logged"], third["Coverage"]) == ("35", "22", "63%")
+    assert (third["POS conversion"], third["Logged conversion"]) == ("25.7%", "38.1%")

@@ -1,0 +1,340 @@
+"""Applying a device's batch of taps (issue #10): once per tap id, in order,
+with the device's tap times, first close stands, and whole-batch refusals that
+change nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlite_utils
+
+from cxlog import shifts, taps, visits
+from cxlog.errors import StorageError, ValidationError
+from tests.conftest import new_id
+
+RECEIVED = datetime(2026, 11, 30, 15, 0, 0, tzinfo=UTC)
+RECEIVED_MS = int(RECEIVED.timestamp() * 1000)
+
+
+def shift_of(storage, associate_id: int) -> dict:
+    return shifts.check(storage, shifts.start(storage, associate_id, shifts.new_device_id()))
+
+
+def tap(kind: str, visit: str, by: int, at_ms: int, **fields) -> dict:
+    return {"id": new_id(), "visit": visit, "kind": kind, "at": at_ms, "by": by, **fields}
+
+
+def send(storage, shift, tap_list, *, sent_ms=RECEIVED_MS, received=RECEIVED, **kw) -> dict:
+    return taps.apply_batch(
+        storage, shift, {"sent_at": sent_ms, "taps": tap_list}, received=received, **kw
+    )
+
+
+def dump(storage) -> dict:
+    db = sqlite_utils.Database(storage.path)
+    return {t: list(db.query(f"SELECT * FROM {t}")) for t in ("visits", "taps", "audit")}
+
+
+def text(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def complete_visit(shop, by: int, t0: int, vid: str | None = None) -> list[dict]:
+    vid = vid or new_id()
+    return [
+        tap("start", vid, by, t0, engagement="warm"),
+        tap("reason", vid, by, t0 + 4_000, reason=shop["reasons"]["Gift"]),
+        tap("marker", vid, by, t0 + 5_000, marker="used_name", on=True),
+        tap("purchase", vid, by, t0 + 9_000, units=2),
+    ]
+
+
+def test_a_batch_logs_a_visit_at_its_device_times_once(storage, shop):
+    ana = shift_of(storage, shop["ana"])
+    t0 = RECEIVED_MS - 60_000  # tapped a minute before it reached the server
+    batch = complete_visit(shop, shop["ana"], t0)
+    answer = send(storage, ana, batch)
+    vid = batch[0]["visit"]
+    assert [a["ok"] for a in answer["taps"]] == [True] * 4
+    assert answer["clock_offset_ms"] is None  # the device's clock agreed
+    state = answer["visits"][vid]
+    assert (state["outcome"], state["units"], state["reason"], state["used_name"]) == (
+        "purchased",
+        2,
+        shop["reasons"]["Gift"],
+        True,
+    )
+    row = dump(storage)["visits"][0]
+    # The moments keep the device's times, not the receipt time.
+    assert row["started_at"] == text(t0) == "2026-11-30T14:59:00.000Z"
+    assert row["closed_at"] == text(t0 + 9_000) == "2026-11-30T14:59:09.000Z"
+    stored = dump(storage)["taps"]
+    assert [(t["kind"], t["ok"], t["received_at"]) for t in stored] == [
+        (k, 1, "2026-11-30T15:00:00.000Z") for k in ("start", "reason", "marker", "purchase")
+    ]
+    audit = [a for a in dump(storage)["audit"] if a["entity"] == "visit"]
+    assert [(a["action"], a["device_at"], a["received_at"]) for a in audit] == [
+        ("create", "2026-11-30T14:59:00.000Z", "2026-11-30T15:00:00.000Z"),
+        ("reason", "2026-11-30T14:59:04.000Z", "2026-11-30T15:00:00.000Z"),
+        ("marker", "2026-11-30T14:59:05.000Z", "2026-11-30T15:00:00.000Z"),
+        ("outcome", "2026-11-30T14:59:09.000Z", "2026-11-30T15:00:00.000Z"),
+    ]
+
+    before = dump(storage)
+    again = send(storage, ana, batch, received=RECEIVED + timedelta(seconds=5))
+    assert [(a["ok"], a.get("replayed")) for a in again["taps"]] == [(True, True)] * 4
+    assert dump(storage) == before  # a replay changes nothing, not even the audit
+
+
+def test_a_wrong_device_clock_is_corrected_and_recorded(storage, shop):
+    ana = shift_of(storage, shop["ana"])
+    behind = 3_600_000  # the tablet's clock is an hour slow
+    sent = RECEIVED_MS - behind
+    vid = new_id()
+    answer = send(
+        storage,
+        ana,
+        [tap("start", vid, shop["ana"], sent - 20_000, engagement="neutral")],
+        sent_ms=sent,
+    )
+    assert answer["clock_offset_ms"] == behind
+    (row,) = dump(storage)["visits"]
+    assert row["started_at"] == "2026-11-30T14:59:40.000Z"  # 20 s before receipt
+    (stored,) = dump(storage)["taps"]
+    assert (stored["device_at"], stored["at"], stored["clock_offset_ms"]) == (
+        "2026-11-30T13:59:40.000Z",
+        "2026-11-30T14:59:40.000Z",
+        behind,
+    )
+
+
+def test_within_the_tolerance_the_device_time_is_kept_but_never_in_the_future(storage, shop):
+    ana = shift_of(storage, shop["ana"])
+    ahead = 90_000  # 1.5 min fast: within the 2-minute tolerance
+    first, second = new_id(), new_id()
+    send(
+        storage,
+        ana,
+        [
+            tap("start", first, shop["ana"], RECEIVED_MS - 30_000, engagement="warm"),
+            tap("start", second, shop["ana"], RECEIVED_MS + ahead, engagement="warm"),
+        ],
+        sent_ms=RECEIVED_MS + ahead,
+    )
+    started = {r["id"]: r["started_at"] for r in dump(storage)["visits"]}
+    assert started[first] == "2026-11-30T14:59:30.000Z"
+    assert started[second] == "2026-11-30T15:00:00.000Z"  # set to the receipt
+
+
+def test_a_tap_id_reused_for_another_tap_refuses_the_batch_whole(storage, shop):
+    ana = shift_of(storage, shop["ana"])
+    batch = complete_visit(shop, shop["ana"], RECEIVED_MS - 10_000)
+    send(storage, ana, batch[:2])
+    before = dump(storage)
+    forged = {**batch[1], "reason": shop["reasons"]["Browsing"]}
+    with pytest.raises(taps.BatchError, match="used before") as caught:
+        send(storage, ana, [batch[2], forged, batch[3]])
+    assert caught.value.status == 409
+    assert dump(storage) == before  # the marker and purchase before/after it: not applied
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "words"),
+    [
+        (lambda b: b | {"taps": "x"}, 400, "must be a list"),
+        (lambda b: {"taps": b["taps"]}, 400, "sent_at and taps"),
+        (lambda b: b | {"sent_at": "now"}, 400, "milliseconds"),
+        (lambda b: b | {"taps": [b["taps"][0] | {"kind": "delete"}]}, 400, "unknown kind"),
+        (lambda b: b | {"taps": [b["taps"][0] | {"extra": 1}]}, 400, "wrong fields"),
+        (lambda b: b | {"taps": [b["taps"][0] | {"id": "1; DROP TABLE visits"}]}, 400, "tap id"),
+        (lambda b: b | {"taps": [b["taps"][0] | {"visit": "\x00\u202e"}]}, 400, "visit reference"),
+        (lambda b: b | {"taps": [b["taps"][0] | {"engagement": "WARM"}]}, 400, "warm"),
+        (lambda b: b | {"taps": [b["taps"][3] | {"units": 100}]}, 400, "1 to 99"),
+        (lambda b: b | {"taps": [b["taps"][3] | {"units": True}]}, 400, "whole number"),
+        (lambda b: b | {"taps": b["taps"][1:]}, 404, "does not know"),
+        (lambda b: b | {"taps": b["taps"] * 60}, 413, "at most 200"),
+    ],
+)
+def test_a_bad_batch_changes_nothing(storage, shop, change, status, words):
+    ana = shift_of(storage, shop["ana"])
+    good = {"sent_at": RECEIVED_MS, "taps": complete_visit(shop, shop["ana"], RECEIVED_MS)}
+    before = dump(storage)
+    with pytest.raises(taps.BatchError, match=words) as caught:
+        taps.apply_batch(storage, ana, change(good), received=RECEIVED)
+    assert caught.value.status == status
+    assert dump(storage) == before
+
+
+def test_a_visit_of_another_store_is_refused(storage, shop):
+    from cxlog import catalog
+
+    other = catalog.create_store(storage, "Other Shop", "Europe/London")
+    zoe = catalog.add_associate(storage, other, "Zoe", actor="test")
+    vid = new_id()
+    send(
+        storage, shift_of(storage, shop["ana"]), complete_visit(shop, shop["ana"], RECEIVED_MS, vid)
+    )
+    before = dump(storage)
+    with pytest.raises(taps.BatchError, match="another store") as caught:
+        send(storage, shift_of(storage, zoe), [tap("purchase", vid, zoe, RECEIVED_MS, units=1)])
+    assert caught.value.status == 403
+    assert dump(storage)["visits"] == before["visits"]
+
+
+def test_two_devices_close_the_same_visit_first_close_stands(storage, shop):
+    ana, ben = shift_of(storage, shop["ana"]), shift_of(storage, shop["ben"])
+    vid = new_id()
+    send(storage, ana, [tap("start", vid, shop["ana"], RECEIVED_MS - 5_000, engagement="warm")])
+    send(storage, ana, [tap("purchase", vid, shop["ana"], RECEIVED_MS - 3_000, units=3)])
+    answer = send(storage, ben, [tap("no_purchase", vid, shop["ben"], RECEIVED_MS - 2_000)])
+    (refused,) = answer["taps"]
+    assert refused["ok"] is False
+    assert refused["message"].startswith("Ana closed this visit first (purchase, 3 units)")
+    state = answer["visits"][vid]
+    assert (state["outcome"], state["units"], state["closed_by"]) == ("purchased", 3, "Ana")
+    # The same close from the second device is no conflict: it is already so.
+    same = send(storage, ben, [tap("purchase", vid, shop["ben"], RECEIVED_MS, units=3)])
+    assert same["taps"][0]["ok"] is True
+    row = dump(storage)["visits"][0]
+    assert (row["closed_by"], row["closed_at"]) == (shop["ana"], "2026-11-30T14:59:57.000Z")
+    refusals = [t for t in dump(storage)["taps"] if not t["ok"]]
+    assert [t["kind"] for t in refusals] == ["no_purchase"]
+
+
+def test_taps_for_a_visit_reopened_or_voided_elsewhere_get_a_sentence(storage, shop):
+    ana, ben = shift_of(storage, shop["ana"]), shift_of(storage, shop["ben"])
+    vid = new_id()
+    send(
+        storage,
+        ana,
+        [
+            tap("start", vid, shop["ana"], RECEIVED_MS - 9_000, engagement="missed"),
+            tap("no_purchase", vid, shop["ana"], RECEIVED_MS - 8_000),
+        ],
+    )
+    send(storage, ben, [tap("reopen", vid, shop["ben"], RECEIVED_MS - 7_000)])
+    late = send(
+        storage,
+        ana,
+        [
+            tap(
+                "no_sale_reason",
+                vid,
+                shop["ana"],
+                RECEIVED_MS - 6_000,
+                reason=shop["no_sale"]["Price"],
+            )
+        ],
+    )
+    assert late["taps"][0] == {
+        "id": late["taps"][0]["id"],
+        "ok": False,
+        "message": "This visit was reopened on another device; tap its outcome again.",
+    }
+    assert dump(storage)["visits"][0]["outcome"] is None  # not closed by the late tap
+    visits.void_visit(storage, vid, "Logged twice", actor="manager")
+    voided = send(storage, ana, [tap("purchase", vid, shop["ana"], RECEIVED_MS, units=1)])
+    assert "voided" in voided["taps"][0]["message"]
+    assert dump(storage)["visits"][0]["outcome"] is None
+
+
+def test_undo_is_a_tap_like_any_other(storage, shop):
+    ana = shift_of(storage, shop["ana"])
+    vid, mistake = new_id(), new_id()
+    batch = [
+        tap("start", vid, shop["ana"], RECEIVED_MS - 5_000, engagement="warm"),
+        tap("purchase", vid, shop["ana"], RECEIVED_MS - 4_000, units=2),
+        tap("undo", vid, shop["ana"], RECEIVED_MS - 3_000),
+        tap("start", mistake, shop["ana"], RECEIVED_MS - 2_000, engagement="neutral"),
+        tap("undo", mistake, shop["ana"], RECEIVED_MS - 1_000),
+    ]
+    answer = send(storage, ana, batch)
+    assert all(a["ok"] for a in answer["taps"])
+    rows = {r["id"]: r for r in dump(storage)["visits"]}
+    assert (rows[vid]["outcome"], rows[vid]["voided_at"]) == (None, None)
+    assert rows[mistake]["voided_at"] is not None  # an undone start is kept, voided
+    # Sent again (the answer was lost on the way back): no undo is redone.
+    before = dump(storage)
+    again = send(storage, ana, batch, received=RECEIVED + timedelta(seconds=2))
+    assert all(a.get("replayed") for a in again["taps"])
+    assert dump(storage) == before
+
+
+def test_a_tap_of_another_associates_shift_is_refused_per_tap(storage, shop):
+    ben = shift_of(storage, shop["ben"])
+    answer = send(
+        storage, ben, [tap("start", new_id(), shop["ana"], RECEIVED_MS, engagement="warm")]
+    )
+    assert answer["taps"][0]["ok"] is False
+    assert "another associate's shift" in answer["taps"][0]["message"]
+    assert dump(storage)["visits"] == []
+
+
+def test_open_visits_are_capped_and_starts_rate_limited_per_device(storage, shop):
+    ana = shift_of(storage, shop["ana"])
+    starts = [
+        tap("start", new_id(), shop["ana"], RECEIVED_MS - 1_000, engagement="warm")
+        for _ in range(3)
+    ]
+    answer = send(storage, ana, starts, max_open=2)
+    assert [a["ok"] for a in answer["taps"]] == [True, True, False]
+    assert answer["taps"][2]["message"].startswith("This store already has 2 open visits")
+    assert len(dump(storage)["visits"]) == 2
+
+    # 20 starts in a burst from one device, then one every 3 s: the bucket
+    # lives in the database, so a new Storage (another process) sees it.
+    from cxlog.db import Storage
+
+    ben = shift_of(storage, shop["ben"])
+    now = RECEIVED
+    for _ in range(int(shifts.START_BURST)):
+        shifts.take_start(Storage(storage.path), shop["store"], ben["device_id"], now=now)
+    with pytest.raises(ValidationError, match="wait 3 s"):
+        shifts.take_start(storage, shop["store"], ben["device_id"], now=now)
+    shifts.take_start(storage, shop["store"], ben["device_id"], now=now + timedelta(seconds=3))
+    # Another device of the same store is not slowed by this one.
+    shifts.take_start(storage, shop["store"], ana["device_id"], now=now)
+
+
+def test_a_tap_and_its_id_are_saved_together_or_not_at_all(storage, shop):
+    """The tap id is stored in the change's own transaction: when storing it
+    fails, the change is rolled back too, so a resend cannot apply it twice."""
+    ana = shift_of(storage, shop["ana"])
+    vid = new_id()
+    send(storage, ana, [tap("start", vid, shop["ana"], RECEIVED_MS - 2_000, engagement="warm")])
+    db = sqlite_utils.Database(storage.path)
+    db.execute(
+        "CREATE TRIGGER no_purchase_taps BEFORE INSERT ON taps WHEN NEW.kind = 'purchase'"
+        " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"
+    )
+    db.conn.commit()
+    with pytest.raises(StorageError):
+        send(storage, ana, [tap("purchase", vid, shop["ana"], RECEIVED_MS, units=1)])
+    row = dump(storage)["visits"][0]
+    assert row["outcome"] is None
+    assert [a["action"] for a in dump(storage)["audit"] if a["entity"] == "visit"] == ["create"]
+
+
+def test_the_board_version_changes_only_with_the_board(storage, shop):
+    ana = shift_of(storage, shop["ana"])
+    first = taps.board(storage, shop["store"], "Europe/London")
+    assert (first["open"], first["today_count"]) == ([], 0)
+    assert taps.board(storage, shop["store"], "Europe/London")["version"] == first["version"]
+    vid = new_id()
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    taps.apply_batch(
+        storage,
+        ana,
+        {"sent_at": now_ms, "taps": [tap("start", vid, shop["ana"], now_ms, engagement="warm")]},
+    )
+    second = taps.board(storage, shop["store"], "Europe/London")
+    assert second["version"] != first["version"]
+    assert [v["id"] for v in second["open"]] == [vid]
+    taps.apply_batch(
+        storage,
+        ana,
+        {"sent_at": now_ms, "taps": [tap("purchase", vid, shop["ana"], now_ms, units=1)]},
+    )
+    third = taps.board(storage, shop["store"], "Europe/London")
+    assert (third["open"], third["today_count"], third["today"][0]["id"]) == ([], 1, vid)
