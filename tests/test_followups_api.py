@@ -11,7 +11,7 @@ import pytest
 import sqlite_utils
 from starlette.applications import Starlette
 
-from cxlog import access, api, catalog, followups, visits
+from cxlog import api, catalog, followups, shifts, visits
 from tests.conftest import new_id
 
 
@@ -20,8 +20,8 @@ def call(method: str, path: str, body=None, *, shift=None, origin=None, raw=None
     app = Starlette(routes=api.routes())
     payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
     headers = [(b"host", b"127.0.0.1:8501"), (b"content-length", str(len(payload)).encode())]
-    if shift:
-        headers.append((b"x-cxlog-shift", shift.encode()))
+    if shift:  # the device's HttpOnly shift cookie, as a browser sends it
+        headers.append((b"cookie", f"{shifts.SHIFT_COOKIE}={shift}".encode()))
     if origin:
         headers.append((b"origin", origin.encode()))
     scope = {
@@ -58,7 +58,7 @@ def call(method: str, path: str, body=None, *, shift=None, origin=None, raw=None
 @pytest.fixture
 def env(storage, shop, monkeypatch):
     monkeypatch.setenv("CXLOG_DB", str(storage.path))
-    token = access.start_shift(storage, shop["ana"])
+    token = shifts.start(storage, shop["ana"], shifts.new_device_id())
     vid = new_id()
     visits.create_visit(storage, vid, shop["store"], shop["ana"], "warm")
     visits.record_no_purchase(storage, vid, actor="test")
@@ -137,8 +137,8 @@ def test_snooze_and_return_through_the_api(env):
 @pytest.mark.parametrize(
     ("case", "status", "words"),
     [
-        ("no_shift", 401, "tap your name"),
-        ("ended_shift", 401, "tap your name"),
+        ("no_shift", 401, "No one is signed in on this device"),
+        ("ended_shift", 401, "ended with \u201cNot you?\u201d"),
         ("other_origin", 403, "another site"),
         ("not_json", 400, "not valid JSON"),
         ("not_object", 400, "JSON object"),
@@ -159,7 +159,7 @@ def test_hostile_requests_answer_one_sentence_and_change_nothing(env, case, stat
     if case == "no_shift":
         shift = None
     elif case == "ended_shift":
-        access.end_shift(storage, shift)
+        shifts.end(storage, shift)
     elif case == "other_origin":
         origin = "http://evil.example"
     elif case == "not_json":
@@ -170,7 +170,8 @@ def test_hostile_requests_answer_one_sentence_and_change_nothing(env, case, stat
         body["visit_id"] = new_id()
     elif case == "other_store_shift":
         far = catalog.create_store(storage, "Far Shop", "America/New_York")
-        shift = access.start_shift(storage, catalog.add_associate(storage, far, "Cleo", actor="t"))
+        cleo = catalog.add_associate(storage, far, "Cleo", actor="t")
+        shift = shifts.start(storage, cleo, shifts.new_device_id())
     elif case == "bad_channel":
         body["channel"] = "+44 7700 900123"
     elif case == "unknown_followup":

@@ -6,9 +6,8 @@
     POST /api/v1/followups/{id}/snooze          {"until"}
     POST /api/v1/visits/{visit_id}/return       {"code"}
 
-Every call names its associate through ``_associate(request)`` — one place,
-so moving the shift into a cookie changes one function. A refused request
-answers one sentence and changes nothing.
+Every call names its associate by the device's shift cookie (the same check as
+the taps route); a refused request answers one sentence and changes nothing.
 """
 
 from __future__ import annotations
@@ -21,13 +20,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cxlog import access, followups
-from cxlog.api.common import ApiError, check_origin, error_response, read_json
+from cxlog import followups
+from cxlog.api.common import ApiError, check_origin, error_response, read_json, shift_of
 from cxlog.db import default_path, shared_storage
 from cxlog.errors import NotFoundError, StorageError, ValidationError
 from cxlog.model import utc_now
 
-SHIFT_HEADER = "X-Cxlog-Shift"
 _ITEM_FIELDS = (
     "id",
     "code",
@@ -56,16 +54,8 @@ def _storage():
 
 
 def _associate(request: Request) -> dict:
-    """The signed-in associate of this request.
-
-    For now the shift token travels in the X-Cxlog-Shift header and is checked
-    like the Log page's; when the shift moves into an HttpOnly cookie (issue
-    #10's cxlog/shifts.py) only this function changes.
-    """
-    associate = access.shift_associate(_storage(), request.headers.get(SHIFT_HEADER))
-    if associate is None:
-        raise ApiError(401, "Your shift has ended or is unknown; tap your name on the Log page.")
-    return associate
+    """The associate on shift on the requesting device (401 with why, if none)."""
+    return shift_of(_storage(), request)
 
 
 def _item(row: dict) -> dict:
