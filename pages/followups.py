@@ -3,7 +3,7 @@ return visit (issue #15, PRODUCT.md "Associate — Follow-ups").
 
 A follow-up is tied to a visit code, never to a person: nothing here asks for
 a name, a phone number, an e-mail address or a note. Access is the Log page's
-shift (the same session, or ?shift= in the URL). Every tap is one cxlog call.
+shift (the device's HttpOnly shift cookie). Every tap is one cxlog call.
 """
 
 from __future__ import annotations

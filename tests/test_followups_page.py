@@ -6,24 +6,50 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlite_utils
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cxlog import followups, visits
+from cxlog import followups, shifts, ui, visits
 from cxlog.model import utc_now
 from tests.conftest import ROOT, new_id
 
+# Where a test device keeps the shift cookie its browser would send.
+COOKIE = "test_shift_cookie"
 
-def on_followups(associate_id: int, *, close: str | None = "none") -> tuple[AppTest, str]:
-    """Sign in on the Log page, start and close a visit there (one tap each),
-    then open Follow-ups from the navigation. Returns the page and the visit."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
-    at.button(key=f"name-{associate_id}").click().run()
-    (start,) = [b.key for b in at.button if b.key and b.key.startswith("start-warm-")]
-    at.button(key=start).click().run()
-    vid = start.rsplit("-", 1)[1]
-    if close:
-        at.button(key=f"{close}-{vid}").click().run()
+
+@pytest.fixture(autouse=True)
+def cookie_per_device(monkeypatch):
+    """AppTest sends no cookies, so the pages' one read of the shift cookie
+    (ui.signed_in) checks the value this device (AppTest) was given instead —
+    per device, so two devices in one test stay two associates."""
+    monkeypatch.setattr(ui, "signed_in", lambda s: shifts.current(s, st.session_state.get(COOKIE)))
+
+
+def close_visit(storage, store_id: int, associate_id: int, close: str | None, engagement="warm"):
+    """Start a visit for this associate and close it the way the tap pad would
+    (``none``: no purchase, ``units-N``: bought N); returns its id."""
+    vid = new_id()
+    visits.create_visit(storage, vid, store_id, associate_id, engagement)
+    actor = f"associate:{associate_id}"
+    if close == "none":
+        visits.record_no_purchase(storage, vid, actor=actor)
+    elif close:
+        visits.record_purchase(storage, vid, int(close.split("-")[1]), actor=actor)
+    return vid
+
+
+def on_followups(
+    storage, shop: dict, associate_id: int, *, close: str | None = "none"
+) -> tuple[AppTest, str]:
+    """A device on this associate's shift (the cookie) with one visit started
+    and closed, then the Follow-ups page opened from the navigation. Returns
+    the page and the visit."""
+    vid = close_visit(storage, shop["store"], associate_id, close)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at.session_state[COOKIE] = shifts.start(storage, associate_id, shifts.new_device_id())
+    at.run()
     at.switch_page("pages/followups.py").run()
     assert not at.exception
     return at, vid
@@ -49,7 +75,7 @@ def test_without_a_shift_the_page_points_to_the_log(app_env):
 
 
 def test_promise_in_one_tap_then_bought_from_the_list(app_env, shop):
-    at, vid = on_followups(shop["ana"])
+    at, vid = on_followups(app_env, shop, shop["ana"])
     # Tap 1 (the channel is remembered; Call by default): the promise is made.
     at.button(key=f"due-tomorrow-{vid}").click().run()
     assert not at.exception
@@ -63,7 +89,7 @@ def test_promise_in_one_tap_then_bought_from_the_list(app_env, shop):
     assert any(code in m.value for m in at.markdown)
     fid = made["id"]
     # A second device shows the same list, drawn before the result below.
-    other, _ = on_followups(shop["ben"], close=None)
+    other, _ = on_followups(app_env, shop, shop["ben"], close=None)
     at.button(key=f"fu-bought-{fid}").click().run()
     at.number_input(key=f"fu-amount-{fid}").set_value(49.5).run()
     at.button(key=f"fu-units-2-{fid}").click().run()
@@ -85,7 +111,7 @@ def test_promise_in_one_tap_then_bought_from_the_list(app_env, shop):
 
 
 def test_two_taps_with_another_channel_and_snooze(app_env, shop):
-    at, vid = on_followups(shop["ana"], close="units-1")
+    at, vid = on_followups(app_env, shop, shop["ana"], close="units-1")
     at.segmented_control(key="followup-channel").set_value("text").run()  # tap 1
     at.button(key=f"due-in_a_week-{vid}").click().run()  # tap 2
     (made,) = rows(app_env, "SELECT * FROM followups")
@@ -99,10 +125,7 @@ def test_two_taps_with_another_channel_and_snooze(app_env, shop):
     assert (moved["snoozes"], moved["due_on"]) == (1, (today + timedelta(days=1)).isoformat())
     # The channel choice is remembered for the next promise.
     at.switch_page("pages/log.py").run()
-    (start,) = [b.key for b in at.button if b.key and b.key.startswith("start-neutral-")]
-    at.button(key=start).click().run()
-    second = start.rsplit("-", 1)[1]
-    at.button(key=f"none-{second}").click().run()
+    second = close_visit(app_env, shop["store"], shop["ana"], "none", "neutral")
     at.switch_page("pages/followups.py").run()
     assert at.button(key=f"due-tomorrow-{second}").label == "Tomorrow · Text"
 
@@ -112,7 +135,8 @@ def test_a_return_is_linked_by_typed_code_and_a_wrong_code_says_so(app_env, shop
     visits.create_visit(app_env, first, shop["store"], shop["ben"], "warm")
     visits.record_no_purchase(app_env, first, actor="test")
     code = followups.visit_code(app_env, first, shop["store"])
-    at, vid = on_followups(shop["ana"], close=None)  # the returning customer's open visit
+    # The returning customer's visit: still open.
+    at, vid = on_followups(app_env, shop, shop["ana"], close=None)
     at.selectbox(key="return-visit").set_value(vid)
     at.text_input(key="return-code").set_value("QQQQQ" if code != "QQQQQ" else "WWWWW")
     at.button(key="return-save").click().run()
