@@ -1,8 +1,9 @@
 """Follow-ups in Debian's Chromium against the real server, on a phone (390 px)
-and a tablet (820 px) (issue #15): close a visit on the Log page, open
-Follow-ups from the navigation, promise in one tap, see it listed, record
-"came back and bought"; every tap target 48 px, nothing scrolls sideways; the
-dashboard's follow-up conversion equals a hand count."""
+and a tablet (820 px) (issue #15): a device on Ana's shift (the HttpOnly shift
+cookie) with a visit she just closed opens Follow-ups from the navigation,
+promises in one tap, sees it listed, records "came back and bought"; every
+tap target 48 px, nothing scrolls sideways; the dashboard's follow-up
+conversion equals a hand count."""
 
 from __future__ import annotations
 
@@ -11,9 +12,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlite_utils
 
-from cxlog import followups, visits
+from cxlog import followups, shifts, visits
 from tests.conftest import MANAGER_PASSWORD, new_id
-from tests.e2e.harness import PHONE, TABLET, by_key, tap_key, wait_idle
+from tests.e2e.harness import (
+    PHONE,
+    TABLET,
+    by_key,
+    sign_in_with_password,
+    tap_key,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = {"phone": PHONE, "tablet": TABLET}
@@ -40,22 +48,19 @@ def small_targets(page) -> list:
 
 @pytest.mark.parametrize("name", list(VIEWPORTS))
 def test_promise_list_and_came_back_and_bought(browser, served, screenshot, name):
+    storage, ana = served["storage"], served["ana"]
+    # Ana's device: her shift is the cookie the Log page's name tap would set
+    # (cxlog/shifts.py); she has just closed a visit on the tap pad (no purchase).
+    cookie = shifts.start(storage, ana, shifts.new_device_id())
+    vid = new_id()
+    visits.create_visit(storage, vid, served["store"], ana, "warm")
+    visits.record_no_purchase(storage, vid, actor=f"associate:{ana}")
     context = browser.new_context(viewport=VIEWPORTS[name])
+    context.add_cookies(
+        [{"name": shifts.SHIFT_COOKIE, "value": cookie, "url": served["url"], "httpOnly": True}]
+    )
     page = context.new_page()
     page.goto(served["url"])
-    wait_idle(page)
-    tap_key(page, f"name-{served['ana']}")
-    page.wait_for_selector(".st-key-start-row")
-    wait_idle(page)
-    # Close a visit on the Log page: Warm, then No purchase.
-    page.locator("[class*='st-key-start-warm-'][data-stale='false'] button").click()
-    page.wait_for_selector("[class*='st-key-none-']")
-    key = page.locator("[class*='st-key-none-']").first.evaluate(
-        "e => [...e.classList].find(c => c.startsWith('st-key-none-'))"
-    )
-    vid = key.removeprefix("st-key-none-")
-    tap_key(page, f"none-{vid}")
-    page.get_by_text("Saved: no purchase", exact=True).first.wait_for()
     wait_idle(page)
 
     # Follow-ups is one tap away in the navigation; promising is one more tap.
@@ -85,7 +90,7 @@ def test_promise_list_and_came_back_and_bought(browser, served, screenshot, name
     tap_key(page, f"due-tomorrow-{vid}")
     taps += 1
     # From the closed visit: 2 taps on the tablet; on the phone 4 (Streamlit's
-    # folded navigation). The tap pad (#10) will offer the promise on the card.
+    # folded navigation).
     assert taps == (2 if name == "tablet" else 4)
     page.get_by_text("Write", exact=False).first.wait_for()
     wait_idle(page)
@@ -141,8 +146,7 @@ def test_dashboard_follow_up_conversion_equals_a_hand_count(browser, served, scr
     page = context.new_page()
     page.goto(f"{served['url']}/dashboard?period=custom&from=2026-11-01&to=2026-11-19")
     wait_idle(page)
-    by_key(page, "sign_in_password").locator("input").fill(MANAGER_PASSWORD)
-    by_key(page, "sign-in-submit").locator("button").click()
+    sign_in_with_password(page, MANAGER_PASSWORD)
     page.get_by_role("heading", name="Follow-ups").wait_for()
     wait_idle(page)
     page.wait_for_function("() => document.querySelectorAll('[data-testid=stTable]').length >= 2")
