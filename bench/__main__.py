@@ -20,6 +20,7 @@ BENCHMARKS = [
     "bench.export_1m",
     "bench.coverage",
     "bench.coaching",  # issue #14
+    "bench.followups",  # issue #15
 ]
 
 

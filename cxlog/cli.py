@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", metavar="S", help="a store id or exact name (default: every store)")
     p.add_argument("--include-voided", action="store_true", help="add voided visits")
     p.add_argument("--summary", action="store_true", help="the dashboard tables instead")
+    p.add_argument("--followups", action="store_true", help="the follow-ups instead (#15)")
     p.add_argument("--excel", action="store_true", help="UTF-8 with a BOM, for Excel")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
 
@@ -137,12 +138,19 @@ def _export(storage: Storage, args: argparse.Namespace) -> str:
         store_ids=(export.find_store(storage, args.store),) if args.store else (),
         include_voided=args.include_voided,
     )
+    if args.summary and args.followups:
+        raise ValidationError("Pick one of --summary and --followups.")
+    what = "summary rows" if args.summary else "visits"
     if args.summary:  # the summary's modules read through sqlite_utils (and pandas)
         from cxlog.summary import export_summary_file as write
+    elif args.followups:
+        from cxlog.followups_csv import export_followups_file as write
+
+        what = "follow-ups"
     else:
         write = export.export_visits_file
     count = write(storage, args.output, selection, for_excel=args.excel)
-    return f"Wrote {count:,} {'summary rows' if args.summary else 'visits'} to {args.output}"
+    return f"Wrote {count:,} {what} to {args.output}"
 
 
 def _backup(storage: Storage, args: argparse.Namespace) -> str:

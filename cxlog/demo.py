@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from cxlog import catalog, rollups
+from cxlog import catalog, followups_demo, rollups
 from cxlog.db import Storage, audit
 from cxlog.errors import ValidationError
 from cxlog.model import NO_SALE_REASON, NOT_LEARNED, REASON, utc_now
@@ -71,6 +71,7 @@ class DemoResult:
     visits: int
     stores: int
     associates: int
+    followups: int = 0  # issue #15
 
 
 def generate(
@@ -120,6 +121,10 @@ def generate(
         db.conn.executemany(
             f"INSERT INTO visits ({', '.join(columns)}) VALUES ({placeholders})", rows
         )
+        # Issue #15: follow-ups and return visits on the same visits.
+        promised = followups_demo.add(
+            db, rng, columns, dict(zip(store_ids, zones, strict=True)), now
+        )
         rollups.rebuild(db)  # bulk rows bypass the per-visit hook (#12)
         audit(
             db,
@@ -127,9 +132,9 @@ def generate(
             "generate",
             "visit",
             "*",
-            after={"visits": visits, "days": days, "seed": seed},
+            after={"visits": visits, "days": days, "seed": seed, "followups": promised},
         )
-    return DemoResult(visits=visits, stores=stores, associates=associates)
+    return DemoResult(visits=visits, stores=stores, associates=associates, followups=promised)
 
 
 def _simulate(rng, n, days, store_ids, zones, staff, learned_ids, not_learned_id, no_sale_ids, now):
@@ -262,5 +267,5 @@ def _ids(n: int) -> list[str]:
 def describe(result: DemoResult) -> str:
     return (
         f"Wrote {result.visits:,} demo visits for {result.stores} store(s) and "
-        f"{result.associates} associates."
+        f"{result.associates} associates, with {result.followups:,} follow-ups."
     )

@@ -378,3 +378,77 @@ def i13_traffic_pos(db: Database) -> None:
         );
         """
     )
+
+
+# Issue #15: a CHECK for each text column of the follow-up tables.
+_D2, _D4 = "[0-9]" * 2, "[0-9]" * 4
+_DAY = f"'{_D4}-{_D2}-{_D2}'"
+_STAMP = f"'{_D4}-{_D2}-{_D2}T{_D2}:{_D2}:{_D2}.{_D2}[0-9]Z'"
+
+
+@migrations()
+def i15_followups(db: Database) -> None:
+    # Issue #15: the after-visit phase, tied to a visit code, never to a
+    # person. Every text column is held to an enum, a date, a time or a code
+    # by a CHECK, so no name, phone number, e-mail address or note can be
+    # stored (tests/test_followups_privacy.py tries). store_id leads every key.
+    # IF NOT EXISTS: safe whatever other issues' migrations ran before.
+    script = """
+        CREATE TABLE IF NOT EXISTS visit_codes (
+            store_id INTEGER NOT NULL REFERENCES stores(id),
+            code TEXT NOT NULL
+                CHECK (length(code) = 5 AND code NOT GLOB '*[^ACDEFGHJKMNPQRTUVWXY34679]*'),
+            visit_id TEXT NOT NULL REFERENCES visits(id),
+            assigned_at TEXT NOT NULL CHECK (assigned_at GLOB STAMP),
+            PRIMARY KEY (store_id, code, assigned_at),
+            UNIQUE (store_id, visit_id)
+        );
+        CREATE TABLE IF NOT EXISTS followups (
+            id INTEGER PRIMARY KEY,
+            store_id INTEGER NOT NULL REFERENCES stores(id),
+            visit_id TEXT NOT NULL REFERENCES visits(id),
+            channel TEXT NOT NULL CHECK (channel IN ('call', 'text', 'email', 'in_store')),
+            promised_at TEXT NOT NULL CHECK (promised_at GLOB STAMP),
+            promised_on TEXT NOT NULL CHECK (promised_on GLOB DAY),
+            promised_by INTEGER NOT NULL REFERENCES associates(id),
+            -- The day first promised (for "done on time") and the day it is
+            -- due now (moved by a snooze or a no-answer retry); store-local.
+            promised_due_on TEXT NOT NULL CHECK (promised_due_on GLOB DAY),
+            due_on TEXT NOT NULL CHECK (due_on GLOB DAY),
+            first_action_on TEXT CHECK (first_action_on GLOB DAY),
+            attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+            snoozes INTEGER NOT NULL DEFAULT 0 CHECK (snoozes >= 0),
+            result TEXT CHECK (result IN ('reached', 'bought', 'came_back', 'not_needed')),
+            result_at TEXT CHECK (result_at GLOB STAMP),
+            result_on TEXT CHECK (result_on GLOB DAY),
+            result_by INTEGER REFERENCES associates(id),
+            units INTEGER CHECK (units BETWEEN 1 AND 99),
+            amount_cents INTEGER CHECK (amount_cents >= 0),
+            return_visit_id TEXT REFERENCES visits(id),
+            updated_at TEXT NOT NULL CHECK (updated_at GLOB STAMP),
+            UNIQUE (store_id, visit_id),
+            CHECK ((result IS NULL) = (result_at IS NULL)),
+            CHECK ((result IS NULL) = (result_on IS NULL)),
+            CHECK (result = 'bought' OR (units IS NULL AND amount_cents IS NULL)),
+            CHECK (result != 'bought' OR units IS NOT NULL)
+        );
+        -- The associates' list: open follow-ups by due day, done ones by day.
+        CREATE INDEX IF NOT EXISTS followups_open ON followups (store_id, due_on)
+            WHERE result IS NULL;
+        CREATE INDEX IF NOT EXISTS followups_done ON followups (store_id, result_on)
+            WHERE result IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS followups_due ON followups (store_id, promised_due_on);
+        -- A visit marked as a customer's return, linked to their earlier visit.
+        CREATE TABLE IF NOT EXISTS visit_returns (
+            store_id INTEGER NOT NULL REFERENCES stores(id),
+            visit_id TEXT NOT NULL REFERENCES visits(id),
+            original_visit_id TEXT NOT NULL REFERENCES visits(id),
+            linked_at TEXT NOT NULL CHECK (linked_at GLOB STAMP),
+            linked_by INTEGER REFERENCES associates(id),
+            PRIMARY KEY (store_id, visit_id),
+            CHECK (visit_id != original_visit_id)
+        );
+        CREATE INDEX IF NOT EXISTS visit_returns_original
+            ON visit_returns (store_id, original_visit_id);
+    """
+    db.executescript(script.replace("STAMP", _STAMP).replace("DAY", _DAY))

@@ -9,6 +9,7 @@ from cxlog.roles import allows
 # only what the session's role may use.
 PAGES: tuple[tuple[str, str, str, str], ...] = (
     ("pages/log.py", "Log", "👋", "associate"),
+    ("pages/followups.py", "Follow-ups", "📞", "associate"),  # issue #15
     ("pages/dashboard.py", "Dashboard", "📊", "manager"),
     ("pages/huddle.py", "Huddle", "📣", "manager"),  # issue #14
     ("pages/visits.py", "Visits", "🗂️", "manager"),

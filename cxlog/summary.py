@@ -22,6 +22,7 @@ from cxlog import coaching, coverage, goals, metrics, money, rollups
 from cxlog.atomic import write_file
 from cxlog.db import Storage
 from cxlog.export import NEWLINE, ExportSelection, require_schema, safe_row, store_ranges
+from cxlog.followups_csv import SUMMARY_COLUMNS, summary_cells
 from cxlog.metrics import Counts, Rate
 from cxlog.model import FIRST_ENGAGEMENTS
 
@@ -71,6 +72,7 @@ COLUMNS: tuple[str, ...] = (
     "extra_units",
     "extra_revenue",
     "purchases_with_amount",
+    *SUMMARY_COLUMNS,  # issue #15: follow-ups
 )
 COST_COLUMNS = 6  # the cost numbers after "currency"
 NONE_GIVEN = "(none)"  # the group of visits with no reason / no no-sale reason
@@ -152,6 +154,8 @@ def rows(storage: Storage, selection: ExportSelection) -> Iterable[list[object]]
             for r in db.query("SELECT id, name, store_id FROM associates")
         }
     several_stores = len(counted["store"]) > 1
+    follow = summary_cells(storage, selection)
+    no_follow = [""] * len(SUMMARY_COLUMNS)
     door = _coverage_cells(storage, selection)
     currency_of = goals.currencies(storage)
     shared = money.shared(currency_of.get(k) for k in counted["store"])
@@ -212,6 +216,7 @@ def rows(storage: Storage, selection: ExportSelection) -> Iterable[list[object]]
                 "",
                 code or "",
                 *no_cost,
+                *follow.get((table, key), no_follow),
             ]
     for lift in metrics.lifts(counted["first_engagement"]):
         blank = [""] * (COLUMNS.index("too_few") - 2)
@@ -223,6 +228,7 @@ def rows(storage: Storage, selection: ExportSelection) -> Iterable[list[object]]
             _fraction(lift.value),
             shared or "",
             *no_cost,
+            *no_follow,
         ]
     by_store: dict[int, dict[str, Counts]] = {}
     for (store_id, key), c in counted["store_engagement"].items():

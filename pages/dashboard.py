@@ -9,7 +9,17 @@ ui.require_role(ui.storage(), access.MANAGER)
 # asks, caches and draws.
 from datetime import timedelta  # noqa: E402
 
-from cxlog import catalog, charts, coaching, dashboard, filters, goals, money, periods  # noqa: E402
+from cxlog import (  # noqa: E402
+    catalog,
+    charts,
+    coaching,
+    dashboard,
+    filters,
+    followups,
+    goals,
+    money,
+    periods,
+)
 from cxlog import takeaways as words  # noqa: E402
 from cxlog.db import Storage  # noqa: E402
 from cxlog.model import MIN_SAMPLE, REASON, utc_now  # noqa: E402
@@ -35,6 +45,13 @@ def _build(
     # Keyed by the data version, so a cached answer is never stale; `now` is
     # rounded to the minute so reruns within a minute share it.
     return dashboard.build(Storage(path), selection, now)
+
+
+@st.cache_data(ttl=600, max_entries=48, show_spinner=False)
+def _followups(path: str, version: tuple, selection: dashboard.DashboardFilters, now):
+    # Issue #15: cached like _build, by the data version (every follow-up
+    # change writes an audit row), so a filter change re-reads only once.
+    return followups.dashboard_numbers(Storage(path), selection, now)
 
 
 storage = ui.storage()
@@ -261,20 +278,58 @@ else:
 
 coverage_ui.draw_heat(cov, {k: s["name"] for k, s in stores.items()})
 
+# --- follow-ups (issue #15): numbers from cxlog.followups ---------------------
+follow = ui.attempt(
+    "dashboard-followups",
+    lambda: _followups(str(storage.path), dashboard.data_version(storage), selection, now),
+)
+ui.show_error("dashboard-followups")
+if follow is not None and not follow.any:
+    follow = None  # a store that does not use follow-ups sees no empty tiles
+if follow is not None:
+    st.subheader("Follow-ups")
+    window = (
+        f"{followups.window_days(storage, store_id)} days" if store_id else "each store's window"
+    )
+    for column, (label, value, caption) in zip(
+        st.columns(3),
+        (
+            ("Promised", f"{follow.promised:,}", "in this period"),
+            (
+                "Done on time",
+                words.percent(follow.on_time.value, 0),
+                f"{follow.done_on_time:,} of {follow.due:,} due, acted on by the promised day",
+            ),
+            ("Overdue", f"{follow.overdue:,}", "open and past due, now"),
+        ),
+        strict=True,
+    ):
+        with column, st.container(border=True):
+            st.metric(label, value)
+            st.caption(caption)
+    st.markdown(
+        f"Follow-up conversion: **{words.percent(follow.conversion.value, 0)}** "
+        f"({words.interval(follow.conversion)}, n = {follow.due:,}) of the follow-ups due "
+        f"in this period came back and bought within {window} of the promise."
+    )
+    st.table(followups.rate_rows(follow), hide_index=True, border="horizontal")
+
 st.subheader("Team")
 st.markdown(words.team(dash.team))
-# A static table: every row and column visible on a tablet, nothing to scroll.
-st.table(
-    words.team_table(
-        dash.team,
-        totals,
-        dash.previous,
-        with_store=len(dash.spans) > 1,
-        neutral_costs=None if totals.too_few else cost.team_column,
-    ),
-    hide_index=True,
-    border="horizontal",
+team_table = words.team_table(
+    dash.team,
+    totals,
+    dash.previous,
+    with_store=len(dash.spans) > 1,
+    neutral_costs=None if totals.too_few else cost.team_column,
 )
+if follow is not None:  # issue #15: follow-ups each associate closed in the period
+    team_table["Follow-ups done"] = [
+        sum(follow.done_by.get(r.associate_id, 0) for r in dash.team),
+        *(follow.done_by.get(r.associate_id, 0) for r in dash.team),
+    ]
+# A static table: every row and column visible on a tablet, nothing to scroll.
+st.table(team_table, hide_index=True, border="horizontal")
 st.caption(
     f"Team totals first, then associates ranked by conversion; those with fewer than "
     f'{MIN_SAMPLE} closed visits are listed but not ranked. "vs previous" is the change '

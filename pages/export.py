@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from cxlog import backup, catalog, export, roles, summary, ui
+from cxlog import backup, catalog, export, followups_csv, roles, summary, ui
 
 ui.require_role(ui.storage(), roles.OWNER)
 
@@ -17,7 +17,16 @@ storage = ui.storage()
 state = st.session_state
 # This page's session-state keys: a prepared file is kept with the choice it
 # was made for, so changing the dates or store never offers a stale file.
-PREPARED = {"visits": "export_visits_file", "summary": "export_summary_file"}
+PREPARED = {
+    "visits": "export_visits_file",
+    "summary": "export_summary_file",
+    "followups": "export_followups_file",  # issue #15
+}
+MAKERS = {
+    "visits": export.visits_csv,
+    "summary": summary.summary_csv,
+    "followups": followups_csv.followups_csv,
+}
 BACKUP = "export_backup_file"
 ALL_STORES = 0  # store ids start at 1
 
@@ -71,7 +80,7 @@ store_name = names.get(store_id)
 def prepare(kind: str) -> None:
     if not ui.still_allowed(storage, roles.OWNER):
         return  # the session ended since this button was drawn
-    make = export.visits_csv if kind == "visits" else summary.summary_csv
+    make = MAKERS[kind]
     data = ui.attempt(f"export-{kind}", lambda: make(storage, selection, for_excel=for_excel))
     if data is not None:
         state[PREPARED[kind]] = (choice, data, export.file_name(kind, selection, store_name))
@@ -117,6 +126,13 @@ offer(
     "Summary CSV",
     "The dashboard's tables for this range — by first engagement, connection depth, "
     "reason, no-sale reason, associate and store, and the lifts — as one table.",
+)
+
+offer(
+    "followups",
+    "Follow-ups CSV",
+    "One row per follow-up promised in this range: its visit code, channel, due day, "
+    "result and the original visit's moment — never a customer's name or contact.",
 )
 
 

@@ -8,7 +8,18 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from cxlog import access, catalog, coaching_ui, credentials, join, roles, sessions, settings, ui
+from cxlog import (
+    access,
+    catalog,
+    coaching_ui,
+    credentials,
+    followups,
+    join,
+    roles,
+    sessions,
+    settings,
+    ui,
+)
 from cxlog.model import NO_SALE_REASON, REASON, from_utc_text, timezones
 
 storage = ui.storage()
@@ -43,8 +54,8 @@ st.title("Settings")
 ui.show_toasts()
 store = ui.pick_store(storage, key="settings-store")
 
-people_tab, lists_tab, store_tab, access_tab, devices_tab, coaching_tab = st.tabs(
-    ["Associates", "Lists", "Store", "Access", "Devices", "Coaching"]
+people_tab, lists_tab, store_tab, access_tab, devices_tab, followups_tab, coaching_tab = st.tabs(
+    ["Associates", "Lists", "Store", "Access", "Devices", "Follow-ups", "Coaching"]
 )
 
 # --- associates ---------------------------------------------------------------
@@ -393,3 +404,33 @@ with devices_tab:
 # --- coaching: goals, currency, daily focus (issue #14) ---------------------------
 with coaching_tab:
     coaching_ui.settings_tab(storage, store, role)
+
+# --- follow-ups (issue #15) -------------------------------------------------------
+with followups_tab:
+    ui.show_error("followup-window")
+    with st.form(f"followup-window-{store['id']}"):
+        st.number_input(
+            "Follow-up conversion window (days after the promise)",
+            min_value=1,
+            max_value=followups.MAX_WINDOW_DAYS,
+            value=followups.window_days(storage, store["id"]),
+            step=1,
+            key=f"followup-window-{store['id']}",
+        )
+        st.caption(
+            'A follow-up counts as converted on the dashboard when its result is "came back '
+            'and bought" within this many days of the promise.'
+        )
+        st.form_submit_button(
+            "Save window",
+            on_click=lambda: write(
+                "followup-window",
+                lambda: followups.set_window_days(
+                    storage,
+                    store["id"],
+                    int(state[f"followup-window-{store['id']}"]),
+                    actor=role,
+                ),
+                "Follow-up window saved.",
+            ),
+        )

@@ -47,11 +47,33 @@ def test_a_manager_sees_manager_pages_but_not_export(app_env):
 @pytest.mark.parametrize(
     ("role", "titles"),
     [
-        (None, ["Log", "Manager sign-in"]),
-        ("manager", ["Log", "Dashboard", "Huddle", "Visits", "Settings", "Imports", "Sign out"]),
+        (None, ["Log", "Follow-ups", "Manager sign-in"]),
+        (
+            "manager",
+            [
+                "Log",
+                "Follow-ups",
+                "Dashboard",
+                "Huddle",
+                "Visits",
+                "Settings",
+                "Imports",
+                "Sign out",
+            ],
+        ),
         (
             "owner",
-            ["Log", "Dashboard", "Huddle", "Visits", "Settings", "Imports", "Export", "Sign out"],
+            [
+                "Log",
+                "Follow-ups",
+                "Dashboard",
+                "Huddle",
+                "Visits",
+                "Settings",
+                "Imports",
+                "Export",
+                "Sign out",
+            ],
         ),
     ],
 )

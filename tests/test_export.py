@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from cxlog import catalog, export, export_pool, export_worker, summary, visits
+from cxlog import catalog, export, export_pool, export_worker, followups_csv, summary, visits
 from cxlog.errors import NotFoundError, StorageError, ValidationError
 from cxlog.export import ExportSelection
 from cxlog.model import from_utc_text
@@ -432,6 +432,7 @@ def dictionary_columns(section: str) -> list[list[str]]:
     [
         ("Visits CSV", [*export.VISIT_COLUMNS, *export.VOID_COLUMNS]),
         ("Summary CSV", list(summary.COLUMNS)),
+        ("Follow-ups CSV", [*followups_csv.COLUMNS, followups_csv.VOIDED_COLUMN]),
     ],
 )
 def test_every_column_is_in_the_data_dictionary(section, columns):

@@ -15,6 +15,9 @@ TABLES = {
     "traffic_hours",  # issue #13
     "pos_totals",
     "traffic_settings",
+    "followups",  # issue #15
+    "visit_codes",
+    "visit_returns",
     "stores",
     "associates",
     "reasons",
@@ -76,6 +79,7 @@ def test_migrate_again_is_a_no_op(storage):
         "i11_sessions_and_throttle",
         "i12_rollups",
         "i13_traffic_pos",
+        "i15_followups",
     ]
 
 

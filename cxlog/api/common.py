@@ -20,7 +20,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from cxlog.errors import CxlogError, StorageError
+from cxlog import shifts
+from cxlog.db import Storage
+from cxlog.errors import CxlogError, ShiftError, StorageError
 
 log = logging.getLogger("cxlog.api")
 
@@ -55,6 +57,15 @@ def check_origin(request: Request) -> None:
     parts = urlsplit(origin)
     if parts.netloc.lower() != host.lower() or parts.scheme not in ("http", "https"):
         raise ApiError(403, "This request came from another site and was refused.")
+
+
+def shift_of(storage: Storage, request: Request) -> dict:
+    """The associate on shift on the device that sent ``request``, read from
+    the HttpOnly shift cookie (cxlog/shifts.py), or a 401 saying why not."""
+    try:
+        return shifts.check(storage, request.cookies.get(shifts.SHIFT_COOKIE))
+    except ShiftError as exc:
+        raise ApiError(401, str(exc)) from None
 
 
 async def read_json(request: Request, max_bytes: int = MAX_BODY_BYTES) -> Any:

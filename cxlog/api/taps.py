@@ -18,25 +18,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cxlog import shifts, taps
-from cxlog.api.common import ApiError, check_origin, guarded, read_json
-from cxlog.db import Storage, default_path, shared_storage
-from cxlog.errors import ShiftError
+from cxlog import taps
+from cxlog.api.common import ApiError, check_origin, guarded, read_json, shift_of
+from cxlog.db import default_path, shared_storage
 
 # A full batch of MAX_BATCH taps is about 30 KB.
 MAX_TAPS_BYTES = 64 * 1024
 
 
-def _shift(storage: Storage, request: Request) -> dict:
-    try:
-        return shifts.check(storage, request.cookies.get(shifts.SHIFT_COOKIE))
-    except ShiftError as exc:
-        raise ApiError(401, str(exc)) from None
-
-
 def _apply(request: Request, body: object) -> dict:
     storage = shared_storage(default_path())
-    shift = _shift(storage, request)
+    shift = shift_of(storage, request)
     try:
         return taps.apply_batch(storage, shift, body)
     except taps.BatchError as exc:
@@ -56,7 +48,7 @@ async def post_taps(request: Request) -> JSONResponse:
 @guarded
 def open_visits(request: Request) -> JSONResponse:
     storage = shared_storage(default_path())
-    shift = _shift(storage, request)
+    shift = shift_of(storage, request)
     version = taps.board_version(storage, shift["store_id"], shift["timezone"])
     if request.query_params.get("since") == version:
         return JSONResponse({"version": version, "changed": False})

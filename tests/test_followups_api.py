@@ -1,0 +1,184 @@
+"""The follow-up and return-visit routes the tap pad will call (issue #15),
+driven through the ASGI app itself (no server process, no extra library)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sqlite_utils
+from starlette.applications import Starlette
+
+from cxlog import api, catalog, followups, shifts, visits
+from tests.conftest import new_id
+
+
+def call(method: str, path: str, body=None, *, shift=None, origin=None, raw=None):
+    """One request to cxlog's API routes; returns (status, JSON)."""
+    app = Starlette(routes=api.routes())
+    payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+    headers = [(b"host", b"127.0.0.1:8501"), (b"content-length", str(len(payload)).encode())]
+    if shift:  # the device's HttpOnly shift cookie, as a browser sends it
+        headers.append((b"cookie", f"{shifts.SHIFT_COOKIE}={shift}".encode()))
+    if origin:
+        headers.append((b"origin", origin.encode()))
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": method,
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": headers,
+        "scheme": "http",
+        "server": ("127.0.0.1", 8501),
+        "client": ("127.0.0.1", 50000),
+        "root_path": "",
+    }
+    sent: list[dict] = []
+    chunks = [{"type": "http.request", "body": payload, "more_body": False}]
+
+    async def receive():
+        return chunks.pop(0) if chunks else {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    # In a thread of its own: a session-wide Playwright keeps an event loop
+    # running in the main thread once a browser test has run.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    data = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return status, json.loads(data)
+
+
+@pytest.fixture
+def env(storage, shop, monkeypatch):
+    monkeypatch.setenv("CXLOG_DB", str(storage.path))
+    token = shifts.start(storage, shop["ana"], shifts.new_device_id())
+    vid = new_id()
+    visits.create_visit(storage, vid, shop["store"], shop["ana"], "warm")
+    visits.record_no_purchase(storage, vid, actor="test")
+    return {"token": token, "visit": vid, **shop, "storage": storage}
+
+
+def followup_rows(storage) -> list[dict]:
+    return list(sqlite_utils.Database(storage.path).query("SELECT * FROM followups"))
+
+
+def test_promise_result_and_list_through_the_api(env):
+    status, made = call(
+        "POST",
+        "/api/v1/followups",
+        {"visit_id": env["visit"], "due": "tomorrow", "channel": "text"},
+        shift=env["token"],
+        origin="http://127.0.0.1:8501",
+    )
+    assert status == 201 and made["created"] is True
+    assert made["channel"] == "text" and len(made["code"]) == 5
+    # The outbox sending the same promise again: 200, the same follow-up.
+    status, again = call(
+        "POST",
+        "/api/v1/followups",
+        {"visit_id": env["visit"], "due": "tomorrow", "channel": "text"},
+        shift=env["token"],
+    )
+    assert (status, again["id"], again["created"]) == (200, made["id"], False)
+    status, listed = call("GET", "/api/v1/followups", shift=env["token"])
+    assert status == 200 and [r["code"] for r in listed["upcoming"]] == [made["code"]]
+    assert listed["today"] == [] and listed["local_date"] < made["due_on"]
+    status, done = call(
+        "POST",
+        f"/api/v1/followups/{made['id']}/result",
+        {"result": "bought", "units": 3, "amount_cents": 1250},
+        shift=env["token"],
+    )
+    assert status == 200 and (done["result"], done["units"], done["amount_cents"]) == (
+        "bought",
+        3,
+        1250,
+    )
+    status, twice = call(
+        "POST",
+        f"/api/v1/followups/{made['id']}/result",
+        {"result": "bought", "units": 3},
+        shift=env["token"],
+    )
+    assert status == 422 and "already done" in twice["error"]
+    assert len(followup_rows(env["storage"])) == 1
+
+
+def test_snooze_and_return_through_the_api(env):
+    item, _ = followups.promise(
+        env["storage"], env["visit"], "tomorrow", "call", associate_id=env["ana"]
+    )
+    status, moved = call(
+        "POST",
+        f"/api/v1/followups/{item['id']}/snooze",
+        {"until": "in_a_week"},
+        shift=env["token"],
+    )
+    assert status == 200 and moved["snoozes"] == 1
+    back = new_id()
+    visits.create_visit(env["storage"], back, env["store"], env["ana"], "neutral")
+    status, link = call(
+        "POST", f"/api/v1/visits/{back}/return", {"code": item["code"]}, shift=env["token"]
+    )
+    assert status == 201 and link["original_visit_id"] == env["visit"]
+    status, link = call(
+        "POST", f"/api/v1/visits/{back}/return", {"code": item["code"]}, shift=env["token"]
+    )
+    assert status == 200 and link["created"] is False
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "words"),
+    [
+        ("no_shift", 401, "No one is signed in on this device"),
+        ("ended_shift", 401, "ended with \u201cNot you?\u201d"),
+        ("other_origin", 403, "another site"),
+        ("not_json", 400, "not valid JSON"),
+        ("not_object", 400, "JSON object"),
+        ("unknown_visit", 404, "not in this store"),
+        ("other_store_shift", 404, "not in this store"),
+        ("bad_channel", 422, "channel must be"),
+        ("unknown_followup", 404, "not in this store's list"),
+        ("unknown_code", 404, "has the code"),
+    ],
+)
+def test_hostile_requests_answer_one_sentence_and_change_nothing(env, case, status, words):
+    storage = env["storage"]
+    shift, origin, raw = env["token"], None, None
+    path, body = (
+        "/api/v1/followups",
+        {"visit_id": env["visit"], "due": "tomorrow", "channel": "call"},
+    )
+    if case == "no_shift":
+        shift = None
+    elif case == "ended_shift":
+        shifts.end(storage, shift)
+    elif case == "other_origin":
+        origin = "http://evil.example"
+    elif case == "not_json":
+        raw = b"{not json"
+    elif case == "not_object":
+        body = ["tomorrow"]
+    elif case == "unknown_visit":
+        body["visit_id"] = new_id()
+    elif case == "other_store_shift":
+        far = catalog.create_store(storage, "Far Shop", "America/New_York")
+        cleo = catalog.add_associate(storage, far, "Cleo", actor="t")
+        shift = shifts.start(storage, cleo, shifts.new_device_id())
+    elif case == "bad_channel":
+        body["channel"] = "+44 7700 900123"
+    elif case == "unknown_followup":
+        path, body = "/api/v1/followups/999/result", {"result": "reached"}
+    elif case == "unknown_code":
+        path, body = f"/api/v1/visits/{env['visit']}/return", {"code": "QQQQQ"}
+    got_status, got = call("POST", path, body, shift=shift, origin=origin, raw=raw)
+    assert got_status == status and words in got["error"]
+    assert set(got) == {"error"} and "Traceback" not in got["error"]
+    assert followup_rows(storage) == []
