@@ -607,7 +607,7 @@ def visit_summary(item: dict) -> str:
 
 @dataclass(frozen=True)
 class Numbers:
-    """Follow-up numbers for a period (PRODUCT.md "Follow-up conversion").
+    """Follow-up numbers for a period (docs/product.md "Follow-up conversion").
 
     ``promised``: promised in the period. ``due``: first due in the period
     (voided visits left out) — the denominator of ``conversion`` and

@@ -1,4 +1,4 @@
-"""PRODUCT.md's numbers, exactly: every rate on every screen and file is a
+"""docs/product.md's numbers, exactly: every rate on every screen and file is a
 ``Counts`` property, whatever summed the visits (cxlog.rollups for whole
 days, cxlog.dashboard's numpy sums for single visits). The tests keep an
 independent SQL recount as the oracle (tests/recount.py). ``totals`` and

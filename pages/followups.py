@@ -1,5 +1,5 @@
 """Follow-ups (associate): promise one after a visit, work the list, link a
-return visit (issue #15, PRODUCT.md "Associate — Follow-ups").
+return visit (issue #15, docs/product.md "Associate — Follow-ups").
 
 A follow-up is tied to a visit code, never to a person: nothing here asks for
 a name, a phone number, an e-mail address or a note. Access is the Log page's

@@ -1,4 +1,4 @@
-"""Log: one tap per moment (PRODUCT.md, "Associate — Log"), through a drop.
+"""Log: one tap per moment (docs/product.md, "Associate — Log"), through a drop.
 
 The page only draws the tap pad (cxlog/pad_ui.py) with its data. Every tap
 goes into an outbox on the device and over HTTP to the JSON API

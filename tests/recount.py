@@ -1,4 +1,4 @@
-"""The independent recount (#12): PRODUCT.md's numbers by SQL GROUP BY over the
+"""The independent recount (#12): docs/product.md's numbers by SQL GROUP BY over the
 raw visits, the oracle the tests hold cxlog's one engine (the rollups and
 metrics.Counts) against. Not used by any screen or file."""
 

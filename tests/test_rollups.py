@@ -35,7 +35,7 @@ DAYS = (
 
 def recount(storage, store_id: int, first: date, last: date, by: tuple[str, ...]) -> dict:
     """The oracle: every non-voided visit of the store whose local start day is
-    in [first, last], summed per group as PRODUCT.md defines the numbers."""
+    in [first, last], summed per group as docs/product.md defines the numbers."""
     with storage.read() as db:
         zone = ZoneInfo(
             db.execute("SELECT timezone FROM stores WHERE id = ?", [store_id]).fetchone()[0]

@@ -1,5 +1,5 @@
 """Touch-target measurement shared by browser tests: every visible control on
-the page, with its size, so a test can demand 48 × 48 px (PRODUCT.md)."""
+the page, with its size, so a test can demand 48 × 48 px (docs/product.md)."""
 
 from __future__ import annotations
 
