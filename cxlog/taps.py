@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from cxlog import catalog, model, shifts, visits
+from cxlog import catalog, followups, model, shifts, visits
 from cxlog.db import Storage
 from cxlog.errors import ConflictError, CxlogError, NotFoundError, StorageError, ValidationError
 from cxlog.model import FIRST_ENGAGEMENTS, MARKERS, NO_PURCHASE, PURCHASED, to_utc_text, utc_now
@@ -470,5 +470,16 @@ def pad_data(storage: Storage, me: dict | None, people: list[dict], pin_required
         "me": {"id": me["id"], "name": me["name"], "store": me["store_name"]},
         "timezone": me["timezone"],
         **pad_lists(storage),
+        "followup": followup_choices(),
         "board": board(storage, me["store_id"], me["timezone"]),
+    }
+
+
+def followup_choices() -> dict:
+    """The closed card's "Follow-up" choices (issue #15), from cxlog.followups
+    so the pad and the Follow-ups page offer the same words."""
+    return {
+        "due": [{"id": k, "name": label} for k, (label, _) in followups.DUE_CHOICES.items()],
+        "channels": [{"id": k, "name": label} for k, label in followups.CHANNELS.items()],
+        "default_channel": followups.CALL,
     }

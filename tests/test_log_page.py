@@ -88,6 +88,21 @@ def test_on_shift_the_pad_gets_the_lists_and_the_board(db_env, shop, monkeypatch
     assert {v["id"]: v["by"] for v in board["open"]} == {first: "Ben", second: "Ana"}
     assert (board["today_count"], [v["id"] for v in board["today"]]) == (1, [closed])
     assert board["today"][0]["outcome"] == "no_purchase"
+    # The closed card's "Follow-up" offers the Follow-ups page's words (#15).
+    assert data["followup"] == {
+        "due": [
+            {"id": "tomorrow", "name": "Tomorrow"},
+            {"id": "in_3_days", "name": "In 3 days"},
+            {"id": "in_a_week", "name": "In a week"},
+        ],
+        "channels": [
+            {"id": "call", "name": "Call"},
+            {"id": "text", "name": "Text"},
+            {"id": "email", "name": "E-mail"},
+            {"id": "in_store", "name": "In store"},
+        ],
+        "default_channel": "call",
+    }
 
 
 @pytest.mark.parametrize("end", ["not_you", "deactivated", "pin"])

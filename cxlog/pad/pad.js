@@ -138,6 +138,26 @@ export function closeText(v) {
   return "";
 }
 
+// The channel of the last promise, kept on the device for the next one; a
+// stored value that is not a channel falls back to the default.
+export const CHANNEL_KEY = "cxlog.followup-channel.v1";
+export function rememberedChannel(store, choices) {
+  let kept = null;
+  try {
+    kept = store.getItem(CHANNEL_KEY);
+  } catch (e) {
+    kept = null;
+  }
+  return choices.channels.some((c) => c.id === kept) ? kept : choices.default_channel;
+}
+
+// What the associate writes on the receipt once the promise is saved.
+export function promiseText(made, channels) {
+  const channel = (channels.find((c) => c.id === made.channel) || { name: made.channel }).name;
+  const day = new Date(`${made.due_on}T12:00:00Z`).toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+  return `Follow-up: ${channel.toLowerCase()}, due ${day}. Write ${made.code} on the receipt.`;
+}
+
 // The pad's own bar: saved, waiting, or cannot reach the server.
 export function barText(s) {
   const n = countWaiting(s.outbox);
@@ -163,6 +183,7 @@ const pad = {
   lastKind: {}, // visit id -> the kind of that tap
   stepper: {}, // visit id -> units shown in the 5+ stepper
   amountOpen: {}, // visit id -> true when the sale-amount field shows
+  follow: {}, // visit id -> {open, dateOpen, busy, made, note}: the "Follow-up" choices (#15)
   pin: null, // associate id whose PIN is being asked
   whoError: null,
   inFlight: false,
@@ -526,13 +547,71 @@ function closedCard(v, mine) {
     input.addEventListener("keydown", (e) => e.key === "Enter" && save());
     body.push(el("div", { class: "cx-row" }, input, button("Save amount", { "data-act": "amount-save" }, save)));
   }
+  body.push(...followUp(v));
   return body;
+}
+
+// "Follow-up" on a closed visit (#15): one tap opens the due choices, each
+// carrying the remembered channel, so a promise is two taps after the close.
+// The promise goes straight to the server (it answers with the visit code to
+// write down); when it cannot, the card says so and keeps the choices.
+function followUp(v) {
+  const choices = pad.data.followup;
+  if (!choices || v.waiting) return [];
+  const f = pad.follow[v.id] || {};
+  if (f.made) {
+    return [
+      el(
+        "div",
+        { class: "cx-row cx-confirm cx-promised", "data-code": f.made.code },
+        // The code in bold and large: it is copied by hand onto a receipt.
+        el("span", {}, ...promiseText(f.made, choices.channels).split(f.made.code).flatMap((part, i) => (i ? [el("strong", { class: "cx-code" }, f.made.code), part] : [part]))),
+        button("Done", { "data-act": "followup-done" }, () => { delete pad.follow[v.id]; render(); }),
+      ),
+    ];
+  }
+  if (!f.open) return [button("Follow-up", { "data-act": "followup" }, () => { pad.follow[v.id] = { open: true }; render(); })];
+  const channel = followChannel();
+  const name = choices.channels.find((c) => c.id === channel).name;
+  const out = [
+    el("p", { class: "cx-caption" }, "Follow-up: when, and how? (the code to write down comes next)"),
+    el("div", { class: "cx-row cx-due" }, choices.due.map((d) => button(`${d.name} · ${name}`, { "data-due": d.id, disabled: f.busy }, () => promise(v.id, d.id, channel))), button("Pick a day", { "data-act": "followup-date" }, () => { f.dateOpen = true; render(); })),
+    pills(choices.channels, (id) => id === channel, "channel", v.id, (id) => { localStorage.setItem(CHANNEL_KEY, id); render(); }),
+  ];
+  if (f.dateOpen) {
+    const input = el("input", { type: "date", class: "cx-amount", "aria-label": "Due day" });
+    out.push(el("div", { class: "cx-row" }, input, button(`Promise · ${name}`, { "data-act": "followup-date-save", disabled: f.busy }, () => input.value && promise(v.id, input.value, channel))));
+  }
+  if (f.note) out.push(el("p", { class: "cx-note", role: "alert" }, f.note));
+  out.push(button("No follow-up", { "data-act": "followup-cancel" }, () => { delete pad.follow[v.id]; render(); }));
+  return out;
+}
+
+function followChannel() {
+  return pad.data && pad.data.followup ? rememberedChannel(localStorage, pad.data.followup) : null;
+}
+
+async function promise(visitId, due, channel) {
+  const f = pad.follow[visitId];
+  if (!f || f.busy) return; // a double tap sends one promise
+  f.busy = true;
+  f.note = null;
+  render();
+  try {
+    const { status, answer } = await api("POST", "/followups", { visit_id: visitId, due, channel });
+    if (status === 200 || status === 201) f.made = answer;
+    else f.note = answer.error || `The follow-up was not saved (${status}).`;
+  } catch (e) {
+    f.note = "Cannot reach the server: the follow-up was not saved. Try again in a moment.";
+  }
+  f.busy = false;
+  render();
 }
 
 function card(v) {
   const mine = pad.recent[v.id] && Date.now() - pad.recent[v.id] < UNDO_MS;
   const note = pad.notes[v.id];
-  const sig = JSON.stringify([v, !!mine, note, pad.stepper[v.id], !!pad.amountOpen[v.id], elapsed(v.started), pad.stopped]);
+  const sig = JSON.stringify([v, !!mine, note, pad.stepper[v.id], !!pad.amountOpen[v.id], pad.follow[v.id], followChannel(), elapsed(v.started), pad.stopped]);
   const cached = pad.cards.get(v.id);
   if (cached && cached.sig === sig) return cached.el;
   const state = v.waiting ? "waiting" : "saved";
@@ -568,6 +647,7 @@ function todayView(shown) {
         "div",
         { class: "cx-row cx-today-row", "data-visit": v.id },
         el("span", {}, `${localTime(v.started)} · ${LABELS[v.engagement]} · ${iso(reason)} · ${outcome} · ${iso(v.by)}`),
+        pad.data.followup ? button("Follow-up", { "data-act": "followup" }, () => { pad.follow[v.id] = { open: true }; render(); }) : null,
         button("Reopen", { "data-tap": "reopen" }, () => tap("reopen", v.id)),
       ),
     );
@@ -581,7 +661,8 @@ function logView() {
   const shown = overlay(pad.visits, pad.outbox, d.me);
   const now = Date.now();
   const cards = [...shown.values()]
-    .filter((v) => (!v.outcome && !v.voided) || (pad.recent[v.id] && now - pad.recent[v.id] < UNDO_MS) || pad.notes[v.id])
+    // A closed card stays while its Undo lasts, or while a follow-up is being promised.
+    .filter((v) => (!v.outcome && !v.voided) || (pad.recent[v.id] && now - pad.recent[v.id] < UNDO_MS) || pad.notes[v.id] || pad.follow[v.id])
     .sort((a, b) => (a.started < b.started ? 1 : a.started > b.started ? -1 : 0));
   const open = cards.filter((v) => !v.outcome && !v.voided).length;
   const bar = el(
@@ -621,7 +702,7 @@ function viewSig() {
   const recent = Object.keys(pad.recent).filter((id) => now - pad.recent[id] < UNDO_MS);
   return JSON.stringify([
     pad.data.mode, readOutbox(localStorage), pad.visits, pad.today, pad.todayCount, pad.notes,
-    recent, pad.stepper, pad.amountOpen, pad.todayOpen, pad.offline, pad.stopped,
+    recent, pad.stepper, pad.amountOpen, pad.follow, followChannel(), pad.todayOpen, pad.offline, pad.stopped,
     pad.notYouNote, pad.pin, pad.whoError, Math.floor(now / 60000),
   ]);
 }
@@ -648,7 +729,7 @@ function tick() {
 }
 
 // Exposed for the browser tests, which drive the pure functions directly.
-window.cxPad = { readOutbox, nextBatch, withoutAnswered, shouldSend, retryDelay, overlay, barText, closeText, EFFECTS, OUTBOX_KEY, state: pad };
+window.cxPad = { readOutbox, nextBatch, withoutAnswered, shouldSend, retryDelay, overlay, barText, closeText, rememberedChannel, promiseText, CHANNEL_KEY, EFFECTS, OUTBOX_KEY, state: pad };
 
 // Streamlit calls this on every run of the page with the new data. It may
 // call it again without the previous cleanup, so setting up is idempotent.

@@ -162,3 +162,38 @@ def sign_in_with_password(page, password: str, role: str | None = None) -> None:
     with page.expect_navigation(timeout=30_000):
         by_key(page, "sign-in-submit").locator("button").click()
     wait_idle(page, timeout=30_000)
+
+
+# --- the Log page's tap pad (cxlog/pad/pad.js draws plain elements, no keys) --
+
+PAD_OUTBOX = "cxlog.outbox.v1"
+
+
+def card(page, vid: str):
+    return page.locator(f".cx-card[data-visit='{vid}']")
+
+
+def new_card(page, engagement: str) -> str:
+    before = set(page.locator(".cx-card").evaluate_all("els => els.map(e => e.dataset.visit)"))
+    page.locator(f"[data-start={engagement}]").click()
+    page.wait_for_function(
+        "n => document.querySelectorAll('.cx-card').length > n", arg=len(before), timeout=2_000
+    )
+    after = page.locator(".cx-card").evaluate_all("els => els.map(e => e.dataset.visit)")
+    (new,) = set(after) - before
+    return new
+
+
+def tap(page, vid: str, kind: str, value: str | None = None) -> None:
+    sel = f"[data-tap={kind}]" + (f"[data-value='{value}']" if value is not None else "")
+    card(page, vid).locator(sel).first.click()
+
+
+def wait_all_saved(page, timeout: float = 10_000) -> None:
+    page.wait_for_function(
+        f"""() => JSON.parse(localStorage.getItem('{PAD_OUTBOX}') || '[]').length === 0
+              && document.querySelector('.cx-bar').textContent.includes('All taps saved')
+              && [...document.querySelectorAll('.cx-card')]
+                   .every(c => c.dataset.state === 'saved')""",
+        timeout=timeout,
+    )

@@ -1,9 +1,9 @@
 """Follow-ups in Debian's Chromium against the real server, on a phone (390 px)
 and a tablet (820 px) (issue #15): a device on Ana's shift (the HttpOnly shift
-cookie) with a visit she just closed opens Follow-ups from the navigation,
-promises in one tap, sees it listed, records "came back and bought"; every
-tap target 48 px, nothing scrolls sideways; the dashboard's follow-up
-conversion equals a hand count."""
+cookie) closes a visit on the tap pad, promises a follow-up in two taps on its
+card, opens Follow-ups from the navigation, sees it listed, records "came back
+and bought"; every tap target 48 px, nothing scrolls sideways; the dashboard's
+follow-up conversion equals a hand count."""
 
 from __future__ import annotations
 
@@ -18,8 +18,12 @@ from tests.e2e.harness import (
     PHONE,
     TABLET,
     by_key,
+    card,
+    new_card,
     sign_in_with_password,
+    tap,
     tap_key,
+    wait_all_saved,
     wait_idle,
 )
 
@@ -49,60 +53,70 @@ def small_targets(page) -> list:
 @pytest.mark.parametrize("name", list(VIEWPORTS))
 def test_promise_list_and_came_back_and_bought(browser, served, screenshot, name):
     storage, ana = served["storage"], served["ana"]
-    # Ana's device: her shift is the cookie the Log page's name tap would set
-    # (cxlog/shifts.py); she has just closed a visit on the tap pad (no purchase).
+    # Ana's device: her shift is the cookie the Log page's name tap sets
+    # (cxlog/shifts.py). She closes a visit on the tap pad: 2 units.
     cookie = shifts.start(storage, ana, shifts.new_device_id())
-    vid = new_id()
-    visits.create_visit(storage, vid, served["store"], ana, "warm")
-    visits.record_no_purchase(storage, vid, actor=f"associate:{ana}")
     context = browser.new_context(viewport=VIEWPORTS[name])
     context.add_cookies(
         [{"name": shifts.SHIFT_COOKIE, "value": cookie, "url": served["url"], "httpOnly": True}]
     )
     page = context.new_page()
     page.goto(served["url"])
-    wait_idle(page)
+    page.locator("[data-start=warm]").wait_for(timeout=15_000)
+    vid = new_card(page, "warm")
+    tap(page, vid, "purchase", "2")
+    wait_all_saved(page)
 
-    # Follow-ups is one tap away in the navigation; promising is one more tap.
-    # On a phone Streamlit folds the top navigation behind its sidebar button:
-    # one tap more there (counted below).
+    # From the closed visit's card: "Follow-up", then the due choice, which
+    # carries the channel remembered on the device (Call the first time).
     taps = 0
-    link = page.get_by_role("link", name="Follow-ups").first
-    if not link.evaluate("e => e.getBoundingClientRect().x >= 0"):
-        page.get_by_test_id("stExpandSidebarButton").click()
-        taps += 1
-    link.click()
+    card(page, vid).locator("[data-act=followup]").click()
     taps += 1
-    by_key(page, f"due-tomorrow-{vid}").wait_for()
-    sidebar = page.locator("[data-testid='stSidebar'][data-collapsed='false']")
-    if sidebar.count() and sidebar.bounding_box()["width"] > 0:
-        # Streamlit leaves that sidebar open over the page: one tap to fold it.
-        page.get_by_test_id("stSidebarCollapseButton").locator("button").click()
-        page.locator("[data-testid='stSidebar'][data-collapsed='true']").wait_for(state="attached")
-        taps += 1
-    by_key(page, f"due-tomorrow-{vid}").wait_for()
-    wait_idle(page)
-    assert by_key(page, f"due-tomorrow-{vid}").inner_text().strip() == "Tomorrow · Call"
+    tomorrow = card(page, vid).locator("[data-due=tomorrow]")
+    assert tomorrow.inner_text().strip() == "Tomorrow · Call"
     screenshot(page, f"followups-{name}-promise")
     assert small_targets(page) == [], name
     width = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
     assert width[0] <= width[1], f"horizontal scroll on {name}: {width}"
-    tap_key(page, f"due-tomorrow-{vid}")
+    # A channel picked is kept for the next promise, on this device.
+    card(page, vid).locator("[data-tap=channel][data-value=text]").click()
+    page.wait_for_function(
+        f"() => document.querySelector(\".cx-card[data-visit='{vid}'] [data-due=tomorrow]\")"
+        ".textContent === 'Tomorrow · Text'"
+    )
+    card(page, vid).locator("[data-tap=channel][data-value=call]").click()
+    page.wait_for_function("() => localStorage.getItem('cxlog.followup-channel.v1') === 'call'")
+    tomorrow.click()
     taps += 1
-    # From the closed visit: 2 taps on the tablet; on the phone 4 (Streamlit's
-    # folded navigation).
-    assert taps == (2 if name == "tablet" else 4)
-    page.get_by_text("Write", exact=False).first.wait_for()
-    wait_idle(page)
+    assert taps == 2
+    promised = card(page, vid).locator(".cx-promised")
+    promised.wait_for(timeout=10_000)
     (made,) = rows(served, "SELECT * FROM followups WHERE visit_id = ?", [vid])
     (code,) = [
         r["code"] for r in rows(served, "SELECT code FROM visit_codes WHERE visit_id = ?", [vid])
     ]
     assert made["channel"] == "call" and made["promised_by"] == served["ana"]
-    assert code in page.locator("[data-testid='stAlertContentSuccess']").first.inner_text()
-    # The list shows it as due (tomorrow, so under Upcoming), code first.
-    card = by_key(page, f"fu-{made['id']}")
-    assert card.inner_text().startswith(f"{code} · Call · due")
+    assert promised.get_attribute("data-code") == code
+    assert f"Write {code} on the receipt." in promised.inner_text()
+    screenshot(page, f"followups-{name}-code")
+    # The channel kept on the device: a stored value that is not a channel
+    # (an older version, a hand edit) falls back to Call.
+    kept = page.evaluate(
+        """() => { const c = window.cxPad.state.data.followup;
+                   const store = (v) => ({ getItem: () => v });
+                   return [window.cxPad.rememberedChannel(store('text'), c),
+                           window.cxPad.rememberedChannel(store('fax'), c),
+                           window.cxPad.rememberedChannel(store(null), c)]; }"""
+    )
+    assert kept == ["text", "call", "call"]
+
+    # The list (the Follow-ups page, in the navigation) shows it as due:
+    # tomorrow, so under Upcoming, code first.
+    page.goto(f"{served['url']}/followups")
+    by_key(page, f"fu-{made['id']}").wait_for()
+    wait_idle(page)
+    listed = by_key(page, f"fu-{made['id']}")
+    assert listed.inner_text().startswith(f"{code} · Call · due")
     assert page.get_by_role("heading", name="Upcoming").count() == 1
 
     tap_key(page, f"fu-bought-{made['id']}")

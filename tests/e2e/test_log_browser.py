@@ -25,11 +25,11 @@ from cxlog import catalog, shifts
 from tests.conftest import set_up
 from tests.e2e import harness
 from tests.e2e.cutproxy import CutProxy
-from tests.e2e.harness import PHONE, TABLET
+from tests.e2e.harness import PHONE, TABLET, card, new_card, tap, wait_all_saved
 
 pytestmark = pytest.mark.browser
 MIN_TARGET_PX = 48
-OUTBOX = "cxlog.outbox.v1"
+OUTBOX = harness.PAD_OUTBOX
 
 
 class Served:
@@ -93,42 +93,12 @@ def device(browser, served, who: str, viewport=PHONE):
     return page
 
 
-def card(page, vid: str):
-    return page.locator(f".cx-card[data-visit='{vid}']")
-
-
-def new_card(page, engagement: str) -> str:
-    before = set(page.locator(".cx-card").evaluate_all("els => els.map(e => e.dataset.visit)"))
-    page.locator(f"[data-start={engagement}]").click()
-    page.wait_for_function(
-        "n => document.querySelectorAll('.cx-card').length > n", arg=len(before), timeout=2_000
-    )
-    after = page.locator(".cx-card").evaluate_all("els => els.map(e => e.dataset.visit)")
-    (new,) = set(after) - before
-    return new
-
-
-def tap(page, vid: str, kind: str, value: str | None = None) -> None:
-    sel = f"[data-tap={kind}]" + (f"[data-value='{value}']" if value is not None else "")
-    card(page, vid).locator(sel).first.click()
-
-
 def reason_button(page, vid: str, name: str):
     return card(page, vid).locator("[data-tap=reason]", has_text=name)
 
 
 def outbox(page) -> list[dict]:
     return page.evaluate(f"() => JSON.parse(localStorage.getItem('{OUTBOX}') || '[]')")
-
-
-def wait_all_saved(page, timeout: float = 10_000) -> None:
-    page.wait_for_function(
-        f"""() => JSON.parse(localStorage.getItem('{OUTBOX}') || '[]').length === 0
-              && document.querySelector('.cx-bar').textContent.includes('All taps saved')
-              && [...document.querySelectorAll('.cx-card')]
-                   .every(c => c.dataset.state === 'saved')""",
-        timeout=timeout,
-    )
 
 
 def utc_text(ms: int) -> str:
