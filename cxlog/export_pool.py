@@ -207,6 +207,13 @@ class StandardPool:
             ) from None
 
     def begin(self) -> None:
+        # Start every worker first (a spawn is a new interpreter: seconds on a
+        # busy machine), so the barrier below only waits for the snapshots
+        # while the parent holds the write lock. CI once broke that barrier
+        # when both waits were one.
+        started = [self.executor.submit(export_worker.pool_ready) for _ in range(self.n)]
+        for future in started:
+            self._result(future)
         begun = [
             self.executor.submit(export_worker.pool_begin, START_SECONDS) for _ in range(self.n)
         ]

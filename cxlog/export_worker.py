@@ -29,6 +29,7 @@ worker takes exactly one; chunk tasks carry the lookups, installed once.
 from __future__ import annotations
 
 import contextlib
+import os
 import pickle
 import sqlite3
 import struct
@@ -98,6 +99,11 @@ def pool_connect(path: str, timeout: float, barrier) -> None:
     """The pool's initializer: one connection per worker process."""
     _pool["conn"] = sqlite3.connect(path, timeout=timeout, isolation_level=None)
     _pool["barrier"] = barrier
+
+
+def pool_ready() -> int:
+    """A task that only proves this worker process is up."""
+    return os.getpid()
 
 
 def pool_begin(wait: float) -> int:
