@@ -23,9 +23,9 @@ import contextlib
 import itertools
 import multiprocessing
 import os
+import queue
 import subprocess
 import sys
-import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -179,12 +179,16 @@ class StandardPool:
     def __init__(self, n: int, path: Path) -> None:
         context = multiprocessing.get_context("spawn")  # a connection must not cross a fork
         self.n = n
-        self.barrier = context.Barrier(n + 1)
+        # A worker that has its snapshot says so on `ready`, then waits for a
+        # token on `go`: held there, it cannot take a second begin task. Plain
+        # queues, not a multiprocessing Barrier: a Barrier whose wait timed out
+        # hung the parent for good in Condition.notify (seen under load).
+        self.ready, self.go = context.Queue(), context.Queue()
         self.executor = ProcessPoolExecutor(
             n,
             mp_context=context,
             initializer=export_worker.pool_connect,
-            initargs=(str(path), BUSY_TIMEOUT_MS / 1000, self.barrier),
+            initargs=(str(path), BUSY_TIMEOUT_MS / 1000, self.ready, self.go),
         )
         self.job: tuple[csvlines.Lookups, bool, int] | None = None
 
@@ -199,7 +203,7 @@ class StandardPool:
             return future.result(timeout=START_SECONDS * 10)
         except BrokenProcessPool:
             raise StorageError("An export helper process stopped unexpectedly.") from None
-        except threading.BrokenBarrierError:
+        except queue.Empty:
             raise StorageError("An export helper process did not begin in time.") from None
         except Exception as exc:  # a helper's own failure, as a sentence
             raise StorageError(
@@ -208,9 +212,8 @@ class StandardPool:
 
     def begin(self) -> None:
         # Start every worker first (a spawn is a new interpreter: seconds on a
-        # busy machine), so the barrier below only waits for the snapshots
-        # while the parent holds the write lock. CI once broke that barrier
-        # when both waits were one.
+        # busy machine), so the wait below, while the parent holds the write
+        # lock, is only for the snapshots.
         started = [self.executor.submit(export_worker.pool_ready) for _ in range(self.n)]
         for future in started:
             self._result(future)
@@ -218,12 +221,16 @@ class StandardPool:
             self.executor.submit(export_worker.pool_begin, START_SECONDS) for _ in range(self.n)
         ]
         try:
-            self.barrier.wait(START_SECONDS)
-        except threading.BrokenBarrierError:
-            for future in begun:  # a helper's own failure says more than the barrier
+            for _ in range(self.n):
+                self.ready.get(timeout=START_SECONDS)
+        except queue.Empty:
+            for future in begun:  # a helper's own failure says more than the timeout
                 if future.done():
                     self._result(future)
             raise StorageError("An export helper process did not begin in time.") from None
+        finally:
+            for _ in range(self.n):  # every waiting helper goes on (or gives up)
+                self.go.put(True)
         for future in begun:
             self._result(future)
 
@@ -254,6 +261,7 @@ class StandardPool:
             yield lines, count
 
     def stop(self) -> None:
-        with contextlib.suppress(Exception):
-            self.barrier.abort()  # frees a helper still waiting to begin
         self.executor.shutdown(wait=True, cancel_futures=True)
+        for q in (self.ready, self.go):
+            q.close()
+            q.join_thread()

@@ -22,7 +22,7 @@ travel as raw bytes, not pickled: no extra copy of a chunk on either side.
 
 A worker of ``concurrent.futures.ProcessPoolExecutor`` (``pool_*``
 functions): one connection per process, opened by the initializer; the
-snapshot is taken by a task that waits on a barrier with the parent, so each
+snapshot is taken by a task that waits for the parent's go on a queue, so each
 worker takes exactly one; chunk tasks carry the lookups, installed once.
 """
 
@@ -92,13 +92,14 @@ def serve(inbox: BinaryIO, outbox: BinaryIO) -> None:
 
 # --- as a worker of concurrent.futures.ProcessPoolExecutor -------------------------
 
-_pool: dict = {}  # this worker's connection, barrier and installed lookups
+_pool: dict = {}  # this worker's connection, queues and installed lookups
 
 
-def pool_connect(path: str, timeout: float, barrier) -> None:
-    """The pool's initializer: one connection per worker process."""
+def pool_connect(path: str, timeout: float, ready, go) -> None:
+    """The pool's initializer: one connection per worker process, and the
+    parent's two queues (cxlog/export_pool.py, StandardPool)."""
     _pool["conn"] = sqlite3.connect(path, timeout=timeout, isolation_level=None)
-    _pool["barrier"] = barrier
+    _pool["ready"], _pool["go"] = ready, go
 
 
 def pool_ready() -> int:
@@ -107,12 +108,13 @@ def pool_ready() -> int:
 
 
 def pool_begin(wait: float) -> int:
-    """Take this worker's snapshot, then wait for every other worker and the
-    parent: a worker held here cannot take a second begin task."""
+    """Take this worker's snapshot, tell the parent, then wait for its go: a
+    worker held here cannot take a second begin task."""
     conn = _pool["conn"]
     conn.execute("BEGIN")
     conn.execute("SELECT count(*) FROM stores").fetchone()  # takes the snapshot
-    _pool["barrier"].wait(wait)
+    _pool["ready"].put(os.getpid())
+    _pool["go"].get(timeout=wait)  # queue.Empty: the parent went away
     return 0
 
 
