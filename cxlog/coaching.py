@@ -175,9 +175,12 @@ def cost_sentence(c: Cost, currency: str | None) -> str:
     return text + "."
 
 
-def log_line(today: Counts, warm_goal: float | None, focus: str | None) -> str | None:
+def log_line(
+    today: Counts, warm_goal: float | None, focus: str | None, *, markdown: bool = True
+) -> str | None:
     """Item 5: the Log page's quiet line for the team (not per person), or None
-    before the shift has LOG_LINE_MIN_CLOSED closed visits."""
+    before the shift has LOG_LINE_MIN_CLOSED closed visits. ``markdown=False``
+    for the tap pad, which draws text as text (nothing to escape)."""
     if today.closed < LOG_LINE_MIN_CLOSED:
         return None
     rate = today.warm_rate.value
@@ -185,11 +188,13 @@ def log_line(today: Counts, warm_goal: float | None, focus: str | None) -> str |
     if warm_goal is not None:
         text += f" (goal {100 * warm_goal:.0f}%)"
     if focus:
-        text += f" · focus: {plain(focus)}"  # Markdown-safe, like every card line
+        text += f" · focus: {plain(focus) if markdown else focus}"  # Markdown-safe on cards
     return text
 
 
-def team_line(storage: Storage, store_id: int, now: datetime | None = None) -> str | None:
+def team_line(
+    storage: Storage, store_id: int, now: datetime | None = None, *, markdown: bool = True
+) -> str | None:
     """The Log page's line for a store's today (its local day so far): one
     indexed count of today's visits, the warm-rate goal and today's focus."""
     zone = ZoneInfo(catalog.get_store(storage, store_id)["timezone"])
@@ -199,12 +204,23 @@ def team_line(storage: Storage, store_id: int, now: datetime | None = None) -> s
         return None  # before the goal and focus are even read
     focus = goals.focus_on(storage, store_id, today)
     warm_goal = goals.store_goals(storage, store_id).warm_rate
-    return log_line(counts, warm_goal, focus["name"] if focus else None)
+    return log_line(counts, warm_goal, focus["name"] if focus else None, markdown=markdown)
 
 
-# Issue #13 (door-counter coverage) plugs its low-coverage check in HERE, the
-# one place cxlog asks it; until then there is no warning.
-COVERAGE_CHECK: CoverageCheck | None = None
+def door_counter_check(
+    storage: Storage, store_ids: tuple[int, ...], first: date, last: date
+) -> str | None:
+    """Issue #13's low-coverage warning (cxlog/coverage.py) for these local days."""
+    # Imported here: coverage reads with pandas, which the Log page's line and
+    # the CLI's other commands do not need.
+    from cxlog import coverage
+
+    return coverage.low_coverage_warning(storage, store_ids, first, last)
+
+
+# The one place cxlog asks whether door counts say much went unlogged; a test
+# may swap in its own check.
+COVERAGE_CHECK: CoverageCheck | None = door_counter_check
 
 
 def coverage_note(

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxlog import catalog, coaching, goals
+from cxlog import catalog, coaching, goals, traffic
 from cxlog.cli import main
 from cxlog.model import to_utc_text
 from cxlog.text import plain
@@ -243,3 +243,27 @@ def test_a_low_coverage_warning_sits_beside_the_cost(storage, week):
     assert asked == [((week["store"],), date(2026, 11, 16), date(2026, 11, 18))]
     assert card.sections[2].lines[-1] == "Only 41% of door-counter visitors were logged this week."
     assert coaching.huddle_card(storage, week["store"], TODAY).warning is None
+
+
+def test_door_counts_that_dwarf_the_log_warn_on_the_card_by_default(storage, week):
+    """The real check (cxlog/coverage.py) is plugged in: 60 visitors an hour
+    counted 10:00–18:00 on Monday to Wednesday (1,440) against the week's few
+    dozen logged visits is far under the 70% threshold."""
+    lines = ["store,start,end,in,out"]
+    for d in (16, 17, 18):
+        for hour in range(10, 18):
+            lines.append(f"Corner Shop,2026-11-{d} {hour:02}:00,2026-11-{d} {hour + 1:02}:00,60,60")
+    traffic.import_file(storage, "traffic", week["store"], "\n".join(lines).encode(), actor="test")
+    card = coaching.huddle_card(storage, week["store"], TODAY)
+    with storage.read() as db:
+        (logged,) = db.execute(
+            "SELECT count(*) FROM visits WHERE store_id = ? AND voided_at IS NULL"
+            " AND started_at >= '2026-11-16' AND started_at < '2026-11-19'",
+            [week["store"]],
+        ).fetchone()
+    share = round(100 * logged / 1440)
+    assert card.warning.startswith(
+        f"Careful: these moment comparisons rest on partial logging. Corner Shop logged "
+        f"{share}% of 1,440 visitors (threshold 70%)."
+    )
+    assert card.sections[2].lines[-1] == card.warning
