@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from cxlog import catalog, followups, model, shifts, visits
+from cxlog import catalog, coaching, followups, localday, model, shifts, visits
 from cxlog.db import Storage
 from cxlog.errors import ConflictError, CxlogError, NotFoundError, StorageError, ValidationError
 from cxlog.model import FIRST_ENGAGEMENTS, MARKERS, NO_PURCHASE, PURCHASED, to_utc_text, utc_now
@@ -395,8 +395,8 @@ def pad_visit(row: dict) -> dict:
 
 
 def _midnight(timezone: str) -> datetime:
-    now = utc_now().astimezone(ZoneInfo(timezone))
-    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+    """When the store's today began, in UTC (right on a DST day too)."""
+    return localday.start_of_local_day(utc_now(), ZoneInfo(timezone))
 
 
 def board_version(storage: Storage, store_id: int, timezone: str) -> str:
@@ -413,7 +413,7 @@ def board_version(storage: Storage, store_id: int, timezone: str) -> str:
             " WHERE store_id = ? AND outcome IS NULL AND voided_at IS NULL",
             [store_id],
         ).fetchone()
-    day = _midnight(timezone).date().isoformat()
+    day = localday.local_date(utc_now(), ZoneInfo(timezone)).isoformat()
     return hashlib.sha256(repr((day, today, still_open)).encode()).hexdigest()[:16]
 
 
@@ -435,6 +435,10 @@ def board(storage: Storage, store_id: int, timezone: str, *, limit: int = 100) -
         "open_count": len(open_rows),
         "today": [pad_visit(v) for v in today[:TODAY_SHOWN]],
         "today_count": len(today),
+        # Issue #14: the team's quiet line (warm rate against the goal, the
+        # focus), built with the board, so only when a visit changed and never
+        # on a tap's own request.
+        "team_line": coaching.team_line(storage, store_id, markdown=False),
     }
 
 

@@ -6,6 +6,7 @@ tests/test_api_taps.py) and the pad itself is driven in Chromium
 from __future__ import annotations
 
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -103,6 +104,29 @@ def test_on_shift_the_pad_gets_the_lists_and_the_board(db_env, shop, monkeypatch
         ],
         "default_channel": "call",
     }
+
+
+def test_the_team_line_joins_the_board_from_the_tenth_closed_visit(db_env, shop, monkeypatch):
+    """Issue #14: today's warm rate against the goal and today's focus, as
+    plain text (the pad draws text as text: no Markdown escapes)."""
+    from cxlog import goals, localday
+    from cxlog.model import utc_now
+
+    for i in range(10):
+        vid = new_id()
+        visits.create_visit(db_env, vid, shop["store"], shop["ana"], "warm" if i < 6 else "neutral")
+        visits.record_no_purchase(db_env, vid, actor="test")
+        if i == 8:
+            data = pad_data(device(monkeypatch, db_env, cookie_for(db_env, shop["ana"])))
+            assert data["board"]["team_line"] is None  # 9 closed
+    goals.set_goals(db_env, shop["store"], warm_rate_percent=70, actor="test")
+    focus = goals.add_behaviour(db_env, "Ask *what* it's for", actor="test")
+    today = localday.local_date(utc_now(), ZoneInfo("Europe/London"))
+    goals.set_focus(db_env, shop["store"], today, focus, actor="test")
+    data = pad_data(device(monkeypatch, db_env, cookie_for(db_env, shop["ana"])))
+    assert data["board"]["team_line"] == (
+        "Team today: warm rate 60% (goal 70%) · focus: Ask *what* it's for"
+    )
 
 
 @pytest.mark.parametrize("end", ["not_you", "deactivated", "pin"])

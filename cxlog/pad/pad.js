@@ -291,6 +291,7 @@ function useBoard(board) {
   pad.today = board.today.map((v) => v.id);
   pad.todayCount = board.today_count;
   pad.openCount = board.open_count;
+  pad.teamLine = board.team_line || null;
   pad.version = board.version;
 }
 
@@ -686,6 +687,8 @@ function logView() {
     bar,
     who,
     pad.notYouNote ? el("p", { class: "cx-note" }, pad.notYouNote) : null,
+    // The team's quiet line (#14): from the tenth closed visit of the day.
+    pad.teamLine ? el("p", { class: "cx-caption cx-team" }, pad.teamLine) : null,
     el("p", { class: "cx-lead" }, el("strong", {}, "New customer"), " — how did the visit start?"),
     startRow(),
     el("h3", {}, `Open visits (${open})`),
@@ -701,7 +704,7 @@ function viewSig() {
   const now = Date.now();
   const recent = Object.keys(pad.recent).filter((id) => now - pad.recent[id] < UNDO_MS);
   return JSON.stringify([
-    pad.data.mode, readOutbox(localStorage), pad.visits, pad.today, pad.todayCount, pad.notes,
+    pad.data.mode, readOutbox(localStorage), pad.visits, pad.today, pad.todayCount, pad.teamLine, pad.notes,
     recent, pad.stepper, pad.amountOpen, pad.follow, followChannel(), pad.todayOpen, pad.offline, pad.stopped,
     pad.notYouNote, pad.pin, pad.whoError, Math.floor(now / 60000),
   ]);

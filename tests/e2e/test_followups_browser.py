@@ -56,6 +56,11 @@ def test_promise_list_and_came_back_and_bought(browser, served, screenshot, name
     # Ana's device: her shift is the cookie the Log page's name tap sets
     # (cxlog/shifts.py). She closes a visit on the tap pad: 2 units.
     cookie = shifts.start(storage, ana, shifts.new_device_id())
+    # Ten visits Ben closed today: the pad shows the team's line (#14). Fixed
+    # ids: the phone and tablet runs may share this module's database.
+    for i in range(10):
+        visits.create_visit(storage, f"team-line-{i}", served["store"], served["ben"], "warm")
+        visits.record_no_purchase(storage, f"team-line-{i}", actor="test")
     context = browser.new_context(viewport=VIEWPORTS[name])
     context.add_cookies(
         [{"name": shifts.SHIFT_COOKIE, "value": cookie, "url": served["url"], "httpOnly": True}]
@@ -63,6 +68,7 @@ def test_promise_list_and_came_back_and_bought(browser, served, screenshot, name
     page = context.new_page()
     page.goto(served["url"])
     page.locator("[data-start=warm]").wait_for(timeout=15_000)
+    assert page.locator(".cx-team").inner_text().startswith("Team today: warm rate 100%")
     vid = new_card(page, "warm")
     tap(page, vid, "purchase", "2")
     wait_all_saved(page)
