@@ -16,12 +16,15 @@ Excel-safe: a text cell that starts with = + - @ tab, CR or LF gets a leading
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import sqlite3
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from cxlog.model import (
@@ -102,6 +105,27 @@ def csv_text(value: object) -> str:
 def safe_row(row: Iterable[object]) -> list[object]:
     """For csv.writer: text neutralised, numbers left as numbers."""
     return [neutralise(cell) if isinstance(cell, str) else cell for cell in row]
+
+
+def write_rows(
+    out: BinaryIO, header: Sequence[str], rows: Iterable[Iterable[object]], *, for_excel: bool
+) -> int:
+    """A small CSV (the summary, the follow-ups) into ``out``: UTF-8 (with a
+    BOM for Excel), CRLF, text neutralised and numbers left as numbers, like
+    the visits CSV. Returns the row count; ``out`` stays open."""
+    text = io.TextIOWrapper(
+        out, encoding="utf-8-sig" if for_excel else "utf-8", newline="", write_through=True
+    )
+    try:
+        writer = csv.writer(text, lineterminator=NEWLINE)
+        writer.writerow(header)
+        count = 0
+        for row in rows:
+            writer.writerow(safe_row(row))
+            count += 1
+        return count
+    finally:
+        text.detach()  # leave ``out`` open for the caller
 
 
 @dataclass(frozen=True)

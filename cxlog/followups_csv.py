@@ -9,7 +9,6 @@ days; follow-ups of voided visits only when voided visits are asked for.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from datetime import date
@@ -18,7 +17,7 @@ from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from cxlog.atomic import write_file
-from cxlog.csvlines import NEWLINE, safe_row
+from cxlog.csvlines import write_rows
 from cxlog.db import Storage
 from cxlog.export import ExportSelection, require_schema
 from cxlog.followups import BOUGHT, DEFAULT_WINDOW_DAYS, WINDOW_KEY
@@ -138,19 +137,9 @@ def write_followups(
     storage: Storage, out: BinaryIO, selection: ExportSelection, *, for_excel: bool = False
 ) -> int:
     """Write the follow-ups CSV (UTF-8; a BOM for Excel). Returns its row count."""
-    text = io.TextIOWrapper(
-        out, encoding="utf-8-sig" if for_excel else "utf-8", newline="", write_through=True
+    return write_rows(
+        out, header(selection.include_voided), rows(storage, selection), for_excel=for_excel
     )
-    try:
-        writer = csv.writer(text, lineterminator=NEWLINE)
-        writer.writerow(header(selection.include_voided))
-        count = 0
-        for row in rows(storage, selection):
-            writer.writerow(safe_row(row))
-            count += 1
-        return count
-    finally:
-        text.detach()
 
 
 def followups_csv(

@@ -1,9 +1,10 @@
 """docs/product.md's numbers, exactly: every rate on every screen and file is a
 ``Counts`` property, whatever summed the visits (cxlog.rollups for whole
-days, cxlog.dashboard's numpy sums for single visits). The tests keep an
-independent SQL recount as the oracle (tests/recount.py). ``totals`` and
-``breakdown`` below sum single visits by SQL: the huddle (#14, cxlog.coaching)
-still reads them; moving it onto cxlog.rollups.counts is left to do.
+days, cxlog.dashboard's numpy sums for single visits). ``totals`` and
+``breakdown`` below sum single visits by plain SQL ``GROUP BY``: the huddle
+(#14, cxlog.coaching) reads them, and the tests hold the rollups and the
+dashboard against them as the independent recount (tests/test_metrics.py
+holds them against hand counts).
 
 Over the visits that match the filters, ignoring voided visits:
 conversion = purchased ÷ closed; UPS = Σ units ÷ purchased; average sale =

@@ -11,7 +11,6 @@ even while tablets keep logging.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
@@ -20,8 +19,9 @@ from typing import BinaryIO
 
 from cxlog import coaching, coverage, goals, metrics, money, rollups
 from cxlog.atomic import write_file
+from cxlog.csvlines import write_rows
 from cxlog.db import Storage
-from cxlog.export import NEWLINE, ExportSelection, require_schema, safe_row, store_ranges
+from cxlog.export import ExportSelection, require_schema, store_ranges
 from cxlog.followups_csv import SUMMARY_COLUMNS, summary_cells
 from cxlog.metrics import Counts, Rate
 from cxlog.model import FIRST_ENGAGEMENTS
@@ -301,19 +301,7 @@ def write_summary(
     storage: Storage, out: BinaryIO, selection: ExportSelection, *, for_excel: bool = False
 ) -> int:
     """Write the summary CSV (UTF-8; a BOM for Excel). Returns its row count."""
-    text = io.TextIOWrapper(
-        out, encoding="utf-8-sig" if for_excel else "utf-8", newline="", write_through=True
-    )
-    try:
-        writer = csv.writer(text, lineterminator=NEWLINE)
-        writer.writerow(COLUMNS)
-        count = 0
-        for row in rows(storage, selection):
-            writer.writerow(safe_row(row))  # text neutralised, numbers stay numbers
-            count += 1
-        return count
-    finally:
-        text.detach()  # leave ``out`` open for the caller
+    return write_rows(out, COLUMNS, rows(storage, selection), for_excel=for_excel)
 
 
 def summary_csv(storage: Storage, selection: ExportSelection, *, for_excel: bool = False) -> bytes:

@@ -5,12 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from cxlog import access, catalog, lockout, visits
+from cxlog import access, catalog, lockout, metrics, visits
 from cxlog.errors import ValidationError
+from cxlog.metrics import Filters
 from cxlog.model import utc_now
-from tests import recount
 from tests.conftest import new_id, sign_in_role
-from tests.recount import Filters
 
 
 def test_hashes_are_salted_and_verify_in_constant_time():
@@ -100,7 +99,7 @@ def test_renaming_keeps_visits_attached_and_reported_under_the_new_name(storage,
     catalog.rename_reason(storage, shop["reasons"]["Gift"], "Present", actor="manager")
     visit = visits.get_visit(storage, vid)
     assert (visit["associate_name"], visit["reason_name"]) == ("Ana Lima", "Present")
-    by_associate = recount.breakdown(storage, Filters(), "associate")
+    by_associate = metrics.breakdown(storage, Filters(), "associate")
     assert by_associate[shop["ana"]].purchased == 1
 
 
@@ -113,7 +112,7 @@ def test_retiring_hides_from_the_log_page_list_only(storage, shop):
     assert gift not in [r["id"] for r in catalog.list_reasons(storage, "reason")]
     assert gift in [r["id"] for r in catalog.list_reasons(storage, "reason", active_only=False)]
     assert visits.get_visit(storage, vid)["reason_name"] == "Gift"
-    assert recount.breakdown(storage, Filters(), "reason")[gift].visits == 1
+    assert metrics.breakdown(storage, Filters(), "reason")[gift].visits == 1
 
 
 def test_associate_pins_lock_out_per_associate(storage, shop):

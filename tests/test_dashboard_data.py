@@ -12,12 +12,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from cxlog import catalog, dashboard, facts, periods, visits
+from cxlog import catalog, dashboard, facts, metrics, periods, visits
 from cxlog.dashboard import DashboardFilters
-from cxlog.metrics import Counts
-from tests import recount
+from cxlog.metrics import Counts, Filters
 from tests.conftest import new_id
-from tests.recount import Filters
 
 NOW = datetime(2026, 11, 18, 10, 30, tzinfo=UTC)
 
@@ -100,7 +98,7 @@ def metrics_sum(storage, built: dashboard.Dashboard, by: str | None = None, **id
     for store_id, span in built.spans.items():
         f = Filters(start=span.start, end=span.end, store_ids=(store_id,), **ids)
         groups = (
-            {None: recount.totals(storage, f)} if by is None else recount.breakdown(storage, f, by)
+            {None: metrics.totals(storage, f)} if by is None else metrics.breakdown(storage, f, by)
         )
         for key, c in groups.items():
             old = total.get(key, Counts())
@@ -207,7 +205,7 @@ def test_filters_by_store_associate_and_reason(storage, ids):
     )
     assert (
         narrow.totals
-        == recount.totals(storage, f)
+        == metrics.totals(storage, f)
         == Counts(visits=1, warm=0, closed=1, purchased=1, units=4, amount_cents=500, with_amount=1)
     )
     assert [r.name for r in narrow.team] == ["Ben"]

@@ -13,11 +13,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxlog import rollups
+from cxlog import metrics, rollups
+from cxlog.metrics import Filters
 from cxlog.model import to_utc_text
-from tests import recount
 from tests.conftest import ROOT, as_role, new_id
-from tests.recount import Filters
 from tests.test_coaching import half_up, newcombe_by_hand
 
 RANGE = {"period": "custom", "from": "2026-11-01", "to": "2026-11-19"}
@@ -116,7 +115,7 @@ def test_every_number_matches_hand_and_metrics(app_env, month):
         "Warm rate": ("51.6%", "+51.6 pts"),  # 32 of 62 against 0 of 20
         "Open visits": ("2", "+2"),
     }
-    counts = recount.totals(app_env, Filters(START, END))
+    counts = metrics.totals(app_env, Filters(START, END))
     assert tiles["Conversion"][0] == f"{100 * counts.conversion.value:.1f}%"
     assert tiles["Units per sale"][0] == f"{counts.units_per_sale:.2f}"
     assert tiles["Average sale"][0] == f"{counts.average_sale:.2f}"
@@ -136,7 +135,7 @@ def test_every_number_matches_hand_and_metrics(app_env, month):
         "still be chance."
     ) in sentences  # depth 0: 11 of 30 bought 13 units; depth 2: 21 of 30 bought 42
 
-    by = recount.breakdown(app_env, Filters(START, END), "first_engagement")
+    by = metrics.breakdown(app_env, Filters(START, END), "first_engagement")
     bars = charts(at)["engagement"]["data"][0]
     assert bars["y"][:2] == pytest.approx([100 * 21 / 30, 100 * 10 / 25])
     assert bars["y"][:2] == pytest.approx(

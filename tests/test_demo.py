@@ -5,11 +5,10 @@ from datetime import UTC, datetime
 import pytest
 import sqlite_utils
 
-from cxlog import demo
+from cxlog import demo, metrics
 from cxlog.cli import main
 from cxlog.db import Storage
-from tests import recount
-from tests.recount import Filters
+from cxlog.metrics import Filters
 
 NOW = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
 
@@ -32,13 +31,13 @@ def test_counts_and_integrity(demo_storage):
 
 
 def test_warm_beats_neutral_beats_missed(demo_storage):
-    groups = recount.breakdown(demo_storage, Filters(), "first_engagement")
+    groups = metrics.breakdown(demo_storage, Filters(), "first_engagement")
     conv = {k: c.conversion.value for k, c in groups.items()}
     assert conv["warm"] > conv["neutral"] + 0.05 > conv["missed"] + 0.1
 
 
 def test_units_per_sale_rise_with_depth(demo_storage):
-    groups = recount.breakdown(demo_storage, Filters(), "connection_depth")
+    groups = metrics.breakdown(demo_storage, Filters(), "connection_depth")
     ups = [groups[d].units_per_sale for d in range(4)]
     assert ups == sorted(ups) and ups[3] > ups[0] + 1
 

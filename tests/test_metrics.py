@@ -5,11 +5,9 @@ from datetime import timedelta
 import pytest
 
 from cxlog import catalog, metrics, visits
-from cxlog.metrics import Counts
+from cxlog.metrics import Counts, Filters
 from cxlog.model import utc_now
-from tests import recount
 from tests.conftest import new_id
-from tests.recount import Filters
 
 # (name, engagement, reason, recommended, outcome, units, amount_cents, days_ago, voided)
 TABLE = [
@@ -55,7 +53,7 @@ def table(storage, shop):
 
 
 def test_totals_by_hand(storage, shop, table):
-    t = recount.totals(storage, Filters())
+    t = metrics.totals(storage, Filters())
     assert t == Counts(
         visits=8, warm=5, closed=7, purchased=4, units=10, amount_cents=4500, with_amount=3
     )
@@ -69,7 +67,7 @@ def test_totals_by_hand(storage, shop, table):
 
 
 def test_by_first_engagement_by_hand(storage, shop, table):
-    groups = recount.breakdown(storage, Filters(), "first_engagement")
+    groups = metrics.breakdown(storage, Filters(), "first_engagement")
     assert set(groups) == {"warm", "neutral", "missed"}
     warm, neutral, missed = groups["warm"], groups["neutral"], groups["missed"]
     assert (warm.conversion.value, warm.units_per_sale, warm.average_sale) == (0.75, 2.0, 20.0)
@@ -91,38 +89,38 @@ def test_by_first_engagement_by_hand(storage, shop, table):
 
 
 def test_by_connection_depth_by_hand(storage, shop, table):
-    groups = recount.breakdown(storage, Filters(), "connection_depth")
+    groups = metrics.breakdown(storage, Filters(), "connection_depth")
     got = {k: (c.visits, c.closed, c.purchased, c.units) for k, c in groups.items()}
     assert got == {0: (2, 2, 0, 0), 1: (2, 1, 1, 3), 2: (3, 3, 2, 5), 3: (1, 1, 1, 2)}
     assert groups[2].units_per_sale == 2.5
 
 
 def test_by_reason_and_no_sale_reason(storage, shop, table):
-    by_reason = recount.breakdown(storage, Filters(), "reason")
+    by_reason = metrics.breakdown(storage, Filters(), "reason")
     gift = by_reason[shop["reasons"]["Gift"]]
     assert (gift.closed, gift.purchased) == (2, 2)  # W1, N1; voided M2 ignored
     assert by_reason[None].visits == 3  # W3, W5, N2
-    no_sale = recount.breakdown(storage, Filters(), "no_sale_reason")
+    no_sale = metrics.breakdown(storage, Filters(), "no_sale_reason")
     assert no_sale[shop["no_sale"]["Price"]].closed == 3
 
 
 def test_filters_by_time_store_associate_reason(storage, shop, table):
-    recent = recount.totals(storage, Filters(start=table - timedelta(days=1)))
+    recent = metrics.totals(storage, Filters(start=table - timedelta(days=1)))
     assert recent.visits == 7 and recent.closed == 6  # M1 is 3 days old
-    older = recount.totals(storage, Filters(end=table - timedelta(days=1)))
+    older = metrics.totals(storage, Filters(end=table - timedelta(days=1)))
     assert (older.visits, older.closed, older.purchased) == (1, 1, 0)
-    gift = recount.totals(storage, Filters(reason_ids=(shop["reasons"]["Gift"],)))
+    gift = metrics.totals(storage, Filters(reason_ids=(shop["reasons"]["Gift"],)))
     assert (gift.visits, gift.purchased) == (2, 2)
-    assert recount.totals(storage, Filters(associate_ids=(shop["ben"],))) == Counts()
+    assert metrics.totals(storage, Filters(associate_ids=(shop["ben"],))) == Counts()
 
 
 def test_empty_group_has_no_numbers_and_no_errors(storage, shop, table):
     other = catalog.create_store(storage, "Empty", "Europe/Paris")
-    empty = recount.totals(storage, Filters(store_ids=(other,)))
+    empty = metrics.totals(storage, Filters(store_ids=(other,)))
     assert empty == Counts()
     assert (empty.conversion.value, empty.conversion.interval) == (None, None)
     assert (empty.units_per_sale, empty.average_sale, empty.warm_rate.value) == (None, None, None)
-    assert recount.breakdown(storage, Filters(store_ids=(other,)), "first_engagement") == {}
+    assert metrics.breakdown(storage, Filters(store_ids=(other,)), "first_engagement") == {}
     assert [lf.value for lf in metrics.lifts({})] == [None, None]
 
 
@@ -133,9 +131,9 @@ def test_min_sample_rule(storage, shop):
         visits.create_visit(storage, vid, shop["store"], shop["ana"], "warm")
         if i < 19:
             visits.record_purchase(storage, vid, 1, actor=actor)
-    assert recount.totals(storage, Filters()).too_few is True  # 19 closed, 1 open
+    assert metrics.totals(storage, Filters()).too_few is True  # 19 closed, 1 open
     visits.record_no_purchase(storage, vid, actor=actor)
-    assert recount.totals(storage, Filters()).too_few is False  # 20 closed
+    assert metrics.totals(storage, Filters()).too_few is False  # 20 closed
 
 
 @pytest.mark.parametrize(

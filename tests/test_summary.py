@@ -8,11 +8,10 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from cxlog import catalog, summary
+from cxlog import catalog, metrics, summary
 from cxlog.export import ExportSelection
-from tests import recount
+from cxlog.metrics import Filters
 from tests.conftest import log_visit_in, utc
-from tests.recount import Filters
 
 
 def frame(storage, selection) -> pd.DataFrame:
@@ -45,7 +44,7 @@ def test_summary_matches_the_metrics(storage, shop):
     assert list(table.columns) == list(summary.COLUMNS)
     assert list(dict.fromkeys(table["table"])) == [t for t in summary.TABLES]
 
-    totals = recount.totals(storage, Filters())  # the same visits: voided ignored
+    totals = metrics.totals(storage, Filters())  # the same visits: voided ignored
     row = table[table["table"] == "all"].iloc[0]
     assert (row["visits"], row["open"], row["closed"], row["purchased"]) == (51, 1, 50, 20)
     assert row["no_purchase"] == 30
