@@ -222,39 +222,18 @@ def card(item: dict) -> None:
             )
             return
         with st.container(horizontal=True, key=f"fu-results-{fid}"):
-            st.button("Reached", key=f"fu-reached-{fid}", on_click=result, args=(fid, "reached"))
-            st.button(
-                "No answer · retry tomorrow",
-                key=f"fu-noanswer-{fid}",
-                on_click=result,
-                args=(fid, followups.NO_ANSWER),
+            # (label, key, on_click, args, extra): one tap records a result;
+            # "bought" and "snooze" open their choices first.
+            buttons = (
+                ("Reached", "reached", result, (fid, followups.REACHED), {}),
+                ("No answer · retry tomorrow", "noanswer", result, (fid, followups.NO_ANSWER), {}),
+                ("Came back and bought", "bought", toggle, (BOUGHT_OPEN, fid), {"type": "primary"}),
+                ("Came back, no purchase", "cameback", result, (fid, followups.CAME_BACK), {}),
+                ("Not needed", "notneeded", result, (fid, followups.NOT_NEEDED), {}),
+                ("Snooze", "snooze", toggle, (SNOOZE_OPEN, fid), {"icon": ":material/snooze:"}),
             )
-            st.button(
-                "Came back and bought",
-                key=f"fu-bought-{fid}",
-                type="primary",
-                on_click=toggle,
-                args=(BOUGHT_OPEN, fid),
-            )
-            st.button(
-                "Came back, no purchase",
-                key=f"fu-cameback-{fid}",
-                on_click=result,
-                args=(fid, followups.CAME_BACK),
-            )
-            st.button(
-                "Not needed",
-                key=f"fu-notneeded-{fid}",
-                on_click=result,
-                args=(fid, followups.NOT_NEEDED),
-            )
-            st.button(
-                "Snooze",
-                key=f"fu-snooze-{fid}",
-                icon=":material/snooze:",
-                on_click=toggle,
-                args=(SNOOZE_OPEN, fid),
-            )
+            for label, key, on_click, args, extra in buttons:
+                st.button(label, key=f"fu-{key}-{fid}", on_click=on_click, args=args, **extra)
         if fid in state[BOUGHT_OPEN]:
             st.number_input(
                 "Sale amount (optional)",

@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse
 
 from cxlog import shifts
 from cxlog.db import Storage
-from cxlog.errors import CxlogError, ShiftError, StorageError
+from cxlog.errors import CxlogError, NotFoundError, ShiftError, StorageError, ValidationError
 
 log = logging.getLogger("cxlog.api")
 
@@ -86,7 +86,8 @@ async def read_json(request: Request, max_bytes: int = MAX_BODY_BYTES) -> Any:
 
 def guarded(handler: Callable) -> Callable:
     """Wrap a route so every failure is a status and one sentence: an
-    ApiError as it says, a storage fault 503, a named error 400, anything
+    ApiError as it says, a storage fault 503, something that does not exist
+    404, refused input 422, another named error 400, anything
     else 500 with the details only in the server's log, never a traceback
     in the answer. A plain ``def`` handler still runs in a worker thread."""
 
@@ -100,6 +101,10 @@ def guarded(handler: Callable) -> Callable:
             return error_response(exc.status, exc.message)
         except StorageError as exc:
             return error_response(503, str(exc))
+        except NotFoundError as exc:
+            return error_response(404, str(exc))
+        except ValidationError as exc:
+            return error_response(422, str(exc))
         except CxlogError as exc:
             return error_response(400, str(exc))
         except Exception:

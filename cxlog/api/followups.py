@@ -7,12 +7,12 @@
     POST /api/v1/visits/{visit_id}/return       {"code"}
 
 Every call names its associate by the device's shift cookie (the same check as
-the taps route); a refused request answers one sentence and changes nothing.
+the taps route); a refused request answers one sentence (api.common.guarded)
+and changes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from anyio import to_thread
@@ -21,9 +21,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from cxlog import followups
-from cxlog.api.common import ApiError, check_origin, error_response, read_json, shift_of
+from cxlog.api.common import ApiError, check_origin, guarded, read_json, shift_of
 from cxlog.db import default_path, shared_storage
-from cxlog.errors import NotFoundError, StorageError, ValidationError
 from cxlog.model import utc_now
 
 _ITEM_FIELDS = (
@@ -68,39 +67,21 @@ def _object(body: Any) -> dict:
     return body
 
 
-def _answer(work: Callable[[], tuple[int, dict]]) -> JSONResponse:
-    """Run a domain call and turn its named errors into one-sentence answers."""
-    try:
-        status, payload = work()
-    except ApiError as exc:
-        return error_response(exc.status, exc.message)
-    except NotFoundError as exc:
-        return error_response(404, str(exc))
-    except ValidationError as exc:
-        return error_response(422, str(exc))
-    except StorageError as exc:
-        return error_response(503, str(exc))
-    return JSONResponse(payload, status_code=status)
+async def _body(request: Request) -> dict:
+    check_origin(request)
+    return _object(await read_json(request))
 
 
-async def _body(request: Request) -> dict | JSONResponse:
-    try:
-        check_origin(request)
-        return _object(await read_json(request))
-    except ApiError as exc:
-        return error_response(exc.status, exc.message)
-
-
+@guarded
 def list_followups(request: Request) -> JSONResponse:
-    def work() -> tuple[int, dict]:
-        me = _associate(request)
-        sections = followups.followup_list(_storage(), me["store_id"])
-        return 200, {
+    me = _associate(request)
+    sections = followups.followup_list(_storage(), me["store_id"])
+    return JSONResponse(
+        {
             "local_date": followups.local_day(me["timezone"], utc_now()).isoformat(),
             **{k: [_item(r) for r in rows] for k, rows in sections.items()},
         }
-
-    return _answer(work)
+    )
 
 
 # The writes read the body asynchronously, then run the SQLite work in a
@@ -108,12 +89,11 @@ def list_followups(request: Request) -> JSONResponse:
 # waits on the database.
 
 
+@guarded
 async def create_followup(request: Request) -> JSONResponse:
     body = await _body(request)
-    if isinstance(body, JSONResponse):
-        return body
 
-    def work() -> tuple[int, dict]:
+    def work() -> JSONResponse:
         me = _associate(request)
         item, created = followups.promise(
             _storage(),
@@ -122,17 +102,18 @@ async def create_followup(request: Request) -> JSONResponse:
             body.get("channel"),
             associate_id=me["id"],
         )
-        return (201 if created else 200), {**_item(item), "created": created}
+        return JSONResponse(
+            {**_item(item), "created": created}, status_code=201 if created else 200
+        )
 
-    return await to_thread.run_sync(_answer, work)
+    return await to_thread.run_sync(work)
 
 
+@guarded
 async def record_result(request: Request) -> JSONResponse:
     body = await _body(request)
-    if isinstance(body, JSONResponse):
-        return body
 
-    def work() -> tuple[int, dict]:
+    def work() -> JSONResponse:
         me = _associate(request)
         item = followups.record_result(
             _storage(),
@@ -143,17 +124,16 @@ async def record_result(request: Request) -> JSONResponse:
             units=body.get("units"),
             amount_cents=body.get("amount_cents"),
         )
-        return 200, _item(item)
+        return JSONResponse(_item(item))
 
-    return await to_thread.run_sync(_answer, work)
+    return await to_thread.run_sync(work)
 
 
+@guarded
 async def snooze(request: Request) -> JSONResponse:
     body = await _body(request)
-    if isinstance(body, JSONResponse):
-        return body
 
-    def work() -> tuple[int, dict]:
+    def work() -> JSONResponse:
         me = _associate(request)
         item = followups.snooze(
             _storage(),
@@ -161,24 +141,23 @@ async def snooze(request: Request) -> JSONResponse:
             body.get("until"),
             associate_id=me["id"],
         )
-        return 200, _item(item)
+        return JSONResponse(_item(item))
 
-    return await to_thread.run_sync(_answer, work)
+    return await to_thread.run_sync(work)
 
 
+@guarded
 async def mark_return(request: Request) -> JSONResponse:
     body = await _body(request)
-    if isinstance(body, JSONResponse):
-        return body
 
-    def work() -> tuple[int, dict]:
+    def work() -> JSONResponse:
         me = _associate(request)
         link = followups.mark_return(
             _storage(), request.path_params["visit_id"], body.get("code"), associate_id=me["id"]
         )
-        return (201 if link["created"] else 200), link
+        return JSONResponse(link, status_code=201 if link["created"] else 200)
 
-    return await to_thread.run_sync(_answer, work)
+    return await to_thread.run_sync(work)
 
 
 ROUTES = [
