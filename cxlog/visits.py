@@ -177,7 +177,7 @@ def open_visits(storage: Storage, store_id: int) -> list[dict]:
     """Open visits of a store, newest first: what every device's Log page shows."""
     with storage.read() as db:
         rows = db.query(
-            _SELECT + " WHERE v.store_id = ? AND v.outcome IS NULL AND v.voided_at IS NULL"
+            _SELECT_OPEN + " WHERE v.store_id = ? AND v.outcome IS NULL AND v.voided_at IS NULL"
             " ORDER BY v.started_at DESC, v.id",
             [store_id],
         )
