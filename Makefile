@@ -26,8 +26,9 @@ run: install
 	$(BIN)/python -m cxlog.serve $(STREAMLIT_FLAGS) $(TLS_FLAGS) \
 		--server.address 0.0.0.0 --server.port $(PORT)
 
+# Two workers (pytest-xdist): `make test` stays under 8 minutes on 2 cores.
 test: install lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist load
 
 lint: install
 	$(BIN)/ruff check .
