@@ -19,10 +19,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from cxlog import catalog, goals, metrics
+from cxlog import catalog, goals, localday, metrics
 from cxlog.db import Storage
 from cxlog.metrics import Counts, Filters, Rate, wilson
 from cxlog.model import MIN_SAMPLE, MISSED, NEUTRAL, WARM, utc_now
@@ -273,7 +273,7 @@ class HuddleCard:
 
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone)
+    return localday.local_midnight_utc(day, zone)
 
 
 def _filters(store_id: int, first: date, last: date, zone: ZoneInfo) -> Filters:

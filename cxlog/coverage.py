@@ -28,13 +28,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
-from cxlog import catalog
+from cxlog import catalog, localday
 from cxlog.db import Storage
 from cxlog.facts import OPEN_CODE, PURCHASED_CODE
 from cxlog.model import to_utc_text
@@ -570,8 +570,8 @@ def day_ranges(
         if wanted is None or s["id"] in wanted:
             zone = ZoneInfo(s["timezone"])
             result[s["id"]] = (
-                datetime.combine(first, time(0), tzinfo=zone).astimezone(UTC),
-                datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC),
+                localday.local_midnight_utc(first, zone),
+                localday.local_midnight_utc(last + timedelta(days=1), zone),
             )
     return result
 

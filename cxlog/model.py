@@ -122,8 +122,13 @@ def parse_amount(value: object) -> int | None:
         raise ValidationError(f"The sale amount must be a number, not {value!r}.") from None
     if not number.is_finite():
         raise ValidationError(f"The sale amount must be a number, not {value!r}.")
-    cents = int((number * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    return amount_cents(cents)
+    return amount_cents(to_cents(number))
+
+
+def to_cents(number: Decimal) -> int:
+    """A decimal amount in cents, rounded half up: the one rounding rule for
+    money (sale amounts here, POS net sales in cxlog/traffic.py)."""
+    return int((number * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def amount_value(cents: int | None) -> float | None:

@@ -29,14 +29,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlite_utils import Database
 
-from cxlog import facts
+from cxlog import facts, localday
 from cxlog.errors import ValidationError
 from cxlog.metrics import Counts
 from cxlog.model import FIRST_ENGAGEMENTS
@@ -516,4 +516,4 @@ def _same_days(
 
 def local_midnight(day: date, timezone: str) -> datetime:
     """The UTC instant a local day starts (as the dashboard's periods cut days)."""
-    return datetime.combine(day, time(0), tzinfo=zone(timezone)).astimezone(UTC)
+    return localday.local_midnight_utc(day, zone(timezone))

@@ -31,14 +31,14 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from cxlog import catalog
 from cxlog.db import Storage, audit
 from cxlog.errors import ValidationError
 from cxlog.import_formats import POS, POS_FORMATS, TRAFFIC, TRAFFIC_FORMATS
-from cxlog.model import to_utc_text, utc_now
+from cxlog.model import to_cents, to_utc_text, utc_now
 
 HOUR = timedelta(hours=1)
 REQUIRED = {TRAFFIC: ("start", "in"), POS: ("date", "transactions")}
@@ -211,7 +211,7 @@ def _money_cents(text: str) -> int:
         raise ValueError(f"net sales must be an amount like 1234.50, not {text!r}") from None
     if not value.is_finite():
         raise ValueError(f"net sales must be an amount like 1234.50, not {text!r}")
-    cents = int((value * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    cents = to_cents(value)
     return -cents if negative else cents
 
 

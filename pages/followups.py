@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from cxlog import followups, ui, visits
+from cxlog import followups, model, ui, visits
 from cxlog.errors import StorageError, ValidationError
 from cxlog.followups import CHANNELS, DUE_CHOICES, RESULTS, SECTIONS
 from cxlog.model import from_utc_text, utc_now
@@ -165,11 +165,16 @@ def promise_section() -> None:
 # --- the list ------------------------------------------------------------------------------
 
 
-def result(followup_id: int, outcome: str, **extra: object) -> None:
+def result(followup_id: int, outcome: str, amount: object = None, **extra: object) -> None:
     done = ui.attempt(
         f"fu-{followup_id}",
         lambda: followups.record_result(
-            storage, followup_id, outcome, associate_id=me["id"], **extra
+            storage,
+            followup_id,
+            outcome,
+            associate_id=me["id"],
+            amount_cents=model.parse_amount(amount),  # the one place money becomes cents
+            **extra,
         ),
     )
     if done:
@@ -178,9 +183,7 @@ def result(followup_id: int, outcome: str, **extra: object) -> None:
 
 
 def bought(followup_id: int, units: int) -> None:
-    amount = state.get(f"fu-amount-{followup_id}")
-    cents = None if amount is None else round(amount * 100)
-    result(followup_id, followups.BOUGHT, units=units, amount_cents=cents)
+    result(followup_id, followups.BOUGHT, state.get(f"fu-amount-{followup_id}"), units=units)
 
 
 def snooze(followup_id: int, until: str) -> None:

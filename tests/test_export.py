@@ -8,6 +8,8 @@ import os
 import random
 import signal
 import sqlite3
+import sys
+import types
 from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -449,6 +451,13 @@ def parallel(request, monkeypatch):
     monkeypatch.setattr(export, "PARALLEL_FROM", 0)
     monkeypatch.setattr(export, "CHUNK", 5)
     monkeypatch.setattr(export_pool, "POOL", request.param)
+    if request.param == export_pool.STANDARD:
+        # A spawned worker first runs the parent's __main__ file. After an
+        # AppTest in this process that is a page script (Streamlit runs each
+        # script as __main__), which crashes the worker: the standard pool is
+        # only for plain processes (the benchmark), one reason the product
+        # uses its own (see test_our_pool_works_where_main_is_a_page_script).
+        monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     return request.param
 
 
@@ -538,6 +547,29 @@ def test_a_helper_that_dies_is_a_sentence_not_a_hang(storage, two_stores, parall
             os.kill(list(self.executor._processes)[1], signal.SIGKILL)
 
     monkeypatch.setattr(pool, "prepare", prepare_then_one_dies)
+    with pytest.raises(StorageError, match="stopped unexpectedly"):
+        export.write_visits(storage, io.BytesIO(), ExportSelection(), workers=2)
+    assert helper_pids() == set()
+
+
+def test_our_pool_works_where_main_is_a_page_script(storage, two_stores, monkeypatch, tmp_path):
+    """In the Streamlit server, sys.modules["__main__"] is the page being run
+    (in CI: app.py, which died in the helper without a database). Our helpers
+    start as `python -m cxlog.export_worker` and never run it; a spawned
+    standard-library worker runs it first."""
+    monkeypatch.setattr(export, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(export, "CHUNK", 5)
+    script = tmp_path / "page.py"
+    script.write_text("raise SystemExit('a page script ran in an export helper')\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    alone, helped = io.BytesIO(), io.BytesIO()
+    export.write_visits(storage, alone, ExportSelection(), workers=1)
+    monkeypatch.setattr(export_pool, "POOL", export_pool.OWN)
+    assert export.write_visits(storage, helped, ExportSelection(), workers=2) > 20
+    assert helped.getvalue() == alone.getvalue()
+    monkeypatch.setattr(export_pool, "POOL", export_pool.STANDARD)
     with pytest.raises(StorageError, match="stopped unexpectedly"):
         export.write_visits(storage, io.BytesIO(), ExportSelection(), workers=2)
     assert helper_pids() == set()

@@ -128,6 +128,10 @@ def test_promise_list_and_came_back_and_bought(browser, served, screenshot, name
     tap_key(page, f"fu-bought-{made['id']}")
     by_key(page, f"fu-units-2-{made['id']}").wait_for()
     wait_idle(page)
+    # The inputs draw a moment after the buttons (their code loads lazily):
+    # the screenshot and the 48 px check wait for them.
+    by_key(page, f"fu-amount-{made['id']}").locator("input").wait_for()
+    by_key(page, f"fu-more-{made['id']}").locator("input").wait_for()
     screenshot(page, f"followups-{name}-bought")
     assert small_targets(page) == [], name
     width = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")

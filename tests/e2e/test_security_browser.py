@@ -140,7 +140,8 @@ def test_sign_in_with_enter_lasts_and_a_password_change_ends_it(browser, fresh):
             by_key(page, "sign_in_role").get_by_role("button", name="Owner")
         ).first.click()
         by_key(page, "sign_in_password").locator("input").fill(PASSWORD)
-        page.keyboard.press("Enter")
+        with page.expect_navigation(timeout=30_000):  # the one reload that brings the cookie
+            page.keyboard.press("Enter")
         page.get_by_role("heading", name="Settings").wait_for(timeout=20_000)
         devices.append((context, page))
     (first, page), (second, other) = devices
@@ -263,7 +264,10 @@ def test_every_control_is_48px_for_an_owner_and_a_manager(browser, fresh, screen
             pick.get_by_role("button", name=role.capitalize())
         ).first.click()
         by_key(page, "sign_in_password").locator("input").fill(password)
-        page.keyboard.press("Enter")
+        # The sign-in reloads the page once to bring its cookie: wait for that
+        # load, or the next goto is cut short by it.
+        with page.expect_navigation(timeout=30_000):
+            page.keyboard.press("Enter")
         page.get_by_role("heading", name="Signed in").wait_for(timeout=20_000)
         for path, heading in pages.items():
             if path == "export" and role == MANAGER:
