@@ -184,6 +184,7 @@ const pad = {
   stepper: {}, // visit id -> units shown in the 5+ stepper
   amountOpen: {}, // visit id -> true when the sale-amount field shows
   follow: {}, // visit id -> {open, dateOpen, busy, made, note}: the "Follow-up" choices (#15)
+  back: {}, // visit id -> {open, busy, linked, note}: "Came back" with a visit code (#15)
   pin: null, // associate id whose PIN is being asked
   whoError: null,
   inFlight: false,
@@ -499,6 +500,7 @@ function openCard(v, mine) {
       button("No purchase", { "data-tap": "no_purchase" }, () => tap("no_purchase", v.id)),
     ),
   ];
+  body.push(...cameBack(v));
   if (pad.stepper[v.id]) {
     const n = pad.stepper[v.id];
     const set = (x) => { pad.stepper[v.id] = Math.max(5, Math.min(99, x)); render(); };
@@ -588,6 +590,38 @@ function followUp(v) {
   return out;
 }
 
+// "Came back" on an open visit (#15): the customer brings an earlier visit's
+// code (from the receipt); the link goes straight to the server, like a
+// promise, and a refusal is a sentence on the card.
+function cameBack(v) {
+  if (!pad.data.followup || v.waiting) return [];
+  const b = pad.back[v.id] || {};
+  if (b.linked) return [el("p", { class: "cx-caption cx-linked" }, `Return of visit ${b.linked}.`)];
+  if (!b.open) return [button("Came back (code)", { "data-act": "came-back" }, () => { pad.back[v.id] = { open: true }; render(); })];
+  const input = el("input", { type: "text", class: "cx-amount", maxlength: 8, autocomplete: "off", autocapitalize: "characters", spellcheck: "false", "aria-label": "Visit code from the receipt" });
+  const send = () => linkReturn(v.id, input.value);
+  input.addEventListener("keydown", (e) => e.key === "Enter" && send());
+  const out = [el("div", { class: "cx-row" }, input, button("Link", { "data-act": "came-back-save", disabled: b.busy }, send), button("Cancel", { "data-act": "came-back-cancel" }, () => { delete pad.back[v.id]; render(); }))];
+  if (b.note) out.push(el("p", { class: "cx-note", role: "alert" }, b.note));
+  return out;
+}
+
+async function linkReturn(visitId, code) {
+  const b = pad.back[visitId];
+  if (!b || b.busy || !code.trim()) return;
+  b.busy = true;
+  b.note = null;
+  try {
+    const { status, answer } = await api("POST", `/visits/${encodeURIComponent(visitId)}/return`, { code });
+    if (status === 200 || status === 201) b.linked = answer.code;
+    else b.note = answer.error || `The link was not saved (${status}).`;
+  } catch (e) {
+    b.note = "Cannot reach the server: the link was not saved. Try again in a moment.";
+  }
+  b.busy = false;
+  render();
+}
+
 function followChannel() {
   return pad.data && pad.data.followup ? rememberedChannel(localStorage, pad.data.followup) : null;
 }
@@ -612,7 +646,7 @@ async function promise(visitId, due, channel) {
 function card(v) {
   const mine = pad.recent[v.id] && Date.now() - pad.recent[v.id] < UNDO_MS;
   const note = pad.notes[v.id];
-  const sig = JSON.stringify([v, !!mine, note, pad.stepper[v.id], !!pad.amountOpen[v.id], pad.follow[v.id], followChannel(), elapsed(v.started), pad.stopped]);
+  const sig = JSON.stringify([v, !!mine, note, pad.stepper[v.id], !!pad.amountOpen[v.id], pad.follow[v.id], pad.back[v.id], followChannel(), elapsed(v.started), pad.stopped]);
   const cached = pad.cards.get(v.id);
   if (cached && cached.sig === sig) return cached.el;
   const state = v.waiting ? "waiting" : "saved";
@@ -705,7 +739,7 @@ function viewSig() {
   const recent = Object.keys(pad.recent).filter((id) => now - pad.recent[id] < UNDO_MS);
   return JSON.stringify([
     pad.data.mode, readOutbox(localStorage), pad.visits, pad.today, pad.todayCount, pad.teamLine, pad.notes,
-    recent, pad.stepper, pad.amountOpen, pad.follow, followChannel(), pad.todayOpen, pad.offline, pad.stopped,
+    recent, pad.stepper, pad.amountOpen, pad.follow, pad.back, followChannel(), pad.todayOpen, pad.offline, pad.stopped,
     pad.notYouNote, pad.pin, pad.whoError, Math.floor(now / 60000),
   ]);
 }

@@ -197,3 +197,12 @@ def wait_all_saved(page, timeout: float = 10_000) -> None:
                    .every(c => c.dataset.state === 'saved')""",
         timeout=timeout,
     )
+
+
+def pad_idle(page, timeout: float = 10_000) -> None:
+    """Nothing in flight on the pad (no send, no board refresh): a click now
+    lands on the card a person sees, not on one about to be redrawn."""
+    page.wait_for_function(
+        "() => window.cxPad && !window.cxPad.state.inFlight && !window.cxPad.state.refreshing",
+        timeout=timeout,
+    )

@@ -20,6 +20,7 @@ from tests.e2e.harness import (
     by_key,
     card,
     new_card,
+    pad_idle,
     sign_in_with_password,
     tap,
     tap_key,
@@ -76,6 +77,7 @@ def test_promise_list_and_came_back_and_bought(browser, served, screenshot, name
     # From the closed visit's card: "Follow-up", then the due choice, which
     # carries the channel remembered on the device (Call the first time).
     taps = 0
+    pad_idle(page)
     card(page, vid).locator("[data-act=followup]").click()
     taps += 1
     tomorrow = card(page, vid).locator("[data-due=tomorrow]")
@@ -115,6 +117,20 @@ def test_promise_list_and_came_back_and_bought(browser, served, screenshot, name
                            window.cxPad.rememberedChannel(store(null), c)]; }"""
     )
     assert kept == ["text", "call", "call"]
+
+    # The customer comes back with the receipt: a new visit on the pad is
+    # linked to the first by its code (typed in lower case, as people do).
+    back = new_card(page, "warm")
+    wait_all_saved(page)
+    pad_idle(page)
+    card(page, back).locator("[data-act=came-back]").click()
+    card(page, back).get_by_label("Visit code from the receipt").fill(code.lower())
+    card(page, back).locator("[data-act=came-back-save]").click()
+    card(page, back).locator(".cx-linked").wait_for(timeout=10_000)
+    assert card(page, back).locator(".cx-linked").inner_text() == f"Return of visit {code}."
+    links = rows(served, "SELECT * FROM visit_returns WHERE visit_id = ?", [back])
+    assert [r["original_visit_id"] for r in links] == [vid]
+    screenshot(page, f"followups-{name}-came-back")
 
     # The list (the Follow-ups page, in the navigation) shows it as due:
     # tomorrow, so under Upcoming, code first.
