@@ -11,10 +11,11 @@ visits, 10 stores, 40 associates as ``bench.dashboard`` (made once, shared).
 - ``huddle_warm_ms``: then another store's card in the same process.
 - ``cost_ms`` (target ≤ 300 beyond the dashboard's year): in another new
   process, after ``cxlog.dashboard.build`` for the whole last year of all
-  stores, what the cost section adds: the counts per store and per associate
-  by first engagement (``dashboard.engagement_split``, which ``build`` runs)
-  plus the cost section and its sentences for every store and associate
-  (Babel's locale data already loaded by the page's tiles).
+  stores, what the cost section adds: the counts per store by first
+  engagement (one more rollups read in ``build`` since #12; those per
+  associate come with the team table's read) split per store, plus the cost
+  section and its sentences for every store and associate (Babel's locale
+  data already loaded by the page's tiles).
 - ``cost_dashboard_year_data_ms``: that ``build`` itself, for scale.
 """
 
@@ -56,8 +57,7 @@ def child_huddle(server: bool = True) -> dict:
 def child_cost() -> dict:
     import numpy as np
 
-    from cxlog import catalog, coaching, dashboard, facts, goals, money, periods, takeaways
-    from cxlog.dashboard import _Sums, engagement_split
+    from cxlog import catalog, coaching, dashboard, goals, money, periods, rollups, takeaways
     from cxlog.db import Storage
     from cxlog.model import utc_now
 
@@ -73,16 +73,19 @@ def child_cost() -> dict:
     dash = dashboard.build(storage, selection, now)
     build_ms = (time.perf_counter() - started) * 1000
 
-    # The split build ran, timed again on the year's visits as build reads them.
-    spans = {
-        s["id"]: periods.resolve("custom", s["timezone"], now, first, today)
+    # What build reads for the cost section alone, timed again: since #12 the
+    # counts per store and first engagement are one more rollups read (those
+    # per associate come with the team table's read), then split per id.
+    current = {
+        s["id"]: (span.first_day, span.last_day)
         for s in catalog.list_stores(storage)
+        for span in [periods.resolve("custom", s["timezone"], now, first, today)]
     }
-    year = facts.load(storage, {k: (s.start, s.end) for k, s in spans.items()})
-    sums = _Sums(year)
     started = time.perf_counter()
-    by_store = engagement_split(sums, year.store)
-    by_associate = engagement_split(sums, year.associate)
+    with storage.read() as db:
+        per_store = rollups.counts(db, current, by=("store", "first_engagement"))
+    by_store = dashboard._split(per_store)
+    by_associate = dash.engagement_by_associate
     split_ms = (time.perf_counter() - started) * 1000
     assert by_store == dash.engagement_by_store
 
