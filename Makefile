@@ -27,8 +27,10 @@ run: install
 		--server.address 0.0.0.0 --server.port $(PORT)
 
 # Two workers (pytest-xdist): `make test` stays under 8 minutes on 2 cores.
+# loadfile: a file's tests run on one worker, in order (some build on the
+# one before, and a module's server starts once).
 test: install lint
-	$(BIN)/python -m pytest -n 2 --dist load
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: install
 	$(BIN)/ruff check .

@@ -50,8 +50,9 @@ def log_visit_in(storage: Storage, shop: dict, when: datetime, engagement="warm"
     """One visit started at ``when`` in ``shop``; its id. ``close``: units=…,
     amount=… (cents) for a purchase, or no_sale=name (None: no reason) for
     none, or nothing (open); reason=name, recommended=True, used_name=True,
-    voided=True; store=, associate= for another store or associate."""
-    vid = new_id()
+    voided=True; store=, associate= for another store or associate; vid= for
+    a fixed id."""
+    vid = close.pop("vid", None) or new_id()
     store = close.pop("store", shop["store"])
     associate = close.pop("associate", shop["ana"])
     visits.create_visit(storage, vid, store, associate, engagement, at=when)

@@ -15,7 +15,7 @@ import pytest
 from cxlog import catalog, dashboard, facts, metrics, periods, visits
 from cxlog.dashboard import DashboardFilters
 from cxlog.metrics import Counts, Filters
-from tests.conftest import new_id
+from tests.conftest import log_visit_in, new_id
 
 NOW = datetime(2026, 11, 18, 10, 30, tzinfo=UTC)
 
@@ -67,23 +67,23 @@ def seed(storage, shop: dict) -> dict:
         when,
         voided,
     ) in TABLE:
-        vid = f"visit-{name}"
         month, day, hour, minute = when
-        at = datetime(2026, month, day, hour, minute, tzinfo=UTC)
-        visits.create_visit(storage, vid, ids[store], ids[who], engagement, at=at)
-        actor = f"associate:{ids[who]}"
+        close = {"units": units, "amount": amount} if outcome == "purchased" else {}
+        if outcome == "no_purchase":
+            close["no_sale"] = no_sale
         if reason:
-            visits.set_reason(storage, vid, ids[reason], actor=actor)
-        if rec:
-            visits.set_marker(storage, vid, "recommended", True, actor=actor)
-        if outcome == "purchased":
-            visits.record_purchase(storage, vid, units, amount_cents=amount, actor=actor)
-        elif outcome == "no_purchase":
-            visits.record_no_purchase(
-                storage, vid, actor=actor, no_sale_reason_id=ids[no_sale] if no_sale else None
-            )
-        if voided:
-            visits.void_visit(storage, vid, "logged twice", actor="manager")
+            close["reason"] = reason
+        # ids maps every name (stores, people, reasons) to its id.
+        log_visit_in(
+            storage,
+            {"store": ids[store], "ana": ids[who], "reasons": ids, "no_sale": ids},
+            datetime(2026, month, day, hour, minute, tzinfo=UTC),
+            engagement,
+            vid=f"visit-{name}",
+            recommended=rec,
+            voided=voided,
+            **close,
+        )
     return ids
 
 

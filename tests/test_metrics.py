@@ -7,7 +7,7 @@ import pytest
 from cxlog import catalog, metrics, visits
 from cxlog.metrics import Counts, Filters
 from cxlog.model import utc_now
-from tests.conftest import new_id
+from tests.conftest import log_visit_in, new_id
 
 # (name, engagement, reason, recommended, outcome, units, amount_cents, days_ago, voided)
 TABLE = [
@@ -27,28 +27,21 @@ TABLE = [
 def table(storage, shop):
     now = utc_now()
     for name, engagement, reason, rec, outcome, units, amount, days_ago, voided in TABLE:
-        vid = f"visit-{name}"
-        visits.create_visit(
-            storage,
-            vid,
-            shop["store"],
-            shop["ana"],
-            engagement,
-            at=now - timedelta(days=days_ago, minutes=5),
-        )
-        actor = f"associate:{shop['ana']}"
+        close = {"units": units, "amount": amount} if outcome == "purchased" else {}
+        if outcome == "no_purchase":
+            close["no_sale"] = "Price"
         if reason:
-            visits.set_reason(storage, vid, shop["reasons"][reason], actor=actor)
-        if rec:
-            visits.set_marker(storage, vid, "recommended", True, actor=actor)
-        if outcome == "purchased":
-            visits.record_purchase(storage, vid, units, amount_cents=amount, actor=actor)
-        elif outcome == "no_purchase":
-            visits.record_no_purchase(
-                storage, vid, actor=actor, no_sale_reason_id=shop["no_sale"]["Price"]
-            )
-        if voided:
-            visits.void_visit(storage, vid, "test", actor="manager")
+            close["reason"] = reason
+        log_visit_in(
+            storage,
+            shop,
+            now - timedelta(days=days_ago, minutes=5),
+            engagement,
+            vid=f"visit-{name}",
+            recommended=rec,
+            voided=voided,
+            **close,
+        )
     return now
 
 

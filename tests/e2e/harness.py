@@ -150,9 +150,12 @@ def open_visit_card(page, n: int = 0):
     return page.locator("[class*='st-key-card-']").nth(n)
 
 
-def sign_in_with_password(page, password: str, role: str | None = None) -> None:
-    """The manager/owner sign-in form, then the one reload that brings the
-    session cookie (cxlog/sessions.py): returns once the new page has run."""
+def sign_in_with_password(
+    page, password: str, role: str | None = None, *, with_enter: bool = False
+) -> None:
+    """The manager/owner sign-in form, sent by its button (or by Enter in the
+    password field), then the one reload that brings the session cookie
+    (cxlog/sessions.py): returns once the new page has run."""
     if role:
         pick = by_key(page, "sign_in_role")
         pick.get_by_role("radio", name=role.capitalize()).or_(
@@ -160,7 +163,10 @@ def sign_in_with_password(page, password: str, role: str | None = None) -> None:
         ).first.click()
     by_key(page, "sign_in_password").locator("input").fill(password)
     with page.expect_navigation(timeout=30_000):
-        by_key(page, "sign-in-submit").locator("button").click()
+        if with_enter:
+            page.keyboard.press("Enter")
+        else:
+            by_key(page, "sign-in-submit").locator("button").click()
     wait_idle(page, timeout=30_000)
 
 

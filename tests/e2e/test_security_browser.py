@@ -16,9 +16,12 @@ from cxlog.db import Storage
 from cxlog.roles import MANAGER, OWNER
 from tests.conftest import new_id
 from tests.e2e import harness
-from tests.e2e.harness import PHONE, TABLET, by_key, wait_idle
+from tests.e2e.harness import PHONE, TABLET, by_key, sign_in_with_password, wait_idle
 from tests.e2e.touch import small_controls
 
+# The tests build on each other (set up, then sign in, then change the
+# password): make test keeps a file's tests on one worker, in order
+# (pytest-xdist --dist loadfile).
 pytestmark = pytest.mark.browser
 PASSWORD = "owner-pass-2468"
 NEW_PASSWORD = "owner-pass-1357"  # set by the second test
@@ -136,12 +139,7 @@ def test_sign_in_with_enter_lasts_and_a_password_change_ends_it(browser, fresh):
         page = context.new_page()
         page.goto(f"{url}/settings")
         wait_idle(page)
-        by_key(page, "sign_in_role").get_by_role("radio", name="Owner").or_(
-            by_key(page, "sign_in_role").get_by_role("button", name="Owner")
-        ).first.click()
-        by_key(page, "sign_in_password").locator("input").fill(PASSWORD)
-        with page.expect_navigation(timeout=30_000):  # the one reload that brings the cookie
-            page.keyboard.press("Enter")
+        sign_in_with_password(page, PASSWORD, "owner", with_enter=True)
         page.get_by_role("heading", name="Settings").wait_for(timeout=20_000)
         devices.append((context, page))
     (first, page), (second, other) = devices
@@ -259,15 +257,9 @@ def test_every_control_is_48px_for_an_owner_and_a_manager(browser, fresh, screen
         page.goto(f"{fresh['url']}/account")
         both_sizes(page, "sign-in", "Sign in")
         page.set_viewport_size(PHONE)
-        pick = by_key(page, "sign_in_role")
-        pick.get_by_role("radio", name=role.capitalize()).or_(
-            pick.get_by_role("button", name=role.capitalize())
-        ).first.click()
-        by_key(page, "sign_in_password").locator("input").fill(password)
-        # The sign-in reloads the page once to bring its cookie: wait for that
-        # load, or the next goto is cut short by it.
-        with page.expect_navigation(timeout=30_000):
-            page.keyboard.press("Enter")
+        # By Enter; the helper waits for the sign-in's one reload, or the next
+        # goto would be cut short by it.
+        sign_in_with_password(page, password, role, with_enter=True)
         page.get_by_role("heading", name="Signed in").wait_for(timeout=20_000)
         for path, heading in pages.items():
             if path == "export" and role == MANAGER:
