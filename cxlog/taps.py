@@ -50,7 +50,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "purchase": ("units",),
     "no_purchase": (),
     "no_sale_reason": ("reason",),
-    "amount": ("cents",),
+    "amount": ("amount",),  # as typed; ("cents",) from a pad before #16 is still taken
     "undo": (),
     "reopen": (),
 }
@@ -89,8 +89,9 @@ def clean_tap(raw: object) -> dict:
     kind = raw.get("kind")
     if not isinstance(kind, str) or kind not in KINDS:
         raise BatchError(400, "A tap has an unknown kind; update the app on this device.")
-    extra = set(raw) - set(_COMMON) - set(KINDS[kind])
-    missing = (set(_COMMON) | set(KINDS[kind])) - set(raw)
+    fields = ("cents",) if kind == "amount" and "cents" in raw else KINDS[kind]
+    extra = set(raw) - set(_COMMON) - set(fields)
+    missing = (set(_COMMON) | set(fields)) - set(raw)
     if extra or missing:
         raise BatchError(400, f"A {kind} tap has the wrong fields; update the app on this device.")
     tap_id = raw["id"]
@@ -120,11 +121,19 @@ def clean_tap(raw: object) -> dict:
         tap["marker"], tap["on"] = raw["marker"], raw["on"]
     elif kind == "purchase":
         tap["units"] = _int(raw["units"], "Units", 1, 99)
-    elif kind == "amount":
+    elif kind == "amount" and "cents" in raw:
         cents = raw["cents"]
         tap["cents"] = (
             None if cents is None else _int(cents, "A sale amount", 0, model.MAX_AMOUNT_CENTS)
         )
+    elif kind == "amount":
+        # Kept as typed: the server turns it into cents (model.parse_amount,
+        # the one place money becomes cents) when the tap is applied, and a
+        # typo is refused on its card, not with the whole batch.
+        amount = raw["amount"]
+        if not (amount is None or (isinstance(amount, str) and len(amount) <= 32)):
+            raise BatchError(400, "A sale amount is sent as the text typed.")
+        tap["amount"] = amount
     return tap
 
 
@@ -347,10 +356,9 @@ def _apply(storage: Storage, shift: dict, tap: dict, tapped: visits.Tapped, max_
             storage, vid, no_sale_reason_id=tap["reason"], actor=actor, tap=tapped
         )
     elif kind == "amount":
+        cents = tap["cents"] if "cents" in tap else model.parse_amount(tap["amount"])
         units = _expect_outcome(storage, vid, PURCHASED)["units"]
-        visits.record_purchase(
-            storage, vid, units, amount_cents=tap["cents"], actor=actor, tap=tapped
-        )
+        visits.record_purchase(storage, vid, units, amount_cents=cents, actor=actor, tap=tapped)
     elif kind == "undo":
         visits.undo_last(storage, actor, visit_id=vid, now=tapped.received_at, tap=tapped)
     elif kind == "reopen":

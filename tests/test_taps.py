@@ -87,6 +87,32 @@ def test_a_batch_logs_a_visit_at_its_device_times_once(storage, shop):
     assert dump(storage) == before  # a replay changes nothing, not even the audit
 
 
+def test_a_sale_amount_is_sent_as_typed_and_made_cents_by_the_server(storage, shop):
+    """19.99 is 1999 cents (not 1998 by float arithmetic on the device); a
+    typo is refused on its own tap with a sentence, the amount kept; clearing
+    it is null; a pad from before #16 still sends cents."""
+    ana = shift_of(storage, shop["ana"])
+    t0 = RECEIVED_MS - 60_000
+    batch = complete_visit(shop, shop["ana"], t0)
+    vid = batch[0]["visit"]
+    batch.append(tap("amount", vid, shop["ana"], t0 + 10_000, amount="19.99"))
+    answer = send(storage, ana, batch)
+    assert [a["ok"] for a in answer["taps"]] == [True] * 5
+    assert answer["visits"][vid]["cents"] == 1999
+    typo = tap("amount", vid, shop["ana"], t0 + 11_000, amount="12,50")
+    answer = send(storage, ana, [typo])
+    assert answer["taps"][0]["ok"] is False
+    assert "must be a number" in answer["taps"][0]["message"]
+    assert answer["visits"][vid]["cents"] == 1999
+    answer = send(storage, ana, [tap("amount", vid, shop["ana"], t0 + 12_000, amount=None)])
+    assert answer["visits"][vid]["cents"] is None
+    answer = send(storage, ana, [tap("amount", vid, shop["ana"], t0 + 13_000, cents=4600)])
+    assert answer["visits"][vid]["cents"] == 4600
+    for bad in ({"amount": 12.5}, {"amount": "1" * 33}, {"amount": "1", "cents": 100}):
+        with pytest.raises(taps.BatchError):
+            send(storage, ana, [tap("amount", vid, shop["ana"], t0 + 14_000, **bad)])
+
+
 def test_a_wrong_device_clock_is_corrected_and_recorded(storage, shop):
     ana = shift_of(storage, shop["ana"])
     behind = 3_600_000  # the tablet's clock is an hour slow

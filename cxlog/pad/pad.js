@@ -83,7 +83,8 @@ export const EFFECTS = {
   purchase: (v, t) => ({ ...v, outcome: "purchased", units: t.units, no_sale: null }),
   no_purchase: (v) => ({ ...v, outcome: "no_purchase", units: null, cents: null }),
   no_sale_reason: (v, t) => ({ ...v, no_sale: t.reason }),
-  amount: (v, t) => ({ ...v, cents: t.cents }),
+  // The server makes cents of the amount as typed; the device shows the text.
+  amount: (v, t) => ({ ...v, amount_typed: t.amount }),
   reopen: (v) => ({ ...v, outcome: null, units: null, cents: null, no_sale: null }),
   // Undo takes back this device's last tap on the visit; its exact effect is
   // the server's to decide, so the device shows the likely one meanwhile.
@@ -540,12 +541,19 @@ function closedCard(v, mine) {
   } else if (!pad.amountOpen[v.id]) {
     body.push(button("Add sale amount", { "data-act": "add-amount" }, () => { pad.amountOpen[v.id] = true; render(); }));
   } else {
-    const input = el("input", { type: "number", min: 0, step: "0.01", inputmode: "decimal", class: "cx-amount", "aria-label": "Sale amount", value: v.cents === null ? "" : (v.cents / 100).toFixed(2) });
+    const shown = v.amount_typed !== undefined ? v.amount_typed || "" : v.cents === null ? "" : (v.cents / 100).toFixed(2);
+    const input = el("input", { type: "number", min: 0, step: "0.01", inputmode: "decimal", class: "cx-amount", "aria-label": "Sale amount", value: shown });
+    // Sent as typed (the number field gives "" for what is not a number):
+    // the server turns it into cents and says so on the card if it cannot.
     const save = () => {
-      const value = input.value.trim();
-      const cents = value === "" ? null : Math.round(Number(value) * 100);
-      if (cents !== null && !(cents >= 0 && cents <= 100000000)) return;
-      tap("amount", v.id, { cents });
+      if (input.validity && input.validity.badInput) {
+        // Not a number at all: say so, and do not clear the amount saved.
+        pad.notes[v.id] = "That is not an amount; type it like 12.50.";
+        render();
+        return;
+      }
+      const typed = input.value.trim();
+      tap("amount", v.id, { amount: typed === "" ? null : typed });
     };
     input.addEventListener("keydown", (e) => e.key === "Enter" && save());
     body.push(el("div", { class: "cx-row" }, input, button("Save amount", { "data-act": "amount-save" }, save)));

@@ -132,6 +132,15 @@ def test_promise_list_and_came_back_and_bought(browser, served, screenshot, name
     assert [r["original_visit_id"] for r in links] == [vid]
     screenshot(page, f"followups-{name}-came-back")
 
+    # The sale amount goes as typed; the server makes it cents (19.99 → 1999).
+    pad_idle(page)
+    card(page, vid).locator("[data-act=add-amount]").click()
+    card(page, vid).get_by_label("Sale amount").fill("19.99")
+    card(page, vid).locator("[data-act=amount-save]").click()
+    wait_all_saved(page)
+    (priced,) = rows(served, "SELECT amount_cents FROM visits WHERE id = ?", [vid])
+    assert priced["amount_cents"] == 1999
+
     # The list (the Follow-ups page, in the navigation) shows it as due:
     # tomorrow, so under Upcoming, code first.
     page.goto(f"{served['url']}/followups")
