@@ -71,6 +71,24 @@ def _hover(label: str, counts: Counts, previous: Counts) -> str:
 GOAL = "#2E7D32"
 
 
+def _previous(
+    fig: go.Figure, groups: list[Group], where: dict, axis: str, size: int, **cell: int
+) -> None:
+    """The previous period's conversion as open diamonds, where it had enough
+    visits; ``where`` places them on the groups' ticks, ``axis`` is the value's."""
+    previous = [None if g.previous.too_few else 100 * g.previous.conversion.value for g in groups]
+    if any(p is not None for p in previous):
+        fig.add_scatter(
+            **where,
+            **{axis: previous},
+            mode="markers",
+            marker={"symbol": "diamond-open", "size": size, "color": PREVIOUS, "line_width": 2},
+            name="Previous period",
+            hoverinfo="skip",
+            **cell,
+        )
+
+
 def _goal_line(fig: go.Figure, value: float | None, text: str, **where) -> None:
     """A store's goal (issue #14) as a dashed line across the plot."""
     if value is not None:
@@ -117,18 +135,7 @@ def moment_bars(
         row=1,
         col=1,
     )
-    previous = [None if g.previous.too_few else 100 * g.previous.conversion.value for g in groups]
-    if any(p is not None for p in previous):
-        fig.add_scatter(
-            x=conv_ticks,
-            y=previous,
-            mode="markers",
-            marker={"symbol": "diamond-open", "size": 11, "color": PREVIOUS, "line_width": 2},
-            name="Previous period",
-            hoverinfo="skip",
-            row=1,
-            col=1,
-        )
+    _previous(fig, groups, {"x": conv_ticks}, "y", 11, row=1, col=1)
     values = [g.counts.units_per_sale if s else None for g, s in zip(groups, shown, strict=True)]
     fig.add_bar(
         x=ups_ticks,
@@ -184,16 +191,7 @@ def reason_bars(groups: list[Group]) -> go.Figure:
         hoverinfo="text",
         showlegend=False,
     )
-    previous = [None if g.previous.too_few else 100 * g.previous.conversion.value for g in groups]
-    if any(p is not None for p in previous):
-        fig.add_scatter(
-            y=ticks,
-            x=previous,
-            mode="markers",
-            marker={"symbol": "diamond-open", "size": 10, "color": PREVIOUS, "line_width": 2},
-            name="Previous period",
-            hoverinfo="skip",
-        )
+    _previous(fig, groups, {"y": ticks}, "x", 10)
     for tick, show in zip(ticks, shown, strict=True):
         if not show:
             fig.add_annotation(
@@ -280,17 +278,34 @@ def heatmap(cells: pd.DataFrame, measure: str) -> go.Figure:
             text[day][col] = f"{percent(c.conversion.value)} of {c.closed:,}"
         else:
             text[day][col] = f"{TOO_FEW} ({c.closed})"
+    if measure == "visits":
+        return week_hours(grid, hours, text, colorscale="Blues", suffix="")
+    return week_hours(grid, hours, text, colorscale="RdYlGn", suffix="%")
+
+
+def week_hours(
+    grid: np.ndarray,
+    hours: list[int],
+    text: list[list[str]],
+    *,
+    colorscale: str,
+    suffix: str,
+    **scale: float,
+) -> go.Figure:
+    """A weekday × local-hour heatmap (the dashboard's, coverage's): ``grid``
+    rows Monday first, ``text`` the hover line of each cell."""
     fig = go.Figure(
         go.Heatmap(
             z=grid,
             x=[f"{h:02d}" for h in hours],
             y=list(WEEKDAYS),
-            colorscale="Blues" if measure == "visits" else "RdYlGn",
+            colorscale=colorscale,
             hovertext=text,
             hoverinfo="text+x+y",
             xgap=2,
             ygap=2,
-            colorbar={"ticksuffix": "" if measure == "visits" else "%", "thickness": 12},
+            colorbar={"ticksuffix": suffix, "thickness": 12},
+            **scale,
         )
     )
     fig.update_yaxes(autorange="reversed")

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from cxlog.charts import week_hours
 from cxlog.coverage import Coverage, Totals
 from cxlog.dashboard import WEEKDAYS
 from cxlog.takeaways import Tile, percent, ups
@@ -77,27 +78,7 @@ def heatmap(cov: Coverage) -> go.Figure:
         col = hours.index(hour)
         grid[day, col] = min(100 * share, 150)
         text[day][col] = f"{percent(share, 0)}: {logged:,.0f} logged of {visitors:,.0f}"
-    fig = go.Figure(
-        go.Heatmap(
-            z=grid,
-            x=[f"{h:02d}" for h in hours],
-            y=list(WEEKDAYS),
-            colorscale="RdYlGn",
-            zmin=0,
-            zmax=100,
-            hovertext=text,
-            hoverinfo="text+x+y",
-            xgap=2,
-            ygap=2,
-            colorbar={"ticksuffix": "%", "thickness": 12},
-        )
-    )
-    fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title_text="Hour (store local time)", title_font_size=12)
-    fig.update_layout(
-        height=320, margin={"l": 8, "r": 8, "t": 24, "b": 8}, hoverlabel={"font_size": 13}
-    )
-    return fig
+    return week_hours(grid, hours, text, colorscale="RdYlGn", suffix="%", zmin=0, zmax=100)
 
 
 def day_table(cov: Coverage, store_names: dict[int, str]) -> pd.DataFrame:
