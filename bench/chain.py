@@ -110,7 +110,7 @@ def _ready() -> float | None:
 
 def build(path=DB, *, stores: int = STORES, visits: int = VISITS, now: datetime | None = None):
     """Make the chain database; returns the seconds it took."""
-    from cxlog import access, rollups
+    from cxlog import credentials, roles, rollups, settings
     from cxlog.db import Storage
 
     started = time.perf_counter()
@@ -161,9 +161,9 @@ def build(path=DB, *, stores: int = STORES, visits: int = VISITS, now: datetime 
     conn.execute("PRAGMA journal_mode = WAL")
     conn.close()
     seconds = time.perf_counter() - started
-    access.set_password(storage, access.OWNER, PASSWORD, actor="bench")
-    access.set_password(storage, access.MANAGER, PASSWORD, actor="bench")
-    access.set_setting(
+    credentials.set_password(storage, roles.OWNER, PASSWORD, actor="bench")
+    credentials.set_password(storage, roles.MANAGER, PASSWORD, actor="bench")
+    settings.set_setting(
         storage, "bench:chain_build", json.dumps({"seconds": seconds}), actor="bench"
     )
     return seconds

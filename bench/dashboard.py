@@ -58,7 +58,7 @@ def _ready(path: Path) -> bool:
 
 def prepare() -> Path:
     """The demo database, made once and kept under bench/results."""
-    from cxlog import access, demo
+    from cxlog import credentials, demo, roles
     from cxlog.db import Storage
 
     if not _ready(DB):
@@ -66,8 +66,8 @@ def prepare() -> Path:
         demo.generate(
             storage, visits=VISITS, days=365, stores=STORES, associates=ASSOCIATES, seed=1
         )
-        access.set_password(storage, access.OWNER, PASSWORD, actor="bench")
-        access.set_password(storage, access.MANAGER, PASSWORD, actor="bench")
+        credentials.set_password(storage, roles.OWNER, PASSWORD, actor="bench")
+        credentials.set_password(storage, roles.MANAGER, PASSWORD, actor="bench")
     Storage(DB).migrate()  # the m005 index, when the file predates it
     # Bulk generation leaves ~0.5 GB of WAL that a store's database never has
     # (SQLite checkpoints every 1000 pages); reading through it doubled the

@@ -22,7 +22,7 @@ import statistics
 import uuid
 
 from bench.common import RESULTS, fresh, report
-from cxlog import access, catalog, demo, visits
+from cxlog import catalog, credentials, demo, roles, visits
 from cxlog.db import Storage
 from tests.e2e import harness
 
@@ -60,7 +60,7 @@ def seeded_storage() -> tuple[Storage, int, int]:
     storage = Storage(fresh(RESULTS / "tap_100k.db"))
     demo.generate(storage, visits=100_000, days=365, stores=1, associates=6, seed=3)
     # A set-up store: without an owner password the app shows its first-run setup.
-    access.set_password(storage, access.OWNER, "bench-owner-password", actor="bench")
+    credentials.set_password(storage, roles.OWNER, "bench-owner-password", actor="bench")
     store = catalog.list_stores(storage)[0]["id"]
     associate = catalog.list_associates(storage, store)[0]["id"]
     for _ in range(OPEN_VISITS):

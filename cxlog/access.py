@@ -11,30 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from cxlog import lockout
-from cxlog.credentials import (  # noqa: F401 - names other modules still import from here
-    MIN_PASSWORD_LENGTH,
-    check_password,
-    check_pin,
-    first_run,
-    has_password,
-    hash_secret,
-    set_password,
-    verify_secret,
-)
+from cxlog.credentials import check_pin, hash_secret, verify_secret
 from cxlog.db import Storage
 from cxlog.errors import ValidationError
-from cxlog.navigation import PAGES, menu  # noqa: F401
-from cxlog.roles import ASSOCIATE, MANAGER, OWNER, ROLES, allows  # noqa: F401
-from cxlog.settings import (  # noqa: F401
-    DEFAULT_IDLE_MINUTES,
-    IDLE_MINUTES,
-    PIN_REQUIRED,
-    get_setting,
-    idle_minutes,
-    pin_required,
-    set_idle_minutes,
-    set_setting,
-)
 
 # --- associate PINs -------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from cxlog import model, periods
+from cxlog import model, periods, settings
 from cxlog.db import Storage, audit
 from cxlog.errors import NotFoundError, ValidationError
 from cxlog.metrics import Rate
@@ -144,13 +144,12 @@ def _window(db: Database, store_id: int) -> int:
 
 
 def set_window_days(storage: Storage, store_id: int, days: object, *, actor: str) -> None:
-    from cxlog import access
 
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_WINDOW_DAYS:
         raise ValidationError(
             f"The follow-up window is a whole number of days from 1 to {MAX_WINDOW_DAYS}."
         )
-    access.set_setting(storage, WINDOW_KEY.format(store_id=store_id), str(days), actor=actor)
+    settings.set_setting(storage, WINDOW_KEY.format(store_id=store_id), str(days), actor=actor)
 
 
 # --- reading --------------------------------------------------------------------------

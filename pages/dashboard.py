@@ -1,8 +1,8 @@
 import streamlit as st
 
-from cxlog import access, ui
+from cxlog import roles, ui
 
-ui.require_role(ui.storage(), access.MANAGER)
+ui.require_role(ui.storage(), roles.MANAGER)
 
 # The manager's morning page (issue #5): filters that live in the URL, then
 # every view of cxlog.dashboard. The numbers come from cxlog; this page only

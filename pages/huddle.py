@@ -1,8 +1,8 @@
 import streamlit as st
 
-from cxlog import access, ui
+from cxlog import roles, ui
 
-ui.require_role(ui.storage(), access.MANAGER)
+ui.require_role(ui.storage(), roles.MANAGER)
 
 # The morning huddle card (issue #14): one store, yesterday and the week to
 # date. The card is cxlog.coaching's plain data rendered as the very Markdown

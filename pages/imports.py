@@ -5,14 +5,14 @@ from datetime import timedelta
 
 import streamlit as st
 
-from cxlog import access, catalog, coverage, coverage_view, traffic, ui
+from cxlog import catalog, coverage, coverage_view, roles, traffic, ui
 from cxlog.errors import CxlogError
 from cxlog.model import utc_now
 from cxlog.periods import local_today
 from cxlog.text import plain
 from cxlog.traffic import CounterSettings, ImportRefused
 
-ui.require_role(ui.storage(), access.MANAGER)
+ui.require_role(ui.storage(), roles.MANAGER)
 ui.touch_styles()
 
 storage = ui.storage()

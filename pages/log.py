@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cxlog import access, catalog, pad_ui, taps, ui
+from cxlog import catalog, pad_ui, settings, taps, ui
 from cxlog.errors import StorageError
 from cxlog.text import plain
 
@@ -51,7 +51,7 @@ def people_to_pick() -> tuple[list[dict], bool]:
         st.title("Who is logging?")
         st.info("No associates yet. A manager adds them in Settings.")
         st.stop()
-    return people, access.pin_required(storage)
+    return people, settings.pin_required(storage)
 
 
 try:

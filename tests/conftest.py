@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cxlog import access, catalog, visits
+from cxlog import catalog, credentials, roles, settings, visits
 from cxlog.db import Storage
 from tests.e2e import harness
 
@@ -90,8 +90,8 @@ OWNER_PASSWORD, MANAGER_PASSWORD = "owner-secret-1", "manager-secret-1"
 def password_hashes() -> dict[str, str]:
     # Hashing is slow on purpose (scrypt); do it once per test run.
     return {
-        access.OWNER: access.hash_secret(OWNER_PASSWORD),
-        access.MANAGER: access.hash_secret(MANAGER_PASSWORD),
+        roles.OWNER: credentials.hash_secret(OWNER_PASSWORD),
+        roles.MANAGER: credentials.hash_secret(MANAGER_PASSWORD),
     }
 
 
@@ -106,7 +106,7 @@ def set_up(path: Path, hashes: dict[str, str], store_name: str = "Corner Shop") 
 
 def with_passwords(storage: Storage, hashes: dict[str, str]) -> None:
     for role, hashed in hashes.items():
-        access.set_setting(storage, f"password_hash:{role}", hashed, actor="test")
+        settings.set_setting(storage, f"password_hash:{role}", hashed, actor="test")
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from cxlog import access, catalog, lockout, metrics, visits
+from cxlog import access, catalog, credentials, lockout, metrics, roles, settings, visits
 from cxlog.errors import ValidationError
 from cxlog.metrics import Filters
 from cxlog.model import utc_now
@@ -13,51 +13,51 @@ from tests.conftest import new_id, sign_in_role
 
 
 def test_hashes_are_salted_and_verify_in_constant_time():
-    first, second = access.hash_secret("2468"), access.hash_secret("2468")
+    first, second = credentials.hash_secret("2468"), credentials.hash_secret("2468")
     assert first != second and first.startswith("scrypt$")
-    assert access.verify_secret("2468", first) and access.verify_secret("2468", second)
-    assert not access.verify_secret("2469", first)
+    assert credentials.verify_secret("2468", first) and credentials.verify_secret("2468", second)
+    assert not credentials.verify_secret("2469", first)
     for broken in (None, "", "md5$x", "scrypt$1$2", "scrypt$x$8$1$zz$zz"):
-        assert access.verify_secret("2468", broken) is False
+        assert credentials.verify_secret("2468", broken) is False
 
 
 def test_first_run_until_the_owner_sets_a_password(storage):
-    assert access.first_run(storage)
+    assert credentials.first_run(storage)
     with pytest.raises(ValidationError, match="at least 8"):
-        access.set_password(storage, access.OWNER, "short", actor="owner")
-    assert access.first_run(storage)
-    access.set_password(storage, access.OWNER, "long enough", actor="owner")
-    assert not access.first_run(storage)
+        credentials.set_password(storage, roles.OWNER, "short", actor="owner")
+    assert credentials.first_run(storage)
+    credentials.set_password(storage, roles.OWNER, "long enough", actor="owner")
+    assert not credentials.first_run(storage)
 
 
 def test_five_wrong_passwords_lock_the_role_for_five_minutes(storage):
-    access.set_password(storage, access.MANAGER, "right password", actor="owner")
+    credentials.set_password(storage, roles.MANAGER, "right password", actor="owner")
     now = utc_now()
     for left in (4, 3, 2, 1):
         with pytest.raises(ValidationError, match=f"{left} more tr"):
-            sign_in_role(storage, access.MANAGER, "wrong", now=now)
+            sign_in_role(storage, roles.MANAGER, "wrong", now=now)
     with pytest.raises(ValidationError, match="locked for 5 minutes"):
-        sign_in_role(storage, access.MANAGER, "wrong", now=now)
+        sign_in_role(storage, roles.MANAGER, "wrong", now=now)
     # Locked: even the right password is refused, and the owner role is not affected.
     with pytest.raises(ValidationError, match="locked for 4 more minutes"):
-        sign_in_role(storage, access.MANAGER, "right password", now=now + timedelta(minutes=1))
-    assert lockout.locked_until(storage, access.OWNER, "10.0.0.2", now=now) is None
+        sign_in_role(storage, roles.MANAGER, "right password", now=now + timedelta(minutes=1))
+    assert lockout.locked_until(storage, roles.OWNER, "10.0.0.2", now=now) is None
     # The lock lifts when the time has passed (clock injected, no sleeping).
     sign_in_role(
-        storage, access.MANAGER, "right password", now=now + timedelta(minutes=5, seconds=1)
+        storage, roles.MANAGER, "right password", now=now + timedelta(minutes=5, seconds=1)
     )
     with pytest.raises(ValidationError, match="4 more tries"):
-        sign_in_role(storage, access.MANAGER, "wrong", now=now + timedelta(minutes=6))
+        sign_in_role(storage, roles.MANAGER, "wrong", now=now + timedelta(minutes=6))
 
 
 def test_no_password_or_pin_in_clear_anywhere_in_the_database_files(storage, shop):
     secrets = {"owner": "Owner-Secret-9731", "manager": "Manager-Secret-5519", "pin": "804172"}
-    access.set_password(storage, access.OWNER, secrets["owner"], actor="owner")
-    access.set_password(storage, access.MANAGER, secrets["manager"], actor="owner")
+    credentials.set_password(storage, roles.OWNER, secrets["owner"], actor="owner")
+    credentials.set_password(storage, roles.MANAGER, secrets["manager"], actor="owner")
     access.set_pin(storage, shop["ana"], secrets["pin"], actor="manager")
     with pytest.raises(ValidationError):
-        sign_in_role(storage, access.MANAGER, "Wrong-Guess-4242")
-    sign_in_role(storage, access.MANAGER, secrets["manager"])
+        sign_in_role(storage, roles.MANAGER, "Wrong-Guess-4242")
+    sign_in_role(storage, roles.MANAGER, secrets["manager"])
     blob = b"".join(
         Path(f"{storage.path}{suffix}").read_bytes()
         for suffix in ("", "-wal")
@@ -76,18 +76,18 @@ def test_pins_are_4_to_8_digits(storage, shop, pin):
 
 
 def test_idle_minutes_setting(storage):
-    assert access.idle_minutes(storage) == 30
-    access.set_idle_minutes(storage, 45, actor="owner")
-    assert access.idle_minutes(storage) == 45
+    assert settings.idle_minutes(storage) == 30
+    settings.set_idle_minutes(storage, 45, actor="owner")
+    assert settings.idle_minutes(storage) == 45
     for bad in (4, 481, "30", 2.5):
         with pytest.raises(ValidationError, match="5 to 480"):
-            access.set_idle_minutes(storage, bad, actor="owner")
+            settings.set_idle_minutes(storage, bad, actor="owner")
 
 
 def test_owner_may_do_what_a_manager_may_but_not_the_reverse():
-    assert access.allows("owner", access.MANAGER) and access.allows("owner", access.OWNER)
-    assert access.allows("manager", access.MANAGER) and not access.allows("manager", access.OWNER)
-    assert not access.allows(None, access.MANAGER)
+    assert roles.allows("owner", roles.MANAGER) and roles.allows("owner", roles.OWNER)
+    assert roles.allows("manager", roles.MANAGER) and not roles.allows("manager", roles.OWNER)
+    assert not roles.allows(None, roles.MANAGER)
 
 
 def test_renaming_keeps_visits_attached_and_reported_under_the_new_name(storage, shop):
@@ -138,4 +138,4 @@ def test_associate_pins_lock_out_per_associate(storage, shop):
 )
 def test_passwords_that_cannot_be_stored_are_refused(storage, password, message):
     with pytest.raises(ValidationError, match=message):
-        access.set_password(storage, access.OWNER, password, actor="owner")
+        credentials.set_password(storage, roles.OWNER, password, actor="owner")

@@ -6,7 +6,7 @@ import pytest
 import sqlite_utils
 from streamlit.testing.v1 import AppTest
 
-from cxlog import access, first_run, navigation, sessions
+from cxlog import first_run, navigation, sessions, settings
 from cxlog.model import to_utc_text, utc_now
 from tests.conftest import MANAGER_PASSWORD, OWNER_PASSWORD, ROOT, as_role
 
@@ -78,7 +78,7 @@ def test_a_manager_sees_manager_pages_but_not_export(app_env):
     ],
 )
 def test_menu_per_role(role, titles):
-    assert access.menu(role) == titles
+    assert navigation.menu(role) == titles
 
 
 def test_every_page_is_registered_for_every_role(app_env):
@@ -178,10 +178,10 @@ def test_a_tap_on_a_stale_settings_control_after_the_idle_time_changes_nothing(a
     at = as_role(app(), "manager").run()
     at.switch_page("pages/settings.py")
     at.run()
-    assert at.title[0].value == "Settings" and not access.pin_required(app_env)
+    assert at.title[0].value == "Settings" and not settings.pin_required(app_env)
     idle_since(app_env, minutes=31)
     at.toggle(key="pin-required").set_value(True).run()
-    assert not access.pin_required(app_env)
+    assert not settings.pin_required(app_env)
     assert shows_sign_in(at)
     with app_env.read() as db:
         changes = db.execute(

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 import sqlite_utils
 
-from cxlog import access, catalog
+from cxlog import access, catalog, settings
 from tests.conftest import new_id, set_up
 from tests.e2e import harness
 
@@ -113,7 +113,7 @@ def test_not_you_ends_the_shift_for_every_holder_of_the_cookie(server):
 
 def test_a_wrong_pin_starts_no_shift(server):
     storage = server["storage"]
-    access.set_setting(storage, access.PIN_REQUIRED, "1", actor="test")
+    settings.set_setting(storage, settings.PIN_REQUIRED, "1", actor="test")
     try:
         access.set_pin(storage, server["ben"], "2468", actor="test")
         status, answer, headers = call(
@@ -126,7 +126,7 @@ def test_a_wrong_pin_starts_no_shift(server):
         )
         assert status == 200
     finally:
-        access.set_setting(storage, access.PIN_REQUIRED, "0", actor="test")
+        settings.set_setting(storage, settings.PIN_REQUIRED, "0", actor="test")
 
 
 def test_hostile_requests_get_a_sentence_and_change_nothing(server):

@@ -11,7 +11,7 @@ import sqlite_utils
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cxlog import followups, shifts, ui, visits
+from cxlog import followups, navigation, shifts, ui, visits
 from cxlog.model import utc_now
 from tests.conftest import ROOT, new_id
 
@@ -60,10 +60,9 @@ def rows(storage, sql: str, params=()) -> list[dict]:
 
 
 def test_page_is_in_the_navigation_for_associates():
-    from cxlog import access
 
-    assert "Follow-ups" in access.menu(None)
-    assert any(p[0] == "pages/followups.py" and p[3] == "associate" for p in access.PAGES)
+    assert "Follow-ups" in navigation.menu(None)
+    assert any(p[0] == "pages/followups.py" and p[3] == "associate" for p in navigation.PAGES)
 
 
 def test_without_a_shift_the_page_points_to_the_log(app_env):

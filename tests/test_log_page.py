@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxlog import access, catalog, shifts, ui, visits
+from cxlog import access, catalog, settings, shifts, ui, visits
 from cxlog.errors import StorageError
 from tests.conftest import ROOT, new_id
 
@@ -59,7 +59,7 @@ def test_without_a_shift_the_pad_asks_who_is_logging(db_env, shop, monkeypatch):
         ],
         "pin_required": False,
     }
-    access.set_setting(db_env, access.PIN_REQUIRED, "1", actor="manager")
+    settings.set_setting(db_env, settings.PIN_REQUIRED, "1", actor="manager")
     assert pad_data(device(monkeypatch, db_env))["pin_required"] is True
 
 

@@ -4,7 +4,7 @@ the database and in the audit trail with who made it."""
 import sqlite_utils
 from streamlit.testing.v1 import AppTest
 
-from cxlog import access, catalog, visits
+from cxlog import catalog, credentials, settings, visits
 from tests.conftest import ROOT, as_role, new_id, sign_in_role
 
 
@@ -44,7 +44,7 @@ def test_add_rename_pin_and_deactivate_an_associate(app_env, shop):
     at.button(key="associate-active").click().run()
     chloe = catalog.get_associate(app_env, people["Chloé"]["id"])
     assert (chloe["name"], chloe["active"]) == ("Chloé M.", 0)
-    assert access.verify_secret("4321", chloe["pin_hash"])
+    assert credentials.verify_secret("4321", chloe["pin_hash"])
     assert [a["actor"] for a in audit(app_env, "rename")] == ["manager"]
     assert [a["entity_id"] for a in audit(app_env, "deactivate")] == [str(chloe["id"])]
 
@@ -89,10 +89,10 @@ def test_store_pin_switch_idle_time_and_passwords(app_env, shop):
     at.button(key="store-save").click().run()
     assert catalog.get_store(app_env, shop["store"])["timezone"] == "America/New_York"
     at.toggle(key="pin-required").set_value(True).run()
-    assert access.pin_required(app_env)
+    assert settings.pin_required(app_env)
     at.number_input(key="idle-minutes").set_value(60)
     at.button(key="idle-save").click().run()
-    assert access.idle_minutes(app_env) == 60
+    assert settings.idle_minutes(app_env) == 60
     at.text_input(key="password-manager").input("new-manager-pass")
     at.button(key="password-manager-save").click().run()
     sign_in_role(app_env, "manager", "new-manager-pass")

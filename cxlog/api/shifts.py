@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cxlog import access, shifts
+from cxlog import access, settings, shifts
 from cxlog.api.common import ApiError, check_origin, guarded, read_json
 from cxlog.db import default_path, shared_storage
 from cxlog.errors import ValidationError
@@ -41,7 +41,7 @@ def _start(body: object, device: str) -> dict:
         raise ApiError(400, "Pick your name from the list.")
     storage = shared_storage(default_path())
     try:
-        if access.pin_required(storage):
+        if settings.pin_required(storage):
             # The same 5-tries lockout as every PIN entry.
             access.check_associate_pin(storage, associate_id, body.get("pin"))
         cookie = shifts.start(storage, associate_id, device)

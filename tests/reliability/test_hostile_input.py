@@ -14,7 +14,7 @@ import pytest
 import sqlite_utils
 from streamlit.testing.v1 import AppTest
 
-from cxlog import access, catalog, lockout, shifts, visits
+from cxlog import access, catalog, credentials, lockout, navigation, roles, settings, shifts, visits
 from cxlog.errors import ValidationError
 from cxlog.model import NO_SALE_REASON, REASON
 from tests.conftest import ROOT, as_role, new_id, sign_in_role
@@ -144,10 +144,10 @@ def test_passwords_are_kept_as_typed_or_refused(storage):
     """A password is never trimmed or normalised: exactly what was typed signs in."""
 
     def set_then_sign_in(text: str) -> str:
-        access.set_password(storage, access.MANAGER, text, actor="owner")
-        sign_in_role(storage, access.MANAGER, text)
+        credentials.set_password(storage, roles.MANAGER, text, actor="owner")
+        sign_in_role(storage, roles.MANAGER, text)
         with pytest.raises(ValidationError, match="not right"):
-            sign_in_role(storage, access.MANAGER, text + "?")
+            sign_in_role(storage, roles.MANAGER, text + "?")
         return "signs in"
 
     got = {label: result(lambda t=text: set_then_sign_in(t)) for label, text in HOSTILE.items()}
@@ -159,12 +159,12 @@ def test_passwords_are_kept_as_typed_or_refused(storage):
 
 
 def test_a_hostile_password_at_sign_in_is_just_wrong(storage):
-    access.set_password(storage, access.OWNER, "owner-secret-1", actor="owner")
+    credentials.set_password(storage, roles.OWNER, "owner-secret-1", actor="owner")
     for text in HOSTILE.values():
         with pytest.raises(ValidationError) as refused:
-            sign_in_role(storage, access.OWNER, text)
+            sign_in_role(storage, roles.OWNER, text)
         assert a_sentence(str(refused.value))
-    assert lockout.locked_until(storage, access.OWNER, "10.0.0.2") is not None  # locks out
+    assert lockout.locked_until(storage, roles.OWNER, "10.0.0.2") is not None  # locks out
     assert_intact(storage)
 
 
@@ -243,7 +243,7 @@ def test_hostile_pins_on_the_log_page_are_refused_then_lock(app_env, shop, monke
     from cxlog.db import shared_storage
 
     monkeypatch.setattr(shift_route, "shared_storage", lambda path: shared_storage(app_env.path))
-    access.set_setting(app_env, access.PIN_REQUIRED, "1", actor="manager")
+    settings.set_setting(app_env, settings.PIN_REQUIRED, "1", actor="manager")
     access.set_pin(app_env, shop["ana"], "2468", actor="manager")
     device_id = shifts.new_device_id()
     for text in [*list(HOSTILE.values())[:6], "2468"]:
@@ -274,7 +274,7 @@ JUNK_QUERY = {
 }
 
 
-@pytest.mark.parametrize("page", [p[0] for p in access.PAGES] + ["pages/account.py"])
+@pytest.mark.parametrize("page", [p[0] for p in navigation.PAGES] + ["pages/account.py"])
 def test_junk_query_parameters_on_every_page(app_env, shop, page):
     at = as_role(AppTest.from_file(str(ROOT / "app.py"), default_timeout=30), "owner")
     for key, value in JUNK_QUERY.items():
@@ -362,7 +362,7 @@ def test_settings_store_name_and_password_inputs(app_env, shop):
         at.button(key="password-manager-save").click().run()
         assert not at.exception, label
     # Only the 25-character script tag was long enough and clean enough to keep.
-    sign_in_role(app_env, access.MANAGER, HOSTILE["script tag"])
+    sign_in_role(app_env, roles.MANAGER, HOSTILE["script tag"])
     assert_intact(app_env)
 
 
