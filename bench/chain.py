@@ -25,14 +25,12 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import sqlite_utils
 
-from bench.common import RESULTS, fresh, report
+from bench.common import RESULTS, ROOT, fresh, report, run_child
 
 DB = RESULTS / "chain_10m.db"
-ROOT = Path(__file__).resolve().parents[1]
 STORES, ASSOCIATES_PER_STORE, VISITS = 100, 4, 10_000_000
 DAYS = 365
 PASSWORD = "bench-manager-1"
@@ -170,15 +168,13 @@ def build(path=DB, *, stores: int = STORES, visits: int = VISITS, now: datetime 
 
 
 def run() -> None:
-    from bench import dashboard as one_million
-
     seconds = _ready()
     if seconds is None:
         # A process of its own, so the measured child's peak RSS is not the
         # build's (see bench.dashboard.run).
         subprocess.run([sys.executable, "-m", "bench.chain", "build"], check=True, cwd=ROOT)
         seconds = _ready()
-    year = one_million._run_child("year", DB)
+    year = run_child("bench.dashboard", "year", DB)
     report("dashboard_chain_build_s", seconds)
     report("dashboard_chain_year_ms", year["year"])
     report("dashboard_chain_year_data_ms", year["year_data"])

@@ -23,13 +23,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
-from bench.common import report
+from bench.common import report, run_child
 from bench.dashboard import prepare
 
 
@@ -124,26 +122,14 @@ CHILDREN = {
 }
 
 
-def _run_child(name: str, db: Path) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.coaching", name],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "CXLOG_DB": str(db)},
-        cwd=Path(__file__).resolve().parents[1],
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def run() -> None:
     db = prepare()
     from cxlog.db import Storage
 
     Storage(db).migrate()  # the coaching tables, on a file made before issue #14
-    huddle = _run_child("huddle", db)
-    bare = _run_child("huddle_cli", db)
-    cost = _run_child("cost", db)
+    huddle = run_child("bench.coaching", "huddle", db)
+    bare = run_child("bench.coaching", "huddle_cli", db)
+    cost = run_child("bench.coaching", "cost", db)
     report("huddle_ms", huddle["cold"])
     report("huddle_warm_ms", huddle["warm"])
     report("huddle_cli_ms", bare["cold"])

@@ -20,21 +20,18 @@ within 10% of the figure without.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bench.common import RESULTS, fresh, report
+from bench.common import RESULTS, fresh, report, run_child
 
 STORES = 10
-ROOT = Path(__file__).resolve().parents[1]
 COVERAGE_DB = RESULTS / "coverage_1m.db"
 
 
@@ -97,30 +94,11 @@ def _with_traffic() -> Path:
 
 
 def _year(db: Path) -> float:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.dashboard", "year"],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "CXLOG_DB": str(db)},
-        cwd=ROOT,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])["year"]
-
-
-def _run_child(name: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.coverage", name],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_child("bench.dashboard", "year", db)["year"]
 
 
 def run() -> None:
-    imported = _run_child("import")
+    imported = run_child("bench.coverage", "import")
     assert imported["hours"] == STORES * 365 * 24, imported
     report("import_traffic_year_s", imported["seconds"])
     from bench import dashboard

@@ -35,7 +35,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bench.common import RESULTS, fresh, report
+from bench.common import RESULTS, fresh, report, run_child
 
 DB = RESULTS / "dashboard_1m.db"
 VISITS, STORES, ASSOCIATES = 1_000_000, 10, 40
@@ -206,18 +206,6 @@ def child_naive() -> dict:
 CHILDREN = {"cold_warm": child_cold_warm, "year": child_year, "naive": child_naive}
 
 
-def _run_child(name: str, db: Path) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.dashboard", name],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "CXLOG_DB": str(db)},
-        cwd=Path(__file__).resolve().parents[1],
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def run() -> None:
     # Made in a process of its own: a child forked from a parent that just
     # generated 1M visits (~1.4 GB) reports that parent's peak in its
@@ -228,9 +216,9 @@ def run() -> None:
         cwd=Path(__file__).resolve().parents[1],
     )
     db = DB
-    first = _run_child("cold_warm", db)
-    year = _run_child("year", db)
-    naive = _run_child("naive", db)
+    first = run_child("bench.dashboard", "cold_warm", db)
+    year = run_child("bench.dashboard", "year", db)
+    naive = run_child("bench.dashboard", "naive", db)
     report("dashboard_cold_ms", first["cold"])
     report("dashboard_warm_ms", first["warm"])
     report("dashboard_year_ms", year["year"])
