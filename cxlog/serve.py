@@ -9,14 +9,21 @@ multipage app until the first st.navigation call in the process: a tablet that
 reconnects after a restart, or opens a page's address directly, got the raw
 pages/ list as a menu and its page run without the router. Streamlit has no
 public setting for this, so ``end_legacy_pages_mode`` sets its internal flag
-before the first session starts — the one use of Streamlit's private API in
+before the first session starts — the first use of Streamlit's private API in
 cxlog, pinned by tests/test_legacy_pages.py (see docs/architecture.md,
 "Streamlit's legacy pages mode"). The pages guard themselves too (cxlog.ui,
 pages/setup.py), which covers plain `streamlit run app.py`.
+
+``serve_without_nagle`` is the second: Streamlit binds its listening socket
+itself, in a way that keeps asyncio from setting TCP_NODELAY on the
+connections it accepts, so every small answer (a tap's JSON, a websocket
+message) can wait for the browser's delayed ACK (docs/architecture.md,
+"Streamlit's listening socket").
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import sys
@@ -73,12 +80,47 @@ def end_legacy_pages_mode() -> None:
     PagesManager.uses_pages_directory = False
 
 
+def serve_without_nagle() -> None:
+    """Every connection the server accepts sends its answers at once.
+
+    Streamlit 1.67 makes its listening socket with ``socket.socket(family)``,
+    whose protocol number is 0; asyncio sets TCP_NODELAY on an accepted
+    connection only when that number is IPPROTO_TCP, so Nagle's algorithm
+    stays on. A response is written as headers, then body: the body waited
+    for the browser's ACK of the headers, which Linux delays by up to 40 ms
+    (44 ms per request on a kept-alive connection, measured with curl).
+    TCP_NODELAY set on the listening socket is inherited by every connection
+    it accepts (Linux).
+    """
+    from streamlit.web.server.starlette import starlette_server
+
+    bind = getattr(starlette_server, "_bind_socket", None)
+    if bind is None:
+        raise RuntimeError(
+            "This Streamlit has no starlette_server._bind_socket; see"
+            ' docs/architecture.md, "Streamlit\'s listening socket".'
+        )
+    if getattr(bind, "without_nagle", False):
+        return
+
+    @functools.wraps(bind)
+    def bind_without_nagle(*args: object, **kwargs: object) -> socket.socket:
+        sock = bind(*args, **kwargs)
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+    bind_without_nagle.without_nagle = True  # type: ignore[attr-defined]
+    starlette_server._bind_socket = bind_without_nagle
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         options = parse_flags(sys.argv[1:] if argv is None else argv)
     except UsageError as exc:
         sys.exit(f"cxlog.serve: {exc}")
     end_legacy_pages_mode()
+    serve_without_nagle()
     # App.run takes the launcher's folder for .streamlit/config.toml and
     # sys.path: name app.py, so the repository's own config applies from any
     # working directory, as with `streamlit run app.py`.
