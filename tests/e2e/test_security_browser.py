@@ -5,6 +5,7 @@ cookie, sign-out, the security headers and the DNS-rebinding refusal."""
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import stat
 from urllib.parse import urlsplit
@@ -157,6 +158,113 @@ def test_sign_in_with_enter_lasts_and_a_password_change_ends_it(browser, fresh):
     page.get_by_role("heading", name="Settings").wait_for()  # the changer stays
     first.close()
     second.close()
+
+
+# Records every Streamlit websocket the page opens and the subprotocols it
+# sends (["streamlit", xsrf token, the session id it reconnects to]); with a
+# stolen id, sends that id instead, as a thief who sniffed it on the wifi would.
+SOCKETS = """
+(stolen) => {
+  const Native = window.WebSocket;
+  window.__cxProtocols = [];
+  window.__cxSockets = [];
+  function Recorded(url, protocols) {
+    const sent = [].concat(protocols ?? []);
+    if (stolen && String(url).includes("/_stcore/stream")) sent[2] = stolen;
+    window.__cxProtocols.push(sent);
+    const socket = new Native(url, sent);
+    window.__cxSockets.push(socket);
+    return socket;
+  }
+  Recorded.prototype = Native.prototype;
+  for (const k of ["CONNECTING", "OPEN", "CLOSING", "CLOSED"]) Recorded[k] = Native[k];
+  window.WebSocket = Recorded;
+}
+"""
+
+
+def recorded_context(browser, stolen: str | None = None, cookie: dict | None = None):
+    context = browser.new_context(viewport=PHONE)
+    if cookie:
+        context.add_cookies([cookie])
+    context.add_init_script(f"({SOCKETS})({json.dumps(stolen)})")
+    return context
+
+
+def streamlit_session_id(page) -> str:
+    """The id of the Streamlit session this page is connected to: drop its
+    websocket and read the id the page sends when it reconnects."""
+    opened = page.evaluate("window.__cxProtocols.length")
+    page.evaluate("window.__cxSockets.at(-1).close()")
+    page.wait_for_function(
+        "n => window.__cxProtocols.length > n && window.__cxProtocols.at(-1).length >= 3",
+        arg=opened,
+        timeout=20_000,
+    )
+    wait_idle(page)
+    return page.evaluate("window.__cxProtocols.at(-1)[2]")
+
+
+def replay_is_signed_out(browser, url: str, session_id: str, cookie: dict | None) -> None:
+    """A new browser presents the old Streamlit session id (and the old cookie):
+    it is handed that very session, and still sees the sign-in."""
+    context = recorded_context(browser, stolen=session_id, cookie=cookie)
+    page = context.new_page()
+    page.goto(f"{url}/settings")
+    wait_idle(page)
+    page.get_by_role("heading", name="Sign in").wait_for(timeout=20_000)
+    assert page.get_by_role("heading", name="Settings").count() == 0
+    assert page.evaluate("window.__cxProtocols[0][2]") == session_id
+    # Streamlit did hand over the old session (else this test shows nothing):
+    # the page now reconnects to that same id.
+    assert streamlit_session_id(page) == session_id
+    page.get_by_role("heading", name="Sign in").wait_for()
+    context.close()
+
+
+def test_a_replayed_streamlit_session_id_is_signed_out(browser, fresh):
+    """The session takeover of the security review (#11), in Chromium: a
+    sniffed Streamlit session id, with or without the old cookie, after a
+    sign-in, a sign-out and a password change."""
+    url, storage = fresh["url"], fresh["storage"]
+    if first_run.setup_code(storage) is not None:
+        pytest.skip("needs the set-up store of the first test")
+    credentials.set_password(storage, MANAGER, "manager-replay-2468", actor="test")
+    victim = recorded_context(browser)
+    page = victim.new_page()
+    page.goto(f"{url}/settings")
+    wait_idle(page)
+    page.get_by_role("heading", name="Sign in").wait_for()
+    before_sign_in = streamlit_session_id(page)  # the session the password is typed in
+    sign_in_with_password(page, "manager-replay-2468", MANAGER)
+    page.get_by_role("heading", name="Settings").wait_for(timeout=20_000)
+    signed_in = streamlit_session_id(page)
+    assert signed_in != before_sign_in  # the sign-in reloads into a new session
+    cookie = next(c for c in victim.cookies() if c["name"] == sessions.COOKIE)
+    # While the manager is still signed in: the ids alone are worth nothing.
+    replay_is_signed_out(browser, url, before_sign_in, None)
+    page.reload()
+    wait_idle(page)
+    page.get_by_role("heading", name="Settings").wait_for(timeout=20_000)
+    replay_is_signed_out(browser, url, streamlit_session_id(page), None)
+    # Sign out, then the old cookie and the old id together.
+    page.goto(f"{url}/account")
+    wait_idle(page)
+    page.get_by_role("heading", name="Signed in").wait_for(timeout=20_000)
+    last = streamlit_session_id(page)
+    by_key(page, "sign-out-role").locator("button").click()
+    wait_idle(page)
+    replay_is_signed_out(browser, url, last, cookie)
+    # Signed in again, then the password changes on another device.
+    page.goto(f"{url}/settings")
+    wait_idle(page)
+    sign_in_with_password(page, "manager-replay-2468", MANAGER)
+    page.get_by_role("heading", name="Settings").wait_for(timeout=20_000)
+    cookie = next(c for c in victim.cookies() if c["name"] == sessions.COOKIE)
+    last = streamlit_session_id(page)
+    credentials.set_password(storage, MANAGER, "manager-replay-1357", actor="test")
+    replay_is_signed_out(browser, url, last, cookie)
+    victim.close()
 
 
 def test_headers_hosts_and_files(fresh):
