@@ -190,34 +190,33 @@ def settings_tab(storage: Storage, store: dict, role: str) -> None:
             ),
         )
     every = {b["id"]: b for b in all_behaviours}
+    # The pick sits above the form, and the buttons bind the id it returned:
+    # a select box inside a form sends its option's *label* on submit, and
+    # after a rename that label no longer exists ("That behaviour does not
+    # exist" on the second rename in a row).
+    picked = st.selectbox(
+        "Change a behaviour",
+        list(every),
+        format_func=lambda k: every[k]["name"] + ("" if every[k]["active"] else " (retired)"),
+        key="behaviour-pick",
+    )
+    if picked not in every:
+        return
     with st.form("behaviour-change-form"):
-        st.selectbox(
-            "Change a behaviour",
-            list(every),
-            format_func=lambda k: every[k]["name"] + ("" if every[k]["active"] else " (retired)"),
-            key="behaviour-pick",
-        )
         st.text_input("New name", max_chars=60, key="behaviour-rename")
         st.form_submit_button(
             "Rename",
             key="behaviour-rename-save",
-            on_click=lambda: _save(
-                lambda: goals.rename_behaviour(
-                    storage, state["behaviour-pick"], state["behaviour-rename"], actor=role
-                ),
+            on_click=lambda bid=picked: _save(
+                lambda: goals.rename_behaviour(storage, bid, state["behaviour-rename"], actor=role),
                 "Renamed.",
             ),
         )
         st.form_submit_button(
             "Retire or use again",
             key="behaviour-retire",
-            on_click=lambda: _save(
-                lambda: goals.set_behaviour_active(
-                    storage,
-                    state["behaviour-pick"],
-                    not every[state["behaviour-pick"]]["active"],
-                    actor=role,
-                ),
+            on_click=lambda bid=picked, active=every[picked]["active"]: _save(
+                lambda: goals.set_behaviour_active(storage, bid, not active, actor=role),
                 "Saved.",
             ),
         )
