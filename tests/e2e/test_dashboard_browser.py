@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from cxlog import catalog
+from cxlog.model import NO_SALE_REASON, REASON
 from tests.conftest import MANAGER_PASSWORD
 from tests.e2e.harness import TABLET, by_key, sign_in_with_password, wait_idle
 from tests.test_dashboard_page import insert, visit
@@ -114,3 +116,76 @@ def test_filters_survive_a_refresh(browser, month):
     page.get_by_text("Last 7 days:", exact=False).first.wait_for()
     assert "period=last_7" in page.url
     context.close()
+
+
+# Typed by a manager: names that would be a link, an image or live HTML if
+# any part of the page read them as markdown or HTML (#11).
+LINK = "[won](http://evil.example)"
+IMAGE = "![x](http://evil.example/a.png)"
+HTML = "<a href=//evil.example>Ana</a><img src=x onerror=alert(1)>"  # within 60
+# Anything the page made of them: a link or image to the evil site, or the img.
+MADE = "a[href*='evil.example'], img[src*='evil.example'], img[src='x']"
+
+
+def hover_texts(page, chart_key: str) -> list[str]:
+    """Hover every bar of one chart; the text of each hover label plotly shows."""
+    chart = by_key(page, chart_key)
+    texts = []
+    bars = chart.locator("g.point path")
+    for i in range(min(bars.count(), 12)):
+        bars.nth(i).hover(force=True)
+        label = chart.locator(".hoverlayer .hovertext")
+        label.first.wait_for(timeout=5_000)
+        texts.append(label.first.text_content())
+        assert chart.locator(MADE).count() == 0  # checked while the label is up
+    return texts
+
+
+def test_hostile_names_stay_text_in_the_team_table_and_chart_hovers(browser, month, screenshot):
+    """Runs last: renames Ana, Ben, a reason and a no-sale reason, then puts
+    them back."""
+    storage = month["storage"]
+    names = {
+        "ana": catalog.get_associate(storage, month["ana"])["name"],
+        "ben": catalog.get_associate(storage, month["ben"])["name"],
+    }
+    reasons = {1: IMAGE, 7: HTML}  # Gift; the first no-sale reason (default ids)
+    before = {
+        r["id"]: r["name"]
+        for kind in (REASON, NO_SALE_REASON)
+        for r in catalog.list_reasons(storage, kind, active_only=False)
+        if r["id"] in reasons
+    }
+    dialogs = []
+    try:
+        catalog.rename_associate(storage, month["ana"], HTML, actor="test")
+        catalog.rename_associate(storage, month["ben"], LINK, actor="test")
+        for reason_id, name in reasons.items():
+            catalog.rename_reason(storage, reason_id, name, actor="test")
+        context = browser.new_context(viewport=LAPTOP)
+        page = context.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(f"{month['url']}/dashboard?period=last_30")
+        wait_idle(page)
+        sign_in(page)
+        drawn(page)
+        table = "\n".join(page.locator("[data-testid='stTable']").all_inner_texts())
+        # Shown as typed; the word joiners (U+2060) that keep a name from
+        # turning into an autolink are invisible.
+        table = table.replace("\u2060", "")
+        assert HTML in table and LINK in table
+        assert page.locator(MADE).count() == 0
+        reason_hovers = hover_texts(page, "chart-reason")
+        assert any(IMAGE in t for t in reason_hovers), reason_hovers
+        no_sale_hovers = hover_texts(page, "chart-no-sale")
+        assert any(HTML in t for t in no_sale_hovers), no_sale_hovers
+        ticks = page.locator(".st-key-chart-no-sale .ytick").all_text_contents()
+        assert HTML in ticks, ticks
+        assert page.locator(MADE).count() == 0 and dialogs == []
+        screenshot(page, "dashboard-hostile-names")
+        context.close()
+    finally:
+        catalog.rename_associate(storage, month["ana"], names["ana"], actor="test")
+        catalog.rename_associate(storage, month["ben"], names["ben"], actor="test")
+        for reason_id, name in before.items():
+            catalog.rename_reason(storage, reason_id, name, actor="test")
