@@ -28,13 +28,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
-from cxlog import catalog, localday
+from cxlog import catalog, localday, rollups
 from cxlog.db import Storage
 from cxlog.facts import OPEN_CODE, PURCHASED_CODE
 from cxlog.model import to_utc_text
@@ -138,26 +138,31 @@ class Coverage:
 
 def logged_per_hour(storage: Storage, store_id: int, start: str, end: str) -> pd.DataFrame:
     """Logged (non-voided) visits in each of a store's counter hours in
-    [start, end) (UTC text): hour_start, logged, closed, purchased, units.
+    [start, end) (UTC text): hour_start, logged, closed, purchased, units."""
+    with storage.read() as db:
+        rows = _logged_rows(db, store_id, start, end)
+    return pd.DataFrame(rows, columns=["hour_start", "logged", "closed", "purchased", "units"])
+
+
+def _logged_rows(db, store_id: int, start: str, end: str) -> list[tuple]:
+    """``logged_per_hour``'s rows on an open connection (hour_start in Unix seconds).
 
     One query: the counter's hours in key order, each joined to its range of
     the visits' (store, started_at) covering index, so no sort is needed.
     """
-    with storage.read() as db:
-        rows = db.execute(
-            """
-            SELECT unixepoch(t.hour_start), count(*), count(v.outcome),
-                   count(CASE WHEN v.outcome = 'purchased' THEN 1 END), coalesce(sum(v.units), 0)
-            FROM traffic_hours t
-            JOIN visits v INDEXED BY visits_dashboard
-              ON v.store_id = t.store_id AND v.started_at >= t.hour_start
-             AND v.started_at < t.hour_end AND v.voided_at IS NULL
-            WHERE t.store_id = ? AND t.hour_start >= ? AND t.hour_start < ?
-            GROUP BY t.hour_start
-            """,
-            [store_id, start, end],
-        ).fetchall()
-    return pd.DataFrame(rows, columns=["hour_start", "logged", "closed", "purchased", "units"])
+    return db.execute(
+        """
+        SELECT unixepoch(t.hour_start), count(*), count(v.outcome),
+               count(CASE WHEN v.outcome = 'purchased' THEN 1 END), coalesce(sum(v.units), 0)
+        FROM traffic_hours t
+        JOIN visits v INDEXED BY visits_dashboard
+          ON v.store_id = t.store_id AND v.started_at >= t.hour_start
+         AND v.started_at < t.hour_end AND v.voided_at IS NULL
+        WHERE t.store_id = ? AND t.hour_start >= ? AND t.hour_start < ?
+        GROUP BY t.hour_start
+        """,
+        [store_id, start, end],
+    ).fetchall()
 
 
 BIN_SECONDS = 900  # every UTC offset in use is a multiple of 15 minutes
@@ -216,6 +221,64 @@ def _from_bins(bins: LoggedBins, store_id: int, counter: dict) -> tuple[np.ndarr
     return running[hi] - running[lo], int(running[-1, 0])
 
 
+def _from_rollups(
+    db,
+    store_id: int,
+    counter: dict,
+    start: datetime,
+    end: datetime,
+    zone: ZoneInfo,
+) -> tuple[np.ndarray, int] | None:
+    """(n, 4) sums per counter hour and the store's logged visits in all, read
+    from the rollups' local (day, hour) rows (cxlog/rollups.py), kept exact on
+    every write: a year is ~4,400 rows, not a join of every visit.
+
+    None (read the visits instead) when the range is not whole local days or
+    a counter hour does not start on a local hour (imports snap to the
+    store's clock hours, but the store's timezone may have changed since, to
+    one with a :30 or :45 offset). The hour repeated when clocks go back is one local (day, hour)
+    row for two counter hours: those few hours are read from the visits."""
+    first, last = start.astimezone(zone), end.astimezone(zone)
+    if first.time() != time(0) or last.time() != time(0):
+        return None
+    stamps = pd.to_datetime(counter["hour_start"], unit="s", utc=True)
+    wall = pd.DatetimeIndex(stamps).tz_convert(zone).tz_localize(None).as_unit("s").asi8
+    if len(wall) and (wall % 3_600).any():
+        return None
+    first_day = rollups.day_number(first.date())
+    last_day = rollups.day_number(last.date()) - 1
+    rows = np.array(
+        db.execute(
+            "SELECT bucket * 24 + k1, visits, closed, purchased, units FROM rollups"
+            " WHERE store_id = ? AND grain = ? AND bucket BETWEEN ? AND ? AND kind = ?",
+            [store_id, rollups.DAY, first_day, last_day, rollups.KINDS["hour"].code],
+        ).fetchall(),
+        dtype=np.int64,
+    ).reshape(-1, 5)
+    order = np.argsort(rows[:, 0], kind="stable")
+    keys, values = rows[order, 0], rows[order, 1:]
+    wanted = wall // 3_600
+    at = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
+    found = (keys[at] == wanted) if len(keys) else np.zeros(len(wanted), dtype=bool)
+    sums = np.where(found[:, None], values[at] if len(keys) else 0, 0).astype(np.int64)
+    repeated = np.flatnonzero(pd.Series(wanted).duplicated(keep=False).to_numpy())
+    if len(repeated):
+        lo = int(counter["hour_start"][repeated].min())
+        hi = int(counter["hour_start"][repeated].max()) + 3_600
+        logged = np.array(
+            _logged_rows(
+                db,
+                store_id,
+                to_utc_text(datetime.fromtimestamp(lo, UTC)),
+                to_utc_text(datetime.fromtimestamp(hi, UTC)),
+            ),
+            dtype=np.int64,
+        ).reshape(-1, 5)
+        sums[repeated] = 0
+        sums[np.searchsorted(counter["hour_start"], logged[:, 0])] = logged[:, 1:]
+    return sums, int(rows[:, 1].sum())
+
+
 def _counter_hours(db, store_id: int, lo: str, hi: str) -> dict[str, np.ndarray]:
     """A store's counter hours in [lo, hi), in time order: hour_start, hour_end
     (Unix seconds), entries, exits (-1 when not counted).
@@ -267,6 +330,11 @@ def _read_store(
     lo, hi = to_utc_text(start), to_utc_text(end)
     with storage.read() as db:
         counter = _counter_hours(db, store_id, lo, hi)
+        summed = (
+            _from_rollups(db, store_id, counter, start, end, zone)
+            if bins is None and len(counter["hour_start"])
+            else None
+        )
         pos = pd.DataFrame(
             db.execute(
                 "SELECT day, hour, transactions, units, net_sales_cents FROM pos_totals"
@@ -283,11 +351,13 @@ def _read_store(
                 " AND started_at < ? AND voided_at IS NULL",
                 [store_id, lo, hi],
             ).fetchone()
-            if len(counter["hour_start"]) and bins is None
+            if len(counter["hour_start"]) and bins is None and summed is None
             else (0,)
         )
     counted = len(counter["hour_start"])
-    if counted and bins is not None:
+    if summed is not None:
+        sums, visits = summed
+    elif counted and bins is not None:
         sums, visits = _from_bins(bins, store_id, counter)
     else:
         sums = np.zeros((counted, 4), dtype=np.int64)

@@ -4,13 +4,14 @@ allowance, whole-day and hourly POS, an autumn DST day."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
+import pandas as pd
 import pytest
 
 from cxlog import coverage, coverage_view, facts, rollups, traffic
 from cxlog.traffic import CounterSettings
-from tests.conftest import new_id
+from tests.conftest import new_id, utc
 
 DAY = date(2026, 11, 3)  # a Tuesday; London is on GMT, so local = UTC
 COUNTER = (
@@ -211,3 +212,67 @@ def test_day_table_in_words(day, shop):
     # 22 of 35 = 63%; POS 9 of 35 = 25.7%; logged 8 of 21 = 38.1%.
     assert (third["Visitors"], third["Logged"], third["Coverage"]) == ("35", "22", "63%")
     assert (third["POS conversion"], third["Logged conversion"]) == ("25.7%", "38.1%")
+
+
+def _join_only(monkeypatch) -> None:
+    """Coverage as it was read before rollups: every hour joined to the visits."""
+    monkeypatch.setattr(coverage, "_from_rollups", lambda *args: None)
+
+
+@pytest.mark.parametrize("zone", ["Europe/London", "America/New_York", "Asia/Kolkata"])
+def test_rollups_give_the_numbers_the_visits_give(storage, shop, monkeypatch, zone):
+    """Random visits over an autumn DST change, counted by a counter imported
+    while the store was in London, then the store's timezone set to ``zone``.
+    London and New York read the rollups (the repeated hour from the visits);
+    in Kolkata (+5:30) the counter's hours now straddle two local hours, so
+    coverage reads the visits."""
+    import random
+
+    from cxlog import catalog
+
+    s, a = shop["store"], shop["ana"]
+    rng = random.Random(7)
+    rows = []
+    for _ in range(600):
+        minute = rng.randrange(0, 9 * 24 * 60)
+        at = datetime(2026, 10, 24, tzinfo=UTC).timestamp() + 60 * minute + rng.randrange(60)
+        outcome = rng.choice(["purchased", "purchased", "no_purchase", None])
+        v = visit(s, a, 0, 0, outcome, rng.randint(1, 5) if outcome == "purchased" else None)
+        v["started_at"] = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        v["closed_at"] = v["started_at"] if outcome else None
+        v["voided_at"] = v["started_at"] if rng.random() < 0.05 else None
+        rows.append(v)
+    with storage.write() as db:
+        db["visits"].insert_all(rows)
+        rollups.rebuild(db)
+    lines = ["start,in"]
+    for hour in range(8 * 24):  # UTC hours; a gap every 17th
+        if (hour + 5) % 17:
+            start = datetime.fromtimestamp(
+                datetime(2026, 10, 25, tzinfo=UTC).timestamp() + 3600 * hour, UTC
+            )
+            lines.append(f"{start.isoformat()},{rng.randrange(0, 30)}")
+    traffic.import_file(storage, "traffic", s, "\n".join(lines) + "\n", actor="t")
+    catalog.update_store(storage, s, timezone=zone, actor="t")  # rebuilds its rollups
+    ranges = coverage.day_ranges(storage, None, date(2026, 10, 25), date(2026, 11, 1))
+    read = []
+    monkeypatch.setattr(coverage, "_logged_rows", _counting(coverage._logged_rows, read))
+    fast = coverage.build(storage, ranges)
+    spans = [utc(end) - utc(start) for start, end in read]
+    _join_only(monkeypatch)
+    slow = coverage.build(storage, ranges)
+    assert fast.totals == slow.totals and fast.totals.logged > 300
+    pd.testing.assert_frame_equal(fast.hourly, slow.hourly)
+    pd.testing.assert_frame_equal(fast.daily, slow.daily)
+    # London and New York: one read of the visits, for the two passes of the
+    # repeated hour; Kolkata: one read of the whole range.
+    (start, end) = ranges[s]
+    assert spans == [timedelta(hours=2) if zone != "Asia/Kolkata" else end - start]
+
+
+def _counting(read_hours, calls: list):
+    def counted(db, store_id, start, end):
+        calls.append((start, end))
+        return read_hours(db, store_id, start, end)
+
+    return counted
