@@ -337,3 +337,58 @@ def test_missing_folder_is_a_clear_error(tmp_path):
     storage = Storage(tmp_path / "nope" / "x.db")
     with pytest.raises(StorageError, match="cannot be opened"), storage.read() as db:
         db.execute("SELECT 1")
+
+
+def _count_connections(monkeypatch, storage: Storage) -> list:
+    opened = []
+    real = Storage.plain_connection
+
+    def counted(self, *, create=False):
+        conn = real(self, create=create)
+        opened.append(conn)
+        return conn
+
+    monkeypatch.setattr(Storage, "plain_connection", counted)
+    return opened
+
+
+def test_one_connection_serves_every_read_and_write_of_the_block(storage, shop, monkeypatch):
+    opened = _count_connections(monkeypatch, storage)
+    vid = new_id()
+    with storage.one_connection():
+        visits.create_visit(storage, vid, shop["store"], shop["ana"], "warm")
+        visits.record_purchase(storage, vid, 2, actor="t")
+        with storage.one_connection():  # nested: the same one
+            assert visits.get_visit(storage, vid)["units"] == 2
+    assert len(opened) == 1
+    with pytest.raises(sqlite3.ProgrammingError):  # closed when the block ended
+        opened[0].execute("SELECT 1")
+    # Outside a block: a connection per call, as before.
+    visits.get_visit(storage, vid)
+    visits.get_visit(storage, vid)
+    assert len(opened) == 3
+
+
+def test_one_connection_rolls_a_failed_write_back_and_goes_on(storage, shop):
+    vid = new_id()
+    with storage.one_connection():
+        with pytest.raises(RuntimeError), storage.write() as db:
+            db.execute("UPDATE stores SET name = 'Half written' WHERE id = ?", [shop["store"]])
+            raise RuntimeError("a failure half way")
+        visits.create_visit(storage, vid, shop["store"], shop["ana"], "warm")
+    assert catalog.get_store(storage, shop["store"])["name"] != "Half written"
+    assert visits.get_visit(storage, vid)["first_engagement"] == "warm"
+
+
+def test_one_connection_is_this_threads_alone(storage, shop, monkeypatch):
+    import threading
+
+    opened = _count_connections(monkeypatch, storage)
+    seen = {}
+    with storage.one_connection():
+        mine = storage._pinned()
+        worker = threading.Thread(target=lambda: seen.update(other=storage._pinned()))
+        worker.start()
+        worker.join(timeout=10)
+        visits.open_visits(storage, shop["store"])
+    assert mine is opened[0] and seen == {"other": None} and len(opened) == 1

@@ -28,11 +28,13 @@ MAX_TAPS_BYTES = 64 * 1024
 
 def _apply(request: Request, body: object) -> dict:
     storage = shared_storage(default_path())
-    shift = shift_of(storage, request)
-    try:
-        return taps.apply_batch(storage, shift, body)
-    except taps.BatchError as exc:
-        raise ApiError(exc.status, str(exc)) from None
+    # One connection for the shift check, the batch and the answer.
+    with storage.one_connection():
+        shift = shift_of(storage, request)
+        try:
+            return taps.apply_batch(storage, shift, body)
+        except taps.BatchError as exc:
+            raise ApiError(exc.status, str(exc)) from None
 
 
 @guarded
@@ -48,11 +50,12 @@ async def post_taps(request: Request) -> JSONResponse:
 @guarded
 def open_visits(request: Request) -> JSONResponse:
     storage = shared_storage(default_path())
-    shift = shift_of(storage, request)
-    version = taps.board_version(storage, shift["store_id"], shift["timezone"])
-    if request.query_params.get("since") == version:
-        return JSONResponse({"version": version, "changed": False})
-    current = taps.board(storage, shift["store_id"], shift["timezone"])
+    with storage.one_connection():
+        shift = shift_of(storage, request)
+        version = taps.board_version(storage, shift["store_id"], shift["timezone"])
+        if request.query_params.get("since") == version:
+            return JSONResponse({"version": version, "changed": False})
+        current = taps.board(storage, shift["store_id"], shift["timezone"])
     return JSONResponse({**current, "changed": True})
 
 

