@@ -258,9 +258,11 @@ def _from_rollups(
     order = np.argsort(rows[:, 0], kind="stable")
     keys, values = rows[order, 0], rows[order, 1:]
     wanted = wall // 3_600
-    at = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
-    found = (keys[at] == wanted) if len(keys) else np.zeros(len(wanted), dtype=bool)
-    sums = np.where(found[:, None], values[at] if len(keys) else 0, 0).astype(np.int64)
+    sums = np.zeros((len(wanted), 4), dtype=np.int64)  # an hour without visits: 0
+    if len(keys):
+        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        found = keys[at] == wanted
+        sums[found] = values[at[found]]
     repeated = np.flatnonzero(pd.Series(wanted).duplicated(keep=False).to_numpy())
     if len(repeated):
         lo = int(counter["hour_start"][repeated].min())

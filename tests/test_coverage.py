@@ -276,3 +276,10 @@ def _counting(read_hours, calls: list):
         return read_hours(db, store_id, start, end)
 
     return counted
+
+
+def test_counter_hours_without_any_visit_are_zero_logged(storage, shop):
+    """Nothing logged yet (no rollup rows at all): every counted hour is 0%."""
+    traffic.import_file(storage, "traffic", shop["store"], COUNTER, actor="t")
+    t = build(storage).totals
+    assert (t.hours, t.visitors, t.logged, t.unmatched, t.coverage) == (4, 35, 0, 0, 0)

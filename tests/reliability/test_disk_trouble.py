@@ -64,17 +64,17 @@ def read_only(storage: Storage) -> Iterator[None]:
     immutable = False
     if _writable(path) and shutil.which("chattr"):
         immutable = subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode == 0
-    connect = Storage.connect
+    connect = Storage.plain_connection  # every connection cxlog opens comes from here
 
     def query_only(self, **kwargs):
-        db = connect(self, **kwargs)
-        db.conn.execute("PRAGMA query_only = ON")
-        return db
+        conn = connect(self, **kwargs)
+        conn.execute("PRAGMA query_only = ON")
+        return conn
 
     try:
         with pytest.MonkeyPatch.context() as patch:
             if _writable(path):
-                patch.setattr(Storage, "connect", query_only)
+                patch.setattr(Storage, "plain_connection", query_only)
             yield
     finally:
         if immutable:
@@ -87,15 +87,15 @@ def disk_full(storage: Storage) -> Iterator[None]:
     """No page can be added to the file: SQLite answers SQLITE_FULL, as on a full disk."""
     with sqlite_utils.Database(storage.path) as db:
         pages = db.execute("PRAGMA page_count").fetchone()[0]
-    connect = Storage.connect
+    connect = Storage.plain_connection  # every connection cxlog opens comes from here
 
     def capped(self, **kwargs):
-        db = connect(self, **kwargs)
-        db.conn.execute(f"PRAGMA max_page_count = {pages}")
-        return db
+        conn = connect(self, **kwargs)
+        conn.execute(f"PRAGMA max_page_count = {pages}")
+        return conn
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(Storage, "connect", capped)
+        patch.setattr(Storage, "plain_connection", capped)
         yield
 
 
