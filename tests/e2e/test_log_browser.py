@@ -25,7 +25,7 @@ from cxlog import catalog, shifts
 from tests.conftest import set_up
 from tests.e2e import harness
 from tests.e2e.cutproxy import CutProxy
-from tests.e2e.harness import PHONE, TABLET, card, new_card, tap, wait_all_saved
+from tests.e2e.harness import PHONE, TABLET, card, new_card, pad_idle, tap, wait_all_saved
 
 pytestmark = pytest.mark.browser
 MIN_TARGET_PX = 48
@@ -140,6 +140,8 @@ def test_logging_by_tapping_with_48px_targets(browser, served, screenshot, scree
     reason_button(page, walk_out, "Browsing").click()
     tap(page, walk_out, "no_purchase")
     card(page, walk_out).get_by_text("Saved: no purchase").wait_for(timeout=5_000)
+    # The save's board refresh may redraw this card: tap the one that stays.
+    pad_idle(page)
     card(page, walk_out).locator("[data-tap=no_sale_reason]", has_text="Just looking").click()
 
     big = new_card(page, "missed")
