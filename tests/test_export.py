@@ -357,7 +357,9 @@ def test_excel_choice_adds_a_bom_and_utf8_stays_utf8(storage, shop):
 
 def test_rows_come_in_the_order_visits_were_recorded(storage, two_stores, monkeypatch):
     with storage.read() as db:
-        recorded = [r[0] for r in db.execute("SELECT id FROM visits WHERE voided_at IS NULL")]
+        recorded = [
+            r[0] for r in db.execute("SELECT id FROM visits WHERE voided_at IS NULL ORDER BY rowid")
+        ]
     monkeypatch.setattr(export, "CHUNK", 5)  # many chunks
     assert list(read(export.visits_csv(storage, ExportSelection()))["visit_id"]) == recorded
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 import sqlite_utils
 
-from cxlog import catalog, visits
+from cxlog import catalog, followups, visits
 from cxlog.db import Storage
 from cxlog.errors import NotFoundError, StorageError, ValidationError
 from cxlog.model import utc_now
@@ -80,6 +80,7 @@ def test_migrate_again_is_a_no_op(storage):
         "i12_rollups",
         "i13_traffic_pos",
         "i15_followups",
+        "i15_followups_visit_index",
     ]
 
 
@@ -392,3 +393,19 @@ def test_one_connection_is_this_threads_alone(storage, shop, monkeypatch):
         worker.join(timeout=10)
         visits.open_visits(storage, shop["store"])
     assert mine is opened[0] and seen == {"other": None} and len(opened) == 1
+
+
+def test_the_follow_up_numbers_read_visits_through_their_covering_index(storage, shop):
+    """Each follow-up's visit is looked up by id: the index holds every column
+    the numbers need, so no table lookup is made per follow-up."""
+    import re
+    from pathlib import Path
+
+    source = Path(followups.__file__).read_text()
+    query = re.search(r'_NUMBERS = """(.*?)"""', source, re.S).group(1)
+    params = dict.fromkeys(["store", "lo", "hi", "today", "window", "associate", "reason"], 1)
+    plan = " ".join(
+        row[3]
+        for row in sqlite3.connect(storage.path).execute(f"EXPLAIN QUERY PLAN {query}", params)
+    )
+    assert "USING COVERING INDEX visits_followup" in plan, plan
