@@ -236,13 +236,13 @@ def _from_rollups(
     None (read the visits instead) when the range is not whole local days or
     a counter hour does not start on a local hour (imports snap to the
     store's clock hours, but the store's timezone may have changed since, to
-    one with a :30 or :45 offset). The hour repeated when clocks go back is one local (day, hour)
-    row for two counter hours: those few hours are read from the visits."""
+    one with a :30 or :45 offset). The hour repeated when clocks go back is
+    one local (day, hour) row for two counter hours: those few hours are read
+    from the visits."""
     first, last = start.astimezone(zone), end.astimezone(zone)
     if first.time() != time(0) or last.time() != time(0):
         return None
-    stamps = pd.to_datetime(counter["hour_start"], unit="s", utc=True)
-    wall = pd.DatetimeIndex(stamps).tz_convert(zone).tz_localize(None).as_unit("s").asi8
+    wall = _wall(counter["hour_start"], zone)
     if len(wall) and (wall % 3_600).any():
         return None
     first_day = rollups.day_number(first.date())
@@ -372,10 +372,16 @@ def _read_store(
     return counter, pos, int(visits)
 
 
+def _wall(hour_start: np.ndarray, zone: ZoneInfo | str) -> np.ndarray:
+    """Unix seconds as the local wall clock reads them (seconds since
+    1970-01-01 00:00 local), for the store's zone."""
+    stamps = pd.to_datetime(hour_start, unit="s", utc=True)
+    return pd.DatetimeIndex(stamps).tz_convert(zone).tz_localize(None).as_unit("s").asi8
+
+
 def _local(counter: dict, zone: str) -> None:
     """Local day (days since 1970), hour and weekday (0 = Monday) of each hour."""
-    stamps = pd.to_datetime(counter["hour_start"], unit="s", utc=True)
-    wall = pd.DatetimeIndex(stamps).tz_convert(zone).tz_localize(None).as_unit("s").asi8
+    wall = _wall(counter["hour_start"], zone)
     counter["day"] = wall // 86_400
     counter["hour"] = wall % 86_400 // 3_600
     counter["weekday"] = (counter["day"] + 3) % 7  # 1970-01-01 was a Thursday
