@@ -280,6 +280,86 @@ def test_the_outbox_rules(browser, served):
     page.context.close()
 
 
+def test_a_redraw_patches_the_page_in_place(browser, served):
+    """A redraw changes only what differs (pad.js morph): replacing the whole
+    pad made the browser lay it all out again, and the *saved* answer waited
+    behind that frame. A card that did not change keeps its very nodes, and a
+    patched button does what its new drawing says."""
+    page = device(browser, served, "Cleo")
+    rules = page.evaluate(
+        """() => {
+          const p = window.cxPad;
+          const make = (html) => { const d = document.createElement('div');
+                                   d.innerHTML = html; return d.firstElementChild; };
+          const live = make(`<div class="a"><p title="x">old</p>
+              <section data-visit="1"><b>one</b></section>
+              <section data-visit="2"><b>two</b></section>
+              <input value="typed"></div>`);
+          const p0 = live.querySelector('p'), one = live.querySelector('[data-visit="1"]'),
+                two = live.querySelector('[data-visit="2"]'), field = live.querySelector('input');
+          const next = make(`<div class="b"><p>new</p>
+              <section data-visit="2" data-keep="1"></section>
+              <section data-visit="1" class="c"><b>uno</b></section>
+              <input value=""></div>`);
+          p.morph(live, next);
+          const [q, first, second] = [live.querySelector('p'), ...live.querySelectorAll('section')];
+          return {
+            cls: live.className, text: q.textContent, title: q.hasAttribute('title'),
+            samePara: q === p0, order: [first.dataset.visit, second.dataset.visit],
+            moved: first === two, patched: second === one, kept: first.textContent,
+            patchedText: second.textContent, patchedClass: second.className,
+            newField: live.querySelector('input') !== field,
+            fields: live.querySelectorAll('input').length,
+            stale: live.querySelectorAll('[data-keep]').length,
+          };
+        }"""
+    )
+    assert rules == {
+        "cls": "b",
+        "text": "new",
+        "title": False,
+        "samePara": True,
+        "order": ["2", "1"],
+        "moved": True,
+        "patched": True,
+        "kept": "two",
+        "patchedText": "uno",
+        "patchedClass": "c",
+        "newField": True,
+        "fields": 1,
+        "stale": 0,
+    }
+    first, second = new_card(page, "warm"), new_card(page, "neutral")
+    wait_all_saved(page)
+    # Mark every node now on screen; a node replaced by a redraw loses the mark.
+    page.evaluate("() => document.querySelectorAll('.cx-pad *').forEach(n => (n.cxMark = 1))")
+    reason_button(page, first, "Gift").click()
+    wait_all_saved(page)
+    kept = page.evaluate(
+        """([a, b]) => {
+          const marked = (sel) => [...document.querySelectorAll(sel)].every(n => n.cxMark === 1);
+          return {other: marked(`.cx-card[data-visit="${b}"] *`),
+                  card: document.querySelector(`.cx-card[data-visit="${a}"]`).cxMark === 1,
+                  units: marked(`.cx-card[data-visit="${a}"] [data-tap=purchase]`),
+                  start: marked('[data-start]')};
+        }""",
+        [first, second],
+    )
+    assert kept == {"other": True, "card": True, "units": True, "start": True}
+    assert reason_button(page, first, "Gift").get_attribute("aria-pressed") == "true"
+    # The patched "2" button closes the visit it now belongs to, with 2 units.
+    tap(page, first, "purchase", "2")
+    wait_all_saved(page)
+    closed = rows(served, [first, second])
+    assert (closed[first]["outcome"], closed[first]["units"], closed[first]["reason"]) == (
+        "purchased",
+        2,
+        "Gift",
+    )
+    assert closed[second]["outcome"] is None
+    page.context.close()
+
+
 def test_sixty_second_cut_loses_nothing(browser, served, screenshot):
     page = device(browser, served, "Cleo")
     first = log_complete(page, "warm", "Gift", "1")
