@@ -214,7 +214,14 @@ else:
         dash.engagement_by_store,
         dash.engagement_by_associate,
         currency,
-        coaching.coverage_note(storage, tuple(dash.spans), *span_days),
+        coaching.coverage_note(
+            storage,
+            tuple(dash.spans),
+            *span_days,
+            built=None
+            if cov is None
+            else ({k: (s.start, s.end) for k, s in dash.spans.items()}, cov),
+        ),
     )
     st.subheader("What neutral and missed moments cost")
     for name in ("neutral", "missed"):

@@ -146,6 +146,32 @@ def test_flags_and_warning(day, shop):
     assert coverage.low_coverage_warning(day, None, date(2026, 11, 10), date(2026, 11, 11)) is None
 
 
+def test_the_cost_warning_reads_coverage_the_page_already_built(day, shop, monkeypatch):
+    """The dashboard builds coverage once: the warning beside the cost reads
+    its sentence from that build when it covers exactly the same local days,
+    and builds anew (the same sentence) when it does not."""
+    from cxlog import coaching
+
+    ranges = coverage.day_ranges(day, [shop["store"]], DAY, DAY)
+    cov = coverage.build(day, ranges)
+    expected = coverage.low_coverage_warning(day, [shop["store"]], DAY, DAY)
+    assert expected.startswith("Careful")
+    builds = []
+    real_build = coverage.build
+    monkeypatch.setattr(coverage, "build", lambda *a, **k: builds.append(a) or real_build(*a, **k))
+    note = coaching.coverage_note(day, (shop["store"],), DAY, DAY, built=(ranges, cov))
+    assert (note, builds) == (expected, [])
+    # Built for other days: not used, the check builds its own.
+    other = coverage.day_ranges(day, [shop["store"]], DAY, date(2026, 11, 4))
+    note = coaching.coverage_note(day, (shop["store"],), DAY, DAY, built=(other, cov))
+    assert (note, len(builds)) == (expected, 1)
+    # A plugged-in check is asked even with a build at hand.
+    plugged = coaching.coverage_note(
+        day, (shop["store"],), DAY, DAY, check=lambda *a: "plugged", built=(ranges, cov)
+    )
+    assert plugged == "plugged"
+
+
 def test_two_way_beams_and_staff_allowance(day, shop):
     traffic.save_counter_settings(day, shop["store"], CounterSettings(True, 1, 0.7), actor="m")
     cov = build(day)
