@@ -74,3 +74,15 @@ def test_the_server_command_wraps_the_bind_before_it_runs(streamlit_bind, monkey
     monkeypatch.setattr(serve.sys, "argv", ["cxlog.serve"])
     serve.main(["--server.port", "8599"])
     assert seen == {"without_nagle": True}
+
+
+def test_the_server_parses_http_with_httptools():
+    """The server's uvicorn, configured as Streamlit configures it, reads HTTP
+    with httptools (requirements.txt), not the pure-Python h11: ~1 ms less per
+    API request (a tap's POST 8.0 → 7.0 ms over HTTP on the 2-core machine).
+    Fails if httptools goes missing or Streamlit starts forcing a parser."""
+    import uvicorn
+
+    config = uvicorn.Config(app=None, **starlette_server._get_uvicorn_config_kwargs())
+    config.load()
+    assert config.http_protocol_class.__name__ == "HttpToolsProtocol"
