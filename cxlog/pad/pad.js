@@ -736,6 +736,9 @@ function logView() {
     button("Not you?", { "data-act": "not-you" }, notYou),
   );
   const list = el("div", { class: "cx-cards" }, cards.map(card));
+  // Forget the drawings of cards that left (a tablet may stay open for days).
+  const drawn = new Set(cards.map((v) => v.id));
+  for (const id of [...pad.cardSigs.keys()]) if (!drawn.has(id)) pad.cardSigs.delete(id);
   return el(
     "div",
     {},
