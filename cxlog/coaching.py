@@ -241,7 +241,7 @@ def coverage_note(
     ``built``: coverage the caller already built, with the UTC range of each
     store it covers. When those are exactly these stores' local days, the
     default check reads its sentence from it instead of building coverage a
-    second time (the dashboard's year: ~0.2 s of ~1 s).
+    second time (the dashboard's year of 10 stores: ~0.3 s of ~1.3 s).
     """
     check = check or COVERAGE_CHECK
     if check is None:
