@@ -441,3 +441,132 @@ def test_numbers_match_a_hand_count(storage, shop):
         reason_id=shop["reasons"]["Gift"],
     )
     assert (only_gift.due, only_gift.bought) == (3, 3)  # cases 1, 2, 5; window now 30
+
+
+# --- the visit columns a follow-up carries (issue #12) ---------------------------------
+
+COPIES = "visit_engagement, visit_reason_id, visit_recommended, visit_voided"
+
+
+def copies_and_visits(storage) -> tuple[list[tuple], list[tuple]]:
+    db = sqlite_utils.Database(storage.path)
+    copies = db.execute(f"SELECT visit_id, {COPIES} FROM followups ORDER BY id").fetchall()
+    truth = db.execute(
+        "SELECT f.visit_id, v.first_engagement, v.reason_id, v.recommended,"
+        " v.voided_at IS NOT NULL FROM followups f JOIN visits v ON v.id = f.visit_id"
+        " ORDER BY f.id"
+    ).fetchall()
+    return copies, truth
+
+
+def recount_by_engagement(storage, first: date, last: date) -> dict[str, tuple[int, int]]:
+    """The oracle: follow-ups due in the period joined to their visits (the
+    query the numbers used before the copies), won = bought within 14 days."""
+    db = sqlite_utils.Database(storage.path)
+    rows = db.execute(
+        "SELECT v.first_engagement, f.result, f.promised_on, f.result_on FROM followups f"
+        " JOIN visits v ON v.id = f.visit_id WHERE v.voided_at IS NULL"
+        " AND f.promised_due_on BETWEEN ? AND ?",
+        [first.isoformat(), last.isoformat()],
+    ).fetchall()
+    out: dict[str, tuple[int, int]] = {k: (0, 0) for k in ("warm", "neutral", "missed")}
+    for engagement, result, promised_on, result_on in rows:
+        won = (
+            result == "bought"
+            and (date.fromisoformat(result_on) - date.fromisoformat(promised_on)).days
+            <= followups.DEFAULT_WINDOW_DAYS
+        )
+        out[engagement] = (out[engagement][0] + won, out[engagement][1] + 1)
+    return out
+
+
+def test_a_followups_copies_follow_its_visit_through_random_writes(storage, shop):
+    """Reason, marker, correction, void and undo in a random (seeded, bounded)
+    order: after every write each follow-up's copies equal its visit, and the
+    numbers by engagement equal a recount joined to the visits."""
+    import random
+
+    from cxlog.errors import ValidationError as Refused
+
+    rng = random.Random(12)
+    ids = []
+    for n in range(6):
+        vid = closed_visit(storage, shop, engagement=("warm", "neutral", "missed")[n % 3])
+        item, _ = followups.promise(
+            storage, vid, "tomorrow", "call", associate_id=shop["ana"], now=NOW
+        )
+        if n % 2:
+            followups.record_result(
+                storage, item["id"], "bought", units=1, associate_id=shop["ben"], now=NOW
+            )
+        ids.append(vid)
+    copies, truth = copies_and_visits(storage)
+    assert copies == truth and len(copies) == 6  # set on insert
+    reasons = [None, *shop["reasons"].values()]
+    actor = f"associate:{shop['ana']}"
+    done = {"reason": 0, "marker": 0, "correct": 0, "void": 0, "undo": 0}
+    for _ in range(60):
+        vid, step = rng.choice(ids), rng.choice(list(done))
+        try:
+            if step == "reason":
+                visits.set_reason(storage, vid, rng.choice(reasons), actor=actor)
+            elif step == "marker":
+                visits.set_marker(storage, vid, "recommended", rng.random() < 0.5, actor=actor)
+            elif step == "correct":
+                engagement = rng.choice(("warm", "neutral", "missed"))
+                visits.correct_visit(storage, vid, actor=actor, first_engagement=engagement)
+            elif step == "void" and rng.random() < 0.4:
+                visits.void_visit(storage, vid, "Mistake", actor="manager")
+            elif step == "undo":
+                visits.undo_last(storage, actor)
+            else:
+                continue
+        except Refused:
+            continue
+        done[step] += 1
+        copies, truth = copies_and_visits(storage)
+        assert copies == truth, step
+        got = followups.count(storage, {shop["store"]: (TODAY, TODAY + timedelta(days=1))}, now=NOW)
+        assert {k: (r.successes, r.n) for k, r in got.by_engagement.items()} == (
+            recount_by_engagement(storage, TODAY, TODAY + timedelta(days=1))
+        )
+    # The sequence really exercised every kind of write (the seed is fixed).
+    assert all(done.values()), done
+    db = sqlite_utils.Database(storage.path)
+    assert db.execute("SELECT count(DISTINCT visit_engagement) FROM followups").fetchone()[0] > 1
+
+
+def test_an_upgraded_database_gains_the_copies_from_its_visits(storage, shop):
+    """A database made before the copies existed: the migration fills them
+    from the visits, and later writes keep them equal (#12)."""
+    for engagement, reason in (("warm", "Gift"), ("missed", None), ("neutral", "Browsing")):
+        vid = closed_visit(storage, shop, engagement=engagement, reason=reason)
+        followups.promise(storage, vid, "tomorrow", "text", associate_id=shop["ana"], now=NOW)
+        visits.set_marker(storage, vid, "recommended", engagement == "warm", actor="manager")
+    visits.void_visit(storage, vid, "Mistake", actor="manager")
+    db = sqlite_utils.Database(storage.path)
+    # Take the database back to the schema before the migration.
+    db.executescript(
+        """
+        DROP TRIGGER followups_copy_visit;
+        DROP TRIGGER visits_copy_to_followups;
+        DROP INDEX followups_numbers;
+        ALTER TABLE followups DROP COLUMN visit_engagement;
+        ALTER TABLE followups DROP COLUMN visit_reason_id;
+        ALTER TABLE followups DROP COLUMN visit_recommended;
+        ALTER TABLE followups DROP COLUMN visit_voided;
+        DELETE FROM _sqlite_migrations WHERE name = 'i12_followups_carry_their_visit';
+        """
+    )
+    assert "visit_engagement" not in db["followups"].columns_dict
+    storage.migrate()
+    copies, truth = copies_and_visits(storage)
+    assert copies == truth
+    assert [c[1:] for c in copies] == [
+        ("warm", shop["reasons"]["Gift"], 1, 0),
+        ("missed", None, 0, 0),
+        ("neutral", shop["reasons"]["Browsing"], 0, 1),
+    ]
+    visits.correct_visit(storage, copies[0][0], actor="manager", first_engagement="neutral")
+    copies, truth = copies_and_visits(storage)
+    assert copies == truth and copies[0][1] == "neutral"

@@ -23,7 +23,6 @@ NOT_BY_STORE = {
     "visits": {
         "sqlite_autoindex_visits_1": "the visit's own id, unique chain-wide",
         "visits_started": "the chain's first and last visit (min/max) for the export",
-        "visits_followup": "a follow-up's visit by its id, unique chain-wide (covering)",
     },
     "audit": {
         "audit_entity": "one entity's history by its id",
