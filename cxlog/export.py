@@ -176,14 +176,14 @@ def write_visits(
         csvlines.install(conn, lookups)
         conn.text_factory = bytes  # lines go to the file as SQLite made them
         if scan:
-            sql = csvlines.chunk_sql(selection.include_voided, lookups.radix)
+            sql = csvlines.chunk_sql(selection.include_voided, lookups)
             written = 0
             for start in _chunk_starts(conn):
                 lines, count = csvlines.read_chunk(conn, sql, start, CHUNK)
                 out.write(lines)
                 written += count
             return written
-        cursor = conn.execute(csvlines.indexed_sql(selection.include_voided, lookups.radix))
+        cursor = conn.execute(csvlines.indexed_sql(selection.include_voided, lookups))
         written = 0
         while rows := cursor.fetchmany(BATCH):
             out.write(b"".join([row[0] for row in rows]))

@@ -81,7 +81,7 @@ def serve(inbox: BinaryIO, outbox: BinaryIO) -> None:
         lookups, include_voided, size = receive(inbox)
         csvlines.install(conn, lookups)
         conn.text_factory = bytes
-        sql = csvlines.chunk_sql(include_voided, lookups.radix)
+        sql = csvlines.chunk_sql(include_voided, lookups)
         while (start := receive(inbox)) is not None:
             lines, count = csvlines.read_chunk(conn, sql, start, size)
             send(outbox, ("chunk", count))
@@ -126,7 +126,7 @@ def pool_chunk(
         csvlines.install(conn, lookups)
         conn.text_factory = bytes
         _pool["lookups"] = (lookups, include_voided)
-        _pool["sql"] = csvlines.chunk_sql(include_voided, lookups.radix)
+        _pool["sql"] = csvlines.chunk_sql(include_voided, lookups)
     return csvlines.read_chunk(conn, _pool["sql"], start, size)
 
 

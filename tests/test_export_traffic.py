@@ -73,3 +73,32 @@ def test_visits_and_summary_carry_the_counter(storage, shop):
     assert engagement["visitors"] == "" and engagement["coverage"] == ""
     lift = next(r for r in table if r["table"] == "lift")
     assert lift["visitors"] == "" and lift["too_few"] == "1"
+
+
+def test_the_join_to_counter_hours_is_made_only_when_the_selection_has_some(storage, shop):
+    """A selection without counter hours skips the join (its key costs every
+    visit a datetime()); one with them, through the scan a large export
+    uses, still finds each visit's hour (#12, #13)."""
+    import sqlite3
+
+    from cxlog import catalog, csvlines
+
+    other = catalog.create_store(storage, "No Counter", "Europe/London", actor="t")
+    traffic.import_file(
+        storage, "traffic", shop["store"], "start,in\n2026-11-03T10:00:00+00:00,12\n", actor="t"
+    )
+    with storage.write() as db:
+        db["visits"].insert_all([visit(shop, "2026-11-03T10:20:00.000Z", "purchased")])
+        rollups.rebuild(db)
+    conn = sqlite3.connect(storage.path)
+    for stores, joined in (((other,), False), ((shop["store"],), True), ((), True)):
+        selection = ExportSelection(store_ids=stores)
+        lookups = csvlines.read_lookups(conn, export.store_ranges(conn, selection))
+        for sql in (csvlines.chunk_sql(False, lookups), csvlines.indexed_sql(False, lookups)):
+            assert ("export_traffic" in sql) is joined, stores
+    conn.close()
+    # Every day of every store: the scan path, with the join.
+    out = io.BytesIO()
+    export.write_visits(storage, out, ExportSelection())
+    rows = list(csv.DictReader(io.StringIO(out.getvalue().decode())))
+    assert [r["hour_visitors"] for r in rows] == ["12"]
