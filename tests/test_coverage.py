@@ -309,3 +309,29 @@ def test_counter_hours_without_any_visit_are_zero_logged(storage, shop):
     traffic.import_file(storage, "traffic", shop["store"], COUNTER, actor="t")
     t = build(storage).totals
     assert (t.hours, t.visitors, t.logged, t.unmatched, t.coverage) == (4, 35, 0, 0, 0)
+
+
+def test_without_counter_or_pos_data_no_frames_are_built_and_the_answer_is_the_same(
+    storage, shop, monkeypatch
+):
+    """A store without a door counter (most stores): the dashboard's coverage
+    skips pandas and answers what building the empty frames would answer."""
+    s, a = shop["store"], shop["ana"]
+    with storage.write() as db:
+        db["visits"].insert_all([visit(s, a, 10, 5, "purchased", 2), visit(s, a, 11, 0)])
+        rollups.rebuild(db)
+    build(storage)  # the empty frames are made once per process
+    assembled = []
+    real = coverage._assemble
+    monkeypatch.setattr(coverage, "_assemble", lambda *a: assembled.append(1) or real(*a))
+    quick = build(storage)
+    assert assembled == [] and not quick.has_traffic
+    monkeypatch.setattr(coverage, "_nothing_imported", lambda hours, pos: False)
+    slow = build(storage)
+    assert assembled == [1]
+    assert (quick.totals, quick.by_store, quick.flags) == (slow.totals, slow.by_store, [])
+    assert quick.settings == slow.settings and list(quick.by_store) == [s]
+    for name in ("hourly", "daily", "heat"):
+        pd.testing.assert_frame_equal(getattr(quick, name), getattr(slow, name))
+    # What the page reads of them works on the quick answer.
+    assert coverage.warning(quick, {s: "Shop"}) is None
