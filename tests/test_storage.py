@@ -396,6 +396,39 @@ def test_one_connection_is_this_threads_alone(storage, shop, monkeypatch):
     assert mine is opened[0] and seen == {"other": None} and len(opened) == 1
 
 
+def test_a_kept_connection_serves_this_threads_next_block_while_the_file_is_the_same(
+    storage, shop, monkeypatch, tmp_path
+):
+    """The API's worker threads keep their connection between requests; a
+    database moved away is still an error, never a connection to the old
+    file or a new empty one (#7, #10)."""
+    import threading
+
+    opened = _count_connections(monkeypatch, storage)
+    vid = new_id()
+    with storage.one_connection(keep=True):
+        visits.create_visit(storage, vid, shop["store"], shop["ana"], "warm")
+    with storage.one_connection(keep=True):
+        assert visits.get_visit(storage, vid)["first_engagement"] == "warm"
+    assert len(opened) == 1
+    opened[0].execute("SELECT 1")  # still open, for the next block
+    # Another thread has its own.
+    worker = threading.Thread(target=lambda: storage.one_connection(keep=True).__enter__())
+    worker.start()
+    worker.join(timeout=10)
+    assert len(opened) == 2
+    # A write that failed half way leaves nothing open to reuse.
+    with pytest.raises(RuntimeError), storage.one_connection(keep=True), storage.write() as db:
+        db.execute("UPDATE stores SET name = 'Half written' WHERE id = ?", [shop["store"]])
+        raise RuntimeError("a failure half way")
+    assert catalog.get_store(storage, shop["store"])["name"] != "Half written"
+    # Moved away: an error, not a new empty database.
+    storage.path.rename(tmp_path / "moved.db")
+    with pytest.raises(StorageError), storage.one_connection(keep=True):
+        catalog.get_store(storage, shop["store"])
+    assert not storage.path.exists()
+
+
 def test_the_follow_up_numbers_read_one_index_range_and_no_visit(storage, shop):
     """The numbers read the follow-ups' covering index in its own order: no
     visit looked up per follow-up, no table lookup, no sort (#12)."""

@@ -28,8 +28,9 @@ MAX_TAPS_BYTES = 64 * 1024
 
 def _apply(request: Request, body: object) -> dict:
     storage = shared_storage(default_path())
-    # One connection for the shift check, the batch and the answer.
-    with storage.one_connection():
+    # One connection for the shift check, the batch and the answer, kept for
+    # this worker thread's next request.
+    with storage.one_connection(keep=True):
         shift = shift_of(storage, request)
         try:
             return taps.apply_batch(storage, shift, body)
@@ -50,7 +51,7 @@ async def post_taps(request: Request) -> JSONResponse:
 @guarded
 def open_visits(request: Request) -> JSONResponse:
     storage = shared_storage(default_path())
-    with storage.one_connection():
+    with storage.one_connection(keep=True):
         shift = shift_of(storage, request)
         version = taps.board_version(storage, shift["store_id"], shift["timezone"])
         if request.query_params.get("since") == version:
