@@ -82,9 +82,10 @@ def update_store(
         db.execute(f"UPDATE stores SET {sets} WHERE id = ?", [*changes.values(), store_id])
         if changes.get("timezone", before["timezone"]) != before["timezone"]:
             # Local days and hours move with the zone: recount the store (#12).
-            from cxlog import rollups
+            from cxlog import localtimes, rollups
 
             rollups.rebuild(db, [store_id])
+            localtimes.fill(db, [store_id])  # its visits' local times too
         audit(
             db, actor, "update", "store", store_id, before=before, after=changes, store_id=store_id
         )

@@ -7,8 +7,9 @@ markers and outcome come from lookups of every combination; local times from
 each store's UTC-offset spans (cxlog.offsets: exact across DST) and one
 ``datetime()``. A chunk of rowids comes back as one string.
 
-Deliberately light (the standard library, cxlog.model and cxlog.offsets): the
-helper processes of a large export (cxlog.export_worker) import only this.
+Deliberately light (the standard library, cxlog.model, cxlog.offsets and
+cxlog.localtimes): the helper processes of a large export
+(cxlog.export_worker) import only this.
 
 Excel-safe: a text cell that starts with = + - @ tab, CR or LF gets a leading
 ``'`` (OWASP CSV injection); numeric columns are written as plain numbers.
@@ -27,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
+from cxlog import localtimes
 from cxlog.model import (
     FIRST_ENGAGEMENTS,
     MAX_UNITS,
@@ -206,6 +208,10 @@ class Lookups:
     reasons: dict[int, dict]
     # Issue #13: (store id, local hour "YYYY-MM-DD HH", offset cell, visitors cell).
     traffic: list[tuple[int, str, str, str]] = ()
+    # Issue #12: the visits carry their local start and close (cxlog/localtimes.py),
+    # and no visit id needs escaping (migration i12_visits_keep_local_times).
+    local_times: bool = False
+    safe_ids: bool = False
 
     @property
     def radix(self) -> int:
@@ -246,13 +252,28 @@ def read_lookups(conn: sqlite3.Connection, ranges: list[StoreRange]) -> Lookups:
         for row in conn.execute("SELECT id, name, learned FROM reasons")
     }
     associates = list(conn.execute("SELECT id, name FROM associates"))
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(visits)")}
     return Lookups(
         ranges=ranges,
         spans=spans,
         associates=associates,
         reasons=reasons,
         traffic=_traffic_hours(conn, ranges),
+        local_times={"started_local", "closed_local"} <= columns,
+        safe_ids=_no_unsafe_id(conn),
     )
+
+
+def _no_unsafe_id(conn: sqlite3.Connection) -> bool:
+    """Whether no visit id needs escaping, from the partial index of those
+    that do (normally empty): one index probe instead of a check per visit
+    (~0.3 s of CPU per million visits). A file from before the index: False."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'visits_unsafe_id'").fetchone():
+        return False
+    (found,) = conn.execute(
+        f"SELECT EXISTS (SELECT 1 FROM visits INDEXED BY visits_unsafe_id WHERE {UNSAFE_ID})"
+    ).fetchone()
+    return not found
 
 
 def _traffic_hours(conn: sqlite3.Connection, ranges: list[StoreRange]) -> list[tuple]:
@@ -348,44 +369,50 @@ def install(conn: sqlite3.Connection, lookups: Lookups) -> None:
 # --- SQL ----------------------------------------------------------------
 
 
-def _local(column: str) -> str:
+def _local(column: str, stored: str | None = None) -> str:
     """A UTC text column as local ISO 8601, to the second, with the store's
     offset (and the comma that follows).
 
-    ``z`` is the span of the visit's start; a close or void minutes later is
-    nearly always in it, otherwise its own span is looked up. ``datetime()``
-    then a space-to-T swap costs ~0.2 µs; ``strftime`` with milliseconds ~0.35.
+    ``stored``: the visit's own local text of that time (cxlog/localtimes.py),
+    read when present. Otherwise ``z`` is the span of the visit's start; a
+    close or void minutes later is nearly always in it, otherwise its own span
+    is looked up. ``datetime()`` then a space-to-T swap costs ~0.2 µs;
+    ``strftime`` with milliseconds ~0.35.
     """
-    convert = "replace(datetime({c}, {z}.modifier), ' ', 'T') || {z}.offset"
+    convert = localtimes.convert_sql(column, "z")
     if column == "v.started_at":
-        return convert.format(c=column, z="z")
+        return convert if stored is None else f"coalesce({stored} || ',', {convert})"
     other = (
-        f"(SELECT {convert.format(c=column, z='o')} FROM export_spans o"
+        f"(SELECT {localtimes.convert_sql(column, 'o')} FROM export_spans o"
         f" WHERE o.store_id = v.store_id AND o.start <= {column} ORDER BY o.start DESC LIMIT 1)"
     )
+    known = "" if stored is None else f" WHEN {stored} IS NOT NULL THEN {stored} || ','"
     return (
-        f"CASE WHEN {column} IS NULL THEN ','"
-        f" WHEN {column} >= z.start AND {column} < z.end THEN {convert.format(c=column, z='z')}"
+        f"CASE WHEN {column} IS NULL THEN ','{known}"
+        f" WHEN {column} >= z.start AND {column} < z.end THEN {convert}"
         f" ELSE {other} END"
     )
 
 
 # Visit ids from the Log page match [A-Za-z0-9_-]{8,64}; one that starts like a
-# formula or holds a comma, quote or line break goes through csv_text.
-_ID_CELL = (
-    "CASE WHEN unicode(v.id) IN (61, 43, 45, 64, 9, 13, 10) OR instr(v.id, ',')"
-    " OR instr(v.id, '\"') OR instr(v.id, char(10)) OR instr(v.id, char(13))"
-    " THEN cxlog_csv_text(v.id) ELSE v.id END"
+# formula or holds a comma, quote or line break goes through csv_text. The
+# migration i12_visits_keep_local_times indexes the ids this matches.
+UNSAFE_ID = (
+    "unicode(id) IN (61, 43, 45, 64, 9, 13, 10) OR instr(id, ',') OR instr(id, '\"')"
+    " OR instr(id, char(10)) OR instr(id, char(13))"
 )
+_ID_CELL = f"CASE WHEN {UNSAFE_ID.replace('(id', '(v.id')} THEN cxlog_csv_text(v.id) ELSE v.id END"
 
 
-def _line_sql(include_voided: bool, traffic: bool) -> str:
+def _line_sql(include_voided: bool, lookups: Lookups) -> str:
     """One finished CSV line per visit. Cells from lookups carry the commas
-    around them: every ``||`` is an allocation and a copy, per visit."""
+    around them; one ``printf`` joins the parts (each ``||`` was an
+    allocation and a copy of the line so far: ~0.2 s per million visits)."""
+    traffic, stored = bool(lookups.traffic), lookups.local_times
     parts = [
-        _ID_CELL,
+        "v.id" if lookups.safe_ids else _ID_CELL,
         "s.cells",  # ,store,
-        _local("v.started_at"),  # …+01:00,
+        _local("v.started_at", "v.started_local" if stored else None),  # …+01:00,
         "v.started_at",
         "a.cells",  # ,associate,
         "coalesce(e.cells, cxlog_engagement(v.first_engagement, v.used_name, v.recommended,"
@@ -394,7 +421,7 @@ def _line_sql(include_voided: bool, traffic: bool) -> str:
         # cents as a decimal with two places, in integers (no float rounding)
         "CASE WHEN v.amount_cents IS NULL THEN ','"
         " ELSE (v.amount_cents / 100) || '.' || substr(100 + v.amount_cents % 100, 2) || ',' END",
-        _local("v.closed_at"),
+        _local("v.closed_at", "v.closed_local" if stored else None),
         "coalesce(c.csv, '')",
         # hour_visitors (#13); an empty cell for every visit when the selection
         # has no counter hours: the join's key costs every visit a datetime()
@@ -407,7 +434,7 @@ def _line_sql(include_voided: bool, traffic: bool) -> str:
             _local("v.voided_at"),
             "CASE WHEN v.void_reason IS NULL THEN '' ELSE cxlog_csv_text(v.void_reason) END",
         ]
-    return " || ".join([*parts, "char(13, 10)"])
+    return f"printf('{'%s' * len(parts)}' || char(13, 10), {', '.join(parts)})"
 
 
 def _joins(radix: int, traffic: bool) -> str:
@@ -438,7 +465,7 @@ def chunk_sql(include_voided: bool, lookups: Lookups) -> str:
     CROSS JOIN keeps the table scan outermost: lines come in rowid order."""
     return f"""
         SELECT group_concat(line, ''), count(*) FROM (
-            SELECT {_line_sql(include_voided, bool(lookups.traffic))} AS line
+            SELECT {_line_sql(include_voided, lookups)} AS line
             FROM visits v NOT INDEXED
             CROSS JOIN export_stores s ON s.id = v.store_id
             {_joins(lookups.radix, bool(lookups.traffic))}
@@ -451,7 +478,7 @@ def indexed_sql(include_voided: bool, lookups: Lookups) -> str:
     """A small selection: through the (store, start) index, its few lines
     sorted into the same rowid order a scan gives."""
     return f"""
-        SELECT {_line_sql(include_voided, bool(lookups.traffic))}
+        SELECT {_line_sql(include_voided, lookups)}
         FROM export_stores s
         CROSS JOIN visits v INDEXED BY visits_store_started ON v.store_id = s.id
         {_joins(lookups.radix, bool(lookups.traffic))}

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from cxlog import model, rollups
+from cxlog import localtimes, model, rollups
 from cxlog.catalog import active_reason
 from cxlog.db import Storage, audit
 from cxlog.errors import ConflictError, NotFoundError, ValidationError
@@ -144,10 +144,17 @@ def create_visit(
                     " starting another."
                 )
         cursor = db.execute(
-            "INSERT OR IGNORE INTO visits"
-            " (id, store_id, associate_id, started_at, first_engagement, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            [visit_id, store_id, associate_id, started_at, first_engagement, started_at],
+            "INSERT OR IGNORE INTO visits (id, store_id, associate_id, started_at,"
+            " started_local, first_engagement, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                visit_id,
+                store_id,
+                associate_id,
+                started_at,
+                localtimes.local_text(started_at, _timezone(db, store_id)),
+                first_engagement,
+                started_at,
+            ],
         )
         created = cursor.rowcount == 1
         if created:
@@ -317,9 +324,20 @@ def _first_close_stands(before: dict, changes: dict) -> None:
     raise ConflictError(f"{who} closed this visit first ({how}); undo or reopen it to change it.")
 
 
+def _timezone(db: Database, store_id: int) -> str:
+    row = db.execute("SELECT timezone FROM stores WHERE id = ?", [store_id]).fetchone()
+    if row is None:
+        raise NotFoundError("That store does not exist.")
+    return row[0]
+
+
 def _write(db: Database, visit_id: str, fields: dict, now: str) -> None:
-    sets = ", ".join(f"{column} = ?" for column in fields)
     before = rollups.visit_row(db, visit_id)
+    if "closed_at" in fields:
+        # The close's local text goes with it (cxlog/localtimes.py).
+        zone = _timezone(db, before["store_id"])
+        fields = {**fields, "closed_local": localtimes.local_text(fields["closed_at"], zone)}
+    sets = ", ".join(f"{column} = ?" for column in fields)
     db.execute(
         f"UPDATE visits SET {sets}, updated_at = ? WHERE id = ?",
         [*fields.values(), now, visit_id],

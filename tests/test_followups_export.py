@@ -214,6 +214,8 @@ def test_no_column_could_hold_a_customers_name_phone_or_email(storage, shop):
             continue
         if column.endswith(("_at", "_until")) or column == "at":
             continue  # a stored UTC time, written by cxlog, never typed
+        if table == "visits" and column in ("started_local", "closed_local"):
+            continue  # those times as local text, written by cxlog, CHECKed (#12)
         if table == "visits" and column in ("id", "first_engagement", "outcome"):
             continue  # an id and enums (CHECKed) of issue #2
         pytest.fail(f"{table}.{column} is a text column no test has vetted")

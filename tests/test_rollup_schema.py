@@ -23,6 +23,7 @@ NOT_BY_STORE = {
     "visits": {
         "sqlite_autoindex_visits_1": "the visit's own id, unique chain-wide",
         "visits_started": "the chain's first and last visit (min/max) for the export",
+        "visits_unsafe_id": "ids the export must escape, chain-wide (normally none)",
     },
     "audit": {
         "audit_entity": "one entity's history by its id",

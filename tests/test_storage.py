@@ -82,6 +82,7 @@ def test_migrate_again_is_a_no_op(storage):
         "i15_followups",
         "i15_followups_visit_index",
         "i12_followups_carry_their_visit",
+        "i12_visits_keep_local_times",
     ]
 
 
