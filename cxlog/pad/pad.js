@@ -22,6 +22,9 @@ const POLL_MS = 5000;
 const BATCH = 100;
 const UNDO_MS = 30000;
 const TIMEOUT_MS = 5000;
+// How long a sent tap may wait for its answer before its card is drawn
+// *waiting* (see tap): under two display frames, too short to see.
+const WAITING_DRAW_MS = 30;
 const LABELS = { warm: "Warm", neutral: "Neutral", missed: "Missed" };
 const MARKER_LABELS = { used_name: "Used name", recommended: "Recommended" };
 
@@ -215,11 +218,19 @@ function tap(kind, visit, fields = {}) {
   pad.recent[visit] = t.at;
   pad.lastKind[visit] = kind;
   delete pad.notes[visit];
-  // Send first, then draw: the request is on its way while the card is
-  // redrawn as waiting, in the same frame (drawing first held the send back
-  // by ~3 ms on a phone-sized page).
+  // Send first, then draw: drawing first held the send back by ~3 ms on a
+  // phone-sized page. *Waiting* is drawn when the answer is not back within
+  // WAITING_DRAW_MS: an answer in time draws the card *saved* in one frame,
+  // where waiting-then-saved took two, and the second waited for the next
+  // display refresh (~16 ms). The tap is on the device already (above).
+  const sending = shouldSend(pad, Date.now()) && pad.data.mode === "log";
   flush();
-  render();
+  if (sending) {
+    clearTimeout(pad.waitingTimer);
+    pad.waitingTimer = setTimeout(render, WAITING_DRAW_MS);
+  } else {
+    render();
+  }
 }
 
 async function api(method, path, body) {

@@ -360,6 +360,31 @@ def test_a_redraw_patches_the_page_in_place(browser, served):
     page.context.close()
 
 
+def test_a_slow_answer_shows_the_tap_waiting_before_it_comes(browser, served):
+    """The pad draws *waiting* when a tap's answer is not back within 30 ms
+    (a quicker answer is drawn *saved* in one frame): with the answer held
+    for 1.5 s, the card shows the tap waiting well before it, then saved."""
+    page = device(browser, served, "Dev")
+    vid = new_card(page, "neutral")
+    wait_all_saved(page)
+    # The pad's own once-a-second redraw would draw it too: stopped here, so
+    # what draws *waiting* is the tap's own timer.
+    page.evaluate("() => window.cxPad.state.timers.forEach(clearInterval)")
+    page.evaluate(
+        """() => { const send = window.fetch;
+             window.fetch = (url, options) => String(url).includes('/taps')
+               ? new Promise((done) => setTimeout(done, 1500)).then(() => send(url, options))
+               : send(url, options); }"""
+    )
+    reason_button(page, vid, "Gift").click()
+    state = f"document.querySelector('.cx-card[data-visit=\"{vid}\"]').dataset.state"
+    page.wait_for_function(f"() => {state} === 'waiting'", timeout=1000)  # < 1.5 s
+    assert reason_button(page, vid, "Gift").get_attribute("aria-pressed") == "true"
+    page.wait_for_function(f"() => {state} === 'saved'", timeout=15_000)
+    assert rows(served, [vid])[vid]["reason"] == "Gift"
+    page.context.close()
+
+
 def test_sixty_second_cut_loses_nothing(browser, served, screenshot):
     page = device(browser, served, "Cleo")
     first = log_complete(page, "warm", "Gift", "1")
