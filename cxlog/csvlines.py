@@ -271,7 +271,7 @@ def _no_unsafe_id(conn: sqlite3.Connection) -> bool:
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'visits_unsafe_id'").fetchone():
         return False
     (found,) = conn.execute(
-        f"SELECT EXISTS (SELECT 1 FROM visits INDEXED BY visits_unsafe_id WHERE {UNSAFE_ID})"
+        f"SELECT EXISTS (SELECT 1 FROM visits INDEXED BY visits_unsafe_id WHERE {unsafe_id()})"
     ).fetchone()
     return not found
 
@@ -397,11 +397,17 @@ def _local(column: str, stored: str | None = None) -> str:
 # Visit ids from the Log page match [A-Za-z0-9_-]{8,64}; one that starts like a
 # formula or holds a comma, quote or line break goes through csv_text. The
 # migration i12_visits_keep_local_times indexes the ids this matches.
-UNSAFE_ID = (
-    "unicode(id) IN (61, 43, 45, 64, 9, 13, 10) OR instr(id, ',') OR instr(id, '\"')"
-    " OR instr(id, char(10)) OR instr(id, char(13))"
-)
-_ID_CELL = f"CASE WHEN {UNSAFE_ID.replace('(id', '(v.id')} THEN cxlog_csv_text(v.id) ELSE v.id END"
+def unsafe_id(column: str = "id") -> str:
+    """SQL that is true for an id the CSV must escape. With the default
+    column it is, word for word, the partial index's WHERE clause, which is
+    what lets a query use that index."""
+    return (
+        f"unicode({column}) IN (61, 43, 45, 64, 9, 13, 10) OR instr({column}, ',')"
+        f" OR instr({column}, '\"') OR instr({column}, char(10)) OR instr({column}, char(13))"
+    )
+
+
+_ID_CELL = f"CASE WHEN {unsafe_id('v.id')} THEN cxlog_csv_text(v.id) ELSE v.id END"
 
 
 def _line_sql(include_voided: bool, lookups: Lookups) -> str:

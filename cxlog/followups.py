@@ -25,7 +25,7 @@ from cxlog import model, periods, settings
 from cxlog.db import Storage, audit
 from cxlog.errors import NotFoundError, ValidationError
 from cxlog.metrics import Rate
-from cxlog.model import FIRST_ENGAGEMENTS, PURCHASED, to_utc_text, utc_now
+from cxlog.model import FIRST_ENGAGEMENTS, PURCHASED, connection_depth, to_utc_text, utc_now
 
 # --- vocabulary -------------------------------------------------------------------
 
@@ -702,7 +702,7 @@ def count(
                 on_time, overdue = on_time + in_time, overdue + late
                 if done:
                     done_by[by] = done_by.get(by, 0) + done
-                dep = (fe == "warm") + bool(learned.get(reason)) + recommended
+                dep = connection_depth(fe, learned.get(reason), recommended)
                 for table, key in ((engagement, fe), (depth, dep)):
                     table[key][0] += won
                     table[key][1] += n_due

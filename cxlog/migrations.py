@@ -556,7 +556,7 @@ def i12_visits_keep_local_times(db: Database) -> None:
         BEGIN
             UPDATE visits SET closed_local = NULL WHERE rowid = NEW.rowid;
         END;
-        CREATE INDEX visits_unsafe_id ON visits (id) WHERE {csvlines.UNSAFE_ID};
+        CREATE INDEX visits_unsafe_id ON visits (id) WHERE {csvlines.unsafe_id()};
         """
     )
     localtimes.fill(db)
