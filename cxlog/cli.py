@@ -180,6 +180,7 @@ def _rollup(storage: Storage) -> str:
         f"Rollups checked against the visits of {made.stores} store(s): "
         f"{made.corrected:,} rows corrected, {made.rows:,} rows in all"
         f" ({time.perf_counter() - started:.1f} s).{where}"
+        f"\nDoor-counter coverage sums checked: {made.coverage_corrected:,} corrected."
     )
 
 

@@ -31,7 +31,7 @@ from cxlog.money import money_md as money
 from cxlog.text import plain
 
 if TYPE_CHECKING:  # coverage imports pandas, which the Log page's line does not need
-    from cxlog.coverage import Coverage
+    from cxlog.coverage import Overview
 
 # The Log page's team line appears once the shift has this many closed visits.
 LOG_LINE_MIN_CLOSED = 10
@@ -233,7 +233,7 @@ def coverage_note(
     first: date,
     last: date,
     check: CoverageCheck | None = None,
-    built: tuple[Mapping[int, tuple[datetime, datetime]], Coverage] | None = None,
+    built: tuple[Mapping[int, tuple[datetime, datetime]], Overview] | None = None,
 ) -> str | None:
     """The low-coverage warning shown beside the cost (dashboard and huddle),
     where door counts say much of the period went unlogged; None without one.

@@ -27,16 +27,15 @@ changes nothing else.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
-from cxlog import catalog, localday, rollups
+from cxlog import catalog, coverage_sums, localday, rollups
 from cxlog.db import Storage
-from cxlog.facts import OPEN_CODE, PURCHASED_CODE
 from cxlog.model import to_utc_text
 from cxlog.traffic import CounterSettings, counter_settings
 
@@ -116,14 +115,13 @@ class Flag:
 
 
 @dataclass(frozen=True)
-class Coverage:
-    """Every coverage number of a selection: totals, per store, per day, per
-    hour (store-local), the weekday × hour grid and the trust flags."""
+class Overview:
+    """A selection's coverage as the dashboard shows it: totals, per store, the
+    weekday × hour grid and the trust flags (``overview`` reads it from the
+    pre-summed tables)."""
 
     totals: Totals
     by_store: dict[int, Totals]
-    hourly: pd.DataFrame  # HOURLY_COLUMNS, one row per counter hour
-    daily: pd.DataFrame  # store_id, day, the sums, pos_*; one row per store and day
     heat: pd.DataFrame  # weekday, hour, visitors, logged, coverage
     flags: list[Flag]
     settings: dict[int, CounterSettings] = field(default_factory=dict)
@@ -131,6 +129,15 @@ class Coverage:
     @property
     def has_traffic(self) -> bool:
         return self.totals.hours > 0
+
+
+@dataclass(frozen=True)
+class Coverage(Overview):
+    """Every coverage number of a selection: the overview, and per day and per
+    hour (store-local)."""
+
+    hourly: pd.DataFrame = field(default_factory=pd.DataFrame)  # HOURLY_COLUMNS, per counter hour
+    daily: pd.DataFrame = field(default_factory=pd.DataFrame)  # store_id, day, sums, pos_*
 
 
 # --- reading ------------------------------------------------------------------------
@@ -163,62 +170,6 @@ def _logged_rows(db, store_id: int, start: str, end: str) -> list[tuple]:
         """,
         [store_id, start, end],
     ).fetchall()
-
-
-BIN_SECONDS = 900  # every UTC offset in use is a multiple of 15 minutes
-
-
-@dataclass(frozen=True)
-class LoggedBins:
-    """Logged visits per store and quarter hour, summed from visits already in
-    memory (the dashboard's own read), so coverage need not read them again.
-    Sorted by store, then time; only non-empty quarters are kept."""
-
-    store: np.ndarray  # int64 store id
-    start: np.ndarray  # int64 Unix seconds of the quarter's start
-    sums: np.ndarray  # int64 (n, 4): logged, closed, purchased, units
-
-
-def bin_visits(f) -> LoggedBins:
-    """Quarter-hour sums of a ``cxlog.facts.Facts`` (non-voided visits)."""
-    if not len(f):
-        empty = np.zeros(0, dtype=np.int64)
-        return LoggedBins(empty, empty, np.zeros((0, 4), dtype=np.int64))
-    # Store ids are small integers: a lookup table, not a sort of every visit.
-    stores = np.flatnonzero(np.bincount(f.store))
-    lookup = np.zeros(int(stores[-1]) + 1, dtype=np.int64)
-    lookup[stores] = np.arange(len(stores))
-    store_index = lookup[f.store]
-    first = int(f.started.min()) // BIN_SECONDS
-    width = int(f.started.max()) // BIN_SECONDS - first + 1
-    key = store_index.ravel() * width + (f.started // BIN_SECONDS - first)
-    size = len(stores) * width
-    purchased = f.outcome == PURCHASED_CODE
-    sums = np.stack(
-        [
-            np.bincount(key, minlength=size),
-            np.bincount(key, weights=f.outcome != OPEN_CODE, minlength=size),
-            np.bincount(key, weights=purchased, minlength=size),
-            np.bincount(key, weights=np.where(purchased, f.units, 0), minlength=size),
-        ],
-        axis=1,
-    )
-    kept = np.flatnonzero(sums[:, 0])
-    return LoggedBins(
-        store=stores[kept // width].astype(np.int64),
-        start=(kept % width + first) * BIN_SECONDS,
-        sums=np.rint(sums[kept]).astype(np.int64),
-    )
-
-
-def _from_bins(bins: LoggedBins, store_id: int, counter: dict) -> tuple[np.ndarray, int]:
-    """(n, 4) sums per counter hour, and the store's logged visits in all."""
-    mine = bins.store == store_id
-    starts, sums = bins.start[mine], bins.sums[mine]
-    running = np.vstack([np.zeros((1, 4), dtype=np.int64), np.cumsum(sums, axis=0)])
-    lo = np.searchsorted(starts, counter["hour_start"], side="left")
-    hi = np.searchsorted(starts, counter["hour_end"], side="left")
-    return running[hi] - running[lo], int(running[-1, 0])
 
 
 def _from_rollups(
@@ -322,11 +273,8 @@ def _read_store(
     start: datetime,
     end: datetime,
     zone: ZoneInfo,
-    bins: LoggedBins | None,
 ) -> tuple[dict[str, np.ndarray], pd.DataFrame, int]:
-    """(counter hours as arrays, POS rows, logged visits in the range) of one store.
-    With ``bins`` (the same range's visits, already summed) nothing is read
-    from the visits table."""
+    """(counter hours as arrays, POS rows, logged visits in the range) of one store."""
     first_day = start.astimezone(zone).date()
     last_day = (end - timedelta(microseconds=1)).astimezone(zone).date()
     lo, hi = to_utc_text(start), to_utc_text(end)
@@ -334,7 +282,7 @@ def _read_store(
         counter = _counter_hours(db, store_id, lo, hi)
         summed = (
             _from_rollups(db, store_id, counter, start, end, zone)
-            if bins is None and len(counter["hour_start"])
+            if len(counter["hour_start"])
             else None
         )
         sold = db.execute(
@@ -355,14 +303,12 @@ def _read_store(
                 " AND started_at < ? AND voided_at IS NULL",
                 [store_id, lo, hi],
             ).fetchone()
-            if len(counter["hour_start"]) and bins is None and summed is None
+            if len(counter["hour_start"]) and summed is None
             else (0,)
         )
     counted = len(counter["hour_start"])
     if summed is not None:
         sums, visits = summed
-    elif counted and bins is not None:
-        sums, visits = _from_bins(bins, store_id, counter)
     else:
         sums = np.zeros((counted, 4), dtype=np.int64)
         if counted:
@@ -478,32 +424,71 @@ def _flags(
     flags: list[Flag] = []
     open_hours = (hourly["silent_logged"] > 0) | (hourly["pos_transactions"].fillna(0) > 0)
     for r in hourly[(hourly["visitors"] == 0) & open_hours].itertuples():
-        flags.append(
-            Flag(
-                SILENT,
-                r.store_id,
-                _EPOCH + timedelta(days=int(r.day)),
-                r.hour,
-                f"the counter counted nobody while {r.silent_logged:,} visits were logged"
-                + (
-                    f" and {int(r.pos_transactions):,} sales rung up"
-                    if r.pos_transactions == r.pos_transactions and r.pos_transactions
-                    else ""
-                ),
-            )
-        )
+        sold = r.pos_transactions if r.pos_transactions == r.pos_transactions else None
+        flags.append(_silent(r.store_id, int(r.day), r.hour, r.silent_logged, sold))
     for r in hourly[
         (hourly["visitors"] > 0) & (hourly["logged"] > hourly["visitors"])
     ].itertuples():
-        flags.append(
-            Flag(
-                OVER,
-                r.store_id,
-                _EPOCH + timedelta(days=int(r.day)),
-                r.hour,
-                f"{r.logged:,} visits logged but {r.visitors:g} visitors counted",
-            )
+        flags.append(_over(r.store_id, int(r.day), r.hour, r.logged, r.visitors))
+    flags.extend(_store_flags(by_store, settings))
+    if len(pos):
+        # POS lines without a counter figure: anti-joins, by hour or by day.
+        sold = pos[pos["transactions"] > 0]
+        hours = hourly[["store_id", "day", "hour"]].drop_duplicates()
+        days = hourly[["store_id", "day"]].drop_duplicates()
+        lone = pd.concat(
+            [
+                sold[sold["hour"] >= 0].merge(
+                    hours, on=["store_id", "day", "hour"], how="left", indicator=True
+                ),
+                sold[sold["hour"] < 0].merge(
+                    days, on=["store_id", "day"], how="left", indicator=True
+                ),
+            ]
         )
+        for r in lone[lone["_merge"] == "left_only"].itertuples():
+            flags.append(_pos_only(r.store_id, int(r.day), r.hour, r.transactions))
+    return flags
+
+
+# Each flag's words, the same whichever way its numbers were read.
+
+
+def _silent(store_id: int, day: int, hour: int, logged: int, pos: float | None) -> Flag:
+    return Flag(
+        SILENT,
+        store_id,
+        _EPOCH + timedelta(days=day),
+        hour,
+        f"the counter counted nobody while {logged:,} visits were logged"
+        + (f" and {int(pos):,} sales rung up" if pos else ""),
+    )
+
+
+def _over(store_id: int, day: int, hour: int, logged: int, visitors: float) -> Flag:
+    return Flag(
+        OVER,
+        store_id,
+        _EPOCH + timedelta(days=day),
+        hour,
+        f"{logged:,} visits logged but {visitors:g} visitors counted",
+    )
+
+
+def _pos_only(store_id: int, day: int, hour: int, transactions: int) -> Flag:
+    return Flag(
+        POS_ONLY,
+        store_id,
+        _EPOCH + timedelta(days=day),
+        None if hour < 0 else hour,
+        f"{transactions:,} POS transactions but no counter figure",
+    )
+
+
+def _store_flags(
+    by_store: Mapping[int, Totals], settings: Mapping[int, CounterSettings]
+) -> list[Flag]:
+    flags = []
     for store_id, totals in by_store.items():
         threshold = settings.get(store_id, CounterSettings()).coverage_threshold
         if totals.coverage is not None and totals.coverage < threshold:
@@ -527,53 +512,25 @@ def _flags(
                     f"{totals.unmatched:,} logged visits fell in hours without counter data",
                 )
             )
-    if len(pos):
-        # POS lines without a counter figure: anti-joins, by hour or by day.
-        sold = pos[pos["transactions"] > 0]
-        hours = hourly[["store_id", "day", "hour"]].drop_duplicates()
-        days = hourly[["store_id", "day"]].drop_duplicates()
-        lone = pd.concat(
-            [
-                sold[sold["hour"] >= 0].merge(
-                    hours, on=["store_id", "day", "hour"], how="left", indicator=True
-                ),
-                sold[sold["hour"] < 0].merge(
-                    days, on=["store_id", "day"], how="left", indicator=True
-                ),
-            ]
-        )
-        for r in lone[lone["_merge"] == "left_only"].itertuples():
-            flags.append(
-                Flag(
-                    POS_ONLY,
-                    r.store_id,
-                    _EPOCH + timedelta(days=int(r.day)),
-                    None if r.hour < 0 else r.hour,
-                    f"{r.transactions:,} POS transactions but no counter figure",
-                )
-            )
     return flags
 
 
 def build(
     storage: Storage,
     ranges: Mapping[int, tuple[datetime, datetime]],
-    bins: LoggedBins | None = None,
 ) -> Coverage:
-    """Coverage for each store's [start, end) UTC range (its local days).
-
-    ``bins``: the logged visits of exactly those ranges, when the caller has
-    them in memory already (the dashboard, ``bin_visits``); otherwise they
-    are read with ``logged_per_hour``."""
+    """Coverage for each store's [start, end) UTC range (its local days),
+    counted from the counter hours and the visits (the rollups' hour rows, or
+    ``logged_per_hour``): every number, per day and per hour too. The
+    dashboard reads ``overview`` instead; this is its oracle in the tests."""
     # One connection for every store's reads (each new one cost ~0.7 ms).
     with storage.one_connection():
-        return _read_and_assemble(storage, ranges, bins)
+        return _read_and_assemble(storage, ranges)
 
 
 def _read_and_assemble(
     storage: Storage,
     ranges: Mapping[int, tuple[datetime, datetime]],
-    bins: LoggedBins | None,
 ) -> Coverage:
     zones = {s["id"]: s["timezone"] for s in catalog.list_stores(storage)}
     settings = counter_settings(storage, ranges)
@@ -581,9 +538,7 @@ def _read_and_assemble(
     for store_id, (start, end) in ranges.items():
         if store_id not in zones or end <= start:
             continue
-        counter, pos, visits = _read_store(
-            storage, store_id, start, end, ZoneInfo(zones[store_id]), bins
-        )
+        counter, pos, visits = _read_store(storage, store_id, start, end, ZoneInfo(zones[store_id]))
         counter["store_id"] = np.full(len(counter["hour_start"]), store_id, dtype=np.int64)
         counter["visitors"] = _visitors(counter, settings[store_id])
         if len(counter["hour_start"]):
@@ -695,6 +650,173 @@ def _assemble(
     )
 
 
+# --- the dashboard's read: the pre-summed tables --------------------------------------
+
+
+def overview(storage: Storage, ranges: Mapping[int, tuple[datetime, datetime]]) -> Overview:
+    """``build``'s totals, per-store totals, weekday × hour grid and flags for
+    each store's [start, end) UTC range, read from the sums kept on every
+    write (cxlog/coverage_sums.py): per store a year is ~12 month rows and a
+    few dozen day rows, not 8,760 counter hours joined to the visits.
+
+    Ranges must be whole local days (the dashboard's periods are); any other
+    range is answered by ``build``, whose numbers these equal (the property
+    tests hold them to it)."""
+    with storage.one_connection():
+        zones = {s["id"]: s["timezone"] for s in catalog.list_stores(storage)}
+        days: dict[int, tuple[int, int]] = {}
+        for store_id, (start, end) in ranges.items():
+            if store_id not in zones or end <= start:
+                continue
+            zone = rollups.zone(zones[store_id])
+            first, last = start.astimezone(zone), end.astimezone(zone)
+            if first.time() != time(0) or last.time() != time(0):
+                return build(storage, ranges)
+            days[store_id] = (
+                rollups.day_number(first.date()),
+                rollups.day_number(last.date()) - 1,
+            )
+        settings = counter_settings(storage, ranges)
+        with storage.read() as db:
+            return _overview(db, ranges, days, settings)
+
+
+_TOTALS_SQL = """
+SELECT store_id, count(*), sum(hours), sum(visitors), sum(logged), sum(closed), sum(purchased),
+    sum(units), sum(silent_logged) + sum(uncounted),
+    count(CASE WHEN hours > 0 THEN pos_transactions END),
+    coalesce(sum(CASE WHEN hours > 0 AND pos_transactions IS NOT NULL THEN visitors END), 0),
+    coalesce(sum(CASE WHEN hours > 0 THEN pos_transactions END), 0),
+    coalesce(sum(CASE WHEN hours > 0 THEN pos_units END), 0),
+    coalesce(sum(CASE WHEN hours > 0 AND pos_units IS NOT NULL THEN pos_transactions END), 0),
+    coalesce(sum(CASE WHEN hours > 0 THEN pos_net_cents END), 0)
+FROM coverage_days WHERE store_id IN ({stores}) AND day BETWEEN ? AND ? GROUP BY store_id
+"""
+
+
+def _overview(
+    db,
+    ranges: Mapping[int, tuple[datetime, datetime]],
+    days: Mapping[int, tuple[int, int]],
+    settings: dict[int, CounterSettings],
+) -> Overview:
+    # Stores with the same local days (the usual case) are read together.
+    groups: dict[tuple[int, int], list[int]] = {}
+    for store_id, span in days.items():
+        groups.setdefault(span, []).append(store_id)
+    by_store = {store_id: Totals() for store_id in days}
+    heat = np.zeros((2, 7, 24))
+    silent, over, pos_lines = [], [], []
+    for (first, last), stores in groups.items():
+        ids = ", ".join(str(int(s)) for s in stores)
+        present = []
+        for row in db.execute(_TOTALS_SQL.format(stores=ids), [first, last]):
+            present.append(row[0])
+            hours, visitors, sums = row[2], row[3], row[4:8]
+            unmatched, pos_days, pos_visitors, pos = row[8], row[9], row[10], row[11:]
+            # A store without counter hours in the range is not counted at
+            # all: its visits are not "without counter data" (as in build).
+            by_store[row[0]] = Totals(
+                int(hours),
+                float(visitors),
+                *(int(x) for x in sums),
+                int(unmatched) if hours else 0,
+                int(pos_days),
+                float(pos_visitors),
+                *(int(x) for x in pos),
+            )
+        if not present:
+            continue  # no counter hour, POS line or counted visit: nothing more to read
+        ids = ", ".join(str(int(s)) for s in present)
+        _add_heat(db, heat, ids, first, last)
+        # The local day of an hour's start is in [first, last] exactly when
+        # the hour starts in the store's [start, end) of whole local days.
+        for store_id, day, hour, counted, logged, sold in db.execute(
+            "SELECT store_id, day, hour, visitors, logged, pos_transactions FROM traffic_hours"
+            f" INDEXED BY traffic_hours_flagged WHERE store_id IN ({ids})"
+            f" AND {coverage_sums.FLAGGED} AND day BETWEEN ? AND ?",
+            [first, last],
+        ):
+            if counted == 0:
+                silent.append(_silent(store_id, day, hour, logged, sold))
+            else:
+                over.append(_over(store_id, day, hour, logged, counted))
+        for store_id, text, hour, transactions in db.execute(
+            "SELECT store_id, day, hour, transactions FROM pos_totals"
+            f" WHERE store_id IN ({ids}) AND day BETWEEN ? AND ? AND lone = 1",
+            [rollups.day_of(first).isoformat(), rollups.day_of(last).isoformat()],
+        ):
+            day = rollups.day_number(date.fromisoformat(text))
+            pos_lines.append(_pos_only(store_id, day, hour, transactions))
+    # build's order: silent hours, hours over, each store's flags, POS lines
+    # by the hour then by the day; each in store order (as ranges lists
+    # them), then time.
+    order = {store_id: i for i, store_id in enumerate(days)}
+
+    def when(f: Flag) -> tuple:
+        return (f.hour is None, order[f.store_id], f.day, -1 if f.hour is None else f.hour)
+
+    flags = (
+        sorted(silent, key=when)
+        + sorted(over, key=when)
+        + _store_flags(by_store, settings)
+        + sorted(pos_lines, key=when)
+    )
+    cells = pd.DataFrame(
+        {
+            "weekday": np.repeat(np.arange(7), 24),
+            "hour": np.tile(np.arange(24), 7),
+            "visitors": heat[0].ravel(),
+            "logged": heat[1].ravel(),
+        }
+    )
+    cells["coverage"] = cells["logged"] / cells["visitors"].where(cells["visitors"] > 0)
+    return Overview(
+        totals=_sum_totals(by_store.values()),
+        by_store=by_store,
+        heat=cells,
+        flags=flags,
+        settings=settings,
+    )
+
+
+def _add_heat(db, heat: np.ndarray, stores: str, first: int, last: int) -> None:
+    """Add the stores' visitors and logged per weekday and hour of local days
+    [first, last]: whole months from their rows, the days around them from
+    theirs. ``stores``: their ids, comma-separated."""
+    for grain, lo, hi in rollups._runs(first, last, (rollups.DAY, rollups.MONTH)):
+        if grain == rollups.MONTH:
+            blobs = b"".join(
+                blob
+                for (blob,) in db.execute(
+                    f"SELECT heat FROM coverage_months WHERE store_id IN ({stores})"
+                    " AND month BETWEEN ? AND ?",
+                    [lo, hi],
+                )
+            )
+            if blobs:
+                heat += np.frombuffer(blobs).reshape(-1, 2, 7, 24).sum(axis=0)
+            continue
+        rows = db.execute(
+            f"SELECT day, heat FROM coverage_days WHERE store_id IN ({stores})"
+            " AND day BETWEEN ? AND ?",
+            [lo, hi],
+        ).fetchall()
+        if rows:
+            weekday = (np.array([r[0] for r in rows]) + 3) % 7  # 1970-01-01 was a Thursday
+            cells = np.frombuffer(b"".join(r[1] for r in rows)).reshape(-1, 2, 24)
+            np.add.at(heat, (slice(None), weekday), cells.transpose(1, 0, 2))
+
+
+def _sum_totals(parts: Iterable[Totals]) -> Totals:
+    names = [f.name for f in fields(Totals)]
+    sums = {name: getattr(Totals, name) for name in names}  # the defaults: 0 or 0.0
+    for t in parts:
+        for name in names:
+            sums[name] += getattr(t, name)
+    return Totals(**sums)
+
+
 def day_ranges(
     storage: Storage, store_ids: Iterable[int] | None, first: date, last: date
 ) -> dict[int, tuple[datetime, datetime]]:
@@ -714,7 +836,7 @@ def day_ranges(
 # --- in words ------------------------------------------------------------------------
 
 
-def warning(cov: Coverage, store_names: Mapping[int, str]) -> str | None:
+def warning(cov: Overview, store_names: Mapping[int, str]) -> str | None:
     """A sentence when moment comparisons rest on a low-coverage period: any
     selected store whose coverage is under its own threshold. None when every
     store is at or above it, or no counter data covers the period."""
@@ -755,7 +877,7 @@ def low_coverage_warning(
         ranges = {s["id"]: (start, end) for s in stores if wanted is None or s["id"] in wanted}
     else:
         ranges = day_ranges(storage, store_ids, start, end)
-    cov = build(storage, ranges)
+    cov = overview(storage, ranges)  # build's numbers; a range of whole days reads the sums
     return warning(cov, {s["id"]: s["name"] for s in catalog.list_stores(storage)})
 
 
@@ -768,7 +890,7 @@ FLAG_TITLES = {
 }
 
 
-def flag_lines(cov: Coverage, store_names: Mapping[int, str], limit: int = 5) -> list[str]:
+def flag_lines(cov: Overview, store_names: Mapping[int, str], limit: int = 5) -> list[str]:
     """One sentence per kind of flag, naming up to ``limit`` of its hours."""
     lines = []
     for kind, title in FLAG_TITLES.items():

@@ -14,31 +14,19 @@ from cxlog.text import plain
 
 
 @st.cache_data(ttl=600, max_entries=48, show_spinner=False)
-def _build(
-    path: str,
-    version: tuple,
-    ranges: tuple[tuple[int, datetime, datetime], ...],
-    with_bins: bool,
-    _bins: coverage.LoggedBins | None,
-):
-    # Keyed by the dashboard's data version (an import writes an audit row);
-    # the bins follow from the version and ranges, so they are not hashed.
-    return coverage.build(Storage(path), {k: (start, end) for k, start, end in ranges}, _bins)
+def _overview(path: str, version: tuple, ranges: tuple[tuple[int, datetime, datetime], ...]):
+    # Keyed by the dashboard's data version (an import writes an audit row).
+    return coverage.overview(Storage(path), {k: (start, end) for k, start, end in ranges})
 
 
-def load(storage: Storage, version: tuple, dash) -> coverage.Coverage | None:
+def load(storage: Storage, version: tuple, dash) -> coverage.Overview | None:
     """Coverage of the dashboard's stores and periods, for whole stores (the
-    counter knows no associates or reasons): from the visits the dashboard
-    already summed, or, under an associate or reason filter, read anew."""
+    counter knows no associates or reasons), from the pre-summed tables."""
     ranges = tuple((k, s.start, s.end) for k, s in sorted(dash.spans.items()))
-    bins = dash.logged_bins
-    return ui.attempt(
-        "coverage",
-        lambda: _build(str(storage.path), version, ranges, bins is not None, bins),
-    )
+    return ui.attempt("coverage", lambda: _overview(str(storage.path), version, ranges))
 
 
-def draw_tiles(cov: coverage.Coverage | None, store_names: dict[int, str]) -> None:
+def draw_tiles(cov: coverage.Overview | None, store_names: dict[int, str]) -> None:
     """The three tiles and, under the threshold, the warning in words."""
     ui.show_error("coverage")
     if cov is None or not cov.has_traffic:
@@ -53,7 +41,7 @@ def draw_tiles(cov: coverage.Coverage | None, store_names: dict[int, str]) -> No
         st.warning(note, icon=":material/warning:")
 
 
-def draw_heat(cov: coverage.Coverage | None, store_names: dict[int, str]) -> None:
+def draw_heat(cov: coverage.Overview | None, store_names: dict[int, str]) -> None:
     """The hour × weekday coverage view and the trust flags."""
     if cov is None or not cov.has_traffic:
         return

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from cxlog import catalog, coverage, facts, periods, rollups
+from cxlog import catalog, facts, periods, rollups
 from cxlog.db import Storage
 from cxlog.facts import PURCHASED_CODE, WARM_CODE, Facts
 from cxlog.metrics import Counts, Rate
@@ -86,9 +86,6 @@ class Dashboard:
     # for what neutral and missed moments cost ({id: {"warm": Counts, …}}).
     engagement_by_store: dict[int, dict[str, Counts]] = field(default_factory=dict)
     engagement_by_associate: dict[int, dict[str, Counts]] = field(default_factory=dict)
-    # Issue #13: the period's logged visits per store and quarter hour, for
-    # coverage (cxlog.coverage); None when an associate or reason filter applies.
-    logged_bins: coverage.LoggedBins | None = None
 
 
 # --- sums per group ------------------------------------------------------------
@@ -505,10 +502,6 @@ def build(storage: Storage, selection: DashboardFilters, now: datetime) -> Dashb
         team=_team(read.cur, read.prev, people, {s["id"]: s["name"] for s in stores}),
         engagement_by_store=_split(read.cur.store_engagement),
         engagement_by_associate=_split(read.cur.associate_engagement),
-        # Coverage (#13) reads its own per-hour counts of the visits: the
-        # dashboard reads rollups (#12), not single visits, so it has no
-        # per-visit bins to hand over.
-        logged_bins=None,
     )
 
 

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlite_utils import Database
 
-from cxlog import facts, localday
+from cxlog import coverage_sums, facts, localday
 from cxlog.errors import ValidationError
 from cxlog.metrics import Counts
 from cxlog.model import FIRST_ENGAGEMENTS
@@ -178,14 +178,19 @@ def apply(db: Database, before: Mapping | None, after: Mapping | None) -> int:
     if before is not None and after is not None and before["store_id"] != after["store_id"]:
         raise ValidationError("A visit cannot move to another store.")
     after_context = _context(db, after) if after is not None else None
+    before_context = None
     if before is None:
         old = {}
     elif after is not None and before["reason_id"] == after["reason_id"]:
         old = contribution(before, *after_context)  # same store, same reason
     else:
-        old = contribution(before, *_context(db, before))
+        before_context = _context(db, before)
+        old = contribution(before, *before_context)
     new = contribution(after, *after_context) if after is not None else {}
     store = (after or before)["store_id"]
+    # Door-counter coverage's sums move with the visit too (issue #13).
+    timezone = (after_context or before_context)[0]
+    coverage_sums.apply(db, store, before, after, timezone)
     upserts, drops = [], []
     for key in old.keys() | new.keys():
         a, b = old.get(key, (0,) * 7), new.get(key, (0,) * 7)
@@ -309,6 +314,7 @@ class RebuildReport:
     rows: int  # rollup rows after the rebuild
     corrected: int  # rows that were wrong, missing or extra, now fixed
     by_store: dict[int, int]  # corrected rows per store id, only where some were
+    coverage_corrected: int = 0  # door-counter coverage sums fixed (cxlog.coverage_sums)
 
 
 def rebuild(db: Database, store_ids: Iterable[int] | None = None) -> RebuildReport:
@@ -341,7 +347,10 @@ def rebuild(db: Database, store_ids: Iterable[int] | None = None) -> RebuildRepo
         total += len(expected)
     if orphans:
         by_store[0] = orphans
-    return RebuildReport(len(wanted), total, sum(by_store.values()), by_store)
+    # Coverage's sums derive from the same visits (and a timezone change,
+    # which calls this, moves their local days and hours too).
+    coverage = coverage_sums.rebuild(db, None if store_ids is None else wanted)
+    return RebuildReport(len(wanted), total, sum(by_store.values()), by_store, coverage)
 
 
 # --- reading -------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from cxlog import catalog
+from cxlog import catalog, coverage_sums
 from cxlog.db import Storage, audit
 from cxlog.errors import ValidationError
 from cxlog.import_formats import POS, POS_FORMATS, TRAFFIC, TRAFFIC_FORMATS
@@ -483,6 +483,7 @@ def import_traffic(
             store_id,
             after={"hours": len(rows), "lines": parsed.lines, "from": first, "to": last},
         )
+        coverage_sums.rebuild(db, [store_id])  # same transaction: all or nothing
     local = [min(parsed.hours).astimezone(zone), max(parsed.hours).astimezone(zone)]
     return Imported(
         TRAFFIC,
@@ -538,6 +539,7 @@ def import_pos(
             store_id,
             after={"days": len(days), "lines": parsed.lines, "from": days[0], "to": days[-1]},
         )
+        coverage_sums.rebuild(db, [store_id])
     return Imported(POS, store_id, parsed.lines, len(days), days[0], days[-1], replaced)
 
 
@@ -615,3 +617,4 @@ def save_counter_settings(
             before=before.__dict__,
             after=settings.__dict__,
         )
+        coverage_sums.rebuild(db, [store_id])  # every hour's visitors may change

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cxlog import coverage_sums
 from cxlog.db import Storage, audit
 from cxlog.model import to_utc_text, utc_now
 
@@ -112,4 +113,5 @@ def add(storage: Storage, *, seed: int = 0) -> tuple[int, int]:
             "*",
             after={"hours": len(traffic_rows), "pos_days": len(pos_rows), "seed": seed},
         )
+        coverage_sums.rebuild(db, sorted({r[0] for r in traffic_rows} | {r[0] for r in pos_rows}))
     return len(traffic_rows), len(pos_rows)

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 import pytest
 
-from cxlog import coverage, coverage_view, facts, rollups, traffic
+from cxlog import coverage, coverage_view, rollups, traffic
 from cxlog.traffic import CounterSettings
 from tests.conftest import new_id, utc
 
@@ -157,8 +157,10 @@ def test_the_cost_warning_reads_coverage_the_page_already_built(day, shop, monke
     expected = coverage.low_coverage_warning(day, [shop["store"]], DAY, DAY)
     assert expected.startswith("Careful")
     builds = []
-    real_build = coverage.build
-    monkeypatch.setattr(coverage, "build", lambda *a, **k: builds.append(a) or real_build(*a, **k))
+    real_read = coverage.overview  # what the check reads for whole local days
+    monkeypatch.setattr(
+        coverage, "overview", lambda *a, **k: builds.append(a) or real_read(*a, **k)
+    )
     note = coaching.coverage_note(day, (shop["store"],), DAY, DAY, built=(ranges, cov))
     assert (note, builds) == (expected, [])
     # Built for other days: not used, the check builds its own.
@@ -210,20 +212,6 @@ def test_autumn_dst_day_counts_each_pass_of_the_repeated_hour(storage, shop):
     assert got == [(1, 4, 1), (1, 5, 2), (2, 1, 0)]
     cell = cov.heat[(cov.heat["weekday"] == 6) & (cov.heat["hour"] == 1)].iloc[0]
     assert (cell["visitors"], cell["logged"]) == (9, 3)
-
-
-def test_the_dashboards_own_visits_give_the_same_numbers(day, shop):
-    """The dashboard hands over its visits as quarter-hour sums (no second
-    read); the hand counts above must hold on that path too."""
-    ranges = coverage.day_ranges(day, None, DAY, date(2026, 11, 4))
-    bins = coverage.bin_visits(facts.load(day, ranges))
-    # Quarters with visits: 10:00, 10:15, 10:30, 10:45 (6 + the voided one
-    # left out), 11:00–11:45, 12:00, 13:00, 14:00–14:45, 4 Nov 10:00.
-    assert int(bins.sums[:, 0].sum()) == 6 + 10 + 3 + 2 + 6 + 1
-    t = coverage.build(day, ranges, bins).totals
-    assert (t.hours, t.visitors, t.logged, t.unmatched) == (4, 35, 22, 6)
-    assert (t.closed, t.purchased, t.units) == (21, 8, 15)
-    assert t == coverage.build(day, ranges).totals
 
 
 def test_day_table_in_words(day, shop):

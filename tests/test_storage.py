@@ -15,6 +15,8 @@ TABLES = {
     "traffic_hours",  # issue #13
     "pos_totals",
     "traffic_settings",
+    "coverage_days",  # issue #13: coverage kept pre-summed
+    "coverage_months",
     "followups",  # issue #15
     "visit_codes",
     "visit_returns",
@@ -83,6 +85,7 @@ def test_migrate_again_is_a_no_op(storage):
         "i15_followups_visit_index",
         "i12_followups_carry_their_visit",
         "i12_visits_keep_local_times",
+        "i13_coverage_sums",
     ]
 
 

@@ -1,0 +1,483 @@
+"""Coverage pre-summed and kept exact on every write (issue #13), so the
+dashboard's coverage is a few hundred rows, not a year of counter hours
+joined to the visits. No Streamlit and no pandas on the write path.
+
+**What is stored** (numbers as ``cxlog.coverage`` defines them):
+
+- on each ``traffic_hours`` row: its ``visitors`` (the store's counter
+  settings applied), its store-local ``day`` (days since 1970) and ``hour``,
+  the ``logged``, ``closed``, ``purchased`` and ``units`` of the non-voided
+  visits that started in it, and ``pos_transactions`` (the hourly POS lines of
+  that local hour; the hour repeated when clocks go back holds them once, on
+  its first pass). A partial index finds the flagged hours: logged > visitors
+  (a silent counter, or more logged than counted) or a silent counter while
+  the POS rang sales.
+- ``coverage_days``, one row per store and local day with counter hours, POS
+  lines or logged visits outside every counter hour: the day's counter hours
+  and visitors; logged, closed, purchased and units of the hours that counted
+  someone; ``silent_logged`` (visits in hours that counted nobody);
+  ``uncounted`` (visits of the day in no counter hour); the day's POS sums;
+  ``heat``, float64 [2][24]: visitors and logged per local hour.
+- ``coverage_months``: ``heat`` per store and local month (first day as
+  days since 1970), float64 [2][7][24]: visitors and logged per weekday
+  (0 = Monday) and hour, the sum of its days'.
+- ``pos_totals.lone``: 1 when a POS line with sales has no counter figure
+  (no counter hour at its hour, or none that day for a whole-day line).
+
+**How it stays exact.** ``apply`` moves a visit's contribution on every write
+(called by ``cxlog.rollups.apply``, inside the write's transaction); imports,
+counter settings and a timezone change call ``rebuild`` for the store, which
+recomputes everything from the counter hours, POS lines and visits and fixes
+what differed. A store without any counter hour stores nothing for its visits.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+SCHEMA = (
+    "ALTER TABLE traffic_hours ADD COLUMN visitors REAL NOT NULL DEFAULT 0",
+    "ALTER TABLE traffic_hours ADD COLUMN day INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE traffic_hours ADD COLUMN hour INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE traffic_hours ADD COLUMN logged INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE traffic_hours ADD COLUMN closed INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE traffic_hours ADD COLUMN purchased INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE traffic_hours ADD COLUMN units INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE traffic_hours ADD COLUMN pos_transactions INTEGER",
+    "ALTER TABLE pos_totals ADD COLUMN lone INTEGER NOT NULL DEFAULT 0",
+    # FLAGGED below, word for word: SQLite uses a partial index only for a
+    # query whose WHERE contains the index's.
+    "CREATE INDEX IF NOT EXISTS traffic_hours_flagged ON traffic_hours (store_id, hour_start)"
+    " WHERE logged > visitors OR (visitors = 0 AND pos_transactions > 0)",
+    "CREATE INDEX IF NOT EXISTS pos_totals_lone ON pos_totals (store_id, day) WHERE lone = 1",
+    """CREATE TABLE IF NOT EXISTS coverage_days (
+        store_id INTEGER NOT NULL,
+        day INTEGER NOT NULL,
+        hours INTEGER NOT NULL DEFAULT 0,
+        visitors REAL NOT NULL DEFAULT 0,
+        logged INTEGER NOT NULL DEFAULT 0,
+        closed INTEGER NOT NULL DEFAULT 0,
+        purchased INTEGER NOT NULL DEFAULT 0,
+        units INTEGER NOT NULL DEFAULT 0,
+        silent_logged INTEGER NOT NULL DEFAULT 0,
+        uncounted INTEGER NOT NULL DEFAULT 0,
+        pos_transactions INTEGER,
+        pos_units INTEGER,
+        pos_net_cents INTEGER,
+        heat BLOB NOT NULL,
+        PRIMARY KEY (store_id, day)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS coverage_months (
+        store_id INTEGER NOT NULL,
+        month INTEGER NOT NULL,
+        heat BLOB NOT NULL,
+        PRIMARY KEY (store_id, month)
+    ) WITHOUT ROWID""",
+)
+FLAGGED = "(logged > visitors OR (visitors = 0 AND pos_transactions > 0))"
+DAY_SUMS = (
+    "hours",
+    "visitors",
+    "logged",
+    "closed",
+    "purchased",
+    "units",
+    "silent_logged",
+    "uncounted",
+    "pos_transactions",
+    "pos_units",
+    "pos_net_cents",
+)
+HOUR_SUMS = (
+    "visitors",
+    "day",
+    "hour",
+    "logged",
+    "closed",
+    "purchased",
+    "units",
+    "pos_transactions",
+)
+DAY_HEAT = 2 * 24
+MONTH_HEAT = 2 * 7 * 24
+_EPOCH = date(1970, 1, 1)
+
+
+def ready(db) -> bool:
+    """Whether this database has the tables (a migration before #13's runs
+    the rollup rebuild on a database without them)."""
+    return (
+        db.execute("SELECT 1 FROM sqlite_master WHERE name = 'coverage_months'").fetchone()
+        is not None
+    )
+
+
+def month_of(day: int) -> int:
+    """The first local day of ``day``'s month, as days since 1970."""
+    d = np.datetime64(int(day), "D").astype("datetime64[M]").astype("datetime64[D]")
+    return int(d.astype(np.int64))
+
+
+def weekday_of(day: int) -> int:
+    return (int(day) + 3) % 7  # 1970-01-01 was a Thursday
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def visitors(entries: np.ndarray, exits: np.ndarray, two_way: bool, staff: float) -> np.ndarray:
+    """Visitors of each counter hour: entries, or (entries + exits) / 2 for a
+    two-way beam where exits were counted (-1: not counted), less the staff
+    allowance, never below 0."""
+    counted = entries.astype(float)
+    if two_way:
+        counted = np.where(exits >= 0, (counted + exits) / 2, counted)
+    return np.clip(counted - staff, 0, None)
+
+
+# --- one visit's write ---------------------------------------------------------------
+
+
+def _target(db, visit: Mapping | None, timezone: str) -> tuple | None:
+    """Where a visits row counts: ("hour", hour_start, visitors, day, hour) for
+    the counter hour it started in, ("day", local day) when it started in no
+    counter hour of a store that has some, None otherwise (voided, or the
+    store has no counter at all)."""
+    if visit is None or visit["voided_at"] is not None:
+        return None
+    started = visit["started_at"]
+    row = db.conn.execute(
+        "SELECT hour_start, hour_end, visitors, day, hour FROM traffic_hours"
+        " WHERE store_id = ? AND hour_start <= ? ORDER BY hour_start DESC LIMIT 1",
+        [visit["store_id"], started],
+    ).fetchone()
+    if row is not None and started < row[1]:
+        return ("hour", row[0], row[2], row[3], row[4])
+    if row is None and (
+        db.conn.execute(
+            "SELECT 1 FROM traffic_hours WHERE store_id = ? LIMIT 1", [visit["store_id"]]
+        ).fetchone()
+        is None
+    ):
+        return None
+    utc = datetime.fromisoformat(started).replace(microsecond=0)
+    return ("day", (utc.astimezone(_zone(timezone)).date() - _EPOCH).days)
+
+
+def _sums(visit: Mapping) -> tuple[int, int, int, int]:
+    purchased = visit["outcome"] == "purchased"
+    return (
+        1,
+        int(visit["outcome"] is not None),
+        int(purchased),
+        int(visit["units"] or 0) if purchased else 0,
+    )
+
+
+def apply(db, store_id: int, before: Mapping | None, after: Mapping | None, timezone: str) -> None:
+    """Move the coverage sums from a visit's old row to its new one, inside
+    the caller's transaction (``cxlog.rollups.apply`` calls it)."""
+    old, new = _target(db, before, timezone), _target(db, after, timezone)
+    if old is None and new is None:
+        return
+    moves: list[tuple[tuple, tuple[int, ...]]] = []
+    if old is not None and old == new:
+        a, b = _sums(before), _sums(after)
+        delta = tuple(y - x for x, y in zip(a, b, strict=True))
+        if any(delta):
+            moves.append((new, delta))
+    else:
+        if old is not None:
+            moves.append((old, tuple(-x for x in _sums(before))))
+        if new is not None:
+            moves.append((new, _sums(after)))
+    for target, delta in moves:
+        _move(db, store_id, target, delta)
+
+
+def _move(db, store_id: int, target: tuple, delta: tuple[int, ...]) -> None:
+    conn = db.conn
+    if target[0] == "day":
+        day = target[1]
+        conn.execute(
+            "INSERT INTO coverage_days (store_id, day, uncounted, heat) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (store_id, day) DO UPDATE SET uncounted = uncounted + excluded.uncounted",
+            [store_id, day, delta[0], bytes(8 * DAY_HEAT)],
+        )
+        # A day whose last uncounted visit left it holds nothing: remove it,
+        # so the table is exactly what a rebuild makes.
+        conn.execute(
+            "DELETE FROM coverage_days WHERE store_id = ? AND day = ? AND hours = 0"
+            " AND uncounted = 0 AND pos_transactions IS NULL",
+            [store_id, day],
+        )
+        return
+    _, hour_start, counted, day, hour = target
+    conn.execute(
+        "UPDATE traffic_hours SET logged = logged + ?, closed = closed + ?,"
+        " purchased = purchased + ?, units = units + ? WHERE store_id = ? AND hour_start = ?",
+        [*delta, store_id, hour_start],
+    )
+    if counted <= 0:
+        # The counter counted nobody: the visits are not coverage (a broken
+        # counter is not 100% logged); they are counted apart.
+        conn.execute(
+            "UPDATE coverage_days SET silent_logged = silent_logged + ?"
+            " WHERE store_id = ? AND day = ?",
+            [delta[0], store_id, day],
+        )
+        return
+    (heat,) = conn.execute(
+        "SELECT heat FROM coverage_days WHERE store_id = ? AND day = ?", [store_id, day]
+    ).fetchone()
+    conn.execute(
+        "UPDATE coverage_days SET logged = logged + ?, closed = closed + ?,"
+        " purchased = purchased + ?, units = units + ?, heat = ? WHERE store_id = ? AND day = ?",
+        [*delta, _added(heat, 24 + hour, delta[0]), store_id, day],
+    )
+    if delta[0]:
+        month = month_of(day)
+        (heat,) = conn.execute(
+            "SELECT heat FROM coverage_months WHERE store_id = ? AND month = ?",
+            [store_id, month],
+        ).fetchone()
+        conn.execute(
+            "UPDATE coverage_months SET heat = ? WHERE store_id = ? AND month = ?",
+            [_added(heat, 7 * 24 + weekday_of(day) * 24 + hour, delta[0]), store_id, month],
+        )
+
+
+def _added(blob: bytes, at: int, amount: int) -> bytes:
+    cells = array("d", blob)
+    cells[at] += amount
+    return cells.tobytes()
+
+
+# --- recomputing a store ------------------------------------------------------------------
+
+
+def rebuild(db, store_ids: Iterable[int] | None = None) -> int:
+    """Recompute the stores' coverage sums from their counter hours, POS lines,
+    visits, counter settings and timezone, inside the caller's transaction;
+    fix and count every row (or hour's sums) that differed."""
+    if not ready(db):
+        return 0
+    stores = dict(db.execute("SELECT id, timezone FROM stores ORDER BY id").fetchall())
+    corrected = 0
+    if store_ids is None:
+        for table in ("coverage_days", "coverage_months"):
+            corrected += db.execute(
+                f"DELETE FROM {table} WHERE store_id NOT IN (SELECT id FROM stores)"
+            ).rowcount
+        store_ids = list(stores)
+    for store_id in store_ids:
+        corrected += _rebuild_store(db, int(store_id), stores[int(store_id)])
+    return corrected
+
+
+def _settings(db, store_id: int) -> tuple[bool, float]:
+    row = db.execute(
+        "SELECT two_way, staff_per_hour FROM traffic_settings WHERE store_id = ?", [store_id]
+    ).fetchone()
+    return (False, 0.0) if row is None else (bool(row[0]), float(row[1]))
+
+
+def _seconds(texts: list[str]) -> np.ndarray:
+    """to_utc_text values → Unix seconds (they are whole seconds here)."""
+    if not texts:
+        return np.zeros(0, dtype=np.int64)
+    return np.array([t[:19] for t in texts], dtype="datetime64[s]").astype(np.int64)
+
+
+def _rebuild_store(db, store_id: int, timezone: str) -> int:
+    from cxlog import facts, rollups  # rollups imports this module
+
+    stored_hours = db.execute(
+        f"SELECT hour_start, entries, coalesce(exits, -1), {', '.join(HOUR_SUMS)}"
+        " FROM traffic_hours WHERE store_id = ? ORDER BY hour_start",
+        [store_id],
+    ).fetchall()
+    starts = _seconds([r[0] for r in stored_hours])
+    n = len(starts)
+    entries = np.array([r[1] for r in stored_hours], dtype=np.int64)
+    exits = np.array([r[2] for r in stored_hours], dtype=np.int64)
+    counted = visitors(entries, exits, *_settings(db, store_id))
+    wall = rollups.local_seconds(starts, timezone)
+    day, hour = wall // 86_400, wall % 86_400 // 3_600
+
+    # Visits: each in the counter hour it started in, or uncounted on its local day.
+    sums = np.zeros((n, 4), dtype=np.int64)
+    uncounted: dict[int, int] = {}
+    if n:
+        everything = (datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
+        f = facts.read(db, {store_id: everything})
+        at = np.searchsorted(starts, f.started, side="right") - 1
+        inside = (at >= 0) & (f.started < starts[np.maximum(at, 0)] + 3_600)
+        purchased = f.outcome == facts.PURCHASED_CODE
+        values = np.stack(
+            [
+                np.ones(len(f), dtype=np.int64),
+                (f.outcome != facts.OPEN_CODE).astype(np.int64),
+                purchased.astype(np.int64),
+                np.where(purchased, f.units, 0).astype(np.int64),
+            ],
+            axis=1,
+        )
+        np.add.at(sums, at[inside], values[inside])
+        outside = rollups.local_seconds(f.started[~inside], timezone) // 86_400
+        days, counts = np.unique(outside, return_counts=True)
+        uncounted = dict(zip(days.tolist(), counts.tolist(), strict=True))
+
+    # POS: hourly lines onto the first counter hour of their local (day, hour).
+    first_hour: dict[tuple[int, int], int] = {}
+    for i, key in enumerate(zip(day.tolist(), hour.tolist(), strict=True)):
+        first_hour.setdefault(key, i)
+    counter_days = set(day.tolist())
+    pos_hour = [None] * n
+    pos_days: dict[int, list] = {}
+    lone_lines = []
+    pos = db.execute(
+        "SELECT day, hour, transactions, units, net_sales_cents, lone FROM pos_totals"
+        " WHERE store_id = ?",
+        [store_id],
+    ).fetchall()
+    for text, at_hour, transactions, units, cents, lone in pos:
+        d = (date.fromisoformat(text) - _EPOCH).days
+        if at_hour >= 0:
+            i = first_hour.get((d, at_hour))
+            if i is not None:
+                pos_hour[i] = (pos_hour[i] or 0) + transactions
+            matched = i is not None
+        else:
+            matched = d in counter_days
+        is_lone = int(transactions > 0 and not matched)
+        if is_lone != lone:
+            lone_lines.append((is_lone, store_id, text, at_hour))
+        totals = pos_days.setdefault(d, [0, 0, None, 0])  # transactions, units, net, lines
+        totals[0] += transactions
+        totals[1] = None if units is None or totals[1] is None else totals[1] + units
+        totals[2] = totals[2] if cents is None else (totals[2] or 0) + cents
+    db.conn.executemany(
+        "UPDATE pos_totals SET lone = ? WHERE store_id = ? AND day = ? AND hour = ?", lone_lines
+    )
+
+    # Each hour's stored columns.
+    expected_hours = [
+        (float(counted[i]), int(day[i]), int(hour[i]), *sums[i].tolist(), pos_hour[i])
+        for i in range(n)
+    ]
+    wrong_hours = [
+        (*expected_hours[i], store_id, stored_hours[i][0])
+        for i in range(n)
+        if tuple(stored_hours[i][3:]) != expected_hours[i]
+    ]
+    db.conn.executemany(
+        f"UPDATE traffic_hours SET {', '.join(f'{c} = ?' for c in HOUR_SUMS)}"
+        " WHERE store_id = ? AND hour_start = ?",
+        wrong_hours,
+    )
+
+    # Days and months.
+    busy = counted > 0
+    expected_days: dict[int, tuple] = {}
+    heats: dict[int, np.ndarray] = {}
+    for i in range(n):
+        d = int(day[i])
+        heat = heats.get(d)
+        if heat is None:
+            heat = heats[d] = np.zeros((2, 24))
+        heat[0, hour[i]] += counted[i]
+        if busy[i]:
+            heat[1, hour[i]] += sums[i, 0]
+    by_day = _group(day, counted, sums, busy)
+    for d in sorted(set(by_day) | set(uncounted) | set(pos_days)):
+        hours_, visitors_, logged = by_day.get(d, (0, 0.0, (0, 0, 0, 0, 0)))
+        sold = pos_days.get(d)
+        expected_days[d] = (
+            hours_,
+            visitors_,
+            *logged,
+            uncounted.get(d, 0),
+            *(sold[:3] if sold else (None, None, None)),
+            (heats[d] if d in heats else np.zeros((2, 24))).tobytes(),
+        )
+    months: dict[int, np.ndarray] = {}
+    for d, heat in heats.items():
+        m = months.setdefault(month_of(d), np.zeros((2, 7, 24)))
+        m[:, weekday_of(d), :] += heat
+    expected_months = {m: heat.tobytes() for m, heat in months.items()}
+    return (
+        len(wrong_hours) + len(lone_lines) + _replace(db, store_id, expected_days, expected_months)
+    )
+
+
+def _group(day: np.ndarray, counted: np.ndarray, sums: np.ndarray, busy: np.ndarray) -> dict:
+    """{day: (counter hours, visitors, (logged, closed, purchased, units of the
+    hours that counted someone, logged of those that did not))}."""
+    out = {}
+    if not len(day):
+        return out
+    days, inverse = np.unique(day, return_inverse=True)
+    inverse = inverse.ravel()
+    hours = np.bincount(inverse, minlength=len(days))
+    people = np.bincount(inverse, weights=counted, minlength=len(days))
+    columns = [
+        np.rint(np.bincount(inverse, weights=np.where(busy, sums[:, k], 0), minlength=len(days)))
+        for k in range(4)
+    ]
+    silent = np.rint(
+        np.bincount(inverse, weights=np.where(busy, 0, sums[:, 0]), minlength=len(days))
+    )
+    for j, d in enumerate(days.tolist()):
+        out[d] = (
+            int(hours[j]),
+            float(people[j]),
+            (*(int(c[j]) for c in columns), int(silent[j])),
+        )
+    return out
+
+
+def _replace(db, store_id: int, days: dict[int, tuple], months: dict[int, bytes]) -> int:
+    """Make the store's day and month rows exactly these; the count that differed."""
+    columns = ", ".join(DAY_SUMS)
+    stored_days = {
+        r[0]: tuple(r[1:])
+        for r in db.execute(
+            f"SELECT day, {columns}, heat FROM coverage_days WHERE store_id = ?", [store_id]
+        ).fetchall()
+    }
+    stored_months = dict(
+        db.execute(
+            "SELECT month, heat FROM coverage_months WHERE store_id = ?", [store_id]
+        ).fetchall()
+    )
+    wrong_days = [d for d in stored_days.keys() | days.keys() if stored_days.get(d) != days.get(d)]
+    wrong_months = [
+        m for m in stored_months.keys() | months.keys() if stored_months.get(m) != months.get(m)
+    ]
+    db.conn.executemany(
+        "DELETE FROM coverage_days WHERE store_id = ? AND day = ?",
+        [(store_id, d) for d in wrong_days],
+    )
+    db.conn.executemany(
+        f"INSERT INTO coverage_days (store_id, day, {columns}, heat)"
+        f" VALUES ({', '.join('?' * (len(DAY_SUMS) + 3))})",
+        [(store_id, d, *days[d]) for d in wrong_days if d in days],
+    )
+    db.conn.executemany(
+        "DELETE FROM coverage_months WHERE store_id = ? AND month = ?",
+        [(store_id, m) for m in wrong_months],
+    )
+    db.conn.executemany(
+        "INSERT INTO coverage_months (store_id, month, heat) VALUES (?, ?, ?)",
+        [(store_id, m, months[m]) for m in wrong_months if m in months],
+    )
+    return len(wrong_days) + len(wrong_months)
