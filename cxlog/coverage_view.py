@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from cxlog.charts import week_hours
-from cxlog.coverage import Coverage, Totals
+from cxlog.coverage import Coverage, Overview, Totals
 from cxlog.dashboard import WEEKDAYS
 from cxlog.takeaways import Tile, percent, ups
 
@@ -42,42 +42,58 @@ def tiles(t: Totals) -> list[Tile]:
     ]
 
 
-def heat_sentence(cov: Coverage, threshold: float) -> str:
+def _grid(cov: Overview) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Visitors, logged and coverage as 7 × 24 arrays (Monday first): the heat
+    frame's rows are weekday-major, as ``coverage`` builds it."""
+    cells = cov.heat
+    if len(cells) != 7 * 24:
+        raise ValueError("The coverage grid has one row per weekday and hour.")
+    return tuple(cells[name].to_numpy(dtype=float).reshape(7, 24) for name in _CELLS)
+
+
+_CELLS = ("visitors", "logged", "coverage")
+
+
+def heat_sentence(cov: Overview, threshold: float) -> str:
     """Where logging is thinnest, in one line."""
-    cells = cov.heat[cov.heat["visitors"] >= 1].dropna(subset=["coverage"])
-    if cells.empty:
+    visitors, _, share = _grid(cov)
+    days, hours = np.nonzero((visitors >= 1) & ~np.isnan(share))
+    if not len(days):
         return "No counter hours in this period."
-    low = cells[cells["coverage"] < threshold]
-    worst = cells.sort_values(["coverage", "visitors"], ascending=[True, False]).iloc[0]
-    where = f"{WEEKDAYS[int(worst['weekday'])]} {int(worst['hour']):02d}:00"
-    if low.empty:
+    people, rate = visitors[days, hours], share[days, hours]
+    # Lowest coverage first; among equals the busiest; then Monday, early hours first.
+    worst = np.lexsort((-people, rate))[0]
+    where = f"{WEEKDAYS[int(days[worst])]} {int(hours[worst]):02d}:00"
+    low = rate < threshold
+    if not low.any():
         return (
             f"Every weekday-hour is at or above {threshold:.0%} logged; the thinnest is "
-            f"{where} at {percent(worst['coverage'], 0)}."
+            f"{where} at {percent(rate[worst], 0)}."
         )
-    share = low["visitors"].sum() / cells["visitors"].sum()
+    share_low = people[low].sum() / people.sum()
     return (
-        f"{len(low):,} of {len(cells):,} weekday-hours are under {threshold:.0%} logged, "
-        f"holding {percent(share, 0)} of the visitors; the thinnest is {where} at "
-        f"{percent(worst['coverage'], 0)} of {worst['visitors']:,.0f} visitors."
+        f"{int(low.sum()):,} of {len(rate):,} weekday-hours are under {threshold:.0%} logged, "
+        f"holding {percent(share_low, 0)} of the visitors; the thinnest is {where} at "
+        f"{percent(rate[worst], 0)} of {people[worst]:,.0f} visitors."
     )
 
 
-def heatmap(cov: Coverage) -> go.Figure:
+def heatmap(cov: Overview) -> go.Figure:
     """Coverage per local weekday and hour (hours the counter counted visitors in)."""
-    cells = cov.heat
-    busy = sorted(int(h) for h in cells.loc[cells["visitors"] > 0, "hour"].unique())
-    hours = list(range(busy[0], busy[-1] + 1)) if busy else list(range(9, 18))
-    grid = np.full((7, len(hours)), np.nan)
-    text = [["" for _ in hours] for _ in range(7)]
-    for day, hour, visitors, logged, share in cells[
-        ["weekday", "hour", "visitors", "logged", "coverage"]
-    ].itertuples(index=False, name=None):
-        if hour not in hours or not visitors:
-            continue
-        col = hours.index(hour)
-        grid[day, col] = min(100 * share, 150)
-        text[day][col] = f"{percent(share, 0)}: {logged:,.0f} logged of {visitors:,.0f}"
+    visitors, logged, share = _grid(cov)
+    busy = np.flatnonzero((visitors > 0).any(axis=0))
+    hours = list(range(busy[0], busy[-1] + 1)) if len(busy) else list(range(9, 18))
+    counted = visitors[:, hours] > 0
+    grid = np.where(counted, np.minimum(100 * np.nan_to_num(share[:, hours]), 150), np.nan)
+    text = [
+        [
+            f"{percent(share[d, h], 0)}: {logged[d, h]:,.0f} logged of {visitors[d, h]:,.0f}"
+            if counted[d, col]
+            else ""
+            for col, h in enumerate(hours)
+        ]
+        for d in range(7)
+    ]
     return week_hours(grid, hours, text, colorscale="RdYlGn", suffix="%", zmin=0, zmax=100)
 
 
