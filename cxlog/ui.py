@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import streamlit as st
 
-from cxlog import catalog, credentials, lockout, roles, sessions, settings, shifts
+from cxlog import catalog, credentials, heap, lockout, roles, sessions, settings, shifts
 from cxlog.db import Storage, default_path, shared_storage
 from cxlog.errors import CxlogError, ValidationError
 
@@ -79,6 +79,10 @@ def storage() -> Storage:
 
 
 def init_state() -> None:
+    """The session's keys, set once; called first by the router and every page."""
+    # The first call of a run after a heavy library's import keeps it out of
+    # every later full garbage collection (cxlog/heap.py).
+    heap.freeze_imports()
     st.session_state.setdefault(ERRORS, {})
     st.session_state.setdefault(TOASTS, [])
     st.session_state.setdefault(ROLE, None)
