@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -104,8 +105,7 @@ HOUR_SUMS = (
     "units",
     "pos_transactions",
 )
-DAY_HEAT = 2 * 24
-MONTH_HEAT = 2 * 7 * 24
+DAY_HEAT = 2 * 24  # float64 cells of a day's heat: visitors, logged per local hour
 _EPOCH = date(1970, 1, 1)
 
 
@@ -290,159 +290,208 @@ def _settings(db, store_id: int) -> tuple[bool, float]:
     return (False, 0.0) if row is None else (bool(row[0]), float(row[1]))
 
 
-def _seconds(texts: list[str]) -> np.ndarray:
-    """to_utc_text values → Unix seconds (they are whole seconds here)."""
-    if not texts:
-        return np.zeros(0, dtype=np.int64)
-    return np.array([t[:19] for t in texts], dtype="datetime64[s]").astype(np.int64)
+@dataclass(frozen=True)
+class _Hours:
+    """A store's counter hours in time order, as they should be and as stored."""
+
+    text: np.ndarray  # hour_start as stored (the key)
+    start: np.ndarray  # Unix seconds
+    visitors: np.ndarray
+    day: np.ndarray  # store-local, days since 1970
+    hour: np.ndarray  # store-local
+    stored: dict[str, np.ndarray]  # HOUR_SUMS as stored; pos_transactions -1 for none
 
 
-def _rebuild_store(db, store_id: int, timezone: str) -> int:
-    from cxlog import facts, rollups  # rollups imports this module
+def hour_columns(
+    db, store_id: int, timezone: str, start: np.ndarray, entries: np.ndarray, exits: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Visitors, local day and local hour of counter hours starting at ``start``
+    (Unix seconds), under the store's counter settings and timezone (an
+    import writes them with the hours; ``rebuild`` checks them)."""
+    from cxlog import rollups  # rollups imports this module
 
-    stored_hours = db.execute(
-        f"SELECT hour_start, entries, coalesce(exits, -1), {', '.join(HOUR_SUMS)}"
-        " FROM traffic_hours WHERE store_id = ? ORDER BY hour_start",
+    wall = rollups.local_seconds(start, timezone)
+    people = visitors(entries, exits, *_settings(db, store_id))
+    return people, wall // 86_400, wall % 86_400 // 3_600
+
+
+def _hours(db, store_id: int, timezone: str) -> _Hours:
+    """A year is 8,760 rows: each column comes as one string (the texts are
+    fixed-width) that numpy parses; a Python tuple per row took ~4x as long.
+    ``%!.17g`` prints a visitors figure so that it reads back exactly."""
+    columns = {
+        "entries": "entries",
+        "exits": "coalesce(exits, -1)",
+        "visitors": "printf('%!.17g', visitors)",
+        **{c: c for c in HOUR_SUMS if c != "visitors"},
+    }
+    columns["pos_transactions"] = "coalesce(pos_transactions, -1)"
+    count, text, *values = db.execute(
+        "SELECT count(*), group_concat(hour_start, ''), "
+        + ", ".join(f"group_concat({sql}, ',')" for sql in columns.values())
+        + " FROM (SELECT * FROM traffic_hours WHERE store_id = ? ORDER BY hour_start)",
         [store_id],
-    ).fetchall()
-    starts = _seconds([r[0] for r in stored_hours])
-    n = len(starts)
-    entries = np.array([r[1] for r in stored_hours], dtype=np.int64)
-    exits = np.array([r[2] for r in stored_hours], dtype=np.int64)
-    counted = visitors(entries, exits, *_settings(db, store_id))
-    wall = rollups.local_seconds(starts, timezone)
-    day, hour = wall // 86_400, wall % 86_400 // 3_600
-
-    # Visits: each in the counter hour it started in, or uncounted on its local day.
-    sums = np.zeros((n, 4), dtype=np.int64)
-    uncounted: dict[int, int] = {}
-    if n:
-        everything = (datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
-        f = facts.read(db, {store_id: everything})
-        at = np.searchsorted(starts, f.started, side="right") - 1
-        inside = (at >= 0) & (f.started < starts[np.maximum(at, 0)] + 3_600)
-        purchased = f.outcome == facts.PURCHASED_CODE
-        values = np.stack(
-            [
-                np.ones(len(f), dtype=np.int64),
-                (f.outcome != facts.OPEN_CODE).astype(np.int64),
-                purchased.astype(np.int64),
-                np.where(purchased, f.units, 0).astype(np.int64),
-            ],
-            axis=1,
+    ).fetchone()
+    if not count:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Hours(
+            empty.astype("S24"),
+            empty,
+            empty.astype(float),
+            empty,
+            empty,
+            {c: empty for c in HOUR_SUMS},
         )
-        np.add.at(sums, at[inside], values[inside])
-        outside = rollups.local_seconds(f.started[~inside], timezone) // 86_400
-        days, counts = np.unique(outside, return_counts=True)
-        uncounted = dict(zip(days.tolist(), counts.tolist(), strict=True))
+    texts = np.frombuffer(text.encode("ascii"), dtype=f"S{len(text) // count}")
+    start = texts.astype("S19").astype("datetime64[s]").astype(np.int64)
+    parsed = {
+        name: np.fromstring(v, dtype=float if name == "visitors" else np.int64, sep=",")
+        for name, v in zip(columns, values, strict=True)
+    }
+    entries, exits = parsed.pop("entries"), parsed.pop("exits")
+    return _Hours(
+        texts, start, *hour_columns(db, store_id, timezone, start, entries, exits), parsed
+    )
 
-    # POS: hourly lines onto the first counter hour of their local (day, hour).
-    first_hour: dict[tuple[int, int], int] = {}
-    for i, key in enumerate(zip(day.tolist(), hour.tolist(), strict=True)):
-        first_hour.setdefault(key, i)
-    counter_days = set(day.tolist())
-    pos_hour = [None] * n
-    pos_days: dict[int, list] = {}
-    lone_lines = []
-    pos = db.execute(
+
+def _logged(db, store_id: int, hours: _Hours, timezone: str) -> tuple[np.ndarray, dict]:
+    """(n, 4) logged, closed, purchased, units of the visits in each counter
+    hour, and {local day: visits of that day in no counter hour}."""
+    from cxlog import facts, rollups
+
+    sums = np.zeros((len(hours.start), 4), dtype=np.int64)
+    if not len(hours.start):
+        return sums, {}  # a store without a counter keeps nothing
+    everything = (datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
+    f = facts.read(db, {store_id: everything})
+    at = np.searchsorted(hours.start, f.started, side="right") - 1
+    inside = (at >= 0) & (f.started < hours.start[np.maximum(at, 0)] + 3_600)
+    purchased = f.outcome == facts.PURCHASED_CODE
+    values = np.stack(
+        [
+            np.ones(len(f), dtype=np.int64),
+            (f.outcome != facts.OPEN_CODE).astype(np.int64),
+            purchased.astype(np.int64),
+            np.where(purchased, f.units, 0).astype(np.int64),
+        ],
+        axis=1,
+    )
+    np.add.at(sums, at[inside], values[inside])
+    outside = rollups.local_seconds(f.started[~inside], timezone) // 86_400
+    days, counts = np.unique(outside, return_counts=True)
+    return sums, dict(zip(days.tolist(), counts.tolist(), strict=True))
+
+
+def _pos(db, store_id: int, hours: _Hours) -> tuple[list, dict[int, list], int]:
+    """Each counter hour's hourly POS transactions (None: no line), the POS
+    sums of each local day [transactions, units or None, net cents or None],
+    and how many lines' ``lone`` mark was wrong (fixed here)."""
+    per_hour: list[int | None] = [None] * len(hours.start)
+    per_day: dict[int, list] = {}
+    lines = db.execute(
         "SELECT day, hour, transactions, units, net_sales_cents, lone FROM pos_totals"
         " WHERE store_id = ?",
         [store_id],
     ).fetchall()
-    for text, at_hour, transactions, units, cents, lone in pos:
+    if not lines:
+        return per_hour, per_day, 0
+    # Each local (day, hour)'s first counter hour: the repeated hour's first pass.
+    keys, first = np.unique(hours.day * 24 + hours.hour, return_index=True)
+    first_hour = dict(zip(keys.tolist(), first.tolist(), strict=True))
+    counter_days = set(hours.day.tolist())
+    wrong = []
+    for text, at_hour, transactions, units, cents, lone in lines:
         d = (date.fromisoformat(text) - _EPOCH).days
         if at_hour >= 0:
-            i = first_hour.get((d, at_hour))
+            i = first_hour.get(d * 24 + at_hour)
             if i is not None:
-                pos_hour[i] = (pos_hour[i] or 0) + transactions
+                per_hour[i] = (per_hour[i] or 0) + transactions
             matched = i is not None
         else:
             matched = d in counter_days
-        is_lone = int(transactions > 0 and not matched)
-        if is_lone != lone:
-            lone_lines.append((is_lone, store_id, text, at_hour))
-        totals = pos_days.setdefault(d, [0, 0, None, 0])  # transactions, units, net, lines
-        totals[0] += transactions
-        totals[1] = None if units is None or totals[1] is None else totals[1] + units
-        totals[2] = totals[2] if cents is None else (totals[2] or 0) + cents
+        if int(transactions > 0 and not matched) != lone:
+            wrong.append((int(not lone), store_id, text, at_hour))
+        sums = per_day.setdefault(d, [0, 0, None])
+        sums[0] += transactions
+        sums[1] = None if units is None or sums[1] is None else sums[1] + units
+        sums[2] = sums[2] if cents is None else (sums[2] or 0) + cents
     db.conn.executemany(
-        "UPDATE pos_totals SET lone = ? WHERE store_id = ? AND day = ? AND hour = ?", lone_lines
+        "UPDATE pos_totals SET lone = ? WHERE store_id = ? AND day = ? AND hour = ?", wrong
     )
+    return per_hour, per_day, len(wrong)
 
-    # Each hour's stored columns.
-    expected_hours = [
-        (float(counted[i]), int(day[i]), int(hour[i]), *sums[i].tolist(), pos_hour[i])
-        for i in range(n)
-    ]
-    wrong_hours = [
-        (*expected_hours[i], store_id, stored_hours[i][0])
-        for i in range(n)
-        if tuple(stored_hours[i][3:]) != expected_hours[i]
+
+def _fix_hours(db, store_id: int, hours: _Hours, sums: np.ndarray, pos: list) -> int:
+    """Store each counter hour's HOUR_SUMS where they differ; how many did."""
+    expected = {
+        "visitors": hours.visitors,
+        "day": hours.day,
+        "hour": hours.hour,
+        **{name: sums[:, k] for k, name in enumerate(("logged", "closed", "purchased", "units"))},
+        "pos_transactions": np.array([-1 if p is None else p for p in pos], dtype=np.int64),
+    }
+    wrong = np.zeros(len(hours.start), dtype=bool)
+    for name, values in expected.items():
+        wrong |= hours.stored[name] != values
+    at = np.flatnonzero(wrong)
+    rows = [
+        (*(expected[name][i].item() for name in HOUR_SUMS[:-1]), pos[i], store_id, text)
+        for i, text in zip(at.tolist(), hours.text[at].astype(str).tolist(), strict=True)
     ]
     db.conn.executemany(
         f"UPDATE traffic_hours SET {', '.join(f'{c} = ?' for c in HOUR_SUMS)}"
         " WHERE store_id = ? AND hour_start = ?",
-        wrong_hours,
+        rows,
     )
+    return len(rows)
 
-    # Days and months.
-    busy = counted > 0
-    expected_days: dict[int, tuple] = {}
-    heats: dict[int, np.ndarray] = {}
-    for i in range(n):
-        d = int(day[i])
-        heat = heats.get(d)
-        if heat is None:
-            heat = heats[d] = np.zeros((2, 24))
-        heat[0, hour[i]] += counted[i]
-        if busy[i]:
-            heat[1, hour[i]] += sums[i, 0]
-    by_day = _group(day, counted, sums, busy)
-    for d in sorted(set(by_day) | set(uncounted) | set(pos_days)):
-        hours_, visitors_, logged = by_day.get(d, (0, 0.0, (0, 0, 0, 0, 0)))
-        sold = pos_days.get(d)
-        expected_days[d] = (
-            hours_,
-            visitors_,
-            *logged,
-            uncounted.get(d, 0),
-            *(sold[:3] if sold else (None, None, None)),
-            (heats[d] if d in heats else np.zeros((2, 24))).tobytes(),
+
+def _days(
+    hours: _Hours, sums: np.ndarray, uncounted: dict, pos: dict[int, list]
+) -> tuple[dict[int, tuple], dict[int, bytes]]:
+    """coverage_days rows (DAY_SUMS and heat) and coverage_months heats, by day and month."""
+    days, at = np.unique(hours.day, return_inverse=True)
+    at = at.ravel()
+    busy = hours.visitors > 0
+    logged = np.where(busy[:, None], sums, 0)
+    heat = np.zeros((len(days), 2, 24))
+    np.add.at(heat[:, 0], (at, hours.hour), hours.visitors)
+    np.add.at(heat[:, 1], (at, hours.hour), logged[:, 0])
+
+    def per_day(values: np.ndarray) -> list:
+        return np.bincount(at, weights=values, minlength=len(days)).tolist()
+
+    counted = {
+        d: (n, people, *(round(x) for x in rest), blob)
+        for d, n, people, *rest, blob in zip(
+            days.tolist(),
+            np.bincount(at, minlength=len(days)).tolist(),
+            per_day(hours.visitors),
+            *(per_day(logged[:, k]) for k in range(4)),
+            per_day(np.where(busy, 0, sums[:, 0])),  # silent_logged
+            [h.tobytes() for h in heat],
+            strict=True,
         )
+    }
+    empty = (0, 0.0, 0, 0, 0, 0, 0, np.zeros((2, 24)).tobytes())
+    rows = {}
+    for d in sorted(counted.keys() | uncounted.keys() | pos.keys()):
+        *front, blob = counted.get(d, empty)
+        sold = pos.get(d, (None, None, None))
+        rows[d] = (*front, uncounted.get(d, 0), *sold, blob)
     months: dict[int, np.ndarray] = {}
-    for d, heat in heats.items():
+    for d, h in zip(days.tolist(), heat, strict=True):
         m = months.setdefault(month_of(d), np.zeros((2, 7, 24)))
-        m[:, weekday_of(d), :] += heat
-    expected_months = {m: heat.tobytes() for m, heat in months.items()}
-    return (
-        len(wrong_hours) + len(lone_lines) + _replace(db, store_id, expected_days, expected_months)
-    )
+        m[:, weekday_of(d), :] += h
+    return rows, {m: h.tobytes() for m, h in months.items()}
 
 
-def _group(day: np.ndarray, counted: np.ndarray, sums: np.ndarray, busy: np.ndarray) -> dict:
-    """{day: (counter hours, visitors, (logged, closed, purchased, units of the
-    hours that counted someone, logged of those that did not))}."""
-    out = {}
-    if not len(day):
-        return out
-    days, inverse = np.unique(day, return_inverse=True)
-    inverse = inverse.ravel()
-    hours = np.bincount(inverse, minlength=len(days))
-    people = np.bincount(inverse, weights=counted, minlength=len(days))
-    columns = [
-        np.rint(np.bincount(inverse, weights=np.where(busy, sums[:, k], 0), minlength=len(days)))
-        for k in range(4)
-    ]
-    silent = np.rint(
-        np.bincount(inverse, weights=np.where(busy, 0, sums[:, 0]), minlength=len(days))
-    )
-    for j, d in enumerate(days.tolist()):
-        out[d] = (
-            int(hours[j]),
-            float(people[j]),
-            (*(int(c[j]) for c in columns), int(silent[j])),
-        )
-    return out
+def _rebuild_store(db, store_id: int, timezone: str) -> int:
+    hours = _hours(db, store_id, timezone)
+    sums, uncounted = _logged(db, store_id, hours, timezone)
+    pos_hour, pos_days, lone_fixed = _pos(db, store_id, hours)
+    fixed = _fix_hours(db, store_id, hours, sums, pos_hour) + lone_fixed
+    return fixed + _replace(db, store_id, *_days(hours, sums, uncounted, pos_days))
 
 
 def _replace(db, store_id: int, days: dict[int, tuple], months: dict[int, bytes]) -> int:

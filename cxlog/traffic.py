@@ -27,12 +27,15 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
+
+import numpy as np
 
 from cxlog import catalog, coverage_sums
 from cxlog.db import Storage, audit
@@ -436,10 +439,11 @@ def _store(storage: Storage, store_id: int) -> dict:
     return catalog.get_store(storage, store_id)
 
 
-def _hour_text(hour: datetime) -> str:
-    """to_utc_text of a whole UTC second, without strftime (a year's import
-    formats 17,520 of them)."""
-    return hour.replace(tzinfo=None).isoformat() + ".000Z"
+def _hour_texts(seconds: np.ndarray) -> list[str]:
+    """to_utc_text of whole UTC seconds, formatted by numpy (a year's import
+    formats 17,520 of them: isoformat one by one took ~15 ms a store)."""
+    stamps = np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s")
+    return np.char.add(stamps, ".000Z").tolist()
 
 
 def import_traffic(
@@ -455,24 +459,45 @@ def import_traffic(
     store = _store(storage, store_id)
     parsed = parse_traffic(data, store, fmt=fmt, mapping=mapping)
     now = to_utc_text(utc_now())
-    rows = [
-        (store_id, _hour_text(hour), _hour_text(hour + HOUR), counts[0], counts[1], now)
-        for hour, counts in sorted(parsed.hours.items())
-    ]
+    hours = sorted(parsed.hours.items())
+    start = np.array([int(hour.timestamp()) for hour, _ in hours], dtype=np.int64)
+    entries = [c[0] for _, c in hours]
+    exits = [c[1] for _, c in hours]
+    texts = _hour_texts(start)
     zone = ZoneInfo(store["timezone"])
-    first, last = rows[0][1], rows[-1][1]
+    first, last = texts[0], texts[-1]
     with storage.write() as db:
+        # Each hour's visitors and local day and hour, written with it (the
+        # recount below then rewrites only the hours that hold visits).
+        columns = coverage_sums.hour_columns(
+            db,
+            store_id,
+            store["timezone"],
+            start,
+            np.array(entries, dtype=np.int64),
+            np.array([-1 if e is None else e for e in exits], dtype=np.int64),
+        )
+        rows = list(
+            zip(
+                itertools.repeat(store_id),
+                texts,
+                _hour_texts(start + 3_600),
+                entries,
+                exits,
+                itertools.repeat(now),
+                *(c.tolist() for c in columns),
+            )
+        )
         # Only the hours in the file are replaced; a gap inside its span keeps
         # what an earlier import stored there.
         (replaced,) = db.execute(
             "SELECT count(*) FROM traffic_hours WHERE store_id = ? AND hour_start IN"
             " (SELECT value FROM json_each(?))",
-            [store_id, json.dumps([r[1] for r in rows])],
+            [store_id, json.dumps(texts)],
         ).fetchone()
         db.conn.executemany(
-            "INSERT OR REPLACE INTO traffic_hours"
-            " (store_id, hour_start, hour_end, entries, exits, imported_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO traffic_hours (store_id, hour_start, hour_end, entries,"
+            " exits, imported_at, visitors, day, hour) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         audit(
