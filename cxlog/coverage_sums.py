@@ -146,28 +146,25 @@ def visitors(entries: np.ndarray, exits: np.ndarray, two_way: bool, staff: float
 # --- one visit's write ---------------------------------------------------------------
 
 
-def _target(db, visit: Mapping | None, timezone: str) -> tuple | None:
-    """Where a visits row counts: ("hour", hour_start, visitors, day, hour) for
-    the counter hour it started in, ("day", local day) when it started in no
-    counter hour of a store that has some, None otherwise (voided, or the
-    store has no counter at all)."""
-    if visit is None or visit["voided_at"] is not None:
+_LOCATE = """
+SELECT * FROM (SELECT hour_start, hour_end, visitors, day, hour FROM traffic_hours
+    WHERE store_id = ?1 AND hour_start <= ?2 ORDER BY hour_start DESC LIMIT 1)
+UNION ALL
+SELECT * FROM (SELECT NULL, NULL, NULL, NULL, NULL FROM traffic_hours WHERE store_id = ?1 LIMIT 1)
+"""
+
+
+def _target(db, store_id: int, started: str, timezone: str) -> tuple | None:
+    """Where a visit started at ``started`` counts: ("hour", hour_start,
+    visitors, day, hour) for the counter hour it started in, ("day", local
+    day) when it started in no counter hour of a store that has some, None
+    when the store has no counter at all. One statement: the second part is
+    read only when the first finds no hour."""
+    row = db.conn.execute(_LOCATE, [store_id, started]).fetchone()
+    if row is None:
         return None
-    started = visit["started_at"]
-    row = db.conn.execute(
-        "SELECT hour_start, hour_end, visitors, day, hour FROM traffic_hours"
-        " WHERE store_id = ? AND hour_start <= ? ORDER BY hour_start DESC LIMIT 1",
-        [visit["store_id"], started],
-    ).fetchone()
-    if row is not None and started < row[1]:
-        return ("hour", row[0], row[2], row[3], row[4])
-    if row is None and (
-        db.conn.execute(
-            "SELECT 1 FROM traffic_hours WHERE store_id = ? LIMIT 1", [visit["store_id"]]
-        ).fetchone()
-        is None
-    ):
-        return None
+    if row[0] is not None and started < row[1]:
+        return ("hour", *row[:1], *row[2:])
     utc = datetime.fromisoformat(started).replace(microsecond=0)
     return ("day", (utc.astimezone(_zone(timezone)).date() - _EPOCH).days)
 
@@ -185,7 +182,17 @@ def _sums(visit: Mapping) -> tuple[int, int, int, int]:
 def apply(db, store_id: int, before: Mapping | None, after: Mapping | None, timezone: str) -> None:
     """Move the coverage sums from a visit's old row to its new one, inside
     the caller's transaction (``cxlog.rollups.apply`` calls it)."""
-    old, new = _target(db, before, timezone), _target(db, after, timezone)
+    found: dict[str, tuple | None] = {}  # by start time: a visit's start seldom changes
+
+    def target(visit: Mapping | None) -> tuple | None:
+        if visit is None or visit["voided_at"] is not None:
+            return None  # a voided visit counts nowhere
+        started = visit["started_at"]
+        if started not in found:
+            found[started] = _target(db, store_id, started, timezone)
+        return found[started]
+
+    old, new = target(before), target(after)
     if old is None and new is None:
         return
     moves: list[tuple[tuple, tuple[int, ...]]] = []
