@@ -19,9 +19,15 @@ Hours, days and weekdays are the store's local clock: a counter hour is kept
 as the UTC instant its local hour starts, so DST changes need no special case
 (the hour repeated in autumn is two rows with the same local label).
 
-Logged visits per counter hour come from ``logged_per_hour`` only: one query
-joining the counter's hours to the visits index. Pointing it at rollups later
-changes nothing else.
+Two reads give the same numbers:
+
+- ``build`` counts from the counter hours, POS lines and visits (the rollups'
+  hour rows, or ``logged_per_hour`` joining the hours to the visits): every
+  number, per day and per hour too (the Imports page, the summary CSV);
+- ``overview`` reads the sums kept on every write (``cxlog.coverage_sums``):
+  the totals, per store, the weekday × hour grid and the flags, for whole
+  local days (the dashboard, the coaching warning). The tests hold it to
+  ``build`` after random writes, imports and setting changes.
 """
 
 from __future__ import annotations
