@@ -740,7 +740,7 @@ def _overview(
         for store_id, day, hour, counted, logged, sold in db.execute(
             "SELECT store_id, day, hour, visitors, logged, pos_transactions FROM traffic_hours"
             f" INDEXED BY traffic_hours_flagged WHERE store_id IN ({ids})"
-            f" AND {coverage_sums.FLAGGED} AND day BETWEEN ? AND ?",
+            f" AND {coverage_sums.FLAGGED} AND day BETWEEN ? AND ? ORDER BY store_id, hour_start",
             [first, last],
         ):
             if counted == 0:

@@ -323,9 +323,10 @@ def hour_columns(
 
 
 def _hours(db, store_id: int, timezone: str) -> _Hours:
-    """A year is 8,760 rows: each column comes as one string (the texts are
-    fixed-width) that numpy parses; a Python tuple per row took ~4x as long.
-    ``%!.17g`` prints a visitors figure so that it reads back exactly."""
+    """The store's counter hours, each column read as one string (the texts
+    are fixed-width) that numpy parses, so stored and expected values are
+    compared as whole arrays, not hour by hour in Python. ``%!.17g`` prints a
+    visitors figure with the digits that read back as the same double."""
     columns = {
         "entries": "entries",
         "exits": "coalesce(exits, -1)",

@@ -158,8 +158,9 @@ def test_random_writes_keep_the_sums_equal_to_a_recount(
             storage, "traffic", store, _counter_file(rng, first, 20 * 24), actor="t"
         )
         traffic.import_file(storage, "pos", store, _pos_file(rng, FIRST, 20), actor="t")
+    # A staff allowance of 1.3 makes visitors that binary floats hold inexactly.
     traffic.save_counter_settings(
-        storage, two_stores[1], CounterSettings(two_way=True, staff_per_hour=1.5), actor="t"
+        storage, two_stores[1], CounterSettings(two_way=True, staff_per_hour=1.3), actor="t"
     )
     assert_same(storage, FIRST, LAST, monkeypatch)
     _random_writes(storage, shop, rng, 250, two_stores)  # kept by every write from here
