@@ -345,11 +345,9 @@ def _local(counter: dict, zone: str) -> None:
 
 
 def _visitors(counter: dict, settings: CounterSettings) -> np.ndarray:
-    entries = counter["entries"].astype(float)
-    if settings.two_way:
-        exits = counter["exits"]
-        entries = np.where(exits >= 0, (entries + exits) / 2, entries)
-    return np.clip(entries - settings.staff_per_hour, 0, None)
+    return coverage_sums.visitors(
+        counter["entries"], counter["exits"], settings.two_way, settings.staff_per_hour
+    )
 
 
 def _dates(days: pd.Series) -> list[date]:
@@ -809,7 +807,7 @@ def _add_heat(db, heat: np.ndarray, stores: str, first: int, last: int) -> None:
             [lo, hi],
         ).fetchall()
         if rows:
-            weekday = (np.array([r[0] for r in rows]) + 3) % 7  # 1970-01-01 was a Thursday
+            weekday = coverage_sums.weekday_of(np.array([r[0] for r in rows]))
             cells = np.frombuffer(b"".join(r[1] for r in rows)).reshape(-1, 2, 24)
             np.add.at(heat, (slice(None), weekday), cells.transpose(1, 0, 2))
 

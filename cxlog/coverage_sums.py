@@ -37,8 +37,6 @@ from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -118,19 +116,9 @@ def ready(db) -> bool:
     )
 
 
-def month_of(day: int) -> int:
-    """The first local day of ``day``'s month, as days since 1970."""
-    d = np.datetime64(int(day), "D").astype("datetime64[M]").astype("datetime64[D]")
-    return int(d.astype(np.int64))
-
-
-def weekday_of(day: int) -> int:
-    return (int(day) + 3) % 7  # 1970-01-01 was a Thursday
-
-
-@lru_cache(maxsize=64)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+def weekday_of(day):
+    """0 = Monday, for a day number or an array of them."""
+    return (day + 3) % 7  # 1970-01-01 was a Thursday
 
 
 def visitors(entries: np.ndarray, exits: np.ndarray, two_way: bool, staff: float) -> np.ndarray:
@@ -165,8 +153,10 @@ def _target(db, store_id: int, started: str, timezone: str) -> tuple | None:
         return None
     if row[0] is not None and started < row[1]:
         return ("hour", *row[:1], *row[2:])
+    from cxlog import rollups  # rollups imports this module
+
     utc = datetime.fromisoformat(started).replace(microsecond=0)
-    return ("day", (utc.astimezone(_zone(timezone)).date() - _EPOCH).days)
+    return ("day", (utc.astimezone(rollups.zone(timezone)).date() - _EPOCH).days)
 
 
 def _sums(visit: Mapping) -> tuple[int, int, int, int]:
@@ -251,7 +241,9 @@ def _move(db, store_id: int, target: tuple, delta: tuple[int, ...]) -> None:
         [*delta, _added(heat, 24 + hour, delta[0]), store_id, day],
     )
     if delta[0]:
-        month = month_of(day)
+        from cxlog import rollups
+
+        month = rollups.month_start(day)
         (heat,) = conn.execute(
             "SELECT heat FROM coverage_months WHERE store_id = ? AND month = ?",
             [store_id, month],
@@ -458,6 +450,8 @@ def _days(
     hours: _Hours, sums: np.ndarray, uncounted: dict, pos: dict[int, list]
 ) -> tuple[dict[int, tuple], dict[int, bytes]]:
     """coverage_days rows (DAY_SUMS and heat) and coverage_months heats, by day and month."""
+    from cxlog import rollups
+
     days, at = np.unique(hours.day, return_inverse=True)
     at = at.ravel()
     busy = hours.visitors > 0
@@ -489,7 +483,7 @@ def _days(
         rows[d] = (*front, uncounted.get(d, 0), *sold, blob)
     months: dict[int, np.ndarray] = {}
     for d, h in zip(days.tolist(), heat, strict=True):
-        m = months.setdefault(month_of(d), np.zeros((2, 7, 24)))
+        m = months.setdefault(rollups.month_start(d), np.zeros((2, 7, 24)))
         m[:, weekday_of(d), :] += h
     return rows, {m: h.tobytes() for m, h in months.items()}
 

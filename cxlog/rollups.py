@@ -105,13 +105,14 @@ def _week(day: int) -> int:
     return day - (day + 3) % 7  # 1970-01-01 was a Thursday
 
 
-def _month(day: int) -> int:
+def month_start(day: int) -> int:
+    """The first day of ``day``'s month (both as days since 1970)."""
     d = day_of(day)
     return day_number(d.replace(day=1))
 
 
 def _bucket(grain: int, day: int) -> int:
-    return day if grain == DAY else _week(day) if grain == WEEK else _month(day)
+    return day if grain == DAY else _week(day) if grain == WEEK else month_start(day)
 
 
 @lru_cache(maxsize=64)
