@@ -256,12 +256,7 @@ def _counter_hours(db, store_id: int, lo: str, hi: str) -> dict[str, np.ndarray]
     if not count:
         return {name: np.zeros(0, dtype=np.int64) for name in _COUNTER}
 
-    def seconds(text: str) -> np.ndarray:
-        width = len(text) // count  # to_utc_text's fixed width
-        stamps = np.frombuffer(text.encode("ascii"), dtype=f"S{width}").astype("S19")
-        return stamps.astype("datetime64[s]").astype(np.int64)
-
-    start = seconds(starts)
+    _, start = coverage_sums.stamps(starts, count)
     return {
         "hour_start": start,
         "hour_end": start + 3_600,
@@ -412,8 +407,22 @@ def _daily(hourly: pd.DataFrame, pos: pd.DataFrame) -> pd.DataFrame:
 
 def _heat(hourly: pd.DataFrame) -> pd.DataFrame:
     grid = pd.MultiIndex.from_product([range(7), range(24)], names=["weekday", "hour"])
-    cells = hourly.groupby(["weekday", "hour"])[["visitors", "logged"]].sum().reindex(grid)
-    cells = cells.fillna(0).reset_index()
+    sums = hourly.groupby(["weekday", "hour"])[["visitors", "logged"]].sum().reindex(grid)
+    sums = sums.fillna(0)
+    return _cells(sums["visitors"].to_numpy(), sums["logged"].to_numpy())
+
+
+def _cells(visitors: np.ndarray, logged: np.ndarray) -> pd.DataFrame:
+    """The weekday × hour frame from 168 visitors and logged figures, Monday
+    00:00 first: weekday, hour, visitors, logged, coverage (None without visitors)."""
+    cells = pd.DataFrame(
+        {
+            "weekday": np.repeat(np.arange(7), 24),
+            "hour": np.tile(np.arange(24), 7),
+            "visitors": visitors.astype(float),
+            "logged": logged.astype(float),
+        }
+    )
     cells["coverage"] = cells["logged"] / cells["visitors"].where(cells["visitors"] > 0)
     return cells
 
@@ -766,15 +775,7 @@ def _overview(
         + _store_flags(by_store, settings)
         + sorted(pos_lines, key=when)
     )
-    cells = pd.DataFrame(
-        {
-            "weekday": np.repeat(np.arange(7), 24),
-            "hour": np.tile(np.arange(24), 7),
-            "visitors": heat[0].ravel(),
-            "logged": heat[1].ravel(),
-        }
-    )
-    cells["coverage"] = cells["logged"] / cells["visitors"].where(cells["visitors"] > 0)
+    cells = _cells(heat[0].ravel(), heat[1].ravel())
     return Overview(
         totals=_sum_totals(by_store.values()),
         by_store=by_store,

@@ -301,6 +301,13 @@ class _Hours:
     stored: dict[str, np.ndarray]  # HOUR_SUMS as stored; pos_transactions -1 for none
 
 
+def stamps(text: str, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` to_utc_text values joined without a separator (they are
+    fixed-width): (the texts as bytes, Unix seconds of each)."""
+    texts = np.frombuffer(text.encode("ascii"), dtype=f"S{len(text) // count}")
+    return texts, texts.astype("S19").astype("datetime64[s]").astype(np.int64)
+
+
 def hour_columns(
     db, store_id: int, timezone: str, start: np.ndarray, entries: np.ndarray, exits: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -342,8 +349,7 @@ def _hours(db, store_id: int, timezone: str) -> _Hours:
             empty,
             {c: empty for c in HOUR_SUMS},
         )
-    texts = np.frombuffer(text.encode("ascii"), dtype=f"S{len(text) // count}")
-    start = texts.astype("S19").astype("datetime64[s]").astype(np.int64)
+    texts, start = stamps(text, count)
     parsed = {
         name: np.fromstring(v, dtype=float if name == "visitors" else np.int64, sep=",")
         for name, v in zip(columns, values, strict=True)
