@@ -573,3 +573,14 @@ def i13_coverage_sums(db: Database) -> None:
     for sql in coverage_sums.SCHEMA:
         db.execute(sql)
     coverage_sums.rebuild(db)
+
+
+@migrations()
+def i24_taps_starts_index(db: Database) -> None:
+    # Issue #24: a start is refused when the same device started a visit
+    # within the double-tap window (cxlog/taps.py); this finds that start
+    # without reading the device's other taps.
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS taps_starts ON taps (store_id, device_id, device_at)"
+        " WHERE kind = 'start' AND ok = 1"
+    )

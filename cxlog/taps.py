@@ -40,6 +40,12 @@ MAX_BATCH = 200
 CLOCK_TOLERANCE = timedelta(minutes=2)
 MAX_TAP_AGE = timedelta(hours=24)
 TODAY_SHOWN = 30
+# Issue #24: two touches of one button closer than this are one double tap,
+# not two customers. Android takes 300 ms as its double-tap timeout and
+# Windows 500 ms as its double-click time; a hurried second touch on a phone
+# lands 150-450 ms after the first, so the pad (DOUBLE_TAP_MS in pad.js, the
+# same figure: a browser test compares them) and the server use 500 ms.
+DOUBLE_TAP = timedelta(milliseconds=500)
 
 # The fields each kind of tap carries besides id, visit, kind, at and by.
 # A new kind of tap is one entry here and one branch in _apply.
@@ -332,6 +338,7 @@ def _apply(storage: Storage, shift: dict, tap: dict, tapped: visits.Tapped, max_
     actor = f"associate:{shift['id']}"
     vid, kind = tap["visit"], tap["kind"]
     if kind == "start":
+        _refuse_double_start(storage, shift, tap)
         shifts.take_start(storage, shift["store_id"], shift["device_id"], now=tapped.received_at)
         visits.create_visit(
             storage,
@@ -363,6 +370,32 @@ def _apply(storage: Storage, shift: dict, tap: dict, tapped: visits.Tapped, max_
         visits.undo_last(storage, actor, visit_id=vid, now=tapped.received_at, tap=tapped)
     elif kind == "reopen":
         visits.reopen_visit(storage, vid, actor=actor, tap=tapped)
+
+
+def _refuse_double_start(storage: Storage, shift: dict, tap: dict) -> None:
+    """A second start of the same first engagement from the same device
+    within DOUBLE_TAP of an earlier one, by the device's own clock, is the
+    second touch of a double tap on that button: a pad from before issue #24
+    sends both. Refused with a sentence (the pad drops the card it drew for
+    it); nothing is written but the tap's answer. The pad's own rule is the
+    same: the same button within the window."""
+    at = datetime.fromtimestamp(tap["at"] / 1000, UTC)
+    with storage.read() as db:
+        near = db.execute(
+            "SELECT body FROM taps INDEXED BY taps_starts WHERE store_id = ? AND device_id = ?"
+            " AND kind = 'start' AND ok = 1 AND device_at > ? AND device_at < ?",
+            [
+                shift["store_id"],
+                shift["device_id"],
+                to_utc_text(at - DOUBLE_TAP),
+                to_utc_text(at + DOUBLE_TAP),
+            ],
+        ).fetchall()
+    if any(json.loads(body)["engagement"] == tap["engagement"] for (body,) in near):
+        raise ConflictError(
+            "Two starts within half a second on this device count as one double tap;"
+            " for a second customer, tap again."
+        )
 
 
 def _expect_outcome(storage: Storage, visit_id: str, outcome: str) -> dict:

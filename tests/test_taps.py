@@ -299,9 +299,10 @@ def test_a_tap_of_another_associates_shift_is_refused_per_tap(storage, shop):
 
 def test_open_visits_are_capped_and_starts_rate_limited_per_device(storage, shop):
     ana = shift_of(storage, shop["ana"])
+    # A second apart: closer starts from one device are a double tap (below).
     starts = [
-        tap("start", new_id(), shop["ana"], RECEIVED_MS - 1_000, engagement="warm")
-        for _ in range(3)
+        tap("start", new_id(), shop["ana"], RECEIVED_MS - 3_000 + i * 1_000, engagement="warm")
+        for i in range(3)
     ]
     answer = send(storage, ana, starts, max_open=2)
     assert [a["ok"] for a in answer["taps"]] == [True, True, False]
@@ -321,6 +322,55 @@ def test_open_visits_are_capped_and_starts_rate_limited_per_device(storage, shop
     shifts.take_start(storage, shop["store"], ben["device_id"], now=now + timedelta(seconds=3))
     # Another device of the same store is not slowed by this one.
     shifts.take_start(storage, shop["store"], ana["device_id"], now=now)
+
+
+@pytest.mark.parametrize("apart_ms", [0, 150, 300, 499])
+def test_a_second_start_from_one_device_within_the_window_is_a_double_tap(storage, shop, apart_ms):
+    """Issue #24: a pad from before the fix sends both touches of a double tap
+    as two starts with fresh visit ids; the server keeps the first only, in
+    one batch or in two, whichever button the second touch was."""
+    ana = shift_of(storage, shop["ana"])
+    t0 = RECEIVED_MS - 5_000
+    first = tap("start", new_id(), shop["ana"], t0, engagement="warm")
+    second = tap("start", new_id(), shop["ana"], t0 + apart_ms, engagement="warm")
+    answer = send(storage, ana, [first, second])
+    assert [a["ok"] for a in answer["taps"]] == [True, False]
+    assert "double tap" in answer["taps"][1]["message"]
+    assert list(answer["visits"]) == [first["visit"]]
+    # The same sent in two batches, the second one's clock a little earlier.
+    third = tap("start", new_id(), shop["ana"], t0 + 10_000, engagement="neutral")
+    send(storage, ana, [third])
+    fourth = tap("start", new_id(), shop["ana"], t0 + 10_000 - apart_ms, engagement="neutral")
+    assert send(storage, ana, [fourth])["taps"][0]["ok"] is False
+    assert [v["id"] for v in dump(storage)["visits"]] == [first["visit"], third["visit"]]
+    # A replay of the refused tap is answered the same and still changes nothing.
+    again = send(storage, ana, [second])["taps"][0]
+    assert (again["ok"], again["replayed"]) == (False, True)
+    assert len(dump(storage)["visits"]) == 2
+
+
+def test_starts_half_a_second_apart_on_two_buttons_or_two_devices_are_customers(storage, shop):
+    ana, ben = shift_of(storage, shop["ana"]), shift_of(storage, shop["ben"])
+    t0 = RECEIVED_MS - 5_000
+    window = int(taps.DOUBLE_TAP.total_seconds() * 1000)
+    assert window == 500
+    answer = send(
+        storage,
+        ana,
+        [
+            tap("start", new_id(), shop["ana"], t0, engagement="warm"),
+            tap("start", new_id(), shop["ana"], t0 + window, engagement="warm"),
+            tap("start", new_id(), shop["ana"], t0 + window + 1_000, engagement="missed"),
+            # Another button within the window: not a double tap (the pad's
+            # rule too: the same button, or the same point of the screen).
+            tap("start", new_id(), shop["ana"], t0 + window + 1_100, engagement="neutral"),
+        ],
+    )
+    assert [a["ok"] for a in answer["taps"]] == [True, True, True, True]
+    # Another device's start at the very same moment is another customer.
+    other = send(storage, ben, [tap("start", new_id(), shop["ben"], t0, engagement="warm")])
+    assert other["taps"][0]["ok"] is True
+    assert len(dump(storage)["visits"]) == 5
 
 
 def test_a_tap_and_its_id_are_saved_together_or_not_at_all(storage, shop):
