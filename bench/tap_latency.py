@@ -4,7 +4,8 @@ Streamlit page (issues #3, #10).
 Both pages are served by real servers and driven in Debian's Chromium at phone
 size. The Log page's database already holds 100,000 demo visits and 10 open
 visits. Each timed tap on the pad is a reason tap on one of the open visits'
-cards (a real write through POST /api/v1/taps); it is timed from the click to
+cards (a real write through POST /api/v1/taps; since issue #24 a chosen reason
+is a chip, tapped untimed first to show the choices); it is timed from the click to
 the next frame after the card shows that reason chosen and *saved* (the pad
 draws *waiting* when the answer takes longer than 30 ms). Taps alternate
 bare, Log, bare, Log… so both see the same machine noise.
@@ -80,7 +81,8 @@ def seeded_storage() -> tuple[Storage, int, int]:
 TIMED_PAD_TAP = """
 async ([buttonSel, cardSel]) => {
   const button = document.querySelector(buttonSel);
-  const pressed = `${cardSel} [data-tap=reason][data-value="${button?.dataset.value}"]`;
+  // A chosen reason shows as one chip on the card (issue #24).
+  const pressed = `${cardSel} [data-act=change-reason][data-value="${button?.dataset.value}"]`;
   const saved = () =>
     document.querySelector(cardSel)?.dataset.state === 'saved' &&
     document.querySelector(pressed)?.getAttribute('aria-pressed') === 'true';
@@ -138,6 +140,12 @@ def run() -> None:
             )
             harness.wait_idle(bare)
             card = f".cx-card[data-visit='{cards[i % OPEN_VISITS]}']"
+            # A chosen reason is a chip (issue #24): a tap on it, untimed,
+            # shows the choices again.
+            chip = log.locator(f"{card} [data-act=change-reason]")
+            if chip.count():
+                chip.click()
+                log.locator(f"{card} [data-tap=reason]").first.wait_for()
             # A reason the card does not have yet: each tap is a real write.
             button = f"{card} [data-tap=reason][aria-pressed=false]"
             log_ms.append(log.evaluate(TIMED_PAD_TAP, [button, card]))

@@ -25,6 +25,20 @@ const TIMEOUT_MS = 5000;
 // How long a sent tap may wait for its answer before its card is drawn
 // *waiting* (see tap): under two display frames, too short to see.
 const WAITING_DRAW_MS = 30;
+// Issue #24: two touches closer in time than this, on the same button or at
+// about the same point of the screen, are one double tap. Android's
+// double-tap timeout is 300 ms and Windows' double-click time 500 ms; a
+// hurried second touch on a phone lands 150-450 ms after the first. The
+// server refuses a second start from one device within the same window
+// (DOUBLE_TAP in cxlog/taps.py; a browser test compares the two).
+export const DOUBLE_TAP_MS = 500;
+// "About the same point": a finger's second touch lands within a few px of
+// the first, while the centres of two neighbouring 48 px targets are more
+// than 50 px apart. The point matters because the first touch may change
+// what lies under the finger (a closed card is shorter than an open one).
+export const DOUBLE_TAP_SLOP_PX = 24;
+// How long the pad says that a second touch was taken as a double tap.
+const HINT_MS = 4000;
 const LABELS = { warm: "Warm", neutral: "Neutral", missed: "Missed" };
 const MARKER_LABELS = { used_name: "Used name", recommended: "Recommended" };
 
@@ -122,6 +136,27 @@ export function overlay(visits, outbox, me) {
   return shown;
 }
 
+// Whether a touch is the second touch of a double tap (DOUBLE_TAP_MS): the
+// same button (key), or about the same point when both touches had one
+// (x and y; a click from a keyboard or a script has none).
+export function isRepeat(prev, next, windowMs = DOUBLE_TAP_MS, slop = DOUBLE_TAP_SLOP_PX) {
+  if (!prev || next.at < prev.at || next.at - prev.at >= windowMs) return false;
+  if (next.key === prev.key) return true;
+  const placed = (t) => typeof t.x === "number" && typeof t.y === "number";
+  return placed(prev) && placed(next) && Math.hypot(next.x - prev.x, next.y - prev.y) <= slop;
+}
+
+// What a button does, as a short key: the visit of its card and its data-*
+// choice. Two touches of the same key are the same choice.
+export function tapKey(button) {
+  const holder = button.closest("[data-visit]");
+  const parts = [holder ? holder.getAttribute("data-visit") : ""];
+  for (const name of ["data-start", "data-tap", "data-value", "data-act", "data-associate", "data-due"]) {
+    if (button.hasAttribute(name)) parts.push(`${name}=${button.getAttribute(name)}`);
+  }
+  return parts.join("|");
+}
+
 export function countWaiting(outbox) {
   return outbox.length;
 }
@@ -166,8 +201,9 @@ export function promiseText(made, channels) {
 export function barText(s) {
   const n = countWaiting(s.outbox);
   if (s.stopped) return s.stopped;
-  if (s.offline && n) return `Cannot reach the server: ${plural(n, "tap")} waiting on this device. Keep logging; they are sent when it is back.`;
-  if (s.offline) return "Cannot reach the server. Keep logging; taps wait on this device.";
+  // Short: the bar stays on screen at the bottom (two lines at most on a phone).
+  if (s.offline && n) return `Cannot reach the server: ${plural(n, "tap")} waiting here. Keep logging.`;
+  if (s.offline) return "Cannot reach the server. Keep logging; taps wait here.";
   if (n) return `Saving ${plural(n, "tap")}…`;
   return "All taps saved.";
 }
@@ -183,6 +219,10 @@ const pad = {
   openCount: 0,
   version: null,
   notes: {}, // visit id -> a sentence from the server about a refused tap
+  lastTouch: null, // {at, key, x?, y?} of the last touch acted on (isRepeat)
+  hint: null, // {text, until}: a double tap taken as one, said under the start row
+  reasonOpen: {}, // visit id -> true when its chosen reason shows every choice again
+  todayMore: {}, // visit id -> true when its Today row shows its actions
   recent: {}, // visit id -> device time of this device's last tap on it
   lastKind: {}, // visit id -> the kind of that tap
   stepper: {}, // visit id -> units shown in the 5+ stepper
@@ -377,6 +417,21 @@ function ownClick(event) {
   const target = event.target instanceof Element ? event.target.closest("button") : null;
   if (!target || !pad.root || !pad.root.contains(target) || !actions.has(target)) return;
   event.stopPropagation();
+  // A double tap acts once (issue #24). Buttons meant to be tapped in quick
+  // succession (the units stepper's - and +) are marked data-repeat.
+  if (!target.hasAttribute("data-repeat")) {
+    // detail is 0 for a click from a keyboard or a script: no point to compare.
+    const touch = { at: Date.now(), key: tapKey(target), ...(event.detail > 0 ? { x: event.clientX, y: event.clientY } : {}) };
+    if (isRepeat(pad.lastTouch, touch)) {
+      event.preventDefault();
+      if (target.hasAttribute("data-start") || (pad.lastTouch.key || "").includes("data-start")) {
+        pad.hint = { text: "Double tap: one visit started. Another customer? Tap again.", until: touch.at + HINT_MS };
+        render();
+      }
+      return;
+    }
+    pad.lastTouch = touch;
+  }
   actions.get(target)(event);
 }
 
@@ -502,26 +557,50 @@ function pills(list, chosen, kind, visitId, multi) {
   );
 }
 
-function openCard(v, mine) {
+// An open card (issue #24: two of them fit a phone's screen with both
+// outcome rows in sight): the reason (a chip once chosen, which opens the
+// choices again), then one block of controls that CSS lays out by width: on
+// a phone [Used name][Recommended] / [1][2][3][4][5+] / [No purchase][Came
+// back]; on a tablet the markers and Came back on one line, the units and No
+// purchase on the next.
+function openCard(v) {
   const d = pad.data;
-  const body = [
-    pills(d.reasons, (id) => v.reason === id, "reason", v.id, (id) => v.reason !== id && tap("reason", v.id, { reason: id })),
-    el(
-      "div",
-      { class: "cx-row cx-pills" },
-      Object.entries(MARKER_LABELS).map(([m, label]) =>
-        button(label, { class: "cx-btn cx-pill", "aria-pressed": String(v[m]), "data-tap": "marker", "data-value": m }, () => tap("marker", v.id, { marker: m, on: !v[m] })),
+  const body = [];
+  const chosen = v.reason !== null && v.reason !== undefined && !pad.reasonOpen[v.id];
+  if (chosen) {
+    const name = nameOf(d.reasons, v.reason) || v.reason_name || "Reason";
+    body.push(
+      el(
+        "div",
+        { class: "cx-row cx-reason-chip" },
+        button(`${name} ✎`, { class: "cx-btn cx-pill", "aria-pressed": "true", "aria-label": `Reason: ${name}. Tap to change.`, "data-act": "change-reason", "data-value": v.reason }, () => { pad.reasonOpen[v.id] = true; render(); }),
       ),
-    ),
+    );
+  } else {
+    body.push(
+      pills(d.reasons, (id) => v.reason === id, "reason", v.id, (id) => {
+        delete pad.reasonOpen[v.id];
+        if (v.reason !== id) tap("reason", v.id, { reason: id });
+        else render();
+      }),
+    );
+  }
+  const back = cameBackButton(v);
+  body.push(
     el(
       "div",
-      { class: "cx-row cx-units" },
-      [1, 2, 3, 4].map((n) => button(String(n), { "data-tap": "purchase", "data-value": n }, () => tap("purchase", v.id, { units: n }))),
-      button("5+", { "data-act": "more" }, () => { pad.stepper[v.id] = pad.stepper[v.id] || 5; render(); }),
-      button("No purchase", { "data-tap": "no_purchase" }, () => tap("no_purchase", v.id)),
+      { class: "cx-controls" },
+      Object.entries(MARKER_LABELS).map(([m, label]) =>
+        button(label, { class: "cx-btn cx-pill cx-marker", "aria-pressed": String(v[m]), "data-tap": "marker", "data-value": m }, () => tap("marker", v.id, { marker: m, on: !v[m] })),
+      ),
+      back,
+      el("span", { class: "cx-break", "aria-hidden": "true" }),
+      [1, 2, 3, 4].map((n) => button(String(n), { class: "cx-btn cx-unit", "data-tap": "purchase", "data-value": n }, () => tap("purchase", v.id, { units: n }))),
+      button("5+", { class: "cx-btn cx-unit", "data-act": "more" }, () => { pad.stepper[v.id] = pad.stepper[v.id] || 5; render(); }),
+      button("No purchase", { class: `cx-btn cx-none ${back ? "" : "cx-alone"}`, "data-tap": "no_purchase" }, () => tap("no_purchase", v.id)),
     ),
-  ];
-  body.push(...cameBack(v));
+  );
+  body.push(...cameBackForm(v));
   if (pad.stepper[v.id]) {
     const n = pad.stepper[v.id];
     const set = (x) => { pad.stepper[v.id] = Math.max(5, Math.min(99, x)); render(); };
@@ -529,15 +608,14 @@ function openCard(v, mine) {
       el(
         "div",
         { class: "cx-row cx-stepper" },
-        button("−", { "aria-label": "One unit fewer", "data-act": "fewer" }, () => set(n - 1)),
+        // data-repeat: tapped in quick succession on purpose (not a double tap).
+        button("−", { "aria-label": "One unit fewer", "data-act": "fewer", "data-repeat": true }, () => set(n - 1)),
         el("span", { class: "cx-count", "aria-live": "polite" }, `${n} units`),
-        button("+", { "aria-label": "One unit more", "data-act": "more-units" }, () => set(n + 1)),
+        button("+", { "aria-label": "One unit more", "data-act": "more-units", "data-repeat": true }, () => set(n + 1)),
         button("Save units", { class: "cx-btn cx-primary", "data-act": "stepper-save" }, () => { delete pad.stepper[v.id]; tap("purchase", v.id, { units: n }); }),
       ),
     );
   }
-  const said = { start: `${LABELS[v.engagement]} visit started`, reopen: "Visit reopened" }[pad.lastKind[v.id]];
-  if (mine && said) body.unshift(el("div", { class: "cx-row cx-confirm" }, el("span", {}, said), button("Undo", { "data-tap": "undo" }, () => tap("undo", v.id))));
   return body;
 }
 
@@ -620,12 +698,24 @@ function followUp(v) {
 
 // "Came back" on an open visit (#15): the customer brings an earlier visit's
 // code (from the receipt); the link goes straight to the server, like a
-// promise, and a refusal is a sentence on the card.
-function cameBack(v) {
+// promise, and a refusal is a sentence on the card. The button sits among
+// the card's controls; its form (or the linked visit) below them.
+function cameBackButton(v) {
+  if (!pad.data.followup || v.waiting) return null;
+  const b = pad.back[v.id] || {};
+  if (b.linked) return null;
+  return button("Came back (code)", { class: "cx-btn cx-back", "aria-expanded": String(!!b.open), "data-act": "came-back" }, () => {
+    if (b.open) delete pad.back[v.id];
+    else pad.back[v.id] = { open: true };
+    render();
+  });
+}
+
+function cameBackForm(v) {
   if (!pad.data.followup || v.waiting) return [];
   const b = pad.back[v.id] || {};
   if (b.linked) return [el("p", { class: "cx-caption cx-linked" }, `Return of visit ${b.linked}.`)];
-  if (!b.open) return [button("Came back (code)", { "data-act": "came-back" }, () => { pad.back[v.id] = { open: true }; render(); })];
+  if (!b.open) return [];
   const input = el("input", { type: "text", class: "cx-amount", maxlength: 8, autocomplete: "off", autocapitalize: "characters", spellcheck: "false", "aria-label": "Visit code from the receipt" });
   const send = () => linkReturn(v.id, input.value);
   input.addEventListener("keydown", (e) => e.key === "Enter" && send());
@@ -677,24 +767,28 @@ function card(v) {
   // A card drawn exactly so already is not built again: a stand-in tells
   // morph to leave the live one alone (building ten cards and comparing them
   // took ~5 ms a redraw on a phone).
-  const sig = JSON.stringify([v, !!mine, note, pad.stepper[v.id], !!pad.amountOpen[v.id], pad.follow[v.id], pad.back[v.id], followChannel(), elapsed(v.started), pad.stopped]);
+  const sig = JSON.stringify([v, !!mine, note, pad.stepper[v.id], !!pad.amountOpen[v.id], pad.follow[v.id], pad.back[v.id], !!pad.reasonOpen[v.id], pad.lastKind[v.id], followChannel(), elapsed(v.started), pad.stopped]);
   if (pad.cardSigs.get(v.id) === sig) return el("section", { class: "cx-card", "data-visit": v.id, "data-keep": "1" });
   pad.cardSigs.set(v.id, sig);
   const state = v.waiting ? "waiting" : "saved";
+  const isOpen = !v.outcome && !v.voided;
+  // This device's start or reopen of an open visit can be undone for 30 s:
+  // the Undo sits in the card's head, so it costs the card no row.
+  const said = isOpen && mine && ["start", "reopen"].includes(pad.lastKind[v.id]);
   const head = el(
     "div",
     { class: "cx-row cx-head" },
     el("strong", {}, LABELS[v.engagement] || v.engagement),
     el("span", { class: "cx-caption" }, ` · ${elapsed(v.started)} · ${iso(v.by)}`),
     el("span", { class: `cx-chip cx-${state}` }, v.waiting ? "waiting" : "saved"),
+    said ? button("Undo", { "data-tap": "undo" }, () => tap("undo", v.id)) : null,
   );
-  const isOpen = !v.outcome && !v.voided;
   return el(
     "section",
     { class: "cx-card", "data-visit": v.id, "data-state": state, "data-open": isOpen ? "1" : "0" },
     head,
     note ? el("p", { class: "cx-note", role: "alert" }, note) : null,
-    isOpen ? openCard(v, mine) : closedCard(v, mine),
+    isOpen ? openCard(v) : closedCard(v, mine),
   );
 }
 
@@ -702,21 +796,35 @@ function todayView(shown) {
   const rows = pad.today.map((id) => shown.get(id)).filter((v) => v && v.outcome && !v.voided);
   const count = Math.max(pad.todayCount, rows.length);  // the server's count, or more since
   // Unchanged since the last drawing: leave the live list alone (see card).
-  const sig = JSON.stringify([rows, count, pad.todayOpen, !!pad.data.followup, pad.data.reasons]);
+  const sig = JSON.stringify([rows, count, pad.todayOpen, pad.todayMore, !!pad.data.followup, pad.data.reasons]);
   if (pad.todaySig === sig) return el("details", { class: "cx-today", "data-keep": "1" });
   pad.todaySig = sig;
   const box = el("details", { class: "cx-today", open: pad.todayOpen || undefined }, el("summary", {}, `Today: ${plural(count, "closed visit")}`));
   box.addEventListener("toggle", () => (pad.todayOpen = box.open));
+  // Issue #24: each row is one line at 390 px (the text cut with an
+  // ellipsis); a tap on it shows the whole line and its actions.
   for (const v of rows) {
     const reason = nameOf(pad.data.reasons, v.reason) || v.reason_name || "no reason";
     const outcome = v.outcome === "purchased" ? plural(v.units, "unit") : "no purchase";
+    const more = !!pad.todayMore[v.id];
+    const toggle = () => {
+      if (more) delete pad.todayMore[v.id];
+      else pad.todayMore[v.id] = true;
+      render();
+    };
     box.append(
       el(
         "div",
-        { class: "cx-row cx-today-row", "data-visit": v.id },
-        el("span", {}, `${localTime(v.started)} · ${LABELS[v.engagement]} · ${iso(reason)} · ${outcome} · ${iso(v.by)}`),
-        pad.data.followup ? button("Follow-up", { "data-act": "followup" }, () => { pad.follow[v.id] = { open: true }; render(); }) : null,
-        button("Reopen", { "data-tap": "reopen" }, () => tap("reopen", v.id)),
+        { class: `cx-today-row${more ? " cx-more" : ""}`, "data-visit": v.id },
+        button(el("span", {}, `${localTime(v.started)} · ${LABELS[v.engagement]} · ${iso(reason)} · ${outcome} · ${iso(v.by)}`), { class: "cx-btn cx-today-item", "aria-expanded": String(more), "data-act": "today-more" }, toggle),
+        more
+          ? el(
+              "div",
+              { class: "cx-row cx-today-acts" },
+              button("Reopen", { "data-tap": "reopen" }, () => { delete pad.todayMore[v.id]; tap("reopen", v.id); }),
+              pad.data.followup ? button("Follow-up", { "data-act": "followup" }, () => { delete pad.todayMore[v.id]; pad.follow[v.id] = { open: true }; render(); }) : null,
+            )
+          : null,
       ),
     );
   }
@@ -760,6 +868,7 @@ function logView() {
     pad.teamLine ? el("p", { class: "cx-caption cx-team" }, pad.teamLine) : null,
     el("p", { class: "cx-lead" }, el("strong", {}, "New customer"), " — how did the visit start?"),
     startRow(),
+    pad.hint && Date.now() < pad.hint.until ? el("p", { class: "cx-caption cx-hint", role: "status" }, pad.hint.text) : null,
     el("h3", {}, `Open visits (${open})`),
     cards.length ? null : el("p", { class: "cx-caption" }, "None right now. Tap Warm, Neutral or Missed when a customer arrives."),
     list,
@@ -775,7 +884,8 @@ function viewSig() {
   return JSON.stringify([
     pad.data.mode, readOutbox(localStorage), pad.visits, pad.today, pad.todayCount, pad.teamLine, pad.notes,
     recent, pad.stepper, pad.amountOpen, pad.follow, pad.back, followChannel(), pad.todayOpen, pad.offline, pad.stopped,
-    pad.notYouNote, pad.pin, pad.whoError, Math.floor(now / 60000),
+    pad.notYouNote, pad.pin, pad.whoError, Math.floor(now / 60000), pad.reasonOpen, pad.todayMore,
+    pad.hint && now < pad.hint.until ? pad.hint.text : null,
   ]);
 }
 
@@ -864,7 +974,7 @@ function tick() {
 }
 
 // Exposed for the browser tests, which drive the pure functions directly.
-window.cxPad = { morph, sameKind, readOutbox, nextBatch, withoutAnswered, shouldSend, retryDelay, overlay, barText, closeText, rememberedChannel, promiseText, CHANNEL_KEY, EFFECTS, OUTBOX_KEY, state: pad };
+window.cxPad = { isRepeat, tapKey, DOUBLE_TAP_MS, DOUBLE_TAP_SLOP_PX, morph, sameKind, readOutbox, nextBatch, withoutAnswered, shouldSend, retryDelay, overlay, barText, closeText, rememberedChannel, promiseText, CHANNEL_KEY, EFFECTS, OUTBOX_KEY, state: pad };
 
 // Streamlit calls this on every run of the page with the new data. It may
 // call it again without the previous cleanup, so setting up is idempotent.

@@ -181,6 +181,12 @@ def card(page, vid: str):
 
 def new_card(page, engagement: str) -> str:
     before = set(page.locator(".cx-card").evaluate_all("els => els.map(e => e.dataset.visit)"))
+    # Two touches of a start button closer than the pad's double-tap window
+    # are one visit (issue #24): a person logging two customers is slower.
+    page.wait_for_function(
+        "() => !window.cxPad.state.lastTouch"
+        " || Date.now() - window.cxPad.state.lastTouch.at >= window.cxPad.DOUBLE_TAP_MS"
+    )
     page.locator(f"[data-start={engagement}]").click()
     page.wait_for_function(
         "n => document.querySelectorAll('.cx-card').length > n", arg=len(before), timeout=2_000
@@ -188,6 +194,19 @@ def new_card(page, engagement: str) -> str:
     after = page.locator(".cx-card").evaluate_all("els => els.map(e => e.dataset.visit)")
     (new,) = set(after) - before
     return new
+
+
+def signed_in_device(browser, url: str, associate_id: int, viewport=PHONE, *, touch=False):
+    """A new device (its own browser context and cookies) on the Log page,
+    signed in by tapping the associate's name; a touch screen with ``touch``."""
+    extra = {"has_touch": True, "is_mobile": viewport["width"] < 640} if touch else {}
+    context = browser.new_context(viewport=viewport, **extra)
+    page = context.new_page()
+    page.goto(url)
+    page.locator(f"[data-associate='{associate_id}']").click()
+    # The name button POSTs the shift and reloads: the page then reads the cookie.
+    page.locator("[data-start=warm]").wait_for(timeout=15_000)
+    return page
 
 
 def tap(page, vid: str, kind: str, value: str | None = None) -> None:

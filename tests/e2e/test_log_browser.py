@@ -22,7 +22,7 @@ import pytest
 import sqlite_utils
 
 from cxlog import catalog, shifts
-from tests.conftest import set_up
+from tests.conftest import SCREENSHOTS, set_up
 from tests.e2e import harness
 from tests.e2e.cutproxy import CutProxy
 from tests.e2e.harness import PHONE, TABLET, card, new_card, pad_idle, tap, wait_all_saved
@@ -84,17 +84,18 @@ def db(served) -> sqlite_utils.Database:
 
 def device(browser, served, who: str, viewport=PHONE):
     """A new device (its own browser context and cookies) signed in by name."""
-    context = browser.new_context(viewport=viewport)
-    page = context.new_page()
-    page.goto(served["url"])
-    page.locator(f"[data-associate='{served[who]}']").click()
-    # The name button POSTs the shift and reloads: the page then reads the cookie.
-    page.locator("[data-start=warm]").wait_for(timeout=15_000)
-    return page
+    return harness.signed_in_device(browser, served["url"], served[who], viewport)
 
 
 def reason_button(page, vid: str, name: str):
     return card(page, vid).locator("[data-tap=reason]", has_text=name)
+
+
+def chosen_reason(page, vid: str) -> str:
+    """A chosen reason shows as one chip (issue #24) that opens the choices."""
+    chip = card(page, vid).locator("[data-act=change-reason]")
+    assert chip.get_attribute("aria-pressed") == "true"
+    return chip.inner_text()
 
 
 def outbox(page) -> list[dict]:
@@ -185,6 +186,7 @@ def test_logging_by_tapping_with_48px_targets(browser, served, screenshot, scree
     )
     # Reopen from Today puts a closed visit back among the open ones.
     page.locator(".cx-today summary").click()
+    page.locator(f".cx-today-row[data-visit='{sale}'] [data-act=today-more]").click()
     page.locator(f".cx-today-row[data-visit='{sale}'] [data-tap=reopen]").click()
     wait_all_saved(page)
     screenshot(page, f"log-{screen}-after-closing")
@@ -269,8 +271,7 @@ def test_the_outbox_rules(browser, served):
         "early": False,
         "delays": [2000, 4000, 6000, 6000],
         "bar": [
-            "Cannot reach the server: 3 taps waiting on this device."
-            " Keep logging; they are sent when it is back.",
+            "Cannot reach the server: 3 taps waiting here. Keep logging.",
             "All taps saved.",
         ],
         "corrupt": 0,
@@ -346,7 +347,7 @@ def test_a_redraw_patches_the_page_in_place(browser, served):
         [first, second],
     )
     assert kept == {"other": True, "card": True, "units": True, "start": True}
-    assert reason_button(page, first, "Gift").get_attribute("aria-pressed") == "true"
+    assert chosen_reason(page, first) == "Gift ✎"
     # The patched "2" button closes the visit it now belongs to, with 2 units.
     tap(page, first, "purchase", "2")
     wait_all_saved(page)
@@ -379,7 +380,7 @@ def test_a_slow_answer_shows_the_tap_waiting_before_it_comes(browser, served):
     reason_button(page, vid, "Gift").click()
     state = f"document.querySelector('.cx-card[data-visit=\"{vid}\"]').dataset.state"
     page.wait_for_function(f"() => {state} === 'waiting'", timeout=1000)  # < 1.5 s
-    assert reason_button(page, vid, "Gift").get_attribute("aria-pressed") == "true"
+    assert chosen_reason(page, vid) == "Gift ✎"
     page.wait_for_function(f"() => {state} === 'saved'", timeout=15_000)
     assert rows(served, [vid])[vid]["reason"] == "Gift"
     page.context.close()
@@ -413,15 +414,46 @@ def test_sixty_second_cut_loses_nothing(browser, served, screenshot):
     ):
         logged.append(log_complete(page, engagement, reason, outcome))
         page.wait_for_timeout(8_000)  # customers some seconds apart
+    # A customer still being served when the network is back.
+    still_open = new_card(page, "warm")
     page.wait_for_function(
-        "() => document.querySelector('.cx-bar').dataset.waiting === '9'"
+        "() => document.querySelector('.cx-bar').dataset.waiting === '10'"
         " && document.querySelector('.cx-bar').textContent.includes('Cannot reach the server')",
         timeout=10_000,
     )
     assert {card(page, v).get_attribute("data-state") for v in logged} == {"waiting"}
     screenshot(page, "log-phone-during-cut")
+    # Scrolled to the end of the pad (past the last card), the connection
+    # state and the waiting count are on screen, and cover no control (#24).
+    in_sight = page.evaluate(
+        """() => {
+          const bar = document.querySelector('.cx-bar');
+          let scroller = document.querySelector('.cx-card').parentElement;
+          while (scroller && !(scroller.scrollHeight > scroller.clientHeight
+                 && /auto|scroll/.test(getComputedStyle(scroller).overflowY))) {
+            scroller = scroller.parentElement;
+          }
+          scroller.scrollTop = scroller.scrollHeight;
+          const b = bar.getBoundingClientRect();
+          const covered = [...document.querySelectorAll('.cx-pad button, .cx-pad summary')]
+            .filter((e) => !bar.contains(e) && e.offsetParent !== null)
+            .map((e) => e.getBoundingClientRect())
+            .filter((r) => r.bottom > b.top && r.top < b.bottom).length;
+          const last = [...document.querySelectorAll('.cx-card')].at(-1).getBoundingClientRect();
+          return {scrolled: scroller.scrollTop > 0, top: b.top, bottom: b.bottom,
+                  screen: innerHeight, text: bar.textContent, covered,
+                  lastCardOnScreen: last.bottom > 0 && last.top < innerHeight,
+                  hit: bar.contains(document.elementFromPoint(b.left + b.width / 2,
+                                                               b.top + b.height / 2))};
+        }"""
+    )
+    assert in_sight["scrolled"] and in_sight["lastCardOnScreen"], in_sight
+    assert 0 <= in_sight["top"] < in_sight["bottom"] <= in_sight["screen"], in_sight
+    assert "10 taps waiting" in in_sight["text"] and in_sight["hit"], in_sight
+    assert in_sight["covered"] == 0, in_sight
+    page.screenshot(path=SCREENSHOTS / "log-phone-during-cut-scrolled.png")
     waiting = outbox(page)
-    assert len(waiting) == 9 and len({t["id"] for t in waiting}) == 9
+    assert len(waiting) == 10 and len({t["id"] for t in waiting}) == 10
     assert (
         db(served)
         .execute(f"SELECT count(*) FROM visits WHERE id IN ({','.join('?' * 3)})", logged)
@@ -434,8 +466,8 @@ def test_sixty_second_cut_loses_nothing(browser, served, screenshot):
     mended = time.monotonic()
     wait_all_saved(page, timeout=10_000)
     assert time.monotonic() - mended < 10
-    got = rows(served, [first, *logged])
-    assert len(got) == 4
+    got = rows(served, [first, *logged, still_open])
+    assert len(got) == 5 and got[still_open]["outcome"] is None
     starts = {t["visit"]: t["at"] for t in waiting if t["kind"] == "start"}
     closes = {t["visit"]: t["at"] for t in waiting if t["kind"] in ("purchase", "no_purchase")}
     for vid in logged:
@@ -458,7 +490,7 @@ def test_sixty_second_cut_loses_nothing(browser, served, screenshot):
         )
         .fetchone()
     )
-    assert counts == (9, 9)
+    assert counts == (10, 10)
     page.context.close()
 
 
