@@ -140,6 +140,9 @@ def test_hostile_requests_get_a_sentence_and_change_nothing(server):
     nasty = "'; DROP TABLE visits;--\x00\u202e<script>"
     cases = [
         ("bad JSON", {"raw": b"{not json"}, ana, 400),
+        # Issue #25: these answered 500 with a traceback in the log.
+        ("30,000 nested lists", {"raw": b"[" * 30_000 + b"]" * 30_000}, ana, 400),
+        ("a 5,000-digit number", {"raw": b'{"sent_at": ' + b"9" * 5_000 + b"}"}, ana, 400),
         ("10 MB body", {"raw": b"[" + b"0," * 5_000_000 + b"0]"}, ana, 413),
         (
             "10,000 taps",

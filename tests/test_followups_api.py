@@ -141,6 +141,8 @@ def test_snooze_and_return_through_the_api(env):
         ("ended_shift", 401, "ended with \u201cNot you?\u201d"),
         ("other_origin", 403, "another site"),
         ("not_json", 400, "not valid JSON"),
+        ("nested_deep", 400, "not JSON this server can read"),  # issue #25: was 500
+        ("huge_number", 400, "not JSON this server can read"),
         ("not_object", 400, "JSON object"),
         ("unknown_visit", 404, "not in this store"),
         ("other_store_shift", 404, "not in this store"),
@@ -164,6 +166,10 @@ def test_hostile_requests_answer_one_sentence_and_change_nothing(env, case, stat
         origin = "http://evil.example"
     elif case == "not_json":
         raw = b"{not json"
+    elif case == "nested_deep":
+        raw = b"[" * 30_000 + b"]" * 30_000
+    elif case == "huge_number":
+        raw = b'{"due": ' + b"7" * 5_000 + b"}"
     elif case == "not_object":
         body = ["tomorrow"]
     elif case == "unknown_visit":

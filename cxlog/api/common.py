@@ -82,6 +82,10 @@ async def read_json(request: Request, max_bytes: int = MAX_BODY_BYTES) -> Any:
         return json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ApiError(400, "The request is not valid JSON.") from None
+    except (RecursionError, ValueError):
+        # Issue #25: thousands of nested brackets, or a number past Python's
+        # digit limit, are not a request any device sends.
+        raise ApiError(400, "The request is not JSON this server can read.") from None
 
 
 def guarded(handler: Callable) -> Callable:
