@@ -16,10 +16,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import streamlit as st
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cxlog import api
+from cxlog import api, roles, sessions
+from cxlog.db import default_path, shared_storage
 
 APP_SCRIPT = Path(__file__).resolve().parent.parent / "app.py"
 
@@ -53,6 +55,36 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
 ]
+
+
+# HTTPS only from here on, for a year (sent only when cxlog itself serves TLS:
+# behind a proxy that does, the proxy sets it).
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+# Streamlit's counters of sessions and caches: of use to nobody on the store
+# network, and a map of the server for a stranger (issue #25).
+CLOSED_PATHS = ("/_stcore/metrics",)
+# Streamlit's file uploads (st.file_uploader) land in this process's memory,
+# up to server.maxUploadSize each, for any session that holds the page's XSRF
+# token: only the Imports page takes files, so only a manager's or the
+# owner's signed-in browser may send one (issue #25).
+UPLOAD_PREFIX = "/_stcore/upload_file/"
+
+
+def _cookie(headers: dict[bytes, bytes], name: str) -> str | None:
+    for part in headers.get(b"cookie", b"").decode("latin-1").split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
+
+
+def may_upload(headers: dict[bytes, bytes]) -> bool:
+    """Whether the request carries a live manager or owner session cookie."""
+    token = _cookie(headers, sessions.COOKIE)
+    if not token:
+        return False
+    check = sessions.check(shared_storage(default_path()), token)
+    return roles.allows(check.role, roles.MANAGER)
 
 
 def host_allowed(host: str | None, allowed: list[str]) -> bool:
@@ -95,28 +127,41 @@ class Hardening:
                 await send({"type": "websocket.close", "code": 1008})
             else:
                 body = b"This address is not one of the store's; open cxlog by its own address."
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 403,
-                        "headers": [
-                            (b"content-type", b"text/plain; charset=utf-8"),
-                            *SECURITY_HEADERS,
-                        ],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
+                await _refuse(send, 403, body)
             return
+
+        path = scope.get("path", "")
+        if path.startswith(CLOSED_PATHS):
+            await _refuse(send, 404, b"Not found.")
+            return
+        if path.startswith(UPLOAD_PREFIX) and scope["type"] == "http":
+            allowed = await run_in_threadpool(may_upload, headers)
+            if not allowed:
+                await _refuse(send, 403, b"Only a signed-in manager or owner may upload files.")
+                return
+        tls = bool(st.get_option("server.sslCertFile"))
+        extra = [*SECURITY_HEADERS, HSTS] if tls else SECURITY_HEADERS
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [
-                    (name, value) for name, value in SECURITY_HEADERS if name not in present
+                    (name, value) for name, value in extra if name not in present
                 ]
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+async def _refuse(send: Send, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), *SECURITY_HEADERS],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def build() -> st.App:

@@ -3,6 +3,7 @@
 import re
 import tomllib
 
+from cxlog import traffic
 from tests.conftest import ROOT
 
 
@@ -12,6 +13,8 @@ def test_streamlit_config_hardening():
     assert config["browser"]["gatherUsageStats"] is False
     assert config["client"]["toolbarMode"] == "viewer"
     assert config["client"]["showErrorDetails"] == "none"  # no tracebacks in browsers (#11)
+    # Issue #25: Streamlit's default was 200 MB per file; Imports needs 50.
+    assert config["server"]["maxUploadSize"] * 1_000_000 == traffic.MAX_FILE_BYTES
 
 
 def test_no_html_built_from_text_a_person_typed():
