@@ -29,7 +29,7 @@ import csv
 import io
 import itertools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -46,22 +46,53 @@ from cxlog.model import to_cents, to_utc_text, utc_now
 HOUR = timedelta(hours=1)
 REQUIRED = {TRAFFIC: ("start", "in"), POS: ("date", "transactions")}
 MAX_PROBLEMS_SHOWN = 20
+# A file in the wrong format has every line bad: one sentence per line for
+# millions of lines cost ~60 bytes of memory per byte of file (issue #25).
+# The first ones are kept, the rest only counted.
+MAX_PROBLEMS_KEPT = 100
 MAX_FILE_BYTES = 50_000_000  # ~500,000 lines: years of a store's hours
 CURRENCY_MARKS = "$€£¥₹ \u00a0'"
 
 
 class ImportRefused(ValidationError):
-    """A file that was not imported, with one sentence per bad line."""
+    """A file that was not imported, with one sentence per bad line (the
+    first MAX_PROBLEMS_KEPT of them) and how many lines were bad."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], total: int | None = None) -> None:
         self.problems = problems
-        shown = problems[:MAX_PROBLEMS_SHOWN]
-        more = len(problems) - len(shown)
-        lines = "\n".join(f"- {p}" for p in shown)
-        if more:
-            lines += f"\n- … and {more:,} more."
-        count = f"{len(problems):,} problem{'s' if len(problems) != 1 else ''}"
-        super().__init__(f"The file was not imported (nothing was saved): {count}.\n{lines}")
+        self.total = len(problems) if total is None else total
+        count = f"{self.total:,} problem{'s' if self.total != 1 else ''}"
+        text = f"The file was not imported (nothing was saved): {count}.\n{self.bullets()}"
+        super().__init__(text)
+
+    def bullets(self, escape: Callable[[str], str] = str) -> str:
+        """The first MAX_PROBLEMS_SHOWN sentences as a Markdown list (each
+        through ``escape``), and how many more there are."""
+        shown = self.problems[:MAX_PROBLEMS_SHOWN]
+        lines = "\n".join(f"- {escape(p)}" for p in shown)
+        more = self.total - len(shown)
+        return lines + (f"\n- … and {more:,} more." if more > 0 else "")
+
+
+class Problems:
+    """The bad lines of a file: the first MAX_PROBLEMS_KEPT sentences, and a
+    count of all of them (memory bounded whatever the file)."""
+
+    def __init__(self) -> None:
+        self.kept: list[str] = []
+        self.total = 0
+
+    def add(self, sentence: str) -> None:
+        self.total += 1
+        if len(self.kept) < MAX_PROBLEMS_KEPT:
+            self.kept.append(sentence)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def refuse(self) -> None:
+        if self.total:
+            raise ImportRefused(self.kept, self.total)
 
 
 @dataclass(frozen=True)
@@ -123,11 +154,34 @@ def _decode(data: bytes | str) -> str:
             f"The file is {len(data) / 1e6:.0f} MB; split it into files under "
             f"{MAX_FILE_BYTES / 1e6:.0f} MB."
         )
+    return decode_text(data)
+
+
+def decode_text(data: bytes) -> str:
+    """A CSV file's text: UTF-8 (with or without its byte-order mark), UTF-16
+    (Excel's "Unicode text" and some counters' exports, told by its mark or by
+    the zero bytes of plain ASCII), else the Windows ANSI code page that
+    spreadsheets on Windows save CSV in."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _utf16(data, "utf-16")
+    head = data[:4096]
+    if len(head) >= 4 and head.count(b"\x00") * 3 >= len(head):
+        # ASCII in UTF-16 without a mark: every other byte is zero.
+        even_zero = head[0::2].count(0) > head[1::2].count(0)
+        return _utf16(data, "utf-16-be" if even_zero else "utf-16-le")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        # Spreadsheets on Windows save CSV in the ANSI code page.
         return data.decode("cp1252", errors="replace")
+
+
+def _utf16(data: bytes, codec: str) -> str:
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError:
+        raise ValidationError(
+            "The file looks like UTF-16 text but is damaged; save it again as CSV (UTF-8)."
+        ) from None
 
 
 def _rows(text: str) -> tuple[list[str], Iterable[tuple[int, list[str]]]]:
@@ -135,15 +189,25 @@ def _rows(text: str) -> tuple[list[str], Iterable[tuple[int, list[str]]]]:
     first = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise ValidationError(f"The header line cannot be read as CSV ({exc}).") from None
     if not header or not any(cell.strip() for cell in header):
         raise ValidationError("The file is empty: it needs a header line and at least one line.")
 
     def lines() -> Iterable[tuple[int, list[str]]]:
-        for row in reader:
-            # Blank lines (or only separators and spaces) are not data lines.
-            if any(row) and (row[0].strip() or any(cell.strip() for cell in row)):
-                yield reader.line_num, row
+        try:
+            for row in reader:
+                # Blank lines (or only separators and spaces) are not data lines.
+                if any(row) and (row[0].strip() or any(cell.strip() for cell in row)):
+                    yield reader.line_num, row
+        except csv.Error as exc:
+            # A field over the csv module's limit (128 KB), a NUL byte: the
+            # reader cannot go on, so the file is refused with where it stopped.
+            raise ValidationError(
+                f"Line {reader.line_num} cannot be read as CSV ({exc}); nothing was saved."
+            ) from None
 
     return header, lines()
 
@@ -285,7 +349,7 @@ def parse_traffic(
     header, lines = _rows(_decode(data))
     columns = _columns(header, TRAFFIC, fmt, mapping or {})
     clock = _Clock(store["timezone"])
-    result, problems = TrafficFile(), []
+    result, problems = TrafficFile(), Problems()
     seen: dict[datetime, int] = {}
     # The hot loop of a year's import (8,760 lines a store): column indexes
     # looked up once, the store column checked once per distinct value.
@@ -330,14 +394,13 @@ def parse_traffic(
             else:
                 exits = _count(out_text, "the exits (out)")
         except ValueError as exc:
-            problems.append(f"Line {number}: {exc}.")
+            problems.add(f"Line {number}: {exc}.")
             continue
         counts = result.hours.setdefault(hour, [0, None])
         counts[0] += entries
         if exits is not None:
             counts[1] = (counts[1] or 0) + exits
-    if problems:
-        raise ImportRefused(problems)
+    problems.refuse()
     if not result.hours:
         raise ValidationError("The file has a header but no lines to import.")
     return result
@@ -383,7 +446,7 @@ def parse_pos(
     whole-day total or hours, never both."""
     header, lines = _rows(_decode(data))
     columns = _columns(header, POS, fmt, mapping or {})
-    result, problems = PosFile(), []
+    result, problems = PosFile(), Problems()
     grain: dict[date, tuple[bool, int]] = {}  # day → (hourly?, first line)
     for number, row in lines:
         result.lines += 1
@@ -417,7 +480,7 @@ def parse_pos(
             sales_text = _cell(row, columns, "net_sales")
             cents = _money_cents(sales_text) if sales_text else None
         except ValueError as exc:
-            problems.append(f"Line {number}: {exc}.")
+            problems.add(f"Line {number}: {exc}.")
             continue
         totals = result.totals.setdefault((day, hour), [0, None, None])
         totals[0] += transactions
@@ -425,8 +488,7 @@ def parse_pos(
             totals[1] = (totals[1] or 0) + units
         if cents is not None:
             totals[2] = (totals[2] or 0) + cents
-    if problems:
-        raise ImportRefused(problems)
+    problems.refuse()
     if not result.totals:
         raise ValidationError("The file has a header but no lines to import.")
     return result

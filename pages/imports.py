@@ -12,7 +12,7 @@ from cxlog.periods import local_today
 from cxlog.text import plain
 from cxlog.traffic import CounterSettings, ImportRefused
 
-ui.require_role(ui.storage(), roles.MANAGER)
+role = ui.require_role(ui.storage(), roles.MANAGER)
 ui.touch_styles()
 
 storage = ui.storage()
@@ -36,16 +36,13 @@ names = {k: s["name"] for k, s in stores.items()}
 def run_import(kind: str, fmt: str, mapping: str, upload) -> None:
     try:
         done = traffic.import_file(
-            storage, kind, store["id"], upload.getvalue(), fmt=fmt, mapping=mapping, actor="manager"
+            storage, kind, store["id"], upload.getvalue(), fmt=fmt, mapping=mapping, actor=role
         )
     except ImportRefused as exc:
-        lines = "\n".join(f"- {plain(p)}" for p in exc.problems[: traffic.MAX_PROBLEMS_SHOWN])
-        more = len(exc.problems) - traffic.MAX_PROBLEMS_SHOWN
-        lines += f"\n- … and {more:,} more." if more > 0 else ""
         st.session_state[RESULT] = (
             False,
             f"**{plain(upload.name)} was not imported** (nothing was saved): "
-            f"{len(exc.problems):,} line(s) need fixing.\n\n{lines}",
+            f"{exc.total:,} line(s) need fixing.\n\n{exc.bullets(plain)}",
         )
     except CxlogError as exc:
         st.session_state[RESULT] = (False, plain(f"{upload.name} was not imported: {exc}"))
@@ -115,9 +112,7 @@ with st.form("counter-settings"):
         if (
             ui.attempt(
                 "counter-settings",
-                lambda: traffic.save_counter_settings(
-                    storage, store["id"], settings, actor="manager"
-                ),
+                lambda: traffic.save_counter_settings(storage, store["id"], settings, actor=role),
             )
             is None
             and "counter-settings" not in st.session_state[ui.ERRORS]

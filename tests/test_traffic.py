@@ -299,3 +299,66 @@ def test_cli_import(storage, shop, tmp_path):
     assert unknown.returncode == 2 and "No store has the id or name 'Nowhere'" in unknown.stderr
     assert stored_traffic(storage) == HOURS
     assert catalog.get_store(storage, shop["store"])["name"] == "Corner Shop"
+
+
+# --- hostile and foreign files (issue #25) ------------------------------------
+
+
+def test_a_file_of_bad_lines_is_refused_in_bounded_memory(storage, shop):
+    """Every line bad (a file in the wrong format): the first 100 sentences
+    are kept, the rest counted. On 18f9694 one sentence per line cost ~60
+    bytes of memory per byte of file (5 MB → +300 MB)."""
+    import tracemalloc
+
+    lines = 250_000
+    data = b"start,in\n" + b"yesterday,many\n" * lines  # 3.75 MB
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImportRefused) as refused:
+            traffic.parse_traffic(data, {"name": "Corner Shop", "timezone": "Europe/London"})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert refused.value.total == lines
+    assert len(refused.value.problems) == traffic.MAX_PROBLEMS_KEPT
+    assert str(refused.value).endswith(f"- … and {lines - traffic.MAX_PROBLEMS_SHOWN:,} more.")
+    assert peak < 6 * len(data), f"peak {peak / 1e6:.0f} MB for a {len(data) / 1e6:.1f} MB file"
+    with pytest.raises(ImportRefused) as refused:
+        traffic.import_file(
+            storage, "pos", shop["store"], b"date,transactions\n" + b"x,y\n" * 500, actor="t"
+        )
+    assert (refused.value.total, len(refused.value.problems)) == (500, 100)
+    assert stored_pos(storage) == {}
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda t: t.encode("utf-8"),
+        lambda t: t.encode("utf-8-sig"),
+        lambda t: t.encode("utf-16"),  # with its byte-order mark (Excel's "Unicode text")
+        lambda t: t.encode("utf-16-le"),  # without one
+        lambda t: t.encode("utf-16-be"),
+        lambda t: t.encode("cp1252"),  # Windows spreadsheets
+    ],
+    ids=["utf-8", "utf-8-bom", "utf-16", "utf-16-le", "utf-16-be", "cp1252"],
+)
+def test_files_in_every_common_encoding_read_the_same(storage, shop, encode):
+    catalog.update_store(
+        storage, shop["store"], name="Café Crème", timezone="Europe/London", actor="t"
+    )
+    text = GENERIC.replace("Corner Shop", "Café Crème")
+    traffic.import_file(storage, "traffic", shop["store"], encode(text), actor="t")
+    assert stored_traffic(storage) == HOURS
+
+
+def test_a_line_the_csv_reader_cannot_read_is_one_sentence(storage, shop):
+    huge = "store,start,in\nCorner Shop,2026-11-03 10:00," + "9" * 200_000 + "\n"
+    with pytest.raises(ValidationError) as refused:
+        traffic.import_file(storage, "traffic", shop["store"], huge.encode(), actor="t")
+    message = str(refused.value)
+    assert message.startswith("Line 2 cannot be read as CSV") and "\n" not in message
+    nul = b"start,in\n2026-11-03 10:00,\x00\x001\n"
+    with pytest.raises(ValidationError, match=r"cannot be read as CSV|must be a whole number"):
+        traffic.import_file(storage, "traffic", shop["store"], nul, actor="t")
+    assert stored_traffic(storage) == {}
