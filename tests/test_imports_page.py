@@ -12,10 +12,10 @@ from cxlog.periods import local_today
 from tests.conftest import ROOT, as_role, new_id
 
 
-def page(name: str) -> AppTest:
+def page(name: str, role: str = "manager") -> AppTest:
     at = AppTest.from_file(str(ROOT / "pages" / name))
     at.default_timeout = 30
-    return as_role(at, "manager")
+    return as_role(at, role)
 
 
 def shown(text: str) -> str:
@@ -65,6 +65,25 @@ def test_upload_refuses_a_bad_file_then_imports_a_good_one(app_env, shop):
         True, 5.0, 0.5
     )
     assert "0% of 10 visitors (threshold 50%)" in at.warning[0].value
+
+
+def test_imports_and_counter_settings_are_audited_as_who_signed_in(app_env, shop):
+    """Issue #25: the owner's imports were audited as "manager"."""
+    yesterday = local_today("Europe/London", utc_now()) - timedelta(days=1)
+    at = page("imports.py", "owner")
+    at.run()
+    good = f"start,in\n{yesterday} 10:00,12\n"
+    at.file_uploader(key="imports-file-traffic").upload("door.csv", good.encode(), "text/csv")
+    at.run()
+    at.button(key="imports-go").click().run()
+    at.checkbox(key="imports-two-way").check()
+    at.button[-1].click().run()
+    with app_env.read() as db:
+        actors = db.execute(
+            "SELECT entity, actor FROM audit WHERE entity IN ('traffic', 'traffic_settings')"
+            " ORDER BY id"
+        ).fetchall()
+    assert [tuple(a) for a in actors] == [("traffic", "owner"), ("traffic_settings", "owner")]
 
 
 def test_dashboard_shows_coverage_tiles_heat_and_warning(app_env, shop):
