@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,9 @@ from typing import TYPE_CHECKING
 
 from cxlog.errors import StorageError
 from cxlog.model import to_utc_text, utc_now
+
+# The files SQLite keeps beside a database in WAL mode.
+SIDECARS = ("-wal", "-shm")
 
 if TYPE_CHECKING:  # imported when first used: sqlite_utils brings pandas and numpy
     import sqlite_utils
@@ -239,24 +243,41 @@ class Storage:
         with self.read() as db:
             db.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()
 
-    def _create_owner_only(self) -> None:
+    def make_owner_only(self) -> None:
         """A new database file is made readable by its owner only (0600), and so
         is its folder (0700): it holds the password and PIN hashes. SQLite
-        gives the -wal and -shm files the main file's permissions."""
+        gives the -wal and -shm files the main file's permissions.
+
+        Issue #25: the folder is made 0700 only when cxlog made it, or when it
+        belongs to this user and is not a shared (sticky) folder such as the
+        system's temp folder; and on every start a database and its sidecars
+        that others can read (left so by an older cxlog) lose those bits."""
+        folder = self.path.parent
+        made_folder = not folder.exists()
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         except FileExistsError:
-            return  # an existing database keeps the permissions its owner chose
-        os.close(fd)
-        os.chmod(self.path.parent, 0o700)
+            pass
+        else:
+            os.close(fd)
+            info = folder.stat()
+            if made_folder or (info.st_uid == os.getuid() and not info.st_mode & stat.S_ISVTX):
+                os.chmod(folder, 0o700)
+        for path in (self.path, *(self.path.with_name(self.path.name + s) for s in SIDECARS)):
+            try:
+                info = path.stat()
+                if info.st_uid == os.getuid() and info.st_mode & 0o077:
+                    os.chmod(path, stat.S_IMODE(info.st_mode) & ~0o077)
+            except FileNotFoundError:
+                continue
 
     def migrate(self) -> None:
         """Create or upgrade the schema. Safe to call on every start."""
         from cxlog.migrations import migrations
 
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self._create_owner_only()
+            self.make_owner_only()
         except OSError as exc:
             raise StorageError(f"The folder {self.path.parent} cannot be created: {exc}") from exc
         with _migrate_lock:

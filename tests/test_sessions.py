@@ -229,3 +229,42 @@ def test_a_new_database_and_its_folder_are_owner_only(tmp_path):
     assert files == ["cxlog.db", "cxlog.db-shm", "cxlog.db-wal"]
     assert {name: mode(tmp_path / "data" / name) for name in files} == dict.fromkeys(files, 0o600)
     reader.conn.close()
+
+
+def test_an_upgraded_database_readable_by_others_is_made_owner_only_at_start(tmp_path):
+    """Issue #25: a database an older cxlog left 0644 stayed 0644."""
+    mode = lambda p: stat.S_IMODE(os.stat(p).st_mode)  # noqa: E731
+    path = tmp_path / "shop" / "cxlog.db"
+    Storage(path).migrate()
+    with Storage(path).write() as db:
+        db.execute("INSERT INTO settings (key, value) VALUES ('x', 'y')")
+    os.chmod(path.parent, 0o755)
+    for name in ("cxlog.db", "cxlog.db-wal", "cxlog.db-shm"):
+        (path.parent / name).touch()
+        os.chmod(path.parent / name, 0o644)
+    Storage(path).migrate()  # what every start does
+    files = sorted(p.name for p in path.parent.iterdir())
+    assert {name: mode(path.parent / name) for name in files} == dict.fromkeys(files, 0o600)
+    assert mode(path.parent) == 0o755  # an existing database's folder is left as it is
+    os.chmod(path, 0o444)  # read-only by its owner's choice: it stays so
+    Storage(path).make_owner_only()
+    assert mode(path) == 0o400
+
+
+def test_a_new_database_in_a_shared_folder_leaves_the_folder_alone(tmp_path):
+    """Issue #25: a new database in a sticky 1777 folder (like /tmp) chmodded
+    that folder to 0700, breaking it for every other user of the machine."""
+    mode = lambda p: stat.S_IMODE(os.stat(p).st_mode)  # noqa: E731
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    Storage(shared / "cxlog.db").migrate()
+    assert stat.S_IMODE(os.stat(shared).st_mode) == 0o1777
+    assert mode(shared / "cxlog.db") == 0o600
+    # A folder of this user's that is not shared is made owner-only, as is one
+    # cxlog makes itself.
+    own = tmp_path / "own"
+    own.mkdir(mode=0o755)
+    os.chmod(own, 0o755)
+    Storage(own / "cxlog.db").migrate()
+    assert mode(own) == 0o700
