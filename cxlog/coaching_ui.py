@@ -11,7 +11,7 @@ from datetime import date
 import streamlit as st
 from babel.numbers import list_currencies
 
-from cxlog import goals, periods, ui
+from cxlog import goals, periods, roles, ui
 from cxlog.db import Storage
 from cxlog.model import utc_now
 from cxlog.money import COMMON
@@ -59,7 +59,11 @@ PLACE = "coaching"  # where this tab's errors show (cxlog.ui.attempt)
 
 def _save(action: Callable[[], object], confirmation: str) -> None:
     """A form's on_click: runs before the page redraws, so the tab shows the
-    saved values at once; a named error is kept to show in the tab."""
+    saved values at once; a named error is kept to show in the tab. The role
+    is checked again first (issue #25): a tap on a form drawn before the
+    session ended (idle, signed out elsewhere) changes nothing."""
+    if not ui.still_allowed(ui.storage(), roles.MANAGER):
+        return
     ui.attempt(PLACE, action)
     if PLACE not in st.session_state[ui.ERRORS]:
         ui.toast_later(confirmation, ":material/check:")

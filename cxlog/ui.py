@@ -144,6 +144,14 @@ def signed_in(storage: Storage) -> dict | None:
     return shifts.current(storage, st.context.cookies.get(shifts.SHIFT_COOKIE))
 
 
+def still_on_shift(storage: Storage, associate_id: int) -> bool:
+    """For the first line of every callback of a page drawn for an associate
+    (issue #25): the page's associate is from its last run, and the shift may
+    have ended since ("Not you?" on another device, its 12 hours)."""
+    me = signed_in(storage)
+    return me is not None and me["id"] == associate_id
+
+
 # --- manager and owner sign-in ------------------------------------------------
 #
 # The role lives in a server-side session (cxlog/sessions.py) whose token the

@@ -87,6 +87,8 @@ def clock(stamp: str) -> str:
 
 
 def promise(visit_id: str, due: object) -> None:
+    if not ui.still_on_shift(storage, me["id"]):
+        return
     chosen = state[CHANNEL]
     made = ui.attempt(
         "promise",
@@ -166,6 +168,8 @@ def promise_section() -> None:
 
 
 def result(followup_id: int, outcome: str, amount: object = None, **extra: object) -> None:
+    if not ui.still_on_shift(storage, me["id"]):
+        return
     done = ui.attempt(
         f"fu-{followup_id}",
         lambda: followups.record_result(
@@ -187,6 +191,8 @@ def bought(followup_id: int, units: int) -> None:
 
 
 def snooze(followup_id: int, until: str) -> None:
+    if not ui.still_on_shift(storage, me["id"]):
+        return
     moved = ui.attempt(
         f"fu-{followup_id}",
         lambda: followups.snooze(storage, followup_id, until, associate_id=me["id"]),
@@ -300,6 +306,8 @@ def list_section() -> dict[str, list[dict]]:
 
 
 def link_return() -> None:
+    if not ui.still_on_shift(storage, me["id"]):
+        return
     code = (state.get("return-code") or "").strip() or state.get("return-pick")
     visit_id = state.get("return-visit")
 

@@ -224,3 +224,37 @@ def test_settings_tab_saves_the_follow_up_window(app_env, shop):
         [f"followup_window_days:{shop['store']}"],
     )
     assert (row["action"], row["actor"]) == ("setting", "manager")
+
+
+def test_every_callback_checks_the_shift_again(app_env, shop):
+    """Issue #25: after "Not you?" on another device, a tap on the page drawn
+    before acted once more as the associate of its last run."""
+    first = new_id()
+    visits.create_visit(app_env, first, shop["store"], shop["ben"], "warm")
+    visits.record_no_purchase(app_env, first, actor="test")
+    code = followups.visit_code(app_env, first, shop["store"])
+    fid = followups.promise(app_env, first, "tomorrow", "call", associate_id=shop["ben"])[0]["id"]
+    at, vid = on_followups(app_env, shop, shop["ana"])
+    # An open visit of Ana's, to link as a return.
+    back = new_id()
+    visits.create_visit(app_env, back, shop["store"], shop["ana"], "warm")
+    at.run()
+    at.button(key=f"fu-snooze-{fid}").click().run()  # shows the snooze choices
+    shifts.end(app_env, at.session_state[COOKIE])  # "Not you?" elsewhere
+    before = rows(app_env, "SELECT * FROM audit")
+    # Every control tapped at once, on the page drawn before: one run.
+    for tap in (
+        lambda: at.button(key=f"due-tomorrow-{vid}").click(),
+        lambda: at.button(key=f"fu-notneeded-{fid}").click(),
+        lambda: at.button(key=f"fu-snooze-tomorrow-{fid}").click(),
+        lambda: (
+            at.selectbox(key="return-visit").set_value(back),
+            at.text_input(key="return-code").set_value(code),
+            at.button(key="return-save").click(),
+        ),
+    ):
+        tap()
+    at.run()
+    assert rows(app_env, "SELECT * FROM audit") == before
+    assert rows(app_env, "SELECT result FROM followups") == [{"result": None}]
+    assert any("Tap your name on the Log page first" in i.value for i in at.info)
