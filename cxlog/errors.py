@@ -29,3 +29,8 @@ class ConflictError(ValidationError):
 class ShiftError(CxlogError):
     """No valid shift on this device: never started, ended, expired, a PIN
     change or a deactivation. The message says which and what to do."""
+
+
+class NotAllowedError(CxlogError):
+    """A change this person may not make (an associate's tap on a visit of an
+    earlier day, say). The message says who can make it instead."""

@@ -122,7 +122,8 @@ def _lookup(db: Database, cookie: object) -> dict | None:
     store_id, token = parsed
     rows = list(
         db.query(
-            "SELECT sh.store_id, sh.token_hash, sh.device_id, sh.pin_stamp, sh.expires_at,"
+            "SELECT sh.store_id, sh.token_hash, sh.device_id, sh.pin_stamp, sh.started_at,"
+            " sh.expires_at,"
             " sh.ended_at, sh.ended_why, a.id, a.name, a.active, a.pin_hash,"
             " s.name AS store_name, s.timezone"
             " FROM device_shifts sh JOIN associates a ON a.id = sh.associate_id"
@@ -134,11 +135,25 @@ def _lookup(db: Database, cookie: object) -> dict | None:
     return rows[0] if rows else None
 
 
-def check(storage: Storage, cookie: object, *, now: datetime | None = None) -> dict:
+_ANY_DEVICE = object()
+
+
+def check(
+    storage: Storage,
+    cookie: object,
+    *,
+    device: object = _ANY_DEVICE,
+    now: datetime | None = None,
+) -> dict:
     """The associate on shift on this device, or ShiftError saying why not.
 
-    Returns ``id``, ``name``, ``store_id``, ``store_name``, ``timezone`` and
-    ``device_id``.
+    ``device`` is the request's device cookie: every request from a browser
+    passes it, and a shift cookie copied to another device (without the
+    device cookie it was started with) is refused (issue #25). Only code that
+    holds the shift itself (the start route, tests) leaves it out.
+
+    Returns ``id``, ``name``, ``store_id``, ``store_name``, ``timezone``,
+    ``device_id`` and ``started_at`` (a datetime).
     """
     now = now or utc_now()
     if not cookie:
@@ -155,6 +170,8 @@ def check(storage: Storage, cookie: object, *, now: datetime | None = None) -> d
         raise ShiftError(ENDED_WHY["pin_changed"])
     if from_utc_text(row["expires_at"]) <= now:
         raise ShiftError("Your shift ended after 12 hours; tap your name again.")
+    if device is not _ANY_DEVICE and device != row["device_id"]:
+        raise ShiftError("This shift was started on another device; tap your name on this one.")
     return {
         "id": row["id"],
         "name": row["name"],
@@ -162,13 +179,16 @@ def check(storage: Storage, cookie: object, *, now: datetime | None = None) -> d
         "store_name": row["store_name"],
         "timezone": row["timezone"],
         "device_id": row["device_id"],
+        "started_at": from_utc_text(row["started_at"]),
     }
 
 
-def current(storage: Storage, cookie: object, *, now: datetime | None = None) -> dict | None:
+def current(
+    storage: Storage, cookie: object, *, device: object = _ANY_DEVICE, now: datetime | None = None
+) -> dict | None:
     """Like ``check``, but None instead of the reason."""
     try:
-        return check(storage, cookie, now=now)
+        return check(storage, cookie, device=device, now=now)
     except ShiftError:
         return None
 

@@ -321,8 +321,16 @@ def _apply_one(
             )
         if moment < received - MAX_TAP_AGE:
             raise ValidationError("This tap is more than a day old; it was not saved.")
+        began = shift.get("started_at")
+        if began is not None and moment < began - CLOCK_TOLERANCE:
+            # Issue #25: a tap is made during the shift that sends it; one
+            # dated earlier is a device's wish, not a moment of this shift.
+            raise ValidationError("This tap is dated before this shift began; it was not saved.")
         tapped = visits.Tapped(
-            at=moment, received_at=received, record=lambda db, _visit: record(db, True, None)
+            at=moment,
+            received_at=received,
+            record=lambda db, _visit: record(db, True, None),
+            shift_started=began,
         )
         _apply(storage, shift, tap, tapped, max_open)
         return {"id": tap["id"], "ok": True}

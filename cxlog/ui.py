@@ -141,7 +141,12 @@ def signed_in(storage: Storage) -> dict | None:
     cookie (issue #11: no longer in the URL). Streamlit sees cookies as they
     were when the page loaded; the pad's API calls check the shift again on
     every tap, so an ended shift is refused there at once."""
-    return shifts.current(storage, st.context.cookies.get(shifts.SHIFT_COOKIE))
+    cookies = st.context.cookies
+    return shifts.current(
+        storage,
+        cookies.get(shifts.SHIFT_COOKIE),
+        device=cookies.get(shifts.DEVICE_COOKIE),
+    )
 
 
 def still_on_shift(storage: Storage, associate_id: int) -> bool:

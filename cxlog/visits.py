@@ -18,10 +18,14 @@ from sqlite_utils import Database
 from cxlog import localtimes, model, rollups
 from cxlog.catalog import active_reason
 from cxlog.db import Storage, audit
-from cxlog.errors import ConflictError, NotFoundError, ValidationError
+from cxlog.errors import ConflictError, NotAllowedError, NotFoundError, ValidationError
+from cxlog.localday import start_of_local_day
 from cxlog.model import NO_PURCHASE, NO_SALE_REASON, PURCHASED, REASON, to_utc_text, utc_now
 
 UNDO_WINDOW = timedelta(seconds=30)
+# Issue #25: how long after its close an associate may still reopen a visit
+# (a mis-tapped outcome is noticed at once; later fixes are a manager's).
+REOPEN_WITHIN = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,9 @@ class Tapped:
     at: datetime
     received_at: datetime
     record: Callable[[Database, dict], None] | None = None
+    # When the associate's shift began: visits started since are theirs to
+    # change even after the store's midnight (associate_may_change).
+    shift_started: datetime | None = None
 
     def audit_times(self) -> dict:
         return {"device_at": to_utc_text(self.at), "received_at": to_utc_text(self.received_at)}
@@ -46,6 +53,30 @@ class Tapped:
         if self.record is not None:
             self.record(db, visit)
         return visit
+
+
+def associate_may_change(visit: dict, timezone: str, tap: Tapped, action: str) -> None:
+    """What an associate's tap may change (issue #25), the one rule for every
+    write an associate reaches: a visit started in the store's local day of
+    the tap, or during the associate's current shift; a reopen within
+    REOPEN_WITHIN of the close. Anything older is a manager's correction, on
+    the Visits page and audited. Raises NotAllowedError with a sentence."""
+    started = model.from_utc_text(visit["started_at"])
+    since = start_of_local_day(tap.at, rollups.zone(timezone))
+    if tap.shift_started is not None:
+        since = min(since, tap.shift_started)
+    if started < since:
+        raise NotAllowedError(
+            "This visit is from an earlier day; a manager can correct it on the Visits page."
+        )
+    if action == "reopen" and visit["closed_at"] is not None:
+        closed = model.from_utc_text(visit["closed_at"])
+        if tap.at - closed > REOPEN_WITHIN:
+            minutes = int(REOPEN_WITHIN.total_seconds() // 60)
+            raise NotAllowedError(
+                f"This visit closed more than {minutes} minutes ago; a manager can reopen it"
+                " on the Visits page."
+            )
 
 
 def _audit_times(tap: Tapped | None) -> dict:
@@ -272,6 +303,8 @@ def _change(
         before = _row(db, visit_id)
         if before["voided_at"] is not None:
             raise ConflictError("This visit was removed (voided); it can no longer be changed.")
+        if tap is not None:  # a tap comes from an associate's device
+            associate_may_change(before, _timezone(db, before["store_id"]), tap, action)
         if tap is not None and action == "outcome" and before["outcome"] is not None:
             # Only taps from devices race each other; a direct call (a test,
             # the CLI) may still change the outcome as before.
@@ -287,8 +320,10 @@ def _change(
             return tap.done(db, before) if tap else before
         now = to_utc_text(utc_now())
         if "outcome" in diff:
-            # The close keeps the moment it was tapped on the device.
-            closed_at = to_utc_text(tap.at) if tap else now
+            # The close keeps the moment it was tapped on the device, never
+            # before the visit's start (two devices' clocks differ a little).
+            start = model.from_utc_text(before["started_at"])
+            closed_at = to_utc_text(max(tap.at, start)) if tap else now
             diff["closed_at"] = None if merged["outcome"] is None else closed_at
             diff["closed_by"] = None if merged["outcome"] is None else _actor_id(actor)
         _write(db, visit_id, diff, now)

@@ -220,3 +220,21 @@ def test_hostile_requests_get_a_sentence_and_change_nothing(server):
     db = sqlite_utils.Database(server["storage"].path)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert db.execute("SELECT outcome FROM visits WHERE id = ?", [vid]).fetchone()[0] is None
+
+
+def test_a_shift_cookie_works_only_with_the_device_it_was_started_on(server):
+    """Issue #25: a copy of the shift cookie without its device cookie (another
+    device, a replay) logged visits."""
+    cookies = sign_in(server, "ana")
+    shift = next(c for c in cookies.split("; ") if c.startswith("cxlog_shift="))
+    other_device = sign_in(server, "ben").split("; ")
+    other = next(c for c in other_device if c.startswith("cxlog_device="))
+    for cookie in (shift, f"{shift}; {other}"):
+        status, answer, _ = call(
+            server, "POST", "/api/v1/taps", batch(server["ana"]), cookie=cookie
+        )
+        assert status == 401 and "started on another device" in answer["error"], cookie
+        status, _, _ = call(server, "GET", "/api/v1/open-visits", cookie=cookie)
+        assert status == 401
+    status, answer, _ = call(server, "POST", "/api/v1/taps", batch(server["ana"]), cookie=cookies)
+    assert status == 200 and all(t["ok"] for t in answer["taps"])

@@ -20,8 +20,10 @@ def call(method: str, path: str, body=None, *, shift=None, origin=None, raw=None
     app = Starlette(routes=api.routes())
     payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
     headers = [(b"host", b"127.0.0.1:8501"), (b"content-length", str(len(payload)).encode())]
-    if shift:  # the device's HttpOnly shift cookie, as a browser sends it
-        headers.append((b"cookie", f"{shifts.SHIFT_COOKIE}={shift}".encode()))
+    if shift:  # the device's HttpOnly shift and device cookies, as a browser sends them
+        token, device = shift
+        cookie = f"{shifts.SHIFT_COOKIE}={token}; {shifts.DEVICE_COOKIE}={device}"
+        headers.append((b"cookie", cookie.encode()))
     if origin:
         headers.append((b"origin", origin.encode()))
     scope = {
@@ -58,11 +60,12 @@ def call(method: str, path: str, body=None, *, shift=None, origin=None, raw=None
 @pytest.fixture
 def env(storage, shop, monkeypatch):
     monkeypatch.setenv("CXLOG_DB", str(storage.path))
-    token = shifts.start(storage, shop["ana"], shifts.new_device_id())
+    device = shifts.new_device_id()
+    token = shifts.start(storage, shop["ana"], device)
     vid = new_id()
     visits.create_visit(storage, vid, shop["store"], shop["ana"], "warm")
     visits.record_no_purchase(storage, vid, actor="test")
-    return {"token": token, "visit": vid, **shop, "storage": storage}
+    return {"shift": (token, device), "visit": vid, **shop, "storage": storage}
 
 
 def followup_rows(storage) -> list[dict]:
@@ -74,7 +77,7 @@ def test_promise_result_and_list_through_the_api(env):
         "POST",
         "/api/v1/followups",
         {"visit_id": env["visit"], "due": "tomorrow", "channel": "text"},
-        shift=env["token"],
+        shift=env["shift"],
         origin="http://127.0.0.1:8501",
     )
     assert status == 201 and made["created"] is True
@@ -84,17 +87,17 @@ def test_promise_result_and_list_through_the_api(env):
         "POST",
         "/api/v1/followups",
         {"visit_id": env["visit"], "due": "tomorrow", "channel": "text"},
-        shift=env["token"],
+        shift=env["shift"],
     )
     assert (status, again["id"], again["created"]) == (200, made["id"], False)
-    status, listed = call("GET", "/api/v1/followups", shift=env["token"])
+    status, listed = call("GET", "/api/v1/followups", shift=env["shift"])
     assert status == 200 and [r["code"] for r in listed["upcoming"]] == [made["code"]]
     assert listed["today"] == [] and listed["local_date"] < made["due_on"]
     status, done = call(
         "POST",
         f"/api/v1/followups/{made['id']}/result",
         {"result": "bought", "units": 3, "amount_cents": 1250},
-        shift=env["token"],
+        shift=env["shift"],
     )
     assert status == 200 and (done["result"], done["units"], done["amount_cents"]) == (
         "bought",
@@ -105,7 +108,7 @@ def test_promise_result_and_list_through_the_api(env):
         "POST",
         f"/api/v1/followups/{made['id']}/result",
         {"result": "bought", "units": 3},
-        shift=env["token"],
+        shift=env["shift"],
     )
     assert status == 422 and "already done" in twice["error"]
     assert len(followup_rows(env["storage"])) == 1
@@ -119,17 +122,17 @@ def test_snooze_and_return_through_the_api(env):
         "POST",
         f"/api/v1/followups/{item['id']}/snooze",
         {"until": "in_a_week"},
-        shift=env["token"],
+        shift=env["shift"],
     )
     assert status == 200 and moved["snoozes"] == 1
     back = new_id()
     visits.create_visit(env["storage"], back, env["store"], env["ana"], "neutral")
     status, link = call(
-        "POST", f"/api/v1/visits/{back}/return", {"code": item["code"]}, shift=env["token"]
+        "POST", f"/api/v1/visits/{back}/return", {"code": item["code"]}, shift=env["shift"]
     )
     assert status == 201 and link["original_visit_id"] == env["visit"]
     status, link = call(
-        "POST", f"/api/v1/visits/{back}/return", {"code": item["code"]}, shift=env["token"]
+        "POST", f"/api/v1/visits/{back}/return", {"code": item["code"]}, shift=env["shift"]
     )
     assert status == 200 and link["created"] is False
 
@@ -153,7 +156,7 @@ def test_snooze_and_return_through_the_api(env):
 )
 def test_hostile_requests_answer_one_sentence_and_change_nothing(env, case, status, words):
     storage = env["storage"]
-    shift, origin, raw = env["token"], None, None
+    shift, origin, raw = env["shift"], None, None
     path, body = (
         "/api/v1/followups",
         {"visit_id": env["visit"], "due": "tomorrow", "channel": "call"},
@@ -161,7 +164,7 @@ def test_hostile_requests_answer_one_sentence_and_change_nothing(env, case, stat
     if case == "no_shift":
         shift = None
     elif case == "ended_shift":
-        shifts.end(storage, shift)
+        shifts.end(storage, shift[0])
     elif case == "other_origin":
         origin = "http://evil.example"
     elif case == "not_json":
@@ -177,7 +180,8 @@ def test_hostile_requests_answer_one_sentence_and_change_nothing(env, case, stat
     elif case == "other_store_shift":
         far = catalog.create_store(storage, "Far Shop", "America/New_York")
         cleo = catalog.add_associate(storage, far, "Cleo", actor="t")
-        shift = shifts.start(storage, cleo, shifts.new_device_id())
+        device = shifts.new_device_id()
+        shift = (shifts.start(storage, cleo, device), device)
     elif case == "bad_channel":
         body["channel"] = "+44 7700 900123"
     elif case == "unknown_followup":

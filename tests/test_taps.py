@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlite_utils
 
-from cxlog import shifts, taps, visits
+from cxlog import catalog, shifts, taps, visits
 from cxlog.errors import StorageError, ValidationError
 from tests.conftest import new_id
 
@@ -18,7 +18,11 @@ RECEIVED_MS = int(RECEIVED.timestamp() * 1000)
 
 
 def shift_of(storage, associate_id: int) -> dict:
-    return shifts.check(storage, shifts.start(storage, associate_id, shifts.new_device_id()))
+    """A shift begun two hours before RECEIVED, as checked then: the taps
+    below are made during it."""
+    began = RECEIVED - timedelta(hours=2)
+    cookie = shifts.start(storage, associate_id, shifts.new_device_id(), now=began)
+    return shifts.check(storage, cookie, now=RECEIVED)
 
 
 def tap(kind: str, visit: str, by: int, at_ms: int, **fields) -> dict:
@@ -414,3 +418,114 @@ def test_the_board_version_changes_only_with_the_board(storage, shop):
     )
     third = taps.board(storage, shop["store"], "Europe/London")
     assert (third["open"], third["today_count"], third["today"][0]["id"]) == ([], 1, vid)
+
+
+# --- what an associate may change (issue #25) ----------------------------------
+
+
+def test_an_associate_cannot_rewrite_an_old_visit_of_the_store(storage, shop):
+    """The re-test's case: Bo's purchase of 40 days ago became "no purchase"
+    through three taps of Ana's shift. Now each is refused with a sentence."""
+    bo = catalog.add_associate(storage, shop["store"], "Bo", actor="test")
+    old = new_id()
+    visits.create_visit(storage, old, shop["store"], bo, "warm", at=RECEIVED - timedelta(days=40))
+    visits.record_purchase(storage, old, 3, amount_cents=12_000, actor=f"associate:{bo}")
+    before = dump(storage)["visits"]
+    ana = shift_of(storage, shop["ana"])
+    now = RECEIVED_MS - 1_000
+    answer = send(
+        storage,
+        ana,
+        [
+            tap("reopen", old, shop["ana"], now),
+            tap("no_purchase", old, shop["ana"], now),
+            tap("marker", old, shop["ana"], now, marker="used_name", on=True),
+            tap("reason", old, shop["ana"], now, reason=shop["reasons"]["Gift"]),
+        ],
+    )
+    assert [a["ok"] for a in answer["taps"]] == [False] * 4
+    assert {a["message"] for a in answer["taps"]} == {
+        "This visit is from an earlier day; a manager can correct it on the Visits page."
+    }
+    assert dump(storage)["visits"] == before
+    # A manager still can, on the Visits page (audited as the manager).
+    visits.reopen_visit(storage, old, actor="manager")
+    assert dump(storage)["visits"][0]["outcome"] is None
+
+
+def test_a_shift_past_midnight_keeps_its_own_visits(storage, shop):
+    """London, 30 Nov 2026 (GMT): Ana's shift began at 20:00; at 00:30 she may
+    still close the visit she started at 23:50, not one from 19:00."""
+    began = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
+    received = datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
+    cookie = shifts.start(storage, shop["ana"], shifts.new_device_id(), now=began)
+    ana = shifts.check(storage, cookie, now=received)
+    late, early = new_id(), new_id()
+    visits.create_visit(
+        storage, late, shop["store"], shop["ana"], "warm", at=began + timedelta(hours=3, minutes=50)
+    )
+    visits.create_visit(
+        storage, early, shop["store"], shop["ben"], "warm", at=began - timedelta(hours=1)
+    )
+    at = int(received.timestamp() * 1000) - 1_000
+    answer = taps.apply_batch(
+        storage,
+        ana,
+        {"sent_at": at, "taps": [tap("no_purchase", v, shop["ana"], at) for v in (late, early)]},
+        received=received,
+    )
+    assert [a["ok"] for a in answer["taps"]] == [True, False]
+
+
+def test_a_reopen_only_within_ten_minutes_of_the_close(storage, shop):
+    ana = shift_of(storage, shop["ana"])
+    t0 = RECEIVED_MS - 3_600_000
+    soon, late = new_id(), new_id()
+    send(
+        storage,
+        ana,
+        [
+            tap("start", soon, shop["ana"], t0, engagement="warm"),
+            tap("purchase", soon, shop["ana"], t0 + 60_000, units=1),
+            tap("start", late, shop["ana"], t0 + 1_000, engagement="neutral"),
+            tap("no_purchase", late, shop["ana"], t0 + 60_000),
+        ],
+    )
+    answer = send(
+        storage,
+        ana,
+        [
+            tap("reopen", soon, shop["ana"], t0 + 60_000 + 9 * 60_000),
+            tap("reopen", late, shop["ana"], t0 + 60_000 + 11 * 60_000),
+        ],
+    )
+    assert [a["ok"] for a in answer["taps"]] == [True, False]
+    assert answer["taps"][1]["message"].startswith("This visit closed more than 10 minutes ago")
+    assert {v["id"]: v["outcome"] for v in dump(storage)["visits"]} == {
+        soon: None,
+        late: "no_purchase",
+    }
+
+
+def test_a_close_is_never_dated_before_its_start_nor_a_tap_before_the_shift(storage, shop):
+    ana = shift_of(storage, shop["ana"])
+    t0 = RECEIVED_MS - 60_000
+    vid = new_id()
+    # Another device's clock, 30 s behind the one that started the visit.
+    send(storage, ana, [tap("start", vid, shop["ana"], t0, engagement="warm")])
+    send(storage, ana, [tap("purchase", vid, shop["ana"], t0 - 30_000, units=2)])
+    (row,) = dump(storage)["visits"]
+    assert row["closed_at"] == row["started_at"] == text(t0)
+    # The shift began two hours before RECEIVED: a tap dated three hours
+    # before is not a moment of it (the re-test backdated visits by 23 h).
+    answer = send(
+        storage,
+        ana,
+        [tap("start", new_id(), shop["ana"], RECEIVED_MS - 3 * 3_600_000, engagement="warm")],
+    )
+    assert answer["taps"][0] == {
+        "id": answer["taps"][0]["id"],
+        "ok": False,
+        "message": "This tap is dated before this shift began; it was not saved.",
+    }
+    assert len(dump(storage)["visits"]) == 1

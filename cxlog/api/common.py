@@ -63,7 +63,11 @@ def shift_of(storage: Storage, request: Request) -> dict:
     """The associate on shift on the device that sent ``request``, read from
     the HttpOnly shift cookie (cxlog/shifts.py), or a 401 saying why not."""
     try:
-        return shifts.check(storage, request.cookies.get(shifts.SHIFT_COOKIE))
+        return shifts.check(
+            storage,
+            request.cookies.get(shifts.SHIFT_COOKIE),
+            device=request.cookies.get(shifts.DEVICE_COOKIE),
+        )
     except ShiftError as exc:
         raise ApiError(401, str(exc)) from None
 

@@ -16,6 +16,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlite_utils
@@ -140,9 +141,16 @@ def send(storage: Storage, shift: dict, *taps_: dict) -> dict:
 
 
 # Device times a second apart, from an hour ago: a person's taps (two starts
-# within half a second from one device are one double tap, issue #24).
+# within half a second from one device are one double tap, issue #24), made
+# during a shift that began before them (issue #25).
 _TICKS = itertools.count()
 _HOUR_AGO_MS = int(time.time() * 1000) - 3_600_000
+
+
+def begun_shift(storage, associate_id: int) -> str:
+    """A shift cookie of a shift begun two hours ago."""
+    began = datetime.now(UTC) - timedelta(hours=2)
+    return shifts.start(storage, associate_id, shifts.new_device_id(), now=began)
 
 
 def tap(shift: dict, kind: str, visit: str, **fields) -> dict:
@@ -162,7 +170,7 @@ def test_a_read_only_database_refuses_taps_with_a_sentence_then_works_again(app_
     sentence and the pad keeps the taps; the same taps work once it is fixed."""
     vid = new_id()
     visits.create_visit(app_env, vid, shop["store"], shop["ana"], "warm")
-    shift = shifts.check(app_env, shifts.start(app_env, shop["ana"], shifts.new_device_id()))
+    shift = shifts.check(app_env, begun_shift(app_env, shop["ana"]))
     close, start = (
         tap(shift, "purchase", vid, units=2),
         tap(shift, "start", new_id(), engagement="warm"),
@@ -189,7 +197,7 @@ def test_a_full_disk_refuses_the_tap_that_does_not_fit_and_keeps_the_rest(app_en
     """The disk fills up during the day: taps are saved until one does not fit;
     that one says so and leaves nothing half-written; once space is freed the
     same tap works."""
-    shift = shifts.check(app_env, shifts.start(app_env, shop["ana"], shifts.new_device_id()))
+    shift = shifts.check(app_env, begun_shift(app_env, shop["ana"]))
     confirmed: dict[str, str | None] = {}  # visit id → outcome the server acknowledged
     failed = None
     with disk_full(app_env), pytest.MonkeyPatch.context() as patch:
@@ -223,7 +231,7 @@ def test_a_full_disk_refuses_the_tap_that_does_not_fit_and_keeps_the_rest(app_en
 def test_a_missing_database_stops_the_page_with_a_sentence_and_loses_nothing(
     fault, app_env, shop, monkeypatch
 ):
-    cookie = shifts.start(app_env, shop["ana"], shifts.new_device_id())
+    cookie = begun_shift(app_env, shop["ana"])
     vid = new_id()
     visits.create_visit(app_env, vid, shop["store"], shop["ana"], "warm")
     assert pad_data(device(monkeypatch, app_env, cookie))["mode"] == "log"  # the server is up
