@@ -584,3 +584,21 @@ def i24_taps_starts_index(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS taps_starts ON taps (store_id, device_id, device_at)"
         " WHERE kind = 'start' AND ok = 1"
     )
+
+
+@migrations()
+def i25_rate_limits(db: Database) -> None:
+    # Issue #25: rate limits keyed by what the server knows (the associate,
+    # the address, the store), not by the device id the client sends; the
+    # old per-device table is left unused (cxlog/limits.py).
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS rate_limits (
+            store_id INTEGER NOT NULL REFERENCES stores(id),
+            key TEXT NOT NULL,
+            tokens REAL NOT NULL,
+            refreshed_at TEXT NOT NULL,
+            PRIMARY KEY (store_id, key)
+        )
+        """
+    )

@@ -10,10 +10,10 @@ at the next tap.
 The cookie's value is ``<store id>.<token>``: the store leads the table's key
 (issue #12), so the lookup is one primary-key read.
 
-This module also bounds the load one tablet can put on a store: at most
-``MAX_OPEN_VISITS`` open visits per store, and starts rate-limited per device
-by a token bucket kept in the database (it holds across restarts and several
-server processes; process memory would not).
+This module also bounds the load one client can put on a store: at most
+``MAX_OPEN_VISITS`` open visits per store; visit starts limited per associate
+and per address with a store-wide ceiling, and shift starts per address
+(issue #25), by token buckets kept in the database (cxlog/limits.py).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
+from cxlog import limits
 from cxlog.db import Storage, audit
 from cxlog.errors import ShiftError, ValidationError
 from cxlog.model import from_utc_text, to_utc_text, utc_now
@@ -37,9 +38,20 @@ DEVICE_COOKIE_DAYS = 400
 # 300 open visits made the Log page take 6.2 s on every tablet (issue #11); a
 # store serving 40 customers at once is far beyond a real shop floor.
 MAX_OPEN_VISITS = 40
-# A burst of 20 starts (a backlog sent after a long cut), then one every 3 s.
+# Visit starts: an associate may start 20 in a burst (a backlog sent after a
+# long cut), then one every 3 s; one address (a tablet several associates
+# share) 30, then one every 2 s; a whole store 120, then one a second — far
+# beyond a busy Saturday (a few hundred visits an hour), far below a flood
+# (one client wrote 197-380 visits a second on 18f9694).
 START_BURST = 20.0
 START_REFILL = timedelta(seconds=3)
+ADDRESS_START_BURST = 30.0
+ADDRESS_START_REFILL = timedelta(seconds=2)
+STORE_START_BURST = 120.0
+STORE_START_REFILL = timedelta(seconds=1)
+# Shift starts ("tap your name") from one address: 10, then one every 30 s.
+SHIFT_BURST = 10.0
+SHIFT_REFILL = timedelta(seconds=30)
 
 _COOKIE = re.compile(r"^([0-9]{1,9})\.([A-Za-z0-9_-]{16,64})$")
 _DEVICE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -74,11 +86,19 @@ def _parse(cookie: object) -> tuple[int, str] | None:
     return (int(match[1]), match[2]) if match else None
 
 
-def start(storage: Storage, associate_id: int, device: str, *, now: datetime | None = None) -> str:
+def start(
+    storage: Storage,
+    associate_id: int,
+    device: str,
+    *,
+    address: str | None = None,
+    now: datetime | None = None,
+) -> str:
     """Start a shift for an active associate on a device; returns the cookie value.
 
     Checking the PIN (when the store asks for one) is the caller's job, through
-    ``access.check_associate_pin``, before this is called.
+    ``access.check_associate_pin``, before this is called. ``address`` is the
+    request's (the API passes it): shift starts are limited per address.
     """
     now = now or utc_now()
     if device_id(device) is None:
@@ -86,7 +106,7 @@ def start(storage: Storage, associate_id: int, device: str, *, now: datetime | N
     if isinstance(associate_id, bool) or not isinstance(associate_id, int):
         raise ValidationError("Pick your name from the list.")
     token = secrets.token_urlsafe(24)
-    with storage.write() as db:
+    with storage.read() as db:
         rows = list(
             db.query(
                 "SELECT store_id, name, active, pin_hash FROM associates WHERE id = ?",
@@ -98,6 +118,22 @@ def start(storage: Storage, associate_id: int, device: str, *, now: datetime | N
         person = rows[0]
         if not person["active"]:
             raise ValidationError(f"{person['name']} has been deactivated and cannot log visits.")
+    if address is not None:
+        limits.take(
+            storage,
+            person["store_id"],
+            [
+                limits.Bucket(
+                    f"shift:address:{address}",
+                    SHIFT_BURST,
+                    SHIFT_REFILL,
+                    "This device signed in many times in a short time; wait {wait} s and tap"
+                    " your name again.",
+                )
+            ],
+            now=now,
+        )
+    with storage.write() as db:
         db.execute(
             "INSERT INTO device_shifts (store_id, token_hash, associate_id, device_id,"
             " pin_stamp, started_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -220,30 +256,38 @@ def end(storage: Storage, cookie: object, *, now: datetime | None = None) -> boo
 
 
 def take_start(
-    storage: Storage, store_id: int, device: str, *, now: datetime | None = None
+    storage: Storage,
+    store_id: int,
+    *,
+    associate_id: int,
+    address: str | None,
+    now: datetime | None = None,
 ) -> None:
-    """Spend one start from this device's bucket, or refuse with a sentence."""
-    now = now or utc_now()
-    with storage.write() as db:
-        rows = list(
-            db.query(
-                "SELECT tokens, refreshed_at FROM device_start_limits"
-                " WHERE store_id = ? AND device_id = ?",
-                [store_id, device],
-            )
+    """Spend one visit start of this associate, this address (when known) and
+    the store, or refuse with a sentence (nothing spent)."""
+    buckets = [
+        limits.Bucket(
+            f"start:associate:{associate_id}",
+            START_BURST,
+            START_REFILL,
+            "You started many visits in a short time; wait {wait} s and tap again.",
+        ),
+        limits.Bucket(
+            "start:store",
+            STORE_START_BURST,
+            STORE_START_REFILL,
+            "The store started more visits in the last minutes than a store can serve;"
+            " wait {wait} s and tap again.",
+        ),
+    ]
+    if address is not None:
+        buckets.insert(
+            1,
+            limits.Bucket(
+                f"start:address:{address}",
+                ADDRESS_START_BURST,
+                ADDRESS_START_REFILL,
+                "This device started many visits in a short time; wait {wait} s and tap again.",
+            ),
         )
-        tokens = START_BURST
-        if rows:
-            elapsed = max(0.0, (now - from_utc_text(rows[0]["refreshed_at"])).total_seconds())
-            tokens = min(START_BURST, rows[0]["tokens"] + elapsed / START_REFILL.total_seconds())
-        if tokens < 1:
-            wait = round((1 - tokens) * START_REFILL.total_seconds()) or 1
-            raise ValidationError(
-                f"This device started many visits in a short time; wait {wait} s and tap again."
-            )
-        db.execute(
-            "INSERT INTO device_start_limits (store_id, device_id, tokens, refreshed_at)"
-            " VALUES (?, ?, ?, ?) ON CONFLICT (store_id, device_id) DO UPDATE SET"
-            " tokens = excluded.tokens, refreshed_at = excluded.refreshed_at",
-            [store_id, device, tokens - 1, to_utc_text(now)],
-        )
+    limits.take(storage, store_id, buckets, now=now)

@@ -181,8 +181,10 @@ def apply_batch(
     *,
     received: datetime | None = None,
     max_open: int = shifts.MAX_OPEN_VISITS,
+    address: str | None = None,
 ) -> dict:
-    """Apply a device's batch for the associate on ``shift`` (shifts.check).
+    """Apply a device's batch for the associate on ``shift`` (shifts.check),
+    sent from ``address`` (visit starts are limited per address too).
 
     Returns ``{"taps": [{"id", "ok", "message"?, "replayed"?}], "visits":
     {id: pad_visit}, "clock_offset_ms": int | None}``. Raises BatchError
@@ -199,7 +201,7 @@ def apply_batch(
         if tap["id"] in seen:
             answers.append({**seen[tap["id"]], "replayed": True})
             continue
-        answer = _apply_one(storage, shift, tap, moment, received, offset, max_open)
+        answer = _apply_one(storage, shift, tap, moment, received, offset, max_open, address)
         seen[tap["id"]] = answer
         answers.append(answer)
     touched = list(dict.fromkeys(t["visit"] for t in taps))
@@ -290,6 +292,7 @@ def _apply_one(
     received: datetime,
     offset: int | None,
     max_open: int,
+    address: str | None,
 ) -> dict:
     def record(db: Database, ok: bool, answer: str | None) -> None:
         db.execute(
@@ -332,7 +335,7 @@ def _apply_one(
             record=lambda db, _visit: record(db, True, None),
             shift_started=began,
         )
-        _apply(storage, shift, tap, tapped, max_open)
+        _apply(storage, shift, tap, tapped, max_open, address)
         return {"id": tap["id"], "ok": True}
     except StorageError:
         raise
@@ -342,12 +345,25 @@ def _apply_one(
         return {"id": tap["id"], "ok": False, "message": str(exc)}
 
 
-def _apply(storage: Storage, shift: dict, tap: dict, tapped: visits.Tapped, max_open: int) -> None:
+def _apply(
+    storage: Storage,
+    shift: dict,
+    tap: dict,
+    tapped: visits.Tapped,
+    max_open: int,
+    address: str | None,
+) -> None:
     actor = f"associate:{shift['id']}"
     vid, kind = tap["visit"], tap["kind"]
     if kind == "start":
         _refuse_double_start(storage, shift, tap)
-        shifts.take_start(storage, shift["store_id"], shift["device_id"], now=tapped.received_at)
+        shifts.take_start(
+            storage,
+            shift["store_id"],
+            associate_id=shift["id"],
+            address=address,
+            now=tapped.received_at,
+        )
         visits.create_visit(
             storage,
             vid,
@@ -471,19 +487,15 @@ def board(storage: Storage, store_id: int, timezone: str, *, limit: int = 100) -
     the pad asks "changed since <version>?" and gets a short answer when not."""
     version = board_version(storage, store_id, timezone)
     open_rows = visits.open_visits(storage, store_id)
-    today = [
-        v
-        for v in visits.visits_between(
-            storage, store_id, _midnight(timezone), utc_now(), include_voided=False
-        )
-        if v["outcome"]
-    ]
+    today, today_count = visits.closed_since(
+        storage, store_id, _midnight(timezone), limit=TODAY_SHOWN
+    )
     return {
         "version": version,
         "open": [pad_visit(v) for v in open_rows[:limit]],
         "open_count": len(open_rows),
-        "today": [pad_visit(v) for v in today[:TODAY_SHOWN]],
-        "today_count": len(today),
+        "today": [pad_visit(v) for v in today],
+        "today_count": today_count,
         # Issue #14: the team's quiet line (warm rate against the goal, the
         # focus), built with the board, so only when a visit changed and never
         # on a tap's own request.

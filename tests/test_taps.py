@@ -5,12 +5,14 @@ change nothing."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlite_utils
 
-from cxlog import catalog, shifts, taps, visits
-from cxlog.errors import StorageError, ValidationError
+from cxlog import catalog, localday, shifts, taps, visits
+from cxlog.errors import StorageError
+from cxlog.model import utc_now
 from tests.conftest import new_id
 
 RECEIVED = datetime(2026, 11, 30, 15, 0, 0, tzinfo=UTC)
@@ -301,7 +303,7 @@ def test_a_tap_of_another_associates_shift_is_refused_per_tap(storage, shop):
     assert dump(storage)["visits"] == []
 
 
-def test_open_visits_are_capped_and_starts_rate_limited_per_device(storage, shop):
+def test_open_visits_are_capped_per_store(storage, shop):
     ana = shift_of(storage, shop["ana"])
     # A second apart: closer starts from one device are a double tap (below).
     starts = [
@@ -313,19 +315,87 @@ def test_open_visits_are_capped_and_starts_rate_limited_per_device(storage, shop
     assert answer["taps"][2]["message"].startswith("This store already has 2 open visits")
     assert len(dump(storage)["visits"]) == 2
 
-    # 20 starts in a burst from one device, then one every 3 s: the bucket
-    # lives in the database, so a new Storage (another process) sees it.
-    from cxlog.db import Storage
 
-    ben = shift_of(storage, shop["ben"])
+def test_starts_are_limited_per_associate_and_address_with_a_store_ceiling(storage, shop):
+    """Issue #25: the limit was keyed by the device id the client sends; a
+    new shift every 20 visits wrote 197-380 visits a second. Buckets live in
+    the database, so a new Storage (another process) sees them."""
+    from cxlog.db import Storage
+    from cxlog.limits import RateLimited
+
     now = RECEIVED
+    # One associate: 20 in a burst, then one every 3 s, whatever the device
+    # or shift (no device in the key any more).
     for _ in range(int(shifts.START_BURST)):
-        shifts.take_start(Storage(storage.path), shop["store"], ben["device_id"], now=now)
-    with pytest.raises(ValidationError, match="wait 3 s"):
-        shifts.take_start(storage, shop["store"], ben["device_id"], now=now)
-    shifts.take_start(storage, shop["store"], ben["device_id"], now=now + timedelta(seconds=3))
-    # Another device of the same store is not slowed by this one.
-    shifts.take_start(storage, shop["store"], ana["device_id"], now=now)
+        shifts.take_start(
+            Storage(storage.path), shop["store"], associate_id=shop["ben"], address=None, now=now
+        )
+    with pytest.raises(RateLimited, match="You started many visits in a short time; wait 3 s"):
+        shifts.take_start(storage, shop["store"], associate_id=shop["ben"], address=None, now=now)
+    shifts.take_start(
+        storage,
+        shop["store"],
+        associate_id=shop["ben"],
+        address=None,
+        now=now + timedelta(seconds=3),
+    )
+    # Another associate is not slowed by this one.
+    shifts.take_start(storage, shop["store"], associate_id=shop["ana"], address=None, now=now)
+    # One address: 30 in a burst over any number of associates, then one every 2 s.
+    people = [catalog.add_associate(storage, shop["store"], f"P{i}", actor="t") for i in range(4)]
+    for i in range(int(shifts.ADDRESS_START_BURST)):
+        shifts.take_start(
+            storage, shop["store"], associate_id=people[i % 4], address="10.0.0.66", now=now
+        )
+    with pytest.raises(RateLimited, match="This device started many visits"):
+        shifts.take_start(
+            storage, shop["store"], associate_id=shop["ana"], address="10.0.0.66", now=now
+        )
+    # ... which spent nothing of Ana's bucket, and another address goes on.
+    shifts.take_start(
+        storage, shop["store"], associate_id=shop["ana"], address="10.0.0.50", now=now
+    )
+    # A store: a ceiling over every associate and address.
+    far = catalog.create_store(storage, "Far Shop", "Europe/London")
+    crew = [catalog.add_associate(storage, far, f"F{i}", actor="t") for i in range(10)]
+    for i in range(int(shifts.STORE_START_BURST)):
+        shifts.take_start(storage, far, associate_id=crew[i % 10], address=f"10.1.{i}.1", now=now)
+    with pytest.raises(RateLimited, match="The store started more visits"):
+        shifts.take_start(storage, far, associate_id=crew[0], address="10.2.0.1", now=now)
+    # Another store's ceiling is its own.
+    shifts.take_start(storage, shop["store"], associate_id=shop["ana"], address="10.2.0.1", now=now)
+
+
+def test_shift_starts_are_limited_per_address(storage, shop):
+    from cxlog.limits import RateLimited
+
+    for _ in range(int(shifts.SHIFT_BURST)):
+        shifts.start(
+            storage, shop["ana"], shifts.new_device_id(), address="10.0.0.66", now=RECEIVED
+        )
+    with pytest.raises(RateLimited, match="signed in many times in a short time; wait 30 s"):
+        shifts.start(
+            storage, shop["ben"], shifts.new_device_id(), address="10.0.0.66", now=RECEIVED
+        )
+    shifts.start(storage, shop["ben"], shifts.new_device_id(), address="10.0.0.50", now=RECEIVED)
+    later = RECEIVED + shifts.SHIFT_REFILL
+    shifts.start(storage, shop["ben"], shifts.new_device_id(), address="10.0.0.66", now=later)
+
+
+def test_the_board_reads_a_bounded_number_of_todays_closed_visits(storage, shop):
+    t0 = localday.start_of_local_day(utc_now(), ZoneInfo("Europe/London"))  # today's first ms
+    made = []
+    for i in range(45):
+        vid = new_id()
+        visits.create_visit(
+            storage, vid, shop["store"], shop["ana"], "warm", at=t0 + timedelta(milliseconds=i)
+        )
+        visits.record_no_purchase(storage, vid, actor="t")
+        made.append(vid)
+    visits.void_visit(storage, made[-1], "Logged twice", actor="manager")
+    board = taps.board(storage, shop["store"], "Europe/London")
+    assert board["today_count"] == 44
+    assert [v["id"] for v in board["today"]] == made[-2::-1][: taps.TODAY_SHOWN]
 
 
 @pytest.mark.parametrize("apart_ms", [0, 150, 300, 499])

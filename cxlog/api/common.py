@@ -59,6 +59,13 @@ def check_origin(request: Request) -> None:
         raise ApiError(403, "This request came from another site and was refused.")
 
 
+def client_address(request: Request) -> str | None:
+    """The address the request came from, as the server sees it (uvicorn
+    takes X-Forwarded-For only from a proxy on this machine): what rate
+    limits are keyed by, never an id the client chose."""
+    return request.client.host if request.client else None
+
+
 def shift_of(storage: Storage, request: Request) -> dict:
     """The associate on shift on the device that sent ``request``, read from
     the HttpOnly shift cookie (cxlog/shifts.py), or a 401 saying why not."""

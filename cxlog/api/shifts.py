@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cxlog import access, settings, shifts
-from cxlog.api.common import ApiError, check_origin, guarded, read_json
+from cxlog import access, limits, settings, shifts
+from cxlog.api.common import ApiError, check_origin, client_address, guarded, read_json
 from cxlog.db import default_path, shared_storage
 from cxlog.errors import ValidationError
 
@@ -33,7 +33,7 @@ def set_cookie(response: JSONResponse, request: Request, name: str, value: str, 
     )
 
 
-def _start(body: object, device: str) -> dict:
+def _start(body: object, device: str, address: str | None) -> dict:
     if not isinstance(body, dict) or set(body) - {"associate_id", "pin"}:
         raise ApiError(400, "Send associate_id and, if the store asks for one, pin.")
     associate_id = body.get("associate_id")
@@ -44,7 +44,9 @@ def _start(body: object, device: str) -> dict:
         if settings.pin_required(storage):
             # The same 5-tries lockout as every PIN entry.
             access.check_associate_pin(storage, associate_id, body.get("pin"))
-        cookie = shifts.start(storage, associate_id, device)
+        cookie = shifts.start(storage, associate_id, device, address=address)
+    except limits.RateLimited as exc:
+        raise ApiError(429, str(exc)) from None
     except ValidationError as exc:
         raise ApiError(403, str(exc)) from None
     return {"cookie": cookie, "associate": shifts.check(storage, cookie)}
@@ -55,7 +57,7 @@ async def start_shift(request: Request) -> JSONResponse:
     check_origin(request)
     body = await read_json(request, MAX_SIGN_IN_BYTES)
     device = shifts.device_id(request.cookies.get(shifts.DEVICE_COOKIE)) or shifts.new_device_id()
-    started = await run_in_threadpool(_start, body, device)
+    started = await run_in_threadpool(_start, body, device, client_address(request))
     who = started["associate"]
     response = JSONResponse({"ok": True, "name": who["name"], "store": who["store_name"]})
     age = int(shifts.SHIFT_LENGTH.total_seconds())

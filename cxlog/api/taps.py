@@ -19,7 +19,14 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from cxlog import taps
-from cxlog.api.common import ApiError, check_origin, guarded, read_json, shift_of
+from cxlog.api.common import (
+    ApiError,
+    check_origin,
+    client_address,
+    guarded,
+    read_json,
+    shift_of,
+)
 from cxlog.db import default_path, shared_storage
 
 # A full batch of MAX_BATCH taps is about 30 KB.
@@ -33,7 +40,7 @@ def _apply(request: Request, body: object) -> dict:
     with storage.one_connection(keep=True):
         shift = shift_of(storage, request)
         try:
-            return taps.apply_batch(storage, shift, body)
+            return taps.apply_batch(storage, shift, body, address=client_address(request))
         except taps.BatchError as exc:
             raise ApiError(exc.status, str(exc)) from None
 

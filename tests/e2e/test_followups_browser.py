@@ -56,7 +56,8 @@ def test_promise_list_and_came_back_and_bought(browser, served, screenshot, name
     storage, ana = served["storage"], served["ana"]
     # Ana's device: her shift is the cookie the Log page's name tap sets
     # (cxlog/shifts.py). She closes a visit on the tap pad: 2 units.
-    cookie = shifts.start(storage, ana, shifts.new_device_id())
+    device = shifts.new_device_id()
+    cookie = shifts.start(storage, ana, device)
     # Ten visits Ben closed today: the pad shows the team's line (#14). Fixed
     # ids: the phone and tablet runs may share this module's database.
     for i in range(10):
@@ -64,7 +65,10 @@ def test_promise_list_and_came_back_and_bought(browser, served, screenshot, name
         visits.record_no_purchase(storage, f"team-line-{i}", actor="test")
     context = browser.new_context(viewport=VIEWPORTS[name])
     context.add_cookies(
-        [{"name": shifts.SHIFT_COOKIE, "value": cookie, "url": served["url"], "httpOnly": True}]
+        [
+            {"name": name, "value": value, "url": served["url"], "httpOnly": True}
+            for name, value in ((shifts.SHIFT_COOKIE, cookie), (shifts.DEVICE_COOKIE, device))
+        ]
     )
     page = context.new_page()
     page.goto(served["url"])

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -25,6 +26,7 @@ from cxlog import (
     first_run,
     followups,
     goals,
+    localday,
     periods,
     settings,
     traffic,
@@ -317,9 +319,12 @@ def seeded(served):
             catalog.add_reason(storage, kind, f"First {kind}", actor="test")
     shop = {"store": store, "ana": served["ana"]}
     now = datetime.now(UTC)
-    older = log_visit_in(storage, shop, now - timedelta(hours=2), units=1)
-    newest = log_visit_in(storage, shop, now - timedelta(hours=1), units=2)
     zone = catalog.get_store(storage, store)["timezone"]
+    # Two visits of the store's today (the Visits page's default day), an hour
+    # or two ago, or closer together just after midnight.
+    since = now - localday.start_of_local_day(now, ZoneInfo(zone))
+    older = log_visit_in(storage, shop, now - min(timedelta(hours=2), since * 2 / 3), units=1)
+    newest = log_visit_in(storage, shop, now - min(timedelta(hours=1), since / 3), units=2)
     return {
         **served,
         "older": older,
