@@ -87,6 +87,7 @@ def test_migrate_again_is_a_no_op(storage):
         "i12_visits_keep_local_times",
         "i13_coverage_sums",
         "i24_taps_starts_index",
+        "i25_rate_limits",
     ]
 
 
