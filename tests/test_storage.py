@@ -30,7 +30,8 @@ TABLES = {
     "sign_in_failures",
     "device_shifts",
     "taps",
-    "device_start_limits",
+    "device_start_limits",  # unused since #25 (rate_limits)
+    "rate_limits",
     "role_sessions",
     "sign_in_throttle",
     "rollups",
