@@ -14,6 +14,7 @@ import streamlit as st
 from cxlog import catalog, credentials, heap, lockout, roles, sessions, settings, shifts
 from cxlog.db import Storage, default_path, shared_storage
 from cxlog.errors import CxlogError, ValidationError
+from cxlog.model import utc_now
 
 T = TypeVar("T")
 
@@ -31,6 +32,10 @@ ROLE = "role"  # the role of this run's session (read from the database each run
 ROLE_TOKEN = "role_token"  # this tab's session token until the cookie takes over
 ROLE_CLAIM = "role_claim"  # one-time code the browser trades for the cookie
 ROLE_SESSION_ID = "role_session_id"  # the session's row id (Settings → Access)
+# Until when this tab may use ROLE_TOKEN without the cookie (issue #25): if
+# the cookie hand-over fails, the tab is signed out after the claim's minute
+# instead of staying signed in through its Streamlit session id.
+ROLE_TOKEN_UNTIL = "role_token_until"
 NOTICE = "notice"  # a sentence for the sign-in form (e.g. signed out for idling)
 PICKED_STORE = "picked_store"
 
@@ -89,6 +94,7 @@ def init_state() -> None:
     st.session_state.setdefault(ROLE_TOKEN, None)
     st.session_state.setdefault(ROLE_CLAIM, None)
     st.session_state.setdefault(ROLE_SESSION_ID, None)
+    st.session_state.setdefault(ROLE_TOKEN_UNTIL, None)
     st.session_state.setdefault(NOTICE, None)
     st.session_state.setdefault(PICKED_STORE, None)
 
@@ -186,6 +192,16 @@ def session_token() -> str | None:
 
 def _check_session(storage: Storage) -> sessions.Check:
     result = sessions.Check(None)
+    until = st.session_state.get(ROLE_TOKEN_UNTIL)
+    if st.session_state.get(ROLE_TOKEN) and until is not None and utc_now() > until:
+        # The sign-in's cookie never arrived (the hand-over failed): this tab
+        # no longer rides on its Streamlit session id.
+        st.session_state[ROLE_TOKEN] = None
+        st.session_state[ROLE_TOKEN_UNTIL] = None
+        if not _cookie():
+            st.session_state[NOTICE] = (
+                "This browser did not keep the sign-in (its cookie never arrived): sign in again."
+            )
     for token in dict.fromkeys((_cookie(), st.session_state.get(ROLE_TOKEN))):
         if token:
             result = sessions.check(storage, token)
@@ -218,6 +234,16 @@ def still_allowed(storage: Storage, needed: str) -> bool:
     return roles.allows(current_role(storage), needed)
 
 
+# The cookie hand-over, tried three times a second apart (a wifi blip at that
+# moment); its one variable part is the server-made claim code, JSON-encoded.
+CLAIM_SCRIPT = (
+    "<script>(function c(n){fetch('/api/v1/sessions/claim',{method:'POST',"
+    "credentials:'same-origin',headers:{'Content-Type':'application/json'},"
+    "body:JSON.stringify({claim:__CLAIM__})}).then(r=>{if(r.ok)window.location.reload();"
+    "else throw r}).catch(()=>{if(n>1)setTimeout(()=>c(n-1),1000)})})(3);</script>"
+)
+
+
 def hand_over_cookie() -> None:
     """After a sign-in in this tab: the browser trades the claim code for the
     session cookie, then reloads so the new page load carries it. The code is
@@ -226,13 +252,7 @@ def hand_over_cookie() -> None:
     if not code:
         return
     st.session_state[ROLE_CLAIM] = None
-    st.html(
-        "<script>fetch('/api/v1/sessions/claim',{method:'POST',credentials:'same-origin',"
-        "headers:{'Content-Type':'application/json'},body:JSON.stringify({claim:"
-        + json.dumps(code)
-        + "})}).then(r=>{if(r.ok)window.location.reload()});</script>",
-        unsafe_allow_javascript=True,
-    )
+    st.html(CLAIM_SCRIPT.replace("__CLAIM__", json.dumps(code)), unsafe_allow_javascript=True)
 
 
 def _submit_role_sign_in(storage: Storage) -> None:
@@ -256,6 +276,7 @@ def start_role_session(storage: Storage, role: str, client: str) -> None:
     device = sessions.device_label(agent if isinstance(agent, str) else None)
     token, code = sessions.start(storage, role, device=device, client=client)
     st.session_state[ROLE_TOKEN] = token
+    st.session_state[ROLE_TOKEN_UNTIL] = utc_now() + sessions.CLAIM_LIFETIME
     st.session_state[ROLE_CLAIM] = code
     st.session_state[ROLE] = role
     st.session_state[NOTICE] = None

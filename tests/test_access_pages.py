@@ -260,3 +260,23 @@ def test_every_control_of_a_restricted_page_changes_nothing_after_the_idle_time(
     # Pages whose controls write (the export page's only prepare downloads).
     if name != "export.py":
         assert acted, f"no control of {name} changed anything even while signed in"
+
+
+def test_a_tab_whose_cookie_never_arrived_is_signed_out_after_the_claims_minute(app_env):
+    """Issue #25: when the cookie hand-over failed (a wifi blip), the tab
+    stayed signed in through its session state, so its Streamlit session id
+    was a credential. Now that lasts the claim's minute at most."""
+    at = app().run()
+    at.switch_page("pages/settings.py")
+    at.run()
+    sign_in(at, "manager", MANAGER_PASSWORD)  # no browser here: the cookie never comes
+    assert at.title[0].value == "Settings"
+    until = at.session_state["role_token_until"]
+    assert timedelta(seconds=50) < until - utc_now() <= sessions.CLAIM_LIFETIME
+    at.run()
+    assert at.title[0].value == "Settings"  # within the minute
+    at.session_state["role_token_until"] = utc_now() - timedelta(seconds=1)
+    at.run()
+    assert shows_sign_in(at)
+    assert "did not keep the sign-in" in at.info[0].value
+    assert at.session_state["role_token"] is None

@@ -39,5 +39,8 @@ def test_no_html_built_from_text_a_person_typed():
     # part is the server-made claim code, JSON-encoded (#11). (The pattern
     # stops at the first ")", so the call reads up to "json.dumps(code".)
     others = [call for c in html_calls if c not in fixed for call in [c[1]]]
-    assert len(others) == 1 and "<script>fetch('/api/v1/sessions/claim'" in others[0]
-    assert others[0].rstrip().endswith("+ json.dumps(code")
+    assert others == ['CLAIM_SCRIPT.replace("__CLAIM__", json.dumps(code']
+    from cxlog import ui
+
+    assert "fetch('/api/v1/sessions/claim'" in ui.CLAIM_SCRIPT
+    assert ui.CLAIM_SCRIPT.count("__CLAIM__") == 1
