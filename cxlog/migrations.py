@@ -602,3 +602,24 @@ def i25_rate_limits(db: Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def i25_downloads(db: Database) -> None:
+    # Issue #25: exports and backups are fetched once, by the owner's session
+    # that asked, within a minute (cxlog/downloads.py); what was asked for is
+    # kept here, never the file.
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS downloads (
+            id_hash TEXT PRIMARY KEY,
+            session_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            file_name TEXT NOT NULL,
+            choices TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_at TEXT
+        )
+        """
+    )

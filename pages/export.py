@@ -1,15 +1,16 @@
 """Export (owner): the visits CSV, the summary CSV and a database backup (#6).
 
-The page builds a file only when asked ("Prepare …"), then offers it for
-download: st.download_button keeps the whole file in memory (docs/stack-facts.md),
-which is fine for a store's date range; the command line streams any size.
+"Prepare …" records what was asked for and offers a link that works once,
+within a minute, for this signed-in owner only (cxlog/downloads.py, issue
+#25); the file is made when the link is followed. The command line streams
+any size.
 """
 
 from datetime import date, timedelta
 
 import streamlit as st
 
-from cxlog import backup, catalog, export, followups_csv, roles, summary, ui
+from cxlog import catalog, downloads, export, roles, ui
 
 ui.require_role(ui.storage(), roles.OWNER)
 
@@ -21,11 +22,6 @@ PREPARED = {
     "visits": "export_visits_file",
     "summary": "export_summary_file",
     "followups": "export_followups_file",  # issue #15
-}
-MAKERS = {
-    "visits": export.visits_csv,
-    "summary": summary.summary_csv,
-    "followups": followups_csv.followups_csv,
 }
 BACKUP = "export_backup_file"
 ALL_STORES = 0  # store ids start at 1
@@ -77,13 +73,21 @@ choice = (selection, for_excel)
 store_name = names.get(store_id)
 
 
+def link(token: str) -> str:
+    return f"{downloads.ROUTE}/{token}"
+
+
 def prepare(kind: str) -> None:
     if not ui.still_allowed(storage, roles.OWNER):
         return  # the session ended since this button was drawn
-    make = MAKERS[kind]
-    data = ui.attempt(f"export-{kind}", lambda: make(storage, selection, for_excel=for_excel))
-    if data is not None:
-        state[PREPARED[kind]] = (choice, data, export.file_name(kind, selection, store_name))
+    name = export.file_name(kind, selection, store_name)
+    choices = downloads.csv_choices(selection, for_excel)
+    token = ui.attempt(
+        f"export-{kind}",
+        lambda: downloads.offer(storage, state[ui.ROLE_SESSION_ID], kind, name, choices),
+    )
+    if token is not None:
+        state[PREPARED[kind]] = (choice, token, name)
 
 
 def offer(kind: str, title: str, what: str) -> None:
@@ -100,14 +104,11 @@ def offer(kind: str, title: str, what: str) -> None:
             args=(kind,),
         )
         if prepared and prepared[0] == choice:
-            st.download_button(
+            st.link_button(
                 f"Download {prepared[2]}",
-                data=prepared[1],
-                file_name=prepared[2],
-                mime="text/csv",
+                link(prepared[1]),
                 key=f"export-{kind}-download",
                 icon=":material/download:",
-                on_click="ignore",
                 type="primary",
             )
 
@@ -139,15 +140,19 @@ offer(
 def make_backup() -> None:
     if not ui.still_allowed(storage, roles.OWNER):
         return
-    result = ui.attempt("export-backup", lambda: backup.backup_bytes(storage))
-    if result is not None:
-        state[BACKUP] = result
+    name = f"cxlog-backup-{today.isoformat()}.db"
+    token = ui.attempt(
+        "export-backup",
+        lambda: downloads.offer(storage, state[ui.ROLE_SESSION_ID], downloads.BACKUP, name, {}),
+    )
+    if token is not None:
+        state[BACKUP] = (token, name)
 
 
 st.subheader("Backup")
 st.write(
     "A copy of the whole database, made safely while tablets keep logging and checked "
-    "(SQLite integrity check) before it is offered. Keep it somewhere other than this "
+    "(SQLite integrity check) when you download it. Keep it somewhere other than this "
     "machine; it holds the password hashes, so keep it private."
 )
 ui.show_error("export-backup")
@@ -156,14 +161,15 @@ with st.container(horizontal=True):
         "Make a backup", key="export-backup-make", icon=":material/backup:", on_click=make_backup
     )
     if state.get(BACKUP):
-        data, made = state[BACKUP]
-        st.download_button(
-            f"Download backup ({made.size_bytes / 1e6:.1f} MB, {made.visits:,} visits)",
-            data=data,
-            file_name=f"cxlog-backup-{today.isoformat()}.db",
-            mime="application/vnd.sqlite3",
+        token, name = state[BACKUP]
+        st.link_button(
+            f"Download {name}",
+            link(token),
             key="export-backup-download",
             icon=":material/download:",
-            on_click="ignore",
             type="primary",
         )
+st.caption(
+    "A download link works once, within a minute, in this browser while you are signed in; "
+    "prepare the file again for another copy."
+)

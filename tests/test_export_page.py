@@ -8,10 +8,13 @@ import sqlite3
 from datetime import date
 
 import pandas as pd
+from starlette.applications import Starlette
 from streamlit.testing.v1 import AppTest
 
+from cxlog import api, downloads, sessions
 from cxlog.export import ExportSelection
 from tests.conftest import ROOT, as_role, log_visit_in, utc
+from tests.helpers import asgi
 
 
 def page(role: str | None) -> AppTest:
@@ -37,6 +40,15 @@ def seed(storage, shop) -> list[str]:
     return bought
 
 
+def fetched(storage, at_: AppTest, token: str) -> downloads.File:
+    """The file behind a prepared link, fetched as this tab's owner session."""
+    return downloads.make(storage, downloads.take(storage, token, at_.session_state["role_token"]))
+
+
+def links(at_: AppTest) -> list:
+    return at_.get("link_button")
+
+
 def choose_november(at_: AppTest) -> AppTest:
     return (
         at_.date_input(key="export-days").set_value((date(2026, 11, 1), date(2026, 11, 30))).run()
@@ -49,11 +61,12 @@ def test_owner_prepares_the_visits_csv_for_the_chosen_range(app_env, shop):
     assert not at_.exception
     assert at_.title[0].value == "Export"
     assert any("3 visits" in m.value for m in at_.markdown)
-    assert not at_.get("download_button")  # nothing prepared yet
+    assert not links(at_)  # nothing prepared yet
 
     at_.button(key="export-visits-prepare").click().run()
     assert not at_.exception
-    choice, data, name = at_.session_state["export_visits_file"]
+    choice, token, name = at_.session_state["export_visits_file"]
+    data = fetched(app_env, at_, token).data
     november = ExportSelection(first_day=date(2026, 11, 1), last_day=date(2026, 11, 30))
     assert choice == (november, False)  # kept with the choice it was made for
     # The file, worked out by hand: November in London is GMT (+00:00).
@@ -81,13 +94,14 @@ def test_owner_prepares_the_visits_csv_for_the_chosen_range(app_env, shop):
         assert cells[10:14] == ["purchased", "", "1", "9.99"] and cells[15] == "Ana"
         assert cells[16] == ""  # no door-counter figures for that hour (#13)
     assert name == "cxlog-visits-2026-11-01-to-2026-11-30.csv"
-    [button] = at_.get("download_button")
+    [button] = links(at_)
     assert button.label == f"Download {name}"
+    assert button.proto.url == f"/api/v1/downloads/{token}"
 
     # Another choice: the prepared file is no longer offered.
     at_.checkbox(key="export-voided").check().run()
     assert any("4 visits" in m.value for m in at_.markdown)
-    assert not at_.get("download_button")
+    assert not links(at_)
 
 
 def test_owner_gets_the_summary_for_one_store_for_excel(app_env, shop):
@@ -97,7 +111,8 @@ def test_owner_gets_the_summary_for_one_store_for_excel(app_env, shop):
     at_.checkbox(key="export-excel").check().run()
     at_.button(key="export-summary-prepare").click().run()
     assert not at_.exception
-    _, data, name = at_.session_state["export_summary_file"]
+    _, token, name = at_.session_state["export_summary_file"]
+    data = fetched(app_env, at_, token).data
     assert data.startswith(b"\xef\xbb\xbf")
     table = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig").set_index(["table", "group"])
     # By hand: 3 warm purchases of 1 unit at 9.99; the voided and the
@@ -125,17 +140,20 @@ def test_owner_makes_a_verified_backup(app_env, shop, tmp_path):
     at_ = page("owner")
     at_.button(key="export-backup-make").click().run()
     assert not at_.exception
-    data, made = at_.session_state["export_backup_file"]
-    assert made.visits == 5
+    token, name = at_.session_state["export_backup_file"]
+    made = fetched(app_env, at_, token)
+    assert (made.name, made.media_type) == (name, "application/vnd.sqlite3")
     copy = tmp_path / "downloaded.db"
-    copy.write_bytes(data)
+    copy.write_bytes(made.data)
     with sqlite3.connect(copy) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT count(*) FROM visits").fetchone()[0] == 5
-    assert any("Download backup" in b.label for b in at_.get("download_button"))
+    assert [b.label for b in links(at_)] == [f"Download {name}"]
 
 
-def test_a_failed_backup_is_a_sentence_on_the_page(app_env, shop, monkeypatch):
+def test_a_failed_backup_is_a_sentence_not_a_file(app_env, shop, monkeypatch):
+    """The backup is made when its link is followed: a failure is the
+    route's sentence (503), and the page's link offered no file."""
     from cxlog import backup
     from cxlog.errors import StorageError
 
@@ -146,10 +164,17 @@ def test_a_failed_backup_is_a_sentence_on_the_page(app_env, shop, monkeypatch):
     at_ = page("owner")
     at_.button(key="export-backup-make").click().run()
     assert not at_.exception
-    assert [e.value for e in at_.error] == [
-        "The backup copy failed its integrity check, so it was not kept."
-    ]
-    assert not at_.get("download_button")
+    token, _ = at_.session_state["export_backup_file"]
+    cookie = f"{sessions.COOKIE}={at_.session_state['role_token']}"
+    status, headers, body = asgi.request(
+        Starlette(routes=api.routes()), "GET", f"/api/v1/downloads/{token}", cookie=cookie
+    )
+    assert (status, body.decode()) == (
+        503,
+        "The file could not be made: "
+        "The backup copy failed its integrity check, so it was not kept.",
+    )
+    assert headers["cache-control"] == "no-store"
 
 
 def test_a_manager_gets_the_sign_in_form_not_the_data(app_env, shop):
@@ -158,6 +183,6 @@ def test_a_manager_gets_the_sign_in_form_not_the_data(app_env, shop):
         at_ = page(role)
         assert not at_.exception
         assert at_.title[0].value == "Sign in"
-        assert not at_.get("download_button")
+        assert not links(at_)
         assert not [b for b in at_.button if b.key and b.key.startswith("export-")]
         assert "export_visits_file" not in at_.session_state

@@ -32,6 +32,7 @@ TABLES = {
     "taps",
     "device_start_limits",  # unused since #25 (rate_limits)
     "rate_limits",
+    "downloads",  # issue #25: one-time download offers
     "role_sessions",
     "sign_in_throttle",
     "rollups",
@@ -89,6 +90,7 @@ def test_migrate_again_is_a_no_op(storage):
         "i13_coverage_sums",
         "i24_taps_starts_index",
         "i25_rate_limits",
+        "i25_downloads",
     ]
 
 

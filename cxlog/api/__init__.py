@@ -12,13 +12,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from cxlog.api import followups, health, sessions, shifts, taps
+from cxlog.api import downloads, followups, health, sessions, shifts, taps
 from cxlog.api.common import error_response
 
 PREFIX = "/api/v1"
 
 # One entry per resource module; a new module adds itself here.
-MODULES = (health, sessions, shifts, taps, followups)
+MODULES = (health, sessions, shifts, taps, followups, downloads)
 
 
 def _unknown(request: Request) -> JSONResponse:
