@@ -19,25 +19,41 @@ from cxlog.errors import ValidationError
 
 
 def check_associate_pin(
-    storage: Storage, associate_id: int, pin: object, *, now: datetime | None = None
+    storage: Storage,
+    associate_id: int,
+    pin: object,
+    *,
+    client: str | None = None,
+    device: str | None = None,
+    now: datetime | None = None,
 ) -> None:
-    """An associate's PIN, with a 5-tries / 5-minutes lockout per associate,
-    counted before the hash is checked (cxlog/lockout.py)."""
+    """An associate's PIN, counted before the hash is checked (cxlog/lockout.py):
+    per device, and per associate over unknown devices. ``client`` is the
+    request's address, ``device`` its device cookie: a device on which an
+    associate of the store signed in before (a store tablet) is not locked by
+    a stranger's wrong PINs (issue #25), and a right PIN makes it one."""
     with storage.read() as db:
-        rows = list(db.query("SELECT name, pin_hash FROM associates WHERE id = ?", [associate_id]))
+        rows = list(
+            db.query(
+                "SELECT name, pin_hash, store_id FROM associates WHERE id = ?", [associate_id]
+            )
+        )
     if not rows:
         raise ValidationError("That associate does not exist.")
-    stored = rows[0]["pin_hash"]
+    stored, store_id = rows[0]["pin_hash"], rows[0]["store_id"]
     if stored is None:
         raise ValidationError(f"No PIN is set for {rows[0]['name']} yet; ask a manager.")
+    who = f"associate:{associate_id}"
     lockout.checked_attempt(
         storage,
-        f"associate:{associate_id}",
+        who,
         "PIN",
         lambda: isinstance(pin, str) and verify_secret(pin, stored),
-        client=None,
+        client=client,
+        device=device if lockout.known(storage, who, device, store_id=store_id) else None,
         now=now,
     )
+    lockout.remember(storage, who, device, store_id=store_id, now=now)
 
 
 def set_pin(storage: Storage, associate_id: int, pin: str | None, *, actor: str) -> None:

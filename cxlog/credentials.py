@@ -110,10 +110,14 @@ def check_role_password(
     password: object,
     *,
     client: str | None,
+    device: str | None = None,
     now: datetime | None = None,
 ) -> None:
     """A manager's or the owner's password at sign-in, throttled per device and
-    per role (cxlog/lockout.py); raises ValidationError with the reason if refused."""
+    per role (cxlog/lockout.py); raises ValidationError with the reason if
+    refused. ``device`` is the browser's device cookie: a device where this
+    role signed in before keeps its way in while strangers fail elsewhere,
+    and a right password makes it such a device."""
     stored = password_hash(storage, role)
     lockout.checked_attempt(
         storage,
@@ -121,8 +125,10 @@ def check_role_password(
         role,
         lambda: isinstance(password, str) and verify_secret(password, stored),
         client=client,
+        device=device if lockout.known(storage, role, device) else None,
         now=now,
     )
+    lockout.remember(storage, role, device, now=now)
 
 
 def store_password_hash(db, role: str, hashed: str) -> int:

@@ -1,23 +1,29 @@
 """Throttled secret checks: the lock is checked and the attempt counted in one
 ``BEGIN IMMEDIATE`` before any hashing, so parallel guesses cannot slip past it.
 
-Counters, each a row of ``sign_in_throttle``:
+``who`` is a role (``manager``, ``owner``) or an associate's PIN
+(``associate:<id>``). Counters, each a row of ``sign_in_throttle``:
 
-- per device (``client:<address>:<who>``): 5 tries in a 15-minute window, then
-  that device is locked out of that role for 5 minutes, doubling on each
-  further lock (up to a day) — a stranger guessing from one device gets a few
-  dozen guesses a day and locks only themselves;
-- per role across every device but the server itself (``role:<who>``): 20 tries in the
-  window, then the role is locked for 5 minutes on every device but the
-  server's own screen — the cap on guesses from many addresses at once;
-- with no client known (associate PINs): per associate, 5 tries then 5 minutes.
+- a **known device** — one on which ``who`` (a role), or any associate of the
+  store (a PIN), signed in before, told by its device cookie — counts only
+  its own tries (``device:<id>:<who>``): 5 in a 15-minute window, then 5
+  minutes, doubling on each further lock (up to a day);
+- any **other device** counts per address (``client:<address>:<who>``, the
+  same 5 and doubling), and also against ``who`` across every unknown device
+  (``role:<who>``): 20 tries in the window, then every unknown device is
+  locked out of ``who`` for 5 minutes, doubling up to an hour — the cap on
+  guesses from many addresses at once;
+- the server's own screen (localhost) has its own counter and is never locked
+  by failures from elsewhere: the owner can always sign in there.
 
-The server's own screen (localhost) has its own device counter and is never
-locked by failures from elsewhere: the owner can always sign in there.
+Issue #25: a stranger's wrong PINs or passwords used to lock the associate or
+the role on every device. Now they slow down the stranger's addresses and
+other unknown devices; the store's tablets, known devices, keep their way in.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -26,20 +32,59 @@ from cxlog.errors import ValidationError
 from cxlog.model import from_utc_text, to_utc_text, utc_now
 
 MAX_FAILURES = 5  # per device, and per associate PIN
-ROLE_WIDE_FAILURES = 20  # per role, over every device but the server itself
+ROLE_WIDE_FAILURES = 20  # per role or associate, over every unknown device
 WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=5)
 LONGEST_LOCKOUT = timedelta(hours=24)
+LONGEST_ROLE_LOCKOUT = timedelta(hours=1)
 LOCAL = "local"  # the client name of the server's own screen
 
 
-def _keys(who: str, client: str | None) -> list[tuple[str, int]]:
-    if client is None:
-        return [(f"who:{who}", MAX_FAILURES)]
-    keys = [(f"client:{client}:{who}", MAX_FAILURES)]
+def _keys(who: str, client: str | None, device: str | None) -> list[tuple[str, int]]:
+    """The counters an attempt by ``who`` from this client counts against;
+    ``device`` is a device cookie already known to be known (see known)."""
+    if device is not None:
+        return [(f"device:{device}:{who}", MAX_FAILURES)]
+    keys = [(f"client:{client or 'unknown'}:{who}", MAX_FAILURES)]
     if client != LOCAL:
         keys.append((f"role:{who}", ROLE_WIDE_FAILURES))
     return keys
+
+
+def _scope(who: str, store_id: int | None) -> str:
+    """What a known device is known for: a role, or a store's PINs."""
+    return f"store:{store_id}" if who.startswith("associate:") else who
+
+
+def known(storage: Storage, who: str, device: object, *, store_id: int | None = None) -> bool:
+    """Whether ``who`` (a role; for a PIN, any associate of ``store_id``) has
+    signed in on this device before."""
+    if not isinstance(device, str) or not device:
+        return False
+    with storage.read() as db:
+        row = db.execute(
+            "SELECT 1 FROM known_devices WHERE scope = ? AND device_hash = ?",
+            [_scope(who, store_id), _hash(device)],
+        ).fetchone()
+    return row is not None
+
+
+def remember(
+    storage: Storage, who: str, device: object, *, store_id: int | None = None, now=None
+) -> None:
+    """A right password or PIN on this device: it keeps a way in for ``who``."""
+    if not isinstance(device, str) or not device:
+        return
+    with storage.write() as db:
+        db.execute(
+            "INSERT INTO known_devices (scope, device_hash, last_ok_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (scope, device_hash) DO UPDATE SET last_ok_at = excluded.last_ok_at",
+            [_scope(who, store_id), _hash(device), to_utc_text(now or utc_now())],
+        )
+
+
+def _hash(device: str) -> str:
+    return hashlib.sha256(device.encode()).hexdigest()
 
 
 def _minutes(delta: timedelta, more: str = "more ") -> str:
@@ -48,12 +93,18 @@ def _minutes(delta: timedelta, more: str = "more ") -> str:
 
 
 def locked_until(
-    storage: Storage, who: str, client: str | None = None, *, now: datetime | None = None
+    storage: Storage,
+    who: str,
+    client: str | None = None,
+    *,
+    device: str | None = None,
+    now: datetime | None = None,
 ) -> datetime | None:
-    """When the latest lock that applies to this device for ``who`` ends, or None."""
+    """When the latest lock that applies to this device for ``who`` ends, or
+    None; ``device`` only when it is a known device (see known)."""
     now = now or utc_now()
     with storage.read() as db:
-        return _locked(db, _keys(who, client), now)
+        return _locked(db, _keys(who, client, device), now)
 
 
 def _locked(db, keys: list[tuple[str, int]], now: datetime) -> datetime | None:
@@ -79,12 +130,14 @@ def checked_attempt(
     verify: Callable[[], bool],
     *,
     client: str | None,
+    device: str | None = None,
     now: datetime | None = None,
 ) -> None:
     """Run ``verify`` (the slow hash check) only if no lock applies, counting the
-    attempt first; raise ValidationError with the reason when refused."""
+    attempt first; raise ValidationError with the reason when refused.
+    ``device`` is passed only for a known device (see known)."""
     now = now or utc_now()
-    keys = _keys(who, client)
+    keys = _keys(who, client, device)
     with storage.write() as db:
         until = _locked(db, keys, now)
         if until is None:
@@ -138,9 +191,8 @@ def _count(db, key: str, limit: int, now: datetime) -> None:
     locked = None
     if attempts >= limit:
         # Each further lock of the same device lasts twice as long, up to a day.
-        length = min(LOCKOUT * 2 ** min(locks, 10), LONGEST_LOCKOUT)
-        if key.startswith("role:"):
-            length = LOCKOUT
+        longest = LONGEST_ROLE_LOCKOUT if key.startswith("role:") else LONGEST_LOCKOUT
+        length = min(LOCKOUT * 2 ** min(locks, 10), longest)
         locked, locks, attempts = to_utc_text(now + length), locks + 1, limit
         window_ends = locked
     db.execute(

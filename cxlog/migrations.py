@@ -623,3 +623,20 @@ def i25_downloads(db: Database) -> None:
         )
         """
     )
+
+
+@migrations()
+def i25_known_devices(db: Database) -> None:
+    # Issue #25: devices on which a role, or an associate of a store, signed
+    # in before keep a way in while strangers' failures lock unknown devices
+    # (cxlog/lockout.py). Only a hash of the device cookie is kept.
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS known_devices (
+            scope TEXT NOT NULL,
+            device_hash TEXT NOT NULL,
+            last_ok_at TEXT NOT NULL,
+            PRIMARY KEY (scope, device_hash)
+        )
+        """
+    )

@@ -264,7 +264,10 @@ def _submit_role_sign_in(storage: Storage) -> None:
         if role not in roles.ROLES:
             raise ValidationError("Pick Manager or Owner first.")
         client = client_address()
-        credentials.check_role_password(storage, role, password, client=client)
+        device = st.context.cookies.get(shifts.DEVICE_COOKIE)
+        credentials.check_role_password(
+            storage, role, password, client=client, device=shifts.device_id(device)
+        )
         start_role_session(storage, role, client)
 
     attempt("sign-in", check)

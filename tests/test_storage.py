@@ -33,6 +33,7 @@ TABLES = {
     "device_start_limits",  # unused since #25 (rate_limits)
     "rate_limits",
     "downloads",  # issue #25: one-time download offers
+    "known_devices",  # issue #25: devices that signed in before
     "role_sessions",
     "sign_in_throttle",
     "rollups",
@@ -91,6 +92,7 @@ def test_migrate_again_is_a_no_op(storage):
         "i24_taps_starts_index",
         "i25_rate_limits",
         "i25_downloads",
+        "i25_known_devices",
     ]
 
 

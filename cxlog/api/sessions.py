@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cxlog import sessions
+from cxlog import lockout, sessions, shifts
 from cxlog.api.common import ApiError, check_origin, error_response, read_json
 from cxlog.db import default_path, shared_storage
 from cxlog.errors import StorageError
@@ -36,15 +36,33 @@ async def claim(request: Request) -> JSONResponse:
         return error_response(exc.status, exc.message)
     code = body.get("claim") if isinstance(body, dict) else None
     # SQLite in a worker thread: never block the loop that carries the websockets.
+    # The browser's device cookie, or a new one: the role signed in on this
+    # device, which keeps its way in when strangers fail elsewhere (#25).
+    device = shifts.device_id(request.cookies.get(shifts.DEVICE_COOKIE)) or shifts.new_device_id()
+
+    def trade() -> str | None:
+        storage = shared_storage(default_path())
+        token = sessions.claim(storage, code)
+        if token is not None:
+            lockout.remember(storage, sessions.check(storage, token).role or "", device)
+        return token
+
     try:
-        token = await run_in_threadpool(
-            lambda: sessions.claim(shared_storage(default_path()), code)
-        )
+        token = await run_in_threadpool(trade)
     except StorageError as exc:
         return error_response(503, str(exc))
     if token is None:
         return error_response(403, "That sign-in has expired; sign in again.")
     response = JSONResponse({"ok": True})
+    response.set_cookie(
+        shifts.DEVICE_COOKIE,
+        device,
+        max_age=shifts.DEVICE_COOKIE_DAYS * 86400,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=is_https(request),
+    )
     response.set_cookie(
         sessions.COOKIE,
         token,

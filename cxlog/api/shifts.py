@@ -33,7 +33,7 @@ def set_cookie(response: JSONResponse, request: Request, name: str, value: str, 
     )
 
 
-def _start(body: object, device: str, address: str | None) -> dict:
+def _start(body: object, device: str, address: str | None, sent_device: str | None) -> dict:
     if not isinstance(body, dict) or set(body) - {"associate_id", "pin"}:
         raise ApiError(400, "Send associate_id and, if the store asks for one, pin.")
     associate_id = body.get("associate_id")
@@ -43,7 +43,9 @@ def _start(body: object, device: str, address: str | None) -> dict:
     try:
         if settings.pin_required(storage):
             # The same 5-tries lockout as every PIN entry.
-            access.check_associate_pin(storage, associate_id, body.get("pin"))
+            access.check_associate_pin(
+                storage, associate_id, body.get("pin"), client=address, device=sent_device
+            )
         cookie = shifts.start(storage, associate_id, device, address=address)
     except limits.RateLimited as exc:
         raise ApiError(429, str(exc)) from None
@@ -56,8 +58,9 @@ def _start(body: object, device: str, address: str | None) -> dict:
 async def start_shift(request: Request) -> JSONResponse:
     check_origin(request)
     body = await read_json(request, MAX_SIGN_IN_BYTES)
-    device = shifts.device_id(request.cookies.get(shifts.DEVICE_COOKIE)) or shifts.new_device_id()
-    started = await run_in_threadpool(_start, body, device, client_address(request))
+    sent = shifts.device_id(request.cookies.get(shifts.DEVICE_COOKIE))
+    device = sent or shifts.new_device_id()
+    started = await run_in_threadpool(_start, body, device, client_address(request), sent)
     who = started["associate"]
     response = JSONResponse({"ok": True, "name": who["name"], "store": who["store_name"]})
     age = int(shifts.SHIFT_LENGTH.total_seconds())

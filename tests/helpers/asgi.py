@@ -10,7 +10,7 @@ def request(
     app, method: str, path: str, *, cookie: str | None = None, body: bytes = b""
 ) -> tuple[int, dict[str, str], bytes]:
     """(status, headers with lower-case names, body) of one request from
-    127.0.0.1 to ``app``."""
+    127.0.0.1 to ``app``; a repeated header's values are joined by newlines."""
     headers = [(b"host", b"127.0.0.1:8501"), (b"content-length", str(len(body)).encode())]
     if cookie:
         headers.append((b"cookie", cookie.encode()))
@@ -42,4 +42,8 @@ def request(
         pool.submit(asyncio.run, app(scope, receive, send)).result()
     start = next(m for m in sent if m["type"] == "http.response.start")
     data = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return start["status"], {k.decode().lower(): v.decode() for k, v in start["headers"]}, data
+    headers: dict[str, str] = {}
+    for key, value in start["headers"]:  # a repeated header (set-cookie): one line each
+        name = key.decode().lower()
+        headers[name] = f"{headers[name]}\n{value.decode()}" if name in headers else value.decode()
+    return start["status"], headers, data
