@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlite_utils
 
-from cxlog import backup, catalog, cli, export, followups, followups_csv, summary, visits
+from cxlog import backup, catalog, cli, downloads, export, followups, followups_csv, summary, visits
 from cxlog.export import ExportSelection
 from tests.conftest import new_id
 
@@ -183,6 +183,14 @@ STAFF_OR_STORE_TEXT = {
     ("sign_in_throttle", "key"): "role:<who> or client:<address>:<who>",
     ("sign_in_throttle", "window_ends"): "a stored UTC time",
     # issue #13's door counts and POS totals
+    # issue #25's rate limits, one-time downloads and known devices
+    ("rate_limits", "key"): "start:associate:<id>, start:address:<staff device address>, …",
+    ("downloads", "id_hash"): "a hash",
+    ("downloads", "kind"): "an enum",
+    ("downloads", "file_name"): "cxlog's own file name: kind, dates, store name",
+    ("downloads", "choices"): "JSON of dates, store ids and two flags",
+    ("known_devices", "scope"): "a role or store:<id>",
+    ("known_devices", "device_hash"): "a hash",
     ("traffic_hours", "hour_start"): "the UTC instant a counted hour starts",
     ("traffic_hours", "hour_end"): "the UTC instant a counted hour ends",
     ("pos_totals", "day"): "a store-local date",
@@ -311,7 +319,9 @@ def test_owner_prepares_the_followups_csv_on_the_export_page(app_env, shop):
     at.date_input(key="export-days").set_value(november).run()
     at.button(key="export-followups-prepare").click().run()
     assert not at.exception
-    _, data, name = at.session_state["export_followups_file"]
+    _, token, name = at.session_state["export_followups_file"]
     assert name == "cxlog-followups-2026-11-01-to-2026-11-30.csv"
-    assert [(r["visit_code"], r["result"]) for r in parse(data)] == [(item["code"], "reached")]
-    assert any(b.label == f"Download {name}" for b in at.get("download_button"))
+    # The link the page offers, followed as this tab's owner session (#25).
+    data = downloads.make(app_env, downloads.take(app_env, token, at.session_state["role_token"]))
+    assert [(r["visit_code"], r["result"]) for r in parse(data.data)] == [(item["code"], "reached")]
+    assert any(b.label == f"Download {name}" for b in at.get("link_button"))

@@ -248,7 +248,9 @@ def test_hostile_pins_on_the_log_page_are_refused_then_lock(app_env, shop, monke
     device_id = shifts.new_device_id()
     for text in [*list(HOSTILE.values())[:6], "2468"]:
         with pytest.raises(ApiError) as refused:
-            shift_route._start({"associate_id": shop["ana"], "pin": text}, device_id)
+            shift_route._start(
+                {"associate_id": shop["ana"], "pin": text}, device_id, "10.0.0.66", device_id
+            )
         assert refused.value.status == 403 and a_sentence(refused.value.message)
     assert "locked" in refused.value.message  # six wrong tries: the right PIN waits too
     assert sqlite_utils.Database(app_env.path)["device_shifts"].count == 0
