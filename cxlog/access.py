@@ -34,9 +34,7 @@ def check_associate_pin(
     a stranger's wrong PINs (issue #25), and a right PIN makes it one."""
     with storage.read() as db:
         rows = list(
-            db.query(
-                "SELECT name, pin_hash, store_id FROM associates WHERE id = ?", [associate_id]
-            )
+            db.query("SELECT name, pin_hash, store_id FROM associates WHERE id = ?", [associate_id])
         )
     if not rows:
         raise ValidationError("That associate does not exist.")

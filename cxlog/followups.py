@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from cxlog import model, periods, settings
+from cxlog import limits, model, periods, settings
 from cxlog.db import Storage, audit
 from cxlog.errors import NotFoundError, ValidationError
 from cxlog.metrics import Rate
@@ -64,6 +64,10 @@ ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 CODE_LENGTH = 5
 # A code names one visit of a store for a year; after that it may be reused.
 CODE_LIFETIME = timedelta(days=365)
+# Looking up a visit code (a return): 10 in a burst, then one every 30 s, per
+# associate and per address (issue #25). A store links a few returns a day.
+CODE_LOOKUP_BURST = 10.0
+CODE_LOOKUP_REFILL = timedelta(seconds=30)
 _CODE_TRIES = 50
 
 WINDOW_KEY = "followup_window_days:{store_id}"
@@ -454,34 +458,62 @@ def mark_return(
     code: object,
     *,
     associate_id: int,
+    address: str | None = None,
     now: datetime | None = None,
 ) -> dict:
     """Mark a visit as a customer's return, linked to the earlier visit whose
     code they bring (typed, or tapped in the list). The link is kept; the
-    earlier visit's follow-up, if any, remembers the return visit."""
+    earlier visit's follow-up, if any, remembers the return visit.
+    ``address`` is the request's, when it came through the API."""
     now = now or utc_now()
+    with storage.read() as db:
+        store_id = _associate(db, associate_id)["store_id"]
+    # Issue #25: code look-ups are throttled per associate and per address
+    # (25^5 codes; 300 guesses took under 2 s), counted before the look-up.
+    buckets = [
+        limits.Bucket(
+            f"code:associate:{associate_id}",
+            CODE_LOOKUP_BURST,
+            CODE_LOOKUP_REFILL,
+            "Many visit codes were tried in a short time; wait {wait} s and try again.",
+        )
+    ]
+    if address is not None:
+        buckets.append(
+            limits.Bucket(
+                f"code:address:{address}",
+                CODE_LOOKUP_BURST,
+                CODE_LOOKUP_REFILL,
+                "Many visit codes were tried from this device; wait {wait} s and try again.",
+            )
+        )
+    limits.take(storage, store_id, buckets, now=now)
     with storage.write() as db:
-        me = _associate(db, associate_id)
-        store_id = me["store_id"]
         visit = _visit(db, visit_id, store_id)
         if visit["voided_at"] is not None:
             raise ValidationError("That visit was voided; it cannot be marked as a return.")
+        # Whether this visit is linked already is settled before the code is
+        # looked up, so the answer never tells whether a code exists (#25).
+        linked = db.execute(
+            "SELECT r.original_visit_id, c.code FROM visit_returns r"
+            " LEFT JOIN visit_codes c ON c.store_id = r.store_id"
+            " AND c.visit_id = r.original_visit_id"
+            " WHERE r.store_id = ? AND r.visit_id = ?",
+            [store_id, visit["id"]],
+        ).fetchone()
+        if linked:
+            if linked[1] == normalise_code(code):
+                result = {"visit_id": visit["id"], "original_visit_id": linked[0]}
+                return {**result, "code": linked[1], "created": False}
+            raise ValidationError(
+                "This visit is already marked as the return of another visit; nothing changed."
+            )
         original = _by_code(db, store_id, code, now)
         if original["visit_id"] == visit["id"]:
             raise ValidationError("That is this visit's own code; type the earlier visit's code.")
         if original["voided_at"] is not None:
             raise ValidationError("The visit with that code was voided; check the code.")
-        linked = db.execute(
-            "SELECT original_visit_id FROM visit_returns WHERE store_id = ? AND visit_id = ?",
-            [store_id, visit["id"]],
-        ).fetchone()
         result = {"visit_id": visit["id"], "original_visit_id": original["visit_id"]}
-        if linked:
-            if linked[0] == original["visit_id"]:
-                return {**result, "code": normalise_code(code), "created": False}
-            raise ValidationError(
-                "This visit is already marked as the return of another visit; nothing changed."
-            )
         db.execute(
             "INSERT INTO visit_returns (store_id, visit_id, original_visit_id, linked_at,"
             " linked_by) VALUES (?, ?, ?, ?, ?)",

@@ -192,3 +192,29 @@ def test_hostile_requests_answer_one_sentence_and_change_nothing(env, case, stat
     assert got_status == status and words in got["error"]
     assert set(got) == {"error"} and "Traceback" not in got["error"]
     assert followup_rows(storage) == []
+
+
+def test_code_look_ups_are_throttled_and_answer_alike_whether_a_code_exists(env):
+    """Issue #25: 300 guesses took under 2 s with no lock, and on a visit
+    already linked a code of the store answered 422, an unknown code 404."""
+    storage = env["storage"]
+    first, second, back = new_id(), new_id(), new_id()
+    for vid in (first, second):
+        visits.create_visit(storage, vid, env["store"], env["ben"], "warm")
+        visits.record_no_purchase(storage, vid, actor="test")
+    codes = [followups.visit_code(storage, vid, env["store"]) for vid in (first, second)]
+    visits.create_visit(storage, back, env["store"], env["ana"], "warm")
+    path = f"/api/v1/visits/{back}/return"
+    assert call("POST", path, {"code": codes[0]}, shift=env["shift"])[0] == 201
+    # Linked already: a code of the store and a code of no visit, one answer.
+    existing = call("POST", path, {"code": codes[1]}, shift=env["shift"])
+    unknown = call(
+        "POST", path, {"code": "QQQQQ" if "QQQQQ" not in codes else "WWWWW"}, shift=env["shift"]
+    )
+    assert existing == unknown
+    assert existing[0] == 422 and "already marked as the return" in existing[1]["error"]
+    # Guessing: the burst, then a wait (per associate and per address).
+    answers = [call("POST", path, {"code": f"G{i:04d}"}, shift=env["shift"])[0] for i in range(20)]
+    assert answers.count(429) >= 20 - followups.CODE_LOOKUP_BURST
+    status, body = call("POST", path, {"code": "ZZZZZ"}, shift=env["shift"])
+    assert status == 429 and "wait" in body["error"]

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from cxlog import shifts
+from cxlog import limits, shifts
 from cxlog.db import Storage
 from cxlog.errors import CxlogError, NotFoundError, ShiftError, StorageError, ValidationError
 
@@ -102,7 +102,7 @@ async def read_json(request: Request, max_bytes: int = MAX_BODY_BYTES) -> Any:
 def guarded(handler: Callable) -> Callable:
     """Wrap a route so every failure is a status and one sentence: an
     ApiError as it says, a storage fault 503, something that does not exist
-    404, refused input 422, another named error 400, anything
+    404, a rate limit 429, refused input 422, another named error 400, anything
     else 500 with the details only in the server's log, never a traceback
     in the answer. A plain ``def`` handler still runs in a worker thread."""
 
@@ -118,6 +118,8 @@ def guarded(handler: Callable) -> Callable:
             return error_response(503, str(exc))
         except NotFoundError as exc:
             return error_response(404, str(exc))
+        except limits.RateLimited as exc:
+            return error_response(429, str(exc))
         except ValidationError as exc:
             return error_response(422, str(exc))
         except CxlogError as exc:

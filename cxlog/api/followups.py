@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from cxlog import followups
-from cxlog.api.common import ApiError, check_origin, guarded, read_json, shift_of
+from cxlog.api.common import ApiError, check_origin, client_address, guarded, read_json, shift_of
 from cxlog.db import default_path, shared_storage
 from cxlog.model import utc_now
 
@@ -153,7 +153,11 @@ async def mark_return(request: Request) -> JSONResponse:
     def work() -> JSONResponse:
         me = _associate(request)
         link = followups.mark_return(
-            _storage(), request.path_params["visit_id"], body.get("code"), associate_id=me["id"]
+            _storage(),
+            request.path_params["visit_id"],
+            body.get("code"),
+            associate_id=me["id"],
+            address=client_address(request),
         )
         return JSONResponse(link, status_code=201 if link["created"] else 200)
 
