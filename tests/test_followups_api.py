@@ -3,9 +3,7 @@ driven through the ASGI app itself (no server process, no extra library)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlite_utils
@@ -13,47 +11,25 @@ from starlette.applications import Starlette
 
 from cxlog import api, catalog, followups, shifts, visits
 from tests.conftest import new_id
+from tests.helpers import asgi
 
 
 def call(method: str, path: str, body=None, *, shift=None, origin=None, raw=None):
-    """One request to cxlog's API routes; returns (status, JSON)."""
-    app = Starlette(routes=api.routes())
+    """One request to cxlog's API routes; returns (status, JSON). ``shift`` is
+    (token, device): the device's HttpOnly shift and device cookies."""
     payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
-    headers = [(b"host", b"127.0.0.1:8501"), (b"content-length", str(len(payload)).encode())]
-    if shift:  # the device's HttpOnly shift and device cookies, as a browser sends them
+    cookie = None
+    if shift:
         token, device = shift
         cookie = f"{shifts.SHIFT_COOKIE}={token}; {shifts.DEVICE_COOKIE}={device}"
-        headers.append((b"cookie", cookie.encode()))
-    if origin:
-        headers.append((b"origin", origin.encode()))
-    scope = {
-        "type": "http",
-        "http_version": "1.1",
-        "method": method,
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "headers": headers,
-        "scheme": "http",
-        "server": ("127.0.0.1", 8501),
-        "client": ("127.0.0.1", 50000),
-        "root_path": "",
-    }
-    sent: list[dict] = []
-    chunks = [{"type": "http.request", "body": payload, "more_body": False}]
-
-    async def receive():
-        return chunks.pop(0) if chunks else {"type": "http.disconnect"}
-
-    async def send(message):
-        sent.append(message)
-
-    # In a thread of its own: a session-wide Playwright keeps an event loop
-    # running in the main thread once a browser test has run.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, app(scope, receive, send)).result()
-    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
-    data = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    status, _, data = asgi.request(
+        Starlette(routes=api.routes()),
+        method,
+        path,
+        cookie=cookie,
+        body=payload,
+        headers={"origin": origin} if origin else None,
+    )
     return status, json.loads(data)
 
 

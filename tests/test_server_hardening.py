@@ -5,13 +5,11 @@ Streamlit's app behind it."""
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 import streamlit as st
 
 from cxlog import roles, server, sessions
+from tests.helpers import asgi
 
 
 async def inner(scope, receive, send):
@@ -21,23 +19,7 @@ async def inner(scope, receive, send):
 
 
 def call(path: str, *, method: str = "GET", cookie: str | None = None) -> tuple[int, dict, bytes]:
-    headers = [(b"host", b"127.0.0.1:8501")]
-    if cookie:
-        headers.append((b"cookie", cookie.encode()))
-    scope = {"type": "http", "method": method, "path": path, "headers": headers}
-    sent: list[dict] = []
-
-    async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message):
-        sent.append(message)
-
-    with ThreadPoolExecutor(1) as pool:  # a browser test's loop may run in this thread
-        pool.submit(asyncio.run, server.Hardening(inner)(scope, receive, send)).result()
-    start = next(m for m in sent if m["type"] == "http.response.start")
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}, body
+    return asgi.request(server.Hardening(inner), method, path, cookie=cookie)
 
 
 @pytest.fixture

@@ -208,6 +208,7 @@ def test_two_open_cards_fit_a_phone_and_today_reads_one_line_a_row(browser, serv
         [top, other],
     )
     screenshot(page, "log-phone-two-open-cards")
+    print(f"two open cards: {geometry}")  # shown with -s: the figures of the #24 note
     assert 0 < geometry["scrolled"] < geometry["screen"], geometry
     assert geometry["npBottom"] <= geometry["barTop"], geometry
     assert geometry["hit"], geometry

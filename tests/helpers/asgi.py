@@ -7,13 +7,20 @@ from concurrent.futures import ThreadPoolExecutor
 
 
 def request(
-    app, method: str, path: str, *, cookie: str | None = None, body: bytes = b""
+    app,
+    method: str,
+    path: str,
+    *,
+    cookie: str | None = None,
+    body: bytes = b"",
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
     """(status, headers with lower-case names, body) of one request from
     127.0.0.1 to ``app``; a repeated header's values are joined by newlines."""
-    headers = [(b"host", b"127.0.0.1:8501"), (b"content-length", str(len(body)).encode())]
+    sent = [(b"host", b"127.0.0.1:8501"), (b"content-length", str(len(body)).encode())]
     if cookie:
-        headers.append((b"cookie", cookie.encode()))
+        sent.append((b"cookie", cookie.encode()))
+    sent += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     scope = {
         "type": "http",
         "http_version": "1.1",
@@ -21,7 +28,7 @@ def request(
         "path": path,
         "raw_path": path.encode(),
         "query_string": b"",
-        "headers": headers,
+        "headers": sent,
         "scheme": "http",
         "server": ("127.0.0.1", 8501),
         "client": ("127.0.0.1", 50000),
@@ -42,8 +49,8 @@ def request(
         pool.submit(asyncio.run, app(scope, receive, send)).result()
     start = next(m for m in sent if m["type"] == "http.response.start")
     data = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    headers: dict[str, str] = {}
+    answer: dict[str, str] = {}
     for key, value in start["headers"]:  # a repeated header (set-cookie): one line each
         name = key.decode().lower()
-        headers[name] = f"{headers[name]}\n{value.decode()}" if name in headers else value.decode()
-    return start["status"], headers, data
+        answer[name] = f"{answer[name]}\n{value.decode()}" if name in answer else value.decode()
+    return start["status"], answer, data
