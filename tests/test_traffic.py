@@ -306,8 +306,9 @@ def test_cli_import(storage, shop, tmp_path):
 
 def test_a_file_of_bad_lines_is_refused_in_bounded_memory(storage, shop):
     """Every line bad (a file in the wrong format): the first 100 sentences
-    are kept, the rest counted. On 18f9694 one sentence per line cost ~60
-    bytes of memory per byte of file (5 MB → +300 MB)."""
+    are kept, the rest counted. Python's peak allocation is 2.0x the file
+    (18f9694: 15.3x by this measure; the re-test saw a 5 MB file add 300 MB
+    to the server's RSS)."""
     import tracemalloc
 
     lines = 250_000
@@ -322,7 +323,7 @@ def test_a_file_of_bad_lines_is_refused_in_bounded_memory(storage, shop):
     assert refused.value.total == lines
     assert len(refused.value.problems) == traffic.MAX_PROBLEMS_KEPT
     assert str(refused.value).endswith(f"- … and {lines - traffic.MAX_PROBLEMS_SHOWN:,} more.")
-    assert peak < 6 * len(data), f"peak {peak / 1e6:.0f} MB for a {len(data) / 1e6:.1f} MB file"
+    assert peak < 3 * len(data), f"peak {peak / 1e6:.0f} MB for a {len(data) / 1e6:.1f} MB file"
     with pytest.raises(ImportRefused) as refused:
         traffic.import_file(
             storage, "pos", shop["store"], b"date,transactions\n" + b"x,y\n" * 500, actor="t"
