@@ -65,3 +65,71 @@ def test_a_doc_naming_a_deleted_test_is_caught(tmp_path):
         (2, "test_no_such_thing"),
         (2, "tests/e2e/gone_helper.py"),
     ]
+
+
+# --- files, modules, make targets and commands (issue #26 will lean on these) ---
+
+PATH = re.compile(
+    r"(?<![\w/.-])((?:cxlog|pages|tests|bench|docs|deploy|\.ci|\.streamlit)/[\w./-]*[\w/]"
+    r"|app\.py|Makefile|requirements(?:-dev)?\.txt)"
+)
+MODULE = re.compile(r"(?<![\w/.])cxlog\.([a-z_]+)")
+MAKE = re.compile(r"`make ([a-z][\w-]*)")
+COMMAND = re.compile(r"python -m cxlog ([a-z][\w-]*)")
+
+
+def lines_of(docs: list[Path]):
+    for doc in docs:
+        for number, line in enumerate(doc.read_text().splitlines(), 1):
+            yield doc.name, number, line
+
+
+def missing_things(docs: list[Path]) -> list[tuple[str, int, str]]:
+    makefile = (ROOT / "Makefile").read_text()
+    targets = set(re.findall(r"^([a-z][\w-]*):", makefile, re.M))
+    cli = (ROOT / "cxlog" / "cli.py").read_text()
+    commands = set(re.findall(r'add_parser\(\s*"([\w-]+)"', cli))
+    missing = []
+    for doc, number, line in lines_of(docs):
+        for path in PATH.findall(line):
+            if not (ROOT / path.rstrip("/")).exists():
+                missing.append((doc, number, path))
+        for module in MODULE.findall(line):
+            if module != "example" and not (  # cxlog.example.lan: a host name
+                (ROOT / "cxlog" / f"{module}.py").exists() or (ROOT / "cxlog" / module).is_dir()
+            ):
+                missing.append((doc, number, f"cxlog.{module}"))
+        for target in MAKE.findall(line):
+            if target not in targets:
+                missing.append((doc, number, f"make {target}"))
+        for command in COMMAND.findall(line):
+            if command not in commands:
+                missing.append((doc, number, f"python -m cxlog {command}"))
+    return missing
+
+
+def test_docs_name_only_files_modules_targets_and_commands_that_exist():
+    assert missing_things(DOCS) == []
+
+
+def test_every_command_is_in_the_readme():
+    cli = (ROOT / "cxlog" / "cli.py").read_text()
+    commands = set(re.findall(r'add_parser\(\s*"([\w-]+)"', cli))
+    assert len(commands) >= 8
+    readme = (ROOT / "README.md").read_text()
+    assert {c for c in commands if f"python -m cxlog {c}" not in readme} == set()
+
+
+def test_a_doc_naming_a_missing_file_module_target_or_command_is_caught(tmp_path):
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "See `cxlog/gone.py`, `cxlog.vanished.thing`, `make deploy-moon` and"
+        " `python -m cxlog teleport`; `cxlog/visits.py`, `make test` and"
+        " `python -m cxlog migrate` exist.\n"
+    )
+    assert sorted(t for _, _, t in missing_things([doc])) == [
+        "cxlog.vanished",
+        "cxlog/gone.py",
+        "make deploy-moon",
+        "python -m cxlog teleport",
+    ]
