@@ -845,6 +845,9 @@ function logView() {
     "div",
     { class: `cx-bar ${pad.offline || pad.stopped ? "cx-bar-bad" : ""}`, role: "status", "data-waiting": countWaiting(pad.outbox), "data-offline": pad.offline ? "1" : "0" },
     el("span", {}, barText(pad)),
+    // Said in the fixed bar, not in the page: a line that comes and goes
+    // above the cards would move them under a finger (#24).
+    pad.hint && Date.now() < pad.hint.until ? el("span", { class: "cx-hint" }, pad.hint.text) : null,
     // A refused shift: the page's next load shows "Who is logging?".
     pad.stopped ? button("Sign in again", { "data-act": "reload" }, () => location.reload()) : null,
   );
@@ -868,7 +871,6 @@ function logView() {
     pad.teamLine ? el("p", { class: "cx-caption cx-team" }, pad.teamLine) : null,
     el("p", { class: "cx-lead" }, el("strong", {}, "New customer"), " — how did the visit start?"),
     startRow(),
-    pad.hint && Date.now() < pad.hint.until ? el("p", { class: "cx-caption cx-hint", role: "status" }, pad.hint.text) : null,
     el("h3", {}, `Open visits (${open})`),
     cards.length ? null : el("p", { class: "cx-caption" }, "None right now. Tap Warm, Neutral or Missed when a customer arrives."),
     list,
