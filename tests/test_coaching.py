@@ -5,39 +5,12 @@ published example of that paper; and the Log page's team line."""
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from cxlog import coaching
 from cxlog.metrics import Counts, Rate
 from cxlog.model import MIN_SAMPLE
-
-Z = 1.959963984540054
-
-
-def wilson_by_hand(x: int, n: int) -> tuple[float, float]:
-    """Newcombe (1998) eq. for the score interval: (2np + z² ± z√(z² + 4npq)) / 2(n + z²)."""
-    p, q = x / n, 1 - x / n
-    root = Z * math.sqrt(Z * Z + 4 * n * p * q)
-    return (2 * n * p + Z * Z - root) / (2 * (n + Z * Z)), (2 * n * p + Z * Z + root) / (
-        2 * (n + Z * Z)
-    )
-
-
-def newcombe_by_hand(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float]:
-    """Method 10 of Newcombe (1998) for p1 − p2."""
-    p1, p2 = x1 / n1, x2 / n2
-    l1, u1 = wilson_by_hand(x1, n1)
-    l2, u2 = wilson_by_hand(x2, n2)
-    d = p1 - p2
-    return d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt(
-        (u1 - p1) ** 2 + (p2 - l2) ** 2
-    )
-
-
-def half_up(value: float) -> str:
-    return f"{math.floor(value + 0.5):,}"
+from tests.helpers.oracles import half_up, newcombe_by_hand
 
 
 def counts(closed: int, purchased: int, units: int = 0, cents: int = 0, priced: int = 0) -> Counts:
@@ -161,7 +134,7 @@ def test_team_line_counts_the_store_s_local_today(storage, shop):
 
     from cxlog import goals
     from cxlog.model import to_utc_text
-    from tests.test_dashboard_page import insert, visit
+    from tests.helpers.rows import insert, visit
 
     now = datetime(2026, 11, 19, 15, tzinfo=UTC)
     s, ana = shop["store"], shop["ana"]

@@ -17,9 +17,8 @@ from cxlog import catalog, coaching, goals, summary
 from cxlog.export import ExportSelection
 from tests import test_dashboard_page
 from tests.conftest import ROOT, as_role, log_visit_in, utc
-from tests.test_coaching import half_up, newcombe_by_hand
-from tests.test_dashboard_page import RANGE, insert, visit
-from tests.test_summary import seed
+from tests.helpers.oracles import half_up, newcombe_by_hand
+from tests.helpers.rows import RANGE, insert, seed, visit
 
 month = test_dashboard_page.month  # the hand-worked month of the dashboard's tests
 

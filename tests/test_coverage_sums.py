@@ -19,7 +19,9 @@ from cxlog import catalog, cli, coverage, coverage_sums, rollups, traffic, visit
 from cxlog.errors import ValidationError
 from cxlog.traffic import CounterSettings
 from tests.conftest import log_visit_in
-from tests.test_coverage import day  # noqa: F401 - the hand-counted day fixture
+from tests.helpers import coverage_day
+
+day = coverage_day.day  # the hand-counted day: a fixture
 
 FIRST, LAST = date(2026, 10, 20), date(2026, 11, 8)  # London's clocks go back on Oct 25
 
@@ -56,7 +58,7 @@ def nothing_to_fix(storage) -> None:
         assert coverage_sums.rebuild(db) == 0
 
 
-def test_the_hand_counted_day_reads_the_same_from_the_sums(day, shop, monkeypatch):  # noqa: F811
+def test_the_hand_counted_day_reads_the_same_from_the_sums(day, shop, monkeypatch):
     fast = assert_same(day, date(2026, 11, 3), date(2026, 11, 4), monkeypatch)
     # The hand count (tests/test_coverage.py's fixture): 10:00 6 logged of 10
     # visitors, 11:00 10 of 20, 14:00 6 of 5; 12:00 has no figure (3) and
@@ -244,7 +246,7 @@ def test_a_range_that_is_not_whole_local_days_is_built(storage, shop):
     assert type(got) is coverage.Coverage
 
 
-def test_damage_is_found_fixed_and_reported_by_the_rollup_rebuild(day, shop, monkeypatch, capsys):  # noqa: F811
+def test_damage_is_found_fixed_and_reported_by_the_rollup_rebuild(day, shop, monkeypatch, capsys):
     db = sqlite_utils.Database(day.path)
     db.execute("UPDATE coverage_days SET logged = logged + 5")
     db.execute("UPDATE traffic_hours SET logged = 0")
@@ -259,7 +261,7 @@ def test_damage_is_found_fixed_and_reported_by_the_rollup_rebuild(day, shop, mon
     assert_same(day, date(2026, 11, 3), date(2026, 11, 4), monkeypatch)
 
 
-def test_an_upgraded_database_gains_its_sums(day, shop, monkeypatch):  # noqa: F811
+def test_an_upgraded_database_gains_its_sums(day, shop, monkeypatch):
     expected = coverage.overview(
         day, coverage.day_ranges(day, None, date(2026, 11, 3), date(2026, 11, 4))
     )

@@ -13,46 +13,15 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxlog import metrics, rollups
+from cxlog import metrics
 from cxlog.metrics import Filters
 from cxlog.model import to_utc_text
-from tests.conftest import ROOT, as_role, new_id
-from tests.test_coaching import half_up, newcombe_by_hand
+from tests.conftest import ROOT, as_role
+from tests.helpers.oracles import half_up, newcombe_by_hand
+from tests.helpers.rows import NOV, RANGE, insert, visit
 
-RANGE = {"period": "custom", "from": "2026-11-01", "to": "2026-11-19"}
 START, END = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 20, tzinfo=UTC)
-NOV, OCT = datetime(2026, 11, 10, 12, tzinfo=UTC), datetime(2026, 10, 20, 12, tzinfo=UTC)
-
-
-def insert(storage, rows: list[dict]) -> None:
-    """Visits written straight into the table (hundreds of API calls would be slow)."""
-    with storage.write() as db:
-        for row in rows:
-            at = to_utc_text(row.pop("at"))
-            outcome = row.get("outcome")
-            db["visits"].insert(
-                {
-                    "id": new_id(),
-                    "started_at": at,
-                    "updated_at": at,
-                    "closed_at": at if outcome else None,
-                    **row,
-                }
-            )
-        rollups.rebuild(db)  # rows written past cxlog.visits: count them as a bulk load does
-
-
-def visit(store, who, engagement, outcome=None, units=None, amount=None, **extra) -> dict:
-    return {
-        "store_id": store,
-        "associate_id": who,
-        "first_engagement": engagement,
-        "outcome": outcome,
-        "units": units,
-        "amount_cents": amount,
-        "at": NOV,
-        **extra,
-    }
+OCT = datetime(2026, 10, 20, 12, tzinfo=UTC)
 
 
 @pytest.fixture

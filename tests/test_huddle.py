@@ -18,7 +18,7 @@ from cxlog.cli import main
 from cxlog.model import to_utc_text
 from cxlog.text import plain
 from tests.conftest import ROOT, as_role
-from tests.test_dashboard_page import insert, visit
+from tests.helpers.rows import insert, visit
 
 TODAY = date(2026, 11, 19)
 WED, MON, FRI_BEFORE = (datetime(2026, 11, d, 12, tzinfo=UTC) for d in (18, 16, 13))

@@ -5,39 +5,19 @@ tests/test_api_taps.py) and the pad itself is driven in Chromium
 
 from __future__ import annotations
 
-import json
 from zoneinfo import ZoneInfo
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from cxlog import access, catalog, settings, shifts, ui, visits
+from cxlog import access, catalog, settings, shifts, visits
 from cxlog.errors import StorageError
-from tests.conftest import ROOT, new_id
+from tests.conftest import new_id
+from tests.helpers.pages import device, pad_data
 
 
 @pytest.fixture
 def db_env(app_env):
     return app_env
-
-
-def device(monkeypatch, storage, cookie: str | None = None) -> AppTest:
-    """A page load whose browser sends this shift cookie (or none).
-
-    AppTest sends no cookies, so the page's one read of it is replaced by the
-    same check against the given value."""
-    monkeypatch.setattr(ui, "signed_in", lambda s: shifts.current(s, cookie))
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
-
-
-def pad_data(at: AppTest) -> dict | None:
-    """The data the page handed the pad, as the browser receives it."""
-    pads = [e for e in at.main if getattr(e, "type", None) == "bidi_component"]
-    if not pads:
-        return None
-    (pad,) = pads
-    assert pad.proto.component_name == "cxlog_pad"
-    return json.loads(pad.proto.json)
 
 
 def cookie_for(storage, associate_id: int) -> str:

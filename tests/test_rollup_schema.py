@@ -12,7 +12,7 @@ import sqlite_utils
 from cxlog import dashboard, rollups
 from cxlog.db import Storage
 from cxlog.metrics import Counts
-from tests.test_rollups import GROUPINGS, recount
+from tests.helpers.oracles import GROUPINGS, recount
 
 FIXTURE = Path(__file__).parent / "fixtures" / "made_by_main_ab5c5ae.sqlite3"
 STORE_SCOPED = ("visits", "audit", "rollups", "shifts")

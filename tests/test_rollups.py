@@ -9,7 +9,6 @@ import random
 import sqlite3
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,8 +16,8 @@ from cxlog import catalog, cli, dashboard, rollups, visits
 from cxlog.errors import CxlogError
 from cxlog.metrics import Counts
 from tests.conftest import new_id
+from tests.helpers.oracles import ENGAGEMENTS, GROUPINGS, recount
 
-ENGAGEMENTS = ("warm", "neutral", "missed")
 # Days around both 2026 DST changes of London and New York, and a month end.
 DAYS = (
     date(2026, 3, 8),
@@ -30,66 +29,6 @@ DAYS = (
     date(2026, 10, 31),
     date(2026, 11, 1),
     date(2026, 11, 2),
-)
-
-
-def recount(storage, store_id: int, first: date, last: date, by: tuple[str, ...]) -> dict:
-    """The oracle: every non-voided visit of the store whose local start day is
-    in [first, last], summed per group as docs/product.md defines the numbers."""
-    with storage.read() as db:
-        zone = ZoneInfo(
-            db.execute("SELECT timezone FROM stores WHERE id = ?", [store_id]).fetchone()[0]
-        )
-        learned = dict(db.execute("SELECT id, learned FROM reasons").fetchall())
-        rows = list(
-            db.query("SELECT * FROM visits WHERE store_id = ? AND voided_at IS NULL", [store_id])
-        )
-    out: dict = defaultdict(lambda: [0] * 7)
-    for v in rows:
-        started = datetime.strptime(v["started_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-        local = started.astimezone(zone)
-        if not first <= local.date() <= last:
-            continue
-        warm = v["first_engagement"] == "warm"
-        depth = warm + bool(v["reason_id"] and learned[v["reason_id"]]) + bool(v["recommended"])
-        keys = {
-            "first_engagement": ENGAGEMENTS.index(v["first_engagement"]),
-            "connection_depth": depth,
-            "reason": v["reason_id"] or 0,
-            "no_sale_reason": v["no_sale_reason_id"] or 0,
-            "associate": v["associate_id"],
-            "local_hour": local.hour,
-            "weekday": local.weekday(),
-            "store": store_id,
-        }
-        bought = v["outcome"] == "purchased"
-        priced = bought and v["amount_cents"] is not None
-        sums = out[tuple(keys[b] for b in by)]
-        for i, value in enumerate(
-            (
-                1,
-                warm,
-                v["outcome"] is not None,
-                bought,
-                v["units"] if bought else 0,
-                v["amount_cents"] if priced else 0,
-                priced,
-            )
-        ):
-            sums[i] += int(value)
-    return {k: Counts(*v) for k, v in out.items()}
-
-
-GROUPINGS = (
-    (),
-    ("first_engagement",),
-    ("first_engagement", "connection_depth"),
-    ("connection_depth",),
-    ("reason",),
-    ("no_sale_reason",),
-    ("associate",),
-    ("local_hour",),
-    ("weekday", "local_hour"),
 )
 
 

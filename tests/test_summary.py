@@ -4,7 +4,7 @@ long table, text neutralised and numbers (negative lifts too) left numbers."""
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta
+from datetime import date
 
 import pandas as pd
 
@@ -12,27 +12,11 @@ from cxlog import catalog, metrics, summary
 from cxlog.export import ExportSelection
 from cxlog.metrics import Filters
 from tests.conftest import log_visit_in, utc
+from tests.helpers.rows import seed
 
 
 def frame(storage, selection) -> pd.DataFrame:
     return pd.read_csv(io.BytesIO(summary.summary_csv(storage, selection)))
-
-
-def seed(storage, shop, when: datetime, *, warm_buys: int, neutral_buys: int, n: int = 25):
-    """n warm and n neutral closed visits with the given number of purchases."""
-    for i in range(n):
-        t = when + timedelta(minutes=i)
-        log_visit_in(
-            storage, shop, t, "warm", **({"units": 2} if i < warm_buys else {"no_sale": "Price"})
-        )
-        log_visit_in(
-            storage,
-            shop,
-            t,
-            "neutral",
-            reason="Gift",
-            **({"units": 1, "amount": 1250} if i < neutral_buys else {"no_sale": None}),
-        )
 
 
 def test_summary_matches_the_metrics(storage, shop):

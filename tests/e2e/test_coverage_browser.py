@@ -12,7 +12,7 @@ import pytest
 from cxlog import traffic, traffic_demo
 from tests.conftest import MANAGER_PASSWORD
 from tests.e2e.harness import TABLET, sign_in_with_password, wait_idle
-from tests.test_dashboard_page import insert, visit
+from tests.helpers.rows import insert, visit
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = {"laptop": {"width": 1280, "height": 800}, "tablet": TABLET}

@@ -12,7 +12,7 @@ from cxlog import catalog
 from cxlog.model import NO_SALE_REASON, REASON
 from tests.conftest import MANAGER_PASSWORD
 from tests.e2e.harness import TABLET, by_key, sign_in_with_password, wait_idle
-from tests.test_dashboard_page import insert, visit
+from tests.helpers.rows import insert, visit
 
 pytestmark = pytest.mark.browser
 LAPTOP = {"width": 1280, "height": 800}

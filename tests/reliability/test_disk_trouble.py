@@ -26,7 +26,7 @@ from cxlog import shifts, taps, visits
 from cxlog.db import Storage
 from cxlog.errors import StorageError
 from tests.conftest import ROOT, new_id
-from tests.test_log_page import device, pad_data
+from tests.helpers.pages import device, pad_data
 
 
 def snapshot(storage: Storage) -> dict[str, dict]:

@@ -18,7 +18,7 @@ from cxlog import access, catalog, credentials, lockout, navigation, roles, sett
 from cxlog.errors import ValidationError
 from cxlog.model import NO_SALE_REASON, REASON
 from tests.conftest import ROOT, as_role, new_id, sign_in_role
-from tests.test_log_page import device, pad_data
+from tests.helpers.pages import device, pad_data
 
 HOSTILE: dict[str, str] = {
     "10,000 characters": "x" * 10_000,

@@ -1,0 +1,30 @@
+"""Opening pages in AppTest the way a device would (shared by the Log page's
+tests and the reliability suite)."""
+
+from __future__ import annotations
+
+import json
+
+from streamlit.testing.v1 import AppTest
+
+from cxlog import shifts, ui
+from tests.conftest import ROOT
+
+
+def device(monkeypatch, storage, cookie: str | None = None) -> AppTest:
+    """A page load whose browser sends this shift cookie (or none).
+
+    AppTest sends no cookies, so the page's one read of it is replaced by the
+    same check against the given value."""
+    monkeypatch.setattr(ui, "signed_in", lambda s: shifts.current(s, cookie))
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+
+
+def pad_data(at: AppTest) -> dict | None:
+    """The data the page handed the pad, as the browser receives it."""
+    pads = [e for e in at.main if getattr(e, "type", None) == "bidi_component"]
+    if not pads:
+        return None
+    (pad,) = pads
+    assert pad.proto.component_name == "cxlog_pad"
+    return json.loads(pad.proto.json)
