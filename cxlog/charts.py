@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from cxlog import localday
 from cxlog.dashboard import WEEKDAYS, Group
 from cxlog.metrics import Counts, Rate
 from cxlog.takeaways import TOO_FEW, interval, percent
@@ -291,7 +292,7 @@ def trend_lines(points: pd.DataFrame, conversion_goal: float | None = None) -> g
                 "line": {"color": colour, "width": 2},
                 "connectgaps": False,
                 "hovertext": [
-                    f"{name.capitalize()}, week of {w:%-d %b}: "
+                    f"{name.capitalize()}, week of {localday.day_text(w, weekday=False)}: "
                     + (TOO_FEW if c.too_few else f"{percent(c.conversion.value)} of {c.closed:,}")
                     for w, c in zip(mine["week"], counts, strict=True)
                 ],

@@ -447,10 +447,11 @@ def _warm_line(title: str, c: Counts, goal: float | None) -> str:
 
 def _sections(card: HuddleCard) -> list[Section]:
     g = card.goals
+    yesterday = localday.day_text(card.yesterday)
     numbers = [
-        _day_line(f"Yesterday ({card.yesterday:%a %-d %b})", card.yesterday_counts, card.currency),
+        _day_line(f"Yesterday ({yesterday})", card.yesterday_counts, card.currency),
         _day_line(
-            f"Week to date ({card.week_start:%a %-d %b}–{card.yesterday:%a %-d %b})",
+            f"Week to date ({localday.day_text(card.week_start)}–{yesterday})",
             card.week_counts,
             card.currency,
         ),
@@ -565,7 +566,7 @@ def huddle_card(
 
 
 def title(card: HuddleCard) -> str:
-    return f"Huddle · {plain(card.store_name)} · {card.today:%a %-d %b %Y}"
+    return f"Huddle · {plain(card.store_name)} · {localday.day_text(card.today, year=True)}"
 
 
 def markdown(card: HuddleCard) -> str:

@@ -905,7 +905,7 @@ def flag_lines(cov: Overview, store_names: Mapping[int, str], limit: int = 5) ->
         shown = []
         for f in found[:limit]:
             where = store_names.get(f.store_id, f"store {f.store_id}")
-            when = "" if f.day is None else f" {f.day:%a %-d %b}"
+            when = "" if f.day is None else f" {localday.day_text(f.day)}"
             when += "" if f.hour is None else f" {f.hour:02d}:00"
             shown.append(f"{where}{when}: {f.detail}")
         more = f"; and {len(found) - limit:,} more" if len(found) > limit else ""

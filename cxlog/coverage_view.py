@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from cxlog import localday
 from cxlog.charts import week_hours
 from cxlog.coverage import Coverage, Overview, Totals
 from cxlog.dashboard import WEEKDAYS
@@ -103,7 +104,7 @@ def day_table(cov: Coverage, store_names: dict[int, str]) -> pd.DataFrame:
     several = d["store_id"].nunique() > 1
     rows = []
     for r in d.sort_values(["day", "store_id"], ascending=[False, True]).itertuples():
-        row = {"Day": f"{r.day:%a %-d %b %Y}"}
+        row = {"Day": localday.day_text(r.day, year=True)}
         if several:
             row["Store"] = store_names.get(r.store_id, str(r.store_id))
         row |= {

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
-from cxlog import limits, model, periods, settings
+from cxlog import limits, localday, model, periods, settings
 from cxlog.db import Storage, audit
 from cxlog.errors import NotFoundError, ValidationError
 from cxlog.metrics import Rate
@@ -87,6 +87,11 @@ LIST_LIMIT = 100  # per section: a list a person reads, not an export
 # --- small helpers ------------------------------------------------------------------
 
 
+def _day(text: str) -> str:
+    """A stored day (YYYY-MM-DD) as people read it."""
+    return localday.day_text(date.fromisoformat(text))
+
+
 def _actor(associate_id: int) -> str:
     return f"associate:{associate_id}"
 
@@ -115,7 +120,7 @@ def due_day(choice: object, today: date) -> date:
             "Pick when: tomorrow, in 3 days, in a week, or a date written like 2026-12-01."
         )
     if choice < today:
-        raise ValidationError(f"{choice:%a %-d %b} has passed; pick today or a later day.")
+        raise ValidationError(f"{localday.day_text(choice)} has passed; pick today or a later day.")
     if (choice - today).days > MAX_DAYS_AHEAD:
         raise ValidationError("A follow-up can be at most a year ahead.")
     return choice
@@ -309,7 +314,7 @@ def promise(
             code = _code_of(db, store_id, visit["id"])
             raise ValidationError(
                 f"A follow-up is already promised for visit {code} "
-                f"({CHANNELS[existing[2]]}, due {date.fromisoformat(existing[1]):%a %-d %b});"
+                f"({CHANNELS[existing[2]]}, due {_day(existing[1])});"
                 " nothing changed."
             )
         _ensure_code(db, store_id, visit["id"], now)
@@ -393,8 +398,7 @@ def record_result(
             retry_on = due_day(retry, today).isoformat()
             if retry_on == item["due_on"] and item["attempts"] > 0:
                 raise ValidationError(
-                    f"{item['code']} is already set to retry on "
-                    f"{date.fromisoformat(retry_on):%a %-d %b}; nothing changed."
+                    f"{item['code']} is already set to retry on {_day(retry_on)}; nothing changed."
                 )
             fields.update(due_on=retry_on, attempts=item["attempts"] + 1)
         else:
@@ -435,8 +439,7 @@ def snooze(
         due_on = due_day(until, local_day(me["timezone"], now)).isoformat()
         if due_on == item["due_on"]:
             raise ValidationError(
-                f"{item['code']} is already due on {date.fromisoformat(due_on):%a %-d %b};"
-                " nothing changed."
+                f"{item['code']} is already due on {_day(due_on)}; nothing changed."
             )
         fields = {"due_on": due_on, "snoozes": item["snoozes"] + 1}
         _write(db, item["id"], fields, to_utc_text(now))

@@ -35,3 +35,17 @@ def local_date(moment: datetime, zone: ZoneInfo) -> date:
 def start_of_local_day(moment: datetime, zone: ZoneInfo) -> datetime:
     """The UTC instant the store's local day containing ``moment`` started."""
     return local_midnight_utc(local_date(moment, zone), zone)
+
+
+def day_text(
+    day: date, *, weekday: bool = True, year: bool = False, long_month: bool = False
+) -> str:
+    """A day as people read it: "Tue 3 Nov", "Tue 3 Nov 2026", "3 Nov",
+    "1 January 2020". The day of the month without a leading zero is written
+    out, not with strftime's "%-d", which only glibc knows (a server on
+    Windows would fail there)."""
+    month = f"{day:%B}" if long_month else f"{day:%b}"
+    text = f"{day.day} {month}"
+    if weekday:
+        text = f"{day:%a} {text}"
+    return f"{text} {day.year}" if year else text

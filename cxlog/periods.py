@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from cxlog import localday
 from cxlog.errors import ValidationError
 from cxlog.localday import local_midnight_utc as _midnight
 
@@ -88,7 +89,8 @@ def check_range(first: date | None, last: date | None) -> tuple[date, date]:
     if first < EARLIEST_DAY:
         # The previous period of equal length must still be a date (a crafted
         # link with year 1 showed a traceback, #11); no store logged before this.
-        raise ValidationError(f"A range starts on {EARLIEST_DAY:%-d %B %Y} or later.")
+        earliest = localday.day_text(EARLIEST_DAY, weekday=False, year=True, long_month=True)
+        raise ValidationError(f"A range starts on {earliest} or later.")
     return first, last
 
 
@@ -136,5 +138,6 @@ def previous_days(span: Span) -> tuple[date, date]:
 def describe(first: date, last: date) -> str:
     """ "3 Nov – 16 Nov 2026" (or one day) for the page's subtitle."""
     if first == last:
-        return f"{first:%a %-d %b %Y}"
-    return f"{first:%-d %b}{'' if first.year == last.year else f' {first:%Y}'} – {last:%-d %b %Y}"
+        return localday.day_text(first, year=True)
+    start = localday.day_text(first, weekday=False, year=first.year != last.year)
+    return f"{start} – {localday.day_text(last, weekday=False, year=True)}"

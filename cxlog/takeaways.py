@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from cxlog import localday
 from cxlog.dashboard import NO_SALE_NONE, WEEKDAYS, Group, TeamRow
 from cxlog.metrics import Counts, Rate
 from cxlog.model import MIN_SAMPLE
@@ -154,7 +155,7 @@ def trend(points: pd.DataFrame) -> str:
         latest = points[points["week"] == week]
         if any(not c.too_few for c in latest["counts"]):
             parts = [f"{r.engagement} {rate_text(r.counts, 0)}" for r in latest.itertuples()]
-            return f"Week of {week:%-d %b}: " + ", ".join(parts) + "."
+            return f"Week of {localday.day_text(week, weekday=False)}: " + ", ".join(parts) + "."
     return f"Too few visits in any week to draw a trend yet ({MIN_SAMPLE} closed visits each)."
 
 

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from cxlog import followups, model, ui, visits
+from cxlog import followups, localday, model, ui, visits
 from cxlog.errors import StorageError, ValidationError
 from cxlog.followups import CHANNELS, DUE_CHOICES, RESULTS, SECTIONS
 from cxlog.model import from_utc_text, utc_now
@@ -76,7 +76,7 @@ st.caption(
 
 
 def day_text(day: str) -> str:
-    return f"{date.fromisoformat(day):%a %-d %b}"
+    return localday.day_text(date.fromisoformat(day))
 
 
 def clock(stamp: str) -> str:

@@ -11,10 +11,12 @@ on 1 November 2026 (01:00 -4 → 00:00 -5).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from cxlog import localday
 from cxlog.localday import local_date, local_day_utc, local_midnight_utc, start_of_local_day
 
 LONDON = ZoneInfo("Europe/London")
@@ -60,3 +62,29 @@ def test_start_of_the_local_day_where_midnight_is_repeated():
     # fold, and lands on the second midnight, an hour late.
     wrong = second_pass.astimezone(HAVANA).replace(hour=0, minute=0, second=0, microsecond=0)
     assert wrong.astimezone(UTC) == utc("2026-11-01T05:00")
+
+
+@pytest.mark.parametrize(
+    ("day", "kwargs", "expected"),
+    [
+        (date(2026, 11, 3), {}, "Tue 3 Nov"),
+        (date(2026, 11, 3), {"year": True}, "Tue 3 Nov 2026"),
+        (date(2026, 11, 13), {"weekday": False}, "13 Nov"),
+        (date(2020, 1, 1), {"weekday": False, "year": True, "long_month": True}, "1 January 2020"),
+    ],
+)
+def test_day_text_writes_the_day_without_a_leading_zero(day, kwargs, expected):
+    assert localday.day_text(day, **kwargs) == expected
+
+
+def test_no_strftime_day_without_leading_zero_outside_day_text():
+    """strftime's "%-d" is glibc's: a server on Windows fails on it (#26).
+    Only plotly's own tick format (d3, in the browser) may use it."""
+    root = Path(__file__).resolve().parent.parent
+    found = [
+        f"{path.relative_to(root)}:{n}"
+        for path in [*root.glob("cxlog/**/*.py"), *root.glob("pages/*.py")]
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if "%-" in line and "tickformat" not in line and "strftime's" not in line
+    ]
+    assert found == []
