@@ -173,6 +173,13 @@ def sign_in_with_password(
 # --- the Log page's tap pad (cxlog/pad/pad.js draws plain elements, no keys) --
 
 PAD_OUTBOX = "cxlog.outbox.v1"
+# A JS function: the first ancestor of an element that scrolls (Streamlit
+# scrolls its main column, not the document).
+FIND_SCROLLER = """(el) => {
+  while (el && !(el.scrollHeight > el.clientHeight
+                 && /auto|scroll/.test(getComputedStyle(el).overflowY))) el = el.parentElement;
+  return el;
+}"""
 
 
 def card(page, vid: str):

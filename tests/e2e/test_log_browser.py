@@ -427,12 +427,11 @@ def test_sixty_second_cut_loses_nothing(browser, served, screenshot):
     # state and the waiting count are on screen, and cover no control (#24).
     in_sight = page.evaluate(
         """() => {
+          const findScroller = """
+        + harness.FIND_SCROLLER
+        + """;
           const bar = document.querySelector('.cx-bar');
-          let scroller = document.querySelector('.cx-card').parentElement;
-          while (scroller && !(scroller.scrollHeight > scroller.clientHeight
-                 && /auto|scroll/.test(getComputedStyle(scroller).overflowY))) {
-            scroller = scroller.parentElement;
-          }
+          const scroller = findScroller(document.querySelector('.cx-card').parentElement);
           scroller.scrollTop = scroller.scrollHeight;
           const b = bar.getBoundingClientRect();
           const covered = [...document.querySelectorAll('.cx-pad button, .cx-pad summary')]

@@ -186,13 +186,12 @@ def test_two_open_cards_fit_a_phone_and_today_reads_one_line_a_row(browser, serv
     top, other = (second, first)  # newest first
     geometry = page.evaluate(
         """([top, other]) => {
+          const findScroller = """
+        + harness.FIND_SCROLLER
+        + """;
           const box = (el) => el.getBoundingClientRect();
           const card = document.querySelector(`.cx-card[data-visit="${top}"]`);
-          let scroller = card.parentElement;
-          while (scroller && !(scroller.scrollHeight > scroller.clientHeight
-                 && /auto|scroll/.test(getComputedStyle(scroller).overflowY))) {
-            scroller = scroller.parentElement;
-          }
+          const scroller = findScroller(card.parentElement);
           const header = document.querySelector('[data-testid=stHeader]');
           const headerBottom = header ? box(header).bottom : 0;
           const startY = scroller.scrollTop;
