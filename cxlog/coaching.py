@@ -201,7 +201,7 @@ def team_line(
 ) -> str | None:
     """The Log page's line for a store's today (its local day so far): one
     indexed count of today's visits, the warm-rate goal and today's focus."""
-    zone = ZoneInfo(catalog.get_store(storage, store_id)["timezone"])
+    zone = localday.zone(catalog.get_store(storage, store_id)["timezone"])
     today = (now or utc_now()).astimezone(zone).date()
     counts = metrics.totals(storage, _filters(store_id, today, today, zone))
     if counts.closed < LOG_LINE_MIN_CLOSED:
@@ -291,14 +291,10 @@ class HuddleCard:
     sections: list[Section] = field(default_factory=list)
 
 
-def _midnight(day: date, zone: ZoneInfo) -> datetime:
-    return localday.local_midnight_utc(day, zone)
-
-
 def _filters(store_id: int, first: date, last: date, zone: ZoneInfo) -> Filters:
     return Filters(
-        start=_midnight(first, zone),
-        end=_midnight(last + timedelta(days=1), zone),
+        start=localday.local_midnight_utc(first, zone),
+        end=localday.local_midnight_utc(last + timedelta(days=1), zone),
         store_ids=(store_id,),
     )
 
@@ -514,7 +510,7 @@ def huddle_card(
     """The card for a store's morning ``today`` (its local today by default):
     yesterday, and the week to date (Monday of yesterday's week to yesterday)."""
     store = catalog.get_store(storage, store_id)
-    zone = ZoneInfo(store["timezone"])
+    zone = localday.zone(store["timezone"])
     if today is None:
         today = (now or utc_now()).astimezone(zone).date()
     yesterday = today - timedelta(days=1)

@@ -11,7 +11,7 @@ from datetime import date
 import streamlit as st
 from babel.numbers import list_currencies
 
-from cxlog import goals, periods, roles, ui
+from cxlog import goals, localday, roles, ui
 from cxlog.db import Storage
 from cxlog.model import utc_now
 from cxlog.money import COMMON
@@ -135,7 +135,7 @@ def settings_tab(storage: Storage, store: dict, role: str) -> None:
     behaviours = goals.list_behaviours(storage)
     names = {b["id"]: b["name"] for b in behaviours}
     st.subheader("Today's focus")
-    today = periods.local_today(store["timezone"], utc_now())
+    today = localday.today(store["timezone"], utc_now())
     focus = goals.focus_on(storage, sid, today)
     st.caption("Today's focus: " + (plain(focus["name"]) if focus else "not picked yet"))
 

@@ -202,8 +202,8 @@ def _from_rollups(
     wall = _wall(counter["hour_start"], zone)
     if len(wall) and (wall % 3_600).any():
         return None
-    first_day = rollups.day_number(first.date())
-    last_day = rollups.day_number(last.date()) - 1
+    first_day = localday.day_number(first.date())
+    last_day = localday.day_number(last.date()) - 1
     rows = np.array(
         db.execute(
             "SELECT bucket * 24 + k1, visits, closed, purchased, units FROM rollups"
@@ -336,7 +336,7 @@ def _local(counter: dict, zone: str) -> None:
     wall = _wall(counter["hour_start"], zone)
     counter["day"] = wall // 86_400
     counter["hour"] = wall % 86_400 // 3_600
-    counter["weekday"] = (counter["day"] + 3) % 7  # 1970-01-01 was a Thursday
+    counter["weekday"] = localday.weekday(counter["day"])
 
 
 def _visitors(counter: dict, settings: CounterSettings) -> np.ndarray:
@@ -346,10 +346,9 @@ def _visitors(counter: dict, settings: CounterSettings) -> np.ndarray:
 
 
 def _dates(days: pd.Series) -> list[date]:
-    return [_EPOCH + timedelta(days=int(d)) for d in days]
+    return [localday.day_of(d) for d in days]
 
 
-_EPOCH = date(1970, 1, 1)
 
 
 # --- summing ------------------------------------------------------------------------
@@ -471,7 +470,7 @@ def _silent(store_id: int, day: int, hour: int, logged: int, pos: float | None) 
     return Flag(
         SILENT,
         store_id,
-        _EPOCH + timedelta(days=day),
+        localday.day_of(day),
         hour,
         f"the counter counted nobody while {logged:,} visits were logged"
         + (f" and {int(pos):,} sales rung up" if pos else ""),
@@ -482,7 +481,7 @@ def _over(store_id: int, day: int, hour: int, logged: int, visitors: float) -> F
     return Flag(
         OVER,
         store_id,
-        _EPOCH + timedelta(days=day),
+        localday.day_of(day),
         hour,
         f"{logged:,} visits logged but {visitors:g} visitors counted",
     )
@@ -492,7 +491,7 @@ def _pos_only(store_id: int, day: int, hour: int, transactions: int) -> Flag:
     return Flag(
         POS_ONLY,
         store_id,
-        _EPOCH + timedelta(days=day),
+        localday.day_of(day),
         None if hour < 0 else hour,
         f"{transactions:,} POS transactions but no counter figure",
     )
@@ -551,7 +550,8 @@ def _read_and_assemble(
     for store_id, (start, end) in ranges.items():
         if store_id not in zones or end <= start:
             continue
-        counter, pos, visits = _read_store(storage, store_id, start, end, ZoneInfo(zones[store_id]))
+        zone = localday.zone(zones[store_id])
+        counter, pos, visits = _read_store(storage, store_id, start, end, zone)
         counter["store_id"] = np.full(len(counter["hour_start"]), store_id, dtype=np.int64)
         counter["visitors"] = _visitors(counter, settings[store_id])
         if len(counter["hour_start"]):
@@ -561,7 +561,7 @@ def _read_and_assemble(
         hours.append(counter)
         if len(pos):
             pos["store_id"] = store_id
-            pos["day"] = (pd.to_datetime(pos["day"]) - pd.Timestamp(_EPOCH)).dt.days
+            pos["day"] = (pd.to_datetime(pos["day"]) - pd.Timestamp(localday.EPOCH)).dt.days
             pos_rows.append(pos)
         unmatched[store_id] = visits - int(counter["logged"].sum())
     if _nothing_imported(hours, pos_rows):
@@ -681,13 +681,13 @@ def overview(storage: Storage, ranges: Mapping[int, tuple[datetime, datetime]]) 
         for store_id, (start, end) in ranges.items():
             if store_id not in zones or end <= start:
                 continue
-            zone = rollups.zone(zones[store_id])
+            zone = localday.zone(zones[store_id])
             first, last = start.astimezone(zone), end.astimezone(zone)
             if first.time() != time(0) or last.time() != time(0):
                 return build(storage, ranges)
             days[store_id] = (
-                rollups.day_number(first.date()),
-                rollups.day_number(last.date()) - 1,
+                localday.day_number(first.date()),
+                localday.day_number(last.date()) - 1,
             )
         settings = counter_settings(storage, ranges)
         with storage.read() as db:
@@ -757,9 +757,9 @@ def _overview(
         for store_id, text, hour, transactions in db.execute(
             "SELECT store_id, day, hour, transactions FROM pos_totals"
             f" WHERE store_id IN ({ids}) AND day BETWEEN ? AND ? AND lone = 1",
-            [rollups.day_of(first).isoformat(), rollups.day_of(last).isoformat()],
+            [localday.day_of(first).isoformat(), localday.day_of(last).isoformat()],
         ):
-            day = rollups.day_number(date.fromisoformat(text))
+            day = localday.day_number(date.fromisoformat(text))
             pos_lines.append(_pos_only(store_id, day, hour, transactions))
     # build's order: silent hours, hours over, each store's flags, POS lines
     # by the hour then by the day; each in store order (as ranges lists
@@ -808,7 +808,7 @@ def _add_heat(db, heat: np.ndarray, stores: str, first: int, last: int) -> None:
             [lo, hi],
         ).fetchall()
         if rows:
-            weekday = coverage_sums.weekday_of(np.array([r[0] for r in rows]))
+            weekday = localday.weekday(np.array([r[0] for r in rows]))
             cells = np.frombuffer(b"".join(r[1] for r in rows)).reshape(-1, 2, 24)
             np.add.at(heat, (slice(None), weekday), cells.transpose(1, 0, 2))
 
@@ -830,7 +830,7 @@ def day_ranges(
     result = {}
     for s in catalog.list_stores(storage):
         if wanted is None or s["id"] in wanted:
-            zone = ZoneInfo(s["timezone"])
+            zone = localday.zone(s["timezone"])
             result[s["id"]] = (
                 localday.local_midnight_utc(first, zone),
                 localday.local_midnight_utc(last + timedelta(days=1), zone),

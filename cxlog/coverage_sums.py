@@ -40,6 +40,8 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 
+from cxlog import localday
+
 SCHEMA = (
     "ALTER TABLE traffic_hours ADD COLUMN visitors REAL NOT NULL DEFAULT 0",
     "ALTER TABLE traffic_hours ADD COLUMN day INTEGER NOT NULL DEFAULT 0",
@@ -104,7 +106,6 @@ HOUR_SUMS = (
     "pos_transactions",
 )
 DAY_HEAT = 2 * 24  # float64 cells of a day's heat: visitors, logged per local hour
-_EPOCH = date(1970, 1, 1)
 
 
 def ready(db) -> bool:
@@ -114,11 +115,6 @@ def ready(db) -> bool:
         db.execute("SELECT 1 FROM sqlite_master WHERE name = 'coverage_months'").fetchone()
         is not None
     )
-
-
-def weekday_of(day):
-    """0 = Monday, for a day number or an array of them."""
-    return (day + 3) % 7  # 1970-01-01 was a Thursday
 
 
 def visitors(entries: np.ndarray, exits: np.ndarray, two_way: bool, staff: float) -> np.ndarray:
@@ -153,10 +149,9 @@ def _target(db, store_id: int, started: str, timezone: str) -> tuple | None:
         return None
     if row[0] is not None and started < row[1]:
         return ("hour", *row[:1], *row[2:])
-    from cxlog import rollups  # rollups imports this module
 
     utc = datetime.fromisoformat(started).replace(microsecond=0)
-    return ("day", (utc.astimezone(rollups.zone(timezone)).date() - _EPOCH).days)
+    return ("day", localday.day_number(localday.local_date(utc, timezone)))
 
 
 def _sums(visit: Mapping) -> tuple[int, int, int, int]:
@@ -241,16 +236,15 @@ def _move(db, store_id: int, target: tuple, delta: tuple[int, ...]) -> None:
         [*delta, _added(heat, 24 + hour, delta[0]), store_id, day],
     )
     if delta[0]:
-        from cxlog import rollups
 
-        month = rollups.month_start(day)
+        month = localday.month_start(day)
         (heat,) = conn.execute(
             "SELECT heat FROM coverage_months WHERE store_id = ? AND month = ?",
             [store_id, month],
         ).fetchone()
         conn.execute(
             "UPDATE coverage_months SET heat = ? WHERE store_id = ? AND month = ?",
-            [_added(heat, 7 * 24 + weekday_of(day) * 24 + hour, delta[0]), store_id, month],
+            [_added(heat, 7 * 24 + localday.weekday(day) * 24 + hour, delta[0]), store_id, month],
         )
 
 
@@ -314,9 +308,8 @@ def hour_columns(
     """Visitors, local day and local hour of counter hours starting at ``start``
     (Unix seconds), under the store's counter settings and timezone (an
     import writes them with the hours; ``rebuild`` checks them)."""
-    from cxlog import rollups  # rollups imports this module
 
-    wall = rollups.local_seconds(start, timezone)
+    wall = localday.local_seconds(start, timezone)
     people = visitors(entries, exits, *_settings(db, store_id))
     return people, wall // 86_400, wall % 86_400 // 3_600
 
@@ -363,7 +356,7 @@ def _hours(db, store_id: int, timezone: str) -> _Hours:
 def _logged(db, store_id: int, hours: _Hours, timezone: str) -> tuple[np.ndarray, dict]:
     """(n, 4) logged, closed, purchased, units of the visits in each counter
     hour, and {local day: visits of that day in no counter hour}."""
-    from cxlog import facts, rollups
+    from cxlog import facts
 
     sums = np.zeros((len(hours.start), 4), dtype=np.int64)
     if not len(hours.start):
@@ -383,7 +376,7 @@ def _logged(db, store_id: int, hours: _Hours, timezone: str) -> tuple[np.ndarray
         axis=1,
     )
     np.add.at(sums, at[inside], values[inside])
-    outside = rollups.local_seconds(f.started[~inside], timezone) // 86_400
+    outside = localday.local_seconds(f.started[~inside], timezone) // 86_400
     days, counts = np.unique(outside, return_counts=True)
     return sums, dict(zip(days.tolist(), counts.tolist(), strict=True))
 
@@ -407,7 +400,7 @@ def _pos(db, store_id: int, hours: _Hours) -> tuple[list, dict[int, list], int]:
     counter_days = set(hours.day.tolist())
     wrong = []
     for text, at_hour, transactions, units, cents, lone in lines:
-        d = (date.fromisoformat(text) - _EPOCH).days
+        d = localday.day_number(date.fromisoformat(text))
         if at_hour >= 0:
             i = first_hour.get(d * 24 + at_hour)
             if i is not None:
@@ -456,7 +449,6 @@ def _days(
     hours: _Hours, sums: np.ndarray, uncounted: dict, pos: dict[int, list]
 ) -> tuple[dict[int, tuple], dict[int, bytes]]:
     """coverage_days rows (DAY_SUMS and heat) and coverage_months heats, by day and month."""
-    from cxlog import rollups
 
     days, at = np.unique(hours.day, return_inverse=True)
     at = at.ravel()
@@ -489,8 +481,8 @@ def _days(
         rows[d] = (*front, uncounted.get(d, 0), *sold, blob)
     months: dict[int, np.ndarray] = {}
     for d, h in zip(days.tolist(), heat, strict=True):
-        m = months.setdefault(rollups.month_start(d), np.zeros((2, 7, 24)))
-        m[:, weekday_of(d), :] += h
+        m = months.setdefault(localday.month_start(d), np.zeros((2, 7, 24)))
+        m[:, localday.weekday(d), :] += h
     return rows, {m: h.tobytes() for m, h in months.items()}
 
 

@@ -26,9 +26,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import BinaryIO
-from zoneinfo import ZoneInfo
 
-from cxlog import localtimes
+from cxlog import localday, localtimes
 from cxlog.model import (
     FIRST_ENGAGEMENTS,
     MAX_UNITS,
@@ -243,7 +242,7 @@ def read_lookups(conn: sqlite3.Connection, ranges: list[StoreRange]) -> Lookups:
     if ranges:
         begin, end = _span_bounds(conn, ranges)
         for r in ranges:
-            for since, until, seconds in offset_spans(ZoneInfo(r.timezone), begin, end):
+            for since, until, seconds in offset_spans(localday.zone(r.timezone), begin, end):
                 # The offset cell carries the comma that follows it.
                 modifier, offset = f"{seconds:+d} seconds", offset_text(seconds) + ","
                 spans.append((r.store_id, since, until, modifier, offset))
@@ -284,7 +283,7 @@ def _traffic_hours(conn: sqlite3.Connection, ranges: list[StoreRange]) -> list[t
         return []
     result = []
     for r in ranges:
-        zone = ZoneInfo(r.timezone)
+        zone = localday.zone(r.timezone)
         rows = conn.execute(
             "SELECT t.hour_start, max(0, CASE WHEN coalesce(c.two_way, 0) AND t.exits IS NOT NULL"
             " THEN (t.entries + t.exits) / 2.0 ELSE t.entries END - coalesce(c.staff_per_hour, 0))"

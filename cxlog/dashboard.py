@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from cxlog import catalog, facts, periods, rollups
+from cxlog import catalog, facts, localday, periods, rollups
 from cxlog.db import Storage
 from cxlog.facts import PURCHASED_CODE, WARM_CODE, Facts
 from cxlog.metrics import Counts, Rate
@@ -246,7 +246,7 @@ def _local_seconds(f: Facts, zones: dict[int, str]) -> np.ndarray:
     for store_id, zone in zones.items():
         mask = f.store == store_id
         if mask.any():
-            local[mask] = rollups.local_seconds(f.started[mask], zone)
+            local[mask] = localday.local_seconds(f.started[mask], zone)
     return local
 
 
@@ -255,7 +255,7 @@ def _weeks_from_visits(s: _Sums, zones: dict[int, str]) -> dict:
     if not len(s.f):
         return {}
     day = _local_seconds(s.f, zones) // 86_400
-    monday = day - (day + 3) % 7  # 1970-01-01 was a Thursday
+    monday = localday.week_start(day)
     keyed = _by_ids(s, monday * 3 + s.f.engagement)
     return {(k // 3, k % 3): c for k, c in keyed.items()}
 
@@ -265,7 +265,7 @@ def _heat_from_visits(s: _Sums, zones: dict[int, str]) -> dict:
     if not len(s.f):
         return {}
     local = _local_seconds(s.f, zones)
-    keyed = _by_ids(s, ((local // 86_400 + 3) % 7) * 24 + (local % 86_400) // 3_600)
+    keyed = _by_ids(s, localday.weekday(local // 86_400) * 24 + (local % 86_400) // 3_600)
     return {(k // 24, k % 24): c for k, c in keyed.items()}
 
 
@@ -411,8 +411,8 @@ def _previous_days(span: periods.Span, zone: str) -> tuple[date, date, datetime]
     """The previous period as whole local days plus the start of its last,
     partial day (it stops at the same time of day as now)."""
     first = span.first_day - timedelta(days=span.days)
-    cut = span.previous_end.astimezone(rollups.zone(zone))
-    tail_start = rollups.local_midnight(cut.date(), zone)
+    cut = span.previous_end.astimezone(localday.zone(zone))
+    tail_start = localday.local_midnight_utc(cut.date(), zone)
     return first, cut.date() - timedelta(days=1), tail_start
 
 
@@ -437,7 +437,7 @@ def _read_rollups(storage, spans, zones, learned) -> _Read:
         previous[store_id] = (first, last_whole)
         if tail_start < span.previous_end:
             tails[store_id] = (max(tail_start, span.previous_start), span.previous_end)
-        weeks[store_id] = (span.trend_start.astimezone(rollups.zone(zone)).date(), span.last_day)
+        weeks[store_id] = (span.trend_start.astimezone(localday.zone(zone)).date(), span.last_day)
     with storage.read() as db:
         db.execute("BEGIN")  # one snapshot for every read below
         try:

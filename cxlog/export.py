@@ -23,9 +23,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import BinaryIO
-from zoneinfo import ZoneInfo
 
-from cxlog import csvlines, export_pool
+from cxlog import csvlines, export_pool, localday
 from cxlog.atomic import write_file
 from cxlog.csvlines import (  # noqa: F401  (re-exported: the export's public names)
     BOM,
@@ -40,7 +39,6 @@ from cxlog.csvlines import (  # noqa: F401  (re-exported: the export's public na
 )
 from cxlog.db import Storage
 from cxlog.errors import NotFoundError, StorageError, ValidationError
-from cxlog.localday import local_midnight_utc
 from cxlog.offsets import EARLIEST, LATEST
 
 # --- what to export -------------------------------------------------------------
@@ -104,15 +102,15 @@ def store_ranges(db, selection: ExportSelection) -> list[StoreRange]:
         rows = [row for row in rows if row[0] in selection.store_ids]
     result = []
     for store_id, name, timezone in rows:
-        zone = ZoneInfo(timezone)
+        zone = localday.zone(timezone)
         first, last = selection.first_day, selection.last_day
         result.append(
             StoreRange(
                 store_id,
                 name,
                 timezone,
-                local_midnight_utc(first, zone) if first else None,
-                local_midnight_utc(last + timedelta(days=1), zone) if last else None,
+                localday.local_midnight_utc(first, zone) if first else None,
+                localday.local_midnight_utc(last + timedelta(days=1), zone) if last else None,
             )
         )
     return result

@@ -17,7 +17,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
@@ -94,10 +93,6 @@ def _day(text: str) -> str:
 
 def _actor(associate_id: int) -> str:
     return f"associate:{associate_id}"
-
-
-def local_day(timezone: str, moment: datetime) -> date:
-    return moment.astimezone(ZoneInfo(timezone)).date()
 
 
 def channel(value: object) -> str:
@@ -296,7 +291,7 @@ def promise(
     with storage.write() as db:
         me = _associate(db, associate_id)
         store_id = me["store_id"]
-        today = local_day(me["timezone"], now)
+        today = localday.today(me["timezone"], now)
         visit = _visit(db, visit_id, store_id)
         due_on = due_day(due, today).isoformat()
         if visit["voided_at"] is not None:
@@ -391,7 +386,7 @@ def record_result(
     with storage.write() as db:
         me = _associate(db, associate_id)
         item = _open_for_change(db, followup_id, me)
-        today = local_day(me["timezone"], now)
+        today = localday.today(me["timezone"], now)
         stamp = to_utc_text(now)
         fields: dict = {"first_action_on": item["first_action_on"] or today.isoformat()}
         if result == NO_ANSWER:
@@ -436,7 +431,7 @@ def snooze(
     with storage.write() as db:
         me = _associate(db, associate_id)
         item = _open_for_change(db, followup_id, me)
-        due_on = due_day(until, local_day(me["timezone"], now)).isoformat()
+        due_on = due_day(until, localday.today(me["timezone"], now)).isoformat()
         if due_on == item["due_on"]:
             raise ValidationError(
                 f"{item['code']} is already due on {_day(due_on)}; nothing changed."
@@ -566,8 +561,8 @@ def followup_list(
         zone = db.execute("SELECT timezone FROM stores WHERE id = ?", [store_id]).fetchone()
         if zone is None:
             raise NotFoundError("That store does not exist.")
-        today = local_day(zone[0], now).isoformat()
-        since = (local_day(zone[0], now) - timedelta(days=done_days - 1)).isoformat()
+        today = localday.today(zone[0], now).isoformat()
+        since = (localday.today(zone[0], now) - timedelta(days=done_days - 1)).isoformat()
         base = _ITEM.replace("FROM followups f", "FROM followups f INDEXED BY {index}")
 
         def query(index: str, where: str, order: str, params: list) -> list[dict]:
@@ -726,7 +721,7 @@ def count(
                 "store": store_id,
                 "lo": (first or date.min).isoformat(),
                 "hi": (last or date.max).isoformat(),
-                "today": local_day(zone[0], now).isoformat(),
+                "today": localday.today(zone[0], now).isoformat(),
                 "window": _window(db, store_id),
                 "associate": associate_id,
                 "reason": reason_id,

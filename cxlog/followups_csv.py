@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
+from cxlog import localday
 from cxlog.atomic import write_file
 from cxlog.csvlines import write_rows
 from cxlog.db import Storage
@@ -95,7 +96,7 @@ def rows(storage: Storage, selection: ExportSelection) -> Iterator[list[object]]
             for f in db.query(_SQL, [store_id, first, last]):
                 if f["voided_at"] is not None and not selection.include_voided:
                     continue
-                zone = ZoneInfo(f["timezone"])
+                zone = localday.zone(f["timezone"])
                 won = (
                     f["result"] == BOUGHT
                     and (

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
+from cxlog import localday
 from cxlog.model import from_utc_text, utc_now
 from cxlog.offsets import offset_spans, offset_text
 
@@ -35,7 +35,7 @@ def local_text(utc: str | None, timezone: str) -> str | None:
     """A stored UTC time as the store's local time with its offset."""
     if utc is None:
         return None
-    local = from_utc_text(utc).astimezone(ZoneInfo(timezone))
+    local = from_utc_text(utc).astimezone(localday.zone(timezone))
     return local.strftime(_FORMAT) + offset_text(int(local.utcoffset().total_seconds()))
 
 
@@ -73,7 +73,7 @@ def fill(db, store_ids: Iterable[int] | None = None) -> int:
         [
             (store_id, since, until, f"{seconds:+d} seconds", offset_text(seconds))
             for store_id, zone in stores
-            for since, until, seconds in offset_spans(ZoneInfo(zone), begin, end)
+            for since, until, seconds in offset_spans(localday.zone(zone), begin, end)
         ],
     )
 

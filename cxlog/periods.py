@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from cxlog import localday
 from cxlog.errors import ValidationError
@@ -52,10 +51,6 @@ class Span:
     @property
     def days(self) -> int:
         return (self.last_day - self.first_day).days + 1
-
-
-def local_today(timezone: str, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(timezone)).date()
 
 
 def days_of(
@@ -102,10 +97,10 @@ def resolve(
     last: date | None = None,
 ) -> Span:
     """The period for one store, DST-exact: boundaries are local midnights."""
-    zone = ZoneInfo(timezone)
+    zone = localday.zone(timezone)
     # Whole seconds: the dashboard compares visits' start times at that grain.
     now = now.astimezone(UTC).replace(microsecond=0)
-    first_day, last_day = days_of(period, local_today(timezone, now), first, last)
+    first_day, last_day = days_of(period, localday.today(timezone, now), first, last)
     shift = timedelta(days=(last_day - first_day).days + 1)
     start = _midnight(first_day, zone)
     # The period keeps its whole last day (no visit starts in the future), so a

@@ -30,19 +30,26 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlite_utils import Database
 
-from cxlog import coverage_sums, facts, localday
+from cxlog import coverage_sums, facts
 from cxlog.errors import ValidationError
+from cxlog.localday import (
+    day_number,
+    day_of,
+    local_seconds,
+    month_start,
+    week_start,
+    week_start_sql,
+    weekday,
+    zone,
+)
 from cxlog.metrics import Counts
 from cxlog.model import FIRST_ENGAGEMENTS
 
 DAY, WEEK, MONTH = 0, 1, 2
-EPOCH = date(1970, 1, 1)
 SUMS = ("visits", "warm", "closed", "purchased", "units", "amount_cents", "with_amount")
 
 
@@ -93,31 +100,8 @@ _DELETE = f"DELETE FROM rollups WHERE {' AND '.join(f'{k} = ?' for k in _KEY)}"
 _DROP_EMPTY = _DELETE + " AND visits = 0"
 
 
-def day_number(day: date) -> int:
-    return (day - EPOCH).days
-
-
-def day_of(number: int) -> date:
-    return EPOCH + timedelta(days=int(number))
-
-
-def _week(day: int) -> int:
-    return day - (day + 3) % 7  # 1970-01-01 was a Thursday
-
-
-def month_start(day: int) -> int:
-    """The first day of ``day``'s month (both as days since 1970)."""
-    d = day_of(day)
-    return day_number(d.replace(day=1))
-
-
 def _bucket(grain: int, day: int) -> int:
-    return day if grain == DAY else _week(day) if grain == WEEK else month_start(day)
-
-
-@lru_cache(maxsize=64)
-def zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+    return day if grain == DAY else week_start(day) if grain == WEEK else month_start(day)
 
 
 # --- one visit's contribution (the write path) ------------------------------------
@@ -221,18 +205,6 @@ def visit_row(db: Database, visit_id: str) -> dict | None:
 # --- recomputing from the visits (rebuild, migration, bulk loads) -------------------
 
 
-def local_seconds(started: np.ndarray, timezone: str) -> np.ndarray:
-    """Unix seconds (UTC) → seconds on the store's wall clock (DST-exact, the
-    same zoneinfo rules as the write path)."""
-    import pandas as pd  # only bulk work needs it; a tap's import stays light
-
-    if not len(started):
-        return np.zeros(0, dtype=np.int64)
-    utc = pd.DatetimeIndex(started.astype("datetime64[s]"), tz="UTC")
-    wall = utc.tz_convert(zone(timezone)).tz_localize(None)
-    return wall.to_numpy().astype("datetime64[s]").astype(np.int64)
-
-
 def _learned(db: Database) -> np.ndarray:
     rows = db.execute("SELECT id, learned FROM reasons").fetchall()
     learned = np.zeros(max((r[0] for r in rows), default=0) + 1, dtype=np.int64)
@@ -251,7 +223,7 @@ def _expected(db: Database, store_id: int, timezone: str, learned: np.ndarray) -
     day = local // 86_400
     buckets = {
         DAY: day,
-        WEEK: day - (day + 3) % 7,
+        WEEK: week_start(day),
         MONTH: day.astype("datetime64[D]")
         .astype("datetime64[M]")
         .astype("datetime64[D]")
@@ -278,7 +250,7 @@ def _expected(db: Database, store_id: int, timezone: str, learned: np.ndarray) -
         "reason": (f.reason, np.zeros(len(f), dtype=np.int64)),
         "no_sale_reason": (f.no_sale, np.zeros(len(f), dtype=np.int64)),
         "associate": (f.associate, f.engagement.astype(np.int64)),
-        "hour": ((local % 86_400) // 3_600, (day + 3) % 7),
+        "hour": ((local % 86_400) // 3_600, weekday(day)),
     }
     rows: dict[tuple, tuple] = {}
     for name, kind in KINDS.items():
@@ -453,7 +425,7 @@ def _read(db, store_ids, kinds, first_day, last_day, grains, *, per_week):
         f" WHERE store_id IN ({stores}) AND grain = ? AND bucket BETWEEN ? AND ?"
         f" AND kind IN ({kind_list})"
     )
-    week = "bucket - (bucket + 3) % 7, " if per_week else ""
+    week = f"{week_start_sql('bucket')}, " if per_week else ""
     sql = (
         f"SELECT kind, {week}k1, k2, {', '.join(f'sum({s})' for s in SUMS)}"
         f" FROM ({' UNION ALL '.join([part] * len(runs))})"
@@ -522,8 +494,3 @@ def _same_days(
     for store_id, days in store_days.items():
         groups.setdefault(days, []).append(store_id)
     return [(ids, days) for days, ids in groups.items()]
-
-
-def local_midnight(day: date, timezone: str) -> datetime:
-    """The UTC instant a local day starts (as the dashboard's periods cut days)."""
-    return localday.local_midnight_utc(day, zone(timezone))

@@ -27,7 +27,6 @@ import hashlib
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlite_utils import Database
 
@@ -459,11 +458,6 @@ def pad_visit(row: dict) -> dict:
     }
 
 
-def _midnight(timezone: str) -> datetime:
-    """When the store's today began, in UTC (right on a DST day too)."""
-    return localday.start_of_local_day(utc_now(), ZoneInfo(timezone))
-
-
 def board_version(storage: Storage, store_id: int, timezone: str) -> str:
     """A short digest that changes whenever the board would: every write to a
     visit sets its updated_at. Two index reads, so the pad's poll is cheap
@@ -471,14 +465,14 @@ def board_version(storage: Storage, store_id: int, timezone: str) -> str:
     with storage.read() as db:
         today = db.execute(
             "SELECT count(*), max(updated_at) FROM visits WHERE store_id = ? AND started_at >= ?",
-            [store_id, to_utc_text(_midnight(timezone))],
+            [store_id, to_utc_text(localday.midnight(timezone))],
         ).fetchone()
         still_open = db.execute(
             "SELECT count(*), max(updated_at) FROM visits INDEXED BY visits_open"
             " WHERE store_id = ? AND outcome IS NULL AND voided_at IS NULL",
             [store_id],
         ).fetchone()
-    day = localday.local_date(utc_now(), ZoneInfo(timezone)).isoformat()
+    day = localday.today(timezone).isoformat()
     return hashlib.sha256(repr((day, today, still_open)).encode()).hexdigest()[:16]
 
 
@@ -488,7 +482,7 @@ def board(storage: Storage, store_id: int, timezone: str, *, limit: int = 100) -
     version = board_version(storage, store_id, timezone)
     open_rows = visits.open_visits(storage, store_id)
     today, today_count = visits.closed_since(
-        storage, store_id, _midnight(timezone), limit=TODAY_SHOWN
+        storage, store_id, localday.midnight(timezone), limit=TODAY_SHOWN
     )
     return {
         "version": version,

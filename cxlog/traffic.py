@@ -32,11 +32,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from cxlog import catalog, coverage_sums
+from cxlog import catalog, coverage_sums, localday
 from cxlog.db import Storage, audit
 from cxlog.errors import ValidationError
 from cxlog.import_formats import POS, POS_FORMATS, TRAFFIC, TRAFFIC_FORMATS
@@ -301,7 +300,7 @@ class _Clock:
     """Turns a file's times into UTC for one store, DST-exact (module doc)."""
 
     def __init__(self, timezone: str) -> None:
-        self.zone = ZoneInfo(timezone)
+        self.zone = localday.zone(timezone)
         self.timezone = timezone
         self.seen_naive: set[datetime] = set()
 
@@ -537,7 +536,7 @@ def import_traffic(
     entries = [c[0] for _, c in hours]
     exits = [c[1] for _, c in hours]
     texts = _hour_texts(start)
-    zone = ZoneInfo(store["timezone"])
+    zone = localday.zone(store["timezone"])
     first, last = texts[0], texts[-1]
     with storage.write() as db:
         # Each hour's visitors and local day and hour, written with it (the

@@ -62,7 +62,7 @@ def associate_may_change(visit: dict, timezone: str, tap: Tapped, action: str) -
     REOPEN_WITHIN of the close. Anything older is a manager's correction, on
     the Visits page and audited. Raises NotAllowedError with a sentence."""
     started = model.from_utc_text(visit["started_at"])
-    since = start_of_local_day(tap.at, rollups.zone(timezone))
+    since = start_of_local_day(tap.at, timezone)
     if tap.shift_started is not None:
         since = min(since, tap.shift_started)
     if started < since:

@@ -1,6 +1,6 @@
 import streamlit as st
 
-from cxlog import roles, ui
+from cxlog import localday, roles, ui
 
 ui.require_role(ui.storage(), roles.MANAGER)
 
@@ -64,7 +64,7 @@ people = {a["id"]: a for a in catalog.list_associates(storage)}
 reasons = {r["id"]: r for r in catalog.list_reasons(storage, REASON, active_only=False)}
 now = utc_now().replace(second=0, microsecond=0)
 # The latest local today of the stores: the last day a custom range may pick.
-today = max(periods.local_today(s["timezone"], now) for s in stores.values())
+today = max(localday.today(s["timezone"], now) for s in stores.values())
 
 # --- filters: URL → widgets (on a fresh page) → selection → URL ----------------
 if PERIOD not in st.session_state:

@@ -6,11 +6,11 @@ within a minute, for this signed-in owner only (cxlog/downloads.py, issue
 any size.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import streamlit as st
 
-from cxlog import catalog, downloads, export, roles, ui
+from cxlog import catalog, downloads, export, localday, roles, ui
 
 ui.require_role(ui.storage(), roles.OWNER)
 
@@ -39,7 +39,9 @@ if not stores:
     st.stop()
 
 names = {s["id"]: s["name"] for s in stores}
-today = date.today()
+# The newest store-local day of any store (not the server's date: a store
+# east of the server is already in tomorrow).
+today = max(localday.today(s["timezone"]) for s in stores)
 with st.container(horizontal=True, vertical_alignment="bottom"):
     store_id = st.selectbox(
         "Store",

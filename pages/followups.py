@@ -9,7 +9,6 @@ shift (the device's HttpOnly shift cookie). Every tap is one cxlog call.
 from __future__ import annotations
 
 from datetime import date
-from zoneinfo import ZoneInfo
 
 import streamlit as st
 
@@ -68,7 +67,7 @@ if me is None:
     )
     st.page_link("pages/log.py", label="Go to the Log page", icon=":material/arrow_back:")
     st.stop()
-zone = ZoneInfo(me["timezone"])
+zone = localday.zone(me["timezone"])
 st.caption(
     f"{plain(me['name'])} · {plain(me['store_name'])}. A follow-up is tied to a visit code "
     "written on the receipt — never to a name, phone number or e-mail address."
@@ -152,7 +151,7 @@ def promise_section() -> None:
                 st.date_input(
                     "Due day",
                     key=f"due-date-{vid}",
-                    min_value=followups.local_day(me["timezone"], utc_now()),
+                    min_value=localday.today(me["timezone"], utc_now()),
                     format="YYYY-MM-DD",
                 )
                 st.button(

@@ -1,13 +1,13 @@
 import streamlit as st
 
-from cxlog import roles, ui
+from cxlog import localday, roles, ui
 
 ui.require_role(ui.storage(), roles.MANAGER)
 
 # The morning huddle card (issue #14): one store, yesterday and the week to
 # date. The card is cxlog.coaching's plain data rendered as the very Markdown
 # that `python -m cxlog huddle` prints, so the two always agree.
-from cxlog import catalog, coaching, coaching_ui, periods  # noqa: E402
+from cxlog import catalog, coaching, coaching_ui  # noqa: E402
 from cxlog.model import utc_now  # noqa: E402
 
 storage = ui.storage()
@@ -20,7 +20,7 @@ if not catalog.list_stores(storage):
     st.stop()
 with st.container(key="huddle-controls"):
     store = ui.pick_store(storage, key="huddle-store")
-    today = periods.local_today(store["timezone"], utc_now())
+    today = localday.today(store["timezone"], utc_now())
     day = st.date_input("Morning of", today, max_value=today, key="huddle-day")
 card = ui.attempt(
     "huddle",

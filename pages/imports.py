@@ -5,10 +5,9 @@ from datetime import timedelta
 
 import streamlit as st
 
-from cxlog import catalog, coverage, coverage_view, roles, traffic, ui
+from cxlog import catalog, coverage, coverage_view, localday, roles, traffic, ui
 from cxlog.errors import CxlogError
 from cxlog.model import utc_now
-from cxlog.periods import local_today
 from cxlog.text import plain
 from cxlog.traffic import CounterSettings, ImportRefused
 
@@ -121,7 +120,7 @@ with st.form("counter-settings"):
 ui.show_error("counter-settings")
 
 st.subheader("Last 30 days")
-today = local_today(store["timezone"], utc_now())
+today = localday.today(store["timezone"], utc_now())
 cov = ui.attempt(
     "coverage-days",
     lambda: coverage.build(

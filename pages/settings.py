@@ -4,7 +4,6 @@ Nothing is ever deleted: deactivating an associate or retiring a list entry
 keeps its history; every change is audited with who and when."""
 
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import streamlit as st
 
@@ -15,6 +14,7 @@ from cxlog import (
     credentials,
     followups,
     join,
+    localday,
     roles,
     sessions,
     settings,
@@ -316,7 +316,7 @@ with access_tab:
 
     # Signed-in devices: a manager sees and ends managers' sessions, the owner all.
     st.subheader("Signed-in devices")
-    zone = ZoneInfo(store["timezone"])
+    zone = localday.zone(store["timezone"])
     mine = state.get(ui.ROLE_SESSION_ID)
     listed = [
         s for s in sessions.active(storage) if role == roles.OWNER or s["role"] == roles.MANAGER

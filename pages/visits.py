@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from cxlog import catalog, goals, history, model, roles, ui, visits
-from cxlog.localday import local_day_utc
+from cxlog import catalog, goals, history, localday, model, roles, ui, visits
 from cxlog.model import FIRST_ENGAGEMENTS, NO_PURCHASE, NO_SALE_REASON, PURCHASED, REASON
 from cxlog.text import plain
 
@@ -34,16 +33,16 @@ def label(v: dict, zone: ZoneInfo) -> str:
 st.title("Visits")
 ui.show_toasts()
 store = ui.pick_store(storage, key="visits-store")
-zone = ZoneInfo(store["timezone"])
+zone = localday.zone(store["timezone"])
 people = catalog.list_associates(storage, store["id"])
 names = {p["id"]: p["name"] for p in people}
 
 with st.container(horizontal=True, vertical_alignment="bottom"):
     day = st.date_input(
         "Day",
-        value=datetime.now(zone).date(),
+        value=localday.today(store["timezone"]),
         key="visits-day",
-        max_value=datetime.now(zone).date(),
+        max_value=localday.today(store["timezone"]),
     )
     who = st.selectbox(
         "Associate",
@@ -53,7 +52,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     )
 if not isinstance(day, date):
     st.stop()
-start, end = local_day_utc(day, zone)
+start, end = localday.local_day_utc(day, zone)
 rows = visits.visits_between(storage, store["id"], start, end, associate_id=who)
 if not rows:
     st.info("No visits logged on that day.")

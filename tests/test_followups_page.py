@@ -11,7 +11,7 @@ import sqlite_utils
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cxlog import followups, navigation, shifts, ui, visits
+from cxlog import followups, localday, navigation, shifts, ui, visits
 from cxlog.model import utc_now
 from tests.conftest import ROOT, new_id
 
@@ -115,7 +115,7 @@ def test_two_taps_with_another_channel_and_snooze(app_env, shop):
     at.button(key=f"due-in_a_week-{vid}").click().run()  # tap 2
     (made,) = rows(app_env, "SELECT * FROM followups")
     assert made["channel"] == "text"
-    today = followups.local_day("Europe/London", utc_now())
+    today = localday.today("Europe/London", utc_now())
     assert made["due_on"] == (today + timedelta(days=7)).isoformat()
     fid = made["id"]
     at.button(key=f"fu-snooze-{fid}").click().run()

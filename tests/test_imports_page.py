@@ -6,9 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from streamlit.testing.v1 import AppTest
 
-from cxlog import rollups, traffic
+from cxlog import localday, rollups, traffic
 from cxlog.model import to_utc_text, utc_now
-from cxlog.periods import local_today
 from tests.conftest import ROOT, as_role, new_id
 
 
@@ -29,7 +28,7 @@ def stored_hours(storage) -> int:
 
 
 def test_upload_refuses_a_bad_file_then_imports_a_good_one(app_env, shop):
-    yesterday = local_today("Europe/London", utc_now()) - timedelta(days=1)
+    yesterday = localday.today("Europe/London", utc_now()) - timedelta(days=1)
     at = page("imports.py")
     at.run()
     assert not at.exception
@@ -69,7 +68,7 @@ def test_upload_refuses_a_bad_file_then_imports_a_good_one(app_env, shop):
 
 def test_imports_and_counter_settings_are_audited_as_who_signed_in(app_env, shop):
     """Issue #25: the owner's imports were audited as "manager"."""
-    yesterday = local_today("Europe/London", utc_now()) - timedelta(days=1)
+    yesterday = localday.today("Europe/London", utc_now()) - timedelta(days=1)
     at = page("imports.py", "owner")
     at.run()
     good = f"start,in\n{yesterday} 10:00,12\n"

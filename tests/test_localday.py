@@ -88,3 +88,42 @@ def test_no_strftime_day_without_leading_zero_outside_day_text():
         if "%-" in line and "tickformat" not in line and "strftime's" not in line
     ]
     assert found == []
+
+
+def test_today_and_its_midnight_are_the_store_s_not_the_server_s():
+    """#26: "today" has one home. At 03:30 UTC on 1 November it is still
+    31 October in New York, whose day began at 04:00 UTC on the 31st."""
+    now = utc("2026-11-01T03:30")
+    assert localday.today("America/New_York", now) == date(2026, 10, 31)
+    assert localday.today("Europe/London", now) == date(2026, 11, 1)
+    assert localday.midnight("America/New_York", now) == utc("2026-10-31T04:00")
+    assert localday.midnight("America/Havana", utc("2026-11-01T06:30")) == utc("2026-11-01T04:00")
+    assert localday.zone("Europe/London") is localday.zone("Europe/London")
+
+
+def test_day_numbers_weekdays_weeks_and_months_agree_with_the_calendar():
+    """#26: one place counts days from 1970-01-01 (a Thursday) for the
+    rollups' buckets; python's calendar is the oracle, SQL's fragment too."""
+    import sqlite3
+
+    import numpy as np
+
+    db = sqlite3.connect(":memory:")
+    first = date(2023, 12, 25)
+    numbers = []
+    for offset in range(800):
+        day = date.fromordinal(first.toordinal() + offset)
+        n = localday.day_number(day)
+        numbers.append(n)
+        assert localday.day_of(n) == day
+        assert localday.weekday(n) == day.weekday()
+        monday = localday.day_of(localday.week_start(n))
+        assert monday.weekday() == 0 and 0 <= (day - monday).days < 7
+        assert localday.day_of(localday.month_start(n)) == day.replace(day=1)
+        sql = localday.week_start_sql("d")
+        assert db.execute(f"SELECT {sql} FROM (SELECT ? AS d)", [n]).fetchone()[0] == (
+            localday.week_start(n)
+        )
+    assert localday.day_number(date(1970, 1, 1)) == 0 and localday.weekday(0) == 3
+    array = np.array(numbers)
+    assert list(localday.weekday(array)) == [localday.weekday(n) for n in numbers]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from cxlog import dashboard, rollups
+from cxlog import dashboard, localday, rollups
 from cxlog.db import Storage
 from cxlog.metrics import Counts
 from tests.helpers.oracles import GROUPINGS, recount
@@ -118,7 +118,7 @@ def test_a_database_made_by_main_gains_exact_rollups_on_upgrade(tmp_path):
     built = dashboard.build(
         storage,
         dashboard.DashboardFilters("custom", date(2026, 10, 24), date(2026, 10, 26)),
-        rollups.local_midnight(date(2026, 10, 27), "UTC"),
+        localday.local_midnight_utc(date(2026, 10, 27), "UTC"),
     )
     # 40 visits logged, 2 voided; every one of them falls in these three local days.
     assert built.totals.visits == 38

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from cxlog import catalog, cli, dashboard, rollups, visits
+from cxlog import catalog, cli, dashboard, localday, rollups, visits
 from cxlog.errors import CxlogError
 from cxlog.metrics import Counts
 from tests.conftest import new_id
@@ -136,7 +136,7 @@ def test_weekly_sums_match_a_recount_per_week(storage, chain):
     for start in (monday + timedelta(weeks=w) for w in range(36)):
         end = min(start + timedelta(days=6), date(2026, 11, 4))
         for key, c in recount(storage, store_id, start, end, ("first_engagement",)).items():
-            weeks[(rollups.day_number(start), *key)] += c
+            weeks[(localday.day_number(start), *key)] += c
     summed: dict = defaultdict(Counts)
     for (week, engagement, _depth), c in got.items():
         summed[(week, engagement)] += c

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cxlog import followups
+from cxlog import followups, localday
 from cxlog.api.common import ApiError, check_origin, client_address, guarded, read_json, shift_of
 from cxlog.db import default_path, shared_storage
 from cxlog.model import utc_now
@@ -78,7 +78,7 @@ def list_followups(request: Request) -> JSONResponse:
     sections = followups.followup_list(_storage(), me["store_id"])
     return JSONResponse(
         {
-            "local_date": followups.local_day(me["timezone"], utc_now()).isoformat(),
+            "local_date": localday.today(me["timezone"], utc_now()).isoformat(),
             **{k: [_item(r) for r in rows] for k, rows in sections.items()},
         }
     )

@@ -329,7 +329,7 @@ def seeded(served):
         **served,
         "older": older,
         "newest": newest,
-        "today": periods.local_today(zone, now),
+        "today": localday.today(zone, now),
     }
 
 
