@@ -5,7 +5,8 @@ The server's work for one logged visit of the Log page: ``create_visit``
 (Warm), ``set_reason``, ``record_purchase`` — three taps, three transactions,
 on a database of 100,000 demo visits with its rollups, ``synchronous=FULL``
 as in the app. Rounds alternate *with* (the real code) and *without*
-(``rollups.apply`` replaced by a no-op for that round) so both see the same
+(``derived.apply``, which moves the rollups and coverage sums, replaced by
+a no-op for that round) so both see the same
 machine noise; each reports the median per tap.
 """
 
@@ -21,7 +22,7 @@ ROUNDS, VISITS_PER_ROUND = 20, 10
 
 
 def run() -> None:
-    from cxlog import catalog, demo, rollups, visits
+    from cxlog import catalog, demo, derived, visits
     from cxlog.db import Storage
     from cxlog.model import REASON
 
@@ -32,7 +33,7 @@ def run() -> None:
     associate = catalog.list_associates(storage, store)[0]["id"]
     gift = catalog.list_reasons(storage, REASON)[0]["id"]
     actor = f"associate:{associate}"
-    real_apply = rollups.apply
+    real_apply = derived.apply
     per_tap: dict[str, list[float]] = {"with": [], "without": []}
 
     def one_visit() -> float:
@@ -45,11 +46,11 @@ def run() -> None:
 
     for _ in range(ROUNDS):
         for mode in ("with", "without"):
-            rollups.apply = real_apply if mode == "with" else (lambda db, before, after: 0)
+            derived.apply = real_apply if mode == "with" else (lambda db, before, after: None)
             try:
                 per_tap[mode].extend(one_visit() for _ in range(VISITS_PER_ROUND))
             finally:
-                rollups.apply = real_apply
+                derived.apply = real_apply
     with_ms = statistics.median(per_tap["with"])
     without_ms = statistics.median(per_tap["without"])
     report("tap_server_ms_with_rollups", with_ms)

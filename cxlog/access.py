@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from cxlog import lockout
+from cxlog.catalog import set_associate_pin_hash
 from cxlog.credentials import check_pin, hash_secret, verify_secret
 from cxlog.db import Storage
 from cxlog.errors import ValidationError
@@ -56,7 +57,5 @@ def check_associate_pin(
 
 def set_pin(storage: Storage, associate_id: int, pin: str | None, *, actor: str) -> None:
     """Set (4–8 digits) or clear an associate's PIN; only its hash is stored."""
-    from cxlog.catalog import set_associate_pin_hash
-
     pin_hash = None if pin is None else hash_secret(check_pin(pin))
     set_associate_pin_hash(storage, associate_id, pin_hash, actor=actor)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from cxlog import model
+from cxlog import derived, localtimes, model
 from cxlog.db import Storage, audit
 from cxlog.errors import NotFoundError, ValidationError
 from cxlog.model import to_utc_text, utc_now
@@ -82,9 +82,7 @@ def update_store(
         db.execute(f"UPDATE stores SET {sets} WHERE id = ?", [*changes.values(), store_id])
         if changes.get("timezone", before["timezone"]) != before["timezone"]:
             # Local days and hours move with the zone: recount the store (#12).
-            from cxlog import localtimes, rollups
-
-            rollups.rebuild(db, [store_id])
+            derived.rebuild(db, [store_id])
             localtimes.fill(db, [store_id])  # its visits' local times too
         audit(
             db, actor, "update", "store", store_id, before=before, after=changes, store_id=store_id

@@ -16,8 +16,8 @@ import plotly.graph_objects as go
 
 from cxlog import localday
 from cxlog.dashboard import WEEKDAYS, Group
+from cxlog.figures import TOO_FEW, interval, percent
 from cxlog.metrics import Counts, Rate
-from cxlog.takeaways import TOO_FEW, interval, percent
 
 ENGAGEMENT_COLOURS = {"warm": "#D55E00", "neutral": "#8C8C8C", "missed": "#0072B2"}
 DEPTH_COLOURS = ["#C6DBEF", "#6BAED6", "#2171B5", "#08306B"]

@@ -164,24 +164,27 @@ def _backup(storage: Storage, args: argparse.Namespace) -> str:
 
 
 def _rollup(storage: Storage) -> str:
-    from cxlog import rollups
+    from cxlog import derived
 
     if not storage.path.is_file():
         raise ValidationError(f"There is no database at {storage.path}.")
     started = time.perf_counter()
     storage.migrate()  # an older file gains its rollups first
     with storage.write() as db:
-        made = rollups.rebuild(db)
-    where = "".join(
-        f"\n  store {store_id}: {count:,} rows" if store_id else f"\n  gone stores: {count:,} rows"
-        for store_id, count in sorted(made.by_store.items())
-    )
-    return (
-        f"Rollups checked against the visits of {made.stores} store(s): "
-        f"{made.corrected:,} rows corrected, {made.rows:,} rows in all"
-        f" ({time.perf_counter() - started:.1f} s).{where}"
-        f"\nDoor-counter coverage sums checked: {made.coverage_corrected:,} corrected."
-    )
+        stores = db.execute("SELECT count(*) FROM stores").fetchone()[0]
+        made = derived.rebuild(db)
+    lines = [f"Derived tables checked against the stored rows of {stores} store(s):"]
+    for table in derived.TABLES:
+        found = made[table.name]
+        lines.append(
+            f"{table.title}: {found.corrected:,} rows corrected, {found.rows:,} rows in all."
+        )
+        lines.extend(
+            f"  store {store_id}: {count:,} rows" if store_id else f"  gone stores: {count:,} rows"
+            for store_id, count in sorted(found.by_store.items())
+        )
+    lines.append(f"({time.perf_counter() - started:.1f} s)")
+    return "\n".join(lines)
 
 
 def _huddle(storage: Storage, args: argparse.Namespace) -> str:

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from cxlog import catalog, goals, localday, metrics
 from cxlog.db import Storage
+from cxlog.figures import TOO_FEW, percent
 from cxlog.metrics import Counts, Filters, Rate, wilson
 from cxlog.model import MIN_SAMPLE, MISSED, NEUTRAL, WARM, utc_now
 from cxlog.money import money_md as money
@@ -35,7 +36,6 @@ if TYPE_CHECKING:  # coverage imports pandas, which the Log page's line does not
 
 # The Log page's team line appears once the shift has this many closed visits.
 LOG_LINE_MIN_CLOSED = 10
-TOO_FEW = "too few visits"
 
 # Issue #13 (door-counter coverage) provides this check: (storage, store ids,
 # first local day, last local day) → a warning sentence or None.
@@ -320,10 +320,6 @@ def _measured(storage: Storage, filters: Filters, measure: str) -> Rate:
     return Rate(int(hits), int(n))
 
 
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{100 * value:.0f}%"
-
-
 def _focus_check(storage: Storage, focus: dict | None, store_id: int, yesterday: date, zone) -> str:
     if focus is None:
         return "No focus was picked for yesterday."
@@ -342,7 +338,7 @@ def _focus_check(storage: Storage, focus: dict | None, store_id: int, yesterday:
             f"Yesterday's focus: {name}. Too few visits yesterday ({day.n}) to tell whether "
             "it moved."
         )
-    text = f"Yesterday's focus: {name}. {_pct(day.value)} of {day.n:,} visits had {what}"
+    text = f"Yesterday's focus: {name}. {percent(day.value, 0)} of {day.n:,} visits had {what}"
     if before.n < MIN_SAMPLE:
         return text + "; too few visits in the 7 days before to compare."
     points = round(100 * (day.value - before.value))
@@ -352,7 +348,7 @@ def _focus_check(storage: Storage, focus: dict | None, store_id: int, yesterday:
         verdict = f"down {-points} points"
     else:
         verdict = "no change"
-    text += f", against {_pct(before.value)} over the 7 days before: {verdict}"
+    text += f", against {percent(before.value, 0)} over the 7 days before: {verdict}"
     interval = newcombe(day, before)
     if points and interval[0] <= 0 <= interval[1]:
         text += " (could still be chance)"
@@ -370,14 +366,14 @@ def _bright_spot(
     warm_goal = store_goals.warm_rate
     if week.visits >= MIN_SAMPLE and warm_goal is not None and week.warm_rate.value >= warm_goal:
         return (
-            f"The team's warm rate this week is {_pct(week.warm_rate.value)} of "
-            f"{week.visits:,} visits, at or above the {_pct(warm_goal)} goal."
+            f"The team's warm rate this week is {percent(week.warm_rate.value, 0)} of "
+            f"{week.visits:,} visits, at or above the {percent(warm_goal, 0)} goal."
         )
     if not week.too_few:
         if store_goals.conversion is not None and week.conversion.value >= store_goals.conversion:
             return (
-                f"The team converted {_pct(week.conversion.value)} of {week.closed:,} closed "
-                f"visits this week, at or above the {_pct(store_goals.conversion)} goal."
+                f"The team converted {percent(week.conversion.value, 0)} of {week.closed:,} closed "
+                f"visits this week, at or above the {percent(store_goals.conversion, 0)} goal."
             )
         if (
             store_goals.units_per_sale is not None
@@ -393,7 +389,8 @@ def _bright_spot(
         gap = round(100 * (warm.conversion.value - neutral.conversion.value))
         if gap > 0:
             return (
-                f"Warm welcomes work here: this week they converted {_pct(warm.conversion.value)} "
+                "Warm welcomes work here: this week they converted"
+                f" {percent(warm.conversion.value, 0)} "
                 f"of {warm.closed:,} closed visits, {gap} points better than neutral ones."
             )
     enough = [(k, c) for k, c in people.items() if not c.too_few]
@@ -401,7 +398,7 @@ def _bright_spot(
         best_id, best = max(enough, key=lambda kc: (kc[1].conversion.value, kc[1].closed))
         who = plain(names.get(best_id, "One associate"))
         return (
-            f"{who} converted {_pct(best.conversion.value)} of {best.closed:,} closed visits "
+            f"{who} converted {percent(best.conversion.value, 0)} of {best.closed:,} closed visits "
             "this week: ask what worked."
         )
     return (
@@ -413,7 +410,7 @@ def _bright_spot(
 def _group_line(label: str, c: Counts) -> str:
     if c.too_few:
         return f"{label}: {TOO_FEW} ({c.closed:,} closed)"
-    return f"{label}: {_pct(c.conversion.value)} of {c.closed:,} closed"
+    return f"{label}: {percent(c.conversion.value, 0)} of {c.closed:,} closed"
 
 
 def _day_line(title: str, c: Counts, currency: str | None) -> str:
@@ -424,7 +421,7 @@ def _day_line(title: str, c: Counts, currency: str | None) -> str:
         )
     ups = "—" if c.units_per_sale is None else f"{c.units_per_sale:.2f}"
     return (
-        f"{title}: {c.visits:,} visits · conversion {_pct(c.conversion.value)} of "
+        f"{title}: {c.visits:,} visits · conversion {percent(c.conversion.value, 0)} of "
         f"{c.closed:,} closed · {ups} units per sale · average sale "
         f"{money(c.average_sale, currency)}"
     )
@@ -433,12 +430,12 @@ def _day_line(title: str, c: Counts, currency: str | None) -> str:
 def _warm_line(title: str, c: Counts, goal: float | None) -> str:
     if c.visits < MIN_SAMPLE:
         return f"Warm rate {title}: {TOO_FEW} ({c.visits:,} visits)"
-    text = f"Warm rate {title}: {_pct(c.warm_rate.value)} of {c.visits:,} visits"
+    text = f"Warm rate {title}: {percent(c.warm_rate.value, 0)} of {c.visits:,} visits"
     if goal is None:
         return text + " (no goal set)"
     points = round(100 * (c.warm_rate.value - goal))
     where = "on" if points == 0 else f"{abs(points)} points {'above' if points > 0 else 'below'}"
-    return text + f", {where} the {_pct(goal)} goal"
+    return text + f", {where} the {percent(goal, 0)} goal"
 
 
 def _sections(card: HuddleCard) -> list[Section]:
@@ -462,7 +459,7 @@ def _sections(card: HuddleCard) -> list[Section]:
         )
     goal_bits = []
     if g.conversion is not None:
-        goal_bits.append(f"conversion {_pct(g.conversion)}")
+        goal_bits.append(f"conversion {percent(g.conversion, 0)}")
     if g.units_per_sale is not None:
         goal_bits.append(f"units per sale {g.units_per_sale:.2f}")
     if goal_bits:
@@ -481,7 +478,8 @@ def _sections(card: HuddleCard) -> list[Section]:
     else:
         label, share = card.top_no_sale
         no_sale = (
-            f"Top no-sale reason this week: {plain(label)}, {_pct(share.value)} of {share.n:,} "
+            f"Top no-sale reason this week: {plain(label)},"
+            f" {percent(share.value, 0)} of {share.n:,} "
             "no-purchase visits."
         )
     today = (

@@ -42,6 +42,7 @@ import pandas as pd
 
 from cxlog import catalog, coverage_sums, localday, rollups
 from cxlog.db import Storage
+from cxlog.figures import percent
 from cxlog.model import to_utc_text
 from cxlog.traffic import CounterSettings, counter_settings
 
@@ -510,8 +511,8 @@ def _store_flags(
                     store_id,
                     None,
                     None,
-                    f"{totals.coverage:.0%} of visitors logged, under the store's "
-                    f"{threshold:.0%} threshold",
+                    f"{percent(totals.coverage, 0)} of visitors logged, under the store's "
+                    f"{percent(threshold, 0)} threshold",
                 )
             )
         if totals.unmatched:
@@ -854,9 +855,9 @@ def warning(cov: Overview, store_names: Mapping[int, str]) -> str | None:
     if not low:
         return None
     parts = [
-        f"{store_names.get(store_id, f'store {store_id}')} logged {t.coverage:.0%} of "
+        f"{store_names.get(store_id, f'store {store_id}')} logged {percent(t.coverage, 0)} of "
         f"{t.visitors:,.0f} visitors (threshold "
-        f"{cov.settings.get(store_id, CounterSettings()).coverage_threshold:.0%})"
+        f"{percent(cov.settings.get(store_id, CounterSettings()).coverage_threshold, 0)})"
         for store_id, t in low
     ]
     return (

@@ -25,7 +25,7 @@ joined to the visits. No Streamlit and no pandas on the write path.
   (no counter hour at its hour, or none that day for a whole-day line).
 
 **How it stays exact.** ``apply`` moves a visit's contribution on every write
-(called by ``cxlog.rollups.apply``, inside the write's transaction); imports,
+(called through ``cxlog.derived``, inside the write's transaction); imports,
 counter settings and a timezone change call ``rebuild`` for the store, which
 recomputes everything from the counter hours, POS lines and visits and fixes
 what differed. A store without any counter hour stores nothing for its visits.
@@ -40,47 +40,11 @@ from datetime import UTC, date, datetime
 
 import numpy as np
 
-from cxlog import localday
+from cxlog import facts, localday
+from cxlog.rebuilt import Rebuilt
 
-SCHEMA = (
-    "ALTER TABLE traffic_hours ADD COLUMN visitors REAL NOT NULL DEFAULT 0",
-    "ALTER TABLE traffic_hours ADD COLUMN day INTEGER NOT NULL DEFAULT 0",
-    "ALTER TABLE traffic_hours ADD COLUMN hour INTEGER NOT NULL DEFAULT 0",
-    "ALTER TABLE traffic_hours ADD COLUMN logged INTEGER NOT NULL DEFAULT 0",
-    "ALTER TABLE traffic_hours ADD COLUMN closed INTEGER NOT NULL DEFAULT 0",
-    "ALTER TABLE traffic_hours ADD COLUMN purchased INTEGER NOT NULL DEFAULT 0",
-    "ALTER TABLE traffic_hours ADD COLUMN units INTEGER NOT NULL DEFAULT 0",
-    "ALTER TABLE traffic_hours ADD COLUMN pos_transactions INTEGER",
-    "ALTER TABLE pos_totals ADD COLUMN lone INTEGER NOT NULL DEFAULT 0",
-    # FLAGGED below, word for word: SQLite uses a partial index only for a
-    # query whose WHERE contains the index's.
-    "CREATE INDEX IF NOT EXISTS traffic_hours_flagged ON traffic_hours (store_id, hour_start)"
-    " WHERE logged > visitors OR (visitors = 0 AND pos_transactions > 0)",
-    "CREATE INDEX IF NOT EXISTS pos_totals_lone ON pos_totals (store_id, day) WHERE lone = 1",
-    """CREATE TABLE IF NOT EXISTS coverage_days (
-        store_id INTEGER NOT NULL,
-        day INTEGER NOT NULL,
-        hours INTEGER NOT NULL DEFAULT 0,
-        visitors REAL NOT NULL DEFAULT 0,
-        logged INTEGER NOT NULL DEFAULT 0,
-        closed INTEGER NOT NULL DEFAULT 0,
-        purchased INTEGER NOT NULL DEFAULT 0,
-        units INTEGER NOT NULL DEFAULT 0,
-        silent_logged INTEGER NOT NULL DEFAULT 0,
-        uncounted INTEGER NOT NULL DEFAULT 0,
-        pos_transactions INTEGER,
-        pos_units INTEGER,
-        pos_net_cents INTEGER,
-        heat BLOB NOT NULL,
-        PRIMARY KEY (store_id, day)
-    ) WITHOUT ROWID""",
-    """CREATE TABLE IF NOT EXISTS coverage_months (
-        store_id INTEGER NOT NULL,
-        month INTEGER NOT NULL,
-        heat BLOB NOT NULL,
-        PRIMARY KEY (store_id, month)
-    ) WITHOUT ROWID""",
-)
+# The WHERE of the traffic_hours_flagged index (migration i13_coverage_sums),
+# word for word: SQLite uses a partial index only for a query that says it.
 FLAGGED = "(logged > visitors OR (visitors = 0 AND pos_transactions > 0))"
 DAY_SUMS = (
     "hours",
@@ -106,15 +70,6 @@ HOUR_SUMS = (
     "pos_transactions",
 )
 DAY_HEAT = 2 * 24  # float64 cells of a day's heat: visitors, logged per local hour
-
-
-def ready(db) -> bool:
-    """Whether this database has the tables (a migration before #13's runs
-    the rollup rebuild on a database without them)."""
-    return (
-        db.execute("SELECT 1 FROM sqlite_master WHERE name = 'coverage_months'").fetchone()
-        is not None
-    )
 
 
 def visitors(entries: np.ndarray, exits: np.ndarray, two_way: bool, staff: float) -> np.ndarray:
@@ -166,7 +121,7 @@ def _sums(visit: Mapping) -> tuple[int, int, int, int]:
 
 def apply(db, store_id: int, before: Mapping | None, after: Mapping | None, timezone: str) -> None:
     """Move the coverage sums from a visit's old row to its new one, inside
-    the caller's transaction (``cxlog.rollups.apply`` calls it)."""
+    the caller's transaction (``cxlog.derived.apply`` calls it)."""
     found: dict[str, tuple | None] = {}  # by start time: a visit's start seldom changes
 
     def target(visit: Mapping | None) -> tuple | None:
@@ -257,23 +212,30 @@ def _added(blob: bytes, at: int, amount: int) -> bytes:
 # --- recomputing a store ------------------------------------------------------------------
 
 
-def rebuild(db, store_ids: Iterable[int] | None = None) -> int:
+def rebuild(db, store_ids: Iterable[int] | None = None) -> Rebuilt:
     """Recompute the stores' coverage sums from their counter hours, POS lines,
     visits, counter settings and timezone, inside the caller's transaction;
     fix and count every row (or hour's sums) that differed."""
-    if not ready(db):
-        return 0
     stores = dict(db.execute("SELECT id, timezone FROM stores ORDER BY id").fetchall())
-    corrected = 0
+    by_store: dict[int, int] = {}
     if store_ids is None:
+        gone = 0
         for table in ("coverage_days", "coverage_months"):
-            corrected += db.execute(
+            gone += db.execute(
                 f"DELETE FROM {table} WHERE store_id NOT IN (SELECT id FROM stores)"
             ).rowcount
+        if gone:
+            by_store[0] = gone
         store_ids = list(stores)
-    for store_id in store_ids:
-        corrected += _rebuild_store(db, int(store_id), stores[int(store_id)])
-    return corrected
+    wanted = [int(s) for s in store_ids]
+    for store_id in wanted:
+        if fixed := _rebuild_store(db, store_id, stores[store_id]):
+            by_store[store_id] = fixed
+    marks = ", ".join("?" * len(wanted))
+    rows = db.execute(
+        f"SELECT count(*) FROM coverage_days WHERE store_id IN ({marks})", wanted
+    ).fetchone()[0]
+    return Rebuilt(rows, sum(by_store.values()), by_store)
 
 
 def _settings(db, store_id: int) -> tuple[bool, float]:
@@ -356,8 +318,6 @@ def _hours(db, store_id: int, timezone: str) -> _Hours:
 def _logged(db, store_id: int, hours: _Hours, timezone: str) -> tuple[np.ndarray, dict]:
     """(n, 4) logged, closed, purchased, units of the visits in each counter
     hour, and {local day: visits of that day in no counter hour}."""
-    from cxlog import facts
-
     sums = np.zeros((len(hours.start), 4), dtype=np.int64)
     if not len(hours.start):
         return sums, {}  # a store without a counter keeps nothing

@@ -11,7 +11,8 @@ from cxlog import localday
 from cxlog.charts import week_hours
 from cxlog.coverage import Coverage, Overview, Totals
 from cxlog.dashboard import WEEKDAYS
-from cxlog.takeaways import Tile, percent, ups
+from cxlog.figures import percent, ups
+from cxlog.takeaways import Tile
 
 
 def tiles(t: Totals) -> list[Tile]:
@@ -68,12 +69,13 @@ def heat_sentence(cov: Overview, threshold: float) -> str:
     low = rate < threshold
     if not low.any():
         return (
-            f"Every weekday-hour is at or above {threshold:.0%} logged; the thinnest is "
+            f"Every weekday-hour is at or above {percent(threshold, 0)} logged; the thinnest is "
             f"{where} at {percent(rate[worst], 0)}."
         )
     share_low = people[low].sum() / people.sum()
     return (
-        f"{int(low.sum()):,} of {len(rate):,} weekday-hours are under {threshold:.0%} logged, "
+        f"{int(low.sum()):,} of {len(rate):,} weekday-hours are under"
+        f" {percent(threshold, 0)} logged, "
         f"holding {percent(share_low, 0)} of the visitors; the thinnest is {where} at "
         f"{percent(rate[worst], 0)} of {people[worst]:,.0f} visitors."
     )

@@ -17,7 +17,7 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -273,8 +273,14 @@ class Storage:
                 continue
 
     def migrate(self) -> None:
-        """Create or upgrade the schema. Safe to call on every start."""
-        from cxlog.migrations import migrations
+        """Create or upgrade the schema. Safe to call on every start.
+
+        A migration that changed what a derived table holds marks it stale;
+        once every migration has run, today's code rebuilds it (registered by
+        ``rebuild_when_stale``), each in its own write transaction."""
+        # Here, not at the top: the migrations are built on sqlite_utils,
+        # which imports pandas and numpy (a visits export stays without them).
+        from cxlog import migrations
 
         try:
             self.make_owner_only()
@@ -286,12 +292,36 @@ class Storage:
                 # WAL lets tablets read while another writes; the setting is
                 # stored in the file, so it holds for every later connection.
                 db.conn.execute("PRAGMA journal_mode = WAL")
-                if migrations.pending(db):
-                    migrations.apply(db)
+                if migrations.migrations.pending(db):
+                    migrations.migrations.apply(db)
+                for name in migrations.stale(db):
+                    if name not in _STALE_REBUILDS:
+                        raise StorageError(
+                            f"{self.path} needs its {name} rebuilt and nothing here can: run"
+                            " python -m cxlog rollup --rebuild --db with this file."
+                        )
+                    db.conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        _STALE_REBUILDS[name](db, None)
+                        migrations.rebuilt(db, name)
+                    except BaseException:
+                        db.conn.execute("ROLLBACK")
+                        raise
+                    db.conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise _storage_error(exc, self.path, writing=True) from exc
             finally:
                 db.conn.close()
+
+
+# name → rebuild(db, store_ids): what fills a derived table a migration
+# marked stale (cxlog.derived registers them; storage imports no domain code).
+_STALE_REBUILDS: dict[str, Callable[[sqlite_utils.Database, None], object]] = {}
+
+
+def rebuild_when_stale(name: str, rebuild: Callable[[sqlite_utils.Database, None], object]) -> None:
+    """Register what rebuilds ``name`` after a migration marked it stale."""
+    _STALE_REBUILDS[name] = rebuild
 
 
 @cache

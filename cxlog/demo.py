@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from cxlog import catalog, followups_demo, localtimes, rollups
+from cxlog import catalog, derived, followups_demo, localtimes
 from cxlog.db import Storage, audit
 from cxlog.errors import ValidationError
 from cxlog.model import NO_SALE_REASON, NOT_LEARNED, REASON, utc_now
@@ -137,7 +137,7 @@ def generate(
         promised = followups_demo.add(
             db, rng, columns, dict(zip(store_ids, zones, strict=True)), now
         )
-        rollups.rebuild(db)  # bulk rows bypass the per-visit hook (#12)
+        derived.rebuild(db)  # bulk rows bypass the per-visit hook (#12)
         localtimes.fill(db)  # and the local times cxlog.visits writes with each visit
         audit(
             db,

@@ -20,11 +20,19 @@ from datetime import date, datetime, timedelta
 
 from sqlite_utils import Database
 
-from cxlog import limits, localday, model, periods, settings
+from cxlog import catalog, limits, localday, model, periods, settings
 from cxlog.db import Storage, audit
 from cxlog.errors import NotFoundError, ValidationError
+from cxlog.figures import interval, percent
 from cxlog.metrics import Rate
-from cxlog.model import FIRST_ENGAGEMENTS, PURCHASED, connection_depth, to_utc_text, utc_now
+from cxlog.model import (
+    FIRST_ENGAGEMENTS,
+    MIN_SAMPLE,
+    PURCHASED,
+    connection_depth,
+    to_utc_text,
+    utc_now,
+)
 
 # --- vocabulary -------------------------------------------------------------------
 
@@ -751,8 +759,6 @@ def count(
 def dashboard_numbers(storage: Storage, selection, now: datetime) -> Numbers:
     """The numbers for a dashboard selection (cxlog.dashboard.DashboardFilters): each
     store's own local days of the period, as the rest of the dashboard."""
-    from cxlog import catalog
-
     days = {}
     for store in catalog.list_stores(storage):
         if selection.store_id not in (None, store["id"]):
@@ -774,9 +780,6 @@ def rate_rows(numbers: Numbers) -> list[dict[str, object]]:
     """The dashboard's follow-up conversion table: all, then by the original
     visit's first engagement and connection depth, each with n and interval.
     Groups under MIN_SAMPLE are marked, not hidden: follow-ups are few."""
-    from cxlog.model import MIN_SAMPLE
-    from cxlog.takeaways import interval, percent
-
     groups: list[tuple[str, Rate]] = [("All follow-ups", numbers.conversion)]
     groups += [(k.capitalize(), numbers.by_engagement[k]) for k in FIRST_ENGAGEMENTS]
     groups += [(f"Depth {k}", numbers.by_depth[k]) for k in sorted(numbers.by_depth)]

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
-from cxlog import localday
+from cxlog import followups, localday
 from cxlog.atomic import write_file
 from cxlog.csvlines import write_rows
 from cxlog.db import Storage
@@ -188,8 +188,6 @@ def summary_cells(storage: Storage, selection: ExportSelection) -> dict[tuple[st
     by the day done). A group row of first engagement or depth has due,
     bought and conversion only; an associate's row counts what they
     promised, and under done what they closed."""
-    from cxlog import followups
-
     with storage.read() as db:
         stores = [
             r[0]

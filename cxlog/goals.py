@@ -28,14 +28,6 @@ MEASURES: dict[str, tuple[str, str]] = {
     "used_name": ("the customer's name used", "v.used_name = 1"),
     "recommended": ("a product recommended", "v.recommended = 1"),
 }
-DEFAULT_BEHAVIOURS: tuple[tuple[str, str], ...] = (
-    ("Greet within 30 seconds", "warm"),
-    ("Learn the reason", "learned"),
-    ("Use the customer's name", "used_name"),
-    ("Recommend one more item", "recommended"),
-)
-
-
 @dataclass(frozen=True)
 class StoreGoals:
     """A store's coaching settings; None where nothing is set."""

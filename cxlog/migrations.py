@@ -1,6 +1,14 @@
 """The schema, as small registered migrations applied in order and recorded in
 ``_sqlite_migrations`` (re-applying is a no-op). Never edit a released
-migration: add a new one."""
+migration: add a new one.
+
+Each migration carries its own SQL, frozen as it was released (issue #26):
+upgrading an old file never runs today's domain code, so this module imports
+nothing of cxlog but the model's constants. Where a migration once filled a
+derived table or column from the visits (rollups, coverage sums, local
+times), it now marks that table stale (``mark_stale``) when there is
+something to fill, and the storage layer has today's code rebuild it once
+every migration has run (``cxlog.db.Storage.migrate``)."""
 
 from __future__ import annotations
 
@@ -18,6 +26,38 @@ from cxlog.model import (
 )
 
 migrations = Migrations("cxlog")
+
+# What a rebuild after migrating fills (``cxlog.derived.STALE_REBUILDS``).
+ROLLUPS, COVERAGE, LOCAL_TIMES = "rollups", "coverage", "local_times"
+STALE_TABLE = "_cxlog_stale"
+
+# i14_coaching's seed, as released.
+I14_BEHAVIOURS: tuple[tuple[str, str], ...] = (
+    ("Greet within 30 seconds", "warm"),
+    ("Learn the reason", "learned"),
+    ("Use the customer's name", "used_name"),
+    ("Recommend one more item", "recommended"),
+)
+
+
+def mark_stale(db: Database, name: str) -> None:
+    """Ask for ``name`` to be rebuilt once the migrations have run, if the
+    file holds any visit (a new file has nothing to rebuild)."""
+    if db.execute("SELECT 1 FROM visits LIMIT 1").fetchone() is None:
+        return
+    db.execute(f"CREATE TABLE IF NOT EXISTS {STALE_TABLE} (name TEXT PRIMARY KEY)")
+    db.execute(f"INSERT OR IGNORE INTO {STALE_TABLE} (name) VALUES (?)", [name])
+
+
+def stale(db: Database) -> list[str]:
+    """The derived tables a migration asked to rebuild, in the order asked."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [STALE_TABLE]).fetchone():
+        return []
+    return [r[0] for r in db.execute(f"SELECT name FROM {STALE_TABLE} ORDER BY rowid")]
+
+
+def rebuilt(db: Database, name: str) -> None:
+    db.execute(f"DELETE FROM {STALE_TABLE} WHERE name = ?", [name])
 
 
 @migrations()
@@ -194,12 +234,10 @@ def i14_coaching(db: Database) -> None:
         );
         """
     )
-    from cxlog.goals import DEFAULT_BEHAVIOURS
-
     if not db.execute("SELECT count(*) FROM behaviours").fetchone()[0]:
         db.conn.executemany(
             "INSERT INTO behaviours (name, position, measure) VALUES (?, ?, ?)",
-            [(name, i, measure) for i, (name, measure) in enumerate(DEFAULT_BEHAVIOURS)],
+            [(name, i, measure) for i, (name, measure) in enumerate(I14_BEHAVIOURS)],
         )
 
 
@@ -295,6 +333,26 @@ def i11_sessions_and_throttle(db: Database) -> None:
     )
 
 
+I12_ROLLUPS = """
+CREATE TABLE IF NOT EXISTS rollups (
+    store_id INTEGER NOT NULL,
+    kind INTEGER NOT NULL,
+    grain INTEGER NOT NULL,
+    bucket INTEGER NOT NULL,
+    k1 INTEGER NOT NULL,
+    k2 INTEGER NOT NULL,
+    visits INTEGER NOT NULL,
+    warm INTEGER NOT NULL,
+    closed INTEGER NOT NULL,
+    purchased INTEGER NOT NULL,
+    units INTEGER NOT NULL,
+    amount_cents INTEGER NOT NULL,
+    with_amount INTEGER NOT NULL,
+    PRIMARY KEY (store_id, grain, bucket, kind, k1, k2)
+) WITHOUT ROWID
+"""
+
+
 @migrations()
 def i12_rollups(db: Database) -> None:
     # Issue #12: the dashboard and the summary read pre-aggregated counts
@@ -304,9 +362,7 @@ def i12_rollups(db: Database) -> None:
     # shifts gain the column, filled where it can be derived. One statement
     # at a time (no executescript, which would commit the migration's
     # transaction half-way and leave the rebuild to autocommit row by row).
-    from cxlog import rollups
-
-    db.execute(rollups.SCHEMA)
+    db.execute(I12_ROLLUPS)
     if "store_id" not in {c.name for c in db["audit"].columns}:
         db.execute("ALTER TABLE audit ADD COLUMN store_id INTEGER")
     for sql in (
@@ -337,7 +393,7 @@ def i12_rollups(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS shifts_store_associate ON shifts (store_id, associate_id)",
     ):
         db.execute(sql)
-    rollups.rebuild(db)
+    mark_stale(db, ROLLUPS)
 
 
 @migrations()
@@ -526,6 +582,14 @@ def i12_followups_carry_their_visit(db: Database) -> None:
     )
 
 
+# csvlines.unsafe_id() as released: the export's query must say it word for
+# word to use the index (tests/test_localtimes.py).
+I12_UNSAFE_ID = (
+    "unicode(id) IN (61, 43, 45, 64, 9, 13, 10) OR instr(id, ',')"
+    " OR instr(id, '\"') OR instr(id, char(10)) OR instr(id, char(13))"
+)
+
+
 @migrations()
 def i12_visits_keep_local_times(db: Database) -> None:
     # Issue #12: the visits CSV worked out each visit's local start and close
@@ -533,8 +597,6 @@ def i12_visits_keep_local_times(db: Database) -> None:
     # escape (~0.3 s): the export ran at 1.9x `sqlite3 -csv`. The local texts
     # are now written with the visit (cxlog/localtimes.py) and an index of
     # the ids that need escaping (normally empty) answers the check at once.
-    from cxlog import csvlines, localtimes
-
     # A local time with its offset and nothing else fits (no free text).
     local = "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9][+-]*'"
     for column in ("started_local", "closed_local"):
@@ -556,11 +618,51 @@ def i12_visits_keep_local_times(db: Database) -> None:
         BEGIN
             UPDATE visits SET closed_local = NULL WHERE rowid = NEW.rowid;
         END;
-        CREATE INDEX visits_unsafe_id ON visits (id) WHERE {csvlines.unsafe_id()};
+        CREATE INDEX visits_unsafe_id ON visits (id) WHERE {I12_UNSAFE_ID};
         """
     )
-    localtimes.fill(db)
+    mark_stale(db, LOCAL_TIMES)
 
+
+I13_COVERAGE_SUMS = (
+    "ALTER TABLE traffic_hours ADD COLUMN visitors REAL NOT NULL DEFAULT 0",
+    "ALTER TABLE traffic_hours ADD COLUMN day INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE traffic_hours ADD COLUMN hour INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE traffic_hours ADD COLUMN logged INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE traffic_hours ADD COLUMN closed INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE traffic_hours ADD COLUMN purchased INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE traffic_hours ADD COLUMN units INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE traffic_hours ADD COLUMN pos_transactions INTEGER",
+    "ALTER TABLE pos_totals ADD COLUMN lone INTEGER NOT NULL DEFAULT 0",
+    # coverage_sums.FLAGGED, word for word: SQLite uses a partial index only for a
+    # query whose WHERE contains the index's.
+    "CREATE INDEX IF NOT EXISTS traffic_hours_flagged ON traffic_hours (store_id, hour_start)"
+    " WHERE logged > visitors OR (visitors = 0 AND pos_transactions > 0)",
+    "CREATE INDEX IF NOT EXISTS pos_totals_lone ON pos_totals (store_id, day) WHERE lone = 1",
+    """CREATE TABLE IF NOT EXISTS coverage_days (
+        store_id INTEGER NOT NULL,
+        day INTEGER NOT NULL,
+        hours INTEGER NOT NULL DEFAULT 0,
+        visitors REAL NOT NULL DEFAULT 0,
+        logged INTEGER NOT NULL DEFAULT 0,
+        closed INTEGER NOT NULL DEFAULT 0,
+        purchased INTEGER NOT NULL DEFAULT 0,
+        units INTEGER NOT NULL DEFAULT 0,
+        silent_logged INTEGER NOT NULL DEFAULT 0,
+        uncounted INTEGER NOT NULL DEFAULT 0,
+        pos_transactions INTEGER,
+        pos_units INTEGER,
+        pos_net_cents INTEGER,
+        heat BLOB NOT NULL,
+        PRIMARY KEY (store_id, day)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS coverage_months (
+        store_id INTEGER NOT NULL,
+        month INTEGER NOT NULL,
+        heat BLOB NOT NULL,
+        PRIMARY KEY (store_id, month)
+    ) WITHOUT ROWID""",
+)
 
 @migrations()
 def i13_coverage_sums(db: Database) -> None:
@@ -568,11 +670,9 @@ def i13_coverage_sums(db: Database) -> None:
     # visits on every page cost ~250 ms for a year of 10 stores. The sums are
     # now kept exact on every write (cxlog/coverage_sums.py), like the
     # rollups, and computed here once for what is already stored.
-    from cxlog import coverage_sums
-
-    for sql in coverage_sums.SCHEMA:
+    for sql in I13_COVERAGE_SUMS:
         db.execute(sql)
-    coverage_sums.rebuild(db)
+    mark_stale(db, COVERAGE)
 
 
 @migrations()

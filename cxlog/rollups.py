@@ -14,8 +14,8 @@ amount_cents and with_amount. Voided visits are never counted. Coarser grains
 exist so that a year is ~12 month rows plus a few day rows per group,
 instead of 365.
 
-**How it stays exact.** ``apply(db, before, after)`` is called with a visit's
-row before and after every write, inside that write's transaction: it
+**How it stays exact.** ``apply`` is called (through ``cxlog.derived``) with
+a visit's row before and after every write, inside that write's transaction: it
 subtracts the old row's contribution and adds the new one's. Whatever code
 path changes a visit (start, close, correction, void, reopen, undo), the
 diff is right. ``rebuild`` recomputes every row from the visits (numpy, a
@@ -34,7 +34,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 from sqlite_utils import Database
 
-from cxlog import coverage_sums, facts
+from cxlog import facts
 from cxlog.errors import ValidationError
 from cxlog.localday import (
     day_number,
@@ -48,6 +48,7 @@ from cxlog.localday import (
 )
 from cxlog.metrics import Counts
 from cxlog.model import FIRST_ENGAGEMENTS
+from cxlog.rebuilt import Rebuilt
 
 DAY, WEEK, MONTH = 0, 1, 2
 SUMS = ("visits", "warm", "closed", "purchased", "units", "amount_cents", "with_amount")
@@ -71,24 +72,6 @@ KINDS: dict[str, Kind] = {
     "hour": Kind(5, ("local_hour", "weekday"), (DAY, MONTH)),
 }
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS rollups (
-    store_id INTEGER NOT NULL,
-    kind INTEGER NOT NULL,
-    grain INTEGER NOT NULL,
-    bucket INTEGER NOT NULL,
-    k1 INTEGER NOT NULL,
-    k2 INTEGER NOT NULL,
-    visits INTEGER NOT NULL,
-    warm INTEGER NOT NULL,
-    closed INTEGER NOT NULL,
-    purchased INTEGER NOT NULL,
-    units INTEGER NOT NULL,
-    amount_cents INTEGER NOT NULL,
-    with_amount INTEGER NOT NULL,
-    PRIMARY KEY (store_id, grain, bucket, kind, k1, k2)
-) WITHOUT ROWID
-"""
 
 _KEY = ("store_id", "grain", "bucket", "kind", "k1", "k2")
 _UPSERT = (
@@ -147,35 +130,26 @@ def contribution(visit: Mapping, timezone: str, learned: bool) -> dict[tuple, tu
     }
 
 
-def _context(db: Database, visit: Mapping) -> tuple[str, bool]:
-    """The visit's store timezone and whether its reason counts as learned."""
-    timezone, learned = db.conn.execute(
-        "SELECT s.timezone, coalesce(r.learned, 0) FROM stores s"
-        " LEFT JOIN reasons r ON r.id = ? WHERE s.id = ?",
-        [visit["reason_id"], visit["store_id"]],
-    ).fetchone()
-    return timezone, bool(learned)
+def _learned_reason(db: Database, visit: Mapping) -> bool:
+    """Whether the visit's reason counts as learned (no reason: not)."""
+    row = db.conn.execute("SELECT learned FROM reasons WHERE id = ?", [visit["reason_id"]])
+    found = row.fetchone()
+    return bool(found and found[0])
 
 
-def apply(db: Database, before: Mapping | None, after: Mapping | None) -> int:
+def apply(
+    db: Database, store: int, before: Mapping | None, after: Mapping | None, timezone: str
+) -> int:
     """Move the rollups from a visit's old row to its new one (either may be
     None), inside the caller's transaction. Returns the rows touched."""
-    if before is not None and after is not None and before["store_id"] != after["store_id"]:
-        raise ValidationError("A visit cannot move to another store.")
-    after_context = _context(db, after) if after is not None else None
-    before_context = None
+    after_learned = _learned_reason(db, after) if after is not None else False
     if before is None:
         old = {}
     elif after is not None and before["reason_id"] == after["reason_id"]:
-        old = contribution(before, *after_context)  # same store, same reason
+        old = contribution(before, timezone, after_learned)  # same reason
     else:
-        before_context = _context(db, before)
-        old = contribution(before, *before_context)
-    new = contribution(after, *after_context) if after is not None else {}
-    store = (after or before)["store_id"]
-    # Door-counter coverage's sums move with the visit too (issue #13).
-    timezone = (after_context or before_context)[0]
-    coverage_sums.apply(db, store, before, after, timezone)
+        old = contribution(before, timezone, _learned_reason(db, before))
+    new = contribution(after, timezone, after_learned) if after is not None else {}
     upserts, drops = [], []
     for key in old.keys() | new.keys():
         a, b = old.get(key, (0,) * 7), new.get(key, (0,) * 7)
@@ -191,15 +165,6 @@ def apply(db: Database, before: Mapping | None, after: Mapping | None) -> int:
         # so the table is exactly what a rebuild would make.
         db.conn.executemany(_DROP_EMPTY, drops)
     return len(upserts)
-
-
-def visit_row(db: Database, visit_id: str) -> dict | None:
-    """The visits row as stored (the hook's before/after)."""
-    cursor = db.conn.execute("SELECT * FROM visits WHERE id = ?", [visit_id])
-    row = cursor.fetchone()
-    if row is None:
-        return None
-    return dict(zip([c[0] for c in cursor.description], row, strict=True))
 
 
 # --- recomputing from the visits (rebuild, migration, bulk loads) -------------------
@@ -281,19 +246,9 @@ def _stored(db: Database, store_id: int) -> dict:
     return {tuple(r[:5]): tuple(r[5:]) for r in cursor}
 
 
-@dataclass(frozen=True)
-class RebuildReport:
-    stores: int
-    rows: int  # rollup rows after the rebuild
-    corrected: int  # rows that were wrong, missing or extra, now fixed
-    by_store: dict[int, int]  # corrected rows per store id, only where some were
-    coverage_corrected: int = 0  # door-counter coverage sums fixed (cxlog.coverage_sums)
-
-
-def rebuild(db: Database, store_ids: Iterable[int] | None = None) -> RebuildReport:
+def rebuild(db: Database, store_ids: Iterable[int] | None = None) -> Rebuilt:
     """Recompute the rollups from the visits inside the caller's transaction;
     fix and count every row that differed. ``store_ids``: only these stores."""
-    db.execute(SCHEMA)
     stores = dict(db.execute("SELECT id, timezone FROM stores ORDER BY id").fetchall())
     wanted = list(stores) if store_ids is None else [int(s) for s in store_ids]
     if store_ids is None:
@@ -320,10 +275,7 @@ def rebuild(db: Database, store_ids: Iterable[int] | None = None) -> RebuildRepo
         total += len(expected)
     if orphans:
         by_store[0] = orphans
-    # Coverage's sums derive from the same visits (and a timezone change,
-    # which calls this, moves their local days and hours too).
-    coverage = coverage_sums.rebuild(db, None if store_ids is None else wanted)
-    return RebuildReport(len(wanted), total, sum(by_store.values()), by_store, coverage)
+    return Rebuilt(total, sum(by_store.values()), by_store)
 
 
 # --- reading -------------------------------------------------------------------------

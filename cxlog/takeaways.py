@@ -10,32 +10,16 @@ import pandas as pd
 
 from cxlog import localday
 from cxlog.dashboard import NO_SALE_NONE, WEEKDAYS, Group, TeamRow
+from cxlog.figures import TOO_FEW, interval, percent, ups
 from cxlog.metrics import Counts, Rate
 from cxlog.model import MIN_SAMPLE
 from cxlog.money import money as money_in
 from cxlog.text import plain
 
-TOO_FEW = "too few visits"
-
-
-def percent(value: float | None, digits: int = 1) -> str:
-    return "—" if value is None else f"{100 * value:.{digits}f}%"
-
-
-def interval(rate: Rate) -> str:
-    """ "38–44%": the 95% Wilson interval, or a dash when there is no n. Word
-    joiners keep it on one line."""
-    bounds = rate.interval
-    return "—" if bounds is None else f"{100 * bounds[0]:.0f}\u2060–\u2060{100 * bounds[1]:.0f}%"
-
 
 def money(value: float | None, currency: str | None = None) -> str:
     """In the store's currency when one is set (issue #14, cxlog.money)."""
     return money_in(value, currency)
-
-
-def ups(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
 
 
 def rate_text(counts: Counts, digits: int = 1) -> str:

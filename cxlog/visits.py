@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from cxlog import localtimes, model, rollups
+from cxlog import derived, localtimes, model
 from cxlog.catalog import active_reason
 from cxlog.db import Storage, audit
 from cxlog.errors import ConflictError, NotAllowedError, NotFoundError, ValidationError
@@ -189,7 +189,7 @@ def create_visit(
         )
         created = cursor.rowcount == 1
         if created:
-            rollups.apply(db, None, rollups.visit_row(db, visit_id))
+            derived.apply(db, None, _stored_row(db, visit_id))
             audit(
                 db,
                 f"associate:{associate_id}",
@@ -382,6 +382,15 @@ def _first_close_stands(before: dict, changes: dict) -> None:
     raise ConflictError(f"{who} closed this visit first ({how}); undo or reopen it to change it.")
 
 
+def _stored_row(db: Database, visit_id: str) -> dict | None:
+    """The visits row as stored: what the derived tables move from and to."""
+    cursor = db.conn.execute("SELECT * FROM visits WHERE id = ?", [visit_id])
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip([c[0] for c in cursor.description], row, strict=True))
+
+
 def _timezone(db: Database, store_id: int) -> str:
     row = db.execute("SELECT timezone FROM stores WHERE id = ?", [store_id]).fetchone()
     if row is None:
@@ -390,7 +399,7 @@ def _timezone(db: Database, store_id: int) -> str:
 
 
 def _write(db: Database, visit_id: str, fields: dict, now: str) -> None:
-    before = rollups.visit_row(db, visit_id)
+    before = _stored_row(db, visit_id)
     if "closed_at" in fields:
         # The close's local text goes with it (cxlog/localtimes.py).
         zone = _timezone(db, before["store_id"])
@@ -400,9 +409,9 @@ def _write(db: Database, visit_id: str, fields: dict, now: str) -> None:
         f"UPDATE visits SET {sets}, updated_at = ? WHERE id = ?",
         [*fields.values(), now, visit_id],
     )
-    # Issue #12: the rollups move from the old row to the new one in the
-    # same transaction, whatever the change was.
-    rollups.apply(db, before, rollups.visit_row(db, visit_id))
+    # Issue #12: the rollups (and every other derived table, #26) move from
+    # the old row to the new one in the same transaction, whatever changed.
+    derived.apply(db, before, _stored_row(db, visit_id))
 
 
 def _actor_id(actor: str) -> int | None:

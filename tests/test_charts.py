@@ -7,8 +7,8 @@ from plotly.subplots import make_subplots
 
 from cxlog import charts
 from cxlog.dashboard import Group
+from cxlog.figures import TOO_FEW
 from cxlog.metrics import Counts
-from cxlog.takeaways import TOO_FEW
 
 MANY = Counts(visits=50, closed=40, purchased=20, units=30)
 FEW = Counts(visits=5, closed=4, purchased=1, units=1)

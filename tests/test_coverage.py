@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 import pytest
 
-from cxlog import coverage, coverage_view, rollups, traffic
+from cxlog import coverage, coverage_view, derived, traffic
 from cxlog.traffic import CounterSettings
 from tests.conftest import utc
 from tests.helpers import coverage_day
@@ -144,7 +144,7 @@ def test_autumn_dst_day_counts_each_pass_of_the_repeated_hour(storage, shop):
     with storage.write() as db:
         db["visits"].insert_all(rows)
         # Written behind cxlog's back: recount the dashboard's rollups (#12).
-        rollups.rebuild(db)
+        derived.rebuild(db)
     text = "start,in\n2026-10-25 01:00,4\n2026-10-25 01:00,5\n2026-10-25 02:00,1\n"
     traffic.import_file(storage, "traffic", s, text, actor="t")
     cov = build(storage, date(2026, 10, 25), date(2026, 10, 25))
@@ -198,7 +198,7 @@ def test_rollups_give_the_numbers_the_visits_give(storage, shop, monkeypatch, zo
         rows.append(v)
     with storage.write() as db:
         db["visits"].insert_all(rows)
-        rollups.rebuild(db)
+        derived.rebuild(db)
     lines = ["start,in"]
     for hour in range(8 * 24):  # UTC hours; a gap every 17th
         if (hour + 5) % 17:
@@ -247,7 +247,7 @@ def test_without_counter_or_pos_data_no_frames_are_built_and_the_answer_is_the_s
     s, a = shop["store"], shop["ana"]
     with storage.write() as db:
         db["visits"].insert_all([visit(s, a, 10, 5, "purchased", 2), visit(s, a, 11, 0)])
-        rollups.rebuild(db)
+        derived.rebuild(db)
     build(storage)  # the empty frames are made once per process
     assembled = []
     real = coverage._assemble

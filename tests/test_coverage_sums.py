@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import sqlite_utils
 
-from cxlog import catalog, cli, coverage, coverage_sums, rollups, traffic, visits
+from cxlog import catalog, cli, coverage, coverage_sums, derived, traffic, visits
 from cxlog.errors import ValidationError
 from cxlog.traffic import CounterSettings
 from tests.conftest import log_visit_in
@@ -55,7 +55,7 @@ def zip_stores(fast, slow):
 
 def nothing_to_fix(storage) -> None:
     with storage.write() as db:
-        assert coverage_sums.rebuild(db) == 0
+        assert coverage_sums.rebuild(db).corrected == 0
 
 
 def test_the_hand_counted_day_reads_the_same_from_the_sums(day, shop, monkeypatch):
@@ -254,8 +254,8 @@ def test_damage_is_found_fixed_and_reported_by_the_rollup_rebuild(day, shop, mon
     db.conn.commit()
     assert cli.main(["rollup", "--rebuild", "--db", str(day.path)]) == 0
     out = capsys.readouterr().out
-    assert "Door-counter coverage sums checked:" in out
-    corrected = int(out.rsplit("checked: ", 1)[1].split(" ")[0].replace(",", ""))
+    assert "Door-counter coverage sums: " in out
+    corrected = int(out.split("coverage sums: ", 1)[1].split(" ")[0].replace(",", ""))
     assert corrected >= 3
     nothing_to_fix(day)
     assert_same(day, date(2026, 11, 3), date(2026, 11, 4), monkeypatch)
@@ -290,4 +290,4 @@ def test_a_store_without_a_counter_keeps_nothing(storage, shop):
     db = sqlite_utils.Database(storage.path)
     assert db.execute("SELECT count(*) FROM coverage_days").fetchone() == (0,)
     with storage.write() as w:
-        assert rollups.rebuild(w).coverage_corrected == 0
+        assert derived.rebuild(w)["coverage"].corrected == 0

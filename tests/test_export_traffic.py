@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import date
 
-from cxlog import export, rollups, summary, traffic
+from cxlog import derived, export, summary, traffic
 from cxlog.export import ExportSelection
 from tests.conftest import new_id
 
@@ -51,7 +51,7 @@ def test_visits_and_summary_carry_the_counter(storage, shop):
             ]
         )
         # Written behind cxlog's back: recount the dashboard's rollups (#12).
-        rollups.rebuild(db)
+        derived.rebuild(db)
     selection = ExportSelection(first_day=date(2026, 10, 25), last_day=date(2026, 10, 25))
     rows = list(csv.DictReader(io.StringIO(export.visits_csv(storage, selection).decode())))
     by_time = {r["started_local"]: r["hour_visitors"] for r in rows}
@@ -89,7 +89,7 @@ def test_the_join_to_counter_hours_is_made_only_when_the_selection_has_some(stor
     )
     with storage.write() as db:
         db["visits"].insert_all([visit(shop, "2026-11-03T10:20:00.000Z", "purchased")])
-        rollups.rebuild(db)
+        derived.rebuild(db)
     conn = sqlite3.connect(storage.path)
     for stores, joined in (((other,), False), ((shop["store"],), True), ((), True)):
         selection = ExportSelection(store_ids=stores)

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxlog import goals, money
+from cxlog import goals, migrations, money
 from cxlog.errors import NotFoundError, ValidationError
 from tests.conftest import ROOT, as_role
 
@@ -79,7 +79,7 @@ def test_bad_goals_change_nothing(storage, shop, field, value, message):
 
 def test_behaviours_are_an_editable_list(storage, shop):
     names = [b["name"] for b in goals.list_behaviours(storage)]
-    assert names == [name for name, _ in goals.DEFAULT_BEHAVIOURS]
+    assert names == [name for name, _ in migrations.I14_BEHAVIOURS]
     new = goals.add_behaviour(storage, "Offer a basket", None, actor="m")
     with pytest.raises(ValidationError, match="already has"):
         goals.add_behaviour(storage, "offer a BASKET", None, actor="m")

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from streamlit.testing.v1 import AppTest
 
-from cxlog import localday, rollups, traffic
+from cxlog import derived, localday, traffic
 from cxlog.model import to_utc_text, utc_now
 from tests.conftest import ROOT, as_role, new_id
 
@@ -109,7 +109,7 @@ def test_dashboard_shows_coverage_tiles_heat_and_warning(app_env, shop):
     with app_env.write() as db:
         db["visits"].insert_all(rows)
         # Written behind cxlog's back: recount the dashboard's rollups (#12).
-        rollups.rebuild(db)
+        derived.rebuild(db)
     query = {"period": "custom", "from": "2026-11-01", "to": "2026-11-19"}
     at = page("dashboard.py")
     for key, value in query.items():

@@ -163,7 +163,7 @@ def test_counts_refuses_groups_no_rollup_holds(storage, chain):
 def test_rebuild_cli_finds_fixes_and_counts_damage(storage, chain, capsys):
     _random_writes(storage, chain, random.Random(11), steps=80)
     assert cli.main(["rollup", "--rebuild", "--db", str(storage.path)]) == 0
-    assert "0 rows corrected" in capsys.readouterr().out
+    assert "Rollups: 0 rows corrected" in capsys.readouterr().out
     conn = sqlite3.connect(storage.path)
     with conn:
         # Three kinds of damage: a wrong sum, a missing row, a row that should not exist.
@@ -185,13 +185,13 @@ def test_rebuild_cli_finds_fixes_and_counts_damage(storage, chain, capsys):
     before = recount(storage, key[0], DAYS[0], DAYS[-1], ("first_engagement",))
     assert cli.main(["rollup", "--rebuild", "--db", str(storage.path)]) == 0
     out = capsys.readouterr().out
-    assert "3 rows corrected" in out, out
+    assert "Rollups: 3 rows corrected" in out, out
     with storage.read() as db:
         assert db.execute("SELECT count(*) FROM rollups").fetchone()[0] == second
         got = rollups.counts(db, {key[0]: (DAYS[0], DAYS[-1])}, by=("first_engagement",))
     assert got == before
     assert cli.main(["rollup", "--rebuild", "--db", str(storage.path)]) == 0
-    assert "0 rows corrected" in capsys.readouterr().out
+    assert "Rollups: 0 rows corrected" in capsys.readouterr().out
 
 
 def test_rebuild_cli_on_a_missing_file_is_a_sentence(tmp_path, capsys):

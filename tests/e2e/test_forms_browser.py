@@ -27,7 +27,6 @@ from cxlog import (
     followups,
     goals,
     localday,
-    periods,
     settings,
     traffic,
     visits,

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from cxlog import rollups, traffic
+from cxlog import derived, traffic
 from tests.conftest import new_id
 
 DAY = date(2026, 11, 3)  # a Tuesday; London is on GMT, so local = UTC
@@ -64,7 +64,7 @@ def day(storage, shop):
     with storage.write() as db:
         db["visits"].insert_all(rows)
         # Written behind cxlog's back: recount the dashboard's rollups (#12).
-        rollups.rebuild(db)
+        derived.rebuild(db)
     traffic.import_file(storage, "traffic", s, COUNTER, actor="t")
     pos = (
         "date,hour,transactions,units,net_sales\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cxlog import rollups
+from cxlog import derived
 from cxlog.model import to_utc_text
 from tests.conftest import log_visit_in, new_id
 
@@ -29,7 +29,7 @@ def insert(storage, rows: list[dict]) -> None:
                     **row,
                 }
             )
-        rollups.rebuild(db)  # rows written past cxlog.visits: count them as a bulk load does
+        derived.rebuild(db)  # rows written past cxlog.visits: count them as a bulk load does
 
 
 def visit(store, who, engagement, outcome=None, units=None, amount=None, **extra) -> dict:
