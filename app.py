@@ -6,8 +6,9 @@ shows the sign-in; the menu shows only what the session's role may use.
 
 import streamlit as st
 
-from cxlog import credentials, navigation, ui
-from cxlog.errors import StorageError
+from cxlog.access import credentials
+from cxlog.core.errors import StorageError
+from cxlog.web import navigation, ui
 
 st.set_page_config(page_title="cxlog", page_icon="🛍️", layout="centered")
 ui.init_state()

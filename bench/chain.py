@@ -7,7 +7,7 @@ reuses it): schema by the migrations, 100 stores in eight timezones, four
 associates each, then each store's visits with one ``INSERT … SELECT`` from a
 recursive CTE inside SQLite (a Python row loop would take ~10 minutes), in
 time order with ordered ids so every index grows at its end, then the
-rollups by ``cxlog.derived.rebuild``. Each visit's fields come from integer
+rollups by ``cxlog.numbers.derived.rebuild``. Each visit's fields come from integer
 hashes of its number, so the build is the same on every machine.
 
 ``dashboard_chain_year_ms`` is the Dashboard page (AppTest, as
@@ -108,8 +108,11 @@ def _ready() -> float | None:
 
 def build(path=DB, *, stores: int = STORES, visits: int = VISITS, now: datetime | None = None):
     """Make the chain database; returns the seconds it took."""
-    from cxlog import credentials, derived, roles, settings
-    from cxlog.db import Storage
+    from cxlog.access import credentials
+    from cxlog.core import roles
+    from cxlog.numbers import derived
+    from cxlog.storage import settings
+    from cxlog.storage.db import Storage
 
     started = time.perf_counter()
     storage = Storage(fresh(path))

@@ -10,7 +10,7 @@ visits, 10 stores, 40 associates as ``bench.dashboard`` (made once, shared).
   huddle`` pays: sqlite-utils alone imports pandas).
 - ``huddle_warm_ms``: then another store's card in the same process.
 - ``cost_ms`` (target ≤ 300 beyond the dashboard's year): in another new
-  process, after ``cxlog.dashboard.build`` for the whole last year of all
+  process, after ``cxlog.dashboard.dashboard.build`` for the whole last year of all
   stores, what the cost section adds: the counts per store by first
   engagement (one more rollups read in ``build`` since #12; those per
   associate come with the team table's read) split per store, plus the cost
@@ -34,13 +34,15 @@ from bench.dashboard import prepare
 def child_huddle(server: bool = True) -> dict:
     if server:
         # What a started server has imported once app.py ran: Streamlit and the
-        # router's modules (cxlog.ui, cxlog.access, cxlog.db with sqlite-utils).
+        # router's modules (cxlog.web.ui, cxlog.access.access, cxlog.storage.db with sqlite-utils).
         import streamlit  # noqa: F401
 
-        from cxlog import access, db, ui  # noqa: F401
+        from cxlog.access import access  # noqa: F401
+        from cxlog.storage import db  # noqa: F401
+        from cxlog.web import ui  # noqa: F401
     started = time.perf_counter()
-    from cxlog import coaching
-    from cxlog.db import Storage
+    from cxlog.coaching import coaching
+    from cxlog.storage.db import Storage
 
     storage = Storage(os.environ["CXLOG_DB"])
     card = coaching.huddle_card(storage, 1)
@@ -55,9 +57,14 @@ def child_huddle(server: bool = True) -> dict:
 def child_cost() -> dict:
     import numpy as np
 
-    from cxlog import catalog, coaching, dashboard, goals, money, periods, rollups, takeaways
-    from cxlog.db import Storage
-    from cxlog.model import utc_now
+    from cxlog.calendar import periods
+    from cxlog.coaching import coaching, goals
+    from cxlog.core import money
+    from cxlog.core.model import utc_now
+    from cxlog.dashboard import dashboard, takeaways
+    from cxlog.numbers import rollups
+    from cxlog.storage.db import Storage
+    from cxlog.stores import catalog
 
     storage = Storage(os.environ["CXLOG_DB"])
     now = utc_now().replace(second=0, microsecond=0)
@@ -124,7 +131,7 @@ CHILDREN = {
 
 def run() -> None:
     db = prepare()
-    from cxlog.db import Storage
+    from cxlog.storage.db import Storage
 
     Storage(db).migrate()  # the coaching tables, on a file made before issue #14
     huddle = run_child("bench.coaching", "huddle", db)

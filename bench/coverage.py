@@ -5,13 +5,13 @@ within 10% of the figure without.
 - ``import_traffic_year_s``: ten counter files (one per store, 8,760 hourly
   lines each, local times with their UTC offsets, so both DST changes are in
   them) written beforehand, then imported one after the other through
-  ``cxlog.traffic.import_file`` (read, check every line, one transaction per
+  ``cxlog.coverage.traffic.import_file`` (read, check every line, one transaction per
   file) into a fresh database of 10 stores, in a process of its own.
 - ``dashboard_year_without_coverage_ms`` / ``dashboard_year_with_coverage_ms``:
   ``bench.dashboard``'s year figure (the Dashboard page through AppTest, all
   stores, the last 365 days, a cache miss) on the 1M-visit database as it is,
   and on a copy of it with a year of counter hours and POS days
-  (``cxlog.traffic_demo``), where the page also draws the coverage tiles,
+  (``cxlog.coverage.traffic_demo``), where the page also draws the coverage tiles,
   warning and hour × weekday view. Each figure is the median of three runs,
   taken in turns, each in a new process.
 - ``dashboard_year_coverage_ratio``: with ÷ without (target ≤ 1.10).
@@ -47,9 +47,10 @@ def _counter_file(name: str, zone: str, first: datetime) -> str:
 
 
 def child_import() -> dict:
-    from cxlog import catalog, traffic
-    from cxlog.db import Storage
+    from cxlog.coverage import traffic
     from cxlog.demo import TIMEZONES
+    from cxlog.storage.db import Storage
+    from cxlog.stores import catalog
 
     storage = Storage(fresh(RESULTS / "traffic_import.db"))
     storage.migrate()
@@ -81,8 +82,8 @@ def _with_traffic() -> Path:
                 return COVERAGE_DB
         except sqlite3.Error:
             pass
-    from cxlog import traffic_demo
-    from cxlog.db import Storage
+    from cxlog.coverage import traffic_demo
+    from cxlog.storage.db import Storage
 
     shutil.copyfile(source, fresh(COVERAGE_DB))
     storage = Storage(COVERAGE_DB)

@@ -19,7 +19,7 @@ their serialisation; no browser), each measurement in a fresh Python process:
   run in its own process: ``pandas.read_sql("SELECT * FROM visits")`` then
   pandas groupbys for the same views (data only, no page or charts, so the
   ratio flatters the naive side).
-``dashboard_year_data_ms`` is ``cxlog.dashboard.build`` alone for the year.
+``dashboard_year_data_ms`` is ``cxlog.dashboard.dashboard.build`` alone for the year.
 """
 
 from __future__ import annotations
@@ -58,8 +58,10 @@ def _ready(path: Path) -> bool:
 
 def prepare() -> Path:
     """The demo database, made once and kept under bench/results."""
-    from cxlog import credentials, demo, roles
-    from cxlog.db import Storage
+    from cxlog import demo
+    from cxlog.access import credentials
+    from cxlog.core import roles
+    from cxlog.storage.db import Storage
 
     if not _ready(DB):
         storage = Storage(fresh(DB))
@@ -87,8 +89,8 @@ def _page(query: dict[str, str]):
     at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages/dashboard.py"))
     at.default_timeout = 120
     # A signed-in manager: a server-side session whose token the tab holds (#11).
-    from cxlog import sessions
-    from cxlog.db import Storage
+    from cxlog.access import sessions
+    from cxlog.storage.db import Storage
 
     token, _ = sessions.start(
         Storage(os.environ["CXLOG_DB"]), "manager", device="bench", client="local"
@@ -130,9 +132,9 @@ def child_cold_warm() -> dict:
 
 
 def child_year() -> dict:
-    from cxlog import dashboard
-    from cxlog.db import Storage
-    from cxlog.model import utc_now
+    from cxlog.core.model import utc_now
+    from cxlog.dashboard import dashboard
+    from cxlog.storage.db import Storage
 
     small = _page({"period": "today", "store": "1"})
     _timed(small)  # imports and first-run costs out of the way
@@ -155,7 +157,7 @@ def child_naive() -> dict:
     """Read the whole table into pandas, then group it for the same views."""
     import pandas as pd
 
-    from cxlog.model import utc_now
+    from cxlog.core.model import utc_now
 
     started = time.perf_counter()
     conn = sqlite3.connect(os.environ["CXLOG_DB"])

@@ -7,13 +7,13 @@ visit is exported (voided ones included) so both files hold the same
 1,000,000 rows.
 
 Since #12 the visits table also holds each visit's local start and close as
-text (cxlog/localtimes.py), and the CLI's ``SELECT *`` writes them too
+text (cxlog/calendar/localtimes.py), and the CLI's ``SELECT *`` writes them too
 (~0.2 s more for it). Against the CLI on the columns from before, measured
 by hand on 2026-12-05, the ratio was 1.24 where this benchmark said 1.11–1.17.
 
 The helper-process pool is measured the same way, side by side: the same
 export with the standard library's ProcessPoolExecutor in place of our own
-pool (cxlog.export_pool.StandardPool), reported as
+pool (cxlog.export.export_pool.StandardPool), reported as
 ``export_pool_ratio_standard_vs_own`` (median over median; above 1 means the
 standard pool is slower) and its own seconds and peak RSS. It does not change
 the three figures above, which are always the CLI as shipped.

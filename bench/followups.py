@@ -27,8 +27,8 @@ CALLS = 25
 def _ensure_followups(path) -> None:
     import numpy as np
 
-    from cxlog import followups_demo
-    from cxlog.db import Storage
+    from cxlog.followups import followups_demo
+    from cxlog.storage.db import Storage
 
     storage = Storage(path)
     storage.migrate()
@@ -45,8 +45,8 @@ def _ensure_followups(path) -> None:
 
 
 def run() -> None:
-    from cxlog import followups
-    from cxlog.db import Storage
+    from cxlog.followups import followups
+    from cxlog.storage.db import Storage
 
     path = prepare()
     _ensure_followups(path)

@@ -23,8 +23,12 @@ import statistics
 import uuid
 
 from bench.common import RESULTS, fresh, report
-from cxlog import catalog, credentials, demo, roles, visits
-from cxlog.db import Storage
+from cxlog import demo
+from cxlog.access import credentials
+from cxlog.core import roles
+from cxlog.storage.db import Storage
+from cxlog.stores import catalog
+from cxlog.visits import visits
 from tests.e2e import harness
 
 TAPS = 50

@@ -22,9 +22,12 @@ ROUNDS, VISITS_PER_ROUND = 20, 10
 
 
 def run() -> None:
-    from cxlog import catalog, demo, derived, visits
-    from cxlog.db import Storage
-    from cxlog.model import REASON
+    from cxlog import demo
+    from cxlog.core.model import REASON
+    from cxlog.numbers import derived
+    from cxlog.storage.db import Storage
+    from cxlog.stores import catalog
+    from cxlog.visits import visits
 
     storage = Storage(fresh(RESULTS / "tap_server_100k.db"))
     demo.generate(storage, visits=100_000, days=365, stores=1, associates=6, seed=3)

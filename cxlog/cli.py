@@ -12,9 +12,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from cxlog import export, import_formats
-from cxlog.db import Storage, default_path
-from cxlog.errors import CxlogError, ValidationError
+from cxlog.core.errors import CxlogError, ValidationError
+from cxlog.coverage import import_formats
+from cxlog.export import export
+from cxlog.storage.db import Storage, default_path
 
 
 def _positive(text: str) -> int:
@@ -128,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _export(storage: Storage, args: argparse.Namespace) -> str:
-    from cxlog import export
+    from cxlog.export import export
 
     if not storage.path.is_file():
         raise ValidationError(f"There is no database at {storage.path}.")
@@ -142,9 +143,9 @@ def _export(storage: Storage, args: argparse.Namespace) -> str:
         raise ValidationError("Pick one of --summary and --followups.")
     what = "summary rows" if args.summary else "visits"
     if args.summary:  # the summary's modules read through sqlite_utils (and pandas)
-        from cxlog.summary import export_summary_file as write
+        from cxlog.export.summary import export_summary_file as write
     elif args.followups:
-        from cxlog.followups_csv import export_followups_file as write
+        from cxlog.export.followups_csv import export_followups_file as write
 
         what = "follow-ups"
     else:
@@ -154,7 +155,7 @@ def _export(storage: Storage, args: argparse.Namespace) -> str:
 
 
 def _backup(storage: Storage, args: argparse.Namespace) -> str:
-    from cxlog import backup
+    from cxlog.storage import backup
 
     made = backup.make_backup(storage, args.output)
     return (
@@ -164,7 +165,7 @@ def _backup(storage: Storage, args: argparse.Namespace) -> str:
 
 
 def _rollup(storage: Storage) -> str:
-    from cxlog import derived
+    from cxlog.numbers import derived
 
     if not storage.path.is_file():
         raise ValidationError(f"There is no database at {storage.path}.")
@@ -188,7 +189,8 @@ def _rollup(storage: Storage) -> str:
 
 
 def _huddle(storage: Storage, args: argparse.Namespace) -> str:
-    from cxlog import coaching, export
+    from cxlog.coaching import coaching
+    from cxlog.export import export
 
     if not storage.path.is_file():
         raise ValidationError(f"There is no database at {storage.path}.")
@@ -199,7 +201,8 @@ def _huddle(storage: Storage, args: argparse.Namespace) -> str:
 
 
 def _import(storage: Storage, args: argparse.Namespace) -> str:
-    from cxlog import catalog, traffic
+    from cxlog.coverage import traffic
+    from cxlog.stores import catalog
 
     if not storage.path.is_file():
         raise ValidationError(f"There is no database at {storage.path}.")
@@ -237,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{demo.describe(result)} ({time.perf_counter() - started:.1f} s) → {storage.path}"
             )
             if args.traffic:
-                from cxlog import traffic_demo
+                from cxlog.coverage import traffic_demo
 
                 hours, days = traffic_demo.add(storage, seed=args.seed)
                 print(f"Added {hours:,} counter hours and {days:,} days of POS totals.")
@@ -245,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             storage.migrate()
             print(f"Schema up to date: {storage.path}")
         elif args.command == "setup-code":
-            from cxlog import first_run
+            from cxlog.access import first_run
 
             storage.migrate()
             code = first_run.setup_code(storage)

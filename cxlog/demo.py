@@ -15,10 +15,13 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from cxlog import catalog, derived, followups_demo, localtimes
-from cxlog.db import Storage, audit
-from cxlog.errors import ValidationError
-from cxlog.model import NO_SALE_REASON, NOT_LEARNED, REASON, utc_now
+from cxlog.calendar import localtimes
+from cxlog.core.errors import ValidationError
+from cxlog.core.model import NO_SALE_REASON, NOT_LEARNED, REASON, utc_now
+from cxlog.followups import followups_demo
+from cxlog.numbers import derived
+from cxlog.storage.db import Storage, audit
+from cxlog.stores import catalog
 
 TIMEZONES = (
     "Europe/London",
@@ -138,7 +141,7 @@ def generate(
             db, rng, columns, dict(zip(store_ids, zones, strict=True)), now
         )
         derived.rebuild(db)  # bulk rows bypass the per-visit hook (#12)
-        localtimes.fill(db)  # and the local times cxlog.visits writes with each visit
+        localtimes.fill(db)  # and the local times cxlog.visits.visits writes with each visit
         audit(
             db,
             "demo",

@@ -2,7 +2,7 @@
 
 Takes the same ``--section.option value`` flags as ``streamlit run`` (for
 example ``--server.port 8501 --server.address 0.0.0.0``) and serves the app and
-the JSON API on one port (cxlog/server.py).
+the JSON API on one port (cxlog/server/server.py).
 
 With a pages/ folder beside app.py, Streamlit runs a new server as a legacy
 multipage app until the first st.navigation call in the process: a tablet that
@@ -11,7 +11,7 @@ pages/ list as a menu and its page run without the router. Streamlit has no
 public setting for this, so ``end_legacy_pages_mode`` sets its internal flag
 before the first session starts — the first use of Streamlit's private API in
 cxlog, pinned by tests/test_legacy_pages.py (see docs/architecture.md,
-"Streamlit's legacy pages mode"). The pages guard themselves too (cxlog.ui,
+"Streamlit's legacy pages mode"). The pages guard themselves too (cxlog.web.ui,
 pages/setup.py), which covers plain `streamlit run app.py`.
 
 ``serve_without_nagle`` is the second: Streamlit binds its listening socket
@@ -28,10 +28,10 @@ import os
 import socket
 import sys
 
-from cxlog import first_run, join
-from cxlog.db import default_path, shared_storage
-from cxlog.errors import CxlogError
-from cxlog.server import APP_SCRIPT, build
+from cxlog.access import first_run, join
+from cxlog.core.errors import CxlogError
+from cxlog.server.server import APP_SCRIPT, build
+from cxlog.storage.db import default_path, shared_storage
 
 
 class UsageError(ValueError):

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cxlog import ui
+from cxlog.web import ui
 
 storage = ui.storage()
 ui.init_state()

@@ -1,29 +1,27 @@
 import streamlit as st
 
-from cxlog import localday, roles, ui
+from cxlog.calendar import localday
+from cxlog.core import roles
+from cxlog.web import ui
 
 ui.require_role(ui.storage(), roles.MANAGER)
 
 # The manager's morning page (issue #5): filters that live in the URL, then
-# every view of cxlog.dashboard. The numbers come from cxlog; this page only
+# every view of cxlog.dashboard.dashboard. The numbers come from cxlog; this page only
 # asks, caches and draws.
 from datetime import timedelta  # noqa: E402
 
-from cxlog import (  # noqa: E402
-    catalog,
-    charts,
-    coaching,
-    dashboard,
-    filters,
-    followups,
-    goals,
-    money,
-    periods,
-)
-from cxlog import takeaways as words  # noqa: E402
-from cxlog.db import Storage  # noqa: E402
-from cxlog.model import MIN_SAMPLE, REASON, utc_now  # noqa: E402
-from cxlog.text import plain  # noqa: E402
+from cxlog.calendar import periods  # noqa: E402
+from cxlog.coaching import coaching, goals  # noqa: E402
+from cxlog.core import money  # noqa: E402
+from cxlog.core.model import MIN_SAMPLE, REASON, utc_now  # noqa: E402
+from cxlog.core.text import plain  # noqa: E402
+from cxlog.dashboard import dashboard, filters  # noqa: E402
+from cxlog.dashboard import takeaways as words  # noqa: E402
+from cxlog.followups import followups  # noqa: E402
+from cxlog.storage.db import Storage  # noqa: E402
+from cxlog.stores import catalog  # noqa: E402
+from cxlog.web import charts  # noqa: E402
 
 PERIOD, RANGE, STORE, ASSOCIATE, REASON_KEY = (
     "dash_period",
@@ -181,7 +179,7 @@ for row in (tiles[:3], tiles[3:]):
             st.caption(tile.caption)
 
 # Issue #13: door-counter coverage beside the moments; nothing without counter data.
-from cxlog import coverage_ui  # noqa: E402
+from cxlog.web import coverage_ui  # noqa: E402
 
 cov = coverage_ui.load(storage, dashboard.data_version(storage), dash)
 coverage_ui.draw_tiles(cov, {k: s["name"] for k, s in stores.items()})
@@ -285,7 +283,7 @@ else:
 
 coverage_ui.draw_heat(cov, {k: s["name"] for k, s in stores.items()})
 
-# --- follow-ups (issue #15): numbers from cxlog.followups ---------------------
+# --- follow-ups (issue #15): numbers from cxlog.followups.followups ---------------------
 follow = ui.attempt(
     "dashboard-followups",
     lambda: _followups(str(storage.path), dashboard.data_version(storage), selection, now),

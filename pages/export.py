@@ -1,7 +1,7 @@
 """Export (owner): the visits CSV, the summary CSV and a database backup (#6).
 
 "Prepare …" records what was asked for and offers a link that works once,
-within a minute, for this signed-in owner only (cxlog/downloads.py, issue
+within a minute, for this signed-in owner only (cxlog/export/downloads.py, issue
 #25); the file is made when the link is followed. The command line streams
 any size.
 """
@@ -10,7 +10,11 @@ from datetime import timedelta
 
 import streamlit as st
 
-from cxlog import catalog, downloads, export, localday, roles, ui
+from cxlog.calendar import localday
+from cxlog.core import roles
+from cxlog.export import downloads, export
+from cxlog.stores import catalog
+from cxlog.web import ui
 
 ui.require_role(ui.storage(), roles.OWNER)
 

@@ -12,11 +12,15 @@ from datetime import date
 
 import streamlit as st
 
-from cxlog import followups, localday, model, ui, visits
-from cxlog.errors import StorageError, ValidationError
-from cxlog.followups import CHANNELS, DUE_CHOICES, RESULTS, SECTIONS
-from cxlog.model import from_utc_text, utc_now
-from cxlog.text import plain
+from cxlog.calendar import localday
+from cxlog.core import model
+from cxlog.core.errors import StorageError, ValidationError
+from cxlog.core.model import from_utc_text, utc_now
+from cxlog.core.text import plain
+from cxlog.followups import followups
+from cxlog.followups.followups import CHANNELS, DUE_CHOICES, RESULTS, SECTIONS
+from cxlog.visits import visits
+from cxlog.web import ui
 
 ENGAGEMENT = {"warm": "Warm", "neutral": "Neutral", "missed": "Missed"}
 QUICK_UNITS = (1, 2, 3, 4)

@@ -1,14 +1,18 @@
 import streamlit as st
 
-from cxlog import localday, roles, ui
+from cxlog.calendar import localday
+from cxlog.core import roles
+from cxlog.web import ui
 
 ui.require_role(ui.storage(), roles.MANAGER)
 
 # The morning huddle card (issue #14): one store, yesterday and the week to
-# date. The card is cxlog.coaching's plain data rendered as the very Markdown
+# date. The card is cxlog.coaching.coaching's plain data rendered as the very Markdown
 # that `python -m cxlog huddle` prints, so the two always agree.
-from cxlog import catalog, coaching, coaching_ui  # noqa: E402
-from cxlog.model import utc_now  # noqa: E402
+from cxlog.coaching import coaching  # noqa: E402
+from cxlog.core.model import utc_now  # noqa: E402
+from cxlog.stores import catalog  # noqa: E402
+from cxlog.web import coaching_ui  # noqa: E402
 
 storage = ui.storage()
 ui.touch_styles()  # 48 px targets on the phone (the store picker, the date)

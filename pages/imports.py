@@ -5,11 +5,15 @@ from datetime import timedelta
 
 import streamlit as st
 
-from cxlog import catalog, coverage, coverage_view, localday, roles, traffic, ui
-from cxlog.errors import CxlogError
-from cxlog.model import utc_now
-from cxlog.text import plain
-from cxlog.traffic import CounterSettings, ImportRefused
+from cxlog.calendar import localday
+from cxlog.core import roles
+from cxlog.core.errors import CxlogError
+from cxlog.core.model import utc_now
+from cxlog.core.text import plain
+from cxlog.coverage import coverage, traffic
+from cxlog.coverage.traffic import CounterSettings, ImportRefused
+from cxlog.stores import catalog
+from cxlog.web import coverage_view, ui
 
 role = ui.require_role(ui.storage(), roles.MANAGER)
 ui.touch_styles()

@@ -1,8 +1,8 @@
 """Log: one tap per moment (docs/product.md, "Associate — Log"), through a drop.
 
-The page only draws the tap pad (cxlog/pad_ui.py) with its data. Every tap
+The page only draws the tap pad (cxlog/web/pad_ui.py) with its data. Every tap
 goes into an outbox on the device and over HTTP to the JSON API
-(cxlog/api/taps.py), never through Streamlit's websocket: a tap made while the
+(cxlog/server/api/taps.py), never through Streamlit's websocket: a tap made while the
 store wifi is down waits on the device and is saved once when it is back. The
 pad refreshes the board by one cheap HTTP read, so no tablet reruns this
 script to see other devices' visits (issue #10).
@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from cxlog import catalog, pad_ui, settings, taps, ui
-from cxlog.errors import StorageError
-from cxlog.text import plain
+from cxlog.core.errors import StorageError
+from cxlog.core.text import plain
+from cxlog.storage import settings
+from cxlog.stores import catalog
+from cxlog.visits import taps
+from cxlog.web import pad_ui, ui
 
 storage = ui.storage()
 ui.init_state()

@@ -7,20 +7,14 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from cxlog import (
-    access,
-    catalog,
-    coaching_ui,
-    credentials,
-    followups,
-    join,
-    localday,
-    roles,
-    sessions,
-    settings,
-    ui,
-)
-from cxlog.model import NO_SALE_REASON, REASON, from_utc_text, timezones
+from cxlog.access import access, credentials, join, sessions
+from cxlog.calendar import localday
+from cxlog.core import roles
+from cxlog.core.model import NO_SALE_REASON, REASON, from_utc_text, timezones
+from cxlog.followups import followups
+from cxlog.storage import settings
+from cxlog.stores import catalog
+from cxlog.web import coaching_ui, ui
 
 storage = ui.storage()
 role = ui.require_role(storage, roles.MANAGER)

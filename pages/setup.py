@@ -1,11 +1,13 @@
 """First run: the setup code, the store's name and timezone and the owner's
-password, before anything else (cxlog/first_run.py does the work)."""
+password, before anything else (cxlog/access/first_run.py does the work)."""
 
 import streamlit as st
 
-from cxlog import first_run, model, ui
-from cxlog.credentials import first_run as not_set_up
-from cxlog.roles import OWNER
+from cxlog.access import first_run
+from cxlog.access.credentials import first_run as not_set_up
+from cxlog.core import model
+from cxlog.core.roles import OWNER
+from cxlog.web import ui
 
 storage = ui.storage()
 state = st.session_state

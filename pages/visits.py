@@ -8,9 +8,15 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from cxlog import catalog, goals, history, localday, model, roles, ui, visits
-from cxlog.model import FIRST_ENGAGEMENTS, NO_PURCHASE, NO_SALE_REASON, PURCHASED, REASON
-from cxlog.text import plain
+from cxlog.calendar import localday
+from cxlog.coaching import goals
+from cxlog.core import model, roles
+from cxlog.core.model import FIRST_ENGAGEMENTS, NO_PURCHASE, NO_SALE_REASON, PURCHASED, REASON
+from cxlog.core.text import plain
+from cxlog.storage import history
+from cxlog.stores import catalog
+from cxlog.visits import visits
+from cxlog.web import ui
 
 storage = ui.storage()
 role = ui.require_role(storage, roles.MANAGER)

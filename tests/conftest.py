@@ -11,8 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from cxlog import catalog, credentials, roles, settings, visits
-from cxlog.db import Storage
+from cxlog.access import credentials
+from cxlog.core import roles
+from cxlog.storage import settings
+from cxlog.storage.db import Storage
+from cxlog.stores import catalog
+from cxlog.visits import visits
 from tests.e2e import harness
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +124,7 @@ def app_env(storage, shop, password_hashes, monkeypatch) -> Storage:
 def as_role(at, role: str):
     """Mark an AppTest session as signed in with a role, as the sign-in form
     does: a server-side session whose token the tab holds until its cookie."""
-    from cxlog import sessions
+    from cxlog.access import sessions
 
     storage = Storage(os.environ["CXLOG_DB"])
     token, _ = sessions.start(storage, role, device="AppTest", client="local")
@@ -168,6 +172,6 @@ def screenshot():
 
 def sign_in_role(storage: Storage, role: str, password: object, *, now=None) -> None:
     """A manager's or owner's password check from one device on the network."""
-    from cxlog import credentials
+    from cxlog.access import credentials
 
     credentials.check_role_password(storage, role, password, client="10.0.0.2", now=now)

@@ -5,10 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from cxlog import access, catalog, credentials, lockout, metrics, roles, settings, visits
-from cxlog.errors import ValidationError
-from cxlog.metrics import Filters
-from cxlog.model import utc_now
+from cxlog.access import access, credentials, lockout
+from cxlog.core import roles
+from cxlog.core.errors import ValidationError
+from cxlog.core.model import utc_now
+from cxlog.numbers import metrics
+from cxlog.numbers.metrics import Filters
+from cxlog.storage import settings
+from cxlog.stores import catalog
+from cxlog.visits import visits
 from tests.conftest import new_id, sign_in_role
 
 

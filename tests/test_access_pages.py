@@ -6,8 +6,10 @@ import pytest
 import sqlite_utils
 from streamlit.testing.v1 import AppTest
 
-from cxlog import first_run, navigation, sessions, settings
-from cxlog.model import to_utc_text, utc_now
+from cxlog.access import first_run, sessions
+from cxlog.core.model import to_utc_text, utc_now
+from cxlog.storage import settings
+from cxlog.web import navigation
 from tests.conftest import MANAGER_PASSWORD, OWNER_PASSWORD, ROOT, as_role
 
 RESTRICTED = [

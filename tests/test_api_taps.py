@@ -12,7 +12,9 @@ from urllib.parse import urlsplit
 import pytest
 import sqlite_utils
 
-from cxlog import access, catalog, settings
+from cxlog.access import access
+from cxlog.storage import settings
+from cxlog.stores import catalog
 from tests.conftest import new_id, set_up
 from tests.e2e import harness
 

@@ -3,7 +3,7 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxlog import navigation
+from cxlog.web import navigation
 from tests.conftest import ROOT, as_role
 
 

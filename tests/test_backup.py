@@ -9,9 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from cxlog import backup, visits
-from cxlog.errors import StorageError, ValidationError
-from cxlog.model import utc_now
+from cxlog.core.errors import StorageError, ValidationError
+from cxlog.core.model import utc_now
+from cxlog.storage import backup
+from cxlog.visits import visits
 from tests.conftest import new_id
 
 
@@ -117,7 +118,7 @@ def test_bad_targets_are_clear_sentences(storage, shop, tmp_path):
         backup.make_backup(storage, tmp_path)
     with pytest.raises(ValidationError, match="cannot overwrite"):
         backup.make_backup(storage, storage.path)
-    from cxlog.db import Storage
+    from cxlog.storage.db import Storage
 
     with pytest.raises(ValidationError, match="no database"):
         backup.make_backup(Storage(tmp_path / "nothing.db"), tmp_path / "copy.db")

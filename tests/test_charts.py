@@ -1,14 +1,14 @@
-"""The dashboard's figures, written as plain dicts (cxlog/charts.py), against
+"""The dashboard's figures, written as plain dicts (cxlog/web/charts.py), against
 plotly's own layout of the same figure."""
 
 from __future__ import annotations
 
 from plotly.subplots import make_subplots
 
-from cxlog import charts
-from cxlog.dashboard import Group
-from cxlog.figures import TOO_FEW
-from cxlog.metrics import Counts
+from cxlog.dashboard.dashboard import Group
+from cxlog.numbers.figures import TOO_FEW
+from cxlog.numbers.metrics import Counts
+from cxlog.web import charts
 
 MANY = Counts(visits=50, closed=40, purchased=20, units=30)
 FEW = Counts(visits=5, closed=4, purchased=1, units=1)

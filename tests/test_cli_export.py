@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from cxlog import backup, export
 from cxlog.cli import main
+from cxlog.export import export
+from cxlog.storage import backup
 from tests.conftest import ROOT, log_visit_in, utc
 
 
@@ -157,7 +158,7 @@ def test_export_runs_as_a_module_for_cron(seeded, tmp_path):
 def test_a_visits_export_imports_neither_pandas_nor_sqlite_utils(seeded, tmp_path, kind):
     """Importing them cost a third of a 1M-visit export (docs/stack-facts.md,
     "Export"): the visits export must not pull them in again. (The summary
-    reads through cxlog.metrics, which uses sqlite_utils.)"""
+    reads through cxlog.numbers.metrics, which uses sqlite_utils.)"""
     out = tmp_path / "light.csv"
     args = ["export", "--db", str(seeded.path), "--from", "2026-11-01", "--to", "2026-11-02"]
     code = (

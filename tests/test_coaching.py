@@ -1,5 +1,5 @@
 """What neutral and missed moments cost (issue #14): hand-worked fixtures checked
-against Wilson and Newcombe written out here, independently of cxlog.metrics
+against Wilson and Newcombe written out here, independently of cxlog.numbers.metrics
 (the closed form of Newcombe 1998, not the code under test), plus the
 published example of that paper; and the Log page's team line."""
 
@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from cxlog import coaching
-from cxlog.metrics import Counts, Rate
-from cxlog.model import MIN_SAMPLE
+from cxlog.coaching import coaching
+from cxlog.core.model import MIN_SAMPLE
+from cxlog.numbers.metrics import Counts, Rate
 from tests.helpers.oracles import half_up, newcombe_by_hand
 
 
@@ -132,8 +132,8 @@ def test_team_line_counts_the_store_s_local_today(storage, shop):
     voided one, and yesterday's visits, which do not count."""
     from datetime import UTC, date, datetime, timedelta
 
-    from cxlog import goals
-    from cxlog.model import to_utc_text
+    from cxlog.coaching import goals
+    from cxlog.core.model import to_utc_text
     from tests.helpers.rows import insert, visit
 
     now = datetime(2026, 11, 19, 15, tzinfo=UTC)

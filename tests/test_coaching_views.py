@@ -13,8 +13,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxlog import catalog, coaching, goals, summary
-from cxlog.export import ExportSelection
+from cxlog.coaching import coaching, goals
+from cxlog.export import summary
+from cxlog.export.export import ExportSelection
+from cxlog.stores import catalog
 from tests import test_dashboard_page
 from tests.conftest import ROOT, as_role, log_visit_in, utc
 from tests.helpers.oracles import half_up, newcombe_by_hand

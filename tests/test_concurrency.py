@@ -4,7 +4,7 @@ import threading
 
 import sqlite_utils
 
-from cxlog import visits
+from cxlog.visits import visits
 from tests.conftest import new_id
 
 THREADS, PER_THREAD = 8, 500

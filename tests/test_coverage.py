@@ -9,8 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 import pytest
 
-from cxlog import coverage, coverage_view, derived, traffic
-from cxlog.traffic import CounterSettings
+from cxlog.coverage import coverage, traffic
+from cxlog.coverage.traffic import CounterSettings
+from cxlog.numbers import derived
+from cxlog.web import coverage_view
 from tests.conftest import utc
 from tests.helpers import coverage_day
 from tests.helpers.coverage_day import COUNTER, DAY, visit
@@ -90,7 +92,7 @@ def test_the_cost_warning_reads_coverage_the_page_already_built(day, shop, monke
     """The dashboard builds coverage once: the warning beside the cost reads
     its sentence from that build when it covers exactly the same local days,
     and builds anew (the same sentence) when it does not."""
-    from cxlog import coaching
+    from cxlog.coaching import coaching
 
     ranges = coverage.day_ranges(day, [shop["store"]], DAY, DAY)
     cov = coverage.build(day, ranges)
@@ -182,7 +184,7 @@ def test_rollups_give_the_numbers_the_visits_give(storage, shop, monkeypatch, zo
     coverage reads the visits."""
     import random
 
-    from cxlog import catalog
+    from cxlog.stores import catalog
 
     s, a = shop["store"], shop["ana"]
     rng = random.Random(7)

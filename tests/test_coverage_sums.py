@@ -1,4 +1,4 @@
-"""Coverage's pre-summed tables (cxlog/coverage_sums.py) against coverage.build,
+"""Coverage's pre-summed tables (cxlog/numbers/coverage_sums.py) against coverage.build,
 which counts from the counter hours and the visits themselves: after random
 writes through the real write path, imports, re-imports, counter settings and
 a timezone change, the dashboard's read (coverage.overview) must give build's
@@ -15,9 +15,13 @@ import pandas as pd
 import pytest
 import sqlite_utils
 
-from cxlog import catalog, cli, coverage, coverage_sums, derived, traffic, visits
-from cxlog.errors import ValidationError
-from cxlog.traffic import CounterSettings
+from cxlog import cli
+from cxlog.core.errors import ValidationError
+from cxlog.coverage import coverage, traffic
+from cxlog.coverage.traffic import CounterSettings
+from cxlog.numbers import coverage_sums, derived
+from cxlog.stores import catalog
+from cxlog.visits import visits
 from tests.conftest import log_visit_in
 from tests.helpers import coverage_day
 
@@ -106,7 +110,7 @@ def _pos_file(rng: random.Random, first: date, days: int) -> str:
 
 def _random_writes(storage, shop, rng: random.Random, count: int, stores: list[int]) -> None:
     """Visits started, closed, corrected, voided, reopened and undone through
-    cxlog.visits, at random times of the test's weeks (some outside every
+    cxlog.visits.visits, at random times of the test's weeks (some outside every
     counter hour)."""
     ids: list[str] = []
     base = datetime(2026, 10, 19, tzinfo=UTC)

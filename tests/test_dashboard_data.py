@@ -12,9 +12,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from cxlog import catalog, dashboard, facts, metrics, periods, visits
-from cxlog.dashboard import DashboardFilters
-from cxlog.metrics import Counts, Filters
+from cxlog.calendar import periods
+from cxlog.dashboard import dashboard
+from cxlog.dashboard.dashboard import DashboardFilters
+from cxlog.numbers import facts, metrics
+from cxlog.numbers.metrics import Counts, Filters
+from cxlog.stores import catalog
+from cxlog.visits import visits
 from tests.conftest import log_visit_in, new_id
 
 NOW = datetime(2026, 11, 18, 10, 30, tzinfo=UTC)

@@ -13,9 +13,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxlog import metrics
-from cxlog.metrics import Filters
-from cxlog.model import to_utc_text
+from cxlog.core.model import to_utc_text
+from cxlog.numbers import metrics
+from cxlog.numbers.metrics import Filters
 from tests.conftest import ROOT, as_role
 from tests.helpers.oracles import half_up, newcombe_by_hand
 from tests.helpers.rows import NOV, RANGE, insert, visit

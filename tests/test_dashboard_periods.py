@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cxlog import periods
-from cxlog.errors import ValidationError
+from cxlog.calendar import periods
+from cxlog.core.errors import ValidationError
 
 # Wednesday 18 November 2026, 10:30 in London (GMT, UTC+0).
 NOW = datetime(2026, 11, 18, 10, 30, 15, 250_000, tzinfo=UTC)

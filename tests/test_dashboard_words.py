@@ -6,11 +6,12 @@ from datetime import date
 
 import pytest
 
-from cxlog import filters, periods
-from cxlog import takeaways as words
-from cxlog.dashboard import DashboardFilters, Group, TeamRow
-from cxlog.metrics import Counts
-from cxlog.text import plain
+from cxlog.calendar import periods
+from cxlog.core.text import plain
+from cxlog.dashboard import filters
+from cxlog.dashboard import takeaways as words
+from cxlog.dashboard.dashboard import DashboardFilters, Group, TeamRow
+from cxlog.numbers.metrics import Counts
 
 
 def counts(closed: int, purchased: int, units: int = 0, visits: int | None = None, warm: int = 0):
@@ -102,7 +103,7 @@ def test_reason_and_no_sale_and_team_sentences():
         "Gift visits converted best: 75% of 40 closed visits; Browsing converted least: 25% of 40."
     )
     assert words.reasons(groups[2:]).startswith("Too few visits per reason")
-    from cxlog.metrics import Rate
+    from cxlog.numbers.metrics import Rate
 
     assert words.no_sale([("Price", Rate(6, 10)), ("None given", Rate(4, 10))]) == (
         "Price was the most common no-sale reason: 60% of 10 no-purchase visits."

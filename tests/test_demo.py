@@ -5,10 +5,11 @@ from datetime import UTC, datetime
 import pytest
 import sqlite_utils
 
-from cxlog import demo, metrics
+from cxlog import demo
 from cxlog.cli import main
-from cxlog.db import Storage
-from cxlog.metrics import Filters
+from cxlog.numbers import metrics
+from cxlog.numbers.metrics import Filters
+from cxlog.storage.db import Storage
 
 NOW = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
 

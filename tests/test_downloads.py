@@ -11,9 +11,12 @@ from datetime import date, timedelta
 import pytest
 from starlette.applications import Starlette
 
-from cxlog import api, downloads, roles, sessions
-from cxlog.export import ExportSelection
-from cxlog.model import utc_now
+from cxlog.access import sessions
+from cxlog.core import roles
+from cxlog.core.model import utc_now
+from cxlog.export import downloads
+from cxlog.export.export import ExportSelection
+from cxlog.server import api
 from tests.conftest import log_visit_in, utc
 from tests.helpers import asgi
 

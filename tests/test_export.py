@@ -17,11 +17,13 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from cxlog import catalog, export, export_pool, export_worker, followups_csv, summary, visits
-from cxlog.errors import NotFoundError, StorageError, ValidationError
-from cxlog.export import ExportSelection
-from cxlog.model import from_utc_text
-from cxlog.offsets import offset_spans
+from cxlog.calendar.offsets import offset_spans
+from cxlog.core.errors import NotFoundError, StorageError, ValidationError
+from cxlog.core.model import from_utc_text
+from cxlog.export import export, export_pool, export_worker, followups_csv, summary
+from cxlog.export.export import ExportSelection
+from cxlog.stores import catalog
+from cxlog.visits import visits
 from tests.conftest import ROOT, log_visit_in, new_id, utc
 
 
@@ -449,7 +451,7 @@ def test_every_column_is_in_the_data_dictionary(section, columns):
 @pytest.fixture(params=[export_pool.OWN, export_pool.STANDARD])
 def parallel(request, monkeypatch):
     """Helper processes even for a small table, in many small chunks; each
-    test runs with both pools (cxlog.export_pool)."""
+    test runs with both pools (cxlog.export.export_pool)."""
     monkeypatch.setattr(export, "PARALLEL_FROM", 0)
     monkeypatch.setattr(export, "CHUNK", 5)
     monkeypatch.setattr(export_pool, "POOL", request.param)
@@ -472,7 +474,7 @@ def helper_pids() -> set[int]:
             cmdline = (status.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        helper = b"cxlog.export_worker" in cmdline or b"spawn_main" in cmdline
+        helper = b"cxlog.export.export_worker" in cmdline or b"spawn_main" in cmdline
         if f"\nPPid:\t{os.getpid()}\n" in text and helper:
             found.add(int(status.parent.name))
     return found
@@ -557,7 +559,7 @@ def test_a_helper_that_dies_is_a_sentence_not_a_hang(storage, two_stores, parall
 def test_our_pool_works_where_main_is_a_page_script(storage, two_stores, monkeypatch, tmp_path):
     """In the Streamlit server, sys.modules["__main__"] is the page being run
     (in CI: app.py, which died in the helper without a database). Our helpers
-    start as `python -m cxlog.export_worker` and never run it; a spawned
+    start as `python -m cxlog.export.export_worker` and never run it; a spawned
     standard-library worker runs it first."""
     monkeypatch.setattr(export, "PARALLEL_FROM", 0)
     monkeypatch.setattr(export, "CHUNK", 5)

@@ -11,8 +11,10 @@ import pandas as pd
 from starlette.applications import Starlette
 from streamlit.testing.v1 import AppTest
 
-from cxlog import api, downloads, sessions
-from cxlog.export import ExportSelection
+from cxlog.access import sessions
+from cxlog.export import downloads
+from cxlog.export.export import ExportSelection
+from cxlog.server import api
 from tests.conftest import ROOT, as_role, log_visit_in, utc
 from tests.helpers import asgi
 
@@ -154,8 +156,8 @@ def test_owner_makes_a_verified_backup(app_env, shop, tmp_path):
 def test_a_failed_backup_is_a_sentence_not_a_file(app_env, shop, monkeypatch):
     """The backup is made when its link is followed: a failure is the
     route's sentence (503), and the page's link offered no file."""
-    from cxlog import backup
-    from cxlog.errors import StorageError
+    from cxlog.core.errors import StorageError
+    from cxlog.storage import backup
 
     def broken(storage):
         raise StorageError("The backup copy failed its integrity check, so it was not kept.")

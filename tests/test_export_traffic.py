@@ -6,8 +6,10 @@ import csv
 import io
 from datetime import date
 
-from cxlog import derived, export, summary, traffic
-from cxlog.export import ExportSelection
+from cxlog.coverage import traffic
+from cxlog.export import export, summary
+from cxlog.export.export import ExportSelection
+from cxlog.numbers import derived
 from tests.conftest import new_id
 
 
@@ -81,7 +83,8 @@ def test_the_join_to_counter_hours_is_made_only_when_the_selection_has_some(stor
     uses, still finds each visit's hour (#12, #13)."""
     import sqlite3
 
-    from cxlog import catalog, csvlines
+    from cxlog.export import csvlines
+    from cxlog.stores import catalog
 
     other = catalog.create_store(storage, "No Counter", "Europe/London", actor="t")
     traffic.import_file(

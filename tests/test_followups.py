@@ -1,4 +1,4 @@
-"""Follow-ups, visit codes and return visits in cxlog.followups (issue #15)."""
+"""Follow-ups, visit codes and return visits in cxlog.followups.followups (issue #15)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlite_utils
 
-from cxlog import catalog, followups, visits
-from cxlog.errors import NotFoundError, ValidationError
+from cxlog.core.errors import NotFoundError, ValidationError
+from cxlog.followups import followups
+from cxlog.stores import catalog
+from cxlog.visits import visits
 from tests.conftest import new_id
 
 # 10:00 in London on Tuesday 1 December 2026 (GMT, so UTC = local).
@@ -486,7 +488,7 @@ def test_a_followups_copies_follow_its_visit_through_random_writes(storage, shop
     numbers by engagement equal a recount joined to the visits."""
     import random
 
-    from cxlog.errors import ValidationError as Refused
+    from cxlog.core.errors import ValidationError as Refused
 
     rng = random.Random(12)
     ids = []

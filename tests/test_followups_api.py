@@ -9,7 +9,11 @@ import pytest
 import sqlite_utils
 from starlette.applications import Starlette
 
-from cxlog import api, catalog, followups, shifts, visits
+from cxlog.access import shifts
+from cxlog.followups import followups
+from cxlog.server import api
+from cxlog.stores import catalog
+from cxlog.visits import visits
 from tests.conftest import new_id
 from tests.helpers import asgi
 

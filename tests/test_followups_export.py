@@ -13,8 +13,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlite_utils
 
-from cxlog import backup, catalog, cli, downloads, export, followups, followups_csv, summary, visits
-from cxlog.export import ExportSelection
+from cxlog import cli
+from cxlog.export import downloads, export, followups_csv, summary
+from cxlog.export.export import ExportSelection
+from cxlog.followups import followups
+from cxlog.storage import backup
+from cxlog.stores import catalog
+from cxlog.visits import visits
 from tests.conftest import new_id
 
 NOW = datetime(2026, 11, 3, 14, 0, tzinfo=UTC)
@@ -264,7 +269,7 @@ def test_no_csv_column_could_hold_a_customers_details():
 
 def test_demo_data_has_realistic_follow_ups_and_returns(tmp_path):
     from cxlog import demo
-    from cxlog.db import Storage
+    from cxlog.storage.db import Storage
 
     now = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
     storage = Storage(tmp_path / "demo.db")

@@ -11,8 +11,12 @@ import sqlite_utils
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cxlog import followups, localday, navigation, shifts, ui, visits
-from cxlog.model import utc_now
+from cxlog.access import shifts
+from cxlog.calendar import localday
+from cxlog.core.model import utc_now
+from cxlog.followups import followups
+from cxlog.visits import visits
+from cxlog.web import navigation, ui
 from tests.conftest import ROOT, new_id
 
 # Where a test device keeps the shift cookie its browser would send.

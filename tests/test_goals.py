@@ -9,8 +9,10 @@ from datetime import date
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxlog import goals, migrations, money
-from cxlog.errors import NotFoundError, ValidationError
+from cxlog.coaching import goals
+from cxlog.core import money
+from cxlog.core.errors import NotFoundError, ValidationError
+from cxlog.storage import migrations
 from tests.conftest import ROOT, as_role
 
 
@@ -152,7 +154,7 @@ def test_settings_coaching_tab_saves_goals_currency_focus_and_behaviours(app_env
 
 
 def test_the_visits_page_names_the_store_currency_on_the_amount(app_env, shop):
-    from cxlog import visits
+    from cxlog.visits import visits
     from tests.conftest import new_id
 
     vid = new_id()

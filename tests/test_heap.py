@@ -1,4 +1,4 @@
-"""cxlog/heap.py: the imported libraries are frozen once each, never again."""
+"""cxlog/web/heap.py: the imported libraries are frozen once each, never again."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import gc
 import sys
 import types
 
-from cxlog import heap
+from cxlog.web import heap
 
 
 def test_a_library_imported_since_the_last_freeze_is_frozen_once(monkeypatch):

@@ -13,10 +13,12 @@ from datetime import UTC, date, datetime
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxlog import catalog, coaching, goals, traffic
 from cxlog.cli import main
-from cxlog.model import to_utc_text
-from cxlog.text import plain
+from cxlog.coaching import coaching, goals
+from cxlog.core.model import to_utc_text
+from cxlog.core.text import plain
+from cxlog.coverage import traffic
+from cxlog.stores import catalog
 from tests.conftest import ROOT, as_role
 from tests.helpers.rows import insert, visit
 
@@ -246,7 +248,7 @@ def test_a_low_coverage_warning_sits_beside_the_cost(storage, week):
 
 
 def test_door_counts_that_dwarf_the_log_warn_on_the_card_by_default(storage, week):
-    """The real check (cxlog/coverage.py) is plugged in: 60 visitors an hour
+    """The real check (cxlog/coverage/coverage.py) is plugged in: 60 visitors an hour
     counted 10:00–18:00 on Monday to Wednesday (1,440) against the week's few
     dozen logged visits is far under the 70% threshold."""
     lines = ["store,start,end,in,out"]

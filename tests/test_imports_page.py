@@ -6,8 +6,10 @@ from datetime import UTC, date, datetime, timedelta
 
 from streamlit.testing.v1 import AppTest
 
-from cxlog import derived, localday, traffic
-from cxlog.model import to_utc_text, utc_now
+from cxlog.calendar import localday
+from cxlog.core.model import to_utc_text, utc_now
+from cxlog.coverage import traffic
+from cxlog.numbers import derived
 from tests.conftest import ROOT, as_role, new_id
 
 

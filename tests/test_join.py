@@ -1,6 +1,6 @@
 import segno
 
-from cxlog import join
+from cxlog.access import join
 
 
 def test_urls_prefer_the_address_the_browser_used(monkeypatch):

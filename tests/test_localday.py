@@ -16,8 +16,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cxlog import localday
-from cxlog.localday import local_date, local_day_utc, local_midnight_utc, start_of_local_day
+from cxlog.calendar import localday
+from cxlog.calendar.localday import (
+    local_date,
+    local_day_utc,
+    local_midnight_utc,
+    start_of_local_day,
+)
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")

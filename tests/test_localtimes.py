@@ -9,9 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlite_utils
 
-from cxlog import catalog, csvlines, export, localtimes, visits
-from cxlog.export import ExportSelection
-from cxlog.model import to_utc_text
+from cxlog.calendar import localtimes
+from cxlog.core.model import to_utc_text
+from cxlog.export import csvlines, export
+from cxlog.export.export import ExportSelection
+from cxlog.stores import catalog
+from cxlog.visits import visits
 from tests.conftest import new_id
 
 # Whole-hour, half-hour and 45-minute offsets; a 30-minute DST (Lord Howe).

@@ -13,9 +13,10 @@ from datetime import timedelta
 
 import pytest
 
-from cxlog import access, credentials, lockout, roles
-from cxlog.errors import ValidationError
-from cxlog.model import utc_now
+from cxlog.access import access, credentials, lockout
+from cxlog.core import roles
+from cxlog.core.errors import ValidationError
+from cxlog.core.model import utc_now
 
 TABLET = "10.0.0.50"
 TABLET_DEVICE = "tablet-device-cookie-0001"
@@ -113,7 +114,8 @@ def test_a_sign_in_makes_its_browser_a_known_device(storage, monkeypatch):
 
     from starlette.applications import Starlette
 
-    from cxlog import api, sessions, shifts
+    from cxlog.access import sessions, shifts
+    from cxlog.server import api
     from tests.helpers import asgi
 
     monkeypatch.setenv("CXLOG_DB", str(storage.path))

@@ -9,8 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cxlog import access, catalog, settings, shifts, visits
-from cxlog.errors import StorageError
+from cxlog.access import access, shifts
+from cxlog.core.errors import StorageError
+from cxlog.storage import settings
+from cxlog.stores import catalog
+from cxlog.visits import visits
 from tests.conftest import new_id
 from tests.helpers.pages import device, pad_data
 
@@ -89,8 +92,9 @@ def test_on_shift_the_pad_gets_the_lists_and_the_board(db_env, shop, monkeypatch
 def test_the_team_line_joins_the_board_from_the_tenth_closed_visit(db_env, shop, monkeypatch):
     """Issue #14: today's warm rate against the goal and today's focus, as
     plain text (the pad draws text as text: no Markdown escapes)."""
-    from cxlog import goals, localday
-    from cxlog.model import utc_now
+    from cxlog.calendar import localday
+    from cxlog.coaching import goals
+    from cxlog.core.model import utc_now
 
     for i in range(10):
         vid = new_id()

@@ -4,9 +4,11 @@ from datetime import timedelta
 
 import pytest
 
-from cxlog import catalog, metrics, visits
-from cxlog.metrics import Counts, Filters
-from cxlog.model import utc_now
+from cxlog.core.model import utc_now
+from cxlog.numbers import metrics
+from cxlog.numbers.metrics import Counts, Filters
+from cxlog.stores import catalog
+from cxlog.visits import visits
 from tests.conftest import log_visit_in, new_id
 
 # (name, engagement, reason, recommended, outcome, units, amount_cents, days_ago, voided)

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from cxlog import derived, migrations
-from cxlog.db import Storage
+from cxlog.numbers import derived
+from cxlog.storage import migrations
+from cxlog.storage.db import Storage
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -24,7 +25,15 @@ FIRST_RELEASE = "made_by_first_release_4894b6c.sqlite3"
 BEFORE_ROLLUPS = "made_by_main_ab5c5ae.sqlite3"
 TODAY_S_MAIN = "made_by_main_bab1199.sqlite3"
 # What upgrading a file may import of cxlog: the storage layer and the model.
-STORAGE_ONLY = {"cxlog", "cxlog.db", "cxlog.errors", "cxlog.migrations", "cxlog.model"}
+STORAGE_ONLY = {
+    "cxlog",
+    "cxlog.core",
+    "cxlog.core.errors",
+    "cxlog.core.model",
+    "cxlog.storage",
+    "cxlog.storage.db",
+    "cxlog.storage.migrations",
+}
 
 
 def _schema(path: Path) -> set[tuple]:
@@ -43,8 +52,8 @@ def _schema(path: Path) -> set[tuple]:
 def _upgrade_with_storage_alone(path: Path) -> tuple[set[str], str]:
     code = (
         "import sys\n"
-        "from cxlog.db import Storage\n"
-        "from cxlog.errors import StorageError\n"
+        "from cxlog.storage.db import Storage\n"
+        "from cxlog.core.errors import StorageError\n"
         "try:\n"
         f"    Storage({str(path)!r}).migrate()\n"
         "    said = 'migrated'\n"
@@ -80,7 +89,7 @@ def test_an_old_file_upgrades_on_frozen_sql_then_today_s_code_rebuilds_it(tmp_pa
         assert "rollup --rebuild" in said  # the storage layer alone cannot rebuild them
 
     storage = Storage(path)
-    storage.migrate()  # this process knows cxlog.derived: the stale tables are rebuilt
+    storage.migrate()  # this process knows cxlog.numbers.derived: the stale tables are rebuilt
     with storage.write() as db:
         assert migrations.stale(db) == []
         assert db.execute("SELECT count(*) FROM visits").fetchone()[0] == 40

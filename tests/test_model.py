@@ -3,8 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from cxlog import model
-from cxlog.errors import ValidationError
+from cxlog.core import model
+from cxlog.core.errors import ValidationError
 
 
 @pytest.mark.parametrize("value", ["warm", "neutral", "missed"])

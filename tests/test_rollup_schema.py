@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from cxlog import dashboard, localday, rollups
-from cxlog.db import Storage
-from cxlog.metrics import Counts
+from cxlog.calendar import localday
+from cxlog.dashboard import dashboard
+from cxlog.numbers import rollups
+from cxlog.numbers.metrics import Counts
+from cxlog.storage.db import Storage
 from tests.helpers.oracles import GROUPINGS, recount
 
 FIXTURE = Path(__file__).parent / "fixtures" / "made_by_main_ab5c5ae.sqlite3"

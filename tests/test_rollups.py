@@ -12,9 +12,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from cxlog import catalog, cli, dashboard, localday, rollups, visits
-from cxlog.errors import CxlogError
-from cxlog.metrics import Counts
+from cxlog import cli
+from cxlog.calendar import localday
+from cxlog.core.errors import CxlogError
+from cxlog.dashboard import dashboard
+from cxlog.numbers import rollups
+from cxlog.numbers.metrics import Counts
+from cxlog.stores import catalog
+from cxlog.visits import visits
 from tests.conftest import new_id
 from tests.helpers.oracles import ENGAGEMENTS, GROUPINGS, recount
 

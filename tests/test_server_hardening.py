@@ -1,4 +1,4 @@
-"""The server's middleware (cxlog/server.py Hardening) on what issue #25's
+"""The server's middleware (cxlog/server/server.py Hardening) on what issue #25's
 security re-test found open: Streamlit's metrics page, its upload route for
 anyone, and no HSTS under TLS. Driven as ASGI, with a stand-in for
 Streamlit's app behind it."""
@@ -8,7 +8,9 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 
-from cxlog import roles, server, sessions
+from cxlog.access import sessions
+from cxlog.core import roles
+from cxlog.server import server
 from tests.helpers import asgi
 
 

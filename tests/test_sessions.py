@@ -10,11 +10,11 @@ from datetime import timedelta
 
 import pytest
 
-from cxlog import credentials, first_run, lockout, sessions
-from cxlog.db import Storage
-from cxlog.errors import ValidationError
-from cxlog.model import utc_now
-from cxlog.roles import MANAGER, OWNER
+from cxlog.access import credentials, first_run, lockout, sessions
+from cxlog.core.errors import ValidationError
+from cxlog.core.model import utc_now
+from cxlog.core.roles import MANAGER, OWNER
+from cxlog.storage.db import Storage
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from cxlog import sessions
+from cxlog.access import sessions
 from tests.conftest import ROOT, as_role
 
 

@@ -4,7 +4,10 @@ the database and in the audit trail with who made it."""
 import sqlite_utils
 from streamlit.testing.v1 import AppTest
 
-from cxlog import catalog, credentials, settings, visits
+from cxlog.access import credentials
+from cxlog.storage import settings
+from cxlog.stores import catalog
+from cxlog.visits import visits
 from tests.conftest import ROOT, as_role, new_id, sign_in_role
 
 
@@ -107,7 +110,7 @@ def test_a_manager_cannot_change_the_owner_password(app_env):
 
 
 def test_devices_tab_shows_a_qr_code_for_the_log_page(app_env, monkeypatch):
-    from cxlog import join
+    from cxlog.access import join
 
     monkeypatch.setattr(join, "lan_addresses", lambda: ["192.168.1.20"])
     at = page("pages/settings.py")

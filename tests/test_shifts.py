@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 import sqlite_utils
 
-from cxlog import access, catalog, shifts
-from cxlog.errors import ShiftError, ValidationError
-from cxlog.model import utc_now
+from cxlog.access import access, shifts
+from cxlog.core.errors import ShiftError, ValidationError
+from cxlog.core.model import utc_now
+from cxlog.stores import catalog
 
 
 def test_a_shift_names_its_associate_and_store_and_keeps_only_a_hash(storage, shop):

@@ -5,10 +5,12 @@ from datetime import timedelta
 import pytest
 import sqlite_utils
 
-from cxlog import catalog, followups, visits
-from cxlog.db import Storage
-from cxlog.errors import NotFoundError, StorageError, ValidationError
-from cxlog.model import utc_now
+from cxlog.core.errors import NotFoundError, StorageError, ValidationError
+from cxlog.core.model import utc_now
+from cxlog.followups import followups
+from cxlog.storage.db import Storage
+from cxlog.stores import catalog
+from cxlog.visits import visits
 from tests.conftest import new_id
 
 TABLES = {
@@ -323,7 +325,7 @@ def test_storage_errors_are_named_and_lose_nothing(storage, shop):
     locker = sqlite3.connect(storage.path)
     locker.execute("BEGIN EXCLUSIVE")
     try:
-        import cxlog.db as dbmod
+        import cxlog.storage.db as dbmod
 
         original = dbmod.BUSY_TIMEOUT_MS
         dbmod.BUSY_TIMEOUT_MS = 50

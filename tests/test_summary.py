@@ -1,4 +1,4 @@
-"""The summary CSV (issue #6): cxlog.metrics' numbers for the selection, one
+"""The summary CSV (issue #6): cxlog.numbers.metrics' numbers for the selection, one
 long table, text neutralised and numbers (negative lifts too) left numbers."""
 
 from __future__ import annotations
@@ -8,9 +8,11 @@ from datetime import date
 
 import pandas as pd
 
-from cxlog import catalog, metrics, summary
-from cxlog.export import ExportSelection
-from cxlog.metrics import Filters
+from cxlog.export import summary
+from cxlog.export.export import ExportSelection
+from cxlog.numbers import metrics
+from cxlog.numbers.metrics import Filters
+from cxlog.stores import catalog
 from tests.conftest import log_visit_in, utc
 from tests.helpers.rows import seed
 

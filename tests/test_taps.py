@@ -10,9 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlite_utils
 
-from cxlog import catalog, localday, shifts, taps, visits
-from cxlog.errors import StorageError
-from cxlog.model import utc_now
+from cxlog.access import shifts
+from cxlog.calendar import localday
+from cxlog.core.errors import StorageError
+from cxlog.core.model import utc_now
+from cxlog.stores import catalog
+from cxlog.visits import taps, visits
 from tests.conftest import new_id
 
 RECEIVED = datetime(2026, 11, 30, 15, 0, 0, tzinfo=UTC)
@@ -199,7 +202,7 @@ def test_a_bad_batch_changes_nothing(storage, shop, change, status, words):
 
 
 def test_a_visit_of_another_store_is_refused(storage, shop):
-    from cxlog import catalog
+    from cxlog.stores import catalog
 
     other = catalog.create_store(storage, "Other Shop", "Europe/London")
     zoe = catalog.add_associate(storage, other, "Zoe", actor="test")
@@ -320,8 +323,8 @@ def test_starts_are_limited_per_associate_and_address_with_a_store_ceiling(stora
     """Issue #25: the limit was keyed by the device id the client sends; a
     new shift every 20 visits wrote 197-380 visits a second. Buckets live in
     the database, so a new Storage (another process) sees them."""
-    from cxlog.db import Storage
-    from cxlog.limits import RateLimited
+    from cxlog.access.limits import RateLimited
+    from cxlog.storage.db import Storage
 
     now = RECEIVED
     # One associate: 20 in a burst, then one every 3 s, whatever the device
@@ -367,7 +370,7 @@ def test_starts_are_limited_per_associate_and_address_with_a_store_ceiling(stora
 
 
 def test_shift_starts_are_limited_per_address(storage, shop):
-    from cxlog.limits import RateLimited
+    from cxlog.access.limits import RateLimited
 
     for _ in range(int(shifts.SHIFT_BURST)):
         shifts.start(

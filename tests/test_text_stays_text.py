@@ -7,12 +7,15 @@ import csv
 import io
 from datetime import date
 
-from cxlog import catalog, charts, export, summary, visits
-from cxlog import takeaways as words
-from cxlog.dashboard import Group, TeamRow
-from cxlog.export import ExportSelection
-from cxlog.metrics import Counts, Rate
-from cxlog.model import utc_now
+from cxlog.core.model import utc_now
+from cxlog.dashboard import takeaways as words
+from cxlog.dashboard.dashboard import Group, TeamRow
+from cxlog.export import export, summary
+from cxlog.export.export import ExportSelection
+from cxlog.numbers.metrics import Counts, Rate
+from cxlog.stores import catalog
+from cxlog.visits import visits
+from cxlog.web import charts
 from tests.conftest import new_id
 
 LINK = "[won](http://evil.example)"

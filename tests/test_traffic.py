@@ -10,9 +10,10 @@ import sys
 
 import pytest
 
-from cxlog import catalog, traffic
-from cxlog.errors import NotFoundError, ValidationError
-from cxlog.traffic import CounterSettings, ImportRefused
+from cxlog.core.errors import NotFoundError, ValidationError
+from cxlog.coverage import traffic
+from cxlog.coverage.traffic import CounterSettings, ImportRefused
+from cxlog.stores import catalog
 from tests.conftest import ROOT
 
 

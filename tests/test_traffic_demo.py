@@ -7,9 +7,9 @@ import subprocess
 import sys
 from datetime import timedelta
 
-from cxlog import coverage
-from cxlog.db import Storage
-from cxlog.model import utc_now
+from cxlog.core.model import utc_now
+from cxlog.coverage import coverage
+from cxlog.storage.db import Storage
 from tests.conftest import ROOT
 
 

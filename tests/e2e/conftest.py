@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from cxlog import catalog
+from cxlog.stores import catalog
 from tests.conftest import set_up
 from tests.e2e import harness
 

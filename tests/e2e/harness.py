@@ -155,7 +155,7 @@ def sign_in_with_password(
 ) -> None:
     """The manager/owner sign-in form, sent by its button (or by Enter in the
     password field), then the one reload that brings the session cookie
-    (cxlog/sessions.py): returns once the new page has run."""
+    (cxlog/access/sessions.py): returns once the new page has run."""
     if role:
         pick = by_key(page, "sign_in_role")
         pick.get_by_role("radio", name=role.capitalize()).or_(
@@ -170,7 +170,7 @@ def sign_in_with_password(
     wait_idle(page, timeout=30_000)
 
 
-# --- the Log page's tap pad (cxlog/pad/pad.js draws plain elements, no keys) --
+# --- the Log page's tap pad (cxlog/web/pad/pad.js draws plain elements, no keys) --
 
 PAD_OUTBOX = "cxlog.outbox.v1"
 # A JS function: the first ancestor of an element that scrolls (Streamlit

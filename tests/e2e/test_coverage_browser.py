@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cxlog import traffic, traffic_demo
+from cxlog.coverage import traffic, traffic_demo
 from tests.conftest import MANAGER_PASSWORD
 from tests.e2e.harness import TABLET, sign_in_with_password, wait_idle
 from tests.helpers.rows import insert, visit

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cxlog import catalog
-from cxlog.model import NO_SALE_REASON, REASON
+from cxlog.core.model import NO_SALE_REASON, REASON
+from cxlog.stores import catalog
 from tests.conftest import MANAGER_PASSWORD
 from tests.e2e.harness import TABLET, by_key, sign_in_with_password, wait_idle
 from tests.helpers.rows import insert, visit

@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import pytest
 
-from cxlog import catalog, visits
+from cxlog.stores import catalog
+from cxlog.visits import visits
 from tests.conftest import OWNER_PASSWORD, new_id
 from tests.e2e.harness import by_key, sign_in_with_password, wait_idle
 

@@ -12,7 +12,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlite_utils
 
-from cxlog import followups, shifts, visits
+from cxlog.access import shifts
+from cxlog.followups import followups
+from cxlog.visits import visits
 from tests.conftest import MANAGER_PASSWORD, new_id
 from tests.e2e.harness import (
     PHONE,
@@ -55,7 +57,7 @@ def small_targets(page) -> list:
 def test_promise_list_and_came_back_and_bought(browser, served, screenshot, name):
     storage, ana = served["storage"], served["ana"]
     # Ana's device: her shift is the cookie the Log page's name tap sets
-    # (cxlog/shifts.py). She closes a visit on the tap pad: 2 units.
+    # (cxlog/access/shifts.py). She closes a visit on the tap pad: 2 units.
     device = shifts.new_device_id()
     cookie = shifts.start(storage, ana, device)
     # Ten visits Ben closed today: the pad shows the team's line (#14). Fixed

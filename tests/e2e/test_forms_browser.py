@@ -20,20 +20,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cxlog import (
-    catalog,
-    credentials,
-    first_run,
-    followups,
-    goals,
-    localday,
-    settings,
-    traffic,
-    visits,
-)
-from cxlog.db import Storage
-from cxlog.model import REASON
-from cxlog.roles import MANAGER, OWNER
+from cxlog.access import credentials, first_run
+from cxlog.calendar import localday
+from cxlog.coaching import goals
+from cxlog.core.model import REASON
+from cxlog.core.roles import MANAGER, OWNER
+from cxlog.coverage import traffic
+from cxlog.followups import followups
+from cxlog.storage import settings
+from cxlog.storage.db import Storage
+from cxlog.stores import catalog
+from cxlog.visits import visits
 from tests.conftest import OWNER_PASSWORD, log_visit_in
 from tests.e2e import harness
 from tests.e2e.harness import PHONE, by_key, wait_idle

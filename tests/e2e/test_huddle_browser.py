@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cxlog import goals
+from cxlog.coaching import goals
 from tests.conftest import SCREENSHOTS
 from tests.e2e.harness import PHONE, TABLET, by_key, wait_idle
 from tests.helpers.rows import insert, visit

@@ -21,7 +21,8 @@ from datetime import UTC, datetime
 import pytest
 import sqlite_utils
 
-from cxlog import catalog, shifts
+from cxlog.access import shifts
+from cxlog.stores import catalog
 from tests.conftest import SCREENSHOTS, set_up
 from tests.e2e import harness
 from tests.e2e.cutproxy import CutProxy

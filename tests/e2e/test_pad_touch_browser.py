@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import sqlite_utils
 
-from cxlog import taps
+from cxlog.visits import taps
 from tests.e2e import harness
 from tests.e2e.harness import PHONE, TABLET, new_card, tap, wait_all_saved
 

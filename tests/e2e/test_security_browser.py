@@ -12,9 +12,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from cxlog import catalog, credentials, first_run, sessions, visits
-from cxlog.db import Storage
-from cxlog.roles import MANAGER, OWNER
+from cxlog.access import credentials, first_run, sessions
+from cxlog.core.roles import MANAGER, OWNER
+from cxlog.storage.db import Storage
+from cxlog.stores import catalog
+from cxlog.visits import visits
 from tests.conftest import new_id
 from tests.e2e import harness
 from tests.e2e.harness import PHONE, TABLET, by_key, sign_in_with_password, wait_idle

@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from cxlog import derived, traffic
+from cxlog.coverage import traffic
+from cxlog.numbers import derived
 from tests.conftest import new_id
 
 DAY = date(2026, 11, 3)  # a Tuesday; London is on GMT, so local = UTC

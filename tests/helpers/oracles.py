@@ -1,5 +1,5 @@
 """Independent answers the tests hold cxlog to: Wilson and Newcombe written
-out from the paper (not cxlog.metrics), and a plain-Python recount of the
+out from the paper (not cxlog.numbers.metrics), and a plain-Python recount of the
 rollups from the raw visits."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from cxlog.metrics import Counts
+from cxlog.numbers.metrics import Counts
 
 ENGAGEMENTS = ("warm", "neutral", "missed")
 Z = 1.959963984540054

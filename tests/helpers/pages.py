@@ -7,7 +7,8 @@ import json
 
 from streamlit.testing.v1 import AppTest
 
-from cxlog import shifts, ui
+from cxlog.access import shifts
+from cxlog.web import ui
 from tests.conftest import ROOT
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cxlog import derived
-from cxlog.model import to_utc_text
+from cxlog.core.model import to_utc_text
+from cxlog.numbers import derived
 from tests.conftest import log_visit_in, new_id
 
 NOV = datetime(2026, 11, 10, 12, tzinfo=UTC)  # a visit's default start
@@ -29,7 +29,7 @@ def insert(storage, rows: list[dict]) -> None:
                     **row,
                 }
             )
-        derived.rebuild(db)  # rows written past cxlog.visits: count them as a bulk load does
+        derived.rebuild(db)  # rows written past cxlog.visits.visits: count them as a bulk load does
 
 
 def visit(store, who, engagement, outcome=None, units=None, amount=None, **extra) -> dict:

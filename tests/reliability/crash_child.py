@@ -13,8 +13,8 @@ from __future__ import annotations
 import sys
 import time
 
-from cxlog import visits
-from cxlog.db import Storage
+from cxlog.storage.db import Storage
+from cxlog.visits import visits
 
 MAX_VISITS = 5_000
 MAX_SECONDS = 30

@@ -4,7 +4,7 @@ hand from the zone's rules (UK: last Sunday of March 01:00 UTC → BST, last
 Sunday of October 01:00 UTC → GMT; US: second Sunday of March 02:00 local →
 EDT, first Sunday of November 02:00 local → EST), not by the code under test.
 
-The bucketing under test is the dashboard's (cxlog.dashboard.build: the
+The bucketing under test is the dashboard's (cxlog.dashboard.dashboard.build: the
 hour × weekday heatmap, the local day's totals, the weekly trend).
 """
 
@@ -16,8 +16,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlite_utils
 
-from cxlog import catalog, dashboard, periods, visits
-from cxlog.model import from_utc_text
+from cxlog.calendar import periods
+from cxlog.core.model import from_utc_text
+from cxlog.dashboard import dashboard
+from cxlog.stores import catalog
+from cxlog.visits import visits
 from tests.conftest import new_id
 
 SUNDAY = 6  # dashboard weekdays: 0 = Monday

@@ -22,9 +22,10 @@ import pytest
 import sqlite_utils
 from streamlit.testing.v1 import AppTest
 
-from cxlog import shifts, taps, visits
-from cxlog.db import Storage
-from cxlog.errors import StorageError
+from cxlog.access import shifts
+from cxlog.core.errors import StorageError
+from cxlog.storage.db import Storage
+from cxlog.visits import taps, visits
 from tests.conftest import ROOT, new_id
 from tests.helpers.pages import device, pad_data
 

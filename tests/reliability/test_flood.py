@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from cxlog import catalog, shifts
+from cxlog.access import shifts
+from cxlog.stores import catalog
 from tests.conftest import set_up
 from tests.e2e import harness
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from cxlog import catalog
+from cxlog.stores import catalog
 from tests.conftest import set_up
 from tests.e2e.harness import TABLET, streamlit_server
 

@@ -14,9 +14,14 @@ import pytest
 import sqlite_utils
 from streamlit.testing.v1 import AppTest
 
-from cxlog import access, catalog, credentials, lockout, navigation, roles, settings, shifts, visits
-from cxlog.errors import ValidationError
-from cxlog.model import NO_SALE_REASON, REASON
+from cxlog.access import access, credentials, lockout, shifts
+from cxlog.core import roles
+from cxlog.core.errors import ValidationError
+from cxlog.core.model import NO_SALE_REASON, REASON
+from cxlog.storage import settings
+from cxlog.stores import catalog
+from cxlog.visits import visits
+from cxlog.web import navigation
 from tests.conftest import ROOT, as_role, new_id, sign_in_role
 from tests.helpers.pages import device, pad_data
 
@@ -238,9 +243,9 @@ def test_a_hostile_shift_cookie_asks_who_is_logging(app_env, shop, value, monkey
 def test_hostile_pins_on_the_log_page_are_refused_then_lock(app_env, shop, monkeypatch):
     """The pad's PIN goes to POST /api/v1/shifts; the route's own work, here
     without a server (tests/test_api_taps.py covers the route)."""
-    from cxlog.api import shifts as shift_route
-    from cxlog.api.common import ApiError
-    from cxlog.db import shared_storage
+    from cxlog.server.api import shifts as shift_route
+    from cxlog.server.api.common import ApiError
+    from cxlog.storage.db import shared_storage
 
     monkeypatch.setattr(shift_route, "shared_storage", lambda path: shared_storage(app_env.path))
     settings.set_setting(app_env, settings.PIN_REQUIRED, "1", actor="manager")

@@ -19,8 +19,8 @@ from datetime import date, timedelta
 import pytest
 import sqlite_utils
 
-from cxlog import catalog, metrics, rollups, shifts, taps
-from cxlog.model import (
+from cxlog.access import shifts
+from cxlog.core.model import (
     FIRST_ENGAGEMENTS,
     MARKERS,
     NO_PURCHASE,
@@ -29,6 +29,9 @@ from cxlog.model import (
     REASON,
     utc_now,
 )
+from cxlog.numbers import metrics, rollups
+from cxlog.stores import catalog
+from cxlog.visits import taps
 from tests.conftest import new_id
 
 DEVICES, VISITS_EACH = 20, 200

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from cxlog import catalog
+from cxlog.stores import catalog
 from tests.conftest import set_up
 from tests.e2e.harness import (
     ROOT,

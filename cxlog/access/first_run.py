@@ -1,0 +1,114 @@
+"""First run: only the person at the server can claim a new cxlog.
+
+While no owner password exists, a one-time setup code is kept in the settings
+table; the server prints it on its console when it starts (cxlog/serve.py) and
+``python -m cxlog setup-code`` prints it again. The setup page asks for it. The
+claim — store, timezone, owner password, code used up — is one transaction:
+two browsers racing end with one owner, the other gets a sentence.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from datetime import datetime
+
+from cxlog.access import lockout
+from cxlog.access.credentials import check_password, first_run, hash_secret, store_password_hash
+from cxlog.core import model
+from cxlog.core.errors import ValidationError
+from cxlog.core.roles import OWNER
+from cxlog.storage.db import Storage, audit
+from cxlog.storage.settings import get_setting
+from cxlog.stores.catalog import insert_store
+
+SETUP_CODE = "setup_code"
+JUST_SET_UP = "cxlog was just set up from another device: sign in with the owner password."
+
+
+def _digits(code: object) -> str:
+    return "".join(ch for ch in code if ch.isdigit()) if isinstance(code, str) else ""
+
+
+def setup_code(storage: Storage) -> str | None:
+    """The one-time code, made on first use ("1234 5678"); None once set up."""
+    if not first_run(storage):
+        return None
+    fresh = f"{secrets.randbelow(10**8):08d}"
+    with storage.write() as db:
+        db.execute(
+            "INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)",
+            [SETUP_CODE, fresh],
+        )
+    code = get_setting(storage, SETUP_CODE)
+    return None if code is None else f"{code[:4]} {code[4:]}"
+
+
+def claim(
+    storage: Storage,
+    *,
+    code: object,
+    store_name: object,
+    timezone: object,
+    password: object,
+    password_again: object,
+    client: str | None,
+    now: datetime | None = None,
+) -> None:
+    """Set up cxlog: the first store (unless one exists), the owner's password,
+    the code used up. Raises ValidationError with a sentence if refused."""
+    if not first_run(storage):
+        raise ValidationError("cxlog is already set up: sign in with the owner password.")
+    if password != password_again:
+        raise ValidationError("The two passwords differ; type them again.")
+    hashed = hash_secret(check_password(password))
+    name = model.clean_text(store_name, "store name")
+    zone = model.timezone_name(timezone)
+    typed = _digits(code)
+    if not typed:
+        raise ValidationError(
+            "Type the setup code printed on the server's console (or run "
+            "`python -m cxlog setup-code` on the server)."
+        )
+
+    def right_code() -> bool:
+        stored = get_setting(storage, SETUP_CODE)
+        return stored is not None and hmac.compare_digest(stored, typed)
+
+    try:
+        lockout.checked_attempt(storage, "setup", "setup", right_code, client=client, now=now)
+    except ValidationError:
+        if not first_run(storage):  # another browser won the race meanwhile
+            raise ValidationError(JUST_SET_UP) from None
+        raise
+    with storage.write() as db:
+        taken = list(db.query("SELECT 1 FROM settings WHERE key = ?", [f"password_hash:{OWNER}"]))
+        used = db.execute(
+            "DELETE FROM settings WHERE key = ? AND value = ?", [SETUP_CODE, typed]
+        ).rowcount
+        if taken or not used:
+            raise ValidationError(JUST_SET_UP)
+        if not list(db.query("SELECT 1 FROM stores LIMIT 1")):
+            insert_store(db, name, zone, OWNER)
+        store_password_hash(db, OWNER, hashed)
+        audit(db, OWNER, "set_password", "settings", OWNER, after={"first_run": True})
+
+
+def default_timezone(browser_zone: str | None) -> str:
+    """The zone the setup form starts on: the browser's, else this server's, else UTC."""
+    known = model.timezones()
+    for zone in (browser_zone, os.environ.get("TZ", "").lstrip(":"), _system_zone()):
+        if zone and zone in known:
+            return zone
+    return "UTC"
+
+
+def _system_zone() -> str | None:
+    # /etc/localtime is a link into the zoneinfo tree on Linux and macOS.
+    try:
+        target = os.path.realpath("/etc/localtime")
+    except OSError:
+        return None
+    _, sep, zone = target.partition("zoneinfo/")
+    return zone if sep else None

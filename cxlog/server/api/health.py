@@ -1,0 +1,28 @@
+"""GET /api/v1/health: the API is up and can read the database.
+
+A tablet's outbox uses it to tell "server unreachable" from "server up but the
+database is in trouble"; monitoring can poll it too.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from cxlog.core.errors import StorageError
+from cxlog.server.api.common import error_response
+from cxlog.storage.db import default_path, shared_storage
+
+
+def health(request: Request) -> JSONResponse:
+    # A plain def: Starlette runs it in a worker thread, so SQLite never blocks
+    # the event loop that also carries every tablet's websocket.
+    try:
+        shared_storage(default_path()).check()
+    except StorageError as exc:
+        return error_response(503, str(exc))
+    return JSONResponse({"ok": True})
+
+
+ROUTES = [Route("/api/v1/health", health, methods=["GET"])]

@@ -1,0 +1,338 @@
+"""The small Streamlit helper module: shared resources, session-state keys,
+touch styling and the turning of named errors into messages. Pages import
+this; the rest of cxlog never imports Streamlit."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+import streamlit as st
+
+from cxlog.access import credentials, lockout, sessions, shifts
+from cxlog.core import roles
+from cxlog.core.errors import CxlogError, ValidationError
+from cxlog.core.model import utc_now
+from cxlog.storage import settings
+from cxlog.storage.db import Storage, default_path, shared_storage
+from cxlog.stores import catalog
+from cxlog.web import heap
+
+T = TypeVar("T")
+
+# Streamlit treats an app with a pages/ folder beside its main script as a
+# legacy multipage app until the first st.navigation call in the process: on a
+# freshly started server, a direct URL such as /settings ran the page script
+# without the router (seen in our browser test). Every page therefore guards
+# itself (require_role, init_state, setup's first-run check); cxlog.serve ends
+# the legacy mode before the first session (docs/architecture.md).
+
+# Every session-state key the pages use, in one place.
+ERRORS = "errors"  # {place: message} shown once where the failed tap was
+TOASTS = "toasts"  # [(text, icon)] queued by callbacks, shown by the next draw
+ROLE = "role"  # the role of this run's session (read from the database each run)
+ROLE_TOKEN = "role_token"  # this tab's session token until the cookie takes over
+ROLE_CLAIM = "role_claim"  # one-time code the browser trades for the cookie
+ROLE_SESSION_ID = "role_session_id"  # the session's row id (Settings → Access)
+# Until when this tab may use ROLE_TOKEN without the cookie (issue #25): if
+# the cookie hand-over fails, the tab is signed out after the claim's minute
+# instead of staying signed in through its Streamlit session id.
+ROLE_TOKEN_UNTIL = "role_token_until"
+NOTICE = "notice"  # a sentence for the sign-in form (e.g. signed out for idling)
+PICKED_STORE = "picked_store"
+
+# 48 px is the touch-target minimum on both devices (docs/product.md). Streamlit's
+# buttons are ~40 px and pills ~32 px (docs/stack-facts.md), so raise them here. Only
+# fixed CSS goes through st.html; nothing a person typed is ever in it.
+TOUCH_CSS = """
+<style>
+.stButton button, .stDownloadButton button, .stFormSubmitButton button,
+div[data-testid="stButtonGroup"] button, .stNumberInput button {
+  min-height: 48px;
+  min-width: 48px;
+}
+div[data-testid="stNumberInput"] input, div[data-testid="stTextInput"] input,
+div[data-testid="stDateInput"] input, div[data-testid="stSelectbox"] input {
+  min-height: 48px;
+}
+div[data-testid="stToolbar"] button { min-height: 48px !important; min-width: 48px !important; }
+div[data-testid="stMainBlockContainer"] { padding-top: 4rem; }
+/* Every other control a finger can hit (#11): navigation, header and menu
+   buttons, tabs, select boxes, a password's reveal button, a date picker's
+   and a help icon's buttons, expanders. */
+header button, header a, [data-testid="stSidebar"] a, [data-testid="stSidebar"] button,
+[data-testid="stMain"] button, [role="tab"], details summary {
+  min-height: 48px !important;
+  min-width: 48px !important;
+}
+header a, [role="tab"] { display: inline-flex; align-items: center; justify-content: center; }
+[data-baseweb="select"] > div { min-height: 48px; }
+[data-testid="stCheckbox"] label { min-height: 48px; min-width: 48px; align-items: center; }
+/* Imports (#13): the file picker and the kind of file. */
+div[data-testid="stFileUploader"] button,
+.st-key-imports-kind button { min-height: 48px !important; min-width: 48px; }
+</style>
+"""
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def storage() -> Storage:
+    """The database of this server (CXLOG_DB or data/cxlog.db), migrated once;
+    the same Storage the API routes use."""
+    return shared_storage(default_path())
+
+
+def init_state() -> None:
+    """The session's keys, set once; called first by the router and every page."""
+    # The first call of a run after a heavy library's import keeps it out of
+    # every later full garbage collection (cxlog/web/heap.py).
+    heap.freeze_imports()
+    st.session_state.setdefault(ERRORS, {})
+    st.session_state.setdefault(TOASTS, [])
+    st.session_state.setdefault(ROLE, None)
+    st.session_state.setdefault(ROLE_TOKEN, None)
+    st.session_state.setdefault(ROLE_CLAIM, None)
+    st.session_state.setdefault(ROLE_SESSION_ID, None)
+    st.session_state.setdefault(ROLE_TOKEN_UNTIL, None)
+    st.session_state.setdefault(NOTICE, None)
+    st.session_state.setdefault(PICKED_STORE, None)
+
+
+def touch_styles() -> None:
+    st.html(TOUCH_CSS)
+
+
+def attempt(place: str, action: Callable[[], T]) -> T | None:
+    """Run a write from a widget callback. A named error is kept for ``place``
+    to show on its next draw — the tap is reported, never silently dropped."""
+    st.session_state[ERRORS].pop(place, None)
+    try:
+        return action()
+    except CxlogError as exc:
+        st.session_state[ERRORS][place] = str(exc)
+        return None
+
+
+def show_error(place: str) -> None:
+    message = st.session_state[ERRORS].pop(place, None)
+    if message:
+        st.error(message, icon=":material/error:")
+
+
+def pick_store(storage: Storage, *, key: str) -> dict:
+    """The store a manager page works on: the only one, or picked from a list."""
+    stores = catalog.list_stores(storage)
+    if len(stores) == 1:
+        return stores[0]
+    names = {s["id"]: s["name"] for s in stores}
+    chosen = st.selectbox("Store", list(names), key=key, format_func=names.get)
+    return next(s for s in stores if s["id"] == chosen)
+
+
+def toast_later(text: str, icon: str) -> None:
+    """Queue a toast from a callback: drawing from a callback during a fragment
+    rerun is unsupported in Streamlit, so the fragment draws it instead."""
+    st.session_state[TOASTS].append((text, icon))
+
+
+def show_toasts() -> None:
+    while st.session_state[TOASTS]:
+        text, icon = st.session_state[TOASTS].pop(0)
+        st.toast(text, icon=icon)
+
+
+def signed_in(storage: Storage) -> dict | None:
+    """The associate whose shift this device is on, from its HttpOnly shift
+    cookie (issue #11: no longer in the URL). Streamlit sees cookies as they
+    were when the page loaded; the pad's API calls check the shift again on
+    every tap, so an ended shift is refused there at once."""
+    cookies = st.context.cookies
+    return shifts.current(
+        storage,
+        cookies.get(shifts.SHIFT_COOKIE),
+        device=cookies.get(shifts.DEVICE_COOKIE),
+    )
+
+
+def still_on_shift(storage: Storage, associate_id: int) -> bool:
+    """For the first line of every callback of a page drawn for an associate
+    (issue #25): the page's associate is from its last run, and the shift may
+    have ended since ("Not you?" on another device, its 12 hours)."""
+    me = signed_in(storage)
+    return me is not None and me["id"] == associate_id
+
+
+# --- manager and owner sign-in ------------------------------------------------
+#
+# The role lives in a server-side session (cxlog/access/sessions.py) whose token the
+# browser keeps in an HttpOnly cookie, so a refresh, a bookmark or a second tab
+# stays signed in. Streamlit reads cookies only from the request that opened
+# the page's websocket: after the sign-in form, this tab holds the token in its
+# session state and the browser posts a one-time claim code to
+# /api/v1/sessions/claim, which sets the cookie, then reloads once.
+
+
+def client_address() -> str:
+    """The device's address for the sign-in throttle; the server's own screen
+    (Streamlit reports localhost as None) is ``lockout.LOCAL``."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else lockout.LOCAL
+
+
+def _cookie() -> str | None:
+    value = st.context.cookies.get(sessions.COOKIE)
+    return value if isinstance(value, str) else None
+
+
+def session_token() -> str | None:
+    """This browser's session token: the cookie, else this tab's fresh sign-in."""
+    return _cookie() or st.session_state.get(ROLE_TOKEN)
+
+
+def _check_session(storage: Storage) -> sessions.Check:
+    result = sessions.Check(None)
+    until = st.session_state.get(ROLE_TOKEN_UNTIL)
+    if st.session_state.get(ROLE_TOKEN) and until is not None and utc_now() > until:
+        # The sign-in's cookie never arrived (the hand-over failed): this tab
+        # no longer rides on its Streamlit session id.
+        st.session_state[ROLE_TOKEN] = None
+        st.session_state[ROLE_TOKEN_UNTIL] = None
+        if not _cookie():
+            st.session_state[NOTICE] = (
+                "This browser did not keep the sign-in (its cookie never arrived): sign in again."
+            )
+    for token in dict.fromkeys((_cookie(), st.session_state.get(ROLE_TOKEN))):
+        if token:
+            result = sessions.check(storage, token)
+            if result.role:
+                return result
+    return result
+
+
+def current_role(storage: Storage) -> str | None:
+    """The signed-in role, or None (never signed in, signed out, idle too long,
+    password changed). Read from the database on every run: a session ended
+    elsewhere (Settings → Access, another device's password change) ends here."""
+    result = _check_session(storage)
+    if result.ended == "idle":
+        idle = settings.idle_minutes(storage)
+        st.session_state[NOTICE] = f"Signed out after {idle} minutes without use."
+    elif result.ended == "password":
+        st.session_state[NOTICE] = "The password was changed: sign in with the new one."
+    if result.role is None:
+        st.session_state[ROLE_TOKEN] = None
+    st.session_state[ROLE] = result.role
+    st.session_state[ROLE_SESSION_ID] = result.session_id if result.role else None
+    return result.role
+
+
+def still_allowed(storage: Storage, needed: str) -> bool:
+    """For the first line of every callback and fragment of a restricted page:
+    a tap on a control drawn before the session ended changes nothing (the next
+    run shows the sign-in)."""
+    return roles.allows(current_role(storage), needed)
+
+
+# The cookie hand-over, tried three times a second apart (a wifi blip at that
+# moment); its one variable part is the server-made claim code, JSON-encoded.
+CLAIM_SCRIPT = (
+    "<script>(function c(n){fetch('/api/v1/sessions/claim',{method:'POST',"
+    "credentials:'same-origin',headers:{'Content-Type':'application/json'},"
+    "body:JSON.stringify({claim:__CLAIM__})}).then(r=>{if(r.ok)window.location.reload();"
+    "else throw r}).catch(()=>{if(n>1)setTimeout(()=>c(n-1),1000)})})(3);</script>"
+)
+
+
+def hand_over_cookie() -> None:
+    """After a sign-in in this tab: the browser trades the claim code for the
+    session cookie, then reloads so the new page load carries it. The code is
+    URL-safe base64 made by the server; nothing typed is in the script."""
+    code = st.session_state.get(ROLE_CLAIM)
+    if not code:
+        return
+    st.session_state[ROLE_CLAIM] = None
+    st.html(CLAIM_SCRIPT.replace("__CLAIM__", json.dumps(code)), unsafe_allow_javascript=True)
+
+
+def _submit_role_sign_in(storage: Storage) -> None:
+    role = st.session_state.get("sign_in_role")
+    password = st.session_state.get("sign_in_password", "")
+    st.session_state["sign_in_password"] = ""
+
+    def check() -> None:
+        if role not in roles.ROLES:
+            raise ValidationError("Pick Manager or Owner first.")
+        client = client_address()
+        device = st.context.cookies.get(shifts.DEVICE_COOKIE)
+        credentials.check_role_password(
+            storage, role, password, client=client, device=shifts.device_id(device)
+        )
+        start_role_session(storage, role, client)
+
+    attempt("sign-in", check)
+
+
+def start_role_session(storage: Storage, role: str, client: str) -> None:
+    """A password was just checked: open the session and queue the cookie hand-over."""
+    agent = st.context.headers.get("User-Agent")
+    device = sessions.device_label(agent if isinstance(agent, str) else None)
+    token, code = sessions.start(storage, role, device=device, client=client)
+    st.session_state[ROLE_TOKEN] = token
+    st.session_state[ROLE_TOKEN_UNTIL] = utc_now() + sessions.CLAIM_LIFETIME
+    st.session_state[ROLE_CLAIM] = code
+    st.session_state[ROLE] = role
+    st.session_state[NOTICE] = None
+
+
+def sign_out_role(storage: Storage) -> None:
+    """Sign out: the session ends on the server (its cookie is worth nothing)."""
+    for token in (_cookie(), st.session_state.get(ROLE_TOKEN)):
+        sessions.end(storage, token)
+    st.session_state[ROLE_TOKEN] = None
+    st.session_state[ROLE] = None
+
+
+def sign_in_form(storage: Storage, needed: str = roles.MANAGER) -> None:
+    st.title("Sign in")
+    if st.session_state.get(NOTICE):
+        st.info(st.session_state[NOTICE])
+    choices = [r for r in roles.ROLES if roles.allows(r, needed)]
+    st.caption("Managers see the dashboard, visits and settings; the owner also exports.")
+    # A form sends every field at the tap, Tab or Enter: nothing typed is lost.
+    with st.form("sign-in-form", enter_to_submit=True, border=False):
+        # required: tapping the chosen role again keeps it chosen.
+        st.segmented_control(
+            "Role",
+            choices,
+            default=choices[0],
+            key="sign_in_role",
+            format_func=str.capitalize,
+            required=True,
+        )
+        st.text_input("Password", type="password", key="sign_in_password", max_chars=200)
+        show_error("sign-in")
+        st.form_submit_button(
+            "Sign in",
+            key="sign-in-submit",
+            type="primary",
+            on_click=_submit_role_sign_in,
+            args=(storage,),
+            icon=":material/login:",
+        )
+
+
+def require_role(storage: Storage, needed: str) -> str:
+    """Stop the page with a sign-in form unless the session holds a role that
+    may see it. Every restricted page calls this first: hiding a page from the
+    navigation is not access control (it still opens by URL)."""
+    init_state()  # the page may run without the router (see the legacy mode above)
+    role = current_role(storage)
+    if roles.allows(role, needed):
+        return role
+    sign_in_form(storage, needed)
+    st.stop()
