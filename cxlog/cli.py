@@ -2,6 +2,11 @@
 
 Errors a person can fix (bad dates, missing files) print one sentence and exit
 with status 2; nothing prints a stack trace at them.
+
+Each command imports what it needs when it runs, not at the top: most of
+cxlog reads through sqlite_utils, which imports pandas and numpy (~0.7 s), and
+the visits export, run from cron, must stay without them
+(tests/test_cli_export.py). No import here dodges a circle.
 """
 
 from __future__ import annotations

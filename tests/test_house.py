@@ -1,11 +1,19 @@
-"""The test suite's own house rules (issue #26): shared helpers live in
-tests/helpers (and tests/e2e/harness.py for the browser), never in a test
-module another imports, so any test module runs alone."""
+"""The house rules (issue #26), for the tests and for cxlog: shared test
+helpers live in tests/helpers (and tests/e2e/harness.py for the browser),
+never in a test module another imports, so any test module runs alone; no
+module of cxlog imports itself round a circle, and the import contracts
+(pyproject.toml) fail when one is planted."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
+
+import grimp
 
 ROOT = Path(__file__).resolve().parent.parent
 IMPORTS_A_TEST = re.compile(r"^\s*(?:from|import)\s+tests\.(?:\w+\.)*test_\w+", re.M)
@@ -28,3 +36,88 @@ def test_the_rule_sees_an_import_of_a_test_module():
     ):
         assert IMPORTS_A_TEST.search(line), line
     assert not IMPORTS_A_TEST.search("from tests.helpers.pages import device")
+
+
+def _circles(graph) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan), iteratively."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for root in sorted(graph.modules):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph.find_modules_directly_imported_by(root))))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, edges = work[-1]
+            for nxt in edges:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(sorted(graph.find_modules_directly_imported_by(nxt)))))
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    group = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        group.append(member)
+                        if member == node:
+                            break
+                    if len(group) > 1:
+                        found.append(sorted(group))
+    return found
+
+
+def test_no_module_of_cxlog_imports_itself_round_a_circle():
+    """The floors (pyproject.toml, lint-imports) keep circles out between
+    wings; this keeps them out inside a wing too, lazy imports included."""
+    assert _circles(grimp.build_graph("cxlog")) == []
+
+
+def test_the_circle_finder_sees_a_circle():
+    edges = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+
+    class Graph:
+        modules = frozenset(edges)
+
+        def find_modules_directly_imported_by(self, module):
+            return edges[module]
+
+    assert _circles(Graph()) == [["a", "b", "c"]]
+
+
+def test_a_planted_circle_breaks_the_import_contracts(tmp_path):
+    """`make lint` (so `make test`) runs lint-imports; a core module importing
+    the server, which imports it back, must fail it."""
+    shutil.copytree(ROOT / "cxlog", tmp_path / "cxlog", ignore=shutil.ignore_patterns("*.pyc"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    money = tmp_path / "cxlog" / "core" / "money.py"
+    money.write_text(money.read_text() + "\nfrom cxlog.server import server  # planted\n")
+    lint = Path(sys.executable).with_name("lint-imports")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    done = subprocess.run(
+        [str(lint), "--no-cache"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "cxlog.core.money -> cxlog.server.server (l." in done.stdout, done.stdout
+    kept = subprocess.run(
+        [str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert kept.returncode == 0, kept.stdout
