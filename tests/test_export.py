@@ -513,7 +513,7 @@ def test_the_export_is_one_snapshot(storage, two_stores, parallel, monkeypatch, 
         return real(conn, ranges)
 
     monkeypatch.setattr(export.csvlines, "read_lookups", read_lookups_then_a_tablet_writes)
-    frame = read(export.write_visits_bytes(storage, ExportSelection(), workers=workers))
+    frame = read(export.visits_csv(storage, ExportSelection(), workers=workers))
     assert late not in set(frame["visit_id"]) and len(frame) == 48
     assert late in set(read(export.visits_csv(storage, ExportSelection()))["visit_id"])
 

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from cxlog.access import lockout
 from cxlog.access.credentials import check_pin, hash_secret, verify_secret
+from cxlog.core import actors
 from cxlog.core.errors import ValidationError
 from cxlog.storage.db import Storage
 from cxlog.stores.catalog import set_associate_pin_hash
@@ -42,7 +43,7 @@ def check_associate_pin(
     stored, store_id = rows[0]["pin_hash"], rows[0]["store_id"]
     if stored is None:
         raise ValidationError(f"No PIN is set for {rows[0]['name']} yet; ask a manager.")
-    who = f"associate:{associate_id}"
+    who = actors.associate(associate_id)
     lockout.checked_attempt(
         storage,
         who,

@@ -14,6 +14,7 @@ from cxlog.access import lockout
 from cxlog.core.errors import ValidationError
 from cxlog.core.model import to_utc_text, utc_now
 from cxlog.core.roles import OWNER, ROLES
+from cxlog.core.tokens import token_hash
 from cxlog.storage.db import Storage, audit
 from cxlog.storage.settings import get_setting, put_setting
 
@@ -149,7 +150,7 @@ def set_password(
     that role) stays signed in."""
     key = password_key(role)
     hashed = hash_secret(check_password(password))
-    kept = hashlib.sha256(keep_session.encode()).hexdigest() if keep_session else ""
+    kept = token_hash(keep_session) if keep_session else ""
     with storage.write() as db:
         version = store_password_hash(db, role, hashed)
         db.execute(

@@ -23,12 +23,13 @@ other unknown devices; the store's tablets, known devices, keep their way in.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from cxlog.core import actors
 from cxlog.core.errors import ValidationError
 from cxlog.core.model import from_utc_text, to_utc_text, utc_now
+from cxlog.core.tokens import token_hash
 from cxlog.storage.db import Storage, audit
 
 MAX_FAILURES = 5  # per device, and per associate PIN
@@ -53,7 +54,7 @@ def _keys(who: str, client: str | None, device: str | None) -> list[tuple[str, i
 
 def _scope(who: str, store_id: int | None) -> str:
     """What a known device is known for: a role, or a store's PINs."""
-    return f"store:{store_id}" if who.startswith("associate:") else who
+    return f"store:{store_id}" if actors.is_associate(who) else who
 
 
 def known(storage: Storage, who: str, device: object, *, store_id: int | None = None) -> bool:
@@ -64,7 +65,7 @@ def known(storage: Storage, who: str, device: object, *, store_id: int | None = 
     with storage.read() as db:
         row = db.execute(
             "SELECT 1 FROM known_devices WHERE scope = ? AND device_hash = ?",
-            [_scope(who, store_id), _hash(device)],
+            [_scope(who, store_id), token_hash(device)],
         ).fetchone()
     return row is not None
 
@@ -79,12 +80,8 @@ def remember(
         db.execute(
             "INSERT INTO known_devices (scope, device_hash, last_ok_at) VALUES (?, ?, ?)"
             " ON CONFLICT (scope, device_hash) DO UPDATE SET last_ok_at = excluded.last_ok_at",
-            [_scope(who, store_id), _hash(device), to_utc_text(now or utc_now())],
+            [_scope(who, store_id), token_hash(device), to_utc_text(now or utc_now())],
         )
-
-
-def _hash(device: str) -> str:
-    return hashlib.sha256(device.encode()).hexdigest()
 
 
 def _minutes(delta: timedelta, more: str = "more ") -> str:

@@ -16,7 +16,6 @@ route swaps the session's token for a new one that only the cookie carries
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,6 +24,7 @@ from cxlog.access.credentials import credential_version
 from cxlog.core.errors import NotFoundError
 from cxlog.core.model import from_utc_text, to_utc_text, utc_now
 from cxlog.core.roles import ROLES
+from cxlog.core.tokens import token_hash
 from cxlog.storage.db import Storage, audit
 from cxlog.storage.settings import idle_minutes
 
@@ -33,10 +33,6 @@ COOKIE_MAX_AGE = 30 * 24 * 3600  # the browser keeps it; the server's idle limit
 CLAIM_LIFETIME = timedelta(minutes=1)
 # last_seen is written at most this often, not on every rerun of a page.
 TOUCH_EVERY = timedelta(seconds=30)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _plausible(token: object) -> bool:

@@ -26,8 +26,10 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from cxlog.access import limits
+from cxlog.core import actors
 from cxlog.core.errors import ShiftError, ValidationError
 from cxlog.core.model import from_utc_text, to_utc_text, utc_now
+from cxlog.core.tokens import token_hash
 from cxlog.storage.db import Storage, audit
 
 SHIFT_COOKIE = "cxlog_shift"
@@ -60,10 +62,6 @@ ENDED_WHY = {
     "not_you": "This shift was ended with \u201cNot you?\u201d; tap your name again.",
     "pin_changed": "Your PIN was changed, which ended your shift; tap your name again.",
 }
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _pin_stamp(pin_hash: str | None) -> str:
@@ -139,7 +137,7 @@ def start(
             " pin_stamp, started_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 person["store_id"],
-                _hash(token),
+                token_hash(token),
                 associate_id,
                 device,
                 _pin_stamp(person["pin_hash"]),
@@ -147,7 +145,7 @@ def start(
                 to_utc_text(now + SHIFT_LENGTH),
             ],
         )
-        audit(db, f"associate:{associate_id}", "start_shift", "associate", associate_id)
+        audit(db, actors.associate(associate_id), "start_shift", "associate", associate_id)
     return f"{person['store_id']}.{token}"
 
 
@@ -165,7 +163,7 @@ def _lookup(db: Database, cookie: object) -> dict | None:
             " FROM device_shifts sh JOIN associates a ON a.id = sh.associate_id"
             " JOIN stores s ON s.id = sh.store_id"
             " WHERE sh.store_id = ? AND sh.token_hash = ?",
-            [store_id, _hash(token)],
+            [store_id, token_hash(token)],
         )
     )
     return rows[0] if rows else None
@@ -240,15 +238,15 @@ def end(storage: Storage, cookie: object, *, now: datetime | None = None) -> boo
         cursor = db.execute(
             "UPDATE device_shifts SET ended_at = ?, ended_why = 'not_you'"
             " WHERE store_id = ? AND token_hash = ? AND ended_at IS NULL",
-            [to_utc_text(now or utc_now()), store_id, _hash(token)],
+            [to_utc_text(now or utc_now()), store_id, token_hash(token)],
         )
         ended = cursor.rowcount == 1
         if ended:
             associate = db.execute(
                 "SELECT associate_id FROM device_shifts WHERE store_id = ? AND token_hash = ?",
-                [store_id, _hash(token)],
+                [store_id, token_hash(token)],
             ).fetchone()[0]
-            audit(db, f"associate:{associate}", "end_shift", "associate", associate)
+            audit(db, actors.associate(associate), "end_shift", "associate", associate)
     return ended
 
 

@@ -22,7 +22,7 @@ import io
 import itertools
 import sqlite3
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import BinaryIO
@@ -106,6 +106,15 @@ def csv_text(value: object) -> str:
 def safe_row(row: Iterable[object]) -> list[object]:
     """For csv.writer: text neutralised, numbers left as numbers."""
     return [neutralise(cell) if isinstance(cell, str) else cell for cell in row]
+
+
+def in_memory(write: Callable[[BinaryIO], object]) -> bytes:
+    """What ``write(out)`` puts in a file, as bytes: every CSV's download
+    (the Export page) goes through here, every CSV's file through
+    ``cxlog.storage.atomic.write_file``, and both through the same writer."""
+    buffer = io.BytesIO()
+    write(buffer)
+    return buffer.getvalue()
 
 
 def write_rows(

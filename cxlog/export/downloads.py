@@ -16,7 +16,6 @@ the database, not in a server process.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from collections.abc import Callable
@@ -24,16 +23,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from cxlog.access import sessions
-from cxlog.core import roles
+from cxlog.core import roles, routes
 from cxlog.core.errors import CxlogError, NotFoundError
 from cxlog.core.model import to_utc_text, utc_now
+from cxlog.core.tokens import token_hash
 from cxlog.export import export, followups_csv, summary
 from cxlog.export.export import ExportSelection
 from cxlog.storage import backup
 from cxlog.storage.db import Storage, audit
 
 LIFETIME = timedelta(minutes=1)
-ROUTE = "/api/v1/downloads"
+ROUTE = routes.api("/downloads")
 BACKUP = "backup"
 # The CSV files the Export page offers, each made from a selection.
 CSV_MAKERS: dict[str, Callable[..., bytes]] = {
@@ -58,10 +58,6 @@ class File:
     data: bytes
 
 
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def offer(
     storage: Storage,
     session_id: int,
@@ -84,7 +80,7 @@ def offer(
             "INSERT INTO downloads (id_hash, session_id, kind, file_name, choices, created_at,"
             " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
-                _hash(token),
+                token_hash(token),
                 session_id,
                 kind,
                 file_name,
@@ -124,7 +120,7 @@ def take(
         rows = db.execute(
             "SELECT kind, file_name, choices, session_id, expires_at FROM downloads"
             " WHERE id_hash = ? AND used_at IS NULL",
-            [_hash(token)],
+            [token_hash(token)],
         ).fetchall()
         if not rows or rows[0][3] != check.session_id:
             raise DownloadRefused(
@@ -134,7 +130,8 @@ def take(
         if expires_at <= to_utc_text(now):
             raise DownloadRefused(410, "This download link expired after a minute; prepare again.")
         db.execute(
-            "UPDATE downloads SET used_at = ? WHERE id_hash = ?", [to_utc_text(now), _hash(token)]
+            "UPDATE downloads SET used_at = ? WHERE id_hash = ?",
+            [to_utc_text(now), token_hash(token)],
         )
         audit(db, check.role, "download", "downloads", kind, after={"file": file_name})
     return {"kind": kind, "file_name": file_name, "choices": json.loads(choices)}

@@ -16,7 +16,6 @@ step.
 
 from __future__ import annotations
 
-import io
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from cxlog.export.csvlines import (  # noqa: F401  (re-exported: the export's pu
     VOID_COLUMNS,
     StoreRange,
     csv_text,
+    in_memory,
     neutralise,
     safe_row,
 )
@@ -252,17 +252,13 @@ def file_name(kind: str, selection: ExportSelection, store_name: str | None = No
     return f"cxlog-{kind}-{days}{'-' + slug if slug else ''}.csv"
 
 
-def write_visits_bytes(
+def visits_csv(
     storage: Storage, selection: ExportSelection, *, for_excel: bool = False, workers: int = 1
 ) -> bytes:
-    buffer = io.BytesIO()
-    write_visits(storage, buffer, selection, for_excel=for_excel, workers=workers)
-    return buffer.getvalue()
-
-
-def visits_csv(storage: Storage, selection: ExportSelection, *, for_excel: bool = False) -> bytes:
     """The visits CSV in memory, for the Export page's download button."""
-    return write_visits_bytes(storage, selection, for_excel=for_excel)
+    return in_memory(
+        lambda out: write_visits(storage, out, selection, for_excel=for_excel, workers=workers)
+    )
 
 
 def export_visits_file(

@@ -9,7 +9,6 @@ days; follow-ups of voided visits only when voided visits are asked for.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -18,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from cxlog.calendar import localday
 from cxlog.core.model import connection_depth, from_utc_text
-from cxlog.export.csvlines import write_rows
+from cxlog.export.csvlines import in_memory, write_rows
 from cxlog.export.export import ExportSelection, require_schema
 from cxlog.followups import followups
 from cxlog.followups.followups import BOUGHT, DEFAULT_WINDOW_DAYS, WINDOW_KEY
@@ -148,9 +147,7 @@ def followups_csv(
     storage: Storage, selection: ExportSelection, *, for_excel: bool = False
 ) -> bytes:
     """The follow-ups CSV in memory, for the Export page's download button."""
-    buffer = io.BytesIO()
-    write_followups(storage, buffer, selection, for_excel=for_excel)
-    return buffer.getvalue()
+    return in_memory(lambda out: write_followups(storage, out, selection, for_excel=for_excel))
 
 
 def export_followups_file(

@@ -11,7 +11,6 @@ even while tablets keep logging.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -21,7 +20,7 @@ from cxlog.coaching import coaching, goals
 from cxlog.core import money
 from cxlog.core.model import FIRST_ENGAGEMENTS
 from cxlog.coverage import coverage
-from cxlog.export.csvlines import write_rows
+from cxlog.export.csvlines import in_memory, write_rows
 from cxlog.export.export import ExportSelection, require_schema, store_ranges
 from cxlog.export.followups_csv import SUMMARY_COLUMNS, summary_cells
 from cxlog.numbers import metrics, rollups
@@ -308,9 +307,7 @@ def write_summary(
 
 
 def summary_csv(storage: Storage, selection: ExportSelection, *, for_excel: bool = False) -> bytes:
-    buffer = io.BytesIO()
-    write_summary(storage, buffer, selection, for_excel=for_excel)
-    return buffer.getvalue()
+    return in_memory(lambda out: write_summary(storage, out, selection, for_excel=for_excel))
 
 
 def export_summary_file(

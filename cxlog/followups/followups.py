@@ -22,7 +22,7 @@ from sqlite_utils import Database
 
 from cxlog.access import limits
 from cxlog.calendar import localday, periods
-from cxlog.core import model
+from cxlog.core import actors, model
 from cxlog.core.errors import NotFoundError, ValidationError
 from cxlog.core.model import (
     FIRST_ENGAGEMENTS,
@@ -101,10 +101,6 @@ LIST_LIMIT = 100  # per section: a list a person reads, not an export
 def _day(text: str) -> str:
     """A stored day (YYYY-MM-DD) as people read it."""
     return localday.day_text(date.fromisoformat(text))
-
-
-def _actor(associate_id: int) -> str:
-    return f"associate:{associate_id}"
 
 
 def channel(value: object) -> str:
@@ -345,7 +341,7 @@ def promise(
         followup_id = cursor.lastrowid
         audit(
             db,
-            _actor(associate_id),
+            actors.associate(associate_id),
             "promise",
             "followup",
             followup_id,
@@ -419,7 +415,7 @@ def record_result(
         _write(db, item["id"], fields, stamp)
         audit(
             db,
-            _actor(associate_id),
+            actors.associate(associate_id),
             "result",
             "followup",
             item["id"],
@@ -452,7 +448,7 @@ def snooze(
         _write(db, item["id"], fields, to_utc_text(now))
         audit(
             db,
-            _actor(associate_id),
+            actors.associate(associate_id),
             "snooze",
             "followup",
             item["id"],
@@ -534,7 +530,7 @@ def mark_return(
             " WHERE store_id = ? AND visit_id = ? AND return_visit_id IS NULL",
             [visit["id"], to_utc_text(now), store_id, original["visit_id"]],
         )
-        audit(db, _actor(associate_id), "return", "visit", visit["id"], after=result)
+        audit(db, actors.associate(associate_id), "return", "visit", visit["id"], after=result)
         return {**result, "code": normalise_code(code), "created": True}
 
 

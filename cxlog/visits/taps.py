@@ -33,7 +33,7 @@ from sqlite_utils import Database
 from cxlog.access import shifts
 from cxlog.calendar import localday
 from cxlog.coaching import coaching
-from cxlog.core import model
+from cxlog.core import actors, model, routes
 from cxlog.core.errors import (
     ConflictError,
     CxlogError,
@@ -371,7 +371,7 @@ def _apply(
     max_open: int,
     address: str | None,
 ) -> None:
-    actor = f"associate:{shift['id']}"
+    actor = actors.associate(shift["id"])
     vid, kind = tap["visit"], tap["kind"]
     if kind == "start":
         _refuse_double_start(storage, shift, tap)
@@ -529,22 +529,19 @@ def pad_lists(storage: Storage) -> dict:
     }
 
 
-API_BASE = "/api/v1"
-
-
 def pad_data(storage: Storage, me: dict | None, people: list[dict], pin_required: bool) -> dict:
     """Everything the pad draws, as plain JSON: "who is logging?" when no one
     is on shift on the device, else the associate, the lists and the board."""
     if me is None:
         return {
             "mode": "who",
-            "api": API_BASE,
+            "api": routes.API,
             "people": [{"id": p["id"], "name": p["name"]} for p in people],
             "pin_required": pin_required,
         }
     return {
         "mode": "log",
-        "api": API_BASE,
+        "api": routes.API,
         "me": {"id": me["id"], "name": me["name"], "store": me["store_name"]},
         "timezone": me["timezone"],
         **pad_lists(storage),

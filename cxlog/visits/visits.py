@@ -17,7 +17,7 @@ from sqlite_utils import Database
 
 from cxlog.calendar import localtimes
 from cxlog.calendar.localday import start_of_local_day
-from cxlog.core import model
+from cxlog.core import actors, model
 from cxlog.core.errors import ConflictError, NotAllowedError, NotFoundError, ValidationError
 from cxlog.core.model import NO_PURCHASE, NO_SALE_REASON, PURCHASED, REASON, to_utc_text, utc_now
 from cxlog.numbers import derived
@@ -194,7 +194,7 @@ def create_visit(
             derived.apply(db, None, _stored_row(db, visit_id))
             audit(
                 db,
-                f"associate:{associate_id}",
+                actors.associate(associate_id),
                 "create",
                 "visit",
                 visit_id,
@@ -350,7 +350,7 @@ def _change(
             start = model.from_utc_text(before["started_at"])
             closed_at = to_utc_text(max(tap.at, start)) if tap else now
             diff["closed_at"] = None if merged["outcome"] is None else closed_at
-            diff["closed_by"] = None if merged["outcome"] is None else _actor_id(actor)
+            diff["closed_by"] = None if merged["outcome"] is None else actors.associate_id(actor)
         _write(db, visit_id, diff, now)
         audit(
             db,
@@ -414,11 +414,6 @@ def _write(db: Database, visit_id: str, fields: dict, now: str) -> None:
     # Issue #12: the rollups (and every other derived table, #26) move from
     # the old row to the new one in the same transaction, whatever changed.
     derived.apply(db, before, _stored_row(db, visit_id))
-
-
-def _actor_id(actor: str) -> int | None:
-    kind, _, ident = actor.partition(":")
-    return int(ident) if kind == "associate" and ident.isdigit() else None
 
 
 def set_reason(

@@ -12,7 +12,7 @@ from typing import TypeVar
 import streamlit as st
 
 from cxlog.access import credentials, lockout, sessions, shifts
-from cxlog.core import roles
+from cxlog.core import roles, routes
 from cxlog.core.errors import CxlogError, ValidationError
 from cxlog.core.model import utc_now
 from cxlog.storage import settings
@@ -241,7 +241,7 @@ def still_allowed(storage: Storage, needed: str) -> bool:
 # The cookie hand-over, tried three times a second apart (a wifi blip at that
 # moment); its one variable part is the server-made claim code, JSON-encoded.
 CLAIM_SCRIPT = (
-    "<script>(function c(n){fetch('/api/v1/sessions/claim',{method:'POST',"
+    "<script>(function c(n){fetch('" + routes.api("/sessions/claim") + "',{method:'POST',"
     "credentials:'same-origin',headers:{'Content-Type':'application/json'},"
     "body:JSON.stringify({claim:__CLAIM__})}).then(r=>{if(r.ok)window.location.reload();"
     "else throw r}).catch(()=>{if(n>1)setTimeout(()=>c(n-1),1000)})})(3);</script>"

@@ -22,6 +22,7 @@ import pytest
 import sqlite_utils
 
 from cxlog.access import shifts
+from cxlog.core import tokens
 from cxlog.stores import catalog
 from tests.conftest import SCREENSHOTS, set_up
 from tests.e2e import harness
@@ -585,7 +586,7 @@ def test_an_ended_or_expired_shift_refuses_the_next_tap_with_a_sentence(browser,
     db(served).execute(
         "UPDATE device_shifts SET expires_at = '2000-01-01T00:00:00.000Z'"
         " WHERE store_id = ? AND token_hash = ?",
-        [int(store), shifts._hash(token)],
+        [int(store), tokens.token_hash(token)],
     ).connection.commit()
     before = db(served).execute("SELECT count(*) FROM visits").fetchone()[0]
     for page, words in ((cleo, "Not you?"), (dev, "12 hours")):

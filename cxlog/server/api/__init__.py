@@ -15,8 +15,6 @@ from starlette.routing import BaseRoute, Route
 from cxlog.server.api import downloads, followups, health, sessions, shifts, taps
 from cxlog.server.api.common import error_response
 
-PREFIX = "/api/v1"
-
 # One entry per resource module; a new module adds itself here.
 MODULES = (health, sessions, shifts, taps, followups, downloads)
 

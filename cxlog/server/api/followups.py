@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from cxlog.calendar import localday
+from cxlog.core import routes
 from cxlog.core.model import utc_now
 from cxlog.followups import followups
 from cxlog.server.api.common import (
@@ -173,9 +174,9 @@ async def mark_return(request: Request) -> JSONResponse:
 
 
 ROUTES = [
-    Route("/api/v1/followups", list_followups, methods=["GET"]),
-    Route("/api/v1/followups", create_followup, methods=["POST"]),
-    Route("/api/v1/followups/{followup_id:int}/result", record_result, methods=["POST"]),
-    Route("/api/v1/followups/{followup_id:int}/snooze", snooze, methods=["POST"]),
-    Route("/api/v1/visits/{visit_id}/return", mark_return, methods=["POST"]),
+    Route(routes.api("/followups"), list_followups, methods=["GET"]),
+    Route(routes.api("/followups"), create_followup, methods=["POST"]),
+    Route(routes.api("/followups/{followup_id:int}/result"), record_result, methods=["POST"]),
+    Route(routes.api("/followups/{followup_id:int}/snooze"), snooze, methods=["POST"]),
+    Route(routes.api("/visits/{visit_id}/return"), mark_return, methods=["POST"]),
 ]

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from cxlog.core import routes
 from cxlog.core.errors import StorageError
 from cxlog.server.api.common import error_response
 from cxlog.storage.db import default_path, shared_storage
@@ -25,4 +26,4 @@ def health(request: Request) -> JSONResponse:
     return JSONResponse({"ok": True})
 
 
-ROUTES = [Route("/api/v1/health", health, methods=["GET"])]
+ROUTES = [Route(routes.api("/health"), health, methods=["GET"])]

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from cxlog.access import lockout, sessions, shifts
+from cxlog.core import routes
 from cxlog.core.errors import StorageError
 from cxlog.server.api.common import ApiError, check_origin, error_response, read_json
 from cxlog.storage.db import default_path, shared_storage
@@ -75,4 +76,4 @@ async def claim(request: Request) -> JSONResponse:
     return response
 
 
-ROUTES = [Route("/api/v1/sessions/claim", claim, methods=["POST"])]
+ROUTES = [Route(routes.api("/sessions/claim"), claim, methods=["POST"])]

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from cxlog.access import access, limits, shifts
+from cxlog.core import routes
 from cxlog.core.errors import ValidationError
 from cxlog.server.api.common import ApiError, check_origin, client_address, guarded, read_json
 from cxlog.storage import settings
@@ -80,6 +81,6 @@ def end_shift(request: Request) -> JSONResponse:
 
 
 ROUTES = [
-    Route("/api/v1/shifts", start_shift, methods=["POST"]),
-    Route("/api/v1/shifts", end_shift, methods=["DELETE"]),
+    Route(routes.api("/shifts"), start_shift, methods=["POST"]),
+    Route(routes.api("/shifts"), end_shift, methods=["DELETE"]),
 ]

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from cxlog.core import routes
 from cxlog.server.api.common import (
     ApiError,
     check_origin,
@@ -68,6 +69,6 @@ def open_visits(request: Request) -> JSONResponse:
 
 
 ROUTES = [
-    Route("/api/v1/taps", post_taps, methods=["POST"]),
-    Route("/api/v1/open-visits", open_visits, methods=["GET"]),
+    Route(routes.api("/taps"), post_taps, methods=["POST"]),
+    Route(routes.api("/open-visits"), open_visits, methods=["GET"]),
 ]
