@@ -89,7 +89,7 @@ def child_cost() -> dict:
     started = time.perf_counter()
     with storage.read() as db:
         per_store = rollups.counts(db, current, by=("store", "first_engagement"))
-    by_store = dashboard._split(per_store)
+    by_store = dashboard.by_engagement(per_store)
     by_associate = dash.engagement_by_associate
     split_ms = (time.perf_counter() - started) * 1000
     assert by_store == dash.engagement_by_store

@@ -790,7 +790,7 @@ def _add_heat(db, heat: np.ndarray, stores: str, first: int, last: int) -> None:
     """Add the stores' visitors and logged per weekday and hour of local days
     [first, last]: whole months from their rows, the days around them from
     theirs. ``stores``: their ids, comma-separated."""
-    for grain, lo, hi in rollups._runs(first, last, (rollups.DAY, rollups.MONTH)):
+    for grain, lo, hi in rollups.runs(first, last, (rollups.DAY, rollups.MONTH)):
         if grain == rollups.MONTH:
             blobs = b"".join(
                 blob

@@ -214,7 +214,7 @@ def _pairs(keyed: dict[int, Counts]) -> dict[tuple[int, int], Counts]:
     return {(k // 3, k % 3): c for k, c in keyed.items()}
 
 
-def _split(pairs: dict) -> dict[int, dict[str, Counts]]:
+def by_engagement(pairs: dict) -> dict[int, dict[str, Counts]]:
     """{id: {engagement name: Counts}} for the ids with visits (issue #14)."""
     ids = sorted({i for (i, _), c in pairs.items() if c.visits})
     return {
@@ -502,8 +502,8 @@ def build(storage: Storage, selection: DashboardFilters, now: datetime) -> Dashb
         trend=_trend(read.weeks),
         heat=_heat(read.heat),
         team=_team(read.cur, read.prev, people, {s["id"]: s["name"] for s in stores}),
-        engagement_by_store=_split(read.cur.store_engagement),
-        engagement_by_associate=_split(read.cur.associate_engagement),
+        engagement_by_store=by_engagement(read.cur.store_engagement),
+        engagement_by_associate=by_engagement(read.cur.associate_engagement),
     )
 
 

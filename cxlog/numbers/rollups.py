@@ -281,7 +281,7 @@ def rebuild(db: Database, store_ids: Iterable[int] | None = None) -> Rebuilt:
 # --- reading -------------------------------------------------------------------------
 
 
-def _runs(first: int, last: int, grains: Sequence[int]) -> list[tuple[int, int, int]]:
+def runs(first: int, last: int, grains: Sequence[int]) -> list[tuple[int, int, int]]:
     """[first, last] local days as (grain, first bucket, last bucket) runs: whole
     months (or weeks) where the kind has them, single days around them."""
     units: list[tuple[int, int]] = []
@@ -365,8 +365,8 @@ def _read(db, store_ids, kinds, first_day, last_day, grains, *, per_week):
     held_lo, held_hi = _held(db, store_ids)
     if held_lo is None:
         return out
-    runs = _runs(max(day_number(first_day), held_lo), min(day_number(last_day), held_hi), grains)
-    if not runs:
+    pieces = runs(max(day_number(first_day), held_lo), min(day_number(last_day), held_hi), grains)
+    if not pieces:
         return out
     # One statement: each run is one index range per store (store_id, grain,
     # bucket lead the key), and SQLite sums the stores' rows together.
@@ -380,11 +380,11 @@ def _read(db, store_ids, kinds, first_day, last_day, grains, *, per_week):
     week = f"{week_start_sql('bucket')}, " if per_week else ""
     sql = (
         f"SELECT kind, {week}k1, k2, {', '.join(f'sum({s})' for s in SUMS)}"
-        f" FROM ({' UNION ALL '.join([part] * len(runs))})"
+        f" FROM ({' UNION ALL '.join([part] * len(pieces))})"
         f" GROUP BY {'1, 2, 3, 4' if per_week else '1, 2, 3'}"
     )
     width = 3 if per_week else 2
-    params = [value for run in runs for value in run]
+    params = [value for run in pieces for value in run]
     for row in db.conn.execute(sql, params):
         out[codes[row[0]]][tuple(row[1 : 1 + width])] = Counts(*row[1 + width :])
     return out

@@ -234,7 +234,7 @@ def apply_batch(
 
 def _maybe_row(db: Database, visit_id: str) -> dict | None:
     try:
-        return visits._row(db, visit_id)
+        return visits.row_in(db, visit_id)
     except NotFoundError:
         return None
 

@@ -115,7 +115,9 @@ _SELECT = _COLUMNS + " FROM visits v " + _JOINS
 _SELECT_OPEN = _COLUMNS + " FROM visits v INDEXED BY visits_open " + _JOINS
 
 
-def _row(db: Database, visit_id: str) -> dict:
+def row_in(db: Database, visit_id: str) -> dict:
+    """A visit as the pages and the pad see it (names joined, connection
+    depth added), inside the caller's transaction."""
     rows = list(db.query(_SELECT + " WHERE v.id = ?", [visit_id]))
     if not rows:
         raise NotFoundError("That visit no longer exists; reload the page.")
@@ -202,7 +204,7 @@ def create_visit(
                 store_id=store_id,
                 **_audit_times(tap),
             )
-        visit = _row(db, visit_id)
+        visit = row_in(db, visit_id)
         if tap:
             tap.done(db, visit)
         return visit, created
@@ -210,7 +212,7 @@ def create_visit(
 
 def get_visit(storage: Storage, visit_id: str) -> dict:
     with storage.read() as db:
-        return _row(db, visit_id)
+        return row_in(db, visit_id)
 
 
 def open_visits(storage: Storage, store_id: int) -> list[dict]:
@@ -325,7 +327,7 @@ def _change(
     """Validate and apply changes to one visit, audited, in one transaction."""
     visit_id = model.visit_id(visit_id)
     with storage.write() as db:
-        before = _row(db, visit_id)
+        before = row_in(db, visit_id)
         if before["voided_at"] is not None:
             raise ConflictError("This visit was removed (voided); it can no longer be changed.")
         if tap is not None:  # a tap comes from an associate's device
@@ -363,7 +365,7 @@ def _change(
             store_id=before["store_id"],
             **_audit_times(tap),
         )
-        after = _row(db, visit_id)
+        after = row_in(db, visit_id)
         return tap.done(db, after) if tap else after
 
 
@@ -497,7 +499,7 @@ def void_visit(storage: Storage, visit_id: str, reason: str, *, actor: str) -> d
     visit_id = model.visit_id(visit_id)
     reason = model.clean_text(reason, "reason for voiding", model.MAX_NOTE_LENGTH)
     with storage.write() as db:
-        before = _row(db, visit_id)
+        before = row_in(db, visit_id)
         if before["voided_at"] is not None:
             return before
         now = to_utc_text(utc_now())
@@ -512,7 +514,7 @@ def void_visit(storage: Storage, visit_id: str, reason: str, *, actor: str) -> d
             after={"voided_at": now, "void_reason": reason},
             store_id=before["store_id"],
         )
-        return _row(db, visit_id)
+        return row_in(db, visit_id)
 
 
 def undoable(
@@ -559,7 +561,7 @@ def undo_last(
                 " a manager can correct or void the visit."
             )
         visit_id = last["entity_id"]
-        current = _row(db, visit_id)
+        current = row_in(db, visit_id)
         stamp = to_utc_text(utc_now())
         if last["action"] == "create":
             restore = {"voided_at": stamp, "void_reason": "Undone right after logging"}
@@ -582,5 +584,5 @@ def undo_last(
             store_id=current["store_id"],
             **_audit_times(tap),
         )
-        visit = _row(db, visit_id)
+        visit = row_in(db, visit_id)
         return tap.done(db, visit) if tap else visit
