@@ -1,3 +1,5 @@
+"""`python -m cxlog …`: the command line (cxlog/cli.py)."""
+
 import sys
 
 from cxlog.cli import main

@@ -4,7 +4,10 @@ double-tap tests that had been deleted with the page they guarded)."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
+
+from tests.helpers import module_map
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -152,3 +155,22 @@ def test_a_doc_naming_a_missing_file_module_target_or_command_is_caught(tmp_path
         "make deploy-moon",
         "python -m cxlog teleport",
     ]
+
+
+def test_the_module_map_is_made_from_the_code():
+    """docs/architecture.md's module map lists every module under its wing
+    with its docstring's first sentence: a new, moved or renamed module fails
+    here until the map is made again."""
+    assert module_map.in_doc() == module_map.module_map(), (
+        "run: .venv/bin/python -m tests.helpers.module_map --write"
+    )
+
+
+def test_the_module_map_sees_a_module_it_does_not_list(tmp_path, monkeypatch):
+    fake = tmp_path / "cxlog"
+    shutil.copytree(ROOT / "cxlog", fake, ignore=shutil.ignore_patterns("*.pyc", "__pycache__"))
+    (fake / "visits" / "brand_new.py").write_text('"""A module nobody mapped."""\n')
+    monkeypatch.setattr(module_map, "ROOT", tmp_path)
+    made = module_map.module_map()
+    assert "| `cxlog/visits/brand_new.py` | A module nobody mapped. |" in made
+    assert made != module_map.in_doc()

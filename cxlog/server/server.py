@@ -1,5 +1,5 @@
 """The one server process: Streamlit's app (app.py and its pages) and cxlog's
-JSON API (cxlog/api) on the same port, through Streamlit's ``st.App``.
+JSON API (cxlog/server/api/) on the same port, through Streamlit's ``st.App``.
 
 ``python -m cxlog.serve`` builds the app here and runs it. State lives in the
 database, never in this process, so a chain can later run several of these.
