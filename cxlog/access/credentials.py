@@ -13,7 +13,7 @@ from datetime import datetime
 from cxlog.access import lockout
 from cxlog.core.errors import ValidationError
 from cxlog.core.model import to_utc_text, utc_now
-from cxlog.core.roles import OWNER, ROLES
+from cxlog.core.roles import MANAGER, OWNER, ROLES
 from cxlog.core.tokens import token_hash
 from cxlog.storage.db import Storage, audit
 from cxlog.storage.settings import get_setting, put_setting
@@ -140,6 +140,12 @@ def store_password_hash(db, role: str, hashed: str) -> int:
     version = (int(rows[0]["value"]) if rows and rows[0]["value"].isdigit() else 0) + 1
     put_setting(db, version_key(role), str(version))
     return version
+
+
+def passwords_set_by(role: str) -> list[str]:
+    """Whose password a signed-in role may set: a manager the managers', the
+    owner both."""
+    return [MANAGER, OWNER] if role == OWNER else [MANAGER]
 
 
 def set_password(

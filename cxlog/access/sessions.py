@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from cxlog.access.credentials import credential_version
 from cxlog.core.errors import NotFoundError
 from cxlog.core.model import from_utc_text, to_utc_text, utc_now
-from cxlog.core.roles import ROLES
+from cxlog.core.roles import MANAGER, OWNER, ROLES
 from cxlog.core.tokens import token_hash
 from cxlog.storage.db import Storage, audit
 from cxlog.storage.settings import idle_minutes
@@ -161,6 +161,12 @@ def end(storage: Storage, token: object, *, now: datetime | None = None) -> None
         _end(storage, rows[0]["id"], now or utc_now(), reason="sign_out", actor=rows[0]["role"])
 
 
+def roles_seen_by(role: str) -> tuple[str, ...]:
+    """Whose sessions a signed-in role sees and ends in Settings: the owner's
+    everyone's, a manager's the managers'."""
+    return ROLES if role == OWNER else (MANAGER,)
+
+
 def end_session(storage: Storage, session_id: int, *, actor: str) -> None:
     """Settings → Access: end one listed session."""
     if not _end(storage, session_id, utc_now(), reason="ended_in_settings", actor=actor):
@@ -168,15 +174,17 @@ def end_session(storage: Storage, session_id: int, *, actor: str) -> None:
 
 
 def end_all(
-    storage: Storage, *, actor: str, except_id: int | None = None, role: str | None = None
+    storage: Storage, *, actor: str, except_id: int | None = None, seen_by: str | None = None
 ) -> int:
-    """Settings → Access: end every session (of ``role``, if given) but the one
-    given; returns how many ended."""
+    """Settings → Access: end every session (``seen_by``: those that role may
+    see, ``roles_seen_by``) but the one given; returns how many ended."""
+    ended = ROLES if seen_by is None else roles_seen_by(seen_by)
+    role = None if set(ended) == set(ROLES) else ended[0]
     with storage.write() as db:
         cursor = db.execute(
             "UPDATE role_sessions SET ended_at = ? WHERE ended_at IS NULL AND id != ?"
-            " AND (? IS NULL OR role = ?)",
-            [to_utc_text(utc_now()), except_id or -1, role, role],
+            f" AND role IN ({', '.join('?' * len(ended))})",
+            [to_utc_text(utc_now()), except_id or -1, *ended],
         )
         audit(
             db,
@@ -189,18 +197,21 @@ def end_all(
     return cursor.rowcount
 
 
-def active(storage: Storage, *, now: datetime | None = None) -> list[dict]:
-    """Sessions still open and within the idle limit, most recently used first."""
+def active(
+    storage: Storage, *, now: datetime | None = None, seen_by: str | None = None
+) -> list[dict]:
+    """Sessions still open and within the idle limit, most recently used
+    first; ``seen_by``: only those that role may see (``roles_seen_by``)."""
     now = now or utc_now()
     oldest = to_utc_text(now - timedelta(minutes=idle_minutes(storage)))
     with storage.read() as db:
-        return list(
-            db.query(
-                "SELECT id, role, created_at, last_seen_at, device, client FROM role_sessions"
-                " WHERE ended_at IS NULL AND last_seen_at >= ? ORDER BY last_seen_at DESC",
-                [oldest],
-            )
+        rows = db.query(
+            "SELECT id, role, created_at, last_seen_at, device, client FROM role_sessions"
+            " WHERE ended_at IS NULL AND last_seen_at >= ? ORDER BY last_seen_at DESC",
+            [oldest],
         )
+        shown = ROLES if seen_by is None else roles_seen_by(seen_by)
+        return [r for r in rows if r["role"] in shown]
 
 
 def device_label(user_agent: str | None) -> str:

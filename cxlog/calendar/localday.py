@@ -132,3 +132,9 @@ def day_text(
     if weekday:
         text = f"{day:%a} {text}"
     return f"{text} {day.year}" if year else text
+
+
+def moment_text(moment: datetime, timezone: str) -> str:
+    """An instant as the store's clock shows it: "7 Dec 14:05"."""
+    local = moment.astimezone(zone(timezone))
+    return f"{day_text(local.date(), weekday=False)} {local:%H:%M}"

@@ -299,6 +299,18 @@ def set_reason_active(storage: Storage, reason_id: int, active: bool, *, actor: 
         )
 
 
+def move_reason(storage: Storage, kind: str, reason_id: int, step: int, *, actor: str) -> None:
+    """Move an entry in use ``step`` places up (-1) or down (+1) its list;
+    at either end it stays."""
+    order = [r["id"] for r in list_reasons(storage, kind)]
+    if reason_id not in order:
+        raise ValidationError("Only an entry in use has a place in the list; use it again first.")
+    i = order.index(reason_id)
+    j = min(max(i + step, 0), len(order) - 1)
+    order[i], order[j] = order[j], order[i]
+    reorder_reasons(storage, kind, order, actor=actor)
+
+
 def reorder_reasons(storage: Storage, kind: str, ordered_ids: list[int], *, actor: str) -> None:
     kind = model.list_kind(kind)
     with storage.write() as db:

@@ -1,0 +1,224 @@
+"""Settings' tabs for the store, access, joining devices and the follow-up
+window (pages/settings.py draws the page)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import streamlit as st
+
+from cxlog.access import credentials, join, sessions
+from cxlog.calendar import localday
+from cxlog.core.model import from_utc_text, timezones
+from cxlog.followups import followups
+from cxlog.storage import settings
+from cxlog.storage.db import Storage
+from cxlog.stores import catalog
+from cxlog.web import ui
+from cxlog.web.settings_ui import form, write
+
+
+def store_form(storage: Storage, store: dict, role: str) -> None:
+    state = st.session_state
+    ui.show_error("store")
+    name_key, zone_key = f"store-name-{store['id']}", f"store-zone-{store['id']}"
+    state.setdefault(name_key, store["name"])
+    state.setdefault(zone_key, store["timezone"])
+    with form("store-form"):
+        st.text_input("Store name", key=name_key, max_chars=60)
+        zones = sorted(timezones())
+        st.selectbox("Timezone (hours and days on the dashboard use it)", zones, key=zone_key)
+        st.form_submit_button(
+            "Save store",
+            key="store-save",
+            type="primary",
+            on_click=lambda: write(
+                storage,
+                "store",
+                lambda: catalog.update_store(
+                    storage, store["id"], name=state[name_key], timezone=state[zone_key], actor=role
+                ),
+                "Store saved.",
+            ),
+        )
+
+
+def access_tab(storage: Storage, store: dict, role: str) -> None:
+    state = st.session_state
+    ui.show_error("access")
+    state["pin-required"] = settings.pin_required(storage)
+    st.toggle(
+        "Associates need a PIN to say who they are",
+        key="pin-required",
+        on_change=lambda: write(
+            storage,
+            "access",
+            lambda: settings.set_setting(
+                storage, settings.PIN_REQUIRED, "1" if state["pin-required"] else "0", actor=role
+            ),
+            "PIN setting saved.",
+        ),
+    )
+    state.setdefault("idle-minutes", settings.idle_minutes(storage))
+    with form("idle-form"):
+        st.number_input(
+            "Sign managers out after (minutes without use)",
+            min_value=5,
+            max_value=480,
+            step=5,
+            key="idle-minutes",
+        )
+        st.form_submit_button(
+            "Save",
+            key="idle-save",
+            on_click=lambda: write(
+                storage,
+                "access",
+                lambda: settings.set_idle_minutes(storage, int(state["idle-minutes"]), actor=role),
+                "Idle time saved.",
+            ),
+        )
+    for who in credentials.passwords_set_by(role):
+        with form(f"password-{who}-form"):
+            st.text_input(
+                f"New {who} password (at least 8 characters)",
+                type="password",
+                key=f"password-{who}",
+                max_chars=200,
+            )
+            st.form_submit_button(
+                f"Set {who} password",
+                key=f"password-{who}-save",
+                on_click=lambda who=who: write(
+                    storage,
+                    "access",
+                    # Every other session of that role ends; this one stays.
+                    lambda: credentials.set_password(
+                        storage,
+                        who,
+                        state[f"password-{who}"],
+                        actor=role,
+                        keep_session=ui.session_token() if who == role else None,
+                    ),
+                    f"{who.capitalize()} password saved.",
+                    f"password-{who}",
+                ),
+            )
+
+    # Signed-in devices: a manager sees and ends managers' sessions, the owner all.
+    st.subheader("Signed-in devices")
+    mine = state.get(ui.ROLE_SESSION_ID)
+    listed = sessions.active(storage, seen_by=role)
+
+    def when(text: str) -> str:
+        return localday.moment_text(from_utc_text(text), store["timezone"])
+
+    st.dataframe(
+        [
+            {
+                "Role": s["role"].capitalize(),
+                "Device": s["device"] + (" (this one)" if s["id"] == mine else ""),
+                "Address": s["client"],
+                "Signed in": when(s["created_at"]),
+                "Last used": when(s["last_seen_at"]),
+            }
+            for s in listed
+        ],
+        hide_index=True,
+    )
+    others = [s for s in listed if s["id"] != mine]
+    if others:
+        st.selectbox(
+            "End a session",
+            [s["id"] for s in others],
+            key="end-session-pick",
+            format_func={
+                s["id"]: f"{s['role'].capitalize()} · {s['device']} · {when(s['last_seen_at'])}"
+                for s in others
+            }.get,
+        )
+        with st.container(horizontal=True):
+            st.button(
+                "End this session",
+                key="end-session",
+                icon=":material/logout:",
+                # The pick as it is at the tap, read from the widget's state.
+                on_click=lambda: write(
+                    storage,
+                    "access",
+                    lambda: sessions.end_session(storage, state["end-session-pick"], actor=role),
+                    "Session ended: that device must sign in again.",
+                ),
+            )
+            st.button(
+                "End all other sessions",
+                key="end-all-sessions",
+                on_click=lambda: write(
+                    storage,
+                    "access",
+                    lambda: sessions.end_all(
+                        storage,
+                        actor=role,
+                        except_id=mine,
+                        seen_by=role,
+                    ),
+                    "Every other session ended.",
+                ),
+            )
+
+
+def devices() -> None:
+    if urlsplit(st.context.url or "").scheme != "https":
+        st.warning(
+            "This page came over plain HTTP: anyone on the same wifi can read what a "
+            "signed-in device sends, including its sign-in. Use a wifi only staff can "
+            "join, or serve cxlog over HTTPS (README: Access and security).",
+            icon=":material/lock_open:",
+        )
+    st.write("Tablets and phones on the store network open the Log page at:")
+    urls = join.log_page_urls(st.get_option("server.port"), st.context.url)
+    if not urls:
+        st.warning(
+            "This machine shows no network address other than itself: connect it to "
+            "the store network, then reload this page."
+        )
+    for url in urls:
+        st.code(url, language=None)
+    if urls:
+        st.image(join.qr_svg(urls[0]), caption="Scan with the tablet's camera", width=232)
+    st.caption(
+        "On the tablet: open the address, tap your name, then add the page to the home "
+        "screen (Share → Add to Home Screen on iPad; ⋮ → Add to Home screen on Android)."
+    )
+
+
+def followup_window(storage: Storage, store: dict, role: str) -> None:
+    state = st.session_state
+    ui.show_error("followup-window")
+    with st.form(f"followup-window-{store['id']}"):
+        st.number_input(
+            "Follow-up conversion window (days after the promise)",
+            min_value=1,
+            max_value=followups.MAX_WINDOW_DAYS,
+            value=followups.window_days(storage, store["id"]),
+            step=1,
+            key=f"followup-window-{store['id']}",
+        )
+        st.caption(
+            'A follow-up counts as converted on the dashboard when its result is "came back '
+            'and bought" within this many days of the promise.'
+        )
+        st.form_submit_button(
+            "Save window",
+            on_click=lambda: write(
+                storage,
+                "followup-window",
+                lambda: followups.set_window_days(
+                    storage,
+                    store["id"],
+                    int(state[f"followup-window-{store['id']}"]),
+                    actor=role,
+                ),
+                "Follow-up window saved.",
+            ),
+        )
