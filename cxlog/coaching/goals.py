@@ -11,10 +11,11 @@ Every change is one transaction with its audit row. No Streamlit here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from cxlog.core import model
+from cxlog.core import model, money
 from cxlog.core.errors import NotFoundError, ValidationError
 from cxlog.core.model import to_utc_text, utc_now
 from cxlog.core.money import check_currency
@@ -56,6 +57,17 @@ def store_goals(storage: Storage, store_id: int) -> StoreGoals:
     return StoreGoals(
         store_id, r["currency"], r["warm_rate_goal"], r["conversion_goal"], r["ups_goal"]
     )
+
+
+def selection_currency(
+    storage: Storage, store_id: int | None, store_ids: Iterable[int]
+) -> str | None:
+    """The currency of a dashboard selection: its store's, or the one all the
+    stores share (None when they differ or one has none: amounts then show
+    without a symbol rather than in a wrong one)."""
+    codes = currencies(storage)
+    shown = [store_id] if store_id else [s for s in store_ids if s in codes]
+    return money.shared(codes.get(s) for s in shown)
 
 
 def currencies(storage: Storage) -> dict[int, str | None]:

@@ -106,3 +106,18 @@ def to_query(selection: DashboardFilters) -> dict[str, str]:
         if value is not None:
             query[key] = str(value)
     return query
+
+
+def query_changes(current: dict[str, str], selection: DashboardFilters) -> dict[str, str | None]:
+    """What to change in the page address so it says ``selection``: a key to
+    set to its value, or to remove (None); keys already right are left out,
+    so an unchanged selection rewrites nothing."""
+    wanted = to_query(selection)
+    changes: dict[str, str | None] = {}
+    for key in KEYS:
+        if key not in wanted:
+            if key in current:
+                changes[key] = None
+        elif current.get(key) != wanted[key]:
+            changes[key] = wanted[key]
+    return changes

@@ -776,6 +776,19 @@ def dashboard_numbers(storage: Storage, selection, now: datetime) -> Numbers:
     )
 
 
+def tiles(numbers: Numbers) -> list[tuple[str, str, str]]:
+    """The dashboard's three follow-up tiles: (label, value, caption)."""
+    return [
+        ("Promised", f"{numbers.promised:,}", "in this period"),
+        (
+            "Done on time",
+            percent(numbers.on_time.value, 0),
+            f"{numbers.done_on_time:,} of {numbers.due:,} due, acted on by the promised day",
+        ),
+        ("Overdue", f"{numbers.overdue:,}", "open and past due, now"),
+    ]
+
+
 def rate_rows(numbers: Numbers) -> list[dict[str, object]]:
     """The dashboard's follow-up conversion table: all, then by the original
     visit's first engagement and connection depth, each with n and interval.

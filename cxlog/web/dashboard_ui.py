@@ -1,0 +1,286 @@
+"""The dashboard's sections (pages/dashboard.py asks, caches and draws them):
+the filters bar kept in the page address, every view of the moments, the
+follow-ups and the team. Numbers come from cxlog.dashboard, cxlog.coaching
+and cxlog.followups; this module only lays them out."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import streamlit as st
+
+from cxlog.calendar import periods
+from cxlog.coaching import coaching, goals
+from cxlog.core.model import MIN_SAMPLE
+from cxlog.core.text import plain
+from cxlog.dashboard import dashboard, filters
+from cxlog.dashboard import takeaways as words
+from cxlog.followups import followups
+from cxlog.numbers import figures
+from cxlog.storage.db import Storage
+from cxlog.web import charts, ui
+
+PERIOD, RANGE, STORE, ASSOCIATE, REASON_KEY = (
+    "dash_period",
+    "dash_range",
+    "dash_store",
+    "dash_associate",
+    "dash_reason",
+)
+HEAT = "dash_heat"
+NOTES = "dash_notes"  # sentences about URL values that were set aside
+LAST = "dash_selection"  # survives a visit to another page in the same session
+ALL = 0  # the "all" choice of a select box (ids start at 1; None would show as empty)
+
+
+@st.cache_data(ttl=600, max_entries=48, show_spinner=False)
+def _followups(path: str, version: tuple, selection: dashboard.DashboardFilters, now):
+    # Issue #15: cached like the dashboard, by the data version (every
+    # follow-up change writes an audit row), so a filter change re-reads once.
+    return followups.dashboard_numbers(Storage(path), selection, now)
+
+
+def one_or_all(label: str, key: str, names: dict[int, str], all_label: str) -> int | None:
+    """A select box of "all" plus each name; a remembered choice that is no
+    longer offered (another store picked) falls back to "all"."""
+    if st.session_state.get(key) not in names:
+        st.session_state[key] = ALL
+    st.selectbox(label, [ALL, *names], format_func=lambda k: names[k] if k else all_label, key=key)
+    return st.session_state[key] or None
+
+
+def selection(
+    stores: dict[int, dict], people: dict[int, dict], reasons: dict[int, dict], today: date
+) -> dashboard.DashboardFilters | None:
+    """The filters bar: the page address → the widgets (on a fresh page) →
+    the selection → the address. None while a custom range lacks its last day."""
+    if PERIOD not in st.session_state:
+        from_url, notes = filters.from_query(
+            st.query_params.to_dict(),
+            stores={k: s["name"] for k, s in stores.items()},
+            associates={k: a["store_id"] for k, a in people.items()},
+            reasons={k: r["name"] for k, r in reasons.items()},
+            today=today,
+        )
+        if not any(k in st.query_params for k in filters.KEYS) and st.session_state.get(LAST):
+            from_url = st.session_state[LAST]
+        st.session_state[NOTES] = notes
+        st.session_state[PERIOD] = from_url.period
+        if from_url.period == periods.CUSTOM:
+            st.session_state[RANGE] = (from_url.first, from_url.last)
+        st.session_state[STORE] = from_url.store_id or ALL
+        st.session_state[ASSOCIATE] = from_url.associate_id or ALL
+        st.session_state[REASON_KEY] = from_url.reason_id or ALL
+
+    for note in st.session_state.pop(NOTES, []):
+        st.info(note, icon=":material/link_off:")
+
+    st.segmented_control(
+        "Period",
+        list(periods.PERIODS),
+        format_func=periods.PERIODS.get,
+        required=True,
+        key=PERIOD,
+    )
+    period = st.session_state[PERIOD] or periods.DEFAULT_PERIOD
+    first = last = None
+    if period == periods.CUSTOM:
+        st.session_state.setdefault(RANGE, (today - timedelta(days=13), today))
+        picked = st.date_input("Days (first and last)", max_value=today, key=RANGE)
+        if isinstance(picked, tuple) and len(picked) == 2:
+            first, last = picked
+        else:
+            st.caption("Pick the last day of the range too.")
+            return None
+
+    left, middle, right = st.columns(3)
+    with left:
+        store_id = one_or_all(
+            "Store", STORE, {k: s["name"] for k, s in stores.items()}, "All stores"
+        )
+    staff = {k: a["name"] for k, a in people.items() if store_id in (None, a["store_id"])}
+    with middle:
+        associate_id = one_or_all("Associate", ASSOCIATE, staff, "Everyone")
+    with right:
+        reason_id = one_or_all(
+            "Reason for visit",
+            REASON_KEY,
+            {k: r["name"] for k, r in reasons.items()},
+            "All reasons",
+        )
+    selection = dashboard.DashboardFilters(
+        period=period,
+        first=first,
+        last=last,
+        store_id=store_id,
+        associate_id=associate_id,
+        reason_id=reason_id,
+    )
+    st.session_state[LAST] = selection
+    for key, value in filters.query_changes(st.query_params.to_dict(), selection).items():
+        if value is None:
+            st.query_params.pop(key, None)
+        else:
+            st.query_params[key] = value
+    return selection
+
+
+def moments(storage: Storage, dash, stores: dict[int, dict], store_id, currency, cov):
+    """Every view of the moments, from first engagement to hour × weekday;
+    returns the cost section (its team column goes in the team table)."""
+    aims = goals.store_goals(storage, store_id) if store_id else goals.StoreGoals(0)
+    span = dash.spans[store_id] if store_id else next(iter(dash.spans.values()))
+    st.subheader("By first engagement")
+    st.markdown(words.engagement(dash.by_engagement))
+    colours = [charts.ENGAGEMENT_COLOURS[g.key] for g in dash.by_engagement]
+    st.plotly_chart(
+        charts.moment_bars(dash.by_engagement, colours, aims.conversion, aims.units_per_sale),
+        key="chart-engagement",
+    )
+    st.caption(
+        "Conversion (95% interval) and units per sale for warm, neutral and missed first "
+        "engagements; n under each bar, ◇ the previous period"
+        + ("; dashed: the store's goal." if aims.conversion or aims.units_per_sale else ".")
+    )
+
+    # Issue #14: what neutral and missed moments cost, per store and (below) per associate.
+    span_days = (span.first_day, span.last_day)
+    cost = coaching.cost_section(
+        {g.key: g.counts for g in dash.by_engagement},
+        dash.engagement_by_store,
+        dash.engagement_by_associate,
+        currency,
+        coaching.coverage_note(
+            storage,
+            tuple(dash.spans),
+            *span_days,
+            built=None
+            if cov is None
+            else ({k: (s.start, s.end) for k, s in dash.spans.items()}, cov),
+        ),
+    )
+    st.subheader("What neutral and missed moments cost")
+    for name in ("neutral", "missed"):
+        st.markdown(coaching.cost_sentence(cost.selection[name], currency))
+    for sid, per_store in cost.by_store.items():
+        st.markdown(
+            f"**{plain(stores[sid]['name'])}**: "
+            + coaching.cost_sentence(per_store["neutral"], goals.currencies(storage).get(sid))
+        )
+    if cost.warning:
+        st.warning(cost.warning, icon=":material/sensors_off:")
+    st.caption(
+        "Associated with, not a promise: visits that start neutral may differ in other ways. "
+        "Extra purchases = closed neutral (missed) visits × the conversion gap to warm, 95% "
+        "interval by Newcombe's method; units at the warm units per sale, revenue at the warm "
+        "average sale. Method: docs/cost-of-neutral.md."
+    )
+
+    st.subheader("By connection depth")
+    st.markdown(words.depth(dash.by_depth))
+    st.plotly_chart(charts.moment_bars(dash.by_depth, charts.DEPTH_COLOURS), key="chart-depth")
+    st.caption(
+        "Depth 0–3 counts a warm welcome, a learned reason and a recommendation; "
+        "conversion (95% interval) and units per sale per depth."
+    )
+
+    st.subheader("By reason for visit")
+    st.markdown(words.reasons(dash.by_reason))
+    st.plotly_chart(charts.reason_bars(dash.by_reason), key="chart-reason")
+    st.caption("Conversion per reason for visit, best first; reasons with too few visits last.")
+
+    st.subheader("Top no-sale reasons")
+    st.markdown(words.no_sale(dash.no_sale))
+    if dash.no_sale:
+        st.plotly_chart(charts.no_sale_bars(dash.no_sale), key="chart-no-sale")
+        st.caption("Share of no-purchase visits per no-sale reason (95% interval).")
+
+    st.subheader("Weekly trend")
+    st.markdown(words.trend(dash.trend))
+    st.plotly_chart(charts.trend_lines(dash.trend, aims.conversion), key="chart-trend")
+    st.caption(
+        f"Conversion per week (Monday first) for each first engagement, at least the last "
+        f"{periods.TREND_WEEKS} weeks; a gap is a week with too few visits."
+    )
+
+    st.subheader("Hour × weekday")
+    st.markdown(words.heat(dash.heat))
+    measure = st.segmented_control(
+        "Show",
+        ["visits", "conversion"],
+        format_func=str.capitalize,
+        default="visits",
+        required=True,
+        key=HEAT,
+    )
+    st.plotly_chart(charts.heatmap(dash.heat, measure or "visits"), key="chart-heat")
+    st.caption(
+        "Visits or conversion per hour and weekday in each store's local time; "
+        "blank conversion cells have too few visits."
+    )
+
+    return cost
+
+
+def follow_ups(storage: Storage, chosen, store_id, now):
+    """Issue #15's section, from cxlog.followups.followups; None (and
+    nothing drawn) where the selection has no follow-ups."""
+    follow = ui.attempt(
+        "dashboard-followups",
+        lambda: _followups(str(storage.path), dashboard.data_version(storage), chosen, now),
+    )
+    ui.show_error("dashboard-followups")
+    if follow is not None and not follow.any:
+        follow = None  # a store that does not use follow-ups sees no empty tiles
+    if follow is not None:
+        st.subheader("Follow-ups")
+        window = (
+            f"{followups.window_days(storage, store_id)} days"
+            if store_id
+            else "each store's window"
+        )
+        for column, (label, value, caption) in zip(
+            st.columns(3), followups.tiles(follow), strict=True
+        ):
+            with column, st.container(border=True):
+                st.metric(label, value)
+                st.caption(caption)
+        st.markdown(
+            f"Follow-up conversion: **{figures.percent(follow.conversion.value, 0)}** "
+            f"({figures.interval(follow.conversion)}, n = {follow.due:,}) of the follow-ups due "
+            f"in this period came back and bought within {window} of the promise."
+        )
+        st.table(followups.rate_rows(follow), hide_index=True, border="horizontal")
+
+    return follow
+
+
+def team(dash, cost, follow) -> None:
+    totals = dash.totals
+    st.subheader("Team")
+    st.markdown(words.team(dash.team))
+    team_table = words.team_table(
+        dash.team,
+        totals,
+        dash.previous,
+        with_store=len(dash.spans) > 1,
+        neutral_costs=None if totals.too_few else cost.team_column,
+    )
+    if follow is not None:  # issue #15: follow-ups each associate closed in the period
+        team_table["Follow-ups done"] = [
+            sum(follow.done_by.get(r.associate_id, 0) for r in dash.team),
+            *(follow.done_by.get(r.associate_id, 0) for r in dash.team),
+        ]
+    # A static table: every row and column visible on a tablet, nothing to scroll.
+    st.table(team_table, hide_index=True, border="horizontal")
+    st.caption(
+        f"Team totals first, then associates ranked by conversion; those with fewer than "
+        f'{MIN_SAMPLE} closed visits are listed but not ranked. "vs previous" is the change '
+        "in conversion in points against the previous period."
+        + (
+            " Neutral cost: extra purchases associated with each one's neutral first engagements "
+            "had they converted like their warm ones (95% interval)."
+            if not totals.too_few
+            else ""
+        )
+    )
