@@ -11,7 +11,7 @@ from cxlog.core.errors import CxlogError
 from cxlog.core.model import utc_now
 from cxlog.core.text import plain
 from cxlog.coverage import coverage, traffic
-from cxlog.coverage.traffic import CounterSettings, ImportRefused
+from cxlog.coverage.traffic import CounterSettings
 from cxlog.stores import catalog
 from cxlog.web import coverage_view, ui
 
@@ -41,14 +41,8 @@ def run_import(kind: str, fmt: str, mapping: str, upload) -> None:
         done = traffic.import_file(
             storage, kind, store["id"], upload.getvalue(), fmt=fmt, mapping=mapping, actor=role
         )
-    except ImportRefused as exc:
-        st.session_state[RESULT] = (
-            False,
-            f"**{plain(upload.name)} was not imported** (nothing was saved): "
-            f"{exc.total:,} line(s) need fixing.\n\n{exc.bullets(plain)}",
-        )
     except CxlogError as exc:
-        st.session_state[RESULT] = (False, plain(f"{upload.name} was not imported: {exc}"))
+        st.session_state[RESULT] = (False, traffic.refusal_text(upload.name, exc))
     else:
         st.session_state[RESULT] = (True, plain(done.sentence(store["name"])))
 

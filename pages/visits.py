@@ -3,8 +3,7 @@
 Corrections and voids are audited with who and when; voided visits are kept
 and never counted."""
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 import streamlit as st
 
@@ -21,21 +20,6 @@ from cxlog.web import ui
 storage = ui.storage()
 role = ui.require_role(storage, roles.MANAGER)
 state = st.session_state
-OUTCOME_LABELS = {None: "Open", PURCHASED: "Purchased", NO_PURCHASE: "No purchase"}
-
-
-def label(v: dict, zone: ZoneInfo) -> str:
-    started = datetime.fromisoformat(v["started_at"].replace("Z", "+00:00")).astimezone(zone)
-    outcome = OUTCOME_LABELS[v["outcome"]]
-    if v["outcome"] == PURCHASED:
-        outcome += f" {v['units']}"
-    void = " · VOIDED" if v["voided_at"] else ""
-    return (
-        f"{started:%H:%M} · {v['first_engagement'].capitalize()} · "
-        f"{v['reason_name'] or 'no reason'} · {outcome} · {v['associate_name']}{void}"
-    )
-
-
 st.title("Visits")
 ui.show_toasts()
 store = ui.pick_store(storage, key="visits-store")
@@ -69,7 +53,7 @@ picked = st.selectbox(
     "Pick a visit to correct or void",
     [v["id"] for v in rows],
     key="visits-pick",
-    format_func={v["id"]: label(v, zone) for v in rows}.get,
+    format_func={v["id"]: visits.visit_line(v, store["timezone"]) for v in rows}.get,
 )
 visit = next(v for v in rows if v["id"] == picked)
 ui.show_error("visit")
@@ -80,18 +64,16 @@ if visit["voided_at"]:
 
 reasons = catalog.list_reasons(storage, REASON, active_only=False)
 no_sale = catalog.list_reasons(storage, NO_SALE_REASON, active_only=False)
-usable = {r["id"] for r in reasons if r["active"]} | {visit["reason_id"]}
-usable_no_sale = {r["id"] for r in no_sale if r["active"]} | {visit["no_sale_reason_id"]}
 vid = visit["id"]
 
 # The outcome decides which fields follow, so it sits above the form (a form's
 # fields only reach the server on submit); the rest is one form, sent whole.
 st.segmented_control(
     "Outcome",
-    list(OUTCOME_LABELS),
+    list(visits.OUTCOME_LABELS),
     default=visit["outcome"],
     key=f"fix-outcome-{vid}",
-    format_func=OUTCOME_LABELS.get,
+    format_func=visits.OUTCOME_LABELS.get,
 )
 with st.form(f"fix-form-{vid}", enter_to_submit=True):
     st.segmented_control(
@@ -101,7 +83,7 @@ with st.form(f"fix-form-{vid}", enter_to_submit=True):
         key=f"fix-fe-{vid}",
         format_func=str.capitalize,
     )
-    reason_options = [None, *[r["id"] for r in reasons if r["id"] in usable]]
+    reason_options = [None, *catalog.pickable(reasons, visit["reason_id"])]
     st.selectbox(
         "Reason for visit",
         reason_options,
@@ -130,7 +112,7 @@ with st.form(f"fix-form-{vid}", enter_to_submit=True):
             key=f"fix-amount-{vid}",
         )
     elif outcome == NO_PURCHASE:
-        options = [None, *[r["id"] for r in no_sale if r["id"] in usable_no_sale]]
+        options = [None, *catalog.pickable(no_sale, visit["no_sale_reason_id"])]
         st.selectbox(
             "No-sale reason",
             options,
@@ -140,7 +122,7 @@ with st.form(f"fix-form-{vid}", enter_to_submit=True):
             key=f"fix-nosale-{vid}",
             format_func=lambda i: "None" if i is None else {r["id"]: r["name"] for r in no_sale}[i],
         )
-    staff = [p["id"] for p in people if p["active"] or p["id"] == visit["associate_id"]]
+    staff = catalog.pickable(people, visit["associate_id"])
     st.selectbox(
         "Associate",
         staff,
@@ -159,12 +141,12 @@ with st.form(f"fix-form-{vid}", enter_to_submit=True):
             "used_name": state[f"fix-name-{vid}"],
             "recommended": state[f"fix-rec-{vid}"],
             "associate_id": state[f"fix-associate-{vid}"],
-            "outcome": outcome,
-            "units": int(state[f"fix-units-{vid}"]) if outcome == PURCHASED else None,
-            "amount_cents": (
-                model.parse_amount(state[f"fix-amount-{vid}"]) if outcome == PURCHASED else None
+            **visits.outcome_fields(
+                outcome,
+                state.get(f"fix-units-{vid}"),
+                state.get(f"fix-amount-{vid}"),
+                state.get(f"fix-nosale-{vid}"),
             ),
-            "no_sale_reason_id": state[f"fix-nosale-{vid}"] if outcome == NO_PURCHASE else None,
         }
         ui.attempt("visit", lambda: visits.correct_visit(storage, vid, actor=role, **fields))
         if "visit" not in state[ui.ERRORS]:

@@ -6,6 +6,7 @@ module of cxlog imports itself round a circle, and the import contracts
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shutil
@@ -121,3 +122,64 @@ def test_a_planted_circle_breaks_the_import_contracts(tmp_path):
         [str(lint), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert kept.returncode == 0, kept.stdout
+
+
+PAGE_LIMIT = 250
+# What a page may not import: the server, storage's insides and the derived
+# tables behind the numbers, or a data library (the domain reads; pages draw).
+PAGE_FORBIDDEN = (
+    "cxlog.server",
+    "cxlog.storage.migrations",
+    "cxlog.numbers.rollups",
+    "cxlog.numbers.facts",
+    "cxlog.numbers.derived",
+    "cxlog.numbers.coverage_sums",
+    "sqlite3",
+    "sqlite_utils",
+    "pandas",
+    "numpy",
+    "plotly",
+    "zoneinfo",
+)
+
+
+def _imported(source: str) -> set[str]:
+    """Every module (or module.name) an import statement in ``source`` names."""
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return found
+
+
+def _reaching(source: str) -> set[str]:
+    return {
+        name
+        for name in _imported(source)
+        for bad in PAGE_FORBIDDEN
+        if name == bad or name.startswith(bad + ".")
+    }
+
+
+def test_pages_only_draw():
+    """#26: a page is under 250 lines and imports Streamlit, cxlog/web/ and the
+    domain's entry points, never what is beneath them."""
+    pages = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
+    long = {p.name: n for p in pages if (n := len(p.read_text().splitlines())) > PAGE_LIMIT}
+    assert long == {}
+    reaching = {p.name: _reaching(p.read_text()) for p in pages}
+    assert {k: v for k, v in reaching.items() if v} == {}
+
+
+def test_the_page_rule_sees_a_page_reaching_under_the_domain():
+    for line in (
+        "from cxlog.numbers import rollups",
+        "from cxlog.numbers.facts import read",
+        "import sqlite3",
+        "from zoneinfo import ZoneInfo",
+        "from cxlog.server import server",
+    ):
+        assert _reaching(line), line
+    assert not _reaching("from cxlog.numbers import figures")

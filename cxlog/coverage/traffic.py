@@ -36,8 +36,9 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 
 from cxlog.calendar import localday
-from cxlog.core.errors import ValidationError
+from cxlog.core.errors import CxlogError, ValidationError
 from cxlog.core.model import to_cents, to_utc_text, utc_now
+from cxlog.core.text import plain
 from cxlog.coverage.import_formats import POS, POS_FORMATS, TRAFFIC, TRAFFIC_FORMATS
 from cxlog.numbers import coverage_sums
 from cxlog.storage.db import Storage, audit
@@ -72,6 +73,18 @@ class ImportRefused(ValidationError):
         lines = "\n".join(f"- {escape(p)}" for p in shown)
         more = self.total - len(shown)
         return lines + (f"\n- … and {more:,} more." if more > 0 else "")
+
+
+def refusal_text(file_name: str, error: CxlogError) -> str:
+    """What the Imports page says of a file it did not import, as Markdown: the
+    bad lines as a list where there are some; the file's name and every
+    sentence shown as typed (cxlog.core.text.plain)."""
+    if isinstance(error, ImportRefused):
+        return (
+            f"**{plain(file_name)} was not imported** (nothing was saved): "
+            f"{error.total:,} line(s) need fixing.\n\n{error.bullets(plain)}"
+        )
+    return plain(f"{file_name} was not imported: {error}")
 
 
 class Problems:

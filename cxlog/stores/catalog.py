@@ -332,3 +332,10 @@ def active_reason(db: Database, reason_id: int, kind: str) -> dict:
     if not reason["active"]:
         raise ValidationError(f"{reason['name']!r} has been retired; pick another.")
     return reason
+
+
+def pickable(rows: list[dict], current: int | None) -> list[int]:
+    """The ids a correction may pick from a list (associates, reasons): those
+    in use, and the one the visit has now even if retired since, so a
+    correction never silently changes it."""
+    return [r["id"] for r in rows if r["active"] or r["id"] == current]

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
-from cxlog.calendar import localtimes
+from cxlog.calendar import localday, localtimes
 from cxlog.calendar.localday import start_of_local_day
 from cxlog.core import actors, model
 from cxlog.core.errors import ConflictError, NotAllowedError, NotFoundError, ValidationError
@@ -586,3 +586,36 @@ def undo_last(
         )
         visit = row_in(db, visit_id)
         return tap.done(db, visit) if tap else visit
+
+
+# --- the Visits page's rules (issue #26 moved them out of the page) -------------------
+
+OUTCOME_LABELS = {None: "Open", PURCHASED: "Purchased", NO_PURCHASE: "No purchase"}
+
+
+def visit_line(visit: dict, timezone: str) -> str:
+    """One visit as the Visits page lists it: "14:05 · Warm · Gift · Purchased 2 ·
+    Ana", its start on the store's clock."""
+    started = model.from_utc_text(visit["started_at"]).astimezone(localday.zone(timezone))
+    outcome = OUTCOME_LABELS[visit["outcome"]]
+    if visit["outcome"] == PURCHASED:
+        outcome += f" {visit['units']}"
+    void = " · VOIDED" if visit["voided_at"] else ""
+    return (
+        f"{started:%H:%M} · {visit['first_engagement'].capitalize()} · "
+        f"{visit['reason_name'] or 'no reason'} · {outcome} · {visit['associate_name']}{void}"
+    )
+
+
+def outcome_fields(
+    outcome: str | None, units: object, amount: object, no_sale_reason_id: int | None
+) -> dict:
+    """A correction's outcome fields: units and an amount only with a purchase,
+    a no-sale reason only without one, nothing else for an open visit."""
+    purchased = outcome == PURCHASED
+    return {
+        "outcome": outcome,
+        "units": int(units) if purchased else None,
+        "amount_cents": model.parse_amount(amount) if purchased else None,
+        "no_sale_reason_id": no_sale_reason_id if outcome == NO_PURCHASE else None,
+    }
