@@ -35,7 +35,7 @@ div[data-testid="stDateInput"] input { min-height: 48px; }
   @page { margin: 12mm; }
   header, [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stSidebar"],
   .st-key-huddle-controls, .st-key-huddle-title, .st-key-huddle-print,
-  [data-testid="stDecoration"], [data-testid="stHeaderActionElements"] {
+  [data-testid="stHeaderActionElements"] {
     display: none !important;
   }
   html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"],
