@@ -173,3 +173,15 @@ def test_amount_value_shows_cents_as_an_amount():
     assert model.amount_value(None) is None
     assert model.amount_value(1999) == 19.99
     assert model.amount_value(0) == 0
+
+
+def test_cents_are_written_as_the_csv_writes_them():
+    """#26: one way from cents to a file's text, equal to the visits CSV's SQL."""
+    import sqlite3
+
+    sql = "SELECT (? / 100) || '.' || substr(100 + ? % 100, 2)"
+    conn = sqlite3.connect(":memory:")
+    for cents in (0, 5, 99, 100, 1250, 123456, 10**12 + 7):
+        text = model.cents_text(cents)
+        assert text == conn.execute(sql, [cents, cents]).fetchone()[0], cents
+    assert model.cents_text(1250) == "12.50" and model.cents_text(None) == ""

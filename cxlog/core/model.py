@@ -136,6 +136,13 @@ def amount_value(cents: int | None) -> float | None:
     return None if cents is None else cents / 100
 
 
+def cents_text(cents: int | None) -> str:
+    """Stored cents as a file writes them, two places and no float on the way
+    (1250 → "12.50", None → ""): the visits CSV's SQL does the same in
+    integers (cxlog/export/csvlines.py)."""
+    return "" if cents is None else f"{cents // 100}.{cents % 100:02d}"
+
+
 def visit_id(value: object) -> str:
     if not isinstance(value, str) or not _VISIT_ID.match(value):
         raise ValidationError("That visit reference is not valid; reload the page and tap again.")

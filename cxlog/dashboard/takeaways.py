@@ -10,16 +10,11 @@ import pandas as pd
 
 from cxlog.calendar import localday
 from cxlog.core.model import MIN_SAMPLE
-from cxlog.core.money import money as money_in
+from cxlog.core.money import money
 from cxlog.core.text import plain
 from cxlog.dashboard.dashboard import NO_SALE_NONE, WEEKDAYS, Group, TeamRow
 from cxlog.numbers.figures import TOO_FEW, interval, percent, ups
 from cxlog.numbers.metrics import Counts, Rate
-
-
-def money(value: float | None, currency: str | None = None) -> str:
-    """In the store's currency when one is set (issue #14, cxlog.core.money)."""
-    return money_in(value, currency)
 
 
 def rate_text(counts: Counts, digits: int = 1) -> str:

@@ -16,6 +16,7 @@ from typing import BinaryIO
 from zoneinfo import ZoneInfo
 
 from cxlog.calendar import localday
+from cxlog.core import model
 from cxlog.core.model import connection_depth, from_utc_text
 from cxlog.export.csvlines import in_memory, write_rows
 from cxlog.export.export import ExportSelection, require_schema
@@ -125,7 +126,7 @@ def rows(storage: Storage, selection: ExportSelection) -> Iterator[list[object]]
                     _local(f["result_at"], zone),
                     f["result_by_name"] or "",
                     "" if f["units"] is None else f["units"],
-                    "" if f["amount_cents"] is None else f"{f['amount_cents'] / 100:.2f}",
+                    model.cents_text(f["amount_cents"]),
                     f["return_visit_id"] or "",
                     int(won),
                 ]
