@@ -22,12 +22,12 @@ from tests.e2e import harness
 from tests.e2e.harness import PHONE, TABLET, by_key, sign_in_with_password, wait_idle
 from tests.e2e.touch import small_controls
 
-# The tests build on each other (set up, then sign in, then change the
-# password): make test keeps a file's tests on one worker, in order
-# (pytest-xdist --dist loadfile).
+# One server for the file: the first test sets it up in the browser; each
+# later one asks for `set_up`, which does the same through cxlog when that
+# test runs alone (#26: every browser test passes when run by itself).
 pytestmark = pytest.mark.browser
 PASSWORD = "owner-pass-2468"
-NEW_PASSWORD = "owner-pass-1357"  # set by the second test
+NEW_PASSWORD = "owner-pass-1357"  # the second test changes to it
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,25 @@ def fresh(tmp_path_factory):
     storage = Storage(folder / "cxlog.db")
     with harness.streamlit_server(storage.path, log=folder.parent / "server.log") as url:
         yield {"url": url, "storage": storage, "log": folder.parent / "server.log"}
+
+
+@pytest.fixture
+def set_up(fresh):
+    """The server as the first test leaves it (a store, the owner's password
+    PASSWORD), made through cxlog when that test did not run first."""
+    storage = fresh["storage"]
+    code = first_run.setup_code(storage)
+    if code is not None:
+        first_run.claim(
+            storage,
+            code=code,
+            store_name="Main Street",
+            timezone="America/Chicago",
+            password=PASSWORD,
+            password_again=PASSWORD,
+            client="test",
+        )
+    return fresh
 
 
 def request(url: str, path: str, *, method="GET", body=None, headers=None):
@@ -131,11 +150,10 @@ def test_setup_code_then_a_sign_in_that_lasts(browser, fresh, screenshot):
         ctx.close()
 
 
-def test_sign_in_with_enter_lasts_and_a_password_change_ends_it(browser, fresh):
-    """Uses the owner set up above (module order), signs in on two devices."""
-    url = fresh["url"]
-    if first_run.setup_code(fresh["storage"]) is not None:
-        pytest.skip("needs the set-up store of the test above")
+def test_sign_in_with_enter_lasts_and_a_password_change_ends_it(browser, set_up):
+    """The owner signs in on two devices, then changes the password."""
+    url = set_up["url"]
+    credentials.set_password(set_up["storage"], OWNER, PASSWORD, actor="test")
     devices = []
     for _ in range(2):
         context = browser.new_context(viewport=PHONE)
@@ -224,13 +242,11 @@ def replay_is_signed_out(browser, url: str, session_id: str, cookie: dict | None
     context.close()
 
 
-def test_a_replayed_streamlit_session_id_is_signed_out(browser, fresh):
+def test_a_replayed_streamlit_session_id_is_signed_out(browser, set_up):
     """The session takeover of the security review (#11), in Chromium: a
     sniffed Streamlit session id, with or without the old cookie, after a
     sign-in, a sign-out and a password change."""
-    url, storage = fresh["url"], fresh["storage"]
-    if first_run.setup_code(storage) is not None:
-        pytest.skip("needs the set-up store of the first test")
+    url, storage = set_up["url"], set_up["storage"]
     credentials.set_password(storage, MANAGER, "manager-replay-2468", actor="test")
     victim = recorded_context(browser)
     page = victim.new_page()
@@ -331,10 +347,9 @@ def settle(page, heading: str) -> list[dict]:
     return small
 
 
-def test_every_control_is_48px_for_an_owner_and_a_manager(browser, fresh, screenshot):
-    storage = fresh["storage"]
-    if first_run.setup_code(storage) is not None:
-        pytest.skip("needs the set-up store of the first test")
+def test_every_control_is_48px_for_an_owner_and_a_manager(browser, set_up, screenshot):
+    storage, fresh = set_up["storage"], set_up
+    credentials.set_password(storage, OWNER, NEW_PASSWORD, actor="test")
     credentials.set_password(storage, MANAGER, "manager-pass-2468", actor="test")
     store = catalog.list_stores(storage)[0]["id"]
     if not catalog.list_associates(storage, store):
