@@ -11,6 +11,7 @@ from cxlog.core.model import to_utc_text, utc_now
 from cxlog.storage import settings
 from cxlog.web import navigation
 from tests.conftest import MANAGER_PASSWORD, OWNER_PASSWORD, ROOT, as_role
+from tests.helpers.pages import open_page
 
 RESTRICTED = [
     "pages/dashboard.py",
@@ -22,7 +23,7 @@ RESTRICTED = [
 
 
 def app() -> AppTest:
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    return open_page()
 
 
 def shows_sign_in(at: AppTest) -> bool:
@@ -214,7 +215,7 @@ FORM_PAGES = ["settings.py", "visits.py", "imports.py", "export.py"]
 
 
 def page(name: str) -> AppTest:
-    return as_role(AppTest.from_file(str(ROOT / "pages" / name), default_timeout=30), "owner")
+    return as_role(open_page(f"pages/{name}"), "owner")
 
 
 def changes(storage) -> int:

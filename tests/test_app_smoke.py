@@ -5,6 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from cxlog.web import navigation
 from tests.conftest import ROOT, as_role
+from tests.helpers.pages import open_page
 
 
 def listed_pages() -> list[str]:
@@ -23,7 +24,7 @@ def test_every_page_file_is_registered():
 
 
 def app() -> AppTest:
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    return open_page()
 
 
 def test_first_run_shows_only_the_setup(storage, monkeypatch):

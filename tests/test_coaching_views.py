@@ -18,17 +18,16 @@ from cxlog.export import summary
 from cxlog.export.export import ExportSelection
 from cxlog.stores import catalog
 from tests import test_dashboard_page
-from tests.conftest import ROOT, as_role, log_visit_in, utc
+from tests.conftest import as_role, log_visit_in, utc
 from tests.helpers.oracles import half_up, newcombe_by_hand
+from tests.helpers.pages import open_page
 from tests.helpers.rows import RANGE, insert, seed, visit
 
 month = test_dashboard_page.month  # the hand-worked month of the dashboard's tests
 
 
 def page(query: dict) -> AppTest:
-    at_ = as_role(
-        AppTest.from_file(str(ROOT / "pages/dashboard.py"), default_timeout=30), "manager"
-    )
+    at_ = as_role(open_page("pages/dashboard.py"), "manager")
     for key, value in query.items():
         at_.query_params[key] = value
     return at_.run()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT, as_role
+from tests.conftest import as_role
+from tests.helpers.pages import open_page
 
 
 @pytest.mark.parametrize(
@@ -19,9 +19,7 @@ from tests.conftest import ROOT, as_role
     ],
 )
 def test_crafted_dashboard_links_end_in_a_sentence(app_env, params, sentence):
-    at = as_role(
-        AppTest.from_file(str(ROOT / "pages" / "dashboard.py"), default_timeout=30), "manager"
-    )
+    at = as_role(open_page("pages/dashboard.py"), "manager")
     for key, value in params.items():
         at.query_params[key] = value
     at.run()

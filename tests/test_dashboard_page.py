@@ -16,8 +16,9 @@ from streamlit.testing.v1 import AppTest
 from cxlog.core.model import to_utc_text
 from cxlog.numbers import metrics
 from cxlog.numbers.metrics import Filters
-from tests.conftest import ROOT, as_role
+from tests.conftest import as_role
 from tests.helpers.oracles import half_up, newcombe_by_hand
+from tests.helpers.pages import open_page
 from tests.helpers.rows import NOV, RANGE, insert, visit
 
 START, END = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 20, tzinfo=UTC)
@@ -54,7 +55,7 @@ def month(app_env, shop):
 
 
 def open_dashboard(query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at = open_page()
     for key, value in (query or {}).items():
         at.query_params[key] = value
     as_role(at, "manager").run()

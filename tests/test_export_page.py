@@ -15,12 +15,13 @@ from cxlog.access import sessions
 from cxlog.export import downloads
 from cxlog.export.export import ExportSelection
 from cxlog.server import api
-from tests.conftest import ROOT, as_role, log_visit_in, utc
+from tests.conftest import as_role, log_visit_in, utc
 from tests.helpers import asgi
+from tests.helpers.pages import open_page
 
 
 def page(role: str | None) -> AppTest:
-    at_ = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at_ = open_page()
     if role:
         as_role(at_, role)
     at_.run()

@@ -21,6 +21,7 @@ from cxlog.storage import backup
 from cxlog.stores import catalog
 from cxlog.visits import visits
 from tests.conftest import new_id
+from tests.helpers.pages import open_page
 
 NOW = datetime(2026, 11, 3, 14, 0, tzinfo=UTC)
 
@@ -313,12 +314,11 @@ def test_demo_data_has_realistic_follow_ups_and_returns(tmp_path):
 
 
 def test_owner_prepares_the_followups_csv_on_the_export_page(app_env, shop):
-    from streamlit.testing.v1 import AppTest
 
-    from tests.conftest import ROOT, as_role
+    from tests.conftest import as_role
 
     item = promised(app_env, shop, result="reached")
-    at = as_role(AppTest.from_file(str(ROOT / "app.py"), default_timeout=30), "owner").run()
+    at = as_role(open_page(), "owner").run()
     at.switch_page("pages/export.py").run()
     november = (date(2026, 11, 1), date(2026, 11, 30))
     at.date_input(key="export-days").set_value(november).run()

@@ -17,7 +17,8 @@ from cxlog.core.model import utc_now
 from cxlog.followups import followups
 from cxlog.visits import visits
 from cxlog.web import navigation, ui
-from tests.conftest import ROOT, new_id
+from tests.conftest import new_id
+from tests.helpers.pages import open_page
 
 # Where a test device keeps the shift cookie its browser would send.
 COOKIE = "test_shift_cookie"
@@ -51,7 +52,7 @@ def on_followups(
     and closed, then the Follow-ups page opened from the navigation. Returns
     the page and the visit."""
     vid = close_visit(storage, shop["store"], associate_id, close)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at = open_page()
     at.session_state[COOKIE] = shifts.start(storage, associate_id, shifts.new_device_id())
     at.run()
     at.switch_page("pages/followups.py").run()
@@ -70,7 +71,7 @@ def test_page_is_in_the_navigation_for_associates():
 
 
 def test_without_a_shift_the_page_points_to_the_log(app_env):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    at = open_page().run()
     at.switch_page("pages/followups.py").run()
     assert not at.exception
     assert "Tap your name on the Log page" in at.info[0].value
@@ -183,7 +184,7 @@ def test_dashboard_follow_up_conversion_equals_a_hand_count(app_env, shop):
     promised("neutral", "reached", 1)  # on time, not won
     promised("neutral", "bought", 5, 1)  # bought 8 Nov: won, late
     promised("missed")  # never done: overdue
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    at = open_page()
     as_role(at, "manager")
     for key, value in {"period": "custom", "from": "2026-11-01", "to": "2026-11-19"}.items():
         at.query_params[key] = value
@@ -214,7 +215,7 @@ def test_dashboard_follow_up_conversion_equals_a_hand_count(app_env, shop):
 def test_settings_tab_saves_the_follow_up_window(app_env, shop):
     from tests.conftest import as_role
 
-    at = as_role(AppTest.from_file(str(ROOT / "app.py"), default_timeout=30), "manager").run()
+    at = as_role(open_page(), "manager").run()
     at.switch_page("pages/settings.py").run()
     key = f"followup-window-{shop['store']}"
     assert at.number_input(key=key).value == 14

@@ -13,7 +13,8 @@ from cxlog.coaching import goals
 from cxlog.core import money
 from cxlog.core.errors import NotFoundError, ValidationError
 from cxlog.storage import migrations
-from tests.conftest import ROOT, as_role
+from tests.conftest import as_role
+from tests.helpers.pages import open_page
 
 
 @pytest.mark.parametrize(
@@ -111,7 +112,7 @@ def test_the_focus_is_one_per_store_and_day(storage, shop):
 
 
 def settings_page(app_env) -> AppTest:
-    at = as_role(AppTest.from_file(str(ROOT / "pages/settings.py"), default_timeout=30), "manager")
+    at = as_role(open_page("pages/settings.py"), "manager")
     return at.run()
 
 
@@ -160,7 +161,7 @@ def test_the_visits_page_names_the_store_currency_on_the_amount(app_env, shop):
     vid = new_id()
     visits.create_visit(app_env, vid, shop["store"], shop["ana"], "warm")
     visits.record_purchase(app_env, vid, 1, amount_cents=1250, actor="test")
-    at = as_role(AppTest.from_file(str(ROOT / "app.py"), default_timeout=30), "manager").run()
+    at = as_role(open_page(), "manager").run()
     at.switch_page("pages/visits.py")
     assert at.run().number_input(key=f"fix-amount-{vid}").label == "Sale amount (optional)"
     goals.set_currency(app_env, shop["store"], "CHF", actor="test")

@@ -11,7 +11,6 @@ import re
 from datetime import UTC, date, datetime
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from cxlog.cli import main
 from cxlog.coaching import coaching, goals
@@ -19,7 +18,8 @@ from cxlog.core.model import to_utc_text
 from cxlog.core.text import plain
 from cxlog.coverage import traffic
 from cxlog.stores import catalog
-from tests.conftest import ROOT, as_role
+from tests.conftest import as_role
+from tests.helpers.pages import open_page
 from tests.helpers.rows import insert, visit
 
 TODAY = date(2026, 11, 19)
@@ -210,7 +210,7 @@ def test_cli_refuses_a_missing_database(tmp_path, capsys):
 
 
 def test_huddle_page_shows_the_cli_card(app_env, week, capsys):
-    at = as_role(AppTest.from_file(str(ROOT / "pages/huddle.py"), default_timeout=30), "manager")
+    at = as_role(open_page("pages/huddle.py"), "manager")
     at.run()
     assert not at.exception
     at.selectbox(key="huddle-store").set_value(week["store"])
@@ -227,7 +227,7 @@ def test_huddle_page_shows_the_cli_card(app_env, week, capsys):
 
 
 def test_huddle_page_needs_a_manager(app_env):
-    at = AppTest.from_file(str(ROOT / "pages/huddle.py"), default_timeout=30).run()
+    at = open_page("pages/huddle.py").run()
     assert not at.exception
     assert at.title[0].value == "Sign in"
     assert all("Huddle ·" not in m.value for m in at.markdown)

@@ -10,11 +10,12 @@ from cxlog.calendar import localday
 from cxlog.core.model import to_utc_text, utc_now
 from cxlog.coverage import traffic
 from cxlog.numbers import derived
-from tests.conftest import ROOT, as_role, new_id
+from tests.conftest import as_role, new_id
+from tests.helpers.pages import open_page
 
 
 def page(name: str, role: str = "manager") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / name))
+    at = open_page(f"pages/{name}")
     at.default_timeout = 30
     return as_role(at, role)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from cxlog.access import sessions
-from tests.conftest import ROOT, as_role
+from tests.conftest import as_role
+from tests.helpers.pages import open_page
 
 
 def devices(at: AppTest) -> list[str]:
@@ -15,7 +16,7 @@ def devices(at: AppTest) -> list[str]:
 
 
 def settings(role: str) -> AppTest:
-    at = as_role(AppTest.from_file(str(ROOT / "app.py"), default_timeout=30), role).run()
+    at = as_role(open_page(), role).run()
     at.switch_page("pages/settings.py")
     return at.run()
 

@@ -8,11 +8,12 @@ from cxlog.access import credentials
 from cxlog.storage import settings
 from cxlog.stores import catalog
 from cxlog.visits import visits
-from tests.conftest import ROOT, as_role, new_id, sign_in_role
+from tests.conftest import as_role, new_id, sign_in_role
+from tests.helpers.pages import open_page
 
 
 def page(path: str, role: str = "manager") -> AppTest:
-    at = as_role(AppTest.from_file(str(ROOT / "app.py"), default_timeout=30), role).run()
+    at = as_role(open_page(), role).run()
     at.switch_page(path)
     return at.run()
 

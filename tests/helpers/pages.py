@@ -9,7 +9,14 @@ from streamlit.testing.v1 import AppTest
 
 from cxlog.access import shifts
 from cxlog.web import ui
-from tests.conftest import ROOT
+from tests.conftest import ROOT, as_role
+
+
+def open_page(script: str = "app.py", role: str | None = None) -> AppTest:
+    """A page as AppTest opens it: the router (app.py) by default, or one
+    page's script; with ``role``, signed in as that role (CXLOG_DB set)."""
+    at = AppTest.from_file(str(ROOT / script), default_timeout=30)
+    return at if role is None else as_role(at, role)
 
 
 def device(monkeypatch, storage, cookie: str | None = None) -> AppTest:
@@ -18,7 +25,7 @@ def device(monkeypatch, storage, cookie: str | None = None) -> AppTest:
     AppTest sends no cookies, so the page's one read of it is replaced by the
     same check against the given value."""
     monkeypatch.setattr(ui, "signed_in", lambda s: shifts.current(s, cookie))
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    return open_page().run()
 
 
 def pad_data(at: AppTest) -> dict | None:

@@ -20,14 +20,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlite_utils
-from streamlit.testing.v1 import AppTest
 
 from cxlog.access import shifts
 from cxlog.core.errors import StorageError
 from cxlog.storage.db import Storage
 from cxlog.visits import taps, visits
-from tests.conftest import ROOT, new_id
-from tests.helpers.pages import device, pad_data
+from tests.conftest import new_id
+from tests.helpers.pages import device, open_page, pad_data
 
 
 def snapshot(storage: Storage) -> dict[str, dict]:
@@ -259,7 +258,7 @@ def test_an_unusable_data_folder_at_start_up_is_a_sentence(tmp_path, monkeypatch
     blocker = tmp_path / "data"
     blocker.write_text("a file where the folder should be")
     monkeypatch.setenv("CXLOG_DB", str(blocker / "cxlog.db"))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    at = open_page().run()
     assert not at.exception
     assert any("cannot be created" in e.value for e in at.error), at.error
     blocker.unlink()  # the owner fixes it; the next page load starts normally

@@ -22,8 +22,8 @@ from cxlog.storage import settings
 from cxlog.stores import catalog
 from cxlog.visits import visits
 from cxlog.web import navigation
-from tests.conftest import ROOT, as_role, new_id, sign_in_role
-from tests.helpers.pages import device, pad_data
+from tests.conftest import as_role, new_id, sign_in_role
+from tests.helpers.pages import device, open_page, pad_data
 
 HOSTILE: dict[str, str] = {
     "10,000 characters": "x" * 10_000,
@@ -262,7 +262,7 @@ def test_hostile_pins_on_the_log_page_are_refused_then_lock(app_env, shop, monke
 
 
 def test_hostile_passwords_in_the_sign_in_form_are_refused(app_env):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()
+    at = open_page().run()
     at.switch_page("pages/account.py")
     at.run()
     for text in list(HOSTILE.values())[:5]:  # the lockout answers the rest the same way
@@ -283,7 +283,7 @@ JUNK_QUERY = {
 
 @pytest.mark.parametrize("page", [p[0] for p in navigation.PAGES] + ["pages/account.py"])
 def test_junk_query_parameters_on_every_page(app_env, shop, page):
-    at = as_role(AppTest.from_file(str(ROOT / "app.py"), default_timeout=30), "owner")
+    at = as_role(open_page(), "owner")
     for key, value in JUNK_QUERY.items():
         at.query_params[key] = value
     at.run()
@@ -330,7 +330,7 @@ SETTINGS_FIELDS = {
 
 
 def settings_page() -> AppTest:
-    at = as_role(AppTest.from_file(str(ROOT / "app.py"), default_timeout=30), "manager").run()
+    at = as_role(open_page(), "manager").run()
     at.switch_page("pages/settings.py")
     return at.run()
 
@@ -376,7 +376,7 @@ def test_settings_store_name_and_password_inputs(app_env, shop):
 def test_visits_page_void_note(app_env, shop):
     vid = new_id()
     visits.create_visit(app_env, vid, shop["store"], shop["ana"], "warm")
-    at = as_role(AppTest.from_file(str(ROOT / "app.py"), default_timeout=30), "manager").run()
+    at = as_role(open_page(), "manager").run()
     at.switch_page("pages/visits.py")
     at.run()
     at.text_input(key=f"void-why-{vid}").set_value(HOSTILE["NUL byte"])
