@@ -124,7 +124,7 @@ def run() -> None:
     standard = [
         sys.executable,
         "-c",
-        "import sys; from cxlog import cli, export_pool;"
+        "import sys; from cxlog import cli; from cxlog.export import export_pool;"
         f" export_pool.POOL = export_pool.STANDARD; sys.exit(cli.main({export[3:]!r}))",
     ]
     if not Path(SQLITE3).exists():
