@@ -79,6 +79,23 @@ PATH = re.compile(
 MODULE = re.compile(r"(?<![\w/.])cxlog\.([a-z_]+(?:\.[a-z_]+)*)")
 MAKE = re.compile(r"`make ([a-z][\w-]*)")
 COMMAND = re.compile(r"python -m cxlog ([a-z][\w-]*)")
+# A command with what follows it on the line, up to the end of its code span.
+COMMAND_LINE = re.compile(r"python -m cxlog ([a-z][\w-]*)([^`]*)")
+FLAG = re.compile(r"(?<![\w-])(--[a-z][\w-]*)")
+
+
+def command_flags() -> dict[str, set[str]]:
+    """Each ``python -m cxlog`` command's flags, as its parser knows them."""
+    import argparse
+
+    from cxlog import cli
+
+    parser = cli.build_parser()
+    (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return {
+        name: {flag for action in sub._actions for flag in action.option_strings}
+        for name, sub in commands.choices.items()
+    }
 
 
 def lines_of(docs: list[Path]):
@@ -110,6 +127,7 @@ def missing_things(docs: list[Path]) -> list[tuple[str, int, str]]:
     targets = set(re.findall(r"^([a-z][\w-]*):", makefile, re.M))
     cli = (ROOT / "cxlog" / "cli.py").read_text()
     commands = set(re.findall(r'add_parser\(\s*"([\w-]+)"', cli))
+    flags = command_flags()
     missing = []
     for doc, number, line in lines_of(docs):
         for path in PATH.findall(line):
@@ -125,6 +143,11 @@ def missing_things(docs: list[Path]) -> list[tuple[str, int, str]]:
         for command in COMMAND.findall(line):
             if command not in commands:
                 missing.append((doc, number, f"python -m cxlog {command}"))
+        for command, rest in COMMAND_LINE.findall(line):
+            known = flags.get(command, set())
+            for flag in FLAG.findall(rest):
+                if command in flags and flag not in known:
+                    missing.append((doc, number, f"python -m cxlog {command} {flag}"))
     return missing
 
 
@@ -147,12 +170,14 @@ def test_a_doc_naming_a_missing_file_module_target_or_command_is_caught(tmp_path
         " `python -m cxlog teleport`; `cxlog/visits/visits.py`, `make test` and"
         " `python -m cxlog migrate` exist. `cxlog.numbers.derived.rebuild` and"
         " `cxlog.storage` exist; `cxlog.numbers.derived.nowhere` does not.\n"
+        "`python -m cxlog rollup --rebuild --db x` exists; `python -m cxlog export --colour` not.\n"
     )
     assert sorted(t for _, _, t in missing_things([doc])) == [
         "cxlog.numbers.derived.nowhere",
         "cxlog.vanished.thing",
         "cxlog/gone.py",
         "make deploy-moon",
+        "python -m cxlog export --colour",
         "python -m cxlog teleport",
     ]
 
