@@ -12,6 +12,7 @@ the visits export, run from cron, must stay without them
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     p = commands.add_parser("demo", help="write realistic demo data into a new database")
-    p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument("--db", type=str, default=None, help="database file (default: CXLOG_DB)")
     p.add_argument("--visits", type=_positive, default=20_000)
     p.add_argument("--days", type=_positive, default=90)
     p.add_argument("--stores", type=_positive, default=1)
@@ -48,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = commands.add_parser("migrate", help="create or upgrade the database schema")
-    p.add_argument("--db", type=Path, default=None)
+    p.add_argument("--db", type=str, default=None)
 
     # Issue #6: exports and backups for scheduled jobs (docs/data-dictionary.md).
     p = commands.add_parser(
@@ -57,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Dates are each store's own calendar days (its IANA timezone), both "
         "inclusive. Columns: docs/data-dictionary.md.",
     )
-    p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument("--db", type=str, default=None, help="database file (default: CXLOG_DB)")
     p.add_argument(
         "--from",
         dest="first_day",
@@ -83,10 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "setup-code", help="print the one-time code the first-run page asks for"
     )
-    p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument("--db", type=str, default=None, help="database file (default: CXLOG_DB)")
     # Issue #12: recount the rollups from the visits; report and fix differences.
     p = commands.add_parser("rollup", help="check the dashboard's rollups against the visits")
-    p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument("--db", type=str, default=None, help="database file (default: CXLOG_DB)")
     p.add_argument(
         "--rebuild",
         action="store_true",
@@ -96,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Issue #14: the morning huddle card as Markdown, e.g. for a scheduled e-mail.
     p = commands.add_parser("huddle", help="a store's morning huddle card, as Markdown")
-    p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument("--db", type=str, default=None, help="database file (default: CXLOG_DB)")
     p.add_argument("--store", required=True, metavar="S", help="a store id or exact name")
     p.add_argument(
         "--date", metavar="DATE", help="the huddle's day, YYYY-MM-DD (default: the store's today)"
@@ -112,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("kind", choices=[import_formats.TRAFFIC, import_formats.POS])
     p.add_argument("file", type=Path, metavar="FILE")
-    p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument("--db", type=str, default=None, help="database file (default: CXLOG_DB)")
     p.add_argument("--store", required=True, metavar="S", help="the store's id or exact name")
     p.add_argument(
         "--format",
@@ -128,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = commands.add_parser("backup", help="a verified copy of the database, safe while in use")
-    p.add_argument("--db", type=Path, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument("--db", type=str, default=None, help="database file (default: CXLOG_DB)")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
     return parser
 
@@ -227,8 +228,8 @@ def _import(storage: Storage, args: argparse.Namespace) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    storage = Storage(args.db or default_path())
     try:
+        storage = Storage(args.db or os.environ.get("CXLOG_DB") or default_path())
         if args.command == "demo":
             from cxlog import demo
 

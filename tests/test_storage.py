@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 import sqlite_utils
 
+from cxlog import cli
 from cxlog.core.errors import NotFoundError, StorageError, ValidationError
 from cxlog.core.model import utc_now
 from cxlog.followups import followups
@@ -454,3 +455,16 @@ def test_the_follow_up_numbers_read_one_index_range_and_no_visit(storage, shop):
     )
     assert "USING COVERING INDEX followups_numbers (store_id=? AND visit_voided=?)" in plan, plan
     assert "visits" not in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_a_database_address_is_refused_with_a_sentence_and_makes_nothing(tmp_path, monkeypatch):
+    """#27 brings PostgreSQL; until then an address in CXLOG_DB or --db made a
+    folder named "postgresql:" with an empty SQLite file in it."""
+    monkeypatch.chdir(tmp_path)
+    address = "postgresql://cxlog:s3cret@db.example/cxlog"
+    with pytest.raises(StorageError, match="not a file") as refused:
+        Storage(address)
+    assert "s3cret" not in str(refused.value) and "cxlog:***@db.example" in str(refused.value)
+    monkeypatch.setenv("CXLOG_DB", address)
+    assert cli.main(["migrate"]) == 2
+    assert list(tmp_path.iterdir()) == []  # no folder, no file

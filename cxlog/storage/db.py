@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import stat
 import threading
@@ -22,6 +23,7 @@ from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from cxlog.core.errors import StorageError
 from cxlog.core.model import to_utc_text, utc_now
@@ -48,8 +50,24 @@ def _identity(path: Path) -> tuple[int, int]:
     return stat.st_dev, stat.st_ino
 
 
+_ADDRESS = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def _shown(address: str) -> str:
+    """An address as a message may show it: any password replaced."""
+    parts = urlsplit(address)
+    if parts.password is None:
+        return address
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
 def default_path() -> Path:
-    return Path(os.environ.get("CXLOG_DB") or DEFAULT_PATH)
+    """CXLOG_DB's file, or data/cxlog.db; an address there is refused (Storage)."""
+    configured = os.environ.get("CXLOG_DB")
+    if configured:
+        Storage(configured)  # refuses a database server's address with a sentence
+    return Path(configured or DEFAULT_PATH)
 
 
 def _storage_error(exc: sqlite3.Error, path: Path, *, writing: bool) -> StorageError:
@@ -75,6 +93,14 @@ class Storage:
     """Where the data lives. Holds a path only: safe to share between threads."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        if _ADDRESS.match(str(path)):
+            # A chain's PostgreSQL address (#27) would otherwise become a
+            # folder named "postgresql:" beside the server, holding a new,
+            # empty SQLite file: refused with a sentence instead.
+            raise StorageError(
+                f"{_shown(str(path))} is a database server's address, not a file: this cxlog"
+                " keeps its data in one SQLite file. Give that file's path (CXLOG_DB or --db)."
+            )
         self.path = Path(path)
         self._keeper: sqlite3.Connection | None = None
 
