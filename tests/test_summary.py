@@ -103,3 +103,16 @@ def test_excel_choice_adds_a_bom(storage, shop):
         summary.summary_csv(storage, ExportSelection(), for_excel=True) == b"\xef\xbb\xbf" + plain
     )
     assert plain.startswith(",".join(summary.COLUMNS).encode() + b"\r\n")
+
+
+def test_rates_are_written_one_way_in_every_csv():
+    """#26: the summary and the follow-ups CSV write a rate and its interval
+    through csvlines: four places, an empty cell for none."""
+    from cxlog.export.csvlines import fraction_cell, interval_cells
+    from cxlog.numbers.metrics import Rate
+
+    assert fraction_cell(2 / 3) == 0.6667 and fraction_cell(None) == ""
+    assert interval_cells(Rate(0, 0)) == ("", "")
+    low, high = interval_cells(Rate(30, 100))
+    assert (low, high) == (round(Rate(30, 100).interval[0], 4), round(Rate(30, 100).interval[1], 4))
+    assert 0.2 < low < 0.3 < high < 0.4

@@ -108,6 +108,18 @@ def safe_row(row: Iterable[object]) -> list[object]:
     return [neutralise(cell) if isinstance(cell, str) else cell for cell in row]
 
 
+def fraction_cell(value: float | None) -> float | str:
+    """A rate or share as a CSV number: a fraction to four places (0.4312),
+    an empty cell for none. Every CSV writes rates so (summary, follow-ups)."""
+    return "" if value is None else round(value, 4)
+
+
+def interval_cells(rate: object) -> tuple[float | str, float | str]:
+    """A rate's 95% interval as two CSV cells (``rate.interval``: low, high)."""
+    bounds = rate.interval
+    return ("", "") if bounds is None else (fraction_cell(bounds[0]), fraction_cell(bounds[1]))
+
+
 def in_memory(write: Callable[[BinaryIO], object]) -> bytes:
     """What ``write(out)`` puts in a file, as bytes: every CSV's download
     (the Export page) goes through here, every CSV's file through

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from cxlog.calendar import localday
 from cxlog.core import model
 from cxlog.core.model import connection_depth, from_utc_text
-from cxlog.export.csvlines import in_memory, write_rows
+from cxlog.export.csvlines import fraction_cell, in_memory, interval_cells, write_rows
 from cxlog.export.export import ExportSelection, require_schema
 from cxlog.followups import followups
 from cxlog.followups.followups import BOUGHT, DEFAULT_WINDOW_DAYS, WINDOW_KEY
@@ -174,9 +174,8 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 
 
 def _cells(promised, due, on_time, bought, rate, done) -> list[object]:
-    bounds = rate.interval
-    value = "" if rate.value is None else round(rate.value, 4)
-    low, high = ("", "") if bounds is None else (round(bounds[0], 4), round(bounds[1], 4))
+    value = fraction_cell(rate.value)
+    low, high = interval_cells(rate)
     return [promised, due, on_time, bought, value, low, high, done]
 
 

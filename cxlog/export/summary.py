@@ -20,11 +20,11 @@ from cxlog.coaching import coaching, goals
 from cxlog.core import money
 from cxlog.core.model import FIRST_ENGAGEMENTS
 from cxlog.coverage import coverage
-from cxlog.export.csvlines import in_memory, write_rows
+from cxlog.export.csvlines import fraction_cell, in_memory, interval_cells, write_rows
 from cxlog.export.export import ExportSelection, require_schema, store_ranges
 from cxlog.export.followups_csv import SUMMARY_COLUMNS, summary_cells
 from cxlog.numbers import metrics, rollups
-from cxlog.numbers.metrics import Counts, Rate
+from cxlog.numbers.metrics import Counts
 from cxlog.storage.atomic import write_file
 from cxlog.storage.db import Storage
 
@@ -128,15 +128,6 @@ def tables(storage: Storage, selection: ExportSelection) -> dict[str, dict[objec
             db.execute("COMMIT")
 
 
-def _fraction(value: float | None) -> float | str:
-    return "" if value is None else round(value, 4)
-
-
-def _interval(rate: Rate) -> tuple[float | str, float | str]:
-    low_high = rate.interval
-    return ("", "") if low_high is None else (round(low_high[0], 4), round(low_high[1], 4))
-
-
 def _money(value: float | None, currency: str | None = None) -> float | str:
     """Rounded to the currency's minor unit (none for JPY; issue #14)."""
     return "" if value is None else money.rounded(value, currency)
@@ -198,7 +189,7 @@ def rows(storage: Storage, selection: ExportSelection) -> Iterable[list[object]]
         for key in sorted(counted[table], key=lambda k, t=table: order(t, k)):
             c = counted[table][key]
             code = currency(table, key)
-            low, high = _interval(c.conversion)
+            low, high = interval_cells(c.conversion)
             yield [
                 table,
                 label(table, key),
@@ -207,12 +198,12 @@ def rows(storage: Storage, selection: ExportSelection) -> Iterable[list[object]]
                 c.closed,
                 c.purchased,
                 c.closed - c.purchased,
-                _fraction(c.conversion.value),
+                fraction_cell(c.conversion.value),
                 low,
                 high,
                 _money(c.units_per_sale),
                 _money(c.average_sale, code),
-                _fraction(c.warm_rate.value),
+                fraction_cell(c.warm_rate.value),
                 *door.get((table, key), [""] * len(COVERAGE_COLUMNS)),
                 int(c.too_few),
                 "",
@@ -227,7 +218,7 @@ def rows(storage: Storage, selection: ExportSelection) -> Iterable[list[object]]
             f"{lift.better} vs {lift.worse}",
             *blank,
             int(lift.too_few),
-            _fraction(lift.value),
+            fraction_cell(lift.value),
             shared or "",
             *no_cost,
             *no_follow,
@@ -288,9 +279,9 @@ def _coverage_cells(storage: Storage, selection: ExportSelection) -> dict[tuple,
             return [""] * len(COVERAGE_COLUMNS)
         return [
             round(t.visitors, 1),
-            _fraction(t.coverage),
+            fraction_cell(t.coverage),
             t.pos_transactions if t.pos_days else "",
-            _fraction(t.pos_conversion),
+            fraction_cell(t.pos_conversion),
             _money(t.units_per_transaction),
         ]
 
