@@ -13,7 +13,6 @@ from babel.numbers import list_currencies
 
 from cxlog.calendar import localday
 from cxlog.coaching import goals
-from cxlog.core import roles
 from cxlog.core.model import utc_now
 from cxlog.core.money import COMMON
 from cxlog.core.text import plain
@@ -65,11 +64,7 @@ def _save(action: Callable[[], object], confirmation: str) -> None:
     saved values at once; a named error is kept to show in the tab. The role
     is checked again first (issue #25): a tap on a form drawn before the
     session ended (idle, signed out elsewhere) changes nothing."""
-    if not ui.still_allowed(ui.storage(), roles.MANAGER):
-        return
-    ui.attempt(PLACE, action)
-    if PLACE not in st.session_state[ui.ERRORS]:
-        ui.toast_later(confirmation, ":material/check:")
+    ui.change(ui.storage(), PLACE, action, confirmation)
 
 
 def _percent(value: float | None) -> float | None:

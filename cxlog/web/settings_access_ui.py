@@ -15,7 +15,7 @@ from cxlog.storage import settings
 from cxlog.storage.db import Storage
 from cxlog.stores import catalog
 from cxlog.web import ui
-from cxlog.web.settings_ui import form, write
+from cxlog.web.settings_ui import form
 
 
 def store_form(storage: Storage, store: dict, role: str) -> None:
@@ -32,7 +32,7 @@ def store_form(storage: Storage, store: dict, role: str) -> None:
             "Save store",
             key="store-save",
             type="primary",
-            on_click=lambda: write(
+            on_click=lambda: ui.change(
                 storage,
                 "store",
                 lambda: catalog.update_store(
@@ -50,7 +50,7 @@ def access_tab(storage: Storage, store: dict, role: str) -> None:
     st.toggle(
         "Associates need a PIN to say who they are",
         key="pin-required",
-        on_change=lambda: write(
+        on_change=lambda: ui.change(
             storage,
             "access",
             lambda: settings.set_setting(
@@ -71,7 +71,7 @@ def access_tab(storage: Storage, store: dict, role: str) -> None:
         st.form_submit_button(
             "Save",
             key="idle-save",
-            on_click=lambda: write(
+            on_click=lambda: ui.change(
                 storage,
                 "access",
                 lambda: settings.set_idle_minutes(storage, int(state["idle-minutes"]), actor=role),
@@ -89,7 +89,7 @@ def access_tab(storage: Storage, store: dict, role: str) -> None:
             st.form_submit_button(
                 f"Set {who} password",
                 key=f"password-{who}-save",
-                on_click=lambda who=who: write(
+                on_click=lambda who=who: ui.change(
                     storage,
                     "access",
                     # Every other session of that role ends; this one stays.
@@ -143,7 +143,7 @@ def access_tab(storage: Storage, store: dict, role: str) -> None:
                 key="end-session",
                 icon=":material/logout:",
                 # The pick as it is at the tap, read from the widget's state.
-                on_click=lambda: write(
+                on_click=lambda: ui.change(
                     storage,
                     "access",
                     lambda: sessions.end_session(storage, state["end-session-pick"], actor=role),
@@ -153,7 +153,7 @@ def access_tab(storage: Storage, store: dict, role: str) -> None:
             st.button(
                 "End all other sessions",
                 key="end-all-sessions",
-                on_click=lambda: write(
+                on_click=lambda: ui.change(
                     storage,
                     "access",
                     lambda: sessions.end_all(
@@ -210,7 +210,7 @@ def followup_window(storage: Storage, store: dict, role: str) -> None:
         )
         st.form_submit_button(
             "Save window",
-            on_click=lambda: write(
+            on_click=lambda: ui.change(
                 storage,
                 "followup-window",
                 lambda: followups.set_window_days(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import streamlit as st
 
 from cxlog.access import access
-from cxlog.core import roles
 from cxlog.core.model import NO_SALE_REASON, REASON
 from cxlog.storage.db import Storage
 from cxlog.stores import catalog
@@ -18,26 +17,13 @@ from cxlog.web import ui
 LIST_TITLES = {REASON: "Reasons for visit", NO_SALE_REASON: "No-sale reasons"}
 
 
-def write(storage: Storage, place: str, action, confirmation: str, *clear: str) -> None:
-    """Run a settings change; on success confirm it and empty the given inputs.
-    The role is checked again first: a tap on a control drawn before the
-    session ended (idle, signed out elsewhere) changes nothing."""
-    if not ui.still_allowed(storage, roles.MANAGER):
-        return
-    ui.attempt(place, action)
-    if place not in st.session_state[ui.ERRORS]:
-        ui.toast_later(confirmation, ":material/check:")
-        for key in clear:
-            st.session_state[key] = ""
-
-
 def form(key: str):
     """A form: its fields are sent together by a tap, Tab-then-tap or Enter."""
     return st.form(key, enter_to_submit=True, border=False)
 
 
 def move(storage: Storage, kind: str, entry_id: int, step: int, role: str) -> None:
-    write(
+    ui.change(
         storage,
         kind,
         lambda: catalog.move_reason(storage, kind, entry_id, step, actor=role),
@@ -54,7 +40,7 @@ def associates(storage: Storage, store: dict, role: str) -> None:
             "Add",
             key="add-associate",
             icon=":material/person_add:",
-            on_click=lambda: write(
+            on_click=lambda: ui.change(
                 storage,
                 "people",
                 lambda: catalog.add_associate(
@@ -89,7 +75,7 @@ def associates(storage: Storage, store: dict, role: str) -> None:
             st.form_submit_button(
                 "Rename",
                 key="rename-associate-save",
-                on_click=lambda pid=person_id: write(
+                on_click=lambda pid=person_id: ui.change(
                     storage,
                     "people",
                     lambda: catalog.rename_associate(
@@ -104,7 +90,7 @@ def associates(storage: Storage, store: dict, role: str) -> None:
             st.form_submit_button(
                 "Set PIN",
                 key="associate-pin-save",
-                on_click=lambda pid=person_id: write(
+                on_click=lambda pid=person_id: ui.change(
                     storage,
                     "people",
                     lambda: access.set_pin(storage, pid, state["associate-pin"], actor=role),
@@ -115,7 +101,7 @@ def associates(storage: Storage, store: dict, role: str) -> None:
         st.button(
             "Clear PIN",
             key="associate-pin-clear",
-            on_click=lambda pid=person_id: write(
+            on_click=lambda pid=person_id: ui.change(
                 storage,
                 "people",
                 lambda: access.set_pin(storage, pid, None, actor=role),
@@ -127,7 +113,7 @@ def associates(storage: Storage, store: dict, role: str) -> None:
             "Deactivate (history kept)" if active else "Reactivate",
             key="associate-active",
             icon=":material/person_off:" if active else ":material/person:",
-            on_click=lambda pid=person_id, active=active: write(
+            on_click=lambda pid=person_id, active=active: ui.change(
                 storage,
                 "people",
                 lambda: catalog.set_associate_active(storage, pid, not active, actor=role),
@@ -158,7 +144,7 @@ def lists(storage: Storage, role: str) -> None:
             st.form_submit_button(
                 "Add",
                 key=f"add-{kind}",
-                on_click=lambda kind=kind: write(
+                on_click=lambda kind=kind: ui.change(
                     storage,
                     kind,
                     lambda: catalog.add_reason(storage, kind, state[f"new-{kind}"], actor=role),
@@ -178,7 +164,7 @@ def lists(storage: Storage, role: str) -> None:
             st.form_submit_button(
                 "Rename",
                 key=f"rename-{kind}-save",
-                on_click=lambda kind=kind, eid=entry_id: write(
+                on_click=lambda kind=kind, eid=entry_id: ui.change(
                     storage,
                     kind,
                     lambda: catalog.rename_reason(
@@ -209,7 +195,7 @@ def lists(storage: Storage, role: str) -> None:
             st.button(
                 "Retire (history kept)" if is_active else "Use again",
                 key=f"retire-{kind}",
-                on_click=lambda kind=kind, eid=entry_id, is_active=is_active: write(
+                on_click=lambda kind=kind, eid=entry_id, is_active=is_active: ui.change(
                     storage,
                     kind,
                     lambda: catalog.set_reason_active(storage, eid, not is_active, actor=role),

@@ -231,6 +231,22 @@ def current_role(storage: Storage) -> str | None:
     return result.role
 
 
+def change(
+    storage: Storage, place: str, action: Callable[[], object], confirmation: str, *clear: str
+) -> None:
+    """A manager's change from a widget callback (Settings, its Coaching tab):
+    the role checked again first (a tap on a control drawn before the session
+    ended changes nothing), a named error kept for ``place``, and on success
+    a confirmation and the given inputs emptied."""
+    if not still_allowed(storage, roles.MANAGER):
+        return
+    attempt(place, action)
+    if place not in st.session_state[ERRORS]:
+        toast_later(confirmation, ":material/check:")
+        for key in clear:
+            st.session_state[key] = ""
+
+
 def still_allowed(storage: Storage, needed: str) -> bool:
     """For the first line of every callback and fragment of a restricted page:
     a tap on a control drawn before the session ended changes nothing (the next
