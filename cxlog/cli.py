@@ -12,7 +12,6 @@ the visits export, run from cron, must stay without them
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -229,7 +228,7 @@ def _import(storage: Storage, args: argparse.Namespace) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        storage = Storage(args.db or os.environ.get("CXLOG_DB") or default_path())
+        storage = Storage(args.db or default_path())
         if args.command == "demo":
             from cxlog import demo
 

@@ -62,12 +62,22 @@ def _shown(address: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
+def file_path(where: str | os.PathLike[str]) -> Path:
+    """The database file ``where`` names. A database server's address is
+    refused with a sentence: a chain's PostgreSQL address (#27) would
+    otherwise become a folder named "postgresql:" beside the server, holding
+    a new, empty SQLite file."""
+    if _ADDRESS.match(str(where)):
+        raise StorageError(
+            f"{_shown(str(where))} is a database server's address, not a file: this cxlog"
+            " keeps its data in one SQLite file. Give that file's path (CXLOG_DB or --db)."
+        )
+    return Path(where)
+
+
 def default_path() -> Path:
-    """CXLOG_DB's file, or data/cxlog.db; an address there is refused (Storage)."""
-    configured = os.environ.get("CXLOG_DB")
-    if configured:
-        Storage(configured)  # refuses a database server's address with a sentence
-    return Path(configured or DEFAULT_PATH)
+    """CXLOG_DB's file, or data/cxlog.db."""
+    return file_path(os.environ.get("CXLOG_DB") or DEFAULT_PATH)
 
 
 def _storage_error(exc: sqlite3.Error, path: Path, *, writing: bool) -> StorageError:
@@ -93,15 +103,7 @@ class Storage:
     """Where the data lives. Holds a path only: safe to share between threads."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        if _ADDRESS.match(str(path)):
-            # A chain's PostgreSQL address (#27) would otherwise become a
-            # folder named "postgresql:" beside the server, holding a new,
-            # empty SQLite file: refused with a sentence instead.
-            raise StorageError(
-                f"{_shown(str(path))} is a database server's address, not a file: this cxlog"
-                " keeps its data in one SQLite file. Give that file's path (CXLOG_DB or --db)."
-            )
-        self.path = Path(path)
+        self.path = file_path(path)
         self._keeper: sqlite3.Connection | None = None
 
     def keep_open(self) -> None:
