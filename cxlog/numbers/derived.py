@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from cxlog.calendar import localtimes
-from cxlog.core.errors import NotFoundError, ValidationError
+from cxlog.core.errors import ValidationError
 from cxlog.numbers import coverage_sums, rollups
 from cxlog.storage import db, migrations
 from cxlog.storage.rebuilt import Rebuilt
@@ -40,17 +40,15 @@ TABLES: tuple[DerivedTable, ...] = (
 )
 
 
-def apply(db: Database, before: Mapping | None, after: Mapping | None) -> None:
+def apply(db: Database, before: Mapping | None, after: Mapping | None, timezone: str) -> None:
     """Move every derived table from a visit's old row to its new one (either
-    may be None: a new visit, a deleted one), in the caller's transaction."""
+    may be None: a new visit, a deleted one), in the caller's transaction.
+    ``timezone``: the visit's store's, which the write path has read already."""
     if before is not None and after is not None and before["store_id"] != after["store_id"]:
         raise ValidationError("A visit cannot move to another store.")
     store_id = (after or before)["store_id"]
-    row = db.conn.execute("SELECT timezone FROM stores WHERE id = ?", [store_id]).fetchone()
-    if row is None:
-        raise NotFoundError("That store does not exist.")
     for table in TABLES:
-        table.apply(db, store_id, before, after, row[0])
+        table.apply(db, store_id, before, after, timezone)
 
 
 def rebuild(db: Database, store_ids: Iterable[int] | None = None) -> dict[str, Rebuilt]:

@@ -178,6 +178,7 @@ def create_visit(
                     f"This store already has {count} open visits; close some before"
                     " starting another."
                 )
+        zone = _timezone(db, store_id)
         cursor = db.execute(
             "INSERT OR IGNORE INTO visits (id, store_id, associate_id, started_at,"
             " started_local, first_engagement, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -186,14 +187,14 @@ def create_visit(
                 store_id,
                 associate_id,
                 started_at,
-                localtimes.local_text(started_at, _timezone(db, store_id)),
+                localtimes.local_text(started_at, zone),
                 first_engagement,
                 started_at,
             ],
         )
         created = cursor.rowcount == 1
         if created:
-            derived.apply(db, None, _stored_row(db, visit_id))
+            derived.apply(db, None, _stored_row(db, visit_id), zone)
             audit(
                 db,
                 actors.associate(associate_id),
@@ -404,9 +405,9 @@ def _timezone(db: Database, store_id: int) -> str:
 
 def _write(db: Database, visit_id: str, fields: dict, now: str) -> None:
     before = _stored_row(db, visit_id)
+    zone = _timezone(db, before["store_id"])
     if "closed_at" in fields:
         # The close's local text goes with it (cxlog/calendar/localtimes.py).
-        zone = _timezone(db, before["store_id"])
         fields = {**fields, "closed_local": localtimes.local_text(fields["closed_at"], zone)}
     sets = ", ".join(f"{column} = ?" for column in fields)
     db.execute(
@@ -415,7 +416,7 @@ def _write(db: Database, visit_id: str, fields: dict, now: str) -> None:
     )
     # Issue #12: the rollups (and every other derived table, #26) move from
     # the old row to the new one in the same transaction, whatever changed.
-    derived.apply(db, before, _stored_row(db, visit_id))
+    derived.apply(db, before, _stored_row(db, visit_id), zone)
 
 
 def set_reason(
