@@ -53,3 +53,9 @@ def test_a_moment_is_written_on_the_store_s_clock():
     moment = datetime(2026, 12, 7, 23, 30, tzinfo=UTC)
     assert localday.moment_text(moment, "Europe/London") == "7 Dec 23:30"
     assert localday.moment_text(moment, "Asia/Tokyo") == "8 Dec 08:30"
+
+
+def test_a_time_is_written_on_the_store_s_clock():
+    moment = datetime(2026, 7, 1, 13, 5, tzinfo=UTC)
+    assert localday.clock_text(moment, "Europe/London") == "14:05"
+    assert localday.clock_text(moment, localday.zone("America/New_York")) == "09:05"

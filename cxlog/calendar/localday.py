@@ -134,7 +134,12 @@ def day_text(
     return f"{text} {day.year}" if year else text
 
 
+def clock_text(moment: datetime, where: ZoneInfo | str) -> str:
+    """An instant's time on the store's clock: "14:05"."""
+    return f"{moment.astimezone(_zone(where)):%H:%M}"
+
+
 def moment_text(moment: datetime, timezone: str) -> str:
     """An instant as the store's clock shows it: "7 Dec 14:05"."""
-    local = moment.astimezone(zone(timezone))
-    return f"{day_text(local.date(), weekday=False)} {local:%H:%M}"
+    day = local_date(moment, timezone)
+    return f"{day_text(day, weekday=False)} {clock_text(moment, timezone)}"

@@ -597,13 +597,13 @@ OUTCOME_LABELS = {None: "Open", PURCHASED: "Purchased", NO_PURCHASE: "No purchas
 def visit_line(visit: dict, timezone: str) -> str:
     """One visit as the Visits page lists it: "14:05 · Warm · Gift · Purchased 2 ·
     Ana", its start on the store's clock."""
-    started = model.from_utc_text(visit["started_at"]).astimezone(localday.zone(timezone))
+    started = localday.clock_text(model.from_utc_text(visit["started_at"]), timezone)
     outcome = OUTCOME_LABELS[visit["outcome"]]
     if visit["outcome"] == PURCHASED:
         outcome += f" {visit['units']}"
     void = " · VOIDED" if visit["voided_at"] else ""
     return (
-        f"{started:%H:%M} · {visit['first_engagement'].capitalize()} · "
+        f"{started} · {visit['first_engagement'].capitalize()} · "
         f"{visit['reason_name'] or 'no reason'} · {outcome} · {visit['associate_name']}{void}"
     )
 

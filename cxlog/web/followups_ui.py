@@ -68,7 +68,7 @@ class Sections:
 
     def clock(self, stamp: str) -> str:
         """A stored UTC time on the store's clock: "14:05"."""
-        return f"{from_utc_text(stamp).astimezone(self.zone):%H:%M}"
+        return localday.clock_text(from_utc_text(stamp), self.zone)
 
     # --- promise ---------------------------------------------------------------------------
 
