@@ -134,6 +134,32 @@ def wait_idle(page, timeout: float = 15_000) -> None:
     )
 
 
+def open_tab(page, name: str, shows: str | None = None, tries: int = 3) -> None:
+    """Open the tab called ``name`` and wait until it is the selected one (and,
+    given ``shows``, until that locator is visible). A rerun that lands just
+    after the click (a save's st.rerun that wait_idle saw not yet started)
+    draws the tabs again on their first one: click again, a bounded number of
+    times."""
+    tab = page.get_by_role("tab", name=name)
+    for attempt in range(tries):
+        tab.click()
+        try:
+            page.wait_for_function(
+                "el => el.getAttribute('aria-selected') === 'true'",
+                arg=tab.element_handle(timeout=5_000),
+                timeout=5_000,
+            )
+            if shows:
+                page.locator(shows).first.wait_for(state="visible", timeout=5_000)
+            wait_idle(page)
+            if tab.get_attribute("aria-selected") == "true":
+                return
+        except Exception:
+            if attempt == tries - 1:
+                raise
+    raise AssertionError(f"tab {name!r} did not stay open after {tries} clicks")
+
+
 def tap_key(page, key: str) -> None:
     """Tap the button inside the element with this widget key."""
     by_key(page, key).locator("button").first.click()

@@ -33,7 +33,7 @@ from cxlog.stores import catalog
 from cxlog.visits import visits
 from tests.conftest import OWNER_PASSWORD, log_visit_in
 from tests.e2e import harness
-from tests.e2e.harness import PHONE, by_key, wait_idle
+from tests.e2e.harness import PHONE, by_key, open_tab, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -288,11 +288,12 @@ def walk(page, url: str, form: Form, seed: dict, how: str) -> None:
     if not page.url.endswith(f"/{form.path}"):
         page.goto(f"{url}/{form.path}")
         wait_idle(page)
+    fields = form.fields(how)
     if form.tab:
-        page.get_by_role("tab", name=form.tab).click()
+        first = f".st-key-{fields[0][0]} input" if fields else None
+        open_tab(page, form.tab, shows=first)
     if form.before:
         form.before(page, seed, how)
-    fields = form.fields(how)
     for key, text in fields:
         box = by_key(page, key).locator("input").first
         box.fill(text)

@@ -73,6 +73,33 @@ def selector(vid: str, what: str) -> str:
     return f".cx-card[data-visit='{vid}'] {what}"
 
 
+def _double_tap_round(page, served, gift: int, apart: int) -> tuple[str | None, list[float]]:
+    """A customer played with double taps ``apart`` ms apart: start, reason,
+    marker, purchase. Returns the visit and the gaps the page measured, or no
+    visit when a pair's gap fell outside the 500 ms window (a slow machine,
+    not the pad: the round tests nothing)."""
+    before = visit_ids(served)
+    gaps = [two_touches(page, "[data-start=warm]", apart)]
+    if gaps[0] >= 500:
+        wait_all_saved(page)
+        return None, gaps
+    # Said in the fixed bar, where it moves no card under a finger.
+    page.locator(".cx-bar .cx-hint", has_text="Double tap").wait_for(timeout=2_000)
+    wait_all_saved(page)
+    (vid,) = visit_ids(served) - before  # one visit, not two
+    for what in (
+        f"[data-tap=reason][data-value='{gift}']",
+        "[data-tap=marker][data-value=used_name]",
+        "[data-tap=purchase][data-value='2']",
+    ):
+        gaps.append(two_touches(page, selector(vid, what), apart))
+        if gaps[-1] >= 500:
+            wait_all_saved(page)
+            return None, gaps
+    wait_all_saved(page)
+    return vid, gaps
+
+
 @pytest.mark.parametrize("screen", ["phone", "tablet"])
 def test_a_double_tap_acts_once_and_taps_a_second_apart_act_twice(browser, served, screen):
     page = touch_device(browser, served, "ana", screen)
@@ -81,20 +108,17 @@ def test_a_double_tap_acts_once_and_taps_a_second_apart_act_twice(browser, serve
     assert taps.DOUBLE_TAP.total_seconds() * 1000 == 500
     gift = next(r["id"] for r in db(served).query("SELECT id FROM reasons WHERE name = 'Gift'"))
     for apart in (0, 150, 300):
-        page.wait_for_timeout(500)  # the last customer was a moment ago
-        before = visit_ids(served)
-        gaps = [two_touches(page, "[data-start=warm]", apart)]
-        # Said in the fixed bar, where it moves no card under a finger.
-        page.locator(".cx-bar .cx-hint", has_text="Double tap").wait_for(timeout=2_000)
-        wait_all_saved(page)
-        (vid,) = visit_ids(served) - before  # one visit, not two
-        for what in (
-            f"[data-tap=reason][data-value='{gift}']",
-            "[data-tap=marker][data-value=used_name]",
-            "[data-tap=purchase][data-value='2']",
-        ):
-            gaps.append(two_touches(page, selector(vid, what), apart))
-        wait_all_saved(page)
+        # A loaded machine can send two touches meant 300 ms apart more than
+        # 500 ms apart (CI saw 573 ms): such a round tests nothing, so it is
+        # set aside and the round played again with a new customer, at most
+        # three times.
+        for _ in range(3):
+            page.wait_for_timeout(500)  # the last customer was a moment ago
+            vid, gaps = _double_tap_round(page, served, gift, apart)
+            if vid:
+                break
+        else:
+            pytest.fail(f"three rounds of touches {apart} ms apart missed the window: {gaps}")
         assert all(apart <= gap < 500 for gap in gaps), (apart, gaps)
         row = db(served)["visits"].get(vid)
         assert (row["first_engagement"], row["reason_id"], row["used_name"]) == ("warm", gift, 1)

@@ -19,7 +19,14 @@ from cxlog.stores import catalog
 from cxlog.visits import visits
 from tests.conftest import new_id
 from tests.e2e import harness
-from tests.e2e.harness import PHONE, TABLET, by_key, sign_in_with_password, wait_idle
+from tests.e2e.harness import (
+    PHONE,
+    TABLET,
+    by_key,
+    open_tab,
+    sign_in_with_password,
+    wait_idle,
+)
 from tests.e2e.touch import small_controls
 
 # One server for the file: the first test sets it up in the browser; each
@@ -166,7 +173,7 @@ def test_sign_in_with_enter_lasts_and_a_password_change_ends_it(browser, set_up)
     (first, page), (second, other) = devices
     page.reload()
     wait_idle(page)
-    page.get_by_role("tab", name="Access").click()
+    open_tab(page, "Access", shows=".st-key-password-owner input")
     by_key(page, "password-owner").locator("input").fill(NEW_PASSWORD)
     page.keyboard.press("Enter")
     page.get_by_text("Owner password saved.").wait_for()
@@ -394,8 +401,7 @@ def test_every_control_is_48px_for_an_owner_and_a_manager(browser, set_up, scree
                 screenshot(page, f"touch-{path or 'log'}-tablet")
             if path == "settings":
                 for tab in ("Lists", "Store", "Access", "Devices"):
-                    page.get_by_role("tab", name=tab).click()
-                    page.wait_for_timeout(300)
+                    open_tab(page, tab)
                     both_sizes(page, f"settings/{tab}")
             if path == "visits":
                 page.locator("details summary").first.click()
