@@ -26,8 +26,6 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-import sqlite_utils
-
 from bench.common import RESULTS, ROOT, fresh, report, run_child
 
 DB = RESULTS / "chain_10m.db"
@@ -113,6 +111,7 @@ def build(path=DB, *, stores: int = STORES, visits: int = VISITS, now: datetime 
     from cxlog.numbers import derived
     from cxlog.storage import settings
     from cxlog.storage.db import Storage
+    from cxlog.storage.engine import SqliteDatabase
 
     started = time.perf_counter()
     storage = Storage(fresh(path))
@@ -129,7 +128,7 @@ def build(path=DB, *, stores: int = STORES, visits: int = VISITS, now: datetime 
     # write every new page twice (WAL, then checkpoint). The app's WAL is set
     # back below.
     conn.execute("PRAGMA journal_mode = DELETE")
-    db = sqlite_utils.Database(conn)
+    db = SqliteDatabase(conn)
     conn.execute("BEGIN IMMEDIATE")
     for i in range(stores):
         conn.execute(

@@ -3,8 +3,8 @@
 Errors a person can fix (bad dates, missing files) print one sentence and exit
 with status 2; nothing prints a stack trace at them.
 
-Each command imports what it needs when it runs, not at the top: most of
-cxlog reads through sqlite_utils, which imports pandas and numpy (~0.7 s), and
+Each command imports what it needs when it runs, not at the top: the
+dashboard's numbers and the summary import pandas and numpy (~0.7 s), and
 the visits export, run from cron, must stay without them
 (tests/test_cli_export.py). No import here dodges a circle.
 """
@@ -147,7 +147,7 @@ def _export(storage: Storage, args: argparse.Namespace) -> str:
     if args.summary and args.followups:
         raise ValidationError("Pick one of --summary and --followups.")
     what = "summary rows" if args.summary else "visits"
-    if args.summary:  # the summary's modules read through sqlite_utils (and pandas)
+    if args.summary:  # the summary's modules import pandas
         from cxlog.export.summary import export_summary_file as write
     elif args.followups:
         from cxlog.export.followups_csv import export_followups_file as write

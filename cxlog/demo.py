@@ -131,9 +131,7 @@ def generate(
         ).fetchall()
         for name, _ in indexes:
             db.execute(f'DROP INDEX "{name}"')
-        db.conn.executemany(
-            f"INSERT INTO visits ({', '.join(columns)}) VALUES ({placeholders})", rows
-        )
+        db.executemany(f"INSERT INTO visits ({', '.join(columns)}) VALUES ({placeholders})", rows)
         for _, sql in indexes:
             db.execute(sql)
         # Issue #15: follow-ups and return visits on the same visits.

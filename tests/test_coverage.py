@@ -144,7 +144,7 @@ def test_autumn_dst_day_counts_each_pass_of_the_repeated_hour(storage, shop):
         {**visit(s, a, 0, 0), "started_at": "2026-10-25T01:40:00.000Z"},
     ]
     with storage.write() as db:
-        db["visits"].insert_all(rows)
+        db.insert_rows("visits", rows)
         # Written behind cxlog's back: recount the dashboard's rollups (#12).
         derived.rebuild(db)
     text = "start,in\n2026-10-25 01:00,4\n2026-10-25 01:00,5\n2026-10-25 02:00,1\n"
@@ -199,7 +199,7 @@ def test_rollups_give_the_numbers_the_visits_give(storage, shop, monkeypatch, zo
         v["voided_at"] = v["started_at"] if rng.random() < 0.05 else None
         rows.append(v)
     with storage.write() as db:
-        db["visits"].insert_all(rows)
+        db.insert_rows("visits", rows)
         derived.rebuild(db)
     lines = ["start,in"]
     for hour in range(8 * 24):  # UTC hours; a gap every 17th
@@ -248,7 +248,7 @@ def test_without_counter_or_pos_data_no_frames_are_built_and_the_answer_is_the_s
     skips pandas and answers what building the empty frames would answer."""
     s, a = shop["store"], shop["ana"]
     with storage.write() as db:
-        db["visits"].insert_all([visit(s, a, 10, 5, "purchased", 2), visit(s, a, 11, 0)])
+        db.insert_rows("visits", [visit(s, a, 10, 5, "purchased", 2), visit(s, a, 11, 0)])
         derived.rebuild(db)
     build(storage)  # the empty frames are made once per process
     assembled = []

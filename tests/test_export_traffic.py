@@ -45,12 +45,13 @@ def test_visits_and_summary_carry_the_counter(storage, shop):
         storage, "pos", shop["store"], "date,transactions,units\n2026-10-25,3,7\n", actor="t"
     )
     with storage.write() as db:
-        db["visits"].insert_all(
+        db.insert_rows(
+            "visits",
             [
                 visit(shop, "2026-10-25T00:30:00.000Z", "purchased"),
                 visit(shop, "2026-10-25T01:30:00.000Z", "no_purchase"),
                 visit(shop, "2026-10-25T03:00:00.000Z"),
-            ]
+            ],
         )
         # Written behind cxlog's back: recount the dashboard's rollups (#12).
         derived.rebuild(db)
@@ -91,7 +92,7 @@ def test_the_join_to_counter_hours_is_made_only_when_the_selection_has_some(stor
         storage, "traffic", shop["store"], "start,in\n2026-11-03T10:00:00+00:00,12\n", actor="t"
     )
     with storage.write() as db:
-        db["visits"].insert_all([visit(shop, "2026-11-03T10:20:00.000Z", "purchased")])
+        db.insert_rows("visits", [visit(shop, "2026-11-03T10:20:00.000Z", "purchased")])
         derived.rebuild(db)
     conn = sqlite3.connect(storage.path)
     for stores, joined in (((other,), False), ((shop["store"],), True), ((), True)):

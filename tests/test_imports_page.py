@@ -110,7 +110,7 @@ def test_dashboard_shows_coverage_tiles_heat_and_warning(app_env, shop):
             }
         )
     with app_env.write() as db:
-        db["visits"].insert_all(rows)
+        db.insert_rows("visits", rows)
         # Written behind cxlog's back: recount the dashboard's rollups (#12).
         derived.rebuild(db)
     query = {"period": "custom", "from": "2026-11-01", "to": "2026-11-19"}

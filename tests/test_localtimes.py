@@ -87,7 +87,7 @@ def test_python_and_sqlite_write_the_same_local_text(storage):
                 }
             )
     with storage.write() as db:
-        db["visits"].insert_all(rows)  # behind cxlog's back: no local texts yet
+        db.insert_rows("visits", rows)  # behind cxlog's back: no local texts yet
         assert db.execute("SELECT count(started_local) FROM visits").fetchone()[0] == 0
         assert localtimes.fill(db) == len(rows)
     zones = {store: zone for zone, store in stores.items()}

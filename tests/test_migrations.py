@@ -32,6 +32,7 @@ STORAGE_ONLY = {
     "cxlog.core.model",
     "cxlog.storage",
     "cxlog.storage.db",
+    "cxlog.storage.engine",
     "cxlog.storage.migrations",
 }
 

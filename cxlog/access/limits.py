@@ -66,7 +66,7 @@ def take(
                 wait = round((1 - tokens) * bucket.refill.total_seconds()) or 1
                 raise RateLimited(bucket.refusal.format(wait=wait))
             levels.append((bucket.key, tokens - 1))
-        db.conn.executemany(
+        db.executemany(
             "INSERT INTO rate_limits (store_id, key, tokens, refreshed_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (store_id, key) DO UPDATE SET tokens = excluded.tokens,"
             " refreshed_at = excluded.refreshed_at",

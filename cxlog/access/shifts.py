@@ -23,14 +23,13 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlite_utils import Database
-
 from cxlog.access import limits
 from cxlog.core import actors
 from cxlog.core.errors import ShiftError, ValidationError
 from cxlog.core.model import from_utc_text, to_utc_text, utc_now
 from cxlog.core.tokens import token_hash
 from cxlog.storage.db import Storage, audit
+from cxlog.storage.engine import Database
 
 SHIFT_COOKIE = "cxlog_shift"
 DEVICE_COOKIE = "cxlog_device"

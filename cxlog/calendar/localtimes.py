@@ -68,7 +68,7 @@ def fill(db, store_ids: Iterable[int] | None = None) -> int:
         "CREATE TEMP TABLE local_spans"
         " (store_id INTEGER, start TEXT, end TEXT, modifier TEXT, offset TEXT)"
     )
-    db.conn.executemany(
+    db.executemany(
         "INSERT INTO temp.local_spans VALUES (?, ?, ?, ?, ?)",
         [
             (store_id, since, until, f"{seconds:+d} seconds", offset_text(seconds))

@@ -186,19 +186,19 @@ def add_behaviour(storage: Storage, name: str, measure: object = None, *, actor:
         (position,) = db.execute(
             "SELECT coalesce(max(position), -1) + 1 FROM behaviours"
         ).fetchone()
-        cursor = db.execute(
-            "INSERT INTO behaviours (name, position, measure) VALUES (?, ?, ?)",
+        (behaviour_id,) = db.execute(
+            "INSERT INTO behaviours (name, position, measure) VALUES (?, ?, ?) RETURNING id",
             [name, position, measure],
-        )
+        ).fetchone()
         audit(
             db,
             actor,
             "create",
             "behaviour",
-            cursor.lastrowid,
+            behaviour_id,
             after={"name": name, "measure": measure},
         )
-        return cursor.lastrowid
+        return behaviour_id
 
 
 def _behaviour(db, behaviour_id: int) -> dict:

@@ -582,7 +582,7 @@ def import_traffic(
             " (SELECT value FROM json_each(?))",
             [store_id, json.dumps(texts)],
         ).fetchone()
-        db.conn.executemany(
+        db.executemany(
             "INSERT OR REPLACE INTO traffic_hours (store_id, hour_start, hour_end, entries,"
             " exits, imported_at, visitors, day, hour) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
@@ -637,7 +637,7 @@ def import_pos(
             "DELETE FROM pos_totals WHERE store_id = ? AND day IN (SELECT value FROM json_each(?))",
             [store_id, json.dumps(days)],
         )
-        db.conn.executemany(
+        db.executemany(
             "INSERT INTO pos_totals"
             " (store_id, day, hour, transactions, units, net_sales_cents, imported_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -93,13 +93,13 @@ def add(storage: Storage, *, seed: int = 0) -> tuple[int, int]:
         for s, d, t, u, c in zip(days["store_id"], days["day"], tx, units, cents, strict=True)
     ]
     with storage.write() as db:
-        db.conn.executemany(
+        db.executemany(
             "INSERT OR REPLACE INTO traffic_hours"
             " (store_id, hour_start, hour_end, entries, exits, imported_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
             traffic_rows,
         )
-        db.conn.executemany(
+        db.executemany(
             "INSERT OR REPLACE INTO pos_totals"
             " (store_id, day, hour, transactions, units, net_sales_cents, imported_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",

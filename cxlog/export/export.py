@@ -94,7 +94,7 @@ def find_store(storage: Storage, text: str) -> int:
 
 def store_ranges(db, selection: ExportSelection) -> list[StoreRange]:
     """Each selected store with the UTC bounds of its local days. ``db``: a
-    sqlite3 connection or a sqlite_utils Database."""
+    sqlite3 connection or a cxlog.storage.engine.Database."""
     rows = db.execute("SELECT id, name, timezone FROM stores ORDER BY id").fetchall()
     if selection.store_ids:
         missing = set(selection.store_ids) - {store_id for store_id, *_ in rows}
@@ -222,7 +222,7 @@ def _write_in_parallel(storage: Storage, out: BinaryIO, selection: ExportSelecti
 
 
 def require_schema(db) -> None:
-    """``db``: a sqlite3 connection or a sqlite_utils Database."""
+    """``db``: a sqlite3 connection or a cxlog.storage.engine.Database."""
     tables = db.execute(
         "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('visits', 'stores')"
     ).fetchone()[0]

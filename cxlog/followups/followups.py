@@ -18,8 +18,6 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlite_utils import Database
-
 from cxlog.access import limits
 from cxlog.calendar import localday, periods
 from cxlog.core import actors, model
@@ -36,6 +34,7 @@ from cxlog.numbers.figures import interval, percent
 from cxlog.numbers.metrics import Rate
 from cxlog.storage import settings
 from cxlog.storage.db import Storage, audit
+from cxlog.storage.engine import Database
 from cxlog.stores import catalog
 
 # --- vocabulary -------------------------------------------------------------------
@@ -325,7 +324,7 @@ def promise(
         cursor = db.execute(
             "INSERT INTO followups (store_id, visit_id, channel, promised_at, promised_on,"
             " promised_by, promised_due_on, due_on, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             [
                 store_id,
                 visit["id"],
@@ -338,7 +337,7 @@ def promise(
                 stamp,
             ],
         )
-        followup_id = cursor.lastrowid
+        (followup_id,) = cursor.fetchone()
         audit(
             db,
             actors.associate(associate_id),

@@ -122,11 +122,11 @@ def add(db, rng: np.random.Generator, columns: dict, zones: dict[int, str], now:
             )
         )
         code_rows.append((int(stores[i]), codes[i], ids[i], stamp))
-    db.conn.executemany(
+    db.executemany(
         "INSERT INTO visit_codes (store_id, code, visit_id, assigned_at) VALUES (?, ?, ?, ?)",
         code_rows,
     )
-    db.conn.executemany(
+    db.executemany(
         "INSERT INTO followups (store_id, visit_id, channel, promised_at, promised_on,"
         " promised_by, promised_due_on, due_on, first_action_on, attempts, result, result_at,"
         " result_on, result_by, units, amount_cents, updated_at)"
@@ -158,12 +158,12 @@ def _returns(db, columns: dict, rows: list[tuple]) -> None:
             if visit != original and visit not in taken:
                 taken.add(visit)
                 links.append((store, visit, original, at, row[13]))
-    db.conn.executemany(
+    db.executemany(
         "INSERT INTO visit_returns (store_id, visit_id, original_visit_id, linked_at, linked_by)"
         " VALUES (?, ?, ?, ?, ?)",
         links,
     )
-    db.conn.executemany(
+    db.executemany(
         "UPDATE followups SET return_visit_id = ? WHERE store_id = ? AND visit_id = ?",
         [(visit, store, original) for store, visit, original, _, _ in links],
     )

@@ -100,7 +100,7 @@ def _target(db, store_id: int, started: str, timezone: str) -> tuple | None:
     day) when it started in no counter hour of a store that has some, None
     when the store has no counter at all. One statement: the second part is
     read only when the first finds no hour."""
-    row = db.conn.execute(_LOCATE, [store_id, started]).fetchone()
+    row = db.execute(_LOCATE, [store_id, started]).fetchone()
     if row is None:
         return None
     if row[0] is not None and started < row[1]:
@@ -152,7 +152,7 @@ def apply(db, store_id: int, before: Mapping | None, after: Mapping | None, time
 
 
 def _move(db, store_id: int, target: tuple, delta: tuple[int, ...]) -> None:
-    conn = db.conn
+    conn = db
     if target[0] == "day":
         day = target[1]
         conn.execute(
@@ -374,7 +374,7 @@ def _pos(db, store_id: int, hours: _Hours) -> tuple[list, dict[int, list], int]:
         sums[0] += transactions
         sums[1] = None if units is None or sums[1] is None else sums[1] + units
         sums[2] = sums[2] if cents is None else (sums[2] or 0) + cents
-    db.conn.executemany(
+    db.executemany(
         "UPDATE pos_totals SET lone = ? WHERE store_id = ? AND day = ? AND hour = ?", wrong
     )
     return per_hour, per_day, len(wrong)
@@ -397,7 +397,7 @@ def _fix_hours(db, store_id: int, hours: _Hours, sums: np.ndarray, pos: list) ->
         (*(expected[name][i].item() for name in HOUR_SUMS[:-1]), pos[i], store_id, text)
         for i, text in zip(at.tolist(), hours.text[at].astype(str).tolist(), strict=True)
     ]
-    db.conn.executemany(
+    db.executemany(
         f"UPDATE traffic_hours SET {', '.join(f'{c} = ?' for c in HOUR_SUMS)}"
         " WHERE store_id = ? AND hour_start = ?",
         rows,
@@ -472,20 +472,20 @@ def _replace(db, store_id: int, days: dict[int, tuple], months: dict[int, bytes]
     wrong_months = [
         m for m in stored_months.keys() | months.keys() if stored_months.get(m) != months.get(m)
     ]
-    db.conn.executemany(
+    db.executemany(
         "DELETE FROM coverage_days WHERE store_id = ? AND day = ?",
         [(store_id, d) for d in wrong_days],
     )
-    db.conn.executemany(
+    db.executemany(
         f"INSERT INTO coverage_days (store_id, day, {columns}, heat)"
         f" VALUES ({', '.join('?' * (len(DAY_SUMS) + 3))})",
         [(store_id, d, *days[d]) for d in wrong_days if d in days],
     )
-    db.conn.executemany(
+    db.executemany(
         "DELETE FROM coverage_months WHERE store_id = ? AND month = ?",
         [(store_id, m) for m in wrong_months],
     )
-    db.conn.executemany(
+    db.executemany(
         "INSERT INTO coverage_months (store_id, month, heat) VALUES (?, ?, ?)",
         [(store_id, m, months[m]) for m in wrong_months if m in months],
     )

@@ -13,12 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlite_utils import Database
-
 from cxlog.calendar import localtimes
 from cxlog.core.errors import ValidationError
 from cxlog.numbers import coverage_sums, rollups
 from cxlog.storage import db, migrations
+from cxlog.storage.engine import Database
 from cxlog.storage.rebuilt import Rebuilt
 
 

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-from sqlite_utils import Database
 
 from cxlog.calendar.localday import (
     day_number,
@@ -48,6 +47,7 @@ from cxlog.core.errors import ValidationError
 from cxlog.core.model import FIRST_ENGAGEMENTS
 from cxlog.numbers import facts
 from cxlog.numbers.metrics import Counts
+from cxlog.storage.engine import Database
 from cxlog.storage.rebuilt import Rebuilt
 
 DAY, WEEK, MONTH = 0, 1, 2
@@ -132,7 +132,7 @@ def contribution(visit: Mapping, timezone: str, learned: bool) -> dict[tuple, tu
 
 def _learned_reason(db: Database, visit: Mapping) -> bool:
     """Whether the visit's reason counts as learned (no reason: not)."""
-    row = db.conn.execute("SELECT learned FROM reasons WHERE id = ?", [visit["reason_id"]])
+    row = db.execute("SELECT learned FROM reasons WHERE id = ?", [visit["reason_id"]])
     found = row.fetchone()
     return bool(found and found[0])
 
@@ -159,11 +159,11 @@ def apply(
             if delta[0] < 0:
                 drops.append((store, *key))
     if upserts:
-        db.conn.executemany(_UPSERT, upserts)
+        db.executemany(_UPSERT, upserts)
     if drops:
         # A group whose last visit left it holds zeros only: remove the row,
         # so the table is exactly what a rebuild would make.
-        db.conn.executemany(_DROP_EMPTY, drops)
+        db.executemany(_DROP_EMPTY, drops)
     return len(upserts)
 
 
@@ -239,7 +239,7 @@ def _expected(db: Database, store_id: int, timezone: str, learned: np.ndarray) -
 
 
 def _stored(db: Database, store_id: int) -> dict:
-    cursor = db.conn.execute(
+    cursor = db.execute(
         f"SELECT grain, bucket, kind, k1, k2, {', '.join(SUMS)} FROM rollups WHERE store_id = ?",
         [store_id],
     )
@@ -267,8 +267,8 @@ def rebuild(db: Database, store_ids: Iterable[int] | None = None) -> Rebuilt:
         wrong = [k for k in stored.keys() | expected.keys() if stored.get(k) != expected.get(k)]
         if wrong:
             by_store[store_id] = len(wrong)
-            db.conn.executemany(_DELETE, [(store_id, *k) for k in wrong if k in stored])
-            db.conn.executemany(
+            db.executemany(_DELETE, [(store_id, *k) for k in wrong if k in stored])
+            db.executemany(
                 f"INSERT INTO rollups ({', '.join(_KEY + SUMS)}) VALUES ({', '.join('?' * 13)})",
                 [(store_id, *k, *expected[k]) for k in wrong if k in expected],
             )
@@ -343,7 +343,7 @@ def _held(db: Database, store_ids: Sequence[int]) -> tuple[int | None, int | Non
     seek, but both together with a scan of the store's days."""
     lo = hi = None
     for store_id in store_ids:
-        first, last = db.conn.execute(
+        first, last = db.execute(
             "SELECT (SELECT min(bucket) FROM rollups WHERE store_id = ?1 AND grain = ?2),"
             " (SELECT max(bucket) FROM rollups WHERE store_id = ?1 AND grain = ?2)",
             [store_id, DAY],
@@ -385,7 +385,7 @@ def _read(db, store_ids, kinds, first_day, last_day, grains, *, per_week):
     )
     width = 3 if per_week else 2
     params = [value for run in pieces for value in run]
-    for row in db.conn.execute(sql, params):
+    for row in db.execute(sql, params):
         out[codes[row[0]]][tuple(row[1 : 1 + width])] = Counts(*row[1 + width :])
     return out
 

@@ -22,17 +22,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from cxlog.core.errors import StorageError
 from cxlog.core.model import to_utc_text, utc_now
+from cxlog.storage.engine import Database, SqliteDatabase
 
 # The files SQLite keeps beside a database in WAL mode.
 SIDECARS = ("-wal", "-shm")
-
-if TYPE_CHECKING:  # imported when first used: sqlite_utils brings pandas and numpy
-    import sqlite_utils
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "cxlog.db"
 BUSY_TIMEOUT_MS = 10_000
@@ -128,13 +125,9 @@ class Storage:
         # error, never silently replaced by a new empty database (issue #7).
         return f"{self.path.absolute().as_uri()}?mode={mode}"
 
-    def connect(self, *, create: bool = False) -> sqlite_utils.Database:
+    def connect(self, *, create: bool = False) -> Database:
         """A new connection; only ``migrate`` may create the file (create=True)."""
-        # Here, not at the top: importing sqlite_utils imports pandas and numpy
-        # (~0.5 s), a third of a command-line export that needs neither (#16).
-        import sqlite_utils
-
-        return sqlite_utils.Database(self.plain_connection(create=create), execute_plugins=False)
+        return SqliteDatabase(self.plain_connection(create=create))
 
     def plain_connection(self, *, create: bool = False) -> sqlite3.Connection:
         """A new ``sqlite3`` connection with the settings of ``connect``."""
@@ -155,11 +148,9 @@ class Storage:
         return conn
 
     @contextmanager
-    def read(self) -> Iterator[sqlite_utils.Database]:
-        import sqlite_utils  # see connect
-
+    def read(self) -> Iterator[Database]:
         with self.read_plain() as conn:
-            yield sqlite_utils.Database(conn, execute_plugins=False)
+            yield SqliteDatabase(conn)
 
     @contextmanager
     def one_connection(self, *, keep: bool = False) -> Iterator[None]:
@@ -232,7 +223,7 @@ class Storage:
 
     @contextmanager
     def read_plain(self) -> Iterator[sqlite3.Connection]:
-        """``read`` for code that needs no sqlite_utils (the CSV export)."""
+        """``read``'s bare connection (the CSV export reads it directly)."""
         with self._borrowed() as conn:
             try:
                 yield conn
@@ -240,18 +231,13 @@ class Storage:
                 raise _storage_error(exc, self.path, writing=False) from exc
 
     @contextmanager
-    def write(self) -> Iterator[sqlite_utils.Database]:
+    def write(self) -> Iterator[Database]:
         """One transaction: everything inside is saved together or not at all."""
-        import sqlite_utils  # see connect
-
-        with (
-            self._borrowed() as conn,
-            self._transaction(sqlite_utils.Database(conn, execute_plugins=False)) as db,
-        ):
+        with self._borrowed() as conn, self._transaction(SqliteDatabase(conn)) as db:
             yield db
 
     @contextmanager
-    def _transaction(self, db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    def _transaction(self, db: Database) -> Iterator[Database]:
         try:
             db.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -306,8 +292,8 @@ class Storage:
         A migration that changed what a derived table holds marks it stale;
         once every migration has run, today's code rebuilds it (registered by
         ``rebuild_when_stale``), each in its own write transaction."""
-        # Here, not at the top: the migrations are built on sqlite_utils,
-        # which imports pandas and numpy (a visits export stays without them).
+        # Here, not at the top: the migrations' SQL is long, and a visits
+        # export of a file already migrated never needs it.
         from cxlog.storage import migrations
 
         try:
@@ -344,10 +330,10 @@ class Storage:
 
 # name → rebuild(db, store_ids): what fills a derived table a migration
 # marked stale (cxlog.numbers.derived registers them; storage imports no domain code).
-_STALE_REBUILDS: dict[str, Callable[[sqlite_utils.Database, None], object]] = {}
+_STALE_REBUILDS: dict[str, Callable[[Database, None], object]] = {}
 
 
-def rebuild_when_stale(name: str, rebuild: Callable[[sqlite_utils.Database, None], object]) -> None:
+def rebuild_when_stale(name: str, rebuild: Callable[[Database, None], object]) -> None:
     """Register what rebuilds ``name`` after a migration marked it stale."""
     _STALE_REBUILDS[name] = rebuild
 
@@ -368,7 +354,7 @@ def shared_storage(path: str | os.PathLike[str] | None = None) -> Storage:
 
 
 def audit(
-    db: sqlite_utils.Database,
+    db: Database,
     actor: str,
     action: str,
     entity: str,

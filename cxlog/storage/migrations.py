@@ -12,8 +12,8 @@ every migration has run (``cxlog.storage.db.Storage.migrate``)."""
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from cxlog.core.model import (
     DEFAULT_NO_SALE_REASONS,
@@ -24,6 +24,72 @@ from cxlog.core.model import (
     to_utc_text,
     utc_now,
 )
+from cxlog.storage.engine import Database
+
+Migration = Callable[[Database], None]
+
+
+@dataclass
+class Migrations:
+    """The registered migrations, applied in order, each in one transaction
+    with the row that records it. The record is the table sqlite-utils'
+    ``Migrations`` kept (cxlog ran on it until #27), so every file it
+    migrated upgrades as it is."""
+
+    name: str
+    registered: list[tuple[str, Migration]] = field(default_factory=list)
+    TABLE = "_sqlite_migrations"
+
+    def __call__(self) -> Callable[[Migration], Migration]:
+        def register(fn: Migration) -> Migration:
+            if any(name == fn.__name__ for name, _ in self.registered):
+                raise ValueError(f"migration {fn.__name__} is registered twice")
+            self.registered.append((fn.__name__, fn))
+            return fn
+
+        return register
+
+    def applied(self, db: Database) -> set[str]:
+        if not db.has_table(self.TABLE):
+            return set()
+        rows = db.execute(f"SELECT name FROM {self.TABLE} WHERE migration_set = ?", [self.name])
+        return {name for (name,) in rows}
+
+    def pending(self, db: Database) -> list[str]:
+        done = self.applied(db)
+        return [name for name, _ in self.registered if name not in done]
+
+    def apply(self, db: Database) -> None:
+        """Apply what is pending. The caller holds the only connection that
+        migrates (a lock in this process; the file's write lock, taken by
+        each migration's BEGIN IMMEDIATE, across processes)."""
+        # Word for word as sqlite-utils wrote them: a new file's schema equals
+        # an upgraded one's (tests/test_migrations.py compares them).
+        db.execute(
+            f'CREATE TABLE IF NOT EXISTS "{self.TABLE}" (\n   "id" INTEGER PRIMARY KEY,\n'
+            '   "migration_set" TEXT,\n   "name" TEXT,\n   "applied_at" TEXT\n)'
+        )
+        db.execute(
+            f'CREATE UNIQUE INDEX IF NOT EXISTS "idx_{self.TABLE}_migration_set_name"\n'
+            f'    ON "{self.TABLE}" ("migration_set", "name")'
+        )
+        for name, fn in self.registered:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                # Another process may have applied it while this one waited.
+                if name not in self.applied(db):
+                    fn(db)
+                    db.execute(
+                        f"INSERT INTO {self.TABLE} (migration_set, name, applied_at)"
+                        " VALUES (?, ?, ?)",
+                        [self.name, name, str(utc_now())],
+                    )
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
 
 migrations = Migrations("cxlog")
 
@@ -147,9 +213,7 @@ def m002_default_lists(db: Database) -> None:
     ] + [
         (NO_SALE_REASON, name, position, 1) for position, name in enumerate(DEFAULT_NO_SALE_REASONS)
     ]
-    db.conn.executemany(
-        "INSERT INTO reasons (kind, name, position, learned) VALUES (?, ?, ?, ?)", rows
-    )
+    db.executemany("INSERT INTO reasons (kind, name, position, learned) VALUES (?, ?, ?, ?)", rows)
     db.execute(
         "INSERT INTO audit (at, actor, action, entity, entity_id) VALUES (?, ?, ?, ?, ?)",
         [to_utc_text(utc_now()), "system", "create_default_lists", "reasons", "*"],
@@ -235,7 +299,7 @@ def i14_coaching(db: Database) -> None:
         """
     )
     if not db.execute("SELECT count(*) FROM behaviours").fetchone()[0]:
-        db.conn.executemany(
+        db.executemany(
             "INSERT INTO behaviours (name, position, measure) VALUES (?, ?, ?)",
             [(name, i, measure) for i, (name, measure) in enumerate(I14_BEHAVIOURS)],
         )
@@ -294,7 +358,7 @@ def i10_taps_and_device_shifts(db: Database) -> None:
         );
         """
     )
-    columns = {c.name for c in db["audit"].columns}
+    columns = set(db.columns("audit"))
     for column in ("device_at", "received_at"):
         if column not in columns:
             db.execute(f"ALTER TABLE audit ADD COLUMN {column} TEXT")
@@ -363,7 +427,7 @@ def i12_rollups(db: Database) -> None:
     # at a time (no executescript, which would commit the migration's
     # transaction half-way and leave the rebuild to autocommit row by row).
     db.execute(I12_ROLLUPS)
-    if "store_id" not in {c.name for c in db["audit"].columns}:
+    if "store_id" not in set(db.columns("audit")):
         db.execute("ALTER TABLE audit ADD COLUMN store_id INTEGER")
     for sql in (
         "UPDATE audit SET store_id = (SELECT v.store_id FROM visits v WHERE v.id = audit.entity_id)"
@@ -376,7 +440,7 @@ def i12_rollups(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS audit_store_at ON audit (store_id, at)",
     ):
         db.execute(sql)
-    if "store_id" not in {c.name for c in db["shifts"].columns}:
+    if "store_id" not in set(db.columns("shifts")):
         db.execute("ALTER TABLE shifts ADD COLUMN store_id INTEGER REFERENCES stores(id)")
     # Filled from the associate whatever code starts a shift (issue #10
     # rebuilds shift storage; this keeps today's table keyed meanwhile).

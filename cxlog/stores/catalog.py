@@ -4,14 +4,13 @@ deactivating or retiring only hides an entry from the Log page."""
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-
 from cxlog.calendar import localtimes
 from cxlog.core import model
 from cxlog.core.errors import NotFoundError, ValidationError
 from cxlog.core.model import to_utc_text, utc_now
 from cxlog.numbers import derived
 from cxlog.storage.db import Storage, audit
+from cxlog.storage.engine import Database
 
 
 def _one(db: Database, sql: str, params: list, missing: str) -> dict:
@@ -33,14 +32,12 @@ def create_store(storage: Storage, name: str, timezone: str, actor: str = "syste
 
 def insert_store(db, name: str, timezone: str, actor: str) -> int:
     """Inside the caller's transaction: a store whose name and zone are checked."""
-    cursor = db.execute(
-        "INSERT INTO stores (name, timezone, created_at) VALUES (?, ?, ?)",
+    (store_id,) = db.execute(
+        "INSERT INTO stores (name, timezone, created_at) VALUES (?, ?, ?) RETURNING id",
         [name, timezone, to_utc_text(utc_now())],
-    )
-    audit(
-        db, actor, "create", "store", cursor.lastrowid, after={"name": name, "timezone": timezone}
-    )
-    return cursor.lastrowid
+    ).fetchone()
+    audit(db, actor, "create", "store", store_id, after={"name": name, "timezone": timezone})
+    return store_id
 
 
 def list_stores(storage: Storage) -> list[dict]:
@@ -106,11 +103,11 @@ def add_associate(
     with storage.write() as db:
         _one(db, "SELECT id FROM stores WHERE id = ?", [store_id], "That store does not exist.")
         _refuse_duplicate_associate(db, store_id, name, exclude_id=None)
-        cursor = db.execute(
-            "INSERT INTO associates (store_id, name, pin_hash, created_at) VALUES (?, ?, ?, ?)",
+        (associate_id,) = db.execute(
+            "INSERT INTO associates (store_id, name, pin_hash, created_at) VALUES (?, ?, ?, ?)"
+            " RETURNING id",
             [store_id, name, pin_hash, to_utc_text(utc_now())],
-        )
-        associate_id = cursor.lastrowid
+        ).fetchone()
         audit(db, actor, "create", "associate", associate_id, after={"name": name})
     return associate_id
 
@@ -248,10 +245,10 @@ def add_reason(storage: Storage, kind: str, name: str, *, actor: str) -> int:
                 "SELECT coalesce(max(position), -1) + 1 AS p FROM reasons WHERE kind = ?", [kind]
             )
         )["p"]
-        cursor = db.execute(
-            "INSERT INTO reasons (kind, name, position) VALUES (?, ?, ?)", [kind, name, position]
-        )
-        reason_id = cursor.lastrowid
+        (reason_id,) = db.execute(
+            "INSERT INTO reasons (kind, name, position) VALUES (?, ?, ?) RETURNING id",
+            [kind, name, position],
+        ).fetchone()
         audit(db, actor, "create", kind, reason_id, after={"name": name})
     return reason_id
 
@@ -317,7 +314,7 @@ def reorder_reasons(storage: Storage, kind: str, ordered_ids: list[int], *, acto
         known = {row["id"] for row in db.query("SELECT id FROM reasons WHERE kind = ?", [kind])}
         if set(ordered_ids) - known or len(set(ordered_ids)) != len(ordered_ids):
             raise ValidationError("The new order does not match the list; reload and try again.")
-        db.conn.executemany(
+        db.executemany(
             "UPDATE reasons SET position = ? WHERE id = ?",
             [(position, reason_id) for position, reason_id in enumerate(ordered_ids)],
         )

@@ -28,8 +28,6 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
-from sqlite_utils import Database
-
 from cxlog.access import shifts
 from cxlog.calendar import localday
 from cxlog.coaching import coaching
@@ -51,6 +49,7 @@ from cxlog.core.model import (
 )
 from cxlog.followups import followups
 from cxlog.storage.db import Storage
+from cxlog.storage.engine import Database
 from cxlog.stores import catalog
 from cxlog.visits import visits
 

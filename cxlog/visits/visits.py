@@ -13,8 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlite_utils import Database
-
 from cxlog.calendar import localday, localtimes
 from cxlog.calendar.localday import start_of_local_day
 from cxlog.core import actors, model
@@ -22,6 +20,7 @@ from cxlog.core.errors import ConflictError, NotAllowedError, NotFoundError, Val
 from cxlog.core.model import NO_PURCHASE, NO_SALE_REASON, PURCHASED, REASON, to_utc_text, utc_now
 from cxlog.numbers import derived
 from cxlog.storage.db import Storage, audit
+from cxlog.storage.engine import Database
 from cxlog.stores.catalog import active_reason
 
 UNDO_WINDOW = timedelta(seconds=30)
@@ -389,7 +388,7 @@ def _first_close_stands(before: dict, changes: dict) -> None:
 
 def _stored_row(db: Database, visit_id: str) -> dict | None:
     """The visits row as stored: what the derived tables move from and to."""
-    cursor = db.conn.execute("SELECT * FROM visits WHERE id = ?", [visit_id])
+    cursor = db.execute("SELECT * FROM visits WHERE id = ?", [visit_id])
     row = cursor.fetchone()
     if row is None:
         return None

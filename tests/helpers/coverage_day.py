@@ -63,7 +63,7 @@ def day(storage, shop):
         {**visit(s, a, 10, 0), "started_at": "2026-11-04T10:00:00.000Z"},
     ]
     with storage.write() as db:
-        db["visits"].insert_all(rows)
+        db.insert_rows("visits", rows)
         # Written behind cxlog's back: recount the dashboard's rollups (#12).
         derived.rebuild(db)
     traffic.import_file(storage, "traffic", s, COUNTER, actor="t")

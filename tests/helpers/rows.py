@@ -20,15 +20,14 @@ def insert(storage, rows: list[dict]) -> None:
         for row in rows:
             at = to_utc_text(row.pop("at"))
             outcome = row.get("outcome")
-            db["visits"].insert(
-                {
-                    "id": new_id(),
-                    "started_at": at,
-                    "updated_at": at,
-                    "closed_at": at if outcome else None,
-                    **row,
-                }
-            )
+            visit = {
+                "id": new_id(),
+                "started_at": at,
+                "updated_at": at,
+                "closed_at": at if outcome else None,
+                **row,
+            }
+            db.insert_rows("visits", [visit])
         derived.rebuild(db)  # rows written past cxlog.visits.visits: count them as a bulk load does
 
 
