@@ -13,11 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 
 from cxlog.numbers import derived
 from cxlog.storage import migrations
 from cxlog.storage.db import Storage
+from cxlog.storage.engine import SqliteDatabase
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -33,6 +33,7 @@ STORAGE_ONLY = {
     "cxlog.storage",
     "cxlog.storage.db",
     "cxlog.storage.engine",
+    "cxlog.storage.postgres_schema",
     "cxlog.storage.migrations",
 }
 
@@ -81,7 +82,7 @@ def test_an_old_file_upgrades_on_frozen_sql_then_today_s_code_rebuilds_it(tmp_pa
     loaded, said = _upgrade_with_storage_alone(path)
     assert loaded <= STORAGE_ONLY, loaded - STORAGE_ONLY
     assert _schema(path) == _schema(new)  # every migration ran, on its own SQL
-    stale = migrations.stale(sqlite_utils.Database(path))
+    stale = migrations.stale(SqliteDatabase(sqlite3.connect(path)))
     if fixture == TODAY_S_MAIN:
         # Its rollups, sums and local times were kept by the code that wrote it.
         assert said == "migrated" and stale == []

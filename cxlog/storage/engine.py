@@ -10,8 +10,10 @@ were sqlite-utils' ``Database``, which also imported pandas and numpy
 from __future__ import annotations
 
 import itertools
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, ClassVar
 
 
@@ -57,8 +59,7 @@ class Database:
         count = 0
         for names, run in itertools.groupby(rows, key=lambda row: tuple(row)):
             sql = (
-                f"INSERT INTO {table} ({', '.join(names)})"
-                f" VALUES ({', '.join('?' for _ in names)})"
+                f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
             )
             values = [tuple(row.values()) for row in run]
             self.executemany(sql, values)
@@ -116,3 +117,100 @@ def statements(script: str) -> Iterator[str]:
 
 def sqlite(conn: sqlite3.Connection) -> SqliteDatabase:
     return SqliteDatabase(conn)
+
+
+# --- PostgreSQL ---------------------------------------------------------------
+#
+# The SQL domain code writes is SQLite's dialect where both engines accept it.
+# What PostgreSQL reads differently is rewritten here, once per statement
+# text (cached), and nowhere else:
+# - ``?`` placeholders become psycopg's ``%s`` (and a literal ``%`` ``%%``);
+# - ``INDEXED BY name``, SQLite's planner hint, is dropped: PostgreSQL's
+#   planner takes no hints and picks from statistics;
+# SQLite's functions that domain SQL calls (``unixepoch``, ``julianday``,
+# ``iif``, ``ifnull``, ``instr``, ``printf``-free) are created as SQL
+# functions by PostgreSQL's schema, so the statement text stays one.
+
+_HINT = re.compile(r"\s+INDEXED\s+BY\s+\w+", re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
+def postgres_sql(sql: str) -> str:
+    """``sql`` as psycopg takes it: placeholders and SQLite-only words
+    rewritten outside string literals and quoted names."""
+    out: list[str] = []
+    quote = ""
+    for part in re.split(r"('|\")", sql):
+        if quote:
+            out.append(part.replace("%", "%%"))
+            if part == quote:
+                quote = ""
+            continue
+        if part in ("'", '"'):
+            quote = part
+            out.append(part)
+            continue
+        out.append(_HINT.sub("", part).replace("%", "%%").replace("?", "%s"))
+    return "".join(out)
+
+
+class PostgresDatabase(Database):
+    """A psycopg 3 connection from ``cxlog.storage.postgres``'s pool."""
+
+    engine = "postgresql"
+
+    def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
+        return self.conn.execute(postgres_sql(sql), params)
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self.conn.cursor() as cursor:
+            cursor.executemany(postgres_sql(sql), rows)
+
+    def executescript(self, script: str) -> None:
+        # No parameters: psycopg sends it as one simple query, which may hold
+        # several statements; inside the caller's transaction, as DDL is.
+        self.conn.execute(script)
+
+    def columns(self, table: str) -> list[str]:
+        rows = self.conn.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = %s ORDER BY ordinal_position",
+            [table],
+        )
+        return [name for (name,) in rows]
+
+    def has_table(self, name: str) -> bool:
+        found = self.conn.execute(
+            "SELECT 1 FROM information_schema.tables"
+            " WHERE table_schema = current_schema() AND table_name = %s",
+            [name],
+        ).fetchone()
+        return found is not None
+
+    @property
+    def in_transaction(self) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        return self.conn.info.transaction_status != TransactionStatus.IDLE
+
+
+def prepare_postgres(conn: Any) -> None:
+    """Make a new psycopg connection answer as SQLite does, so numbers and
+    CSV lines are the same on both engines (#27, "one answer"):
+    - ``numeric`` (what PostgreSQL's ``sum`` of a bigint and its ``avg``
+      return) is read as an int when whole, else a float — never a Decimal;
+    - ``boolean`` (what a comparison returns) is read as 1 or 0, as SQLite
+      gives it."""
+    from psycopg.adapt import Loader
+
+    class Number(Loader):
+        def load(self, data: Any) -> int | float:
+            text = bytes(data)
+            return float(text) if any(c in text for c in b".eEN") else int(text)
+
+    class Truth(Loader):
+        def load(self, data: Any) -> int:
+            return 1 if bytes(data) == b"t" else 0
+
+    conn.adapters.register_loader("numeric", Number)
+    conn.adapters.register_loader("bool", Truth)

@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 REQUIRED = "CXLOG_REQUIRE_POSTGRES"
@@ -83,6 +84,12 @@ class Cluster:
     @property
     def url(self) -> str:
         return f"postgresql://{USER}@/{DATABASE}?host={self.socket}&port={self.port}"
+
+    def database(self, name: str) -> str:
+        """A new, empty database on this cluster; returns its URL."""
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url.replace(f"/{DATABASE}?", f"/{name}?")
 
     def _run(self, *command: str) -> None:
         done = subprocess.run(
