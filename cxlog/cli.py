@@ -20,7 +20,8 @@ from pathlib import Path
 from cxlog.core.errors import CxlogError, ValidationError
 from cxlog.coverage import import_formats
 from cxlog.export import export
-from cxlog.storage.db import Storage, default_path
+from cxlog.storage.db import Storage, open_storage
+from cxlog.storage.postgres import PostgresStorage
 
 
 def _positive(text: str) -> int:
@@ -35,7 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     p = commands.add_parser("demo", help="write realistic demo data into a new database")
-    p.add_argument("--db", type=str, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument(
+        "--db",
+        type=str,
+        default=None,
+        help="database file or postgresql:// address (default: CXLOG_DB)",
+    )
     p.add_argument("--visits", type=_positive, default=20_000)
     p.add_argument("--days", type=_positive, default=90)
     p.add_argument("--stores", type=_positive, default=1)
@@ -57,7 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Dates are each store's own calendar days (its IANA timezone), both "
         "inclusive. Columns: docs/data-dictionary.md.",
     )
-    p.add_argument("--db", type=str, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument(
+        "--db",
+        type=str,
+        default=None,
+        help="database file or postgresql:// address (default: CXLOG_DB)",
+    )
     p.add_argument(
         "--from",
         dest="first_day",
@@ -83,10 +94,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser(
         "setup-code", help="print the one-time code the first-run page asks for"
     )
-    p.add_argument("--db", type=str, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument(
+        "--db",
+        type=str,
+        default=None,
+        help="database file or postgresql:// address (default: CXLOG_DB)",
+    )
     # Issue #12: recount the rollups from the visits; report and fix differences.
     p = commands.add_parser("rollup", help="check the dashboard's rollups against the visits")
-    p.add_argument("--db", type=str, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument(
+        "--db",
+        type=str,
+        default=None,
+        help="database file or postgresql:// address (default: CXLOG_DB)",
+    )
     p.add_argument(
         "--rebuild",
         action="store_true",
@@ -96,7 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Issue #14: the morning huddle card as Markdown, e.g. for a scheduled e-mail.
     p = commands.add_parser("huddle", help="a store's morning huddle card, as Markdown")
-    p.add_argument("--db", type=str, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument(
+        "--db",
+        type=str,
+        default=None,
+        help="database file or postgresql:// address (default: CXLOG_DB)",
+    )
     p.add_argument("--store", required=True, metavar="S", help="a store id or exact name")
     p.add_argument(
         "--date", metavar="DATE", help="the huddle's day, YYYY-MM-DD (default: the store's today)"
@@ -112,7 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("kind", choices=[import_formats.TRAFFIC, import_formats.POS])
     p.add_argument("file", type=Path, metavar="FILE")
-    p.add_argument("--db", type=str, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument(
+        "--db",
+        type=str,
+        default=None,
+        help="database file or postgresql:// address (default: CXLOG_DB)",
+    )
     p.add_argument("--store", required=True, metavar="S", help="the store's id or exact name")
     p.add_argument(
         "--format",
@@ -128,16 +159,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = commands.add_parser("backup", help="a verified copy of the database, safe while in use")
-    p.add_argument("--db", type=str, default=None, help="database file (default: CXLOG_DB)")
+    p.add_argument(
+        "--db",
+        type=str,
+        default=None,
+        help="database file or postgresql:// address (default: CXLOG_DB)",
+    )
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
     return parser
+
+
+def _require(storage: Storage | PostgresStorage) -> None:
+    if not storage.exists():
+        raise ValidationError(f"There is no database at {storage.shown}.")
 
 
 def _export(storage: Storage, args: argparse.Namespace) -> str:
     from cxlog.export import export
 
-    if not storage.path.is_file():
-        raise ValidationError(f"There is no database at {storage.path}.")
+    _require(storage)
     selection = export.ExportSelection(
         first_day=export.parse_day(args.first_day, "--from date"),
         last_day=export.parse_day(args.last_day, "--to date"),
@@ -172,8 +212,7 @@ def _backup(storage: Storage, args: argparse.Namespace) -> str:
 def _rollup(storage: Storage) -> str:
     from cxlog.numbers import derived
 
-    if not storage.path.is_file():
-        raise ValidationError(f"There is no database at {storage.path}.")
+    _require(storage)
     started = time.perf_counter()
     storage.migrate()  # an older file gains its rollups first
     with storage.write() as db:
@@ -197,8 +236,7 @@ def _huddle(storage: Storage, args: argparse.Namespace) -> str:
     from cxlog.coaching import coaching
     from cxlog.export import export
 
-    if not storage.path.is_file():
-        raise ValidationError(f"There is no database at {storage.path}.")
+    _require(storage)
     storage.migrate()  # the coaching tables, on a database from before #14
     day = export.parse_day(args.date, "--date") if args.date else None
     card = coaching.huddle_card(storage, export.find_store(storage, args.store), day)
@@ -209,8 +247,7 @@ def _import(storage: Storage, args: argparse.Namespace) -> str:
     from cxlog.coverage import traffic
     from cxlog.stores import catalog
 
-    if not storage.path.is_file():
-        raise ValidationError(f"There is no database at {storage.path}.")
+    _require(storage)
     storage.migrate()  # the import tables, on a database from before them
     store_id = export.find_store(storage, args.store)
     try:
@@ -228,7 +265,7 @@ def _import(storage: Storage, args: argparse.Namespace) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        storage = Storage(args.db or default_path())
+        storage = open_storage(args.db)
         if args.command == "demo":
             from cxlog import demo
 
@@ -242,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 seed=args.seed,
             )
             print(
-                f"{demo.describe(result)} ({time.perf_counter() - started:.1f} s) → {storage.path}"
+                f"{demo.describe(result)} ({time.perf_counter() - started:.1f} s) → {storage.shown}"
             )
             if args.traffic:
                 from cxlog.coverage import traffic_demo
@@ -251,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"Added {hours:,} counter hours and {days:,} days of POS totals.")
         elif args.command == "migrate":
             storage.migrate()
-            print(f"Schema up to date: {storage.path}")
+            print(f"Schema up to date: {storage.shown}")
         elif args.command == "setup-code":
             from cxlog.access import first_run
 

@@ -31,7 +31,7 @@ import sys
 from cxlog.access import first_run, join
 from cxlog.core.errors import CxlogError
 from cxlog.server.server import APP_SCRIPT, build
-from cxlog.storage.db import default_path, shared_storage
+from cxlog.storage.db import shared_storage
 
 
 class UsageError(ValueError):
@@ -145,7 +145,7 @@ def announce_setup_code() -> None:
     whoever sees this console (or can run `python -m cxlog setup-code` here)
     can claim cxlog."""
     try:
-        code = first_run.setup_code(shared_storage(default_path()))
+        code = first_run.setup_code(shared_storage())
     except CxlogError:
         return  # the page shows the storage problem as a sentence
     if code:

@@ -15,7 +15,7 @@ from cxlog.core.model import MIN_SAMPLE, REASON, utc_now  # noqa: E402
 from cxlog.core.text import plain  # noqa: E402
 from cxlog.dashboard import dashboard  # noqa: E402
 from cxlog.dashboard import takeaways as words  # noqa: E402
-from cxlog.storage.db import Storage  # noqa: E402
+from cxlog.storage.db import open_storage  # noqa: E402
 from cxlog.stores import catalog  # noqa: E402
 from cxlog.web import coverage_ui, dashboard_ui  # noqa: E402
 
@@ -26,7 +26,7 @@ def _build(
 ) -> dashboard.Dashboard:
     # Keyed by the data version, so a cached answer is never stale; `now` is
     # rounded to the minute so reruns within a minute share it.
-    return dashboard.build(Storage(path), selection, now)
+    return dashboard.build(open_storage(path), selection, now)
 
 
 storage = ui.storage()
@@ -46,7 +46,7 @@ if selection is None:
     st.stop()
 store_id = selection.store_id
 dash = ui.attempt(
-    "dashboard", lambda: _build(str(storage.path), dashboard.data_version(storage), selection, now)
+    "dashboard", lambda: _build(storage.address, dashboard.data_version(storage), selection, now)
 )
 ui.show_error("dashboard")
 if dash is None:

@@ -23,11 +23,45 @@ ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "tests" / "e2e" / "screenshots"
 
 
+# The engine the `storage` fixture opens (#27): SQLite by default;
+# CXLOG_TEST_ENGINE=postgresql gives each test a fresh database of the
+# worker's own PostgreSQL cluster instead, copied from a migrated template.
+ENGINE = os.environ.get("CXLOG_TEST_ENGINE", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def pg_template(tmp_path_factory):
+    """This worker's cluster and the name of its migrated template database."""
+    from cxlog.storage.postgres import PostgresStorage
+    from tests.helpers import postgres
+
+    with postgres.cluster(tmp_path_factory.mktemp("pg")) as running:
+        template = PostgresStorage(running.database("template_cxlog"))
+        template.migrate()
+        postgres_close_pools()
+        yield running, "template_cxlog"
+        postgres_close_pools()
+
+
+def postgres_close_pools() -> None:
+    from cxlog.storage.postgres import close_pools
+
+    close_pools()
+
+
 @pytest.fixture
-def storage(tmp_path: Path) -> Storage:
+def storage(tmp_path: Path, request) -> Storage:
+    if ENGINE == "postgresql":
+        from cxlog.storage.postgres import PostgresStorage
+
+        running, template = request.getfixturevalue("pg_template")
+        name = f"t{uuid.uuid4().hex[:12]}"
+        yield PostgresStorage(running.database(name, template=template))
+        postgres_close_pools()  # the test's pool: a cluster takes 100 connections
+        return
     storage = Storage(tmp_path / "cxlog.db")
     storage.migrate()
-    return storage
+    yield storage
 
 
 @pytest.fixture

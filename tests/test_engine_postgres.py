@@ -59,6 +59,11 @@ def test_placeholders_hints_and_percent_signs_are_rewritten_outside_literals():
     )
     assert postgres_sql("SELECT 'it''s ?' WHERE x = ?") == "SELECT 'it''s ?' WHERE x = %s"
     assert postgres_sql("SELECT 'a INDEXED BY b'") == "SELECT 'a INDEXED BY b'"
+    # SQLite's null-safe comparisons; IS NULL and IS NOT NULL stay.
+    assert postgres_sql("WHERE a IS NOT ? AND b IS ? AND c IS NOT NULL AND d IS NULL") == (
+        "WHERE a IS DISTINCT FROM %s AND b IS NOT DISTINCT FROM %s"
+        " AND c IS NOT NULL AND d IS NULL"
+    )
 
 
 def test_statements_run_with_sqlite_s_placeholders(db):

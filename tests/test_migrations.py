@@ -31,8 +31,10 @@ STORAGE_ONLY = {
     "cxlog.core.errors",
     "cxlog.core.model",
     "cxlog.storage",
+    "cxlog.storage.addresses",
     "cxlog.storage.db",
     "cxlog.storage.engine",
+    "cxlog.storage.postgres",
     "cxlog.storage.postgres_schema",
     "cxlog.storage.migrations",
 }

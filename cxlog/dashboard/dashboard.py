@@ -14,7 +14,6 @@ store's local time. No Streamlit here.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -507,17 +506,10 @@ def build(storage: Storage, selection: DashboardFilters, now: datetime) -> Dashb
     )
 
 
-def data_version(storage: Storage) -> tuple[int, int, int, int]:
+def data_version(storage: Storage) -> tuple[int, ...]:
     """Changes whenever any visit, list or store changes: the newest audit row
-    and the database and WAL files' modification times (every commit touches
-    one). Lets a cache keep results exactly as long as they are true."""
+    and the storage's own stamp of its last commit (``change_stamp``). Lets a
+    cache keep results exactly as long as they are true."""
     with storage.read() as db:
         (audit_id,) = db.execute("SELECT coalesce(max(id), 0) FROM audit").fetchone()
-    stamps = []
-    for suffix in ("", "-wal"):
-        try:
-            stat = os.stat(f"{storage.path}{suffix}")
-            stamps.append(stat.st_mtime_ns ^ stat.st_size)
-        except OSError:
-            stamps.append(0)
-    return audit_id, *stamps, len(stamps)
+    return audit_id, *storage.change_stamp()

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cxlog.access import sessions
 from cxlog.core import roles
 from cxlog.server import api
-from cxlog.storage.db import default_path, shared_storage
+from cxlog.storage.db import shared_storage
 
 APP_SCRIPT = Path(__file__).resolve().parents[2] / "app.py"
 
@@ -85,7 +85,7 @@ def may_upload(headers: dict[bytes, bytes]) -> bool:
     token = _cookie(headers, sessions.COOKIE)
     if not token:
         return False
-    check = sessions.check(shared_storage(default_path()), token)
+    check = sessions.check(shared_storage(), token)
     return roles.allows(check.role, roles.MANAGER)
 
 

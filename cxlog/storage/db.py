@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 import stat
 import threading
@@ -22,11 +21,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from cxlog.core.errors import StorageError
 from cxlog.core.model import to_utc_text, utc_now
+from cxlog.storage import addresses
 from cxlog.storage.engine import Database, SqliteDatabase
+from cxlog.storage.postgres import PostgresStorage
 
 # The files SQLite keeps beside a database in WAL mode.
 SIDECARS = ("-wal", "-shm")
@@ -47,34 +47,34 @@ def _identity(path: Path) -> tuple[int, int]:
     return stat.st_dev, stat.st_ino
 
 
-_ADDRESS = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-
-
-def _shown(address: str) -> str:
-    """An address as a message may show it: any password replaced."""
-    parts = urlsplit(address)
-    if parts.password is None:
-        return address
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
-
-
 def file_path(where: str | os.PathLike[str]) -> Path:
     """The database file ``where`` names. A database server's address is
-    refused with a sentence: a chain's PostgreSQL address (#27) would
-    otherwise become a folder named "postgresql:" beside the server, holding
-    a new, empty SQLite file."""
-    if _ADDRESS.match(str(where)):
+    refused with a sentence: it would otherwise become a folder named
+    "postgresql:" beside the server, holding a new, empty SQLite file."""
+    if addresses.is_address(where):
         raise StorageError(
-            f"{_shown(str(where))} is a database server's address, not a file: this cxlog"
-            " keeps its data in one SQLite file. Give that file's path (CXLOG_DB or --db)."
+            f"{addresses.shown(str(where))} is a database server's address, not a file."
+            " Give a SQLite file's path here."
         )
     return Path(where)
 
 
+def default_address() -> str:
+    """CXLOG_DB (a file's path or a PostgreSQL address), or data/cxlog.db."""
+    return os.environ.get("CXLOG_DB") or str(DEFAULT_PATH)
+
+
 def default_path() -> Path:
-    """CXLOG_DB's file, or data/cxlog.db."""
-    return file_path(os.environ.get("CXLOG_DB") or DEFAULT_PATH)
+    """CXLOG_DB's file, or data/cxlog.db; a server's address is refused."""
+    return file_path(default_address())
+
+
+def open_storage(where: str | os.PathLike[str] | None = None) -> Storage | PostgresStorage:
+    """The storage ``where`` names (CXLOG_DB's when None): a SQLite file, or
+    a chain's PostgreSQL for a ``postgresql://`` address."""
+    where = str(where or default_address())
+    addresses.refuse_unknown(where)
+    return PostgresStorage(where) if addresses.is_postgres(where) else Storage(where)
 
 
 def _storage_error(exc: sqlite3.Error, path: Path, *, writing: bool) -> StorageError:
@@ -99,8 +99,11 @@ def _storage_error(exc: sqlite3.Error, path: Path, *, writing: bool) -> StorageE
 class Storage:
     """Where the data lives. Holds a path only: safe to share between threads."""
 
+    engine = "sqlite"
+
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = file_path(path)
+        self.address = str(self.path)
         self._keeper: sqlite3.Connection | None = None
 
     def keep_open(self) -> None:
@@ -119,6 +122,28 @@ class Storage:
 
     def __repr__(self) -> str:
         return f"Storage({str(self.path)!r})"
+
+    @property
+    def shown(self) -> str:
+        """Where the data is, as a message says it."""
+        return str(self.path)
+
+    def change_stamp(self) -> tuple[int, ...]:
+        """Changes with every commit: the database and WAL files' modification
+        times and sizes (a commit touches one of them)."""
+        stamps = []
+        for suffix in ("", "-wal"):
+            try:
+                stat = os.stat(f"{self.path}{suffix}")
+                stamps.append(stat.st_mtime_ns ^ stat.st_size)
+            except OSError:
+                stamps.append(0)
+        return *stamps, len(stamps)
+
+    def exists(self) -> bool:
+        """True when the file is there (commands other than migrate and demo
+        never make a new one)."""
+        return self.path.is_file()
 
     def _uri(self, mode: str = "rw") -> str:
         # mode=rw: a file that went missing (moved, folder unmounted) is an
@@ -339,18 +364,20 @@ def rebuild_when_stale(name: str, rebuild: Callable[[Database, None], object]) -
 
 
 @cache
-def _shared(path: str) -> Storage:
-    storage = Storage(path)
+def _shared(where: str) -> Storage | PostgresStorage:
+    storage = open_storage(where)
     storage.migrate()
     storage.keep_open()
     return storage
 
 
-def shared_storage(path: str | os.PathLike[str] | None = None) -> Storage:
-    """The server's one Storage for a path, migrated once per process: shared by
-    the pages (cxlog.web.ui) and the API routes (cxlog.server.api). It holds a path and an
-    idle keeper connection only, so sharing it between threads is safe."""
-    return _shared(str(path or default_path()))
+def shared_storage(where: str | os.PathLike[str] | None = None) -> Storage | PostgresStorage:
+    """The server's one storage for a file or address (CXLOG_DB's when None),
+    migrated once per process: shared by the pages (cxlog.web.ui) and the API
+    routes (cxlog.server.api). It holds an address and an idle keeper
+    connection (SQLite) or a pool (PostgreSQL), so sharing it between threads
+    is safe."""
+    return _shared(str(where or default_address()))
 
 
 def audit(

@@ -127,11 +127,17 @@ def sqlite(conn: sqlite3.Connection) -> SqliteDatabase:
 # - ``?`` placeholders become psycopg's ``%s`` (and a literal ``%`` ``%%``);
 # - ``INDEXED BY name``, SQLite's planner hint, is dropped: PostgreSQL's
 #   planner takes no hints and picks from statistics;
+# - ``a IS b`` / ``a IS NOT b`` (null-safe equality, b not NULL) become
+#   ``IS NOT DISTINCT FROM`` / ``IS DISTINCT FROM``;
 # SQLite's functions that domain SQL calls (``unixepoch``, ``julianday``,
 # ``iif``, ``ifnull``, ``instr``, ``printf``-free) are created as SQL
 # functions by PostgreSQL's schema, so the statement text stays one.
 
 _HINT = re.compile(r"\s+INDEXED\s+BY\s+\w+", re.IGNORECASE)
+# SQLite's null-safe comparisons ``a IS b`` and ``a IS NOT b`` (b not NULL):
+# PostgreSQL's IS [NOT] DISTINCT FROM, which SQLite accepts only from 3.39.
+_IS_NOT = re.compile(r"\bIS\s+NOT\s+(?!NULL\b|DISTINCT\b|TRUE\b|FALSE\b)", re.IGNORECASE)
+_IS = re.compile(r"\bIS\s+(?!NOT\b|NULL\b|DISTINCT\b|TRUE\b|FALSE\b)", re.IGNORECASE)
 
 
 @lru_cache(maxsize=4096)
@@ -150,7 +156,9 @@ def postgres_sql(sql: str) -> str:
             quote = part
             out.append(part)
             continue
-        out.append(_HINT.sub("", part).replace("%", "%%").replace("?", "%s"))
+        part = _IS_NOT.sub("IS DISTINCT FROM ", _HINT.sub("", part))
+        part = _IS.sub("IS NOT DISTINCT FROM ", part)
+        out.append(part.replace("%", "%%").replace("?", "%s"))
     return "".join(out)
 
 

@@ -10,21 +10,21 @@ import streamlit as st
 
 from cxlog.core.text import plain
 from cxlog.coverage import coverage
-from cxlog.storage.db import Storage
+from cxlog.storage.db import Storage, open_storage
 from cxlog.web import coverage_view, ui
 
 
 @st.cache_data(ttl=600, max_entries=48, show_spinner=False)
 def _overview(path: str, version: tuple, ranges: tuple[tuple[int, datetime, datetime], ...]):
     # Keyed by the dashboard's data version (an import writes an audit row).
-    return coverage.overview(Storage(path), {k: (start, end) for k, start, end in ranges})
+    return coverage.overview(open_storage(path), {k: (start, end) for k, start, end in ranges})
 
 
 def load(storage: Storage, version: tuple, dash) -> coverage.Overview | None:
     """Coverage of the dashboard's stores and periods, for whole stores (the
     counter knows no associates or reasons), from the pre-summed tables."""
     ranges = tuple((k, s.start, s.end) for k, s in sorted(dash.spans.items()))
-    return ui.attempt("coverage", lambda: _overview(str(storage.path), version, ranges))
+    return ui.attempt("coverage", lambda: _overview(storage.address, version, ranges))
 
 
 def draw_tiles(cov: coverage.Overview | None, store_names: dict[int, str]) -> None:

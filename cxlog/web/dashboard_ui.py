@@ -17,7 +17,7 @@ from cxlog.dashboard import dashboard, filters
 from cxlog.dashboard import takeaways as words
 from cxlog.followups import followups
 from cxlog.numbers import figures
-from cxlog.storage.db import Storage
+from cxlog.storage.db import Storage, open_storage
 from cxlog.web import charts, ui
 
 PERIOD, RANGE, STORE, ASSOCIATE, REASON_KEY = (
@@ -37,7 +37,7 @@ ALL = 0  # the "all" choice of a select box (ids start at 1; None would show as 
 def _followups(path: str, version: tuple, selection: dashboard.DashboardFilters, now):
     # Issue #15: cached like the dashboard, by the data version (every
     # follow-up change writes an audit row), so a filter change re-reads once.
-    return followups.dashboard_numbers(Storage(path), selection, now)
+    return followups.dashboard_numbers(open_storage(path), selection, now)
 
 
 def one_or_all(label: str, key: str, names: dict[int, str], all_label: str) -> int | None:
@@ -227,7 +227,7 @@ def follow_ups(storage: Storage, chosen, store_id, now):
     nothing drawn) where the selection has no follow-ups."""
     follow = ui.attempt(
         "dashboard-followups",
-        lambda: _followups(str(storage.path), dashboard.data_version(storage), chosen, now),
+        lambda: _followups(storage.address, dashboard.data_version(storage), chosen, now),
     )
     ui.show_error("dashboard-followups")
     if follow is not None and not follow.any:

@@ -16,7 +16,7 @@ from cxlog.core import roles, routes
 from cxlog.core.errors import CxlogError, ValidationError
 from cxlog.core.model import utc_now
 from cxlog.storage import settings
-from cxlog.storage.db import Storage, default_path, shared_storage
+from cxlog.storage.db import Storage, shared_storage
 from cxlog.stores import catalog
 from cxlog.web import heap
 
@@ -84,7 +84,7 @@ def new_id() -> str:
 def storage() -> Storage:
     """The database of this server (CXLOG_DB or data/cxlog.db), migrated once;
     the same Storage the API routes use."""
-    return shared_storage(default_path())
+    return shared_storage()
 
 
 def init_state() -> None:

@@ -85,10 +85,12 @@ class Cluster:
     def url(self) -> str:
         return f"postgresql://{USER}@/{DATABASE}?host={self.socket}&port={self.port}"
 
-    def database(self, name: str) -> str:
-        """A new, empty database on this cluster; returns its URL."""
+    def database(self, name: str, template: str | None = None) -> str:
+        """A new database on this cluster, empty or a copy of ``template``
+        (a file-level copy: ~0.1 s whatever the schema); returns its URL."""
+        copy = f' TEMPLATE "{template}"' if template else ""
         with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"{copy}')
         return self.url.replace(f"/{DATABASE}?", f"/{name}?")
 
     def _run(self, *command: str) -> None:

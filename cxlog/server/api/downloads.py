@@ -18,13 +18,13 @@ from starlette.routing import Route
 from cxlog.access import sessions
 from cxlog.core.errors import CxlogError
 from cxlog.export import downloads
-from cxlog.storage.db import default_path, shared_storage
+from cxlog.storage.db import shared_storage
 
 NO_STORE = {"Cache-Control": "no-store"}
 
 
 def _file(request: Request) -> downloads.File:
-    storage = shared_storage(default_path())
+    storage = shared_storage()
     asked = downloads.take(
         storage, request.path_params["token"], request.cookies.get(sessions.COOKIE)
     )

@@ -32,7 +32,7 @@ from cxlog.server.api.common import (
     read_json,
     shift_of,
 )
-from cxlog.storage.db import default_path, shared_storage
+from cxlog.storage.db import shared_storage
 
 _ITEM_FIELDS = (
     "id",
@@ -58,7 +58,7 @@ _ITEM_FIELDS = (
 
 
 def _storage():
-    return shared_storage(default_path())
+    return shared_storage()
 
 
 def _associate(request: Request) -> dict:

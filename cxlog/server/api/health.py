@@ -13,14 +13,14 @@ from starlette.routing import Route
 from cxlog.core import routes
 from cxlog.core.errors import StorageError
 from cxlog.server.api.common import error_response
-from cxlog.storage.db import default_path, shared_storage
+from cxlog.storage.db import shared_storage
 
 
 def health(request: Request) -> JSONResponse:
     # A plain def: Starlette runs it in a worker thread, so SQLite never blocks
     # the event loop that also carries every tablet's websocket.
     try:
-        shared_storage(default_path()).check()
+        shared_storage().check()
     except StorageError as exc:
         return error_response(503, str(exc))
     return JSONResponse({"ok": True})

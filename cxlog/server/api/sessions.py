@@ -16,7 +16,7 @@ from cxlog.access import lockout, sessions, shifts
 from cxlog.core import routes
 from cxlog.core.errors import StorageError
 from cxlog.server.api.common import ApiError, check_origin, error_response, read_json
-from cxlog.storage.db import default_path, shared_storage
+from cxlog.storage.db import shared_storage
 
 
 def is_https(request: Request) -> bool:
@@ -42,7 +42,7 @@ async def claim(request: Request) -> JSONResponse:
     device = shifts.device_id(request.cookies.get(shifts.DEVICE_COOKIE)) or shifts.new_device_id()
 
     def trade() -> str | None:
-        storage = shared_storage(default_path())
+        storage = shared_storage()
         token = sessions.claim(storage, code)
         if token is not None:
             lockout.remember(storage, sessions.check(storage, token).role or "", device)

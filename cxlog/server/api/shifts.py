@@ -18,7 +18,7 @@ from cxlog.core import routes
 from cxlog.core.errors import ValidationError
 from cxlog.server.api.common import ApiError, check_origin, client_address, guarded, read_json
 from cxlog.storage import settings
-from cxlog.storage.db import default_path, shared_storage
+from cxlog.storage.db import shared_storage
 
 MAX_SIGN_IN_BYTES = 1024
 
@@ -41,7 +41,7 @@ def _start(body: object, device: str, address: str | None, sent_device: str | No
     associate_id = body.get("associate_id")
     if isinstance(associate_id, bool) or not isinstance(associate_id, int):
         raise ApiError(400, "Pick your name from the list.")
-    storage = shared_storage(default_path())
+    storage = shared_storage()
     try:
         if settings.pin_required(storage):
             # The same 5-tries lockout as every PIN entry.
@@ -74,7 +74,7 @@ async def start_shift(request: Request) -> JSONResponse:
 @guarded
 def end_shift(request: Request) -> JSONResponse:
     check_origin(request)
-    shifts.end(shared_storage(default_path()), request.cookies.get(shifts.SHIFT_COOKIE))
+    shifts.end(shared_storage(), request.cookies.get(shifts.SHIFT_COOKIE))
     response = JSONResponse({"ok": True})
     response.delete_cookie(shifts.SHIFT_COOKIE, path="/", httponly=True, samesite="strict")
     return response

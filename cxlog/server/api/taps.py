@@ -27,7 +27,7 @@ from cxlog.server.api.common import (
     read_json,
     shift_of,
 )
-from cxlog.storage.db import default_path, shared_storage
+from cxlog.storage.db import shared_storage
 from cxlog.visits import taps
 
 # A full batch of MAX_BATCH taps is about 30 KB.
@@ -35,7 +35,7 @@ MAX_TAPS_BYTES = 64 * 1024
 
 
 def _apply(request: Request, body: object) -> dict:
-    storage = shared_storage(default_path())
+    storage = shared_storage()
     # One connection for the shift check, the batch and the answer, kept for
     # this worker thread's next request.
     with storage.one_connection(keep=True):
@@ -58,7 +58,7 @@ async def post_taps(request: Request) -> JSONResponse:
 
 @guarded
 def open_visits(request: Request) -> JSONResponse:
-    storage = shared_storage(default_path())
+    storage = shared_storage()
     with storage.one_connection(keep=True):
         shift = shift_of(storage, request)
         version = taps.board_version(storage, shift["store_id"], shift["timezone"])
