@@ -13,7 +13,7 @@ import pytest
 
 from cxlog.storage import migrations
 from cxlog.storage.db import Storage
-from cxlog.storage.engine import PostgresDatabase, postgres_sql, prepare_postgres
+from cxlog.storage.engine import PostgresDatabase, prepare_postgres
 from tests.helpers import postgres
 
 
@@ -47,23 +47,6 @@ def db(pg):
     yield database
     conn.rollback()
     conn.close()
-
-
-def test_placeholders_hints_and_percent_signs_are_rewritten_outside_literals():
-    assert postgres_sql("SELECT a FROM t INDEXED BY t_a WHERE a = ? AND b LIKE 'x%'") == (
-        "SELECT a FROM t WHERE a = %s AND b LIKE 'x%%'"
-    )
-    # A '?' inside a literal or a quoted name is text, not a placeholder.
-    assert postgres_sql("SELECT '?', \"a?\" FROM t WHERE c = ?") == (
-        "SELECT '?', \"a?\" FROM t WHERE c = %s"
-    )
-    assert postgres_sql("SELECT 'it''s ?' WHERE x = ?") == "SELECT 'it''s ?' WHERE x = %s"
-    assert postgres_sql("SELECT 'a INDEXED BY b'") == "SELECT 'a INDEXED BY b'"
-    # SQLite's null-safe comparisons; IS NULL and IS NOT NULL stay.
-    assert postgres_sql("WHERE a IS NOT ? AND b IS ? AND c IS NOT NULL AND d IS NULL") == (
-        "WHERE a IS DISTINCT FROM %s AND b IS NOT DISTINCT FROM %s"
-        " AND c IS NOT NULL AND d IS NULL"
-    )
 
 
 def test_statements_run_with_sqlite_s_placeholders(db):

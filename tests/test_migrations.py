@@ -33,6 +33,7 @@ STORAGE_ONLY = {
     "cxlog.storage",
     "cxlog.storage.addresses",
     "cxlog.storage.db",
+    "cxlog.storage.dialect",
     "cxlog.storage.engine",
     "cxlog.storage.postgres",
     "cxlog.storage.postgres_schema",

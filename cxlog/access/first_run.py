@@ -38,7 +38,7 @@ def setup_code(storage: Storage) -> str | None:
     fresh = f"{secrets.randbelow(10**8):08d}"
     with storage.write() as db:
         db.execute(
-            "INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)",
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
             [SETUP_CODE, fresh],
         )
     code = get_setting(storage, SETUP_CODE)

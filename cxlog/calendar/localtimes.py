@@ -41,8 +41,8 @@ def local_text(utc: str | None, timezone: str) -> str | None:
 
 def convert_sql(column: str, span: str) -> str:
     """SQL for ``column`` (UTC text) as local text, given the export span
-    ``span`` (offset spans: modifier, offset) that holds it."""
-    return f"replace(datetime({column}, {span}.modifier), ' ', 'T') || {span}.offset"
+    ``span`` (offset spans: modifier, shift) that holds it."""
+    return f"replace(datetime({column}, {span}.modifier), ' ', 'T') || {span}.shift"
 
 
 def fill(db, store_ids: Iterable[int] | None = None) -> int:
@@ -66,7 +66,7 @@ def fill(db, store_ids: Iterable[int] | None = None) -> int:
     db.execute("DROP TABLE IF EXISTS temp.local_spans")
     db.execute(
         "CREATE TEMP TABLE local_spans"
-        " (store_id INTEGER, start TEXT, end TEXT, modifier TEXT, offset TEXT)"
+        " (store_id INTEGER, since TEXT, until TEXT, modifier TEXT, shift TEXT)"
     )
     db.executemany(
         "INSERT INTO temp.local_spans VALUES (?, ?, ?, ?, ?)",
@@ -80,7 +80,7 @@ def fill(db, store_ids: Iterable[int] | None = None) -> int:
     def converted(column: str) -> str:
         return (
             f"(SELECT {convert_sql(column, 'z')} FROM temp.local_spans z"
-            f" WHERE z.store_id = v.store_id AND z.start <= {column} AND z.end > {column})"
+            f" WHERE z.store_id = v.store_id AND z.since <= {column} AND z.until > {column})"
         )
 
     cursor = db.execute(

@@ -113,7 +113,9 @@ def _upsert(db, store_id: int, changes: dict, actor: str) -> None:
     if not list(db.query("SELECT id FROM stores WHERE id = ?", [store_id])):
         raise NotFoundError("That store does not exist.")
     before = list(db.query("SELECT * FROM store_coaching WHERE store_id = ?", [store_id]))
-    db.execute("INSERT OR IGNORE INTO store_coaching (store_id) VALUES (?)", [store_id])
+    db.execute(
+        "INSERT INTO store_coaching (store_id) VALUES (?) ON CONFLICT DO NOTHING", [store_id]
+    )
     sets = ", ".join(f"{column} = ?" for column in changes)
     db.execute(
         f"UPDATE store_coaching SET {sets} WHERE store_id = ?", [*changes.values(), store_id]

@@ -253,7 +253,7 @@ def _counter_hours(db, store_id: int, lo: str, hi: str) -> dict[str, np.ndarray]
         "SELECT count(*), group_concat(hour_start, ''),"
         " group_concat(entries, ','), group_concat(coalesce(exits, -1), ',') FROM"
         " (SELECT * FROM traffic_hours WHERE store_id = ? AND hour_start >= ?"
-        "  AND hour_start < ? ORDER BY hour_start)",
+        "  AND hour_start < ? ORDER BY hour_start) AS h",
         [store_id, lo, hi],
     ).fetchone()
     if not count:

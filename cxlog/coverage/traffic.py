@@ -47,6 +47,13 @@ from cxlog.stores import catalog
 HOUR = timedelta(hours=1)
 REQUIRED = {TRAFFIC: ("start", "in"), POS: ("date", "transactions")}
 MAX_PROBLEMS_SHOWN = 20
+# An imported hour replaces the file's columns of an hour already stored;
+# its sums (logged, closed, …) are made again by coverage_sums.rebuild in the
+# same transaction.
+_REPLACE_HOUR = ", ".join(
+    f"{c} = excluded.{c}"
+    for c in ("hour_end", "entries", "exits", "imported_at", "visitors", "day", "hour")
+)
 # A file in the wrong format has every line bad: one sentence per line for
 # millions of lines cost ~60 bytes of memory per byte of file (issue #25).
 # The first ones are kept, the rest only counted.
@@ -583,8 +590,9 @@ def import_traffic(
             [store_id, json.dumps(texts)],
         ).fetchone()
         db.executemany(
-            "INSERT OR REPLACE INTO traffic_hours (store_id, hour_start, hour_end, entries,"
-            " exits, imported_at, visitors, day, hour) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO traffic_hours (store_id, hour_start, hour_end, entries,"
+            " exits, imported_at, visitors, day, hour) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            f" ON CONFLICT (store_id, hour_start) DO UPDATE SET {_REPLACE_HOUR}",
             rows,
         )
         audit(
@@ -711,8 +719,11 @@ def save_counter_settings(
     before = counter_settings(storage, [store_id])[store_id]
     with storage.write() as db:
         db.execute(
-            "INSERT OR REPLACE INTO traffic_settings"
-            " (store_id, two_way, staff_per_hour, coverage_threshold) VALUES (?, ?, ?, ?)",
+            "INSERT INTO traffic_settings"
+            " (store_id, two_way, staff_per_hour, coverage_threshold) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (store_id) DO UPDATE SET two_way = excluded.two_way,"
+            " staff_per_hour = excluded.staff_per_hour,"
+            " coverage_threshold = excluded.coverage_threshold",
             [
                 store_id,
                 int(settings.two_way),

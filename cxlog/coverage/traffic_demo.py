@@ -94,15 +94,19 @@ def add(storage: Storage, *, seed: int = 0) -> tuple[int, int]:
     ]
     with storage.write() as db:
         db.executemany(
-            "INSERT OR REPLACE INTO traffic_hours"
+            "INSERT INTO traffic_hours"
             " (store_id, hour_start, hour_end, entries, exits, imported_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (store_id, hour_start) DO UPDATE SET"
+            " hour_end = excluded.hour_end, entries = excluded.entries,"
+            " exits = excluded.exits, imported_at = excluded.imported_at",
             traffic_rows,
         )
         db.executemany(
-            "INSERT OR REPLACE INTO pos_totals"
+            "INSERT INTO pos_totals"
             " (store_id, day, hour, transactions, units, net_sales_cents, imported_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (store_id, day, hour) DO UPDATE SET"
+            " transactions = excluded.transactions, units = excluded.units,"
+            " net_sales_cents = excluded.net_sales_cents, imported_at = excluded.imported_at",
             pos_rows,
         )
         audit(

@@ -335,7 +335,7 @@ def _span_bounds(conn: sqlite3.Connection, ranges: list[StoreRange]) -> tuple[da
 _TEMP_TABLES = (
     "CREATE TEMP TABLE export_stores (id INTEGER PRIMARY KEY, cells TEXT, start TEXT, end TEXT)",
     """CREATE TEMP TABLE export_spans (
-        store_id INTEGER, start TEXT, end TEXT, modifier TEXT, offset TEXT,
+        store_id INTEGER, start TEXT, end TEXT, modifier TEXT, shift TEXT,
         PRIMARY KEY (store_id, start)
     ) WITHOUT ROWID""",
     "CREATE TEMP TABLE export_associates (id INTEGER PRIMARY KEY, csv TEXT, cells TEXT)",
@@ -475,7 +475,7 @@ def _joins(radix: int, traffic: bool) -> str:
     if traffic:
         joins += """
         LEFT JOIN export_traffic x ON x.store_id = v.store_id
-            AND x.hour = substr(datetime(v.started_at, z.modifier), 1, 13) AND x.offset = z.offset
+            AND x.hour = substr(datetime(v.started_at, z.modifier), 1, 13) AND x.offset = z.shift
     """
     return joins
 

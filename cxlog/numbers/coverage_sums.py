@@ -88,9 +88,11 @@ def visitors(entries: np.ndarray, exits: np.ndarray, two_way: bool, staff: float
 
 _LOCATE = """
 SELECT * FROM (SELECT hour_start, hour_end, visitors, day, hour FROM traffic_hours
-    WHERE store_id = ?1 AND hour_start <= ?2 ORDER BY hour_start DESC LIMIT 1)
+    WHERE store_id = ? AND hour_start <= ? ORDER BY hour_start DESC LIMIT 1) AS latest
 UNION ALL
-SELECT * FROM (SELECT NULL, NULL, NULL, NULL, NULL FROM traffic_hours WHERE store_id = ?1 LIMIT 1)
+SELECT * FROM (SELECT CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS REAL),
+    CAST(NULL AS INTEGER), CAST(NULL AS INTEGER) FROM traffic_hours WHERE store_id = ? LIMIT 1)
+    AS any_hour
 """
 
 
@@ -100,7 +102,7 @@ def _target(db, store_id: int, started: str, timezone: str) -> tuple | None:
     day) when it started in no counter hour of a store that has some, None
     when the store has no counter at all. One statement: the second part is
     read only when the first finds no hour."""
-    row = db.execute(_LOCATE, [store_id, started]).fetchone()
+    row = db.execute(_LOCATE, [store_id, started, store_id]).fetchone()
     if row is None:
         return None
     if row[0] is not None and started < row[1]:
@@ -157,7 +159,8 @@ def _move(db, store_id: int, target: tuple, delta: tuple[int, ...]) -> None:
         day = target[1]
         conn.execute(
             "INSERT INTO coverage_days (store_id, day, uncounted, heat) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (store_id, day) DO UPDATE SET uncounted = uncounted + excluded.uncounted",
+            " ON CONFLICT (store_id, day)"
+            " DO UPDATE SET uncounted = coverage_days.uncounted + excluded.uncounted",
             [store_id, day, delta[0], bytes(8 * DAY_HEAT)],
         )
         # A day whose last uncounted visit left it holds nothing: remove it,
@@ -291,7 +294,7 @@ def _hours(db, store_id: int, timezone: str) -> _Hours:
     count, text, *values = db.execute(
         "SELECT count(*), group_concat(hour_start, ''), "
         + ", ".join(f"group_concat({sql}, ',')" for sql in columns.values())
-        + " FROM (SELECT * FROM traffic_hours WHERE store_id = ? ORDER BY hour_start)",
+        + " FROM (SELECT * FROM traffic_hours WHERE store_id = ? ORDER BY hour_start) AS h",
         [store_id],
     ).fetchone()
     if not count:

@@ -77,7 +77,7 @@ _KEY = ("store_id", "grain", "bucket", "kind", "k1", "k2")
 _UPSERT = (
     f"INSERT INTO rollups ({', '.join(_KEY + SUMS)}) VALUES ({', '.join('?' * 13)})"
     f" ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET "
-    + ", ".join(f"{s} = {s} + excluded.{s}" for s in SUMS)
+    + ", ".join(f"{s} = rollups.{s} + excluded.{s}" for s in SUMS)
 )
 _DELETE = f"DELETE FROM rollups WHERE {' AND '.join(f'{k} = ?' for k in _KEY)}"
 _DROP_EMPTY = _DELETE + " AND visits = 0"
@@ -344,9 +344,9 @@ def _held(db: Database, store_ids: Sequence[int]) -> tuple[int | None, int | Non
     lo = hi = None
     for store_id in store_ids:
         first, last = db.execute(
-            "SELECT (SELECT min(bucket) FROM rollups WHERE store_id = ?1 AND grain = ?2),"
-            " (SELECT max(bucket) FROM rollups WHERE store_id = ?1 AND grain = ?2)",
-            [store_id, DAY],
+            "SELECT (SELECT min(bucket) FROM rollups WHERE store_id = ? AND grain = ?),"
+            " (SELECT max(bucket) FROM rollups WHERE store_id = ? AND grain = ?)",
+            [store_id, DAY, store_id, DAY],
         ).fetchone()
         if first is not None:
             lo = first if lo is None else min(lo, first)
@@ -380,7 +380,7 @@ def _read(db, store_ids, kinds, first_day, last_day, grains, *, per_week):
     week = f"{week_start_sql('bucket')}, " if per_week else ""
     sql = (
         f"SELECT kind, {week}k1, k2, {', '.join(f'sum({s})' for s in SUMS)}"
-        f" FROM ({' UNION ALL '.join([part] * len(pieces))})"
+        f" FROM ({' UNION ALL '.join([part] * len(pieces))}) AS runs"
         f" GROUP BY {'1, 2, 3, 4' if per_week else '1, 2, 3'}"
     )
     width = 3 if per_week else 2

@@ -10,11 +10,11 @@ were sqlite-utils' ``Database``, which also imported pandas and numpy
 from __future__ import annotations
 
 import itertools
-import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from functools import lru_cache
 from typing import Any, ClassVar
+
+from cxlog.storage.dialect import postgres_sql
 
 
 class Database:
@@ -120,46 +120,6 @@ def sqlite(conn: sqlite3.Connection) -> SqliteDatabase:
 
 
 # --- PostgreSQL ---------------------------------------------------------------
-#
-# The SQL domain code writes is SQLite's dialect where both engines accept it.
-# What PostgreSQL reads differently is rewritten here, once per statement
-# text (cached), and nowhere else:
-# - ``?`` placeholders become psycopg's ``%s`` (and a literal ``%`` ``%%``);
-# - ``INDEXED BY name``, SQLite's planner hint, is dropped: PostgreSQL's
-#   planner takes no hints and picks from statistics;
-# - ``a IS b`` / ``a IS NOT b`` (null-safe equality, b not NULL) become
-#   ``IS NOT DISTINCT FROM`` / ``IS DISTINCT FROM``;
-# SQLite's functions that domain SQL calls (``unixepoch``, ``julianday``,
-# ``iif``, ``ifnull``, ``instr``, ``printf``-free) are created as SQL
-# functions by PostgreSQL's schema, so the statement text stays one.
-
-_HINT = re.compile(r"\s+INDEXED\s+BY\s+\w+", re.IGNORECASE)
-# SQLite's null-safe comparisons ``a IS b`` and ``a IS NOT b`` (b not NULL):
-# PostgreSQL's IS [NOT] DISTINCT FROM, which SQLite accepts only from 3.39.
-_IS_NOT = re.compile(r"\bIS\s+NOT\s+(?!NULL\b|DISTINCT\b|TRUE\b|FALSE\b)", re.IGNORECASE)
-_IS = re.compile(r"\bIS\s+(?!NOT\b|NULL\b|DISTINCT\b|TRUE\b|FALSE\b)", re.IGNORECASE)
-
-
-@lru_cache(maxsize=4096)
-def postgres_sql(sql: str) -> str:
-    """``sql`` as psycopg takes it: placeholders and SQLite-only words
-    rewritten outside string literals and quoted names."""
-    out: list[str] = []
-    quote = ""
-    for part in re.split(r"('|\")", sql):
-        if quote:
-            out.append(part.replace("%", "%%"))
-            if part == quote:
-                quote = ""
-            continue
-        if part in ("'", '"'):
-            quote = part
-            out.append(part)
-            continue
-        part = _IS_NOT.sub("IS DISTINCT FROM ", _HINT.sub("", part))
-        part = _IS.sub("IS NOT DISTINCT FROM ", part)
-        out.append(part.replace("%", "%%").replace("?", "%s"))
-    return "".join(out)
 
 
 class PostgresDatabase(Database):

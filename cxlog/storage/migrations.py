@@ -91,6 +91,9 @@ class Migrations:
         covered = names[: names.index(postgres_schema.COVERS_THROUGH) + 1]
         if not done:
             db.executescript(postgres_schema.BASELINE)
+            # The rows SQLite's migrations seeded, by the same code.
+            m002_default_lists(db)
+            i14_seed_behaviours(db)
             for name in covered:
                 self._record(db, name)
             done = set(covered)
@@ -345,6 +348,10 @@ def i14_coaching(db: Database) -> None:
         );
         """
     )
+    i14_seed_behaviours(db)
+
+
+def i14_seed_behaviours(db: Database) -> None:
     if not db.execute("SELECT count(*) FROM behaviours").fetchone()[0]:
         db.executemany(
             "INSERT INTO behaviours (name, position, measure) VALUES (?, ?, ?)",

@@ -13,9 +13,11 @@ What differs from SQLite's schema, and why:
 - SQLite's ``WITHOUT ROWID`` has no meaning here: those tables are plain
   tables with the same primary key;
 - triggers are PL/pgSQL functions doing what SQLite's trigger bodies do;
-- two functions SQLite has and domain SQL calls, ``unixepoch(text)`` and
-  ``julianday(text)``, are defined with SQLite's results, so a statement's
-  text is one for both engines."""
+- functions SQLite has and domain SQL calls (``unixepoch(text)``,
+  ``julianday(text)``, two-argument ``max`` and ``min``, ``total``) and its
+  ``nocase`` collation are defined with SQLite's results, so a statement's
+  text is one for both engines (``cxlog/storage/dialect.py`` rewrites the
+  few that cannot be defined)."""
 
 from __future__ import annotations
 
@@ -34,6 +36,27 @@ CREATE FUNCTION unixepoch(moment TEXT) RETURNS BIGINT
 CREATE FUNCTION julianday(moment TEXT) RETURNS DOUBLE PRECISION
     LANGUAGE SQL IMMUTABLE STRICT PARALLEL SAFE
     RETURN extract(epoch FROM moment::timestamp)::DOUBLE PRECISION / 86400.0 + 2440587.5;
+-- SQLite's two-argument max and min: NULL when either is NULL.
+CREATE FUNCTION max(a BIGINT, b BIGINT) RETURNS BIGINT
+    LANGUAGE SQL IMMUTABLE STRICT PARALLEL SAFE RETURN CASE WHEN a > b THEN a ELSE b END;
+CREATE FUNCTION min(a BIGINT, b BIGINT) RETURNS BIGINT
+    LANGUAGE SQL IMMUTABLE STRICT PARALLEL SAFE RETURN CASE WHEN a < b THEN a ELSE b END;
+CREATE FUNCTION max(a DOUBLE PRECISION, b DOUBLE PRECISION) RETURNS DOUBLE PRECISION
+    LANGUAGE SQL IMMUTABLE STRICT PARALLEL SAFE RETURN CASE WHEN a > b THEN a ELSE b END;
+CREATE FUNCTION min(a DOUBLE PRECISION, b DOUBLE PRECISION) RETURNS DOUBLE PRECISION
+    LANGUAGE SQL IMMUTABLE STRICT PARALLEL SAFE RETURN CASE WHEN a < b THEN a ELSE b END;
+-- SQLite's total(): a float sum, 0.0 over no rows; of a comparison, the
+-- number of rows where it holds.
+CREATE FUNCTION cxlog_total(sum DOUBLE PRECISION, x DOUBLE PRECISION) RETURNS DOUBLE PRECISION
+    LANGUAGE SQL IMMUTABLE PARALLEL SAFE RETURN sum + coalesce(x, 0);
+CREATE FUNCTION cxlog_total(sum DOUBLE PRECISION, x BOOLEAN) RETURNS DOUBLE PRECISION
+    LANGUAGE SQL IMMUTABLE PARALLEL SAFE RETURN sum + coalesce(x::int, 0);
+CREATE AGGREGATE total(DOUBLE PRECISION)
+    (SFUNC = cxlog_total, STYPE = DOUBLE PRECISION, INITCOND = '0', PARALLEL = SAFE);
+CREATE AGGREGATE total(BOOLEAN)
+    (SFUNC = cxlog_total, STYPE = DOUBLE PRECISION, INITCOND = '0', PARALLEL = SAFE);
+-- SQLite's NOCASE: names sorted without regard to case.
+CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 """
 
 TABLES = f"""

@@ -1,7 +1,7 @@
 """Logging visits: the one-tap writes of the Log page and the manager's fixes.
 
 Every write is idempotent. A visit is created under an id the client chose
-when it drew the button, with INSERT OR IGNORE, so a double tap or a retry after
+when it drew the button, with ON CONFLICT DO NOTHING, so a double tap or a retry after
 a reconnect cannot log twice (docs/stack-facts.md: a plain insert wrote 2 rows). A
 change that sets what is already stored is a no-op and writes no audit row.
 """
@@ -179,8 +179,9 @@ def create_visit(
                 )
         zone = _timezone(db, store_id)
         cursor = db.execute(
-            "INSERT OR IGNORE INTO visits (id, store_id, associate_id, started_at,"
-            " started_local, first_engagement, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO visits (id, store_id, associate_id, started_at,"
+            " started_local, first_engagement, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
             [
                 visit_id,
                 store_id,
