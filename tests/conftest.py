@@ -14,7 +14,7 @@ import pytest
 from cxlog.access import credentials
 from cxlog.core import roles
 from cxlog.storage import settings
-from cxlog.storage.db import Storage
+from cxlog.storage.db import Storage, open_storage
 from cxlog.stores import catalog
 from cxlog.visits import visits
 from tests.e2e import harness
@@ -51,6 +51,8 @@ def postgres_close_pools() -> None:
 
 @pytest.fixture
 def storage(tmp_path: Path, request) -> Storage:
+    if ENGINE == "postgresql" and request.node.get_closest_marker("sqlite"):
+        pytest.skip("SQLite's by nature (marked sqlite)")
     if ENGINE == "postgresql":
         from cxlog.storage.postgres import PostgresStorage
 
@@ -151,7 +153,7 @@ def with_passwords(storage: Storage, hashes: dict[str, str]) -> None:
 def app_env(storage, shop, password_hashes, monkeypatch) -> Storage:
     """A set-up server: the shop, owner and manager passwords, CXLOG_DB pointing at it."""
     with_passwords(storage, password_hashes)
-    monkeypatch.setenv("CXLOG_DB", str(storage.path))
+    monkeypatch.setenv("CXLOG_DB", storage.address)
     return storage
 
 
@@ -160,7 +162,7 @@ def as_role(at, role: str):
     does: a server-side session whose token the tab holds until its cookie."""
     from cxlog.access import sessions
 
-    storage = Storage(os.environ["CXLOG_DB"])
+    storage = open_storage(os.environ["CXLOG_DB"])
     token, _ = sessions.start(storage, role, device="AppTest", client="local")
     at.session_state["role_token"] = token
     return at

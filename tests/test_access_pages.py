@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-import sqlite_utils
 from streamlit.testing.v1 import AppTest
 
 from cxlog.access import first_run, sessions
@@ -12,6 +11,7 @@ from cxlog.storage import settings
 from cxlog.web import navigation
 from tests.conftest import MANAGER_PASSWORD, OWNER_PASSWORD, ROOT, as_role
 from tests.helpers.pages import open_page
+from tests.helpers.peek import peek
 
 RESTRICTED = [
     "pages/dashboard.py",
@@ -155,7 +155,7 @@ def test_manager_session_ends_after_the_idle_time(app_env):
 
 
 def test_first_run_asks_for_owner_password_and_store(storage, monkeypatch):
-    monkeypatch.setenv("CXLOG_DB", str(storage.path))
+    monkeypatch.setenv("CXLOG_DB", storage.address)
     at = app().run()
     at.text_input(key="setup_code").input(first_run.setup_code(storage))
     at.text_input(key="setup_store").input("Main Street")
@@ -167,7 +167,7 @@ def test_first_run_asks_for_owner_password_and_store(storage, monkeypatch):
     at.text_input(key="setup_password_again").input("owner-pass-123")
     at.button(key="setup-save").click().run()
     assert not at.exception
-    db = sqlite_utils.Database(storage.path)
+    db = peek(storage)
     assert list(db.query("SELECT name, timezone FROM stores")) == [
         {"name": "Main Street", "timezone": "Europe/Paris"}
     ]

@@ -10,13 +10,13 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-import sqlite_utils
 
 from cxlog.access import access
 from cxlog.storage import settings
 from cxlog.stores import catalog
 from tests.conftest import new_id, set_up
 from tests.e2e import harness
+from tests.helpers.peek import peek
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +71,7 @@ def batch(by: int, vid: str | None = None, **extra) -> dict:
 
 
 def snapshot(server) -> dict:
-    db = sqlite_utils.Database(server["storage"].path)
+    db = peek(server["storage"])
     return {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("visits", "taps")}
 
 
@@ -219,7 +219,7 @@ def test_hostile_requests_get_a_sentence_and_change_nothing(server):
         assert sentence.endswith(".") and "Traceback" not in sentence and "\n" not in sentence
     assert snapshot(server) == before
     assert call(server, "GET", "/api/v1/open-visits", cookie=None)[0] == 401
-    db = sqlite_utils.Database(server["storage"].path)
+    db = peek(server["storage"])
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert db.execute("SELECT outcome FROM visits WHERE id = ?", [vid]).fetchone()[0] is None
 

@@ -28,7 +28,7 @@ def app() -> AppTest:
 
 
 def test_first_run_shows_only_the_setup(storage, monkeypatch):
-    monkeypatch.setenv("CXLOG_DB", str(storage.path))
+    monkeypatch.setenv("CXLOG_DB", storage.address)
     at = app().run()
     assert not at.exception
     assert at.title[0].value == "Welcome to cxlog"

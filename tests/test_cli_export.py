@@ -30,7 +30,7 @@ def seeded(storage, shop):
 
 def test_export_writes_the_chosen_store_local_days(seeded, tmp_path, capsys):
     out = tmp_path / "nov.csv"
-    args = ["export", "--db", str(seeded.path), "--from", "2026-11-03", "--to", "2026-11-09"]
+    args = ["export", "--db", seeded.address, "--from", "2026-11-03", "--to", "2026-11-09"]
     assert main([*args, "-o", str(out)]) == 0
     lines = out.read_bytes().decode().split("\r\n")
     assert lines[0].startswith("visit_id,store,started_local,") and lines[-1] == ""
@@ -45,7 +45,7 @@ def test_export_writes_the_chosen_store_local_days(seeded, tmp_path, capsys):
 
 def test_export_options(seeded, shop, tmp_path):
     out = tmp_path / "x.csv"
-    base = ["export", "--db", str(seeded.path), "--from", "2026-11-01", "--to", "2026-11-30"]
+    base = ["export", "--db", seeded.address, "--from", "2026-11-01", "--to", "2026-11-30"]
     assert (
         main([*base, "--store", "Corner Shop", "--include-voided", "--excel", "-o", str(out)]) == 0
     )
@@ -109,7 +109,7 @@ def test_a_failed_export_keeps_the_previous_file(seeded, tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(export, "write_visits", broken)
-    argv = ["export", "--db", str(seeded.path), "--from", "2026-11-01", "--to", "2026-11-30"]
+    argv = ["export", "--db", seeded.address, "--from", "2026-11-01", "--to", "2026-11-30"]
     assert main([*argv, "-o", str(out)]) == 2
     assert out.read_text() == "yesterday's export"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".nightly")] == []
@@ -117,10 +117,10 @@ def test_a_failed_export_keeps_the_previous_file(seeded, tmp_path, monkeypatch):
 
 def test_backup_command(seeded, tmp_path, capsys):
     out = tmp_path / "cxlog-backup.db"
-    assert main(["backup", "--db", str(seeded.path), "-o", str(out)]) == 0
+    assert main(["backup", "--db", seeded.address, "-o", str(out)]) == 0
     assert backup.integrity_problems(out) == []
     assert "Backed up 29 visits" in capsys.readouterr().out
-    assert main(["backup", "--db", str(seeded.path), "-o", "/no/such/dir/b.db"]) == 2
+    assert main(["backup", "--db", seeded.address, "-o", "/no/such/dir/b.db"]) == 2
 
 
 def test_help_says_dates_are_store_local_and_stores_by_id_or_name():
@@ -142,7 +142,7 @@ def test_export_runs_as_a_module_for_cron(seeded, tmp_path):
     out = tmp_path / "cron.csv"
     result = subprocess.run(
         [
-            *(sys.executable, "-m", "cxlog", "export", "--db", str(seeded.path)),
+            *(sys.executable, "-m", "cxlog", "export", "--db", seeded.address),
             *("--from", "2026-11-01", "--to", "2026-11-02", "-o", str(out)),
         ],
         cwd=ROOT,
@@ -160,7 +160,7 @@ def test_a_visits_export_imports_neither_pandas_nor_sqlite_utils(seeded, tmp_pat
     "Export"): the visits export must not pull them in again. (The summary
     reads through cxlog.numbers.metrics, which uses sqlite_utils.)"""
     out = tmp_path / "light.csv"
-    args = ["export", "--db", str(seeded.path), "--from", "2026-11-01", "--to", "2026-11-02"]
+    args = ["export", "--db", seeded.address, "--from", "2026-11-01", "--to", "2026-11-02"]
     code = (
         "import sys; from cxlog import cli;"
         f" status = cli.main({[*args, *kind, '-o', str(out)]!r});"

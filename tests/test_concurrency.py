@@ -2,10 +2,9 @@
 
 import threading
 
-import sqlite_utils
-
 from cxlog.visits import visits
 from tests.conftest import new_id
+from tests.helpers.peek import peek
 
 THREADS, PER_THREAD = 8, 500
 
@@ -38,7 +37,7 @@ def test_8_threads_x_500_creations_keep_every_row_and_duplicates_change_nothing(
 
     errors = _run_threads(create_all, [(ids[i], associates[i % 2]) for i in range(THREADS)])
     assert errors == []
-    db = sqlite_utils.Database(storage.path)
+    db = peek(storage)
     assert db["visits"].count == THREADS * PER_THREAD
 
     # 1,000 duplicate creations of ids that exist, from 4 threads at once.

@@ -24,6 +24,7 @@ from cxlog.stores import catalog
 from cxlog.visits import visits
 from tests.conftest import log_visit_in
 from tests.helpers import coverage_day
+from tests.helpers.peek import peek
 
 day = coverage_day.day  # the hand-counted day: a fixture
 
@@ -250,13 +251,14 @@ def test_a_range_that_is_not_whole_local_days_is_built(storage, shop):
     assert type(got) is coverage.Coverage
 
 
+@pytest.mark.sqlite
 def test_damage_is_found_fixed_and_reported_by_the_rollup_rebuild(day, shop, monkeypatch, capsys):
     db = sqlite_utils.Database(day.path)
     db.execute("UPDATE coverage_days SET logged = logged + 5")
     db.execute("UPDATE traffic_hours SET logged = 0")
     db.execute("UPDATE coverage_months SET heat = zeroblob(2688)")
     db.conn.commit()
-    assert cli.main(["rollup", "--rebuild", "--db", str(day.path)]) == 0
+    assert cli.main(["rollup", "--rebuild", "--db", day.address]) == 0
     out = capsys.readouterr().out
     assert "Door-counter coverage sums: " in out
     corrected = int(out.split("coverage sums: ", 1)[1].split(" ")[0].replace(",", ""))
@@ -265,6 +267,7 @@ def test_damage_is_found_fixed_and_reported_by_the_rollup_rebuild(day, shop, mon
     assert_same(day, date(2026, 11, 3), date(2026, 11, 4), monkeypatch)
 
 
+@pytest.mark.sqlite
 def test_an_upgraded_database_gains_its_sums(day, shop, monkeypatch):
     expected = coverage.overview(
         day, coverage.day_ranges(day, None, date(2026, 11, 3), date(2026, 11, 4))
@@ -291,7 +294,7 @@ def test_an_upgraded_database_gains_its_sums(day, shop, monkeypatch):
 
 def test_a_store_without_a_counter_keeps_nothing(storage, shop):
     log_visit_in(storage, shop, datetime(2026, 11, 3, 10, tzinfo=UTC), units=1)
-    db = sqlite_utils.Database(storage.path)
+    db = peek(storage)
     assert db.execute("SELECT count(*) FROM coverage_days").fetchone() == (0,)
     with storage.write() as w:
         assert derived.rebuild(w)["coverage"].corrected == 0

@@ -10,6 +10,7 @@ from cxlog.cli import main
 from cxlog.numbers import metrics
 from cxlog.numbers.metrics import Filters
 from cxlog.storage.db import Storage
+from tests.helpers.peek import peek
 
 NOW = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
 
@@ -22,7 +23,7 @@ def demo_storage(tmp_path_factory):
 
 
 def test_counts_and_integrity(demo_storage):
-    db = sqlite_utils.Database(demo_storage.path)
+    db = peek(demo_storage)
     assert db["visits"].count == 30_000
     assert db["stores"].count == 3 and db["associates"].count == 9
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -44,7 +45,7 @@ def test_units_per_sale_rise_with_depth(demo_storage):
 
 
 def test_busier_afternoons_and_weekends(demo_storage):
-    db = sqlite_utils.Database(demo_storage.path)
+    db = peek(demo_storage)
     # Store 1 is Europe/London: UTC hour 15 is 15:00 or 16:00 local.
     by_hour = dict(
         db.execute(
@@ -59,7 +60,7 @@ def test_busier_afternoons_and_weekends(demo_storage):
 
 
 def test_some_open_and_voided_visits(demo_storage):
-    db = sqlite_utils.Database(demo_storage.path)
+    db = peek(demo_storage)
     voided = db.execute("SELECT count(*) FROM visits WHERE voided_at IS NOT NULL").fetchone()[0]
     assert 50 < voided < 300
     open_ = db.execute("SELECT count(*) FROM visits WHERE outcome IS NULL").fetchone()[0]
@@ -67,7 +68,7 @@ def test_some_open_and_voided_visits(demo_storage):
 
 
 def test_demo_refuses_a_database_with_stores(demo_storage, capsys):
-    assert main(["demo", "--db", str(demo_storage.path), "--visits", "10"]) == 2
+    assert main(["demo", "--db", demo_storage.address, "--visits", "10"]) == 2
     assert "already has stores" in capsys.readouterr().err
 
 

@@ -14,6 +14,7 @@ import pytest
 from cxlog.storage import migrations
 from cxlog.storage.db import Storage
 from cxlog.storage.engine import PostgresDatabase, prepare_postgres
+from cxlog.storage.postgres import PostgresStorage, close_pools
 from tests.helpers import postgres
 
 
@@ -191,3 +192,40 @@ def test_sqlite_s_time_functions_give_sqlite_s_answers(pg):
         assert db.execute(sql).fetchone() == pytest.approx(lite.execute(sql).fetchone())
     db.conn.rollback()
     db.close()
+
+
+def _count_up(storage, times: int, *, lock: bool) -> None:
+    """Read a number, then write it plus one: the read-then-write every
+    lockout count, amount edit and setup claim makes."""
+    for _ in range(times):
+        if lock:
+            with storage.write() as db:
+                (n,) = db.execute("SELECT value FROM settings WHERE key = 'n'").fetchone()
+                db.execute("UPDATE settings SET value = ? WHERE key = 'n'", [str(int(n) + 1)])
+        else:  # PostgreSQL's READ COMMITTED alone, as a plain transaction gives it
+            with psycopg.connect(storage.url) as conn:
+                (n,) = conn.execute("SELECT value FROM settings WHERE key = 'n'").fetchone()
+                conn.execute("UPDATE settings SET value = %s WHERE key = 'n'", [str(int(n) + 1)])
+
+
+@pytest.mark.parametrize("lock", [True, False], ids=["write", "plain transaction"])
+def test_writers_take_turns_so_no_update_is_lost(pg, lock):
+    storage = PostgresStorage(pg.database(f"turns_{int(lock)}"))
+    storage.migrate()
+    with storage.write() as db:
+        db.execute("INSERT INTO settings (key, value) VALUES ('n', '0')")
+    threads = [
+        threading.Thread(target=_count_up, args=(storage, 25), kwargs={"lock": lock})
+        for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    with storage.read() as db:
+        (n,) = db.execute("SELECT value FROM settings WHERE key = 'n'").fetchone()
+    close_pools()
+    if lock:
+        assert int(n) == 8 * 25
+    else:  # the control: without the turn, READ COMMITTED loses some
+        assert int(n) < 8 * 25

@@ -13,6 +13,7 @@ from cxlog.followups import followups
 from cxlog.stores import catalog
 from cxlog.visits import visits
 from tests.conftest import new_id
+from tests.helpers.peek import peek
 
 # 10:00 in London on Tuesday 1 December 2026 (GMT, so UTC = local).
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -33,15 +34,11 @@ def closed_visit(storage, shop, *, who="ana", bought=0, engagement="warm", at=NO
 
 
 def audit_rows(storage, entity="followup") -> list[dict]:
-    return list(
-        sqlite_utils.Database(storage.path).query(
-            "SELECT * FROM audit WHERE entity = ? ORDER BY id", [entity]
-        )
-    )
+    return list(peek(storage).query("SELECT * FROM audit WHERE entity = ? ORDER BY id", [entity]))
 
 
 def table(storage, name: str) -> list[dict]:
-    return list(sqlite_utils.Database(storage.path).query(f"SELECT * FROM {name} ORDER BY 1"))
+    return list(peek(storage).query(f"SELECT * FROM {name} ORDER BY 1"))
 
 
 @pytest.fixture
@@ -451,7 +448,7 @@ COPIES = "visit_engagement, visit_reason_id, visit_recommended, visit_voided"
 
 
 def copies_and_visits(storage) -> tuple[list[tuple], list[tuple]]:
-    db = sqlite_utils.Database(storage.path)
+    db = peek(storage)
     copies = db.execute(f"SELECT visit_id, {COPIES} FROM followups ORDER BY id").fetchall()
     truth = db.execute(
         "SELECT f.visit_id, v.first_engagement, v.reason_id, v.recommended,"
@@ -464,7 +461,7 @@ def copies_and_visits(storage) -> tuple[list[tuple], list[tuple]]:
 def recount_by_engagement(storage, first: date, last: date) -> dict[str, tuple[int, int]]:
     """The oracle: follow-ups due in the period joined to their visits (the
     query the numbers used before the copies), won = bought within 14 days."""
-    db = sqlite_utils.Database(storage.path)
+    db = peek(storage)
     rows = db.execute(
         "SELECT v.first_engagement, f.result, f.promised_on, f.result_on FROM followups f"
         " JOIN visits v ON v.id = f.visit_id WHERE v.voided_at IS NULL"
@@ -534,10 +531,11 @@ def test_a_followups_copies_follow_its_visit_through_random_writes(storage, shop
         )
     # The sequence really exercised every kind of write (the seed is fixed).
     assert all(done.values()), done
-    db = sqlite_utils.Database(storage.path)
+    db = peek(storage)
     assert db.execute("SELECT count(DISTINCT visit_engagement) FROM followups").fetchone()[0] > 1
 
 
+@pytest.mark.sqlite
 def test_an_upgraded_database_gains_the_copies_from_its_visits(storage, shop):
     """A database made before the copies existed: the migration fills them
     from the visits, and later writes keep them equal (#12)."""

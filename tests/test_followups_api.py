@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import sqlite_utils
 from starlette.applications import Starlette
 
 from cxlog.access import shifts
@@ -16,6 +15,7 @@ from cxlog.stores import catalog
 from cxlog.visits import visits
 from tests.conftest import new_id
 from tests.helpers import asgi
+from tests.helpers.peek import peek
 
 
 def call(method: str, path: str, body=None, *, shift=None, origin=None, raw=None):
@@ -39,7 +39,7 @@ def call(method: str, path: str, body=None, *, shift=None, origin=None, raw=None
 
 @pytest.fixture
 def env(storage, shop, monkeypatch):
-    monkeypatch.setenv("CXLOG_DB", str(storage.path))
+    monkeypatch.setenv("CXLOG_DB", storage.address)
     device = shifts.new_device_id()
     token = shifts.start(storage, shop["ana"], device)
     vid = new_id()
@@ -49,7 +49,7 @@ def env(storage, shop, monkeypatch):
 
 
 def followup_rows(storage) -> list[dict]:
-    return list(sqlite_utils.Database(storage.path).query("SELECT * FROM followups"))
+    return list(peek(storage).query("SELECT * FROM followups"))
 
 
 def test_promise_result_and_list_through_the_api(env):

@@ -22,6 +22,7 @@ from cxlog.stores import catalog
 from cxlog.visits import visits
 from tests.conftest import new_id
 from tests.helpers.pages import open_page
+from tests.helpers.peek import peek
 
 NOW = datetime(2026, 11, 3, 14, 0, tzinfo=UTC)
 
@@ -118,7 +119,7 @@ def test_summary_gains_follow_up_columns_matching_a_hand_count(storage, shop):
 def test_cli_exports_followups(storage, shop, tmp_path, capsys):
     item = promised(storage, shop)
     target = tmp_path / "f.csv"
-    argv = ["export", "--db", str(storage.path), "--from", "2026-11-01", "--to", "2026-11-30"]
+    argv = ["export", "--db", storage.address, "--from", "2026-11-01", "--to", "2026-11-30"]
     assert cli.main([*argv, "--followups", "-o", str(target)]) == 0
     assert "Wrote 1 follow-ups" in capsys.readouterr().out
     assert [r["visit_code"] for r in parse(target.read_bytes())] == [item["code"]]
@@ -126,6 +127,7 @@ def test_cli_exports_followups(storage, shop, tmp_path, capsys):
     assert "Pick one of --summary and --followups" in capsys.readouterr().err
 
 
+@pytest.mark.sqlite
 def test_backup_includes_the_follow_up_tables(storage, shop, tmp_path):
     item = promised(storage, shop)
     back = new_id()
@@ -215,6 +217,7 @@ def text_columns(db: sqlite_utils.Database) -> list[tuple[str, str]]:
     ]
 
 
+@pytest.mark.sqlite
 def test_no_column_could_hold_a_customers_name_phone_or_email(storage, shop):
     db = sqlite_utils.Database(storage.path)
     names = [(t.name, c.name) for t in db.tables for c in t.columns]
@@ -275,7 +278,7 @@ def test_demo_data_has_realistic_follow_ups_and_returns(tmp_path):
     now = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
     storage = Storage(tmp_path / "demo.db")
     made = demo.generate(storage, visits=12_000, days=60, stores=2, associates=6, seed=3, now=now)
-    db = sqlite_utils.Database(storage.path)
+    db = peek(storage)
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     (n,) = db.execute("SELECT count(*) FROM followups").fetchone()
     assert n == made.followups and 300 < n < 1200  # ~3% of sales, ~8% of no-sales

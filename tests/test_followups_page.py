@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import sqlite_utils
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
@@ -19,6 +18,7 @@ from cxlog.visits import visits
 from cxlog.web import navigation, ui
 from tests.conftest import new_id
 from tests.helpers.pages import open_page
+from tests.helpers.peek import peek
 
 # Where a test device keeps the shift cookie its browser would send.
 COOKIE = "test_shift_cookie"
@@ -61,7 +61,7 @@ def on_followups(
 
 
 def rows(storage, sql: str, params=()) -> list[dict]:
-    return list(sqlite_utils.Database(storage.path).query(sql, list(params)))
+    return list(peek(storage).query(sql, list(params)))
 
 
 def test_page_is_in_the_navigation_for_associates():

@@ -197,7 +197,7 @@ def test_cli_prints_the_card_as_markdown(storage, week, capsys):
     ],
 )
 def test_cli_bad_input_is_one_sentence(storage, week, capsys, args, message):
-    assert main(["huddle", "--db", str(storage.path), *args]) == 2
+    assert main(["huddle", "--db", storage.address, *args]) == 2
     err = capsys.readouterr().err
     assert err.startswith("cxlog: ") and message in err and "Traceback" not in err
 
@@ -217,7 +217,7 @@ def test_huddle_page_shows_the_cli_card(app_env, week, capsys):
     at.date_input(key="huddle-day").set_value(TODAY).run()
     assert not at.exception
     shown = "\n".join(m.value for m in at.markdown)
-    main(["huddle", "--db", str(app_env.path), "--store", "1", "--date", TODAY.isoformat()])
+    main(["huddle", "--db", app_env.address, "--store", "1", "--date", TODAY.isoformat()])
     printed = capsys.readouterr().out
     assert coaching.markdown(coaching.huddle_card(app_env, week["store"], TODAY)).rstrip() in shown
     assert numbers(printed) == numbers(

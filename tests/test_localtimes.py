@@ -16,6 +16,7 @@ from cxlog.export.export import ExportSelection
 from cxlog.stores import catalog
 from cxlog.visits import visits
 from tests.conftest import new_id
+from tests.helpers.peek import peek
 
 # Whole-hour, half-hour and 45-minute offsets; a 30-minute DST (Lord Howe).
 ZONES = (
@@ -30,7 +31,7 @@ ZONES = (
 
 def stored(storage, visit_id: str) -> tuple[str | None, str | None]:
     return (
-        sqlite_utils.Database(storage.path)
+        peek(storage)
         .execute("SELECT started_local, closed_local FROM visits WHERE id = ?", [visit_id])
         .fetchone()
     )
@@ -189,7 +190,7 @@ def test_an_id_that_needs_escaping_is_still_escaped(storage, shop):
 def test_a_store_that_changes_timezone_gets_its_visits_local_times_anew(storage, shop):
     ids = some_visits(storage, shop)
     catalog.update_store(storage, shop["store"], timezone="America/New_York", actor="t")
-    db = sqlite_utils.Database(storage.path)
+    db = peek(storage)
     for vid in ids:
         row = db.execute(
             "SELECT v.started_at, v.closed_at, s.timezone FROM visits v"
@@ -203,6 +204,7 @@ def test_a_store_that_changes_timezone_gets_its_visits_local_times_anew(storage,
     assert any(stored(storage, v)[0].endswith("-04:00") for v in ids)
 
 
+@pytest.mark.sqlite
 def test_an_upgraded_database_gains_its_visits_local_times(storage, shop):
     ids = some_visits(storage, shop)
     expected = {vid: stored(storage, vid) for vid in ids}

@@ -118,7 +118,7 @@ def test_a_sign_in_makes_its_browser_a_known_device(storage, monkeypatch):
     from cxlog.server import api
     from tests.helpers import asgi
 
-    monkeypatch.setenv("CXLOG_DB", str(storage.path))
+    monkeypatch.setenv("CXLOG_DB", storage.address)
     _, code = sessions.start(storage, roles.MANAGER, device="laptop", client="10.0.0.7")
     body = json.dumps({"claim": code}).encode()
     status, headers, _ = asgi.request(

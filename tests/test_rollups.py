@@ -167,7 +167,7 @@ def test_counts_refuses_groups_no_rollup_holds(storage, chain):
 
 def test_rebuild_cli_finds_fixes_and_counts_damage(storage, chain, capsys):
     _random_writes(storage, chain, random.Random(11), steps=80)
-    assert cli.main(["rollup", "--rebuild", "--db", str(storage.path)]) == 0
+    assert cli.main(["rollup", "--rebuild", "--db", storage.address]) == 0
     assert "Rollups: 0 rows corrected" in capsys.readouterr().out
     conn = sqlite3.connect(storage.path)
     with conn:
@@ -188,14 +188,14 @@ def test_rebuild_cli_finds_fixes_and_counts_damage(storage, chain, capsys):
         conn.execute("INSERT INTO rollups VALUES (?, 1, 0, 1, 2, 3, 1, 0, 0, 0, 0, 0, 0)", [key[0]])
     conn.close()
     before = recount(storage, key[0], DAYS[0], DAYS[-1], ("first_engagement",))
-    assert cli.main(["rollup", "--rebuild", "--db", str(storage.path)]) == 0
+    assert cli.main(["rollup", "--rebuild", "--db", storage.address]) == 0
     out = capsys.readouterr().out
     assert "Rollups: 3 rows corrected" in out, out
     with storage.read() as db:
         assert db.execute("SELECT count(*) FROM rollups").fetchone()[0] == second
         got = rollups.counts(db, {key[0]: (DAYS[0], DAYS[-1])}, by=("first_engagement",))
     assert got == before
-    assert cli.main(["rollup", "--rebuild", "--db", str(storage.path)]) == 0
+    assert cli.main(["rollup", "--rebuild", "--db", storage.address]) == 0
     assert "Rollups: 0 rows corrected" in capsys.readouterr().out
 
 

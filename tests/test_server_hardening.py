@@ -26,7 +26,7 @@ def call(path: str, *, method: str = "GET", cookie: str | None = None) -> tuple[
 
 @pytest.fixture
 def served(storage, monkeypatch):
-    monkeypatch.setenv("CXLOG_DB", str(storage.path))
+    monkeypatch.setenv("CXLOG_DB", storage.address)
     return storage
 
 

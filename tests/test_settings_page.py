@@ -1,7 +1,6 @@
 """Settings and Visits pages through AppTest (issue #4): each change lands in
 the database and in the audit trail with who made it."""
 
-import sqlite_utils
 from streamlit.testing.v1 import AppTest
 
 from cxlog.access import credentials
@@ -10,6 +9,7 @@ from cxlog.stores import catalog
 from cxlog.visits import visits
 from tests.conftest import as_role, new_id, sign_in_role
 from tests.helpers.pages import open_page
+from tests.helpers.peek import peek
 
 
 def page(path: str, role: str = "manager") -> AppTest:
@@ -20,7 +20,7 @@ def page(path: str, role: str = "manager") -> AppTest:
 
 def audit(storage, action: str) -> list[dict]:
     return list(
-        sqlite_utils.Database(storage.path).query(
+        peek(storage).query(
             "SELECT actor, entity, entity_id, before, after FROM audit"
             " WHERE action = ? ORDER BY id",
             [action],
@@ -141,7 +141,7 @@ def test_correct_and_void_a_visit_from_the_visits_page(app_env, shop):
     assert visit["void_reason"] == "Logged twice" and visit["voided_at"]
     actions = [
         (a["actor"], a["action"])
-        for a in sqlite_utils.Database(app_env.path).query(
+        for a in peek(app_env).query(
             "SELECT actor, action FROM audit WHERE entity_id = ? ORDER BY id", [vid]
         )
     ]

@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import sqlite_utils
 
 from cxlog.access import access, shifts
 from cxlog.core.errors import ShiftError, ValidationError
 from cxlog.core.model import utc_now
 from cxlog.stores import catalog
+from tests.helpers.peek import peek
 
 
 def test_a_shift_names_its_associate_and_store_and_keeps_only_a_hash(storage, shop):
@@ -27,7 +27,7 @@ def test_a_shift_names_its_associate_and_store_and_keeps_only_a_hash(storage, sh
         "Corner Shop",
         device,
     )
-    raw = sqlite_utils.Database(storage.path).execute("SELECT * FROM device_shifts").fetchall()
+    raw = peek(storage).execute("SELECT * FROM device_shifts").fetchall()
     assert token not in repr(raw)  # a copy of the database opens no shift
 
 
@@ -90,4 +90,4 @@ def test_only_an_active_associate_with_a_valid_device_starts_a_shift(storage, sh
         shifts.start(storage, 999, shifts.new_device_id())
     with pytest.raises(ValidationError, match="device"):
         shifts.start(storage, shop["ana"], "bad device")
-    assert sqlite_utils.Database(storage.path)["device_shifts"].count == 0
+    assert peek(storage)["device_shifts"].count == 0

@@ -13,6 +13,7 @@ from cxlog.storage.db import Storage
 from cxlog.stores import catalog
 from cxlog.visits import visits
 from tests.conftest import new_id
+from tests.helpers.peek import peek
 
 TABLES = {
     "traffic_hours",  # issue #13
@@ -48,6 +49,7 @@ TABLES = {
 }
 
 
+@pytest.mark.sqlite
 def test_migrate_creates_schema_from_empty_file_in_wal_mode(tmp_path):
     storage = Storage(tmp_path / "sub" / "fresh.db")
     storage.migrate()
@@ -69,7 +71,7 @@ def test_migrate_creates_schema_from_empty_file_in_wal_mode(tmp_path):
 
 
 def test_migrate_again_is_a_no_op(storage):
-    db = sqlite_utils.Database(storage.path)
+    db = peek(storage)
     applied = list(db.query("SELECT name, applied_at FROM _sqlite_migrations"))
     reasons = db["reasons"].count
     storage.migrate()
@@ -105,7 +107,7 @@ def test_create_visit_is_idempotent(storage, shop):
     again, created_again = visits.create_visit(storage, vid, shop["store"], shop["ana"], "missed")
     assert created is True and created_again is False
     assert again == first and again["first_engagement"] == "warm"
-    db = sqlite_utils.Database(storage.path)
+    db = peek(storage)
     assert db["visits"].count == 1
     assert db.execute("SELECT count(*) FROM audit WHERE entity='visit'").fetchone()[0] == 1
 
@@ -118,7 +120,7 @@ def test_create_and_change_write_audit_rows(storage, shop):
     visits.set_reason(storage, vid, shop["reasons"]["Gift"], actor=actor)  # repeat: no row
     visits.record_purchase(storage, vid, 2, actor=f"associate:{shop['ben']}", amount_cents=4999)
     rows = list(
-        sqlite_utils.Database(storage.path).query(
+        peek(storage).query(
             "SELECT actor, action, before, after FROM audit WHERE entity='visit' ORDER BY id"
         )
     )
@@ -142,7 +144,7 @@ def test_catalog_changes_are_audited(storage, shop):
     gift = shop["reasons"]["Gift"]
     catalog.set_reason_active(storage, gift, False, actor="owner")
     rows = list(
-        sqlite_utils.Database(storage.path).query(
+        peek(storage).query(
             "SELECT actor, action, entity, entity_id, before, after FROM audit"
             " WHERE actor IN ('manager', 'owner') ORDER BY id"
         )
@@ -165,7 +167,7 @@ def test_create_refuses_bad_engagement_and_inactive_associate(storage, shop):
     other = catalog.create_store(storage, "Other", "Europe/Paris")
     with pytest.raises(ValidationError, match="does not work at this store"):
         visits.create_visit(storage, new_id(), other, shop["ana"], "warm")
-    assert sqlite_utils.Database(storage.path)["visits"].count == 0
+    assert peek(storage)["visits"].count == 0
 
 
 def _open(storage, shop, engagement="warm"):

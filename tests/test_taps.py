@@ -17,6 +17,7 @@ from cxlog.core.model import utc_now
 from cxlog.stores import catalog
 from cxlog.visits import taps, visits
 from tests.conftest import new_id
+from tests.helpers.peek import peek
 
 RECEIVED = datetime(2026, 11, 30, 15, 0, 0, tzinfo=UTC)
 RECEIVED_MS = int(RECEIVED.timestamp() * 1000)
@@ -41,7 +42,7 @@ def send(storage, shift, tap_list, *, sent_ms=RECEIVED_MS, received=RECEIVED, **
 
 
 def dump(storage) -> dict:
-    db = sqlite_utils.Database(storage.path)
+    db = peek(storage)
     return {t: list(db.query(f"SELECT * FROM {t}")) for t in ("visits", "taps", "audit")}
 
 
@@ -450,6 +451,7 @@ def test_starts_half_a_second_apart_on_two_buttons_or_two_devices_are_customers(
     assert len(dump(storage)["visits"]) == 5
 
 
+@pytest.mark.sqlite
 def test_a_tap_and_its_id_are_saved_together_or_not_at_all(storage, shop):
     """The tap id is stored in the change's own transaction: when storing it
     fails, the change is rolled back too, so a resend cannot apply it twice."""

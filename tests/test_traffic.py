@@ -281,7 +281,7 @@ def test_cli_import(storage, shop, tmp_path):
 
     def cli(*args):
         return subprocess.run(
-            [sys.executable, "-m", "cxlog", "import", *args, "--db", str(storage.path)],
+            [sys.executable, "-m", "cxlog", "import", *args, "--db", storage.address],
             capture_output=True,
             text=True,
             cwd=ROOT,

@@ -11,7 +11,6 @@ import unicodedata
 from collections.abc import Callable
 
 import pytest
-import sqlite_utils
 from streamlit.testing.v1 import AppTest
 
 from cxlog.access import access, credentials, lockout, shifts
@@ -24,6 +23,7 @@ from cxlog.visits import visits
 from cxlog.web import navigation
 from tests.conftest import as_role, new_id, sign_in_role
 from tests.helpers.pages import device, open_page, pad_data
+from tests.helpers.peek import peek
 
 HOSTILE: dict[str, str] = {
     "10,000 characters": "x" * 10_000,
@@ -84,7 +84,7 @@ def expected(refused: set[str], stored: Callable[[str], object] = as_stored) -> 
 
 
 def assert_intact(storage) -> None:
-    db = sqlite_utils.Database(storage.path)
+    db = peek(storage)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert {"visits", *TABLES} <= set(db.table_names())
 
@@ -186,7 +186,7 @@ def test_pins_shift_tokens_and_visit_ids_refuse_hostile_text(storage, shop):
             == "refused"
         )
     assert catalog.get_associate(storage, shop["ana"])["pin_hash"] is None
-    assert sqlite_utils.Database(storage.path)["visits"].count == 0
+    assert peek(storage)["visits"].count == 0
     assert_intact(storage)
 
 
@@ -247,7 +247,9 @@ def test_hostile_pins_on_the_log_page_are_refused_then_lock(app_env, shop, monke
     from cxlog.server.api.common import ApiError
     from cxlog.storage.db import shared_storage
 
-    monkeypatch.setattr(shift_route, "shared_storage", lambda path: shared_storage(app_env.path))
+    monkeypatch.setattr(
+        shift_route, "shared_storage", lambda *where: shared_storage(app_env.address)
+    )
     settings.set_setting(app_env, settings.PIN_REQUIRED, "1", actor="manager")
     access.set_pin(app_env, shop["ana"], "2468", actor="manager")
     device_id = shifts.new_device_id()
@@ -258,7 +260,7 @@ def test_hostile_pins_on_the_log_page_are_refused_then_lock(app_env, shop, monke
             )
         assert refused.value.status == 403 and a_sentence(refused.value.message)
     assert "locked" in refused.value.message  # six wrong tries: the right PIN waits too
-    assert sqlite_utils.Database(app_env.path)["device_shifts"].count == 0
+    assert peek(app_env)["device_shifts"].count == 0
 
 
 def test_hostile_passwords_in_the_sign_in_form_are_refused(app_env):
