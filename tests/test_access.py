@@ -55,6 +55,7 @@ def test_five_wrong_passwords_lock_the_role_for_five_minutes(storage):
         sign_in_role(storage, roles.MANAGER, "wrong", now=now + timedelta(minutes=6))
 
 
+@pytest.mark.sqlite
 def test_no_password_or_pin_in_clear_anywhere_in_the_database_files(storage, shop):
     secrets = {"owner": "Owner-Secret-9731", "manager": "Manager-Secret-5519", "pin": "804172"}
     credentials.set_password(storage, roles.OWNER, secrets["owner"], actor="owner")

@@ -63,4 +63,5 @@ def test_8_threads_x_500_creations_keep_every_row_and_duplicates_change_nothing(
         ).fetchone()[0]
         == 4000
     )
-    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if storage.engine == "sqlite":  # PostgreSQL has no such check of its own files
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

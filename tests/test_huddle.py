@@ -177,7 +177,7 @@ def numbers(text: str) -> list[str]:
 
 
 def test_cli_prints_the_card_as_markdown(storage, week, capsys):
-    path = str(storage.path)
+    path = storage.address
     assert main(["huddle", "--db", path, "--store", "Corner Shop", "--date", "2026-11-19"]) == 0
     out = capsys.readouterr().out
     assert out == coaching.markdown(coaching.huddle_card(storage, week["store"], TODAY))

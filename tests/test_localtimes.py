@@ -119,6 +119,7 @@ def test_visits_written_by_cxlog_carry_their_local_times(storage, shop):
     assert stored(storage, vid)[1] is None
 
 
+@pytest.mark.sqlite
 def test_a_time_changed_behind_cxlogs_back_loses_its_stale_text(storage, shop):
     vid = new_id()
     visits.create_visit(storage, vid, shop["store"], shop["ana"], "warm")

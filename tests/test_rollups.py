@@ -165,6 +165,7 @@ def test_counts_refuses_groups_no_rollup_holds(storage, chain):
         rollups.counts(db, {1: (DAYS[0], DAYS[0])}, by=("associate", "reason"))
 
 
+@pytest.mark.sqlite
 def test_rebuild_cli_finds_fixes_and_counts_damage(storage, chain, capsys):
     _random_writes(storage, chain, random.Random(11), steps=80)
     assert cli.main(["rollup", "--rebuild", "--db", storage.address]) == 0

@@ -253,6 +253,7 @@ def test_open_visits_newest_first(storage, shop):
     assert [v["id"] for v in visits.open_visits(storage, shop["store"])] == [ids[1], ids[2], ids[0]]
 
 
+@pytest.mark.sqlite
 def test_open_visits_read_only_the_open_ones_by_their_partial_index(storage, shop, monkeypatch):
     """Every tablet's board refresh reads the open visits: without the partial
     index SQLite walked the store's whole history (223 ms at 100,000 visits,
@@ -323,6 +324,7 @@ def test_undo_refuses_when_someone_changed_the_visit_since(storage, shop):
         visits.undo_last(storage, "associate:1")
 
 
+@pytest.mark.sqlite
 def test_storage_errors_are_named_and_lose_nothing(storage, shop):
     vid = _open(storage, shop)
     locker = sqlite3.connect(storage.path)
@@ -344,6 +346,7 @@ def test_storage_errors_are_named_and_lose_nothing(storage, shop):
     assert visit["units"] == 1
 
 
+@pytest.mark.sqlite
 def test_connections_wait_for_a_busy_database_and_sync_fully(storage):
     with storage.read() as db:
         assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
@@ -370,6 +373,7 @@ def _count_connections(monkeypatch, storage: Storage) -> list:
     return opened
 
 
+@pytest.mark.sqlite
 def test_one_connection_serves_every_read_and_write_of_the_block(storage, shop, monkeypatch):
     opened = _count_connections(monkeypatch, storage)
     vid = new_id()
@@ -398,6 +402,7 @@ def test_one_connection_rolls_a_failed_write_back_and_goes_on(storage, shop):
     assert visits.get_visit(storage, vid)["first_engagement"] == "warm"
 
 
+@pytest.mark.sqlite
 def test_one_connection_is_this_threads_alone(storage, shop, monkeypatch):
     import threading
 
@@ -412,6 +417,7 @@ def test_one_connection_is_this_threads_alone(storage, shop, monkeypatch):
     assert mine is opened[0] and seen == {"other": None} and len(opened) == 1
 
 
+@pytest.mark.sqlite
 def test_a_kept_connection_serves_this_threads_next_block_while_the_file_is_the_same(
     storage, shop, monkeypatch, tmp_path
 ):
@@ -445,6 +451,7 @@ def test_a_kept_connection_serves_this_threads_next_block_while_the_file_is_the_
     assert not storage.path.exists()
 
 
+@pytest.mark.sqlite
 def test_the_follow_up_numbers_read_one_index_range_and_no_visit(storage, shop):
     """The numbers read the follow-ups' covering index in its own order: no
     visit looked up per follow-up, no table lookup, no sort (#12)."""

@@ -325,14 +325,18 @@ def test_starts_are_limited_per_associate_and_address_with_a_store_ceiling(stora
     new shift every 20 visits wrote 197-380 visits a second. Buckets live in
     the database, so a new Storage (another process) sees them."""
     from cxlog.access.limits import RateLimited
-    from cxlog.storage.db import Storage
+    from cxlog.storage.db import open_storage
 
     now = RECEIVED
     # One associate: 20 in a burst, then one every 3 s, whatever the device
     # or shift (no device in the key any more).
     for _ in range(int(shifts.START_BURST)):
         shifts.take_start(
-            Storage(storage.path), shop["store"], associate_id=shop["ben"], address=None, now=now
+            open_storage(storage.address),
+            shop["store"],
+            associate_id=shop["ben"],
+            address=None,
+            now=now,
         )
     with pytest.raises(RateLimited, match="You started many visits in a short time; wait 3 s"):
         shifts.take_start(storage, shop["store"], associate_id=shop["ben"], address=None, now=now)

@@ -78,8 +78,8 @@ def parse_day(text: str, what: str = "date") -> date:
 
 def find_store(storage: Storage, text: str) -> int:
     """A store by id or by its exact name."""
-    with storage.read_plain() as conn:
-        stores = conn.execute("SELECT id, name FROM stores ORDER BY id").fetchall()
+    with storage.read() as db:
+        stores = db.execute("SELECT id, name FROM stores ORDER BY id").fetchall()
     wanted = text.strip()
     if wanted.isdigit() and any(i == int(wanted) for i, _ in stores):
         return int(wanted)

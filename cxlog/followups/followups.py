@@ -696,8 +696,8 @@ FROM followups f INDEXED BY followups_numbers
 WHERE f.store_id = :store AND f.visit_voided = 0
   AND (f.promised_due_on BETWEEN :lo AND :hi OR f.promised_on BETWEEN :lo AND :hi
        OR f.result_on BETWEEN :lo AND :hi OR (f.result IS NULL AND f.due_on < :today))
-  AND (:associate IS NULL OR f.promised_by = :associate)
-  AND (:reason IS NULL OR f.visit_reason_id = :reason)
+  AND (CAST(:associate AS INTEGER) IS NULL OR f.promised_by = :associate)
+  AND (CAST(:reason AS INTEGER) IS NULL OR f.visit_reason_id = :reason)
 GROUP BY 1, 2, 3, 4
 """
 

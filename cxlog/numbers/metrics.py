@@ -29,7 +29,9 @@ Z_95 = 1.959963984540054
 # What a breakdown can be grouped by, as SQL over `visits v LEFT JOIN reasons r`.
 GROUPS: dict[str, str] = {
     "first_engagement": "v.first_engagement",
-    "connection_depth": "(v.first_engagement = 'warm') + coalesce(r.learned, 0) + v.recommended",
+    "connection_depth": (
+        "CAST(v.first_engagement = 'warm' AS INTEGER) + coalesce(r.learned, 0) + v.recommended"
+    ),
     "reason": "v.reason_id",
     "no_sale_reason": "v.no_sale_reason_id",
     "associate": "v.associate_id",

@@ -55,6 +55,10 @@ CREATE AGGREGATE total(DOUBLE PRECISION)
     (SFUNC = cxlog_total, STYPE = DOUBLE PRECISION, INITCOND = '0', PARALLEL = SAFE);
 CREATE AGGREGATE total(BOOLEAN)
     (SFUNC = cxlog_total, STYPE = DOUBLE PRECISION, INITCOND = '0', PARALLEL = SAFE);
+-- SQLite's sum() of a comparison: the rows where it holds (NULL over none).
+CREATE FUNCTION cxlog_count_true(n BIGINT, x BOOLEAN) RETURNS BIGINT
+    LANGUAGE SQL IMMUTABLE PARALLEL SAFE RETURN coalesce(n, 0) + coalesce(x::int, 0);
+CREATE AGGREGATE sum(BOOLEAN) (SFUNC = cxlog_count_true, STYPE = BIGINT, PARALLEL = SAFE);
 -- SQLite's NOCASE: names sorted without regard to case.
 CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
 """
