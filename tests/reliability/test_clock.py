@@ -14,6 +14,7 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import sqlite_utils
 
 from cxlog.calendar import periods
 from cxlog.core.model import from_utc_text
@@ -21,7 +22,6 @@ from cxlog.dashboard import dashboard
 from cxlog.stores import catalog
 from cxlog.visits import visits
 from tests.conftest import new_id
-from tests.helpers.peek import peek
 
 SUNDAY = 6  # dashboard weekdays: 0 = Monday
 # zone, the local day, [(stored UTC start, local hour)], starts just outside that day
@@ -87,7 +87,7 @@ def test_visits_across_a_dst_change_land_in_their_local_hour_and_day(change, sto
     ana = catalog.add_associate(storage, store, "Ana", actor="test")
     for stamp in [s for s, _ in inside] + outside:
         visits.create_visit(storage, new_id(), store, ana, "warm", at=from_utc_text(stamp))
-    stored = sorted(r["started_at"] for r in peek(storage)["visits"].rows)
+    stored = sorted(r["started_at"] for r in sqlite_utils.Database(storage.path)["visits"].rows)
     assert stored == sorted([s for s, _ in inside] + outside)  # kept to the millisecond
 
     board = dashboard.build(

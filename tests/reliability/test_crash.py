@@ -13,8 +13,9 @@ import subprocess
 import sys
 import time
 
+import sqlite_utils
+
 from tests.conftest import ROOT
-from tests.helpers.peek import peek
 
 KILLS = 24  # at least 20 must happen within the budget
 BUDGET_S = 45
@@ -78,11 +79,11 @@ def test_sigkill_at_random_points_loses_no_confirmed_visit(storage, shop):
             else:
                 closed[vid] = int(rest[0])
         kills += 1
-        with peek(storage) as db:
+        with sqlite_utils.Database(storage.path) as db:
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert kills >= 20, f"only {kills} kills within {BUDGET_S} s"
 
-    db = peek(storage)
+    db = sqlite_utils.Database(storage.path)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     rows = {r["id"]: r for r in db.query("SELECT * FROM visits")}
     assert started and closed

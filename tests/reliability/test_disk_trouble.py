@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlite_utils
 
 from cxlog.access import shifts
 from cxlog.core.errors import StorageError
@@ -26,12 +27,11 @@ from cxlog.storage.db import Storage
 from cxlog.visits import taps, visits
 from tests.conftest import new_id
 from tests.helpers.pages import device, open_page, pad_data
-from tests.helpers.peek import peek
 
 
 def snapshot(storage: Storage) -> dict[str, dict]:
     """Every stored row of the tables a tap writes, by table."""
-    with peek(storage) as db:
+    with sqlite_utils.Database(storage.path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         return {
             table: [dict(r) for r in db.query(f"SELECT * FROM {table} ORDER BY rowid")]
@@ -87,7 +87,7 @@ def read_only(storage: Storage) -> Iterator[None]:
 @contextmanager
 def disk_full(storage: Storage) -> Iterator[None]:
     """No page can be added to the file: SQLite answers SQLITE_FULL, as on a full disk."""
-    with peek(storage) as db:
+    with sqlite_utils.Database(storage.path) as db:
         pages = db.execute("PRAGMA page_count").fetchone()[0]
     connect = Storage.plain_connection  # every connection cxlog opens comes from here
 

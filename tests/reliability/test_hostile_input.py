@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Callable
 
 import pytest
+import sqlite_utils
 from streamlit.testing.v1 import AppTest
 
 from cxlog.access import access, credentials, lockout, shifts
@@ -23,7 +24,6 @@ from cxlog.visits import visits
 from cxlog.web import navigation
 from tests.conftest import as_role, new_id, sign_in_role
 from tests.helpers.pages import device, open_page, pad_data
-from tests.helpers.peek import peek
 
 HOSTILE: dict[str, str] = {
     "10,000 characters": "x" * 10_000,
@@ -84,7 +84,7 @@ def expected(refused: set[str], stored: Callable[[str], object] = as_stored) -> 
 
 
 def assert_intact(storage) -> None:
-    db = peek(storage)
+    db = sqlite_utils.Database(storage.path)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert {"visits", *TABLES} <= set(db.table_names())
 
@@ -186,7 +186,7 @@ def test_pins_shift_tokens_and_visit_ids_refuse_hostile_text(storage, shop):
             == "refused"
         )
     assert catalog.get_associate(storage, shop["ana"])["pin_hash"] is None
-    assert peek(storage)["visits"].count == 0
+    assert sqlite_utils.Database(storage.path)["visits"].count == 0
     assert_intact(storage)
 
 
@@ -260,7 +260,7 @@ def test_hostile_pins_on_the_log_page_are_refused_then_lock(app_env, shop, monke
             )
         assert refused.value.status == 403 and a_sentence(refused.value.message)
     assert "locked" in refused.value.message  # six wrong tries: the right PIN waits too
-    assert peek(app_env)["device_shifts"].count == 0
+    assert sqlite_utils.Database(app_env.path)["device_shifts"].count == 0
 
 
 def test_hostile_passwords_in_the_sign_in_form_are_refused(app_env):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pytest
+import sqlite_utils
 
 from cxlog.access import shifts
 from cxlog.core.model import (
@@ -32,7 +33,6 @@ from cxlog.numbers import metrics, rollups
 from cxlog.stores import catalog
 from cxlog.visits import taps
 from tests.conftest import new_id
-from tests.helpers.peek import peek
 
 DEVICES, VISITS_EACH = 20, 200
 # A hung writer fails the test instead of blocking the suite. Through the tap
@@ -192,7 +192,7 @@ def test_20_devices_log_4000_visits_at_once_and_nothing_is_lost(storage, shop):
     assert [e for d in devices for e in d.errors] == []
     confirmed = {vid: fields for d in devices for vid, fields in d.confirmed.items()}
     assert len(confirmed) == DEVICES * VISITS_EACH
-    db = peek(storage)
+    db = sqlite_utils.Database(storage.path)
     rows = list(db.query("SELECT * FROM visits"))
     assert len(rows) == 4000
     assert sum(r["outcome"] is not None for r in rows) == 4000

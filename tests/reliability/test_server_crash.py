@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 from cxlog.stores import catalog
 from tests.conftest import set_up
@@ -26,7 +27,6 @@ from tests.e2e.harness import (
     stop,
     wait_healthy,
 )
-from tests.helpers.peek import peek
 
 pytestmark = pytest.mark.browser
 CARD_TIMEOUT_MS = 30_000
@@ -89,7 +89,7 @@ def test_open_visit_card_survives_a_server_crash(browser, seeded, tmp_path, scre
     with running(storage.path, tmp_path / "server.log") as server:
         crash_with_a_visit_open(browser, server, ana, opened, screenshot)
     (vid,) = opened
-    row = next(peek(storage).query("SELECT * FROM visits"))
+    row = next(sqlite_utils.Database(storage.path).query("SELECT * FROM visits"))
     assert (row["id"], row["outcome"], row["units"]) == (vid, "purchased", 2)
 
 
