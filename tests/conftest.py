@@ -15,9 +15,11 @@ from cxlog.access import credentials
 from cxlog.core import roles
 from cxlog.storage import settings
 from cxlog.storage.db import Storage, open_storage
+from cxlog.storage.postgres import PostgresStorage, close_pools
 from cxlog.stores import catalog
 from cxlog.visits import visits
 from tests.e2e import harness
+from tests.helpers import postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "tests" / "e2e" / "screenshots"
@@ -32,21 +34,12 @@ ENGINE = os.environ.get("CXLOG_TEST_ENGINE", "sqlite")
 @pytest.fixture(scope="session")
 def pg_template(tmp_path_factory):
     """This worker's cluster and the name of its migrated template database."""
-    from cxlog.storage.postgres import PostgresStorage
-    from tests.helpers import postgres
-
     with postgres.cluster(tmp_path_factory.mktemp("pg")) as running:
         template = PostgresStorage(running.database("template_cxlog"))
         template.migrate()
-        postgres_close_pools()
+        close_pools()
         yield running, "template_cxlog"
-        postgres_close_pools()
-
-
-def postgres_close_pools() -> None:
-    from cxlog.storage.postgres import close_pools
-
-    close_pools()
+        close_pools()
 
 
 @pytest.fixture
@@ -54,12 +47,10 @@ def storage(tmp_path: Path, request) -> Storage:
     if ENGINE == "postgresql" and request.node.get_closest_marker("sqlite"):
         pytest.skip("SQLite's by nature (marked sqlite)")
     if ENGINE == "postgresql":
-        from cxlog.storage.postgres import PostgresStorage
-
         running, template = request.getfixturevalue("pg_template")
         name = f"t{uuid.uuid4().hex[:12]}"
         yield PostgresStorage(running.database(name, template=template))
-        postgres_close_pools()  # the test's pool: a cluster takes 100 connections
+        close_pools()  # the test's pool: a cluster takes 100 connections
         return
     storage = Storage(tmp_path / "cxlog.db")
     storage.migrate()

@@ -64,11 +64,6 @@ def default_address() -> str:
     return os.environ.get("CXLOG_DB") or str(DEFAULT_PATH)
 
 
-def default_path() -> Path:
-    """CXLOG_DB's file, or data/cxlog.db; a server's address is refused."""
-    return file_path(default_address())
-
-
 def open_storage(where: str | os.PathLike[str] | None = None) -> Storage | PostgresStorage:
     """The storage ``where`` names (CXLOG_DB's when None): a SQLite file, or
     a chain's PostgreSQL for a ``postgresql://`` address."""

@@ -115,10 +115,6 @@ def statements(script: str) -> Iterator[str]:
         yield script[start:].strip()
 
 
-def sqlite(conn: sqlite3.Connection) -> SqliteDatabase:
-    return SqliteDatabase(conn)
-
-
 # --- PostgreSQL ---------------------------------------------------------------
 
 

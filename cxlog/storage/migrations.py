@@ -125,7 +125,10 @@ class Migrations:
             f'CREATE UNIQUE INDEX IF NOT EXISTS "idx_{self.TABLE}_migration_set_name"\n'
             f'    ON "{self.TABLE}" ("migration_set", "name")'
         )
+        pending = set(self.pending(db))
         for name, fn in self.registered:
+            if name not in pending:
+                continue
             db.execute("BEGIN IMMEDIATE")
             try:
                 # Another process may have applied it while this one waited.
