@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from cxlog.calendar import localtimes
+from cxlog.calendar.offsets import offset_text
 from cxlog.core.errors import ValidationError
 from cxlog.core.model import NO_SALE_REASON, NOT_LEARNED, REASON, utc_now
 from cxlog.followups import followups_demo
@@ -93,7 +93,9 @@ def generate(
         )
     storage.migrate()
     if catalog.list_stores(storage):
-        raise ValidationError(f"{storage.path} already has stores; write demo data to a new file.")
+        raise ValidationError(
+            f"{storage.shown} already has stores; write demo data to a new database."
+        )
     now = now or utc_now()
     rng = np.random.default_rng(seed)
 
@@ -119,27 +121,13 @@ def generate(
         rng, visits, days, store_ids, zones, staff, learned_ids, not_learned_id, no_sale_ids, now
     )
     rows = zip(*columns.values(), strict=True)
-    placeholders = ", ".join("?" * len(columns))
     with storage.write() as db:
-        # A new file: its visits' secondary indexes are built once after the
-        # bulk insert, sorted, instead of row by row (the 1M demo went from 28
-        # to 70 s as #10-#13 added indexes); dropped and made again inside
-        # this one transaction, so a failure leaves the file as it was.
-        indexes = db.execute(
-            "SELECT name, sql FROM sqlite_master"
-            " WHERE type = 'index' AND tbl_name = 'visits' AND sql IS NOT NULL"
-        ).fetchall()
-        for name, _ in indexes:
-            db.execute(f'DROP INDEX "{name}"')
-        db.executemany(f"INSERT INTO visits ({', '.join(columns)}) VALUES ({placeholders})", rows)
-        for _, sql in indexes:
-            db.execute(sql)
+        db.load("visits", list(columns), rows)
         # Issue #15: follow-ups and return visits on the same visits.
         promised = followups_demo.add(
             db, rng, columns, dict(zip(store_ids, zones, strict=True)), now
         )
         derived.rebuild(db)  # bulk rows bypass the per-visit hook (#12)
-        localtimes.fill(db)  # and the local times cxlog.visits.visits writes with each visit
         audit(
             db,
             "demo",
@@ -231,6 +219,8 @@ def _simulate(rng, n, days, store_ids, zones, staff, learned_ids, not_learned_id
         "voided_at": np.where(voided, closed_text, none).tolist(),
         "void_reason": np.where(voided, "Demo: logged twice", none).tolist(),
         "updated_at": np.where(is_open, started_text, closed_text).tolist(),
+        "started_local": _local_text(started_ns, store_idx, zones).tolist(),
+        "closed_local": np.where(is_open, none, _local_text(closed_ns, store_idx, zones)).tolist(),
     }
 
 
@@ -265,6 +255,26 @@ def _start_times(rng, n, days, zones, store_idx, now) -> np.ndarray:
     # Times after now wrap back one week, keeping their weekday and hour.
     future = result > np.datetime64(now.replace(tzinfo=None), "ms")
     result[future] -= np.timedelta64(7, "D")
+    return result
+
+
+def _local_text(ns: np.ndarray, store_idx: np.ndarray, zones: list[str]) -> np.ndarray:
+    """Each UTC time as its store's local text with offset, as
+    cxlog.calendar.localtimes.local_text writes it for a visit, for all at
+    once: an UPDATE of every loaded visit afterwards (localtimes.fill) took
+    15 s per 200,000 visits on PostgreSQL."""
+    result = np.empty(len(ns), dtype=object)
+    utc = ns.view("datetime64[ns]")
+    for s, tz in enumerate(zones):
+        mask = store_idx == s
+        local = (
+            pd.DatetimeIndex(utc[mask]).tz_localize("UTC").tz_convert(tz).tz_localize(None)
+        ).to_numpy()
+        seconds = ((local - utc[mask]) // np.timedelta64(1, "s")).astype(np.int64)
+        offsets = {int(x): offset_text(int(x)) for x in np.unique(seconds)}
+        shift = np.array([offsets[int(x)] for x in seconds], dtype=object)
+        clock = np.datetime_as_string(local.astype("datetime64[s]"), unit="s").astype(object)
+        result[mask] = clock + shift
     return result
 
 

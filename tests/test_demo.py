@@ -77,3 +77,23 @@ def test_cli_writes_demo_file(tmp_path, capsys):
     assert main(["demo", "--db", str(path), "--visits", "500", "--days", "10"]) == 0
     assert "Wrote 500 demo visits" in capsys.readouterr().out
     assert sqlite_utils.Database(path)["visits"].count == 500
+
+
+def test_each_visit_carries_its_local_times_as_a_visit_written_through_cxlog_would(
+    demo_storage,
+):
+    # The demo works the texts out for all visits at once (not localtimes.fill
+    # afterwards); each must be the text cxlog.visits.visits writes, DST
+    # changes of its 120 days included.
+    from cxlog.calendar.localtimes import local_text
+
+    rows = peek(demo_storage).execute(
+        "SELECT v.started_at, v.closed_at, v.started_local, v.closed_local, s.timezone"
+        " FROM visits v JOIN stores s ON s.id = v.store_id"
+    )
+    seen = 0
+    for started, closed, started_local, closed_local, zone in rows:
+        assert started_local == local_text(started, zone)
+        assert closed_local == local_text(closed, zone)
+        seen += 1
+    assert seen == 30_000

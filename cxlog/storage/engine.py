@@ -66,6 +66,12 @@ class Database:
             count += len(values)
         return count
 
+    def load(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Many rows into ``table`` at once, the fastest way the engine has
+        (demo data, ``cxlog copy``), inside the caller's transaction. Like
+        ``insert_rows`` it keeps no derived table."""
+        raise NotImplementedError
+
     @property
     def in_transaction(self) -> bool:
         raise NotImplementedError
@@ -97,6 +103,26 @@ class SqliteDatabase(Database):
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]
         ).fetchone()
         return found is not None
+
+    def load(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        # Into an empty table, its secondary indexes are built once after the
+        # rows, sorted, instead of row by row (the 1M demo: 70 s → 28 s); they
+        # are dropped and made again inside the caller's transaction, so a
+        # failure leaves the table as it was.
+        empty = self.conn.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
+        indexes = []
+        if empty:
+            indexes = self.conn.execute(
+                "SELECT name, sql FROM sqlite_master"
+                " WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                [table],
+            ).fetchall()
+        for name, _ in indexes:
+            self.conn.execute(f'DROP INDEX "{name}"')
+        marks = ", ".join("?" for _ in columns)
+        self.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+        for _, sql in indexes:
+            self.conn.execute(sql)
 
     @property
     def in_transaction(self) -> bool:
@@ -150,6 +176,36 @@ class PostgresDatabase(Database):
             [name],
         ).fetchone()
         return found is not None
+
+    def load(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        # COPY … FROM STDIN: rows stream to the server without a statement
+        # each. Into an empty table, as pg_restore does, its secondary indexes
+        # and foreign keys are dropped first and made again after, each in one
+        # pass (1M visits: checked row by row, the 5 indexes and 4 keys took
+        # ~40 s; the COPY alone ~3). Inside the caller's transaction: a
+        # failure leaves the table as it was.
+        empty = self.conn.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {table})").fetchone()[0]
+        later = []
+        if empty:
+            later = self.conn.execute(
+                "SELECT 'DROP INDEX ' || quote_ident(i.relname), pg_get_indexdef(i.oid)"
+                " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+                " WHERE x.indrelid = to_regclass(%s) AND NOT x.indisunique"
+                " UNION ALL SELECT"
+                " format('ALTER TABLE %%I DROP CONSTRAINT %%I', %s::text, conname),"
+                " format('ALTER TABLE %%I ADD CONSTRAINT %%I ', %s::text, conname)"
+                "   || pg_get_constraintdef(oid)"
+                " FROM pg_constraint WHERE conrelid = to_regclass(%s) AND contype = 'f'",
+                [table, table, table, table],
+            ).fetchall()
+        for drop, _ in later:
+            self.conn.execute(drop)
+        sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        with self.conn.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+        for _, make in later:
+            self.conn.execute(make)
 
     @property
     def in_transaction(self) -> bool:

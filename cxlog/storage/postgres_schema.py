@@ -108,6 +108,9 @@ CREATE TABLE visits (
         OR (started_local ~ {_LOCAL} AND length(started_local) <= 28)),
     closed_local TEXT CHECK (closed_local IS NULL
         OR (closed_local ~ {_LOCAL} AND length(closed_local) <= 28)),
+    -- SQLite's implicit rowid, made a column: the order visits were written,
+    -- which the visits CSV follows on both engines (byte-identical files).
+    rowid BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
     CHECK ((outcome IS NULL) = (closed_at IS NULL)),
     CHECK (outcome = 'purchased' OR (units IS NULL AND amount_cents IS NULL)),
     CHECK (outcome != 'purchased' OR units IS NOT NULL),

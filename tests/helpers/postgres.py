@@ -1,46 +1,23 @@
-"""A throwaway PostgreSQL cluster for the tests (#27): PostgreSQL 15 or newer
-from this machine's server binaries, on a Unix socket in the test's own
-temporary folder, stopped by its process id when the tests are done.
-
-PostgreSQL refuses to run as root. As root (CI), the cluster belongs to the
-unprivileged ``nobody`` and is started through ``runuser``; its folder's
-ancestors, down from pytest's base folder (0700), are opened for traversal
-only (0711: nobody can list them), which PostgreSQL needs to reach its data
-and socket. Without the binaries the tests skip, unless
-``CXLOG_REQUIRE_POSTGRES`` is set (CI sets it), which makes them fail.
+"""The tests' PostgreSQL (#27): the throwaway cluster of
+cxlog/storage/local_postgres.py, or a skip where the machine has none. Without
+the binaries the tests skip, unless ``CXLOG_REQUIRE_POSTGRES`` is set (CI
+sets it), which makes them fail.
 """
 
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
-import shutil
-import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
+from cxlog.storage.local_postgres import DATABASE, USER, Cluster, binaries, running
+
+__all__ = ["DATABASE", "USER", "Cluster", "binaries", "cluster", "require"]
+
 REQUIRED = "CXLOG_REQUIRE_POSTGRES"
-USER = "nobody"
-DATABASE = "cxlog"
-START_TIMEOUT_S = 60
-
-
-def binaries() -> Path | None:
-    """The newest PostgreSQL server binaries (15 or newer) on this machine."""
-    found = []
-    for initdb in glob.glob("/usr/lib/postgresql/*/bin/initdb"):
-        version = Path(initdb).parent.parent.name
-        if version.isdigit() and int(version) >= 15:
-            found.append((int(version), Path(initdb).parent))
-    if not found and (on_path := shutil.which("initdb")):
-        found.append((0, Path(on_path).parent))
-    return max(found)[1] if found else None
 
 
 def require() -> Path:
@@ -54,102 +31,8 @@ def require() -> Path:
     return bindir
 
 
-def _as_owner(command: list[str]) -> list[str]:
-    return ["runuser", "-u", USER, "--", *command] if os.geteuid() == 0 else command
-
-
-def _open_for_traversal(folder: Path) -> None:
-    """Let the cluster's owner reach ``folder`` through its ancestors (x only)."""
-    if os.geteuid() != 0:
-        return
-    for part in [folder, *folder.parents]:
-        if part == Path("/"):
-            break
-        mode = part.stat().st_mode & 0o777
-        if not mode & 0o001:
-            os.chmod(part, mode | 0o011)
-
-
-class Cluster:
-    """One running cluster; ``url`` is what CXLOG_DB takes."""
-
-    def __init__(self, folder: Path, bindir: Path) -> None:
-        self.folder = folder
-        self.bindir = bindir
-        self.data = folder / "data"
-        self.socket = folder / "socket"
-        self.port = 5432
-        self.pid: int | None = None
-
-    @property
-    def url(self) -> str:
-        return f"postgresql://{USER}@/{DATABASE}?host={self.socket}&port={self.port}"
-
-    def database(self, name: str, template: str | None = None) -> str:
-        """A new database on this cluster, empty or a copy of ``template``
-        (a file-level copy: ~0.1 s whatever the schema); returns its URL."""
-        copy = f' TEMPLATE "{template}"' if template else ""
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"{copy}')
-        return self.url.replace(f"/{DATABASE}?", f"/{name}?")
-
-    def _run(self, *command: str) -> None:
-        done = subprocess.run(
-            _as_owner([str(self.bindir / command[0]), *command[1:]]),
-            capture_output=True,
-            text=True,
-            timeout=START_TIMEOUT_S,
-            check=False,
-        )
-        if done.returncode:
-            raise RuntimeError(f"{command[0]} failed: {done.stderr or done.stdout}")
-
-    def start(self) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.socket.mkdir()
-        _open_for_traversal(self.folder)
-        if os.geteuid() == 0:
-            shutil.chown(self.folder, USER)
-            shutil.chown(self.socket, USER)
-        self._run("initdb", "-D", str(self.data), "-U", USER, "--auth=trust", "-E", "UTF8")
-        options = f"-k {self.socket} -c listen_addresses='' -p {self.port} -c fsync=off"
-        self._run(
-            "pg_ctl",
-            "-D",
-            str(self.data),
-            "-o",
-            options,
-            "-l",
-            str(self.folder / "log"),
-            "-w",
-            "-t",
-            str(START_TIMEOUT_S),
-            "start",
-        )
-        self.pid = int((self.data / "postmaster.pid").read_text().split()[0])
-        self._run("createdb", "-h", str(self.socket), "-p", str(self.port), "-U", USER, DATABASE)
-
-    def stop(self) -> None:
-        """Stop the postmaster by its process id: a fast shutdown, then a kill
-        if it has not gone within ten seconds."""
-        if self.pid is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGINT)
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                os.kill(self.pid, 0)
-                time.sleep(0.05)
-            os.kill(self.pid, signal.SIGKILL)
-        self.pid = None
-
-
 @contextlib.contextmanager
 def cluster(folder: Path) -> Iterator[Cluster]:
     """A started cluster in ``folder``, stopped on the way out."""
-    running = Cluster(folder, require())
-    try:
-        running.start()
-        yield running
-    finally:
-        running.stop()
+    with running(folder, require()) as started:
+        yield started
