@@ -166,7 +166,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="database file or postgresql:// address (default: CXLOG_DB)",
     )
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+
+    # Issue #27: a store joins a chain's PostgreSQL, or leaves it for a file.
+    p = commands.add_parser(
+        "copy",
+        help="copy stores between databases (SQLite file ↔ PostgreSQL), in one transaction",
+        description="Copies stores with their visits, audit, follow-ups, counter data, people "
+        "and settings. Into a database with no store yet, everything is copied as it is; "
+        "otherwise the stores are renumbered into the destination. Rollups are rebuilt and "
+        "checked before anything is saved.",
+    )
+    p.add_argument("--from", dest="source", required=True, metavar="SRC", help="file or address")
+    p.add_argument("--to", dest="target", required=True, metavar="DST", help="file or address")
+    p.add_argument("--store", default=None, metavar="S", help="only this store (id or name)")
+    p.add_argument(
+        "--merge",
+        action="store_true",
+        help="a store of the same name that has visits gets the ones it lacks",
+    )
+    p.set_defaults(db=None)
     return parser
+
+
+def _copy(args: argparse.Namespace) -> str:
+    from cxlog.stores import moving
+
+    source, target = open_storage(args.source), open_storage(args.target)
+    moved = moving.copy(source, target, args.store, merge=args.merge)
+    how = "as it was" if moved.whole else "renumbered"
+    stores = ", ".join(f"{a}→{b}" for a, b in moved.stores.items())
+    return (
+        f"Copied {len(moved.stores)} store(s) ({how}: {stores}) with {moved.visits:,} visits"
+        f" from {source.shown} to {target.shown}; rollups rebuilt and checked"
+    )
 
 
 def _require(storage: Storage | PostgresStorage) -> None:
@@ -301,6 +333,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(_huddle(storage, args), end="")
         elif args.command == "import":
             print(_import(storage, args))
+        elif args.command == "copy":
+            started = time.perf_counter()
+            print(f"{_copy(args)} ({time.perf_counter() - started:.1f} s)")
         elif args.command in ("export", "backup"):
             started = time.perf_counter()
             message = (_export if args.command == "export" else _backup)(storage, args)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import os
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -106,6 +106,32 @@ def log_visit_in(storage: Storage, shop: dict, when: datetime, engagement="warm"
         visits.void_visit(storage, vid, "Logged twice", actor="manager")
     assert not close, f"log_visit_in does not know {sorted(close)}"
     return vid
+
+
+@pytest.fixture
+def two_stores(storage, shop):
+    """The Corner Shop (London) and a New York store, with a month of visits
+    of every kind, voids included."""
+    ny = catalog.create_store(storage, "Uptown", "America/New_York")
+    cy = catalog.add_associate(storage, ny, "Cy", actor="test")
+    shop = {**shop, "ny": ny, "cy": cy}
+    base = utc("2026-11-01T09:00:00+00:00")
+    kinds = [
+        {"units": 2, "amount": 1999, "reason": "Gift", "recommended": True},
+        {"units": 1, "reason": "Not learned"},
+        {"no_sale": "Price", "reason": "Browsing", "used_name": True},
+        {"no_sale": None},
+        {},
+        {"units": 5, "amount": 5, "voided": True},
+        {"units": 99, "amount": 100_000_000, "reason": "Specific item"},
+    ]
+    for i in range(28):
+        kind = dict(kinds[i % len(kinds)])
+        engagement = ("warm", "neutral", "missed")[i % 3]
+        when = base + timedelta(days=i, hours=i % 9, minutes=i)
+        log_visit_in(storage, shop, when, engagement, **kind)
+        log_visit_in(storage, shop, when, engagement, store=ny, associate=cy, **dict(kind))
+    return shop
 
 
 @pytest.fixture

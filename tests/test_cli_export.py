@@ -70,7 +70,7 @@ def test_export_options(seeded, shop, tmp_path):
 )
 def test_export_mistakes_are_one_sentence_and_status_2(seeded, tmp_path, capsys, change, message):
     options = {
-        "--db": str(seeded.path),
+        "--db": seeded.address,
         "--from": "2026-11-01",
         "--to": "2026-11-30",
         "-o": str(tmp_path / "x.csv"),

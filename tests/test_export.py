@@ -92,32 +92,6 @@ def expected_rows(storage, selection: ExportSelection) -> dict[str, dict[str, st
     return result
 
 
-@pytest.fixture
-def two_stores(storage, shop):
-    """The Corner Shop (London) and a New York store, with a month of visits
-    of every kind, voids included."""
-    ny = catalog.create_store(storage, "Uptown", "America/New_York")
-    cy = catalog.add_associate(storage, ny, "Cy", actor="test")
-    shop = {**shop, "ny": ny, "cy": cy}
-    base = utc("2026-11-01T09:00:00+00:00")
-    kinds = [
-        {"units": 2, "amount": 1999, "reason": "Gift", "recommended": True},
-        {"units": 1, "reason": "Not learned"},
-        {"no_sale": "Price", "reason": "Browsing", "used_name": True},
-        {"no_sale": None},
-        {},
-        {"units": 5, "amount": 5, "voided": True},
-        {"units": 99, "amount": 100_000_000, "reason": "Specific item"},
-    ]
-    for i in range(28):
-        kind = dict(kinds[i % len(kinds)])
-        engagement = ("warm", "neutral", "missed")[i % 3]
-        when = base + timedelta(days=i, hours=i % 9, minutes=i)
-        log_visit_in(storage, shop, when, engagement, **kind)
-        log_visit_in(storage, shop, when, engagement, store=ny, associate=cy, **dict(kind))
-    return shop
-
-
 def test_round_trip_through_pandas_equals_the_database(storage, two_stores):
     selection = ExportSelection(first_day=date(2026, 11, 3), last_day=date(2026, 11, 20))
     frame = read(export.visits_csv(storage, selection))
@@ -336,6 +310,7 @@ def test_a_void_reason_and_an_unusual_id_are_made_safe_too(storage, shop):
     assert row["void_reason"] == "'=cmd|'/c calc'!A0"
 
 
+@pytest.mark.sqlite  # PostgreSQL keeps its foreign keys: no hand edit gets here
 def test_a_combination_outside_the_lookups_is_still_written(storage, shop):
     vid = log_visit_in(storage, shop, utc("2026-11-02T10:00:00+00:00"), reason="Gift", units=3)
     conn = sqlite3.connect(storage.path)  # foreign keys off, as a hand edit would be
@@ -387,7 +362,8 @@ class Recorder(io.BytesIO):
 
 
 def test_the_export_streams_in_bounded_pieces(storage, two_stores, monkeypatch):
-    monkeypatch.setattr(export, "CHUNK", 4)
+    monkeypatch.setattr(export, "CHUNK", 4)  # SQLite's rowid chunks
+    monkeypatch.setattr(export.csvlines_postgres, "BLOCK", 4)  # PostgreSQL's blocks of lines
     out = Recorder()
     written = export.write_visits(storage, out, ExportSelection())
     assert written == 48
@@ -518,6 +494,7 @@ def test_the_export_is_one_snapshot(storage, two_stores, parallel, monkeypatch, 
     assert late in set(read(export.visits_csv(storage, ExportSelection()))["visit_id"])
 
 
+@pytest.mark.sqlite  # SQLite's helper processes; PostgreSQL's server formats the lines
 def test_a_failing_helper_is_a_sentence_and_every_helper_stops(
     storage, two_stores, parallel, monkeypatch
 ):
@@ -539,6 +516,7 @@ def test_a_failing_helper_is_a_sentence_and_every_helper_stops(
     assert helper_pids() == set()
 
 
+@pytest.mark.sqlite  # SQLite's helper processes; PostgreSQL's server formats the lines
 def test_a_helper_that_dies_is_a_sentence_not_a_hang(storage, two_stores, parallel, monkeypatch):
     pool = export_pool.HelperProcesses if parallel == export_pool.OWN else export_pool.StandardPool
     real = pool.prepare
@@ -556,6 +534,7 @@ def test_a_helper_that_dies_is_a_sentence_not_a_hang(storage, two_stores, parall
     assert helper_pids() == set()
 
 
+@pytest.mark.sqlite  # SQLite's helper processes; PostgreSQL's server formats the lines
 def test_our_pool_works_where_main_is_a_page_script(storage, two_stores, monkeypatch, tmp_path):
     """In the Streamlit server, sys.modules["__main__"] is the page being run
     (in CI: app.py, which died in the helper without a database). Our helpers

@@ -6,6 +6,8 @@ import csv
 import io
 from datetime import date
 
+import pytest
+
 from cxlog.coverage import traffic
 from cxlog.export import export, summary
 from cxlog.export.export import ExportSelection
@@ -78,6 +80,7 @@ def test_visits_and_summary_carry_the_counter(storage, shop):
     assert lift["visitors"] == "" and lift["too_few"] == "1"
 
 
+@pytest.mark.sqlite  # SQLite's own line SQL; PostgreSQL's: tests/test_export_postgres.py
 def test_the_join_to_counter_hours_is_made_only_when_the_selection_has_some(storage, shop):
     """A selection without counter hours skips the join (its key costs every
     visit a datetime()); one with them, through the scan a large export
@@ -97,7 +100,7 @@ def test_the_join_to_counter_hours_is_made_only_when_the_selection_has_some(stor
     conn = sqlite3.connect(storage.path)
     for stores, joined in (((other,), False), ((shop["store"],), True), ((), True)):
         selection = ExportSelection(store_ids=stores)
-        lookups = csvlines.read_lookups(conn, export.store_ranges(conn, selection))
+        lookups = export.sqlite_lookups(conn, selection)
         for sql in (csvlines.chunk_sql(False, lookups), csvlines.indexed_sql(False, lookups)):
             assert ("export_traffic" in sql) is joined, stores
     conn.close()

@@ -157,12 +157,13 @@ def some_visits(storage, shop) -> list[str]:
     return ids
 
 
+@pytest.mark.sqlite  # SQLite's own line SQL; PostgreSQL's: tests/test_export_postgres.py
 @pytest.mark.parametrize("voided", [False, True])
 def test_the_export_is_the_same_with_or_without_the_stored_texts(storage, shop, voided):
     some_visits(storage, shop)
     selection = ExportSelection(include_voided=voided)
     with sqlite3.connect(storage.path) as conn:
-        lookups = csvlines.read_lookups(conn, export.store_ranges(conn, selection))
+        lookups = export.sqlite_lookups(conn, selection)
     assert lookups.local_times and lookups.safe_ids
     sql = csvlines.chunk_sql(voided, lookups)
     assert "v.started_local" in sql and "v.closed_local" in sql
@@ -178,11 +179,12 @@ def test_the_export_is_the_same_with_or_without_the_stored_texts(storage, shop, 
     assert out.getvalue() == kept
 
 
+@pytest.mark.sqlite  # SQLite's own line SQL; PostgreSQL's: tests/test_export_postgres.py
 def test_an_id_that_needs_escaping_is_still_escaped(storage, shop):
     some_visits(storage, shop)
     with sqlite3.connect(storage.path) as conn:
         conn.execute("UPDATE visits SET id = '=1+2' WHERE rowid = 1")
-        lookups = csvlines.read_lookups(conn, export.store_ranges(conn, ExportSelection()))
+        lookups = export.sqlite_lookups(conn, ExportSelection())
     assert not lookups.safe_ids
     assert "cxlog_csv_text(v.id)" in csvlines.chunk_sql(True, lookups)
     assert "'=1+2," in export.visits_csv(storage, ExportSelection(include_voided=True)).decode()

@@ -439,27 +439,23 @@ def _read_rollups(storage, spans, zones, learned) -> _Read:
         if tail_start < span.previous_end:
             tails[store_id] = (max(tail_start, span.previous_start), span.previous_end)
         weeks[store_id] = (span.trend_start.astimezone(localday.zone(zone)).date(), span.last_day)
-    with storage.read() as db:
-        db.execute("BEGIN")  # one snapshot for every read below
-        try:
-            for (first, last), ids in _grouped(current).items():
-                read.cur.add(_from_rollups(db, ids, first, last))
-                cells = rollups.sums(db, ids, "hour", first, last)
-                for (hour, weekday), counts in cells.items():
-                    _add(read.heat, (weekday, hour), counts)
-            per_store = rollups.counts(db, current, by=("store", "first_engagement"))
-            for (store_id, engagement), counts in per_store.items():
-                _add(read.cur.store_engagement, (store_id, engagement), counts)
-            for (first, last), ids in _grouped(previous).items():
-                read.prev.add(_from_rollups(db, ids, first, last))
-            for (first, last), ids in _grouped(weeks).items():
-                weekly = rollups.sums(db, ids, "engagement", first, last, per_week=True)
-                for (week, engagement, _), counts in weekly.items():
-                    _add(read.weeks, (week, engagement), counts)
-            if tails:
-                read.prev.add(_from_visits(_Sums(facts.read(db, tails)), learned))
-        finally:
-            db.execute("COMMIT")
+    with storage.snapshot() as db:  # one moment for every read below
+        for (first, last), ids in _grouped(current).items():
+            read.cur.add(_from_rollups(db, ids, first, last))
+            cells = rollups.sums(db, ids, "hour", first, last)
+            for (hour, weekday), counts in cells.items():
+                _add(read.heat, (weekday, hour), counts)
+        per_store = rollups.counts(db, current, by=("store", "first_engagement"))
+        for (store_id, engagement), counts in per_store.items():
+            _add(read.cur.store_engagement, (store_id, engagement), counts)
+        for (first, last), ids in _grouped(previous).items():
+            read.prev.add(_from_rollups(db, ids, first, last))
+        for (first, last), ids in _grouped(weeks).items():
+            weekly = rollups.sums(db, ids, "engagement", first, last, per_week=True)
+            for (week, engagement, _), counts in weekly.items():
+                _add(read.weeks, (week, engagement), counts)
+        if tails:
+            read.prev.add(_from_visits(_Sums(facts.read(db, tails)), learned))
     return read
 
 

@@ -237,31 +237,39 @@ class Lookups:
     def radix(self) -> int:
         return max(self.reasons, default=0) + 1
 
-    def engagements(self) -> Iterable[tuple[int, str]]:
+    def engagement_rows(self) -> Iterable[tuple[str, int, int, int, str]]:
+        """Every (first engagement, reason id or 0, used name, recommended)
+        with its cells."""
         for engagement, reason_id, used, recommended in itertools.product(
             FIRST_ENGAGEMENTS, [0, *self.reasons], (0, 1), (0, 1)
         ):
-            yield (
-                _engagement_key(engagement, used, recommended, reason_id, self.radix),
-                _engagement_cells(engagement, self.reasons.get(reason_id), used, recommended),
-            )
+            cells = _engagement_cells(engagement, self.reasons.get(reason_id), used, recommended)
+            yield engagement, reason_id, used, recommended, cells
 
-    def outcomes(self) -> Iterable[tuple[int, str]]:
+    def outcome_rows(self) -> Iterable[tuple[str, int, int, str]]:
+        """Every (outcome or "", no-sale reason id or 0, units or 0) with its cells."""
         endings = [(None, 0, 0)]
         endings += [(PURCHASED, 0, units) for units in range(MIN_UNITS, MAX_UNITS + 1)]
         endings += [(NO_PURCHASE, key, 0) for key in [0, *self.reasons]]
         for outcome, no_sale_id, units in endings:
-            yield (
-                _outcome_key(outcome, no_sale_id, units, self.radix),
-                _outcome_cells(outcome, self.reasons.get(no_sale_id), units or None),
-            )
+            cells = _outcome_cells(outcome, self.reasons.get(no_sale_id), units or None)
+            yield outcome or "", no_sale_id, units, cells
+
+    def engagements(self) -> Iterable[tuple[int, str]]:
+        for engagement, reason_id, used, recommended, cells in self.engagement_rows():
+            yield _engagement_key(engagement, used, recommended, reason_id, self.radix), cells
+
+    def outcomes(self) -> Iterable[tuple[int, str]]:
+        for outcome, no_sale_id, units, cells in self.outcome_rows():
+            yield _outcome_key(outcome or None, no_sale_id, units, self.radix), cells
 
 
-def read_lookups(conn: sqlite3.Connection, ranges: list[StoreRange]) -> Lookups:
-    """The lookups of the selected stores, read inside the caller's snapshot."""
+def read_lookups(db, ranges: list[StoreRange]) -> Lookups:
+    """The lookups of the selected stores, read inside the caller's snapshot
+    (``db``: a cxlog.storage.engine.Database of either engine)."""
     spans = []
     if ranges:
-        begin, end = _span_bounds(conn, ranges)
+        begin, end = _span_bounds(db, ranges)
         for r in ranges:
             for since, until, seconds in offset_spans(localday.zone(r.timezone), begin, end):
                 # The offset cell carries the comma that follows it.
@@ -269,22 +277,20 @@ def read_lookups(conn: sqlite3.Connection, ranges: list[StoreRange]) -> Lookups:
                 spans.append((r.store_id, since, until, modifier, offset))
     reasons = {
         row[0]: {"name": row[1], "learned": row[2]}
-        for row in conn.execute("SELECT id, name, learned FROM reasons")
+        for row in db.execute("SELECT id, name, learned FROM reasons")
     }
-    associates = list(conn.execute("SELECT id, name FROM associates"))
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(visits)")}
+    associates = [tuple(row) for row in db.execute("SELECT id, name FROM associates")]
     return Lookups(
         ranges=ranges,
         spans=spans,
         associates=associates,
         reasons=reasons,
-        traffic=_traffic_hours(conn, ranges),
-        local_times={"started_local", "closed_local"} <= columns,
-        safe_ids=_no_unsafe_id(conn),
+        traffic=_traffic_hours(db, ranges),
+        local_times={"started_local", "closed_local"} <= set(db.columns("visits")),
     )
 
 
-def _no_unsafe_id(conn: sqlite3.Connection) -> bool:
+def no_unsafe_id(conn: sqlite3.Connection) -> bool:
     """Whether no visit id needs escaping, from the partial index of those
     that do (normally empty): one index probe instead of a check per visit
     (~0.3 s of CPU per million visits). A file from before the index: False."""
@@ -296,17 +302,18 @@ def _no_unsafe_id(conn: sqlite3.Connection) -> bool:
     return not found
 
 
-def _traffic_hours(conn: sqlite3.Connection, ranges: list[StoreRange]) -> list[tuple]:
+def _traffic_hours(db, ranges: list[StoreRange]) -> list[tuple]:
     """Issue #13: each counter hour of the selection keyed as a visit finds it:
     its store, local clock hour and UTC offset (the hour repeated when clocks
     go back is two hours). Visitors as the store's settings count them."""
-    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'traffic_hours'").fetchone():
+    if not db.has_table("traffic_hours"):
         return []
     result = []
     for r in ranges:
         zone = localday.zone(r.timezone)
-        rows = conn.execute(
-            "SELECT t.hour_start, max(0, CASE WHEN coalesce(c.two_way, 0) AND t.exits IS NOT NULL"
+        rows = db.execute(
+            "SELECT t.hour_start, max(0, CASE WHEN coalesce(c.two_way, 0) = 1"
+            " AND t.exits IS NOT NULL"
             " THEN (t.entries + t.exits) / 2.0 ELSE t.entries END - coalesce(c.staff_per_hour, 0))"
             " FROM traffic_hours t LEFT JOIN traffic_settings c ON c.store_id = t.store_id"
             " WHERE t.store_id = ? AND t.hour_start >= ? AND t.hour_start < ?",
@@ -319,12 +326,12 @@ def _traffic_hours(conn: sqlite3.Connection, ranges: list[StoreRange]) -> list[t
     return result
 
 
-def _span_bounds(conn: sqlite3.Connection, ranges: list[StoreRange]) -> tuple[datetime, datetime]:
+def _span_bounds(db, ranges: list[StoreRange]) -> tuple[datetime, datetime]:
     """Where offsets must be exact: from the selection's first start to a
     year past now (closes and voids come after starts, never in the future)."""
     # Two queries: each is one index lookup, min and max together are a scan.
-    first = conn.execute("SELECT min(started_at) FROM visits").fetchone()[0]
-    last = conn.execute("SELECT max(started_at) FROM visits").fetchone()[0]
+    first = db.execute("SELECT min(started_at) FROM visits").fetchone()[0]
+    last = db.execute("SELECT max(started_at) FROM visits").fetchone()[0]
     now = utc_now()
     lowest = max(first or LATEST, min(r.start for r in ranges))
     begin = (now if lowest == LATEST else from_utc_text(lowest)) - timedelta(days=2)

@@ -16,6 +16,7 @@ step.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from typing import BinaryIO
 from cxlog.calendar import localday
 from cxlog.calendar.offsets import EARLIEST, LATEST
 from cxlog.core.errors import NotFoundError, StorageError, ValidationError
-from cxlog.export import csvlines, export_pool
+from cxlog.export import csvlines, csvlines_postgres, export_pool
 from cxlog.export.csvlines import (  # noqa: F401  (re-exported: the export's public names)
     BOM,
     NEWLINE,
@@ -41,6 +42,7 @@ from cxlog.export.csvlines import (  # noqa: F401  (re-exported: the export's pu
 )
 from cxlog.storage.atomic import write_file
 from cxlog.storage.db import Storage
+from cxlog.storage.engine import SqliteDatabase
 
 # --- what to export -------------------------------------------------------------
 
@@ -156,20 +158,36 @@ def write_visits(
     """Stream the visits CSV (UTF-8; with a BOM for Excel) into ``out``.
 
     One snapshot while tablets keep writing. ``workers`` > 1 lets a large
-    export use that many helper processes. Returns the number of visits.
+    export use that many helper processes (SQLite). Returns the number of visits.
     """
     if for_excel:
         out.write(BOM)
     out.write((",".join(csvlines.header(selection.include_voided)) + NEWLINE).encode())
+    # Each engine builds the lines its fastest way (docs/architecture.md,
+    # "what differs per engine"); both write the same bytes.
+    lines = _postgres_lines if storage.engine == "postgresql" else _sqlite_lines
+    return lines(storage, out, selection, workers)
+
+
+def _postgres_lines(storage, out: BinaryIO, selection: ExportSelection, workers: int) -> int:
+    with storage.snapshot() as db:
+        require_schema(db)
+        lookups = csvlines.read_lookups(db, store_ranges(db, selection))
+        if not lookups.ranges:
+            return 0
+        return csvlines_postgres.write(db, out, lookups, selection.include_voided)
+
+
+def _sqlite_lines(storage: Storage, out: BinaryIO, selection: ExportSelection, workers: int) -> int:
     with storage.read_plain() as conn:
-        require_schema(conn)
+        require_schema(SqliteDatabase(conn))
         scan = _scan_is_cheaper(conn, store_ranges(conn, selection))
         rows = conn.execute("SELECT coalesce(max(rowid), 0) FROM visits").fetchone()[0]
     if scan and workers > 1 and rows >= PARALLEL_FROM:
         return _write_in_parallel(storage, out, selection, workers)
     with storage.read_plain() as conn:
         conn.execute("BEGIN")  # the snapshot; rolled back (nothing to keep) on close
-        lookups = csvlines.read_lookups(conn, store_ranges(conn, selection))
+        lookups = sqlite_lookups(conn, selection)
         if not lookups.ranges:
             return 0
         csvlines.install(conn, lookups)
@@ -188,6 +206,11 @@ def write_visits(
             out.write(b"".join([row[0] for row in rows]))
             written += len(rows)
         return written
+
+
+def sqlite_lookups(conn: sqlite3.Connection, selection: ExportSelection) -> csvlines.Lookups:
+    lookups = csvlines.read_lookups(SqliteDatabase(conn), store_ranges(conn, selection))
+    return dataclasses.replace(lookups, safe_ids=csvlines.no_unsafe_id(conn))
 
 
 def _chunk_starts(conn: sqlite3.Connection) -> range:
@@ -210,7 +233,7 @@ def _write_in_parallel(storage: Storage, out: BinaryIO, selection: ExportSelecti
         finally:
             if lock.in_transaction:
                 lock.execute("ROLLBACK")
-        lookups = csvlines.read_lookups(conn, store_ranges(conn, selection))
+        lookups = sqlite_lookups(conn, selection)
         if not lookups.ranges:
             return 0
         helpers.prepare(lookups, selection.include_voided, CHUNK)
@@ -222,18 +245,15 @@ def _write_in_parallel(storage: Storage, out: BinaryIO, selection: ExportSelecti
 
 
 def require_schema(db) -> None:
-    """``db``: a sqlite3 connection or a cxlog.storage.engine.Database."""
-    tables = db.execute(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('visits', 'stores')"
-    ).fetchone()[0]
-    if tables != 2:
+    """``db``: a cxlog.storage.engine.Database of either engine."""
+    if not (db.has_table("visits") and db.has_table("stores")):
         raise StorageError("That file is not a cxlog database (it has no visits table).")
 
 
 def count_visits(storage: Storage, selection: ExportSelection) -> int:
     """How many rows the visits CSV of this selection will have."""
     voided = "" if selection.include_voided else " AND voided_at IS NULL"
-    with storage.read_plain() as db:
+    with storage.read() as db:
         require_schema(db)
         return sum(
             db.execute(

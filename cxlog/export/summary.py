@@ -112,20 +112,16 @@ def _key(table: str, key: tuple) -> object:
 def tables(storage: Storage, selection: ExportSelection) -> dict[str, dict[object, Counts]]:
     """Counts per table and group for the selection, from the rollups (issue
     #12): whole local days of each store, one read, the dashboard's engine."""
-    with storage.read() as db:
+    with storage.snapshot() as db:  # one moment for every table
         require_schema(db)
         ranges = store_ranges(db, selection)
         first = selection.first_day or date.min
         last = selection.last_day or date.max
         days = {r.store_id: (first, last) for r in ranges}
-        db.execute("BEGIN")  # one snapshot for every table (WAL readers see one commit)
-        try:
-            return {
-                table: {_key(table, k): c for k, c in rollups.counts(db, days, by=by).items()}
-                for table, by in _ROLLUP_BY.items()
-            }
-        finally:
-            db.execute("COMMIT")
+        return {
+            table: {_key(table, k): c for k, c in rollups.counts(db, days, by=by).items()}
+            for table, by in _ROLLUP_BY.items()
+        }
 
 
 def _money(value: float | None, currency: str | None = None) -> float | str:

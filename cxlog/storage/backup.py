@@ -3,7 +3,9 @@
 SQLite's online backup API copies every page inside one read transaction (a
 single ``step(-1)``), so the copy is the database exactly as of the moment the
 copy began: every visit committed before is in it, none half-written, and in
-WAL mode the tablets' writes go on meanwhile. A backup is offered only after
+WAL mode the tablets' writes go on meanwhile. On PostgreSQL (#27) the backup is the same
+kind of SQLite file, made by cxlog.storage.transfer from one REPEATABLE READ
+snapshot. A backup is offered only after
 ``PRAGMA integrity_check`` on the copy says "ok"; it is written beside the
 target and renamed into place (cxlog.storage.atomic), so a failed backup never
 replaces a good one.
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cxlog.core.errors import StorageError, ValidationError
+from cxlog.storage import transfer
 from cxlog.storage.atomic import check_target, replacing
 from cxlog.storage.db import BUSY_TIMEOUT_MS, Storage
 
@@ -76,8 +79,30 @@ def _copy(source: Path, target: Path) -> None:
         src.close()
 
 
+def _copy_postgres(storage, target: Path) -> None:
+    """A chain's PostgreSQL as a SQLite file cxlog opens as it is (#27): every
+    table read in one REPEATABLE READ snapshot, so the copy is the database
+    as of one moment while tablets keep writing."""
+    copy = Storage(target)
+    copy.migrate()  # the schema this cxlog writes, on an empty file
+    with storage.snapshot() as source, copy.write() as db:
+        transfer.copy_all(source, db)
+    conn = sqlite3.connect(target)
+    try:
+        conn.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+    finally:
+        conn.close()
+
+
 def make_backup(storage: Storage, target: Path) -> Backup:
     """Copy the database to ``target``, verified, replacing any file there."""
+    if storage.engine == "postgresql":  # the storage door's per-engine backup
+        with replacing(
+            check_target(target, "backup file"), mode=0o600, what="backup file"
+        ) as partial:
+            _copy_postgres(storage, partial)
+            visits = verify(partial)
+        return Backup(path=target, size_bytes=target.stat().st_size, visits=visits)
     source, target = Path(storage.path), check_target(target, "backup file")
     if not source.is_file():
         raise ValidationError(f"There is no database at {source}.")

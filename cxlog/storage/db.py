@@ -242,6 +242,19 @@ class Storage:
                 conn.close()
 
     @contextmanager
+    def snapshot(self) -> Iterator[Database]:
+        """Reads that all see one moment: one read transaction (in WAL, a
+        reader sees the commits before its first read and none after, while
+        tablets keep writing). Nothing is written; it ends in a rollback."""
+        with self.read_plain() as conn:
+            conn.execute("BEGIN")
+            try:
+                yield SqliteDatabase(conn)
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+
+    @contextmanager
     def read_plain(self) -> Iterator[sqlite3.Connection]:
         """``read``'s bare connection (the CSV export reads it directly)."""
         with self._borrowed() as conn:

@@ -174,6 +174,25 @@ class PostgresStorage:
                 raise _error(exc, self.url, writing=False) from exc
 
     @contextmanager
+    def snapshot(self) -> Iterator[Database]:
+        """Reads that all see one moment: one REPEATABLE READ transaction
+        (READ COMMITTED would let each statement see newer commits). Not
+        READ ONLY: that also refuses the temporary tables an export builds;
+        it ends in a rollback, so nothing it does is kept."""
+        import psycopg
+
+        with self._borrowed() as conn:
+            try:
+                conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                try:
+                    yield PostgresDatabase(conn)
+                finally:
+                    if not conn.closed:
+                        conn.execute("ROLLBACK")
+            except psycopg.Error as exc:
+                raise _error(exc, self.url, writing=False) from exc
+
+    @contextmanager
     def write(self) -> Iterator[Database]:
         """One transaction: everything inside is saved together or not at all."""
         with self._borrowed() as conn, _transaction(conn, self.url) as db:
