@@ -21,6 +21,7 @@ BENCHMARKS = [
     "bench.coverage",
     "bench.coaching",  # issue #14
     "bench.followups",  # issue #15
+    "bench.postgres",  # issue #27: PostgreSQL beside SQLite
 ]
 
 

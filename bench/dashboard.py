@@ -90,10 +90,10 @@ def _page(query: dict[str, str]):
     at.default_timeout = 120
     # A signed-in manager: a server-side session whose token the tab holds (#11).
     from cxlog.access import sessions
-    from cxlog.storage.db import Storage
+    from cxlog.storage.db import open_storage
 
     token, _ = sessions.start(
-        Storage(os.environ["CXLOG_DB"]), "manager", device="bench", client="local"
+        open_storage(os.environ["CXLOG_DB"]), "manager", device="bench", client="local"
     )
     at.session_state["role_token"] = token
     for key, value in query.items():
@@ -134,7 +134,7 @@ def child_cold_warm() -> dict:
 def child_year() -> dict:
     from cxlog.core.model import utc_now
     from cxlog.dashboard import dashboard
-    from cxlog.storage.db import Storage
+    from cxlog.storage.db import open_storage
 
     small = _page({"period": "today", "store": "1"})
     _timed(small)  # imports and first-run costs out of the way
@@ -145,7 +145,7 @@ def child_year() -> dict:
     visits = next(m.value for m in year.metric if m.label == "Visits")
     started = time.perf_counter()
     dashboard.build(
-        Storage(os.environ["CXLOG_DB"]),
+        open_storage(os.environ["CXLOG_DB"]),
         dashboard.DashboardFilters("custom", first, today),
         utc_now().replace(second=0, microsecond=0),
     )

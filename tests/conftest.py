@@ -31,6 +31,25 @@ SCREENSHOTS = ROOT / "tests" / "e2e" / "screenshots"
 ENGINE = os.environ.get("CXLOG_TEST_ENGINE", "sqlite")
 
 
+def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL (make test's second pass), only the tests that store
+    something there: those that use the ``storage`` fixture, and the browser
+    and reliability tests marked on_postgresql (their servers' databases come
+    from ``engine_storage``). A test that never touches the engine (a pure
+    function, a file's own SQLite) would only repeat the first pass."""
+    if ENGINE != "postgresql":
+        return
+    keep, drop = [], []
+    for item in items:
+        uses = "storage" in getattr(item, "fixturenames", ()) or item.get_closest_marker(
+            "on_postgresql"
+        )
+        (keep if uses else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def pg_template(tmp_path_factory):
     """This worker's cluster and the name of its migrated template database."""
@@ -152,10 +171,23 @@ def password_hashes() -> dict[str, str]:
     }
 
 
-def set_up(path: Path, hashes: dict[str, str], store_name: str = "Corner Shop") -> tuple:
+def engine_storage(folder: Path, request) -> Storage | PostgresStorage:
+    """A new database of the suite's engine for a module's server: a SQLite
+    file in ``folder``, or under CXLOG_TEST_ENGINE=postgresql a database of
+    this worker's cluster (closed with its pool when the session ends)."""
+    if ENGINE != "postgresql":
+        return Storage(folder / "cxlog.db")
+    running, template = request.getfixturevalue("pg_template")
+    return PostgresStorage(running.database(f"s{uuid.uuid4().hex[:12]}", template=template))
+
+
+def set_up(
+    where: Path | Storage | PostgresStorage, hashes: dict[str, str], store_name: str = "Corner Shop"
+) -> tuple:
     """A migrated database past its first run: owner and manager passwords and
-    one store in Europe/London. Returns (storage, store id)."""
-    storage = Storage(path)
+    one store in Europe/London. ``where``: a file, or a storage of either
+    engine (``engine_storage``). Returns (storage, store id)."""
+    storage = Storage(where) if isinstance(where, Path) else where
     storage.migrate()
     with_passwords(storage, hashes)
     return storage, catalog.create_store(storage, store_name, "Europe/London")

@@ -17,6 +17,8 @@ from cxlog.storage.engine import PostgresDatabase, prepare_postgres
 from cxlog.storage.postgres import PostgresStorage, close_pools
 from tests.helpers import postgres
 
+pytestmark = pytest.mark.first_pass  # uses both engines itself
+
 
 def _sqlite_tables(folder) -> dict[str, list[str]]:
     storage = Storage(folder / "cxlog.db")

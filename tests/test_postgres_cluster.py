@@ -11,6 +11,8 @@ import pytest
 
 from tests.helpers import postgres
 
+pytestmark = pytest.mark.first_pass  # uses both engines itself
+
 
 @pytest.fixture(scope="module")
 def pg(tmp_path_factory):

@@ -66,9 +66,10 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit_server(
-    db_path: Path, script: Path | None = None, log: Path | None = None
+    db_path: Path | str, script: Path | None = None, log: Path | None = None
 ) -> Iterator[str]:
-    """Serve on 127.0.0.1 with CXLOG_DB=db_path; yields the base URL.
+    """Serve on 127.0.0.1 with CXLOG_DB=db_path (a file or a postgresql://
+    address); yields the base URL.
 
     Without ``script`` it starts cxlog the way `make run` does (python -m
     cxlog.serve); with one, plain `streamlit run <script>`.

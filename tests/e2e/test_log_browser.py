@@ -19,17 +19,17 @@ import time
 from datetime import UTC, datetime
 
 import pytest
-import sqlite_utils
 
 from cxlog.access import shifts
 from cxlog.core import tokens
 from cxlog.stores import catalog
-from tests.conftest import SCREENSHOTS, set_up
+from tests.conftest import SCREENSHOTS, engine_storage, set_up
 from tests.e2e import harness
 from tests.e2e.cutproxy import CutProxy
 from tests.e2e.harness import PHONE, TABLET, card, new_card, pad_idle, tap, wait_all_saved
+from tests.helpers.peek import peek
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.on_postgresql]  # make test runs it on both engines
 MIN_TARGET_PX = 48
 OUTBOX = harness.PAD_OUTBOX
 
@@ -50,7 +50,7 @@ class Served:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "cxlog.serve", *harness.server_flags(self.port)],
             cwd=harness.ROOT,
-            env={**os.environ, "CXLOG_DB": str(self.storage.path)},
+            env={**os.environ, "CXLOG_DB": self.storage.address},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -68,9 +68,9 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory, password_hashes):
+def served(tmp_path_factory, password_hashes, request):
     folder = tmp_path_factory.mktemp("pad")
-    storage, store = set_up(folder / "cxlog.db", password_hashes)
+    storage, store = set_up(engine_storage(folder, request), password_hashes)
     people = {
         name: catalog.add_associate(storage, store, name, actor="test")
         for name in ("Ana", "Ben", "Cleo", "Dev")
@@ -80,8 +80,9 @@ def served(tmp_path_factory, password_hashes):
     server.stop()
 
 
-def db(served) -> sqlite_utils.Database:
-    return sqlite_utils.Database(served["storage"].path)
+def db(served):
+    """The stored rows, on the suite's engine (tests/helpers/peek.py)."""
+    return peek(served["storage"])
 
 
 def device(browser, served, who: str, viewport=PHONE):
@@ -388,6 +389,7 @@ def test_a_slow_answer_shows_the_tap_waiting_before_it_comes(browser, served):
     page.context.close()
 
 
+@pytest.mark.first_pass  # waits 60 s: once per make test, on SQLite
 def test_sixty_second_cut_loses_nothing(browser, served, screenshot):
     page = device(browser, served, "Cleo")
     first = log_complete(page, "warm", "Gift", "1")
@@ -587,7 +589,7 @@ def test_an_ended_or_expired_shift_refuses_the_next_tap_with_a_sentence(browser,
         "UPDATE device_shifts SET expires_at = '2000-01-01T00:00:00.000Z'"
         " WHERE store_id = ? AND token_hash = ?",
         [int(store), tokens.token_hash(token)],
-    ).connection.commit()
+    )
     before = db(served).execute("SELECT count(*) FROM visits").fetchone()[0]
     for page, words in ((cleo, "Not you?"), (dev, "12 hours")):
         page.locator("[data-start=warm]").click()

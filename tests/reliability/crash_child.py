@@ -1,6 +1,6 @@
 """A device that logs visits in a loop until it is killed (issue #7's crash test).
 
-Usage: python -m tests.reliability.crash_child DB STORE_ID ASSOCIATE_ID PREFIX
+Usage: python -m tests.reliability.crash_child DB_OR_ADDRESS STORE_ID ASSOCIATE_ID PREFIX
 
 Prints ``started <id>`` once create_visit returned and ``closed <id> <units>``
 once record_purchase returned: each line is a confirmation shown on screen,
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 import time
 
-from cxlog.storage.db import Storage
+from cxlog.storage.db import open_storage
 from cxlog.visits import visits
 
 MAX_VISITS = 5_000
@@ -21,7 +21,7 @@ MAX_SECONDS = 30
 
 
 def main(db: str, store_id: int, associate_id: int, prefix: str) -> None:
-    storage = Storage(db)
+    storage = open_storage(db)  # a file or a postgresql:// address
     storage.migrate()  # as the server does on every start: a kill may land here too
     storage.keep_open()
     deadline = time.monotonic() + MAX_SECONDS
