@@ -175,7 +175,12 @@ def _postgres_lines(storage, out: BinaryIO, selection: ExportSelection, workers:
         lookups = csvlines.read_lookups(db, store_ranges(db, selection))
         if not lookups.ranges:
             return 0
-        return csvlines_postgres.write(db, out, lookups, selection.include_voided)
+        scan = _scan_is_cheaper(db, lookups.ranges)
+        voided = selection.include_voided
+        if not (scan and workers > 1):
+            return csvlines_postgres.write(db, out, lookups, voided, scan=scan)
+        with storage.snapshot_beside(db) as beside:
+            return csvlines_postgres.write(db, out, lookups, voided, scan=True, beside=beside)
 
 
 def _sqlite_lines(storage: Storage, out: BinaryIO, selection: ExportSelection, workers: int) -> int:

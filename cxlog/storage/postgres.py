@@ -193,6 +193,32 @@ class PostgresStorage:
                 raise _error(exc, self.url, writing=False) from exc
 
     @contextmanager
+    def snapshot_beside(self, db: Database) -> Iterator[Database]:
+        """A second connection that sees exactly what ``db``'s snapshot sees
+        (``pg_export_snapshot``), for work split between two server cores (a
+        large export). Its own pooled connection, whatever this thread has pinned."""
+        import psycopg
+        import psycopg.sql
+
+        (name,) = db.execute("SELECT pg_export_snapshot()").fetchone()
+        try:
+            with _pool(self.url).connection() as conn:
+                conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+                try:
+                    # A utility statement: the name goes in as a quoted literal.
+                    conn.execute(
+                        psycopg.sql.SQL("SET TRANSACTION SNAPSHOT {}").format(
+                            psycopg.sql.Literal(name)
+                        )
+                    )
+                    yield PostgresDatabase(conn)
+                finally:
+                    if not conn.closed:
+                        conn.execute("ROLLBACK")
+        except psycopg.Error as exc:
+            raise _error(exc, self.url, writing=False) from exc
+
+    @contextmanager
     def write(self) -> Iterator[Database]:
         """One transaction: everything inside is saved together or not at all."""
         with self._borrowed() as conn, _transaction(conn, self.url) as db:
