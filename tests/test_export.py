@@ -363,7 +363,8 @@ class Recorder(io.BytesIO):
 
 def test_the_export_streams_in_bounded_pieces(storage, two_stores, monkeypatch):
     monkeypatch.setattr(export, "CHUNK", 4)  # SQLite's rowid chunks
-    monkeypatch.setattr(export.csvlines_postgres, "BLOCK", 4)  # PostgreSQL's blocks of lines
+    monkeypatch.setattr(export.csvlines_postgres, "CHUNK", 4)  # PostgreSQL's rowid chunks
+    monkeypatch.setattr(export.csvlines_postgres, "BLOCK", 4)  # and blocks of COPY lines
     out = Recorder()
     written = export.write_visits(storage, out, ExportSelection())
     assert written == 48

@@ -680,18 +680,21 @@ class Numbers:
 # need (visit_*, kept equal to the visit by triggers, cxlog/storage/migrations.py),
 # so no visit is looked up (a year of 10 stores' ~55k follow-ups joined to
 # their visits took ~460 ms). Groups are (engagement, recommended, reason,
-# closed by); depth is summed from them in Python.
+# closed by); depth is summed from them in Python. Counts are sums of CASE,
+# not of a comparison: PostgreSQL's sum(boolean) is cxlog's own aggregate,
+# a SQL function call per row (36 ms a store there, against 0.04 on SQLite).
 _NUMBERS = """
 SELECT f.visit_engagement, f.visit_recommended, f.visit_reason_id, f.result_by,
-       sum(f.promised_on BETWEEN :lo AND :hi) AS promised,
-       sum(f.promised_due_on BETWEEN :lo AND :hi) AS due,
+       sum(CASE WHEN f.promised_on BETWEEN :lo AND :hi THEN 1 ELSE 0 END) AS promised,
+       sum(CASE WHEN f.promised_due_on BETWEEN :lo AND :hi THEN 1 ELSE 0 END) AS due,
        sum(CASE WHEN f.promised_due_on BETWEEN :lo AND :hi AND f.result = 'bought'
            AND julianday(f.result_on) - julianday(f.promised_on) <= :window
            THEN 1 ELSE 0 END) AS won,
        sum(CASE WHEN f.promised_due_on BETWEEN :lo AND :hi
            AND f.first_action_on <= f.promised_due_on THEN 1 ELSE 0 END) AS on_time,
        sum(CASE WHEN f.result IS NULL AND f.due_on < :today THEN 1 ELSE 0 END) AS overdue,
-       sum(f.result IS NOT NULL AND f.result_on BETWEEN :lo AND :hi) AS done
+       sum(CASE WHEN f.result IS NOT NULL AND f.result_on BETWEEN :lo AND :hi
+           THEN 1 ELSE 0 END) AS done
 FROM followups f INDEXED BY followups_numbers
 WHERE f.store_id = :store AND f.visit_voided = 0
   AND (f.promised_due_on BETWEEN :lo AND :hi OR f.promised_on BETWEEN :lo AND :hi

@@ -145,14 +145,18 @@ class Filters:
         return " AND ".join(clauses), params
 
 
+# Sums of CASE, 0 over no rows, in built-in aggregates on both engines
+# (SQLite's total() is cxlog's own aggregate on PostgreSQL: a SQL function
+# call per row).
 _SUMS = """
     count(*) AS visits,
-    total(v.first_engagement = 'warm') AS warm,
-    total(v.outcome IS NOT NULL) AS closed,
-    total(v.outcome = 'purchased') AS purchased,
-    total(CASE WHEN v.outcome = 'purchased' THEN v.units END) AS units,
-    total(CASE WHEN v.outcome = 'purchased' THEN v.amount_cents END) AS amount_cents,
-    total(v.outcome = 'purchased' AND v.amount_cents IS NOT NULL) AS with_amount
+    coalesce(sum(CASE WHEN v.first_engagement = 'warm' THEN 1 ELSE 0 END), 0) AS warm,
+    coalesce(sum(CASE WHEN v.outcome IS NOT NULL THEN 1 ELSE 0 END), 0) AS closed,
+    coalesce(sum(CASE WHEN v.outcome = 'purchased' THEN 1 ELSE 0 END), 0) AS purchased,
+    coalesce(sum(CASE WHEN v.outcome = 'purchased' THEN v.units END), 0) AS units,
+    coalesce(sum(CASE WHEN v.outcome = 'purchased' THEN v.amount_cents END), 0) AS amount_cents,
+    coalesce(sum(CASE WHEN v.outcome = 'purchased' AND v.amount_cents IS NOT NULL
+        THEN 1 ELSE 0 END), 0) AS with_amount
 """
 
 

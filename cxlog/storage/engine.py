@@ -237,7 +237,8 @@ def prepare_postgres(conn: Any) -> None:
     - ``numeric`` (what PostgreSQL's ``sum`` of a bigint and its ``avg``
       return) is read as an int when whole, else a float — never a Decimal;
     - ``boolean`` (what a comparison returns) is read as 1 or 0, as SQLite
-      gives it."""
+      gives it;
+    - no parallel plans (below)."""
     from psycopg.adapt import Loader
 
     class Number(Loader):
@@ -251,3 +252,8 @@ def prepare_postgres(conn: Any) -> None:
 
     conn.adapters.register_loader("numeric", Number)
     conn.adapters.register_loader("bool", Truth)
+    # cxlog's reads are many small ones (a dashboard: ~140 statements). A
+    # parallel plan's workers take ~10 ms to start, more than the read: the
+    # follow-up numbers of a store took 18 ms in parallel, 2 without. The
+    # export splits its own work between two connections.
+    conn.execute("SET max_parallel_workers_per_gather = 0")
