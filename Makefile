@@ -60,4 +60,4 @@ demo: install
 		--server.address 0.0.0.0 --server.port $(PORT)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache bench/results
+	rm -rf $(VENV) .pytest_cache .ruff_cache bench/results bench/results-pg
