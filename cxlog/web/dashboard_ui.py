@@ -162,10 +162,11 @@ def moments(storage: Storage, dash, stores: dict[int, dict], store_id, currency,
     st.subheader("What neutral and missed moments cost")
     for name in ("neutral", "missed"):
         st.markdown(coaching.cost_sentence(cost.selection[name], currency))
+    codes = goals.currencies(storage)  # once: a chain's hundred stores read it once
     for sid, per_store in cost.by_store.items():
         st.markdown(
             f"**{plain(stores[sid]['name'])}**: "
-            + coaching.cost_sentence(per_store["neutral"], goals.currencies(storage).get(sid))
+            + coaching.cost_sentence(per_store["neutral"], codes.get(sid))
         )
     if cost.warning:
         st.warning(cost.warning, icon=":material/sensors_off:")
