@@ -13,7 +13,8 @@ rounds alternating between the engines); ``pg_export_ratio_vs_psql_copy`` ≤
 visit against ``psql -c "\\copy (SELECT …) TO STDOUT CSV"`` of the same
 columns, alternating, medians); ``pg_dashboard_chain_year_ms`` ≤ 800 and
 ``pg_dashboard_chain_peak_rss_mb`` ≤ 300 (``bench.chain``'s 10M visits of
-100 stores, copied in once).
+100 stores, copied in once; the median of three fresh processes after one
+that warms the server's buffers).
 
 PostgreSQL is started by the benchmark: a cluster of this machine's
 PostgreSQL 15+ server binaries in ``bench/results-pg`` (kept between runs, so
@@ -233,10 +234,16 @@ def chain(cluster) -> None:
             conn.execute(
                 "INSERT INTO settings (key, value) VALUES (%s, %s)", [CHAIN_MARK, f"{seconds:.1f}"]
             )
-    year = run_child("bench.dashboard", "year", url)
+    # The server as a chain's is after its first minutes: one year page in
+    # another process first, so its buffers hold the rollups (a SQLite file
+    # is in the OS cache the same way); then the median of three fresh
+    # processes, each cold on our side as bench.chain measures SQLite.
+    run_child("bench.dashboard", "year", url)
+    years = [run_child("bench.dashboard", "year", url) for _ in range(ROUNDS)]
+    year = sorted(years, key=lambda y: y["year"])[ROUNDS // 2]
     report("pg_dashboard_chain_year_ms", year["year"])
     report("pg_dashboard_chain_year_data_ms", year["year_data"])
-    report("pg_dashboard_chain_peak_rss_mb", year["rss"])
+    report("pg_dashboard_chain_peak_rss_mb", max(y["rss"] for y in years))
 
 
 def run() -> None:
