@@ -51,9 +51,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def pg_template(tmp_path_factory):
+def pg_template():
     """This worker's cluster and the name of its migrated template database."""
-    with postgres.cluster(tmp_path_factory.mktemp("pg")) as running:
+    with postgres.own_folder() as folder, postgres.cluster(folder) as running:
         template = PostgresStorage(running.database("template_cxlog"))
         template.migrate()
         close_pools()

@@ -15,7 +15,6 @@ from cxlog.storage import migrations
 from cxlog.storage.db import Storage
 from cxlog.storage.engine import PostgresDatabase, prepare_postgres
 from cxlog.storage.postgres import PostgresStorage, close_pools
-from tests.helpers import postgres
 
 pytestmark = pytest.mark.first_pass  # uses both engines itself
 
@@ -29,9 +28,10 @@ def _sqlite_tables(folder) -> dict[str, list[str]]:
 
 
 @pytest.fixture(scope="module")
-def pg(tmp_path_factory):
-    with postgres.cluster(tmp_path_factory.mktemp("pg")) as running:
-        yield running
+def pg(pg_template):
+    """The worker's own cluster (tests/conftest.py): one start per worker."""
+    running, _ = pg_template
+    return running
 
 
 SQLITE_TABLES: dict[str, list[str]] = {}

@@ -15,9 +15,10 @@ pytestmark = pytest.mark.first_pass  # uses both engines itself
 
 
 @pytest.fixture(scope="module")
-def pg(tmp_path_factory):
-    with postgres.cluster(tmp_path_factory.mktemp("pg")) as running:
-        yield running
+def pg(pg_template):
+    """The worker's own cluster (tests/conftest.py): one start per worker."""
+    running, _ = pg_template
+    return running
 
 
 def test_a_throwaway_cluster_answers_on_its_socket(pg):

@@ -497,6 +497,7 @@ def test_sixty_second_cut_loses_nothing(browser, served, screenshot):
     page.context.close()
 
 
+@pytest.mark.first_pass  # the network's promise, the same on either engine: waits once
 def test_twenty_one_second_cuts_store_every_tap_once(browser, served):
     page = device(browser, served, "Dev", TABLET)
     proxy = served["server"].proxy

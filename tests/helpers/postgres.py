@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +31,19 @@ def require() -> Path:
             pytest.fail(f"{message}, and {REQUIRED} is set")
         pytest.skip(message)
     return bindir
+
+
+@contextlib.contextmanager
+def own_folder() -> Iterator[Path]:
+    """A folder for a cluster outside pytest's temporary folders: a pytest
+    session that starts beside this one makes their common root 0700 again,
+    and the cluster's user (nobody, as root) then cannot reach its data.
+    Removed on the way out."""
+    folder = Path(tempfile.mkdtemp(prefix="cxlog-pg-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextlib.contextmanager
