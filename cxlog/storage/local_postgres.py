@@ -129,12 +129,15 @@ class Cluster:
             )
 
     def stop(self) -> None:
-        """Stop the postmaster by its process id: a fast shutdown, then a kill
-        if it has not gone within ten seconds."""
+        """Stop the postmaster by its process id: a fast shutdown (an
+        immediate one for a cluster that is not durable: its data is never
+        read again, and the checkpoint of a test session's hundreds of
+        databases took up to 20 s), then a kill if it has not gone within
+        ten seconds."""
         if self.pid is None:
             return
         with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGINT)
+            os.kill(self.pid, signal.SIGINT if self.durable else signal.SIGQUIT)
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline:
                 os.kill(self.pid, 0)
