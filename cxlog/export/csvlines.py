@@ -196,9 +196,11 @@ def _outcome_cells(outcome: str | None, no_sale: dict | None, units: int | None)
 # schema's CHECKs keep inside their radix (first engagement's first letter m/n/w
 # → 0/1/10, markers 0/1, outcome's first letter n/p or none, units 1–99, reason
 # ids below the radix), so two different combinations never share a key.
-def _engagement_key_sql(radix: int) -> str:
+def engagement_key_sql(radix: int, code: str = "unicode") -> str:
+    """``_engagement_key`` in SQL; ``code``: the engine's function giving a
+    text's first code point (SQLite's ``unicode``, PostgreSQL's ``ascii``)."""
     return (
-        f"(((unicode(v.first_engagement) - 109) * 2 + v.used_name) * 2 + v.recommended)"
+        f"((({code}(v.first_engagement) - 109) * 2 + v.used_name) * 2 + v.recommended)"
         f" * {radix} + coalesce(v.reason_id, 0)"
     )
 
@@ -207,9 +209,10 @@ def _engagement_key(engagement: str, used: int, recommended: int, reason_id: int
     return (((ord(engagement[0]) - 109) * 2 + used) * 2 + recommended) * radix + reason_id
 
 
-def _outcome_key_sql(radix: int) -> str:
+def outcome_key_sql(radix: int, code: str = "unicode") -> str:
+    """``_outcome_key`` in SQL (``code`` as for ``engagement_key_sql``)."""
     return (
-        f"(coalesce(unicode(v.outcome), 0) * {radix} + coalesce(v.no_sale_reason_id, 0)) * 100"
+        f"(coalesce({code}(v.outcome), 0) * {radix} + coalesce(v.no_sale_reason_id, 0)) * 100"
         " + coalesce(v.units, 0)"
     )
 
@@ -237,31 +240,24 @@ class Lookups:
     def radix(self) -> int:
         return max(self.reasons, default=0) + 1
 
-    def engagement_rows(self) -> Iterable[tuple[str, int, int, int, str]]:
-        """Every (first engagement, reason id or 0, used name, recommended)
-        with its cells."""
+    def engagements(self) -> Iterable[tuple[int, str]]:
         for engagement, reason_id, used, recommended in itertools.product(
             FIRST_ENGAGEMENTS, [0, *self.reasons], (0, 1), (0, 1)
         ):
-            cells = _engagement_cells(engagement, self.reasons.get(reason_id), used, recommended)
-            yield engagement, reason_id, used, recommended, cells
+            yield (
+                _engagement_key(engagement, used, recommended, reason_id, self.radix),
+                _engagement_cells(engagement, self.reasons.get(reason_id), used, recommended),
+            )
 
-    def outcome_rows(self) -> Iterable[tuple[str, int, int, str]]:
-        """Every (outcome or "", no-sale reason id or 0, units or 0) with its cells."""
+    def outcomes(self) -> Iterable[tuple[int, str]]:
         endings = [(None, 0, 0)]
         endings += [(PURCHASED, 0, units) for units in range(MIN_UNITS, MAX_UNITS + 1)]
         endings += [(NO_PURCHASE, key, 0) for key in [0, *self.reasons]]
         for outcome, no_sale_id, units in endings:
-            cells = _outcome_cells(outcome, self.reasons.get(no_sale_id), units or None)
-            yield outcome or "", no_sale_id, units, cells
-
-    def engagements(self) -> Iterable[tuple[int, str]]:
-        for engagement, reason_id, used, recommended, cells in self.engagement_rows():
-            yield _engagement_key(engagement, used, recommended, reason_id, self.radix), cells
-
-    def outcomes(self) -> Iterable[tuple[int, str]]:
-        for outcome, no_sale_id, units, cells in self.outcome_rows():
-            yield _outcome_key(outcome or None, no_sale_id, units, self.radix), cells
+            yield (
+                _outcome_key(outcome, no_sale_id, units, self.radix),
+                _outcome_cells(outcome, self.reasons.get(no_sale_id), units or None),
+            )
 
 
 def read_lookups(db, ranges: list[StoreRange]) -> Lookups:
@@ -475,8 +471,8 @@ def _joins(radix: int, traffic: bool) -> str:
         JOIN export_spans z ON z.store_id = v.store_id
             AND z.start <= v.started_at AND z.end > v.started_at
         JOIN export_associates a ON a.id = v.associate_id
-        LEFT JOIN export_engagements e ON e.key = {_engagement_key_sql(radix)}
-        LEFT JOIN export_outcomes o ON o.key = {_outcome_key_sql(radix)}
+        LEFT JOIN export_engagements e ON e.key = {engagement_key_sql(radix)}
+        LEFT JOIN export_outcomes o ON o.key = {outcome_key_sql(radix)}
         LEFT JOIN export_associates c ON c.id = v.closed_by
     """
     if traffic:

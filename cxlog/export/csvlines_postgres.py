@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO
 
 from cxlog.core.errors import StorageError
-from cxlog.export.csvlines import Lookups, csv_text
+from cxlog.export.csvlines import Lookups, csv_text, engagement_key_sql, outcome_key_sql
 
 BLOCK = 8_192  # lines joined and written at once (a small selection, through COPY)
 CHUNK = 8_192  # rowids per chunk of a large selection: ~1.5 MB of CSV
@@ -109,22 +109,6 @@ def _converted(column: str) -> str:
     )
 
 
-def engagement_key(radix: int) -> str:
-    """csvlines' engagement key (its ``_engagement_key``), in PostgreSQL's words."""
-    return (
-        f"(((ascii(v.first_engagement) - 109) * 2 + v.used_name) * 2 + v.recommended)"
-        f" * {radix} + coalesce(v.reason_id, 0)"
-    )
-
-
-def outcome_key(radix: int) -> str:
-    """csvlines' outcome key (its ``_outcome_key``), in PostgreSQL's words."""
-    return (
-        f"(coalesce(ascii(v.outcome), 0) * {radix} + coalesce(v.no_sale_reason_id, 0)) * 100"
-        " + coalesce(v.units, 0)"
-    )
-
-
 def line_sql(
     include_voided: bool, escaped_ids: bool, traffic: bool, radix: int, *, chunk: bool = False
 ) -> str:
@@ -156,8 +140,8 @@ def line_sql(
     joins = [
         "JOIN pg_temp.export_stores s ON s.id = v.store_id",
         "JOIN pg_temp.export_associates a ON a.id = v.associate_id",
-        f"JOIN pg_temp.export_engagements e ON e.key = {engagement_key(radix)}",
-        f"JOIN pg_temp.export_outcomes o ON o.key = {outcome_key(radix)}",
+        f"JOIN pg_temp.export_engagements e ON e.key = {engagement_key_sql(radix, 'ascii')}",
+        f"JOIN pg_temp.export_outcomes o ON o.key = {outcome_key_sql(radix, 'ascii')}",
         "LEFT JOIN pg_temp.export_associates c ON c.id = v.closed_by",
     ]
     if escaped_ids:

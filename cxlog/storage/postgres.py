@@ -125,8 +125,10 @@ class PostgresStorage:
         _pool(self.url)
 
     @contextmanager
-    def _borrowed(self) -> Iterator[Any]:
-        pinned = getattr(_PINNED, "connections", {}).get(self.url)
+    def _borrowed(self, *, own: bool = False) -> Iterator[Any]:
+        """A pooled connection: this thread's pinned one if it has one (unless
+        ``own``: a connection of its own whatever is pinned)."""
+        pinned = None if own else getattr(_PINNED, "connections", {}).get(self.url)
         if pinned is not None:
             yield pinned
             return
@@ -179,44 +181,20 @@ class PostgresStorage:
         (READ COMMITTED would let each statement see newer commits). Not
         READ ONLY: that also refuses the temporary tables an export builds;
         it ends in a rollback, so nothing it does is kept."""
-        import psycopg
-
-        with self._borrowed() as conn:
-            try:
-                conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
-                try:
-                    yield PostgresDatabase(conn)
-                finally:
-                    if not conn.closed:
-                        conn.execute("ROLLBACK")
-            except psycopg.Error as exc:
-                raise _error(exc, self.url, writing=False) from exc
+        with self._borrowed() as conn, _repeatable_read(conn, self.url) as db:
+            yield db
 
     @contextmanager
     def snapshot_beside(self, db: Database) -> Iterator[Database]:
         """A second connection that sees exactly what ``db``'s snapshot sees
         (``pg_export_snapshot``), for work split between two server cores (a
         large export). Its own pooled connection, whatever this thread has pinned."""
-        import psycopg
-        import psycopg.sql
-
         (name,) = db.execute("SELECT pg_export_snapshot()").fetchone()
-        try:
-            with _pool(self.url).connection() as conn:
-                conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
-                try:
-                    # A utility statement: the name goes in as a quoted literal.
-                    conn.execute(
-                        psycopg.sql.SQL("SET TRANSACTION SNAPSHOT {}").format(
-                            psycopg.sql.Literal(name)
-                        )
-                    )
-                    yield PostgresDatabase(conn)
-                finally:
-                    if not conn.closed:
-                        conn.execute("ROLLBACK")
-        except psycopg.Error as exc:
-            raise _error(exc, self.url, writing=False) from exc
+        with (
+            self._borrowed(own=True) as conn,
+            _repeatable_read(conn, self.url, snapshot=name) as beside,
+        ):
+            yield beside
 
     @contextmanager
     def write(self) -> Iterator[Database]:
@@ -236,6 +214,31 @@ class PostgresStorage:
 
         with self._borrowed() as conn, _transaction(conn, self.url, lock=False) as db:
             migrations.migrations.apply(db)
+
+
+@contextmanager
+def _repeatable_read(conn: Any, url: str, *, snapshot: str | None = None) -> Iterator[Database]:
+    """One REPEATABLE READ transaction on ``conn`` (the exported ``snapshot``
+    of another one, when given), rolled back at its end."""
+    import psycopg
+    import psycopg.sql
+
+    try:
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        try:
+            if snapshot is not None:
+                # A utility statement: the name goes in as a quoted literal.
+                conn.execute(
+                    psycopg.sql.SQL("SET TRANSACTION SNAPSHOT {}").format(
+                        psycopg.sql.Literal(snapshot)
+                    )
+                )
+            yield PostgresDatabase(conn)
+        finally:
+            if not conn.closed:
+                conn.execute("ROLLBACK")
+    except psycopg.Error as exc:
+        raise _error(exc, url, writing=False) from exc
 
 
 @contextmanager
