@@ -6,7 +6,7 @@ shows the sign-in; the menu shows only what the session's role may use.
 
 import streamlit as st
 
-from cxlog.access import credentials
+from cxlog.access import accounts
 from cxlog.core.errors import StorageError
 from cxlog.web import navigation, ui
 
@@ -15,7 +15,7 @@ ui.init_state()
 ui.touch_styles()  # the 48 px touch targets, on every page (#11)
 try:
     storage = ui.storage()
-    first_run = credentials.first_run(storage)
+    first_run = accounts.first_run(storage)
     role = ui.current_role(storage)
 except StorageError as exc:
     # The database cannot be reached (folder gone, file moved, disk trouble):

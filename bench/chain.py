@@ -106,7 +106,7 @@ def _ready() -> float | None:
 
 def build(path=DB, *, stores: int = STORES, visits: int = VISITS, now: datetime | None = None):
     """Make the chain database; returns the seconds it took."""
-    from cxlog.access import credentials
+    from cxlog.access import accounts
     from cxlog.core import roles
     from cxlog.numbers import derived
     from cxlog.storage import settings
@@ -161,8 +161,8 @@ def build(path=DB, *, stores: int = STORES, visits: int = VISITS, now: datetime 
     conn.execute("PRAGMA journal_mode = WAL")
     conn.close()
     seconds = time.perf_counter() - started
-    credentials.set_password(storage, roles.OWNER, PASSWORD, actor="bench")
-    credentials.set_password(storage, roles.MANAGER, PASSWORD, actor="bench")
+    accounts.add_or_reset(storage, roles.OWNER, roles.OWNER, PASSWORD, actor="bench")
+    accounts.add_or_reset(storage, roles.MANAGER, roles.MANAGER, PASSWORD, actor="bench")
     settings.set_setting(
         storage, "bench:chain_build", json.dumps({"seconds": seconds}), actor="bench"
     )

@@ -59,7 +59,7 @@ def _ready(path: Path) -> bool:
 def prepare() -> Path:
     """The demo database, made once and kept under bench/results."""
     from cxlog import demo
-    from cxlog.access import credentials
+    from cxlog.access import accounts
     from cxlog.core import roles
     from cxlog.storage.db import Storage
 
@@ -68,8 +68,8 @@ def prepare() -> Path:
         demo.generate(
             storage, visits=VISITS, days=365, stores=STORES, associates=ASSOCIATES, seed=1
         )
-        credentials.set_password(storage, roles.OWNER, PASSWORD, actor="bench")
-        credentials.set_password(storage, roles.MANAGER, PASSWORD, actor="bench")
+        accounts.add_or_reset(storage, roles.OWNER, roles.OWNER, PASSWORD, actor="bench")
+        accounts.add_or_reset(storage, roles.MANAGER, roles.MANAGER, PASSWORD, actor="bench")
     Storage(DB).migrate()  # the m005 index, when the file predates it
     # Bulk generation leaves ~0.5 GB of WAL that a store's database never has
     # (SQLite checkpoints every 1000 pages); reading through it doubled the
@@ -89,12 +89,12 @@ def _page(query: dict[str, str]):
     at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages/dashboard.py"))
     at.default_timeout = 120
     # A signed-in manager: a server-side session whose token the tab holds (#11).
-    from cxlog.access import sessions
+    from cxlog.access import accounts, sessions
     from cxlog.storage.db import open_storage
 
-    token, _ = sessions.start(
-        open_storage(os.environ["CXLOG_DB"]), "manager", device="bench", client="local"
-    )
+    storage = open_storage(os.environ["CXLOG_DB"])
+    manager = accounts.get(storage, accounts.find(storage, "manager")["id"])
+    token, _ = sessions.start(storage, manager, device="bench", client="local")
     at.session_state["role_token"] = token
     for key, value in query.items():
         at.query_params[key] = value

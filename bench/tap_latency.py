@@ -24,7 +24,7 @@ import uuid
 
 from bench.common import RESULTS, fresh, report
 from cxlog import demo
-from cxlog.access import credentials
+from cxlog.access import accounts
 from cxlog.core import roles
 from cxlog.storage.db import Storage
 from cxlog.stores import catalog
@@ -65,7 +65,7 @@ def seeded_storage() -> tuple[Storage, int, int]:
     storage = Storage(fresh(RESULTS / "tap_100k.db"))
     demo.generate(storage, visits=100_000, days=365, stores=1, associates=6, seed=3)
     # A set-up store: without an owner password the app shows its first-run setup.
-    credentials.set_password(storage, roles.OWNER, "bench-owner-password", actor="bench")
+    accounts.add_or_reset(storage, roles.OWNER, roles.OWNER, "bench-owner-password", actor="bench")
     store = catalog.list_stores(storage)[0]["id"]
     associate = catalog.list_associates(storage, store)[0]["id"]
     # The demo leaves its last 40 minutes' visits open, so during the store's

@@ -100,6 +100,28 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="database file or postgresql:// address (default: CXLOG_DB)",
     )
+    # Issue #28: named accounts from the server's console (a lost owner password).
+    p = commands.add_parser("account", help="list, add or reset a manager's or owner's account")
+    p.add_argument("action", choices=["list", "add", "reset"])
+    p.add_argument("name", nargs="?", help="the name the account signs in with")
+    p.add_argument("--role", choices=["manager", "owner"], default="manager")
+    p.add_argument(
+        "--store",
+        action="append",
+        default=[],
+        help="a manager's store, by id or name (repeat for an area manager)",
+    )
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input instead of asking",
+    )
+    p.add_argument(
+        "--db",
+        type=str,
+        default=None,
+        help="database file or postgresql:// address (default: CXLOG_DB)",
+    )
     # Issue #12: recount the rollups from the visits; report and fix differences.
     p = commands.add_parser("rollup", help="check the dashboard's rollups against the visits")
     p.add_argument(
@@ -294,6 +316,43 @@ def _import(storage: Storage, args: argparse.Namespace) -> str:
     )
 
 
+def _password(args: argparse.Namespace) -> str:
+    """The new password: one line of standard input, or asked twice on the console."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("The same again: ") != first:
+        raise ValidationError("The two passwords differ; nothing was changed.")
+    return first
+
+
+def _account(storage, args: argparse.Namespace) -> str:
+    from cxlog.access import accounts
+
+    storage.migrate()
+    if args.action == "list":
+        lines = []
+        for a in accounts.list_accounts(storage):
+            where = "every store" if a["role"] == "owner" else f"stores {a['stores']}"
+            lines.append(f"{a['login']}\t{a['role']}\t{where}")
+        return "\n".join(lines) or "No accounts yet: the first-run page makes the owner's."
+    if not args.name:
+        raise ValidationError("Name the account: python -m cxlog account add NAME.")
+    row = accounts.find(storage, args.name)
+    if args.action == "reset":
+        if row is None:
+            raise ValidationError(f"There is no account named {args.name!r}.")
+        accounts.set_password(storage, row["id"], _password(args), actor="cli")
+        return f"Password of {row['login']} reset; their sessions ended."
+    stores = [export.find_store(storage, s) for s in args.store]
+    if args.role == "manager" and not stores:
+        raise ValidationError("A manager needs at least one --store.")
+    accounts.add(storage, args.name, args.role, _password(args), stores, actor="cli")
+    return f"Account {args.name} added ({args.role})."
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -327,6 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             storage.migrate()
             code = first_run.setup_code(storage)
             print(code or "cxlog is already set up: there is no setup code.")
+        elif args.command == "account":
+            print(_account(storage, args))
         elif args.command == "rollup":
             print(_rollup(storage))
         elif args.command == "huddle":

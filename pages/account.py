@@ -2,17 +2,18 @@
 
 import streamlit as st
 
+from cxlog.core.text import plain
 from cxlog.web import ui
 
 storage = ui.storage()
 ui.init_state()
-role = ui.current_role(storage)
-if role is None:
+me = ui.current_account(storage)
+if me is None:
     ui.sign_in_form(storage)
     st.stop()
 
 st.title("Signed in")
-st.write(f"You are signed in as **{role}** on this device.")
+st.write(f"You are signed in as **{plain(me.login)}** ({me.role}) on this device.")
 st.button(
     "Sign out",
     key="sign-out-role",

@@ -4,7 +4,7 @@ from cxlog.calendar import localday
 from cxlog.core import roles
 from cxlog.web import ui
 
-ui.require_role(ui.storage(), roles.MANAGER)
+me = ui.require_account(ui.storage(), roles.MANAGER)
 
 # The manager's morning page (issue #5): filters that live in the URL, then
 # every view of cxlog.dashboard.dashboard. The numbers come from cxlog; this
@@ -31,17 +31,18 @@ def _build(
 
 storage = ui.storage()
 st.title("Dashboard")
-stores = {s["id"]: s for s in catalog.list_stores(storage)}
+# Issue #28: only the account's stores, their people; "all stores" is all of these.
+stores = {s["id"]: s for s in ui.my_stores(storage, me)}
 if not stores:
     st.info("Add your store in Settings first; its visits will show here.")
     st.stop()
-people = {a["id"]: a for a in catalog.list_associates(storage)}
+people = {a["id"]: a for a in catalog.list_associates(storage) if a["store_id"] in stores}
 reasons = {r["id"]: r for r in catalog.list_reasons(storage, REASON, active_only=False)}
 now = utc_now().replace(second=0, microsecond=0)
 # The latest local today of the stores: the last day a custom range may pick.
 today = max(localday.today(s["timezone"], now) for s in stores.values())
 
-selection = dashboard_ui.selection(stores, people, reasons, today)
+selection = dashboard_ui.selection(stores, people, reasons, today, me.stores)
 if selection is None:
     st.stop()
 store_id = selection.store_id

@@ -1,4 +1,5 @@
-"""Export (owner): the visits CSV, the summary CSV and a database backup (#6).
+"""Export: the visits CSV, the summary CSV (a manager: of their stores, issue
+#28) and, for the owner, a database backup (#6).
 
 "Prepare …" records what was asked for and offers a link that works once,
 within a minute, for this signed-in owner only (cxlog/export/downloads.py, issue
@@ -13,10 +14,9 @@ import streamlit as st
 from cxlog.calendar import localday
 from cxlog.core import roles
 from cxlog.export import downloads, export
-from cxlog.stores import catalog
 from cxlog.web import ui
 
-ui.require_role(ui.storage(), roles.OWNER)
+me = ui.require_account(ui.storage(), roles.MANAGER)
 
 storage = ui.storage()
 state = st.session_state
@@ -37,7 +37,7 @@ st.caption(
     "apostrophe, so a spreadsheet shows them as text."
 )
 
-stores = catalog.list_stores(storage)
+stores = ui.my_stores(storage, me)
 if not stores:
     st.info("There are no stores yet; set one up in Settings first.")
     st.stop()
@@ -72,7 +72,8 @@ if not isinstance(days, tuple) or len(days) != 2:
 selection = export.ExportSelection(
     first_day=days[0],
     last_day=days[1],
-    store_ids=() if store_id == ALL_STORES else (store_id,),
+    # "All stores" is every store for the owner, a manager's own stores for them.
+    store_ids=(me.stores or ()) if store_id == ALL_STORES else (store_id,),
     include_voided=include_voided,
 )
 choice = (selection, for_excel)
@@ -84,7 +85,7 @@ def link(token: str) -> str:
 
 
 def prepare(kind: str) -> None:
-    if not ui.still_allowed(storage, roles.OWNER):
+    if not ui.still_allowed(storage, roles.MANAGER, None if store_id == ALL_STORES else store_id):
         return  # the session ended since this button was drawn
     name = export.file_name(kind, selection, store_name)
     choices = downloads.csv_choices(selection, for_excel)
@@ -155,6 +156,12 @@ def make_backup() -> None:
         state[BACKUP] = (token, name)
 
 
+if me.role != roles.OWNER:
+    st.caption(
+        "A download link works once, within a minute, in this browser while you are "
+        "signed in; prepare the file again for another copy."
+    )
+    st.stop()  # the backup holds every store: the owner's alone
 st.subheader("Backup")
 st.write(
     "A copy of the whole database, made safely while tablets keep logging and checked "

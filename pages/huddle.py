@@ -4,14 +4,13 @@ from cxlog.calendar import localday
 from cxlog.core import roles
 from cxlog.web import ui
 
-ui.require_role(ui.storage(), roles.MANAGER)
+me = ui.require_account(ui.storage(), roles.MANAGER)
 
 # The morning huddle card (issue #14): one store, yesterday and the week to
 # date. The card is cxlog.coaching.coaching's plain data rendered as the very Markdown
 # that `python -m cxlog huddle` prints, so the two always agree.
 from cxlog.coaching import coaching  # noqa: E402
 from cxlog.core.model import utc_now  # noqa: E402
-from cxlog.stores import catalog  # noqa: E402
 from cxlog.web import coaching_ui  # noqa: E402
 
 storage = ui.storage()
@@ -19,11 +18,11 @@ ui.touch_styles()  # 48 px targets on the phone (the store picker, the date)
 coaching_ui.huddle_styles()
 with st.container(key="huddle-title"):
     st.title("Huddle")
-if not catalog.list_stores(storage):
+if not ui.my_stores(storage, me):
     st.info("Add your store in Settings first; its huddle card will show here.")
     st.stop()
 with st.container(key="huddle-controls"):
-    store = ui.pick_store(storage, key="huddle-store")
+    store = ui.pick_store(storage, me, key="huddle-store")
     today = localday.today(store["timezone"], utc_now())
     day = st.date_input("Morning of", today, max_value=today, key="huddle-day")
 card = ui.attempt(

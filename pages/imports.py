@@ -12,10 +12,9 @@ from cxlog.core.model import utc_now
 from cxlog.core.text import plain
 from cxlog.coverage import coverage, traffic
 from cxlog.coverage.traffic import CounterSettings
-from cxlog.stores import catalog
 from cxlog.web import coverage_view, ui
 
-role = ui.require_role(ui.storage(), roles.MANAGER)
+me = ui.require_account(ui.storage(), roles.MANAGER)
 ui.touch_styles()
 
 storage = ui.storage()
@@ -28,18 +27,18 @@ st.caption(
     "is logged. A file with a mistake is refused whole, line by line; importing a file "
     "again replaces its hours (POS: its days), never adds them twice."
 )
-stores = {s["id"]: s for s in catalog.list_stores(storage)}
+stores = {s["id"]: s for s in ui.my_stores(storage, me)}
 if not stores:
     st.info("Add your store in Settings first.")
     st.stop()
-store = ui.pick_store(storage, key="imports-store")
+store = ui.pick_store(storage, me, key="imports-store")
 names = {k: s["name"] for k, s in stores.items()}
 
 
 def run_import(kind: str, fmt: str, mapping: str, upload) -> None:
     try:
         done = traffic.import_file(
-            storage, kind, store["id"], upload.getvalue(), fmt=fmt, mapping=mapping, actor=role
+            storage, kind, store["id"], upload.getvalue(), fmt=fmt, mapping=mapping, actor=me.actor
         )
     except CxlogError as exc:
         st.session_state[RESULT] = (False, traffic.refusal_text(upload.name, exc))
@@ -109,7 +108,9 @@ with st.form("counter-settings"):
         if (
             ui.attempt(
                 "counter-settings",
-                lambda: traffic.save_counter_settings(storage, store["id"], settings, actor=role),
+                lambda: traffic.save_counter_settings(
+                    storage, store["id"], settings, actor=me.actor
+                ),
             )
             is None
             and "counter-settings" not in st.session_state[ui.ERRORS]

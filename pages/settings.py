@@ -1,33 +1,42 @@
 """Settings (manager): associates, the two lists, the store, access and devices,
-follow-ups and coaching; each tab is drawn by cxlog/web/settings_ui.py,
+follow-ups, coaching and (the owner's) accounts; each tab is drawn by cxlog/web/settings_ui.py,
 cxlog/web/settings_access_ui.py or cxlog/web/coaching_ui.py."""
 
 import streamlit as st
 
 from cxlog.core import roles
-from cxlog.web import coaching_ui, settings_access_ui, settings_ui, ui
+from cxlog.web import accounts_ui, coaching_ui, settings_access_ui, settings_ui, ui
 
 storage = ui.storage()
-role = ui.require_role(storage, roles.MANAGER)
+me = ui.require_account(storage, roles.MANAGER)
 
 st.title("Settings")
 ui.show_toasts()
-store = ui.pick_store(storage, key="settings-store")
+store = ui.pick_store(storage, me, key="settings-store")
 
-people_tab, lists_tab, store_tab, access_tab, devices_tab, followups_tab, coaching_tab = st.tabs(
-    ["Associates", "Lists", "Store", "Access", "Devices", "Follow-ups", "Coaching"]
+titles = ["Associates", "Lists", "Store", "Access", "Devices", "Follow-ups", "Coaching"]
+if me.role == roles.OWNER:
+    titles.append("Accounts")  # issue #28: who signs in, for which stores
+people_tab, lists_tab, store_tab, access_tab, devices_tab, followups_tab, coaching_tab, *more = (
+    st.tabs(titles)
 )
 with people_tab:
-    settings_ui.associates(storage, store, role)
+    settings_ui.associates(storage, store, me.actor)
 with lists_tab:
-    settings_ui.lists(storage, role)
+    if ui.sees_every_store(storage, me):
+        settings_ui.lists(storage, me.actor)
+    else:
+        st.info("The lists hold for every store of the chain: the owner changes them.")
 with store_tab:
-    settings_access_ui.store_form(storage, store, role)
+    settings_access_ui.store_form(storage, store, me.actor)
 with access_tab:
-    settings_access_ui.access_tab(storage, store, role)
+    settings_access_ui.access_tab(storage, store, me)
 with devices_tab:
     settings_access_ui.devices()
 with followups_tab:
-    settings_access_ui.followup_window(storage, store, role)
+    settings_access_ui.followup_window(storage, store, me.actor)
 with coaching_tab:
-    coaching_ui.settings_tab(storage, store, role)
+    coaching_ui.settings_tab(storage, store, me.actor)
+if more:
+    with more[0]:
+        accounts_ui.accounts_tab(storage, me)

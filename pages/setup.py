@@ -3,10 +3,9 @@ password, before anything else (cxlog/access/first_run.py does the work)."""
 
 import streamlit as st
 
-from cxlog.access import first_run
-from cxlog.access.credentials import first_run as not_set_up
+from cxlog.access import accounts, first_run
+from cxlog.access.accounts import first_run as not_set_up
 from cxlog.core import model
-from cxlog.core.roles import OWNER
 from cxlog.web import ui
 
 storage = ui.storage()
@@ -20,13 +19,15 @@ def finish() -> None:
         first_run.claim(
             storage,
             code=state.get("setup_code", ""),
+            login=state.get("setup_login", ""),
             store_name=state.get("setup_store", ""),
             timezone=state.get("setup_zone"),
             password=state.get("setup_password", ""),
             password_again=state.get("setup_password_again", ""),
             client=client,
         )
-        ui.start_role_session(storage, OWNER, client)
+        account = accounts.find(storage, state.get("setup_login", ""))
+        ui.start_role_session(storage, accounts.get(storage, account["id"]), client)
 
     ui.attempt("setup", claim)
 
@@ -36,11 +37,11 @@ if not not_set_up(storage):
     # Only the very first run may set the owner's password; a direct URL to
     # this page on a set-up server must not reset it.
     st.title("Already set up")
-    st.info("cxlog is set up. Passwords are changed in Settings by a manager or the owner.")
+    st.info("cxlog is set up. Accounts and passwords are managed in Settings by the owner.")
     st.stop()
 st.title("Welcome to cxlog")
 st.write(
-    "Set the owner's password and your store before anyone logs a visit. "
+    "Make the owner's account and your store before anyone logs a visit. "
     "There is no default password."
 )
 zones = sorted(model.timezones())
@@ -55,6 +56,12 @@ with st.form("setup-form", enter_to_submit=True, border=False):
     )
     st.text_input("Store name", key="setup_store", max_chars=60)
     st.selectbox("Store timezone", zones, index=zones.index(default_zone), key="setup_zone")
+    st.text_input(
+        "Your name, to sign in with (a first name or an e-mail address)",
+        key="setup_login",
+        max_chars=accounts.MAX_LOGIN_LENGTH,
+        autocomplete="username",
+    )
     st.text_input(
         "Owner password (at least 8 characters)",
         type="password",

@@ -18,11 +18,11 @@ from cxlog.visits import visits
 from cxlog.web import ui
 
 storage = ui.storage()
-role = ui.require_role(storage, roles.MANAGER)
+me = ui.require_account(storage, roles.MANAGER)
 state = st.session_state
 st.title("Visits")
 ui.show_toasts()
-store = ui.pick_store(storage, key="visits-store")
+store = ui.pick_store(storage, me, key="visits-store")
 zone = localday.zone(store["timezone"])
 people = catalog.list_associates(storage, store["id"])
 names = {p["id"]: p["name"] for p in people}
@@ -132,7 +132,7 @@ with st.form(f"fix-form-{vid}", enter_to_submit=True):
     )
 
     def save() -> None:
-        if not ui.still_allowed(storage, roles.MANAGER):
+        if not ui.still_allowed(storage, roles.MANAGER, store["id"]):
             return
         outcome = state[f"fix-outcome-{vid}"]
         fields = {
@@ -148,7 +148,7 @@ with st.form(f"fix-form-{vid}", enter_to_submit=True):
                 state.get(f"fix-nosale-{vid}"),
             ),
         }
-        ui.attempt("visit", lambda: visits.correct_visit(storage, vid, actor=role, **fields))
+        ui.attempt("visit", lambda: visits.correct_visit(storage, vid, actor=me.actor, **fields))
         if "visit" not in state[ui.ERRORS]:
             ui.toast_later("Correction saved.", ":material/check:")
 
@@ -158,10 +158,11 @@ with st.form(f"void-form-{vid}", enter_to_submit=True, border=False):
     st.text_input("Why void it? (e.g. logged twice)", key=f"void-why-{vid}", max_chars=500)
 
     def void() -> None:
-        if not ui.still_allowed(storage, roles.MANAGER):
+        if not ui.still_allowed(storage, roles.MANAGER, store["id"]):
             return
         ui.attempt(
-            "visit", lambda: visits.void_visit(storage, vid, state[f"void-why-{vid}"], actor=role)
+            "visit",
+            lambda: visits.void_visit(storage, vid, state[f"void-why-{vid}"], actor=me.actor),
         )
         if "visit" not in state[ui.ERRORS]:
             ui.toast_later("Visit voided: kept, never counted.", ":material/block:")

@@ -13,7 +13,6 @@ import pytest
 
 from cxlog.access import credentials
 from cxlog.core import roles
-from cxlog.storage import settings
 from cxlog.storage.db import Storage, open_storage
 from cxlog.storage.postgres import PostgresStorage, close_pools
 from cxlog.stores import catalog
@@ -189,13 +188,29 @@ def set_up(
     engine (``engine_storage``). Returns (storage, store id)."""
     storage = Storage(where) if isinstance(where, Path) else where
     storage.migrate()
+    store_id = catalog.create_store(storage, store_name, "Europe/London")
     with_passwords(storage, hashes)
-    return storage, catalog.create_store(storage, store_name, "Europe/London")
+    return storage, store_id
 
 
 def with_passwords(storage: Storage, hashes: dict[str, str]) -> None:
-    for role, hashed in hashes.items():
-        settings.set_setting(storage, f"password_hash:{role}", hashed, actor="test")
+    """Accounts named after the roles ("owner", "manager": what a database
+    from before #28 upgrades to), with these password hashes; the manager
+    sees every store there is now."""
+    from cxlog.access import accounts
+
+    everywhere = tuple(accounts.every_store(storage))
+    with storage.write() as db:
+        for role, hashed in hashes.items():
+            stores = () if role == roles.OWNER else everywhere
+            accounts.insert_account(db, role, role, hashed, stores, actor="test")
+
+
+def account_of(storage: Storage, login: str):
+    """The Account signed in as ``login``."""
+    from cxlog.access import accounts
+
+    return accounts.get(storage, accounts.find(storage, login)["id"])
 
 
 @pytest.fixture
@@ -212,7 +227,7 @@ def as_role(at, role: str):
     from cxlog.access import sessions
 
     storage = open_storage(os.environ["CXLOG_DB"])
-    token, _ = sessions.start(storage, role, device="AppTest", client="local")
+    token, _ = sessions.start(storage, account_of(storage, role), device="AppTest", client="local")
     at.session_state["role_token"] = token
     return at
 
@@ -256,7 +271,8 @@ def screenshot():
 
 
 def sign_in_role(storage: Storage, role: str, password: object, *, now=None) -> None:
-    """A manager's or owner's password check from one device on the network."""
-    from cxlog.access import credentials
+    """A manager's or owner's password check from one device on the network
+    (``role``: the account's name, as tests name accounts after their role)."""
+    from cxlog.access import accounts
 
-    credentials.check_role_password(storage, role, password, client="10.0.0.2", now=now)
+    accounts.check_sign_in(storage, role, password, client="10.0.0.2", now=now)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from cxlog.access import access, credentials, lockout
+from cxlog.access import access, accounts, credentials, lockout
 from cxlog.core import roles
 from cxlog.core.errors import ValidationError
 from cxlog.core.model import utc_now
@@ -26,17 +26,18 @@ def test_hashes_are_salted_and_verify_in_constant_time():
         assert credentials.verify_secret("2468", broken) is False
 
 
-def test_first_run_until_the_owner_sets_a_password(storage):
-    assert credentials.first_run(storage)
+def test_first_run_until_an_owner_account_exists(storage, shop):
+    assert accounts.first_run(storage)
     with pytest.raises(ValidationError, match="at least 8"):
-        credentials.set_password(storage, roles.OWNER, "short", actor="owner")
-    assert credentials.first_run(storage)
-    credentials.set_password(storage, roles.OWNER, "long enough", actor="owner")
-    assert not credentials.first_run(storage)
+        accounts.add(storage, "Olive", roles.OWNER, "short", actor="owner")
+    accounts.add(storage, "Mia", roles.MANAGER, "long enough", [shop["store"]], actor="test")
+    assert accounts.first_run(storage)  # a manager alone does not set cxlog up
+    accounts.add(storage, "Olive", roles.OWNER, "long enough", actor="owner")
+    assert not accounts.first_run(storage)
 
 
-def test_five_wrong_passwords_lock_the_role_for_five_minutes(storage):
-    credentials.set_password(storage, roles.MANAGER, "right password", actor="owner")
+def test_five_wrong_passwords_lock_the_account_for_five_minutes(storage, shop):
+    accounts.add_or_reset(storage, roles.MANAGER, roles.MANAGER, "right password", actor="owner")
     now = utc_now()
     for left in (4, 3, 2, 1):
         with pytest.raises(ValidationError, match=f"{left} more tr"):
@@ -46,7 +47,7 @@ def test_five_wrong_passwords_lock_the_role_for_five_minutes(storage):
     # Locked: even the right password is refused, and the owner role is not affected.
     with pytest.raises(ValidationError, match="locked for 4 more minutes"):
         sign_in_role(storage, roles.MANAGER, "right password", now=now + timedelta(minutes=1))
-    assert lockout.locked_until(storage, roles.OWNER, "10.0.0.2", now=now) is None
+    assert lockout.locked_until(storage, accounts.who(roles.OWNER), "10.0.0.2", now=now) is None
     # The lock lifts when the time has passed (clock injected, no sleeping).
     sign_in_role(
         storage, roles.MANAGER, "right password", now=now + timedelta(minutes=5, seconds=1)
@@ -58,8 +59,8 @@ def test_five_wrong_passwords_lock_the_role_for_five_minutes(storage):
 @pytest.mark.sqlite
 def test_no_password_or_pin_in_clear_anywhere_in_the_database_files(storage, shop):
     secrets = {"owner": "Owner-Secret-9731", "manager": "Manager-Secret-5519", "pin": "804172"}
-    credentials.set_password(storage, roles.OWNER, secrets["owner"], actor="owner")
-    credentials.set_password(storage, roles.MANAGER, secrets["manager"], actor="owner")
+    accounts.add_or_reset(storage, roles.OWNER, roles.OWNER, secrets["owner"], actor="owner")
+    accounts.add_or_reset(storage, roles.MANAGER, roles.MANAGER, secrets["manager"], actor="o")
     access.set_pin(storage, shop["ana"], secrets["pin"], actor="manager")
     with pytest.raises(ValidationError):
         sign_in_role(storage, roles.MANAGER, "Wrong-Guess-4242")
@@ -144,4 +145,4 @@ def test_associate_pins_lock_out_per_associate(storage, shop):
 )
 def test_passwords_that_cannot_be_stored_are_refused(storage, password, message):
     with pytest.raises(ValidationError, match=message):
-        credentials.set_password(storage, roles.OWNER, password, actor="owner")
+        accounts.add(storage, "Olive", roles.OWNER, password, actor="owner")

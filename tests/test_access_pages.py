@@ -39,12 +39,25 @@ def test_an_associate_session_reaches_no_restricted_page(app_env, page):
     assert shows_sign_in(at), f"{page} showed something other than the sign-in"
 
 
-def test_a_manager_sees_manager_pages_but_not_export(app_env):
+def test_a_manager_exports_csv_files_but_no_backup_and_manages_no_accounts(app_env):
+    """Issue #28: a manager exports their stores' CSV files; the backup (every
+    store, every password hash) and the accounts stay the owner's."""
     at = as_role(app(), "manager").run()
     at.switch_page("pages/export.py")
     at.run()
-    assert shows_sign_in(at)
-    assert at.segmented_control(key="sign_in_role").options == ["Owner"]
+    assert at.title[0].value == "Export" and not at.exception
+    keys = {b.key for b in at.button}
+    assert "export-visits-prepare" in keys and "export-backup-make" not in keys
+    at.switch_page("pages/settings.py")
+    at.run()
+    assert "Accounts" not in [t.label for t in at.tabs]
+    owner = as_role(app(), "owner").run()
+    owner.switch_page("pages/export.py")
+    owner.run()
+    assert "export-backup-make" in {b.key for b in owner.button}
+    owner.switch_page("pages/settings.py")
+    owner.run()
+    assert "Accounts" in [t.label for t in owner.tabs]
 
 
 @pytest.mark.parametrize(
@@ -61,6 +74,7 @@ def test_a_manager_sees_manager_pages_but_not_export(app_env):
                 "Visits",
                 "Settings",
                 "Imports",
+                "Export",
                 "Sign out",
             ],
         ),
@@ -103,8 +117,8 @@ def test_every_page_is_registered_for_every_role(app_env):
                     at.switch_page(path)
 
 
-def sign_in(at: AppTest, role: str, password: str) -> AppTest:
-    at.segmented_control(key="sign_in_role").set_value(role)
+def sign_in(at: AppTest, login: str, password: str) -> AppTest:
+    at.text_input(key="sign_in_login").input(login)
     at.text_input(key="sign_in_password").input(password)
     return at.button(key="sign-in-submit").click().run()
 
@@ -134,7 +148,7 @@ def test_five_wrong_passwords_lock_out_with_a_clear_message(app_env):
     sign_in(at, "manager", MANAGER_PASSWORD)
     assert any("locked" in e.value for e in at.error)
     assert shows_sign_in(at)
-    sign_in(at, "owner", OWNER_PASSWORD)  # the lock is per role
+    sign_in(at, "owner", OWNER_PASSWORD)  # the lock is per account
     assert at.title[0].value != "Sign in"
 
 
@@ -158,6 +172,7 @@ def test_first_run_asks_for_owner_password_and_store(storage, monkeypatch):
     monkeypatch.setenv("CXLOG_DB", storage.address)
     at = app().run()
     at.text_input(key="setup_code").input(first_run.setup_code(storage))
+    at.text_input(key="setup_login").input("Olive")
     at.text_input(key="setup_store").input("Main Street")
     at.selectbox(key="setup_zone").set_value("Europe/Paris")
     at.text_input(key="setup_password").input("owner-pass-123")
@@ -174,6 +189,8 @@ def test_first_run_asks_for_owner_password_and_store(storage, monkeypatch):
     at.switch_page("pages/export.py")
     at.run()
     assert not shows_sign_in(at)  # signed in as the owner
+    assert at.session_state["account"].login == "Olive"
+    assert at.session_state["account"].role == "owner"
 
 
 def test_a_tap_on_a_stale_settings_control_after_the_idle_time_changes_nothing(app_env):

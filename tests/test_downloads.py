@@ -17,7 +17,7 @@ from cxlog.core.model import utc_now
 from cxlog.export import downloads
 from cxlog.export.export import ExportSelection
 from cxlog.server import api
-from tests.conftest import log_visit_in, utc
+from tests.conftest import account_of, log_visit_in, utc
 from tests.helpers import asgi
 
 
@@ -31,7 +31,9 @@ def get(token: str, session_token: str | None) -> tuple[int, dict, bytes]:
 @pytest.fixture
 def owner(app_env, shop):
     log_visit_in(app_env, shop, utc("2026-11-03T10:00:00+00:00"), units=2, amount=1250)
-    token, claim = sessions.start(app_env, roles.OWNER, device="test", client="local")
+    token, claim = sessions.start(
+        app_env, account_of(app_env, roles.OWNER), device="test", client="local"
+    )
     token = sessions.claim(app_env, claim)
     return {"storage": app_env, "token": token, "id": sessions.check(app_env, token).session_id}
 
@@ -57,14 +59,18 @@ def test_a_file_is_served_once_to_the_session_that_asked_and_never_cached(owner)
 def test_no_file_without_that_live_owner_session(owner, app_env):
     token = offered(owner)
     assert get(token, None)[0] == 403  # the link alone (a copy, a proxy's log)
-    other, claim = sessions.start(app_env, roles.OWNER, device="other", client="local")
+    other, claim = sessions.start(
+        app_env, account_of(app_env, roles.OWNER), device="other", client="local"
+    )
     other = sessions.claim(app_env, claim)
     assert get(token, other)[0] == 404  # another signed-in browser
-    _, claim = sessions.start(app_env, roles.MANAGER, device="m", client="local")
-    assert get(token, sessions.claim(app_env, claim))[0] == 403
+    _, claim = sessions.start(
+        app_env, account_of(app_env, roles.MANAGER), device="m", client="local"
+    )
+    assert get(token, sessions.claim(app_env, claim))[0] == 404  # not the manager's link
     sessions.end(app_env, owner["token"])  # signed out (or idled out)
     status, _, body = get(token, owner["token"])
-    assert status == 403 and b"owner signed in" in body
+    assert status == 403 and b"signed in" in body
     assert get("made-up-token-that-was-never-offered", owner["token"])[0] in (403, 404)
 
 
@@ -87,4 +93,4 @@ def test_a_backup_is_made_when_its_link_is_followed(owner, tmp_path):
         rows = db.execute(
             "SELECT actor, action, entity_id FROM audit WHERE entity = 'downloads'"
         ).fetchall()
-    assert [tuple(r) for r in rows] == [("owner", "download", "backup")]
+    assert [tuple(r) for r in rows] == [("owner:owner", "download", "backup")]

@@ -228,7 +228,7 @@ def test_settings_tab_saves_the_follow_up_window(app_env, shop):
         "SELECT * FROM audit WHERE entity_id = ?",
         [f"followup_window_days:{shop['store']}"],
     )
-    assert (row["action"], row["actor"]) == ("setting", "manager")
+    assert (row["action"], row["actor"]) == ("setting", "manager:manager")
 
 
 def test_every_callback_checks_the_shift_again(app_env, shop):

@@ -85,7 +85,10 @@ def test_imports_and_counter_settings_are_audited_as_who_signed_in(app_env, shop
             "SELECT entity, actor FROM audit WHERE entity IN ('traffic', 'traffic_settings')"
             " ORDER BY id"
         ).fetchall()
-    assert [tuple(a) for a in actors] == [("traffic", "owner"), ("traffic_settings", "owner")]
+    assert [tuple(a) for a in actors] == [
+        ("traffic", "owner:owner"),
+        ("traffic_settings", "owner:owner"),
+    ]
 
 
 def test_dashboard_shows_coverage_tiles_heat_and_warning(app_env, shop):

@@ -13,10 +13,11 @@ from datetime import timedelta
 
 import pytest
 
-from cxlog.access import access, credentials, lockout
+from cxlog.access import access, accounts, lockout
 from cxlog.core import roles
 from cxlog.core.errors import ValidationError
 from cxlog.core.model import utc_now
+from tests.conftest import account_of
 
 TABLET = "10.0.0.50"
 TABLET_DEVICE = "tablet-device-cookie-0001"
@@ -68,7 +69,6 @@ def test_a_simulated_day_of_rotating_addresses_leaves_the_owners_tablet_open(sto
     """The re-test's day: a stranger tries five wrong passwords from a new
     address every minute for 24 h; the owner's tablet (where the owner signed
     in before) asks every minute whether it may sign in."""
-    credentials.set_password(storage, roles.OWNER, "the owner's password", actor="owner")
     start = utc_now()
     checks = {"attacker": 0}
 
@@ -107,7 +107,7 @@ def test_a_simulated_day_of_rotating_addresses_leaves_the_owners_tablet_open(sto
     )
 
 
-def test_a_sign_in_makes_its_browser_a_known_device(storage, monkeypatch):
+def test_a_sign_in_makes_its_browser_a_known_device(app_env, monkeypatch):
     """The claim that sets the session cookie also gives the browser a device
     cookie (if it had none) and remembers it for the role."""
     import json
@@ -118,8 +118,10 @@ def test_a_sign_in_makes_its_browser_a_known_device(storage, monkeypatch):
     from cxlog.server import api
     from tests.helpers import asgi
 
-    monkeypatch.setenv("CXLOG_DB", storage.address)
-    _, code = sessions.start(storage, roles.MANAGER, device="laptop", client="10.0.0.7")
+    storage = app_env
+    _, code = sessions.start(
+        storage, account_of(storage, roles.MANAGER), device="laptop", client="10.0.0.7"
+    )
     body = json.dumps({"claim": code}).encode()
     status, headers, _ = asgi.request(
         Starlette(routes=api.routes()), "POST", "/api/v1/sessions/claim", body=body
@@ -128,5 +130,5 @@ def test_a_sign_in_makes_its_browser_a_known_device(storage, monkeypatch):
     cookies = dict(line.split(";")[0].split("=", 1) for line in headers["set-cookie"].split("\n"))
     device = cookies[shifts.DEVICE_COOKIE]
     assert "HttpOnly" in headers["set-cookie"] and sessions.COOKIE in cookies
-    assert device and lockout.known(storage, roles.MANAGER, device)
-    assert not lockout.known(storage, roles.OWNER, device)
+    assert device and lockout.known(storage, accounts.who(roles.MANAGER), device)
+    assert not lockout.known(storage, accounts.who(roles.OWNER), device)

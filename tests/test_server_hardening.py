@@ -11,6 +11,7 @@ import streamlit as st
 from cxlog.access import sessions
 from cxlog.core import roles
 from cxlog.server import server
+from tests.conftest import account_of
 from tests.helpers import asgi
 
 
@@ -25,13 +26,12 @@ def call(path: str, *, method: str = "GET", cookie: str | None = None) -> tuple[
 
 
 @pytest.fixture
-def served(storage, monkeypatch):
-    monkeypatch.setenv("CXLOG_DB", storage.address)
-    return storage
+def served(app_env):
+    return app_env
 
 
 def session_cookie(storage, role: str) -> str:
-    _, claim = sessions.start(storage, role, device="test", client="local")
+    _, claim = sessions.start(storage, account_of(storage, role), device="test", client="local")
     return f"other=1; {sessions.COOKIE}={sessions.claim(storage, claim)}"
 
 

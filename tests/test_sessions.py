@@ -10,22 +10,27 @@ from datetime import timedelta
 
 import pytest
 
-from cxlog.access import credentials, first_run, lockout, sessions
+from cxlog.access import accounts, credentials, first_run, lockout, sessions
 from cxlog.core.errors import ValidationError
 from cxlog.core.model import utc_now
 from cxlog.core.roles import MANAGER, OWNER
 from cxlog.storage.db import Storage
+from cxlog.stores import catalog
+from tests.conftest import account_of
 
 
 @pytest.fixture
 def passwords(storage):
-    credentials.set_password(storage, OWNER, "owner-pass-1", actor="test")
-    credentials.set_password(storage, MANAGER, "manager-pass-1", actor="test")
+    catalog.create_store(storage, "Corner Shop", "Europe/London")
+    accounts.add_or_reset(storage, OWNER, OWNER, "owner-pass-1", actor="test")
+    accounts.add_or_reset(storage, MANAGER, MANAGER, "manager-pass-1", actor="test")
     return storage
 
 
 def test_only_the_hash_of_a_session_token_is_stored(passwords):
-    token, claim = sessions.start(passwords, MANAGER, device="Chrome on Android", client="10.0.0.5")
+    token, claim = sessions.start(
+        passwords, account_of(passwords, MANAGER), device="Chrome on Android", client="10.0.0.5"
+    )
     with passwords.read() as db:
         rows = list(db.query("SELECT * FROM role_sessions"))
     text = repr(rows)
@@ -36,22 +41,32 @@ def test_only_the_hash_of_a_session_token_is_stored(passwords):
 
 def test_a_claim_swaps_the_token_once_and_only_within_a_minute(passwords):
     now = utc_now()
-    token, claim = sessions.start(passwords, OWNER, device="d", client="local", now=now)
+    token, claim = sessions.start(
+        passwords, account_of(passwords, OWNER), device="d", client="local", now=now
+    )
     cookie = sessions.claim(passwords, claim, now=now + timedelta(seconds=5))
     assert cookie and cookie != token
     assert sessions.check(passwords, cookie, now=now).role == OWNER
     assert sessions.check(passwords, token, now=now).role is None  # the tab's token is spent
     assert sessions.claim(passwords, claim, now=now) is None  # one use only
-    _, late = sessions.start(passwords, OWNER, device="d", client="local", now=now)
+    _, late = sessions.start(
+        passwords, account_of(passwords, OWNER), device="d", client="local", now=now
+    )
     assert sessions.claim(passwords, late, now=now + timedelta(seconds=61)) is None
     assert sessions.claim(passwords, "x" * 30, now=now) is None
 
 
 def test_idle_limit_sign_out_and_settings_end_sessions(passwords):
     now = utc_now()
-    a, _ = sessions.start(passwords, MANAGER, device="a", client="10.0.0.5", now=now)
-    b, _ = sessions.start(passwords, MANAGER, device="b", client="10.0.0.6", now=now)
-    c, _ = sessions.start(passwords, OWNER, device="c", client="local", now=now)
+    a, _ = sessions.start(
+        passwords, account_of(passwords, MANAGER), device="a", client="10.0.0.5", now=now
+    )
+    b, _ = sessions.start(
+        passwords, account_of(passwords, MANAGER), device="b", client="10.0.0.6", now=now
+    )
+    c, _ = sessions.start(
+        passwords, account_of(passwords, OWNER), device="c", client="local", now=now
+    )
     # Used after 20 minutes, A stays; B, untouched for 31, has idled out (30 by default).
     assert sessions.check(passwords, a, now=now + timedelta(minutes=20)).role == MANAGER
     idle = sessions.check(passwords, b, now=now + timedelta(minutes=31))
@@ -59,7 +74,7 @@ def test_idle_limit_sign_out_and_settings_end_sessions(passwords):
     assert sessions.check(passwords, b, now=now).role is None  # ended for good
     sessions.end(passwords, a)
     assert sessions.check(passwords, a, now=now).role is None
-    d, _ = sessions.start(passwords, MANAGER, device="d", client="10.0.0.7")
+    d, _ = sessions.start(passwords, account_of(passwords, MANAGER), device="d", client="10.0.0.7")
     listed = {s["device"] for s in sessions.active(passwords)}
     assert listed == {"c", "d"}
     mine = sessions.check(passwords, c).session_id
@@ -69,20 +84,29 @@ def test_idle_limit_sign_out_and_settings_end_sessions(passwords):
 
 
 def test_a_changed_password_ends_that_roles_other_sessions(passwords):
-    mine, _ = sessions.start(passwords, MANAGER, device="mine", client="10.0.0.5")
-    other, _ = sessions.start(passwords, MANAGER, device="other", client="10.0.0.6")
-    owner, _ = sessions.start(passwords, OWNER, device="owner", client="local")
-    credentials.set_password(passwords, MANAGER, "manager-pass-2", actor=MANAGER, keep_session=mine)
+    mine, _ = sessions.start(
+        passwords, account_of(passwords, MANAGER), device="mine", client="10.0.0.5"
+    )
+    other, _ = sessions.start(
+        passwords, account_of(passwords, MANAGER), device="other", client="10.0.0.6"
+    )
+    owner, _ = sessions.start(
+        passwords, account_of(passwords, OWNER), device="owner", client="local"
+    )
+    manager = account_of(passwords, MANAGER).id
+    accounts.set_password(passwords, manager, "manager-pass-2", actor=MANAGER, keep_session=mine)
     assert sessions.check(passwords, mine).role == MANAGER
     assert sessions.check(passwords, other).role is None
     assert sessions.check(passwords, owner).role == OWNER
     # An owner changing the manager password keeps no manager session.
-    credentials.set_password(passwords, MANAGER, "manager-pass-3", actor=OWNER)
+    accounts.set_password(passwords, manager, "manager-pass-3", actor=OWNER)
     assert sessions.check(passwords, mine).role is None
     # A session made before a change by another route (version bump) is refused too.
-    late, _ = sessions.start(passwords, MANAGER, device="late", client="10.0.0.5")
+    late, _ = sessions.start(
+        passwords, account_of(passwords, MANAGER), device="late", client="10.0.0.5"
+    )
     with passwords.write() as db:
-        db.execute("UPDATE settings SET value = '99' WHERE key = 'credential_version:manager'")
+        db.execute("UPDATE accounts SET credential_version = 99 WHERE login = 'manager'")
     assert sessions.check(passwords, late).ended == "password"
 
 
@@ -91,13 +115,13 @@ def test_parallel_guesses_get_at_most_five_hash_checks_per_lock(passwords, monke
     first lock lasts 5 minutes, so all of it is one lock window): the lock is
     checked and the try counted before hashing, so no more than 5 hashes run."""
     hashed = []
-    real = credentials.verify_secret
+    real = accounts.verify_secret
 
     def counting(secret, stored):
         hashed.append(secret)
         return real(secret, stored)
 
-    monkeypatch.setattr(credentials, "verify_secret", counting)
+    monkeypatch.setattr(accounts, "verify_secret", counting)
     refused_while_locked = []
     start = time.monotonic()
     stop = start + 20
@@ -108,9 +132,7 @@ def test_parallel_guesses_get_at_most_five_hash_checks_per_lock(passwords, monke
             if time.monotonic() > stop:
                 return
             try:
-                credentials.check_role_password(
-                    passwords, OWNER, f"guess-{n}-{i}", client="10.0.0.66"
-                )
+                accounts.check_sign_in(passwords, OWNER, f"guess-{n}-{i}", client="10.0.0.66")
             except ValidationError as exc:
                 refused_while_locked.append("locked" in str(exc))
             last_try.append(time.monotonic())
@@ -126,11 +148,11 @@ def test_parallel_guesses_get_at_most_five_hash_checks_per_lock(passwords, monke
     assert refused_while_locked.count(True) >= len(refused_while_locked) - 5
     # The right password from the locked device is refused, without hashing.
     with pytest.raises(ValidationError, match="locked"):
-        credentials.check_role_password(passwords, OWNER, "owner-pass-1", client="10.0.0.66")
+        accounts.check_sign_in(passwords, OWNER, "owner-pass-1", client="10.0.0.66")
     assert len(hashed) == 5
     # The server's own screen and another device still sign in.
-    credentials.check_role_password(passwords, OWNER, "owner-pass-1", client=lockout.LOCAL)
-    credentials.check_role_password(passwords, OWNER, "owner-pass-1", client="10.0.0.7")
+    accounts.check_sign_in(passwords, OWNER, "owner-pass-1", client=lockout.LOCAL)
+    accounts.check_sign_in(passwords, OWNER, "owner-pass-1", client="10.0.0.7")
 
 
 def test_a_stranger_is_locked_longer_each_time_and_many_addresses_lock_the_role(passwords):
@@ -138,7 +160,7 @@ def test_a_stranger_is_locked_longer_each_time_and_many_addresses_lock_the_role(
 
     def wrong(client: str, at) -> str:
         with pytest.raises(ValidationError) as refused:
-            credentials.check_role_password(passwords, MANAGER, "nope-nope", client=client, now=at)
+            accounts.check_sign_in(passwords, MANAGER, "nope-nope", client=client, now=at)
         return str(refused.value)
 
     for _ in range(5):
@@ -153,12 +175,8 @@ def test_a_stranger_is_locked_longer_each_time_and_many_addresses_lock_the_role(
     for n in range(10):
         wrong(f"10.0.1.{n}", later)
     with pytest.raises(ValidationError, match="locked"):
-        credentials.check_role_password(
-            passwords, MANAGER, "manager-pass-1", client="10.0.0.9", now=later
-        )
-    credentials.check_role_password(
-        passwords, MANAGER, "manager-pass-1", client=lockout.LOCAL, now=later
-    )
+        accounts.check_sign_in(passwords, MANAGER, "manager-pass-1", client="10.0.0.9", now=later)
+    accounts.check_sign_in(passwords, MANAGER, "manager-pass-1", client=lockout.LOCAL, now=later)
 
 
 def test_setup_needs_the_code_and_racing_browsers_make_one_owner(storage):
@@ -202,7 +220,7 @@ def test_setup_needs_the_code_and_racing_browsers_make_one_owner(storage):
         assert db.execute("SELECT count(*) FROM stores").fetchone()[0] == 1
         assert db.execute("SELECT value FROM settings WHERE key='setup_code'").fetchone() is None
     assert credentials.verify_secret(
-        f"owner-pass-{winners[0]}", credentials.password_hash(storage, OWNER)
+        f"owner-pass-{winners[0]}", accounts.find(storage, OWNER)["password_hash"]
     )
     assert first_run.setup_code(storage) is None
     with pytest.raises(ValidationError, match="already set up"):

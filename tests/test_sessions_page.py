@@ -5,7 +5,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from cxlog.access import sessions
-from tests.conftest import as_role
+from tests.conftest import account_of, as_role
 from tests.helpers.pages import open_page
 
 
@@ -22,8 +22,12 @@ def settings(role: str) -> AppTest:
 
 
 def test_the_owner_ends_one_session_then_all_others(app_env):
-    tablet, _ = sessions.start(app_env, "manager", device="Safari on iPad", client="10.0.0.8")
-    phone, _ = sessions.start(app_env, "manager", device="Chrome on Android", client="10.0.0.9")
+    tablet, _ = sessions.start(
+        app_env, account_of(app_env, "manager"), device="Safari on iPad", client="10.0.0.8"
+    )
+    phone, _ = sessions.start(
+        app_env, account_of(app_env, "manager"), device="Chrome on Android", client="10.0.0.9"
+    )
     at = settings("owner")
     assert sorted(devices(at)) == ["AppTest (this one)", "Chrome on Android", "Safari on iPad"]
     picked = at.selectbox(key="end-session-pick")
@@ -39,8 +43,12 @@ def test_the_owner_ends_one_session_then_all_others(app_env):
 
 
 def test_a_manager_sees_and_ends_only_managers_sessions(app_env):
-    owner, _ = sessions.start(app_env, "owner", device="Firefox on Windows", client="local")
-    other, _ = sessions.start(app_env, "manager", device="Safari on iPad", client="10.0.0.8")
+    owner, _ = sessions.start(
+        app_env, account_of(app_env, "owner"), device="Firefox on Windows", client="local"
+    )
+    other, _ = sessions.start(
+        app_env, account_of(app_env, "manager"), device="Safari on iPad", client="10.0.0.8"
+    )
     at = settings("manager")
     assert "Firefox on Windows" not in devices(at)
     at.button(key="end-all-sessions").click().run()

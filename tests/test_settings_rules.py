@@ -1,5 +1,5 @@
 """The rules behind Settings' controls (#26 moved them out of the page): whose
-sessions and passwords a role manages, moving a list entry, a session's time."""
+sessions an account manages, moving a list entry, a session's time."""
 
 from __future__ import annotations
 
@@ -7,31 +7,38 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cxlog.access import credentials, sessions
+from cxlog.access import accounts, sessions
 from cxlog.calendar import localday
-from cxlog.core.errors import ValidationError
+from cxlog.core.errors import NotFoundError, ValidationError
 from cxlog.core.model import REASON
 from cxlog.core.roles import MANAGER, OWNER
 from cxlog.stores import catalog
 
 
-def test_a_manager_sees_and_ends_managers_sessions_the_owner_everyone_s(storage):
-    credentials.set_password(storage, OWNER, "owner-pass-1", actor="test")
-    credentials.set_password(storage, MANAGER, "manager-pass-1", actor="test")
-    for role in (MANAGER, MANAGER, OWNER):
-        sessions.start(storage, role, device="d", client="local")
-    assert {s["role"] for s in sessions.active(storage, seen_by=MANAGER)} == {MANAGER}
-    assert len(sessions.active(storage, seen_by=OWNER)) == 3
-    mine = sessions.active(storage, seen_by=MANAGER)[0]["id"]
-    assert sessions.end_all(storage, actor=MANAGER, except_id=mine, seen_by=MANAGER) == 1
-    # The other manager's session ended; the owner's and this one stood.
-    assert sorted(s["role"] for s in sessions.active(storage)) == [MANAGER, OWNER]
-    assert sessions.end_all(storage, actor=OWNER, seen_by=OWNER) == 2
-
-
-def test_a_manager_sets_the_managers_password_the_owner_both():
-    assert credentials.passwords_set_by(MANAGER) == [MANAGER]
-    assert credentials.passwords_set_by(OWNER) == [MANAGER, OWNER]
+def test_a_manager_sees_and_ends_their_own_sessions_the_owner_everyone_s(storage):
+    """Issue #28: sessions are per account; a manager's "sign out everywhere"
+    ends their own other sessions, never another manager's or the owner's."""
+    store = catalog.create_store(storage, "Corner Shop", "Europe/London")
+    olive = accounts.get(storage, accounts.add(storage, "Olive", OWNER, "owner-pass-1", actor="t"))
+    mia = accounts.get(
+        storage, accounts.add(storage, "Mia", MANAGER, "mia-pass-1", [store], actor="t")
+    )
+    max_ = accounts.get(
+        storage, accounts.add(storage, "Max", MANAGER, "max-pass-1", [store], actor="t")
+    )
+    for account in (mia, mia, max_, olive):
+        sessions.start(storage, account, device="d", client="local")
+    assert {s["login"] for s in sessions.active(storage, seen_by=mia)} == {"Mia"}
+    assert len(sessions.active(storage, seen_by=mia)) == 2
+    assert len(sessions.active(storage, seen_by=olive)) == 4
+    mine = sessions.active(storage, seen_by=mia)[0]["id"]
+    assert sessions.end_all(storage, actor=mia.actor, except_id=mine, seen_by=mia) == 1
+    # Mia's other session ended; Max's, the owner's and this one stood.
+    assert sorted(s["login"] for s in sessions.active(storage)) == ["Max", "Mia", "Olive"]
+    maxs = next(s["id"] for s in sessions.active(storage) if s["login"] == "Max")
+    with pytest.raises(NotFoundError):
+        sessions.end_session(storage, maxs, actor=mia.actor, seen_by=mia)
+    assert sessions.end_all(storage, actor=olive.actor, seen_by=olive) == 3
 
 
 def test_moving_an_entry_swaps_it_with_its_neighbour_and_stops_at_the_ends(storage):

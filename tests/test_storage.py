@@ -16,6 +16,8 @@ from tests.conftest import new_id
 from tests.helpers.peek import peek
 
 TABLES = {
+    "accounts",  # issue #28
+    "account_stores",
     "traffic_hours",  # issue #13
     "pos_totals",
     "traffic_settings",
@@ -98,6 +100,7 @@ def test_migrate_again_is_a_no_op(storage):
         "i25_rate_limits",
         "i25_downloads",
         "i25_known_devices",
+        "i28_accounts",
     ]
 
 

@@ -14,8 +14,9 @@ import os
 import secrets
 from datetime import datetime
 
-from cxlog.access import lockout
-from cxlog.access.credentials import check_password, first_run, hash_secret, store_password_hash
+from cxlog.access import accounts, lockout
+from cxlog.access.accounts import first_run
+from cxlog.access.credentials import check_password, hash_secret
 from cxlog.core import model
 from cxlog.core.errors import ValidationError
 from cxlog.core.roles import OWNER
@@ -24,7 +25,7 @@ from cxlog.storage.settings import get_setting
 from cxlog.stores.catalog import insert_store
 
 SETUP_CODE = "setup_code"
-JUST_SET_UP = "cxlog was just set up from another device: sign in with the owner password."
+JUST_SET_UP = "cxlog was just set up from another device: sign in with the owner's account."
 
 
 def _digits(code: object) -> str:
@@ -49,6 +50,7 @@ def claim(
     storage: Storage,
     *,
     code: object,
+    login: object = OWNER,
     store_name: object,
     timezone: object,
     password: object,
@@ -56,10 +58,12 @@ def claim(
     client: str | None,
     now: datetime | None = None,
 ) -> None:
-    """Set up cxlog: the first store (unless one exists), the owner's password,
-    the code used up. Raises ValidationError with a sentence if refused."""
+    """Set up cxlog: the first store (unless one exists), the owner's account
+    (``login``, the name they sign in with), the code used up. Raises
+    ValidationError with a sentence if refused."""
     if not first_run(storage):
-        raise ValidationError("cxlog is already set up: sign in with the owner password.")
+        raise ValidationError("cxlog is already set up: sign in with the owner's account.")
+    name_to_sign_in = accounts.check_login(login)
     if password != password_again:
         raise ValidationError("The two passwords differ; type them again.")
     hashed = hash_secret(check_password(password))
@@ -83,7 +87,7 @@ def claim(
             raise ValidationError(JUST_SET_UP) from None
         raise
     with storage.write() as db:
-        taken = list(db.query("SELECT 1 FROM settings WHERE key = ?", [f"password_hash:{OWNER}"]))
+        taken = list(db.query("SELECT 1 FROM accounts WHERE role = ? LIMIT 1", [OWNER]))
         used = db.execute(
             "DELETE FROM settings WHERE key = ? AND value = ?", [SETUP_CODE, typed]
         ).rowcount
@@ -91,8 +95,9 @@ def claim(
             raise ValidationError(JUST_SET_UP)
         if not list(db.query("SELECT 1 FROM stores LIMIT 1")):
             insert_store(db, name, zone, OWNER)
-        store_password_hash(db, OWNER, hashed)
-        audit(db, OWNER, "set_password", "settings", OWNER, after={"first_run": True})
+        actor = accounts.actor_text(OWNER, name_to_sign_in)
+        accounts.insert_account(db, name_to_sign_in, OWNER, hashed, (), actor=actor)
+        audit(db, actor, "first_run", "account", name_to_sign_in)
 
 
 def default_timezone(browser_zone: str | None) -> str:

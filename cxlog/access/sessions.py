@@ -1,8 +1,9 @@
 """Manager and owner sessions that last across page loads.
 
 A session is a row of ``role_sessions``: only the SHA-256 of its random token
-is stored, with the role, when it started and was last used, the device it was
-made on and the role's credential version at the time. The browser holds the
+is stored, with its account (cxlog/access/accounts.py), when it started and was
+last used, the device it was made on and the account's credential version at
+the time. The browser holds the
 token in an HttpOnly, SameSite=Strict cookie set by ``POST
 /api/v1/sessions/claim`` (cxlog/server/api/sessions.py); the page reads it on each
 page load.
@@ -20,10 +21,11 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cxlog.access.credentials import credential_version
+from cxlog.access import accounts
+from cxlog.access.accounts import Account
 from cxlog.core.errors import NotFoundError
 from cxlog.core.model import from_utc_text, to_utc_text, utc_now
-from cxlog.core.roles import MANAGER, OWNER, ROLES
+from cxlog.core.roles import OWNER
 from cxlog.core.tokens import token_hash
 from cxlog.storage.db import Storage, audit
 from cxlog.storage.settings import idle_minutes
@@ -41,42 +43,60 @@ def _plausible(token: object) -> bool:
 
 @dataclass(frozen=True)
 class Check:
-    """What a token is worth now: the role, or why not (``ended`` says idle etc.)."""
+    """What a token is worth now: the account (and its role), or why not
+    (``ended`` says idle etc.)."""
 
-    role: str | None
+    account: Account | None
     session_id: int | None = None
     ended: str | None = None  # "idle" when this check ended it for idling
 
+    @property
+    def role(self) -> str | None:
+        return self.account.role if self.account else None
+
 
 def start(
-    storage: Storage, role: str, *, device: str, client: str, now: datetime | None = None
+    storage: Storage, account: Account, *, device: str, client: str, now: datetime | None = None
 ) -> tuple[str, str]:
-    """A new session for a role whose password was just checked.
+    """A new session for an account whose password was just checked.
     Returns (token, claim code): the token for this page's own use until the
     cookie arrives, the claim code for the browser to trade for the cookie."""
-    if role not in ROLES:
-        raise NotFoundError(f"Unknown role {role!r}.")
     now = now or utc_now()
     token, claim = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
-    version = credential_version(storage, role)
     with storage.write() as db:
+        rows = list(
+            db.query(
+                "SELECT credential_version FROM accounts WHERE id = ? AND retired_at IS NULL",
+                [account.id],
+            )
+        )
+        if not rows:
+            raise NotFoundError("That account does not exist.")
         db.execute(
             "INSERT INTO role_sessions (token_hash, role, created_at, last_seen_at, device,"
-            " client, credential_version, claim_hash, claim_expires_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " client, credential_version, claim_hash, claim_expires_at, account_id)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 token_hash(token),
-                role,
+                account.role,
                 to_utc_text(now),
                 to_utc_text(now),
                 device[:80],
                 client[:60],
-                version,
+                rows[0]["credential_version"],
                 token_hash(claim),
                 to_utc_text(now + CLAIM_LIFETIME),
+                account.id,
             ],
         )
-        audit(db, role, "session_start", "role_sessions", role, after={"device": device[:80]})
+        audit(
+            db,
+            account.actor,
+            "session_start",
+            "role_sessions",
+            account.id,
+            after={"device": device[:80]},
+        )
     return token, claim
 
 
@@ -99,27 +119,32 @@ def claim(storage: Storage, code: object, *, now: datetime | None = None) -> str
 
 
 def check(storage: Storage, token: object, *, now: datetime | None = None) -> Check:
-    """The role a token holds now. A session past the idle limit, or made
-    before its role's password changed, is ended here and holds none."""
+    """The account a token holds now. A session past the idle limit, made
+    before its account's password changed, or of a retired account, is ended
+    here and holds none. The account's role and stores are read on every
+    check: a change in Settings reaches its sessions at their next page load."""
     if not _plausible(token):
         return Check(None)
     now = now or utc_now()
     with storage.read() as db:
         rows = list(
             db.query(
-                "SELECT id, role, last_seen_at, credential_version FROM role_sessions"
-                " WHERE token_hash = ? AND ended_at IS NULL",
+                "SELECT s.id, s.last_seen_at, s.credential_version, a.id AS account_id,"
+                " a.login, a.role, a.credential_version AS current_version, a.retired_at"
+                " FROM role_sessions s JOIN accounts a ON a.id = s.account_id"
+                " WHERE s.token_hash = ? AND s.ended_at IS NULL",
                 [token_hash(token)],
             )
         )
-    if not rows:
+        row = rows[0] if rows else None
+        stores = accounts.scope_of(db, row["account_id"], row["role"]) if row else None
+    if row is None:
         return Check(None)
-    row = rows[0]
     last_seen = from_utc_text(row["last_seen_at"])
     if now - last_seen > timedelta(minutes=idle_minutes(storage)):
         _end(storage, row["id"], now, reason="idle")
         return Check(None, row["id"], ended="idle")
-    if row["credential_version"] != credential_version(storage, row["role"]):
+    if row["retired_at"] or row["credential_version"] != row["current_version"]:
         _end(storage, row["id"], now, reason="password_changed")
         return Check(None, row["id"], ended="password")
     if now - last_seen >= TOUCH_EVERY:
@@ -128,7 +153,8 @@ def check(storage: Storage, token: object, *, now: datetime | None = None) -> Ch
                 "UPDATE role_sessions SET last_seen_at = ? WHERE id = ? AND ended_at IS NULL",
                 [to_utc_text(now), row["id"]],
             )
-    return Check(row["role"], row["id"])
+    account = Account(row["account_id"], row["login"], row["role"], stores)
+    return Check(account, row["id"])
 
 
 def _end(storage: Storage, session_id: int, now: datetime, *, reason: str, actor: str = "") -> bool:
@@ -155,63 +181,82 @@ def end(storage: Storage, token: object, *, now: datetime | None = None) -> None
         return
     with storage.read() as db:
         rows = list(
-            db.query("SELECT id, role FROM role_sessions WHERE token_hash = ?", [token_hash(token)])
+            db.query(
+                "SELECT s.id, a.role, a.login FROM role_sessions s"
+                " JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?",
+                [token_hash(token)],
+            )
         )
     if rows:
-        _end(storage, rows[0]["id"], now or utc_now(), reason="sign_out", actor=rows[0]["role"])
+        actor = accounts.actor_text(rows[0]["role"], rows[0]["login"])
+        _end(storage, rows[0]["id"], now or utc_now(), reason="sign_out", actor=actor)
 
 
-def roles_seen_by(role: str) -> tuple[str, ...]:
-    """Whose sessions a signed-in role sees and ends in Settings: the owner's
-    everyone's, a manager's the managers'."""
-    return ROLES if role == OWNER else (MANAGER,)
+def _seen(seen_by: Account | None) -> tuple[str, list]:
+    """The sessions a signed-in account sees and ends in Settings: the
+    owner's everyone's, a manager's their own (``seen_by`` None: all)."""
+    if seen_by is None or seen_by.role == OWNER:
+        return "", []
+    return " AND s.account_id = ?", [seen_by.id]
 
 
-def end_session(storage: Storage, session_id: int, *, actor: str) -> None:
+def end_session(
+    storage: Storage, session_id: int, *, actor: str, seen_by: Account | None = None
+) -> None:
     """Settings → Access: end one listed session."""
-    if not _end(storage, session_id, utc_now(), reason="ended_in_settings", actor=actor):
+    where, args = _seen(seen_by)
+    with storage.read() as db:
+        mine = list(
+            db.query(f"SELECT 1 FROM role_sessions s WHERE s.id = ?{where}", [session_id, *args])
+        )
+    if not mine or not _end(
+        storage, session_id, utc_now(), reason="ended_in_settings", actor=actor
+    ):
         raise NotFoundError("That session has already ended.")
 
 
 def end_all(
-    storage: Storage, *, actor: str, except_id: int | None = None, seen_by: str | None = None
+    storage: Storage, *, actor: str, except_id: int | None = None, seen_by: Account | None = None
 ) -> int:
-    """Settings → Access: end every session (``seen_by``: those that role may
-    see, ``roles_seen_by``) but the one given; returns how many ended."""
-    ended = ROLES if seen_by is None else roles_seen_by(seen_by)
-    role = None if set(ended) == set(ROLES) else ended[0]
+    """Settings → Access, "sign out everywhere": end every session ``seen_by``
+    sees (``_seen``) but the one given; returns how many ended."""
+    where, args = _seen(seen_by)
     with storage.write() as db:
         cursor = db.execute(
             "UPDATE role_sessions SET ended_at = ? WHERE ended_at IS NULL AND id != ?"
-            f" AND role IN ({', '.join('?' * len(ended))})",
-            [to_utc_text(utc_now()), except_id or -1, *ended],
+            f" AND id IN (SELECT s.id FROM role_sessions s WHERE 1 = 1{where})",
+            [to_utc_text(utc_now()), except_id or -1, *args],
         )
         audit(
             db,
             actor,
             "session_end_all",
             "role_sessions",
-            role or "*",
+            seen_by.id if seen_by and seen_by.role != OWNER else "*",
             after={"ended": cursor.rowcount},
         )
     return cursor.rowcount
 
 
 def active(
-    storage: Storage, *, now: datetime | None = None, seen_by: str | None = None
+    storage: Storage, *, now: datetime | None = None, seen_by: Account | None = None
 ) -> list[dict]:
     """Sessions still open and within the idle limit, most recently used
-    first; ``seen_by``: only those that role may see (``roles_seen_by``)."""
+    first, with their account's name (``login``); ``seen_by``: only those
+    that account sees (``_seen``)."""
     now = now or utc_now()
     oldest = to_utc_text(now - timedelta(minutes=idle_minutes(storage)))
+    where, args = _seen(seen_by)
     with storage.read() as db:
-        rows = db.query(
-            "SELECT id, role, created_at, last_seen_at, device, client FROM role_sessions"
-            " WHERE ended_at IS NULL AND last_seen_at >= ? ORDER BY last_seen_at DESC",
-            [oldest],
+        return list(
+            db.query(
+                "SELECT s.id, a.role, a.login, s.created_at, s.last_seen_at, s.device, s.client"
+                " FROM role_sessions s JOIN accounts a ON a.id = s.account_id"
+                f" WHERE s.ended_at IS NULL AND s.last_seen_at >= ?{where}"
+                " ORDER BY s.last_seen_at DESC",
+                [oldest, *args],
+            )
         )
-        shown = ROLES if seen_by is None else roles_seen_by(seen_by)
-        return [r for r in rows if r["role"] in shown]
 
 
 def device_label(user_agent: str | None) -> str:

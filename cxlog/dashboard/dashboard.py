@@ -44,6 +44,13 @@ class DashboardFilters:
     store_id: int | None = None  # None = all stores
     associate_id: int | None = None
     reason_id: int | None = None
+    # The stores the signed-in account sees (issue #28); None: every store.
+    # "All stores" means all of these.
+    scope: tuple[int, ...] | None = None
+
+    def covers(self, store_id: int) -> bool:
+        """Whether a store's numbers belong to this selection."""
+        return self.store_id in (None, store_id) and (self.scope is None or store_id in self.scope)
 
 
 # The class's name before #16 (export.py had a DashboardFilters too). Kept so that
@@ -461,7 +468,7 @@ def _read_rollups(storage, spans, zones, learned) -> _Read:
 
 def build(storage: Storage, selection: DashboardFilters, now: datetime) -> Dashboard:
     """Every view of the dashboard for one selection, as plain data."""
-    stores = [s for s in catalog.list_stores(storage) if selection.store_id in (None, s["id"])]
+    stores = [s for s in catalog.list_stores(storage) if selection.covers(s["id"])]
     spans = {
         s["id"]: periods.resolve(
             selection.period, s["timezone"], now, selection.first, selection.last

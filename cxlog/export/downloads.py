@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from cxlog.access import sessions
+from cxlog.access.accounts import Account
 from cxlog.core import roles, routes
 from cxlog.core.errors import CxlogError, NotFoundError
 from cxlog.core.model import to_utc_text, utc_now
@@ -107,14 +108,17 @@ def take(
     storage: Storage, token: object, session_token: object, *, now: datetime | None = None
 ) -> dict:
     """The offer behind ``token``, used up now, if the request carries the live
-    owner session that asked for it; else DownloadRefused with a sentence."""
+    session that asked for it and that session's account still sees what it
+    holds (a manager: CSV files of their own stores, issue #28; a backup:
+    the owner only); else DownloadRefused with a sentence."""
     now = now or utc_now()
     if not isinstance(token, str) or not 20 <= len(token) <= 100:
         raise DownloadRefused(404, "There is no such download; prepare the file again.")
     check = sessions.check(storage, session_token, now=now)
-    if not roles.allows(check.role, roles.OWNER):
+    account = check.account
+    if account is None or not roles.allows(account.role, roles.MANAGER):
         raise DownloadRefused(
-            403, "Downloads need the owner signed in on this browser; sign in and prepare again."
+            403, "Downloads need you signed in on this browser; sign in and prepare again."
         )
     with storage.write() as db:
         rows = db.execute(
@@ -127,14 +131,27 @@ def take(
                 404, "This download link was used already or is not yours; prepare the file again."
             )
         kind, file_name, choices, _, expires_at = rows[0]
+        if not _sees(account, kind, json.loads(choices)):
+            raise DownloadRefused(404, "There is no such download; prepare the file again.")
         if expires_at <= to_utc_text(now):
             raise DownloadRefused(410, "This download link expired after a minute; prepare again.")
         db.execute(
             "UPDATE downloads SET used_at = ? WHERE id_hash = ?",
             [to_utc_text(now), token_hash(token)],
         )
-        audit(db, check.role, "download", "downloads", kind, after={"file": file_name})
+        audit(db, account.actor, "download", "downloads", kind, after={"file": file_name})
     return {"kind": kind, "file_name": file_name, "choices": json.loads(choices)}
+
+
+def _sees(account: Account, kind: str, choices: dict) -> bool:
+    """Whether the account may have this file now: the owner any; a manager a
+    CSV of stores all of which are still theirs (never "every store")."""
+    if account.role == roles.OWNER:
+        return True
+    if kind == BACKUP:
+        return False
+    wanted = choices.get("store_ids") or []
+    return bool(wanted) and all(account.sees(s) for s in wanted)
 
 
 def make(storage: Storage, offer_row: dict) -> File:

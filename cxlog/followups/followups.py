@@ -777,7 +777,7 @@ def dashboard_numbers(storage: Storage, selection, now: datetime) -> Numbers:
     store's own local days of the period, as the rest of the dashboard."""
     days = {}
     for store in catalog.list_stores(storage):
-        if selection.store_id not in (None, store["id"]):
+        if not selection.covers(store["id"]):
             continue
         span = periods.resolve(
             selection.period, store["timezone"], now, selection.first, selection.last

@@ -17,7 +17,7 @@ from cxlog.core.errors import ValidationError
 from cxlog.storage.engine import Database
 
 # Parents first: a foreign key finds its row (both engines check them).
-PARENTS = ("stores", "associates", "reasons", "behaviours", "visits")
+PARENTS = ("stores", "accounts", "associates", "reasons", "behaviours", "visits")
 # The migrations' own record: each database keeps its engine's.
 NOT_COPIED = frozenset({"_sqlite_migrations"})
 

@@ -13,8 +13,9 @@ source: a failure leaves the destination as it was.
   matched by name within their store, reasons and behaviours by name;
   visits, follow-ups, audit, counter and till data, coaching and counter
   settings, taps and visit codes come along with the new numbers. Sign-ins,
-  sessions and limits do not (each device signs in again), nor the source's
-  chain-wide settings where the destination has its own (passwords).
+  sessions, limits and accounts do not (each device signs in again; the
+  destination's owner adds the store to its managers' accounts), nor the
+  source's chain-wide settings where the destination has its own.
   The rollups and coverage sums of those stores are then rebuilt.
 
 Either way the copy is checked before it is committed: each store's visits,
@@ -46,6 +47,8 @@ SIGN_INS = frozenset(
         "rate_limits",
         "downloads",
         "known_devices",
+        # Issue #28: accounts are the destination's; its owner gives access.
+        "account_stores",
     }
 )
 DERIVED = frozenset({"rollups", "coverage_days", "coverage_months"})

@@ -50,10 +50,15 @@ def one_or_all(label: str, key: str, names: dict[int, str], all_label: str) -> i
 
 
 def selection(
-    stores: dict[int, dict], people: dict[int, dict], reasons: dict[int, dict], today: date
+    stores: dict[int, dict],
+    people: dict[int, dict],
+    reasons: dict[int, dict],
+    today: date,
+    scope: tuple[int, ...] | None = None,
 ) -> dashboard.DashboardFilters | None:
     """The filters bar: the page address → the widgets (on a fresh page) →
-    the selection → the address. None while a custom range lacks its last day."""
+    the selection → the address. None while a custom range lacks its last day.
+    ``stores`` and ``people``: the signed-in account's (``scope``, issue #28)."""
     if PERIOD not in st.session_state:
         from_url, notes = filters.from_query(
             st.query_params.to_dict(),
@@ -115,6 +120,7 @@ def selection(
         store_id=store_id,
         associate_id=associate_id,
         reason_id=reason_id,
+        scope=scope,
     )
     st.session_state[LAST] = selection
     for key, value in filters.query_changes(st.query_params.to_dict(), selection).items():

@@ -15,7 +15,7 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
     ("pages/visits.py", "Visits", "🗂️", "manager"),
     ("pages/settings.py", "Settings", "⚙️", "manager"),
     ("pages/imports.py", "Imports", "📥", "manager"),  # issue #13
-    ("pages/export.py", "Export", "⬇️", "owner"),
+    ("pages/export.py", "Export", "⬇️", "manager"),  # their stores (#28)
 )
 
 

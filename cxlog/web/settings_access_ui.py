@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from cxlog.access import credentials, join, sessions
+from cxlog.access import accounts, join, sessions
+from cxlog.access.accounts import Account
 from cxlog.calendar import localday
 from cxlog.core.model import from_utc_text, timezones
 from cxlog.followups import followups
@@ -43,18 +44,23 @@ def store_form(storage: Storage, store: dict, role: str) -> None:
         )
 
 
-def access_tab(storage: Storage, store: dict, role: str) -> None:
+def access_tab(storage: Storage, store: dict, me: Account) -> None:
     state = st.session_state
     ui.show_error("access")
+    actor = me.actor
+    # The PIN rule and the idle time hold for every store (issue #28: until
+    # they are per store): only an account that sees every store changes them.
+    everywhere = ui.sees_every_store(storage, me)
     state["pin-required"] = settings.pin_required(storage)
     st.toggle(
         "Associates need a PIN to say who they are",
         key="pin-required",
+        disabled=not everywhere,
         on_change=lambda: ui.change(
             storage,
             "access",
             lambda: settings.set_setting(
-                storage, settings.PIN_REQUIRED, "1" if state["pin-required"] else "0", actor=role
+                storage, settings.PIN_REQUIRED, "1" if state["pin-required"] else "0", actor=actor
             ),
             "PIN setting saved.",
         ),
@@ -67,48 +73,52 @@ def access_tab(storage: Storage, store: dict, role: str) -> None:
             max_value=480,
             step=5,
             key="idle-minutes",
+            disabled=not everywhere,
         )
         st.form_submit_button(
             "Save",
             key="idle-save",
+            disabled=not everywhere,
             on_click=lambda: ui.change(
                 storage,
                 "access",
-                lambda: settings.set_idle_minutes(storage, int(state["idle-minutes"]), actor=role),
+                lambda: settings.set_idle_minutes(storage, int(state["idle-minutes"]), actor=actor),
                 "Idle time saved.",
             ),
         )
-    for who in credentials.passwords_set_by(role):
-        with form(f"password-{who}-form"):
-            st.text_input(
-                f"New {who} password (at least 8 characters)",
-                type="password",
-                key=f"password-{who}",
-                max_chars=200,
-            )
-            st.form_submit_button(
-                f"Set {who} password",
-                key=f"password-{who}-save",
-                on_click=lambda who=who: ui.change(
+    if not everywhere:
+        st.caption("These two hold for every store of the chain: the owner changes them.")
+    with form("password-own-form"):
+        st.text_input(
+            f"New password for {me.login} (at least 8 characters)",
+            type="password",
+            key="password-own",
+            max_chars=200,
+            autocomplete="new-password",
+        )
+        st.form_submit_button(
+            "Change my password",
+            key="password-own-save",
+            on_click=lambda: ui.change(
+                storage,
+                "access",
+                # Every other session of this account ends; this one stays.
+                lambda: accounts.set_password(
                     storage,
-                    "access",
-                    # Every other session of that role ends; this one stays.
-                    lambda: credentials.set_password(
-                        storage,
-                        who,
-                        state[f"password-{who}"],
-                        actor=role,
-                        keep_session=ui.session_token() if who == role else None,
-                    ),
-                    f"{who.capitalize()} password saved.",
-                    f"password-{who}",
+                    me.id,
+                    state["password-own"],
+                    actor=actor,
+                    keep_session=ui.session_token(),
                 ),
-            )
+                "Password changed; your other devices must sign in again.",
+                "password-own",
+            ),
+        )
 
-    # Signed-in devices: a manager sees and ends managers' sessions, the owner all.
+    # Signed-in devices: a manager sees and ends their own sessions, the owner all.
     st.subheader("Signed-in devices")
     mine = state.get(ui.ROLE_SESSION_ID)
-    listed = sessions.active(storage, seen_by=role)
+    listed = sessions.active(storage, seen_by=me)
 
     def when(text: str) -> str:
         return localday.moment_text(from_utc_text(text), store["timezone"])
@@ -116,7 +126,7 @@ def access_tab(storage: Storage, store: dict, role: str) -> None:
     st.dataframe(
         [
             {
-                "Role": s["role"].capitalize(),
+                "Account": f"{s['login']} ({s['role']})",
                 "Device": s["device"] + (" (this one)" if s["id"] == mine else ""),
                 "Address": s["client"],
                 "Signed in": when(s["created_at"]),
@@ -133,8 +143,7 @@ def access_tab(storage: Storage, store: dict, role: str) -> None:
             [s["id"] for s in others],
             key="end-session-pick",
             format_func={
-                s["id"]: f"{s['role'].capitalize()} · {s['device']} · {when(s['last_seen_at'])}"
-                for s in others
+                s["id"]: f"{s['login']} · {s['device']} · {when(s['last_seen_at'])}" for s in others
             }.get,
         )
         with st.container(horizontal=True):
@@ -146,22 +155,19 @@ def access_tab(storage: Storage, store: dict, role: str) -> None:
                 on_click=lambda: ui.change(
                     storage,
                     "access",
-                    lambda: sessions.end_session(storage, state["end-session-pick"], actor=role),
+                    lambda: sessions.end_session(
+                        storage, state["end-session-pick"], actor=actor, seen_by=me
+                    ),
                     "Session ended: that device must sign in again.",
                 ),
             )
             st.button(
-                "End all other sessions",
+                "Sign out everywhere else",
                 key="end-all-sessions",
                 on_click=lambda: ui.change(
                     storage,
                     "access",
-                    lambda: sessions.end_all(
-                        storage,
-                        actor=role,
-                        except_id=mine,
-                        seen_by=role,
-                    ),
+                    lambda: sessions.end_all(storage, actor=actor, except_id=mine, seen_by=me),
                     "Every other session ended.",
                 ),
             )

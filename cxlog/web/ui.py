@@ -11,9 +11,10 @@ from typing import TypeVar
 
 import streamlit as st
 
-from cxlog.access import credentials, lockout, sessions, shifts
+from cxlog.access import accounts, lockout, sessions, shifts
+from cxlog.access.accounts import Account
 from cxlog.core import roles, routes
-from cxlog.core.errors import CxlogError, ValidationError
+from cxlog.core.errors import CxlogError
 from cxlog.core.model import utc_now
 from cxlog.storage import settings
 from cxlog.storage.db import Storage, shared_storage
@@ -26,13 +27,14 @@ T = TypeVar("T")
 # legacy multipage app until the first st.navigation call in the process: on a
 # freshly started server, a direct URL such as /settings ran the page script
 # without the router (seen in our browser test). Every page therefore guards
-# itself (require_role, init_state, setup's first-run check); cxlog.serve ends
+# itself (require_account, init_state, setup's first-run check); cxlog.serve ends
 # the legacy mode before the first session (docs/architecture.md).
 
 # Every session-state key the pages use, in one place.
 ERRORS = "errors"  # {place: message} shown once where the failed tap was
 TOASTS = "toasts"  # [(text, icon)] queued by callbacks, shown by the next draw
 ROLE = "role"  # the role of this run's session (read from the database each run)
+ACCOUNT = "account"  # the Account of this run's session (read from the database each run)
 ROLE_TOKEN = "role_token"  # this tab's session token until the cookie takes over
 ROLE_CLAIM = "role_claim"  # one-time code the browser trades for the cookie
 ROLE_SESSION_ID = "role_session_id"  # the session's row id (Settings → Access)
@@ -95,6 +97,7 @@ def init_state() -> None:
     st.session_state.setdefault(ERRORS, {})
     st.session_state.setdefault(TOASTS, [])
     st.session_state.setdefault(ROLE, None)
+    st.session_state.setdefault(ACCOUNT, None)
     st.session_state.setdefault(ROLE_TOKEN, None)
     st.session_state.setdefault(ROLE_CLAIM, None)
     st.session_state.setdefault(ROLE_SESSION_ID, None)
@@ -124,9 +127,26 @@ def show_error(place: str) -> None:
         st.error(message, icon=":material/error:")
 
 
-def pick_store(storage: Storage, *, key: str) -> dict:
-    """The store a manager page works on: the only one, or picked from a list."""
-    stores = catalog.list_stores(storage)
+def my_stores(storage: Storage, account: Account) -> list[dict]:
+    """The stores the signed-in account sees (issue #28), in the catalog's order."""
+    return [s for s in catalog.list_stores(storage) if account.sees(s["id"])]
+
+
+def sees_every_store(storage: Storage, account: Account) -> bool:
+    """The owner, or a manager of every store there is: who may change what
+    holds for the whole chain (the lists, the PIN rule)."""
+    return account.stores is None or all(
+        account.sees(s["id"]) for s in catalog.list_stores(storage)
+    )
+
+
+def pick_store(storage: Storage, account: Account, *, key: str) -> dict:
+    """The store a manager page works on, among the account's: the only one,
+    or picked from a list. An account without a store sees a sentence."""
+    stores = my_stores(storage, account)
+    if not stores:
+        st.info("Your account has no store yet: ask the owner to add one to it.")
+        st.stop()
     if len(stores) == 1:
         return stores[0]
     names = {s["id"]: s["name"] for s in stores}
@@ -214,31 +234,46 @@ def _check_session(storage: Storage) -> sessions.Check:
     return result
 
 
-def current_role(storage: Storage) -> str | None:
-    """The signed-in role, or None (never signed in, signed out, idle too long,
-    password changed). Read from the database on every run: a session ended
-    elsewhere (Settings → Access, another device's password change) ends here."""
+def current_account(storage: Storage) -> Account | None:
+    """The signed-in account, or None (never signed in, signed out, idle too
+    long, password changed, retired). Read from the database on every run: a
+    session ended elsewhere (Settings → Access, a password reset) ends here,
+    and a change of the account's stores shows at once."""
     result = _check_session(storage)
     if result.ended == "idle":
         idle = settings.idle_minutes(storage)
         st.session_state[NOTICE] = f"Signed out after {idle} minutes without use."
     elif result.ended == "password":
-        st.session_state[NOTICE] = "The password was changed: sign in with the new one."
-    if result.role is None:
+        st.session_state[NOTICE] = (
+            "Your password was changed or your account retired: sign in again."
+        )
+    if result.account is None:
         st.session_state[ROLE_TOKEN] = None
+    st.session_state[ACCOUNT] = result.account
     st.session_state[ROLE] = result.role
-    st.session_state[ROLE_SESSION_ID] = result.session_id if result.role else None
-    return result.role
+    st.session_state[ROLE_SESSION_ID] = result.session_id if result.account else None
+    return result.account
+
+
+def current_role(storage: Storage) -> str | None:
+    """The signed-in account's role, or None (see current_account)."""
+    account = current_account(storage)
+    return account.role if account else None
 
 
 def change(
-    storage: Storage, place: str, action: Callable[[], object], confirmation: str, *clear: str
+    storage: Storage,
+    place: str,
+    action: Callable[[], object],
+    confirmation: str,
+    *clear: str,
+    needed: str = roles.MANAGER,
 ) -> None:
     """A manager's change from a widget callback (Settings, its Coaching tab):
     the role checked again first (a tap on a control drawn before the session
     ended changes nothing), a named error kept for ``place``, and on success
     a confirmation and the given inputs emptied."""
-    if not still_allowed(storage, roles.MANAGER):
+    if not still_allowed(storage, needed):
         return
     attempt(place, action)
     if place not in st.session_state[ERRORS]:
@@ -247,11 +282,15 @@ def change(
             st.session_state[key] = ""
 
 
-def still_allowed(storage: Storage, needed: str) -> bool:
+def still_allowed(storage: Storage, needed: str, store_id: int | None = None) -> bool:
     """For the first line of every callback and fragment of a restricted page:
-    a tap on a control drawn before the session ended changes nothing (the next
-    run shows the sign-in)."""
-    return roles.allows(current_role(storage), needed)
+    a tap on a control drawn before the session ended, or before the store was
+    taken off the account (``store_id``, issue #28), changes nothing (the next
+    run shows the sign-in, or the account's stores)."""
+    account = current_account(storage)
+    if account is None or not roles.allows(account.role, needed):
+        return False
+    return store_id is None or account.sees(store_id)
 
 
 # The cookie hand-over, tried three times a second apart (a wifi blip at that
@@ -276,32 +315,31 @@ def hand_over_cookie() -> None:
 
 
 def _submit_role_sign_in(storage: Storage) -> None:
-    role = st.session_state.get("sign_in_role")
+    login = st.session_state.get("sign_in_login", "")
     password = st.session_state.get("sign_in_password", "")
     st.session_state["sign_in_password"] = ""
 
     def check() -> None:
-        if role not in roles.ROLES:
-            raise ValidationError("Pick Manager or Owner first.")
         client = client_address()
         device = st.context.cookies.get(shifts.DEVICE_COOKIE)
-        credentials.check_role_password(
-            storage, role, password, client=client, device=shifts.device_id(device)
+        account = accounts.check_sign_in(
+            storage, login, password, client=client, device=shifts.device_id(device)
         )
-        start_role_session(storage, role, client)
+        start_role_session(storage, account, client)
 
     attempt("sign-in", check)
 
 
-def start_role_session(storage: Storage, role: str, client: str) -> None:
+def start_role_session(storage: Storage, account: Account, client: str) -> None:
     """A password was just checked: open the session and queue the cookie hand-over."""
     agent = st.context.headers.get("User-Agent")
     device = sessions.device_label(agent if isinstance(agent, str) else None)
-    token, code = sessions.start(storage, role, device=device, client=client)
+    token, code = sessions.start(storage, account, device=device, client=client)
     st.session_state[ROLE_TOKEN] = token
     st.session_state[ROLE_TOKEN_UNTIL] = utc_now() + sessions.CLAIM_LIFETIME
     st.session_state[ROLE_CLAIM] = code
-    st.session_state[ROLE] = role
+    st.session_state[ROLE] = account.role
+    st.session_state[ACCOUNT] = account
     st.session_state[NOTICE] = None
 
 
@@ -311,26 +349,36 @@ def sign_out_role(storage: Storage) -> None:
         sessions.end(storage, token)
     st.session_state[ROLE_TOKEN] = None
     st.session_state[ROLE] = None
+    st.session_state[ACCOUNT] = None
 
 
 def sign_in_form(storage: Storage, needed: str = roles.MANAGER) -> None:
     st.title("Sign in")
     if st.session_state.get(NOTICE):
         st.info(st.session_state[NOTICE])
-    choices = [r for r in roles.ROLES if roles.allows(r, needed)]
-    st.caption("Managers see the dashboard, visits and settings; the owner also exports.")
+    if st.session_state.get(ACCOUNT) is not None and not roles.allows(
+        st.session_state[ROLE], needed
+    ):
+        st.warning(f"This page needs the {needed}'s account.", icon=":material/lock:")
+    st.caption(
+        "Managers see their stores' dashboard, visits and settings; the owner sees every "
+        "store and manages the accounts."
+    )
     # A form sends every field at the tap, Tab or Enter: nothing typed is lost.
     with st.form("sign-in-form", enter_to_submit=True, border=False):
-        # required: tapping the chosen role again keeps it chosen.
-        st.segmented_control(
-            "Role",
-            choices,
-            default=choices[0],
-            key="sign_in_role",
-            format_func=str.capitalize,
-            required=True,
+        st.text_input(
+            "Your name (as your account was made)",
+            key="sign_in_login",
+            max_chars=accounts.MAX_LOGIN_LENGTH,
+            autocomplete="username",
         )
-        st.text_input("Password", type="password", key="sign_in_password", max_chars=200)
+        st.text_input(
+            "Password",
+            type="password",
+            key="sign_in_password",
+            max_chars=200,
+            autocomplete="current-password",
+        )
         show_error("sign-in")
         st.form_submit_button(
             "Sign in",
@@ -342,13 +390,13 @@ def sign_in_form(storage: Storage, needed: str = roles.MANAGER) -> None:
         )
 
 
-def require_role(storage: Storage, needed: str) -> str:
-    """Stop the page with a sign-in form unless the session holds a role that
-    may see it. Every restricted page calls this first: hiding a page from the
-    navigation is not access control (it still opens by URL)."""
+def require_account(storage: Storage, needed: str) -> Account:
+    """Stop the page with a sign-in form unless the session's account has a
+    role that may see it. Every restricted page calls this first: hiding a
+    page from the navigation is not access control (it still opens by URL)."""
     init_state()  # the page may run without the router (see the legacy mode above)
-    role = current_role(storage)
-    if roles.allows(role, needed):
-        return role
+    account = current_account(storage)
+    if account is not None and roles.allows(account.role, needed):
+        return account
     sign_in_form(storage, needed)
     st.stop()

@@ -180,14 +180,12 @@ def open_visit_card(page, n: int = 0):
 def sign_in_with_password(
     page, password: str, role: str | None = None, *, with_enter: bool = False
 ) -> None:
-    """The manager/owner sign-in form, sent by its button (or by Enter in the
-    password field), then the one reload that brings the session cookie
-    (cxlog/access/sessions.py): returns once the new page has run."""
-    if role:
-        pick = by_key(page, "sign_in_role")
-        pick.get_by_role("radio", name=role.capitalize()).or_(
-            pick.get_by_role("button", name=role.capitalize())
-        ).first.click()
+    """The sign-in form, sent by its button (or by Enter in the password
+    field), then the one reload that brings the session cookie
+    (cxlog/access/sessions.py): returns once the new page has run. ``role``
+    is the account's name: the tests' accounts are named after their role
+    (tests/conftest.py: with_passwords), the manager's by default."""
+    by_key(page, "sign_in_login").locator("input").fill(role or "manager")
     by_key(page, "sign_in_password").locator("input").fill(password)
     with page.expect_navigation(timeout=30_000):
         if with_enter:

@@ -56,7 +56,7 @@ def test_owner_downloads_the_visits_csv_and_a_backup(browser, week, screenshot, 
     page = context.new_page()
     page.goto(f"{week['url']}/export")
     wait_idle(page)
-    sign_in_with_password(page, OWNER_PASSWORD)
+    sign_in_with_password(page, OWNER_PASSWORD, "owner")
     page.get_by_role("heading", name="Export").wait_for()
     wait_idle(page)
     assert "6 visits" in page.inner_text("body")

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cxlog.access import credentials, first_run
+from cxlog.access import accounts, credentials, first_run
 from cxlog.calendar import localday
 from cxlog.coaching import goals
 from cxlog.core.model import REASON
@@ -71,8 +71,8 @@ def _pin_is(storage: Storage, associate: int, pin: str) -> bool:
     return credentials.verify_secret(pin, stored)
 
 
-def _password_is(storage: Storage, role: str, password: str) -> bool:
-    return credentials.verify_secret(password, credentials.password_hash(storage, role))
+def _password_is(storage: Storage, login: str, password: str) -> bool:
+    return credentials.verify_secret(password, accounts.find(storage, login)["password_hash"])
 
 
 def _pick(key: str, option: int) -> Callable:
@@ -158,20 +158,21 @@ def _forms(seed: dict) -> list[Form]:
             tab="Access",
         ),
         Form(
-            "manager password",
+            "own password",  # issue #28: the signed-in owner's own account
             "settings",
-            lambda w: [("password-manager", f"manager-{w}-2468")],
-            lambda s, d, w: _password_is(s, MANAGER, f"manager-{w}-2468"),
-            "password-manager-save",
+            lambda w: [("password-own", f"owner-{w}-2468")],
+            lambda s, d, w: _password_is(s, OWNER, f"owner-{w}-2468"),
+            "password-own-save",
             tab="Access",
         ),
         Form(
-            "owner password",
+            "reset a password",  # Settings → Accounts: the manager's account
             "settings",
-            lambda w: [("password-owner", f"owner-{w}-2468")],
-            lambda s, d, w: _password_is(s, OWNER, f"owner-{w}-2468"),
-            "password-owner-save",
-            tab="Access",
+            lambda w: [("account-reset-password", f"manager-{w}-2468")],
+            lambda s, d, w: _password_is(s, MANAGER, f"manager-{w}-2468"),
+            "account-reset",
+            tab="Accounts",
+            before=_pick("account-pick", 1),
         ),
         Form(
             "follow-up window",
@@ -336,10 +337,9 @@ def test_every_form_saves_what_was_typed_with_tab_and_with_enter(browser, seeded
     page = context.new_page()
     page.goto(f"{url}/settings")
     wait_idle(page)
-    # The sign-in, walked with Tab: password, Tab, then a tap on Sign in.
-    by_key(page, "sign_in_role").get_by_role("button", name="Owner").or_(
-        by_key(page, "sign_in_role").get_by_role("radio", name="Owner")
-    ).first.click()
+    # The sign-in, walked with Tab: name, Tab, password, Tab, then a tap on Sign in.
+    by_key(page, "sign_in_login").locator("input").fill(OWNER)
+    page.keyboard.press("Tab")
     by_key(page, "sign_in_password").locator("input").fill(OWNER_PASSWORD)
     page.keyboard.press("Tab")
     with page.expect_navigation(timeout=30_000):
@@ -367,6 +367,7 @@ def test_setup_with_enter_saves_everything(browser, tmp_path):
         wait_idle(page)
         page.get_by_role("heading", name="Welcome to cxlog").wait_for()
         by_key(page, "setup_code").locator("input").fill(code)
+        by_key(page, "setup_login").locator("input").fill("Olive")
         by_key(page, "setup_store").locator("input").fill("Rue <b>Haute</b>")
         for key in ("setup_password", "setup_password_again"):
             by_key(page, key).locator("input").fill("owner-enter-2468")
@@ -375,5 +376,5 @@ def test_setup_with_enter_saves_everything(browser, tmp_path):
         context.close()
     (store,) = catalog.list_stores(storage)
     assert (store["name"], store["timezone"]) == ("Rue <b>Haute</b>", "Europe/Paris")
-    assert _password_is(storage, OWNER, "owner-enter-2468")
+    assert _password_is(storage, "olive", "owner-enter-2468")
     assert first_run.setup_code(storage) is None

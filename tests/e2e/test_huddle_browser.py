@@ -60,6 +60,7 @@ def open_huddle(browser, served, viewport):
     page = context.new_page()
     page.goto(f"{served['url']}/huddle")
     wait_idle(page)
+    by_key(page, "sign_in_login").locator("input").fill("manager")
     by_key(page, "sign_in_password").locator("input").fill("manager-secret-1")
     by_key(page, "sign-in-submit").locator("button").click()
     page.get_by_role("heading", name="Huddle", exact=True).wait_for()

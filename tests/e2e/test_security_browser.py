@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from cxlog.access import credentials, first_run, sessions
+from cxlog.access import accounts, first_run, sessions
 from cxlog.core.roles import MANAGER, OWNER
 from cxlog.stores import catalog
 from cxlog.visits import visits
@@ -101,6 +101,8 @@ def test_setup_code_then_a_sign_in_that_lasts(browser, fresh, screenshot):
     page.keyboard.press("Tab")
     by_key(page, "setup_store").locator("input").fill("Main Street")
     page.keyboard.press("Tab")
+    by_key(page, "setup_login").locator("input").fill("owner")  # the owner's account (#28)
+    page.keyboard.press("Tab")
     for key in ("setup_password", "setup_password_again"):
         by_key(page, key).locator("input").fill(PASSWORD)
         page.keyboard.press("Tab")
@@ -159,7 +161,7 @@ def test_setup_code_then_a_sign_in_that_lasts(browser, fresh, screenshot):
 def test_sign_in_with_enter_lasts_and_a_password_change_ends_it(browser, set_up):
     """The owner signs in on two devices, then changes the password."""
     url = set_up["url"]
-    credentials.set_password(set_up["storage"], OWNER, PASSWORD, actor="test")
+    accounts.add_or_reset(set_up["storage"], OWNER, OWNER, PASSWORD, actor="test")
     devices = []
     for _ in range(2):
         context = browser.new_context(viewport=PHONE)
@@ -172,10 +174,10 @@ def test_sign_in_with_enter_lasts_and_a_password_change_ends_it(browser, set_up)
     (first, page), (second, other) = devices
     page.reload()
     wait_idle(page)
-    open_tab(page, "Access", shows=".st-key-password-owner input")
-    by_key(page, "password-owner").locator("input").fill(NEW_PASSWORD)
+    open_tab(page, "Access", shows=".st-key-password-own input")
+    by_key(page, "password-own").locator("input").fill(NEW_PASSWORD)
     page.keyboard.press("Enter")
-    page.get_by_text("Owner password saved.").wait_for()
+    page.get_by_text("Password changed").wait_for()
     other.reload()
     wait_idle(other)
     other.get_by_role("heading", name="Sign in").wait_for()
@@ -253,7 +255,7 @@ def test_a_replayed_streamlit_session_id_is_signed_out(browser, set_up):
     sniffed Streamlit session id, with or without the old cookie, after a
     sign-in, a sign-out and a password change."""
     url, storage = set_up["url"], set_up["storage"]
-    credentials.set_password(storage, MANAGER, "manager-replay-2468", actor="test")
+    accounts.add_or_reset(storage, MANAGER, MANAGER, "manager-replay-2468", actor="test")
     victim = recorded_context(browser)
     page = victim.new_page()
     page.goto(f"{url}/settings")
@@ -284,7 +286,7 @@ def test_a_replayed_streamlit_session_id_is_signed_out(browser, set_up):
     page.get_by_role("heading", name="Settings").wait_for(timeout=20_000)
     cookie = next(c for c in victim.cookies() if c["name"] == sessions.COOKIE)
     last = streamlit_session_id(page)
-    credentials.set_password(storage, MANAGER, "manager-replay-1357", actor="test")
+    accounts.add_or_reset(storage, MANAGER, MANAGER, "manager-replay-1357", actor="test")
     replay_is_signed_out(browser, url, last, cookie)
     victim.close()
 
@@ -358,8 +360,8 @@ def settle(page, heading: str) -> list[dict]:
 
 def test_every_control_is_48px_for_an_owner_and_a_manager(browser, set_up, screenshot):
     storage, fresh = set_up["storage"], set_up
-    credentials.set_password(storage, OWNER, NEW_PASSWORD, actor="test")
-    credentials.set_password(storage, MANAGER, "manager-pass-2468", actor="test")
+    accounts.add_or_reset(storage, OWNER, OWNER, NEW_PASSWORD, actor="test")
+    accounts.add_or_reset(storage, MANAGER, MANAGER, "manager-pass-2468", actor="test")
     store = catalog.list_stores(storage)[0]["id"]
     if not catalog.list_associates(storage, store):
         ana = catalog.add_associate(storage, store, "Ana", actor="test")

@@ -14,7 +14,7 @@ import pytest
 import sqlite_utils
 from streamlit.testing.v1 import AppTest
 
-from cxlog.access import access, credentials, lockout, shifts
+from cxlog.access import access, accounts, lockout, shifts
 from cxlog.core import roles
 from cxlog.core.errors import ValidationError
 from cxlog.core.model import NO_SALE_REASON, REASON
@@ -149,10 +149,10 @@ def test_passwords_are_kept_as_typed_or_refused(storage):
     """A password is never trimmed or normalised: exactly what was typed signs in."""
 
     def set_then_sign_in(text: str) -> str:
-        credentials.set_password(storage, roles.MANAGER, text, actor="owner")
-        sign_in_role(storage, roles.MANAGER, text)
+        accounts.add_or_reset(storage, roles.OWNER, roles.OWNER, text, actor="owner")
+        sign_in_role(storage, roles.OWNER, text)
         with pytest.raises(ValidationError, match="not right"):
-            sign_in_role(storage, roles.MANAGER, text + "?")
+            sign_in_role(storage, roles.OWNER, text + "?")
         return "signs in"
 
     got = {label: result(lambda t=text: set_then_sign_in(t)) for label, text in HOSTILE.items()}
@@ -164,12 +164,16 @@ def test_passwords_are_kept_as_typed_or_refused(storage):
 
 
 def test_a_hostile_password_at_sign_in_is_just_wrong(storage):
-    credentials.set_password(storage, roles.OWNER, "owner-secret-1", actor="owner")
+    accounts.add_or_reset(storage, roles.OWNER, roles.OWNER, "owner-secret-1", actor="owner")
     for text in HOSTILE.values():
         with pytest.raises(ValidationError) as refused:
             sign_in_role(storage, roles.OWNER, text)
         assert a_sentence(str(refused.value))
-    assert lockout.locked_until(storage, roles.OWNER, "10.0.0.2") is not None  # locks out
+        with pytest.raises(ValidationError) as refused:  # as the name, too (#28)
+            sign_in_role(storage, text, "owner-secret-1")
+        assert a_sentence(str(refused.value))
+    locked = lockout.locked_until(storage, accounts.who(roles.OWNER), "10.0.0.2")
+    assert locked is not None  # locks out
     assert_intact(storage)
 
 
@@ -268,6 +272,7 @@ def test_hostile_passwords_in_the_sign_in_form_are_refused(app_env):
     at.switch_page("pages/account.py")
     at.run()
     for text in list(HOSTILE.values())[:5]:  # the lockout answers the rest the same way
+        at.text_input(key="sign_in_login").set_value(text[:80])
         at.text_input(key="sign_in_password").set_value(text)
         at.button(key="sign-in-submit").click().run()
         assert not at.exception
@@ -367,11 +372,34 @@ def test_settings_store_name_and_password_inputs(app_env, shop):
         typed = as_stored(HOSTILE[label][:60])  # the input's max_chars
         assert (stored == typed) == (label != "NUL byte"), label
     for label in ("NUL byte", "10,000 characters", "script tag"):
-        at.text_input(key="password-manager").set_value(HOSTILE[label])
-        at.button(key="password-manager-save").click().run()
+        at.text_input(key="password-own").set_value(HOSTILE[label])
+        at.button(key="password-own-save").click().run()
         assert not at.exception, label
     # Only the 25-character script tag was long enough and clean enough to keep.
     sign_in_role(app_env, roles.MANAGER, HOSTILE["script tag"])
+    assert_intact(app_env)
+
+
+def test_hostile_account_names_are_kept_as_typed_or_refused(app_env, shop):
+    """Settings → Accounts (issue #28): a name is stored as typed (trimmed,
+    NFC) or refused with a sentence; it never breaks the page."""
+    at = as_role(open_page(), "owner").run()
+    at.switch_page("pages/settings.py")
+    at.run()
+    made = {}
+    for label, text in HOSTILE.items():
+        at.text_input(key="account-new-login").set_value(text)
+        at.segmented_control(key="account-new-role").set_value(roles.OWNER)
+        at.text_input(key="account-new-password").set_value("a password 1")
+        at.button(key="account-add").click().run()
+        assert not at.exception, label
+        row = accounts.find(app_env, text[:80])  # the field keeps 80 characters
+        made[label] = "refused" if row is None else "kept"
+        if row is None:
+            assert at.error and a_sentence(at.error[0].value), label
+        else:
+            assert row["login"] == as_stored(text[:80]), label
+    assert made["NUL byte"] == "refused" and made["script tag"] == "kept"
     assert_intact(app_env)
 
 

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from cxlog.access import lockout, sessions, shifts
+from cxlog.access import accounts, lockout, sessions, shifts
 from cxlog.core import routes
 from cxlog.core.errors import StorageError
 from cxlog.server.api.common import ApiError, check_origin, error_response, read_json
@@ -37,7 +37,7 @@ async def claim(request: Request) -> JSONResponse:
         return error_response(exc.status, exc.message)
     code = body.get("claim") if isinstance(body, dict) else None
     # SQLite in a worker thread: never block the loop that carries the websockets.
-    # The browser's device cookie, or a new one: the role signed in on this
+    # The browser's device cookie, or a new one: the account signed in on this
     # device, which keeps its way in when strangers fail elsewhere (#25).
     device = shifts.device_id(request.cookies.get(shifts.DEVICE_COOKIE)) or shifts.new_device_id()
 
@@ -45,7 +45,9 @@ async def claim(request: Request) -> JSONResponse:
         storage = shared_storage()
         token = sessions.claim(storage, code)
         if token is not None:
-            lockout.remember(storage, sessions.check(storage, token).role or "", device)
+            account = sessions.check(storage, token).account
+            if account is not None:
+                lockout.remember(storage, accounts.who(account.login), device)
         return token
 
     try:
