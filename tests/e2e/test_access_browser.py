@@ -25,6 +25,8 @@ def test_manager_signs_in_and_sees_settings(browser, served, screenshot):
     page = context.new_page()
     page.goto(f"{served['url']}/settings")
     wait_idle(page)
+    # The form drawn whole, labels included, before the picture is taken.
+    page.get_by_text("Your name (as your account was made)").wait_for()
     screenshot(page, "sign-in-tablet")
     sign_in_with_password(page, MANAGER_PASSWORD)
     page.get_by_role("heading", name="Settings").wait_for()
