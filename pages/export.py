@@ -156,32 +156,35 @@ def make_backup() -> None:
         state[BACKUP] = (token, name)
 
 
-if me.role != roles.OWNER:
-    st.caption(
-        "A download link works once, within a minute, in this browser while you are "
-        "signed in; prepare the file again for another copy."
+def backup_section() -> None:
+    st.subheader("Backup")
+    st.write(
+        "A copy of the whole database, made safely while tablets keep logging and checked "
+        "(SQLite integrity check) when you download it. Keep it somewhere other than this "
+        "machine; it holds the password hashes, so keep it private."
     )
-    st.stop()  # the backup holds every store: the owner's alone
-st.subheader("Backup")
-st.write(
-    "A copy of the whole database, made safely while tablets keep logging and checked "
-    "(SQLite integrity check) when you download it. Keep it somewhere other than this "
-    "machine; it holds the password hashes, so keep it private."
-)
-ui.show_error("export-backup")
-with st.container(horizontal=True):
-    st.button(
-        "Make a backup", key="export-backup-make", icon=":material/backup:", on_click=make_backup
-    )
-    if state.get(BACKUP):
-        token, name = state[BACKUP]
-        st.link_button(
-            f"Download {name}",
-            link(token),
-            key="export-backup-download",
-            icon=":material/download:",
-            type="primary",
+    ui.show_error("export-backup")
+    with st.container(horizontal=True):
+        st.button(
+            "Make a backup",
+            key="export-backup-make",
+            icon=":material/backup:",
+            on_click=make_backup,
         )
+        if state.get(BACKUP):
+            token, name = state[BACKUP]
+            st.link_button(
+                f"Download {name}",
+                link(token),
+                key="export-backup-download",
+                icon=":material/download:",
+                type="primary",
+            )
+
+
+# The backup holds every store and every password hash: the owner's alone.
+if me.role == roles.OWNER:
+    backup_section()
 st.caption(
     "A download link works once, within a minute, in this browser while you are signed in; "
     "prepare the file again for another copy."

@@ -29,6 +29,7 @@ from cxlog.core.model import clean_text, to_utc_text, utc_now
 from cxlog.core.roles import OWNER, ROLES
 from cxlog.core.tokens import token_hash
 from cxlog.storage.db import Storage, audit
+from cxlog.stores import catalog
 
 MAX_LOGIN_LENGTH = 80
 
@@ -106,7 +107,6 @@ def insert_account(
     store_ids: tuple[int, ...],
     *,
     actor: str,
-    version: int = 1,
 ) -> int:
     """Inside the caller's transaction: a new account (name already checked)."""
     key = login_key(login)
@@ -114,8 +114,8 @@ def insert_account(
         raise ValidationError(f"There is already an account named {login!r}; pick another name.")
     cursor = db.execute(
         "INSERT INTO accounts (login, login_key, role, password_hash, credential_version,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-        [login, key, role, hashed, version, to_utc_text(utc_now())],
+        " created_at) VALUES (?, ?, ?, ?, 1, ?) RETURNING id",
+        [login, key, role, hashed, to_utc_text(utc_now())],
     )
     account_id = cursor.fetchone()[0]
     db.executemany(
@@ -177,16 +177,7 @@ def get(storage: Storage, account_id: int) -> Account:
 
 
 def _account(db, row: dict) -> Account:
-    stores = None
-    if row["role"] != OWNER:
-        stores = tuple(
-            r["store_id"]
-            for r in db.query(
-                "SELECT store_id FROM account_stores WHERE account_id = ? ORDER BY store_id",
-                [row["id"]],
-            )
-        )
-    return Account(row["id"], row["login"], row["role"], stores)
+    return Account(row["id"], row["login"], row["role"], scope_of(db, row["id"], row["role"]))
 
 
 def scope_of(db, account_id: int, role: str) -> tuple[int, ...] | None:
@@ -368,7 +359,8 @@ def check_sign_in(
     if row is None or stored is None:  # the decoy matched: a made-up name never signs in
         raise ValidationError("That name and password do not match an account.")
     lockout.remember(storage, name, device, now=now)
-    return get(storage, row["id"])
+    with storage.read() as db:
+        return _account(db, row)
 
 
 @cache
@@ -381,8 +373,7 @@ def _decoy() -> str:
 
 def every_store(storage: Storage) -> list[int]:
     """Every store's id: the scope a manager of the whole chain is given."""
-    with storage.read() as db:
-        return [r["id"] for r in db.query("SELECT id FROM stores ORDER BY id")]
+    return [s["id"] for s in catalog.list_stores(storage)]
 
 
 def add_or_reset(
