@@ -16,7 +16,7 @@ import pytest
 from cxlog.access import accounts, lockout, sessions
 from cxlog.cli import main
 from cxlog.core.errors import NotFoundError, ValidationError
-from cxlog.core.model import utc_now
+from cxlog.core.model import from_utc_text, utc_now
 from cxlog.core.roles import MANAGER, OWNER
 from cxlog.storage.db import Storage
 from cxlog.stores import catalog
@@ -214,8 +214,11 @@ def test_a_database_from_before_accounts_upgrades_with_no_one_locked_out(tmp_pat
     assert owner.role == OWNER and owner.stores is None
     stores = tuple(s["id"] for s in catalog.list_stores(storage))
     assert manager.role == MANAGER and manager.stores == stores == (1, 2)
-    # The open session stays open, and the manager's known device stays known.
-    check = sessions.check(storage, "m" * 43)
+    # The open session stays open (checked a minute after its last use: the
+    # fixture's clock, not today's), and the manager's known device stays known.
+    with storage.read() as db:
+        (seen,) = db.execute("SELECT last_seen_at FROM role_sessions").fetchone()
+    check = sessions.check(storage, "m" * 43, now=from_utc_text(seen) + timedelta(minutes=1))
     assert check.account is not None and check.account.id == manager.id
     assert lockout.known(storage, accounts.who("manager"), "known-device")
     with storage.read() as db:
