@@ -10,12 +10,13 @@ from cxlog.access import accounts
 from cxlog.access.accounts import Account
 from cxlog.core import roles
 from cxlog.core.model import from_utc_text
+from cxlog.core.text import plain
 from cxlog.storage.db import Storage
 from cxlog.stores import catalog
 from cxlog.web import ui
 from cxlog.web.settings_ui import form
 
-ROLE_NAMES = {roles.MANAGER: "Manager of the stores picked", roles.OWNER: "Owner (every store)"}
+ROLE_NAMES = {roles.MANAGER: "Manager", roles.OWNER: "Owner (every store)"}
 
 
 def _change(storage: Storage, action, confirmation: str, *clear: str) -> None:
@@ -139,10 +140,15 @@ def accounts_tab(storage: Storage, me: Account) -> None:
                 "account-reset-password",
             ),
         )
+    # Retiring cannot be undone: a tick first, then the button.
+    # Labels are Markdown: a typed name is shown exactly as typed (plain).
+    name = plain(account["login"])
+    sure = st.checkbox(f"Yes, retire {name}", key=f"account-retire-sure-{picked}")
     st.button(
-        f"Retire {account['login']} (signed out now, never again)",
+        f"Retire {name} (signed out now, never again)",
         key="account-retire",
         icon=":material/person_off:",
+        disabled=not sure,
         on_click=lambda aid=picked: _change(
             storage,
             lambda: accounts.retire(storage, aid, actor=me.actor),

@@ -11,6 +11,7 @@ from cxlog.access import accounts, join, sessions
 from cxlog.access.accounts import Account
 from cxlog.calendar import localday
 from cxlog.core.model import from_utc_text, timezones
+from cxlog.core.text import plain
 from cxlog.followups import followups
 from cxlog.storage import settings
 from cxlog.storage.db import Storage
@@ -90,7 +91,7 @@ def access_tab(storage: Storage, store: dict, me: Account) -> None:
         st.caption("These two hold for every store of the chain: the owner changes them.")
     with form("password-own-form"):
         st.text_input(
-            f"New password for {me.login} (at least 8 characters)",
+            f"New password for {plain(me.login)} (at least 8 characters)",
             type="password",
             key="password-own",
             max_chars=200,
