@@ -56,7 +56,8 @@ div[data-testid="stButtonGroup"] button, .stNumberInput button {
   min-width: 48px;
 }
 div[data-testid="stNumberInput"] input, div[data-testid="stTextInput"] input,
-div[data-testid="stDateInput"] input, div[data-testid="stSelectbox"] input {
+div[data-testid="stDateInput"] input, div[data-testid="stSelectbox"] input,
+div[data-testid="stMultiSelect"] input {
   min-height: 48px;
 }
 div[data-testid="stToolbar"] button { min-height: 48px !important; min-width: 48px !important; }
