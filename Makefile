@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 8501
 STREAMLIT_FLAGS := --server.headless true --browser.gatherUsageStats false
 
-.PHONY: install run test lint format bench demo clean
+.PHONY: install run test lint format bench demo chain clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,12 @@ demo: install
 		--stores 3 --associates 12 --traffic
 	CXLOG_DB=data/demo.db $(BIN)/python -m cxlog.serve $(STREAMLIT_FLAGS) \
 		--server.address 0.0.0.0 --server.port $(PORT)
+
+# A chain on this machine (#28): PostgreSQL with demo data, two app processes
+# and HAProxy (deploy/haproxy.cfg) on 127.0.0.1; Ctrl-C stops them all.
+# Needs PostgreSQL 15+ and HAProxy (apt-get install postgresql haproxy).
+chain: install
+	$(BIN)/python -m cxlog.local_chain
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache bench/results bench/results-pg

@@ -73,7 +73,7 @@ def test_a_doc_naming_a_deleted_test_is_caught(tmp_path):
 # --- files, modules, make targets and commands (issue #26 will lean on these) ---
 
 PATH = re.compile(
-    r"(?<![\w/.-])((?:cxlog|pages|tests|bench|docs|deploy|\.ci|\.streamlit)/[\w./-]*[\w/]"
+    r"(?<![\w/.-])((?:cxlog|pages|tests|bench|docs|deploy|\.ci|\.streamlit)/[\w./@-]*[\w/]"
     r"|app\.py|Makefile|requirements(?:-dev)?\.txt)"
 )
 MODULE = re.compile(r"(?<![\w/.])cxlog\.([a-z_]+(?:\.[a-z_]+)*)")

@@ -63,6 +63,15 @@ def close_pools() -> None:
         _pools.clear()
 
 
+def close_pool(url: str) -> None:
+    """Close this process's pool for one database, before its server stops
+    (cxlog/local_chain.py): the pool's connections would otherwise outlive it."""
+    with _pools_lock:
+        pool = _pools.pop(url, None)
+    if pool is not None:
+        pool.close()
+
+
 def _error(exc: Exception, url: str, *, writing: bool, committing: bool = False) -> StorageError:
     """A sentence for the person at the screen, as ``db._storage_error`` does
     for SQLite. A connection lost while committing cannot tell whether the

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "architecture.md"
 BEGIN = "<!-- module map: made by tests/helpers/module_map.py; edit the docstrings -->"
 END = "<!-- end of module map -->"
-ENTRY_POINTS = ("cli", "__main__", "demo", "serve")
+ENTRY_POINTS = ("cli", "__main__", "demo", "serve", "local_chain")
 
 
 def _first_sentence(path: Path) -> str:
