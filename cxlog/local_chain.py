@@ -31,7 +31,7 @@ from cxlog.storage.postgres import close_pool
 
 ROOT = Path(__file__).resolve().parents[1]
 HAPROXY_CFG = ROOT / "deploy" / "haproxy.cfg"
-HEALTHY_WITHIN_S = 60
+HEALTHY_WITHIN_S = 30
 # The demo's two accounts (a chain's own are made in Settings → Accounts).
 DEMO_ACCOUNTS = (("owner", "owner", "owner-demo-1"), ("manager", "manager", "manager-demo-1"))
 
@@ -43,16 +43,19 @@ def free_port() -> int:
 
 
 def serve_flags(port: int) -> list[str]:
-    """Streamlit's flags for an app process on 127.0.0.1 (behind a proxy)."""
+    """Streamlit's flags for an app process on 127.0.0.1 (behind a proxy, or
+    under test): no browser, no usage statistics, no file watcher."""
     return [
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
         "--server.headless",
         "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
         "--browser.gatherUsageStats",
         "false",
+        "--server.fileWatcherType",
+        "none",
     ]
 
 

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+# Starting and stopping a server: the same code as `make chain`'s.
+from cxlog.local_chain import free_port, stop, wait_healthy
+from cxlog.local_chain import serve_flags as server_flags
+
+__all__ = ["free_port", "server_flags", "stop", "wait_healthy"]
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM_FLAGS = [
@@ -41,27 +43,6 @@ def chromium_path() -> str | None:
         if found:
             return found
     return None
-
-
-def server_flags(port: int) -> list[str]:
-    return [
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -94,32 +75,6 @@ def streamlit_server(
         stop(process)
         if log:
             out.close()
-
-
-def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read() == b"ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"streamlit at {url} not healthy after {timeout} s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop the server and anything it started, by process group id."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 # --- locator helpers (Streamlit gives a keyed element the class st-key-<key>) --
