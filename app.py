@@ -16,7 +16,10 @@ ui.touch_styles()  # the 48 px touch targets, on every page (#11)
 try:
     storage = ui.storage()
     first_run = accounts.first_run(storage)
-    role = ui.current_role(storage)
+    account = ui.current_account(storage)
+    role = account.role if account else None
+    # The chain's view is in the menu of an account that sees 2+ stores (#28).
+    stores_seen = len(ui.my_stores(storage, account)) if account else 0
 except StorageError as exc:
     # The database cannot be reached (folder gone, file moved, disk trouble):
     # a sentence, never a stack trace; the next page load tries again (#7).
@@ -27,7 +30,7 @@ ui.hand_over_cookie()
 if first_run:
     pages = [st.Page("pages/setup.py", title="Set up", icon="🔑", default=True)]
 else:
-    menu = navigation.menu(role)
+    menu = navigation.menu(role, stores_seen)
     pages = [
         st.Page(
             path,

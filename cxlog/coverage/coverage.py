@@ -708,6 +708,43 @@ FROM coverage_days WHERE store_id IN ({stores}) AND day BETWEEN ? AND ? GROUP BY
 """
 
 
+def _store_totals(db, store_ids: Iterable[int], first: int, last: int) -> dict[int, Totals]:
+    """Totals of the stores that have day rows in local days [first, last]
+    (day numbers): one ``GROUP BY store_id`` over ``coverage_days``."""
+    ids = ", ".join(str(int(s)) for s in store_ids)
+    found = {}
+    for row in db.execute(_TOTALS_SQL.format(stores=ids), [first, last]):
+        hours, visitors, sums = row[2], row[3], row[4:8]
+        unmatched, pos_days, pos_visitors, pos = row[8], row[9], row[10], row[11:]
+        # A store without counter hours in the range is not counted at
+        # all: its visits are not "without counter data" (as in build).
+        found[row[0]] = Totals(
+            int(hours),
+            float(visitors),
+            *(int(x) for x in sums),
+            int(unmatched) if hours else 0,
+            int(pos_days),
+            float(pos_visitors),
+            *(int(x) for x in pos),
+        )
+    return found
+
+
+def totals_by_store(db, days: Mapping[int, tuple[date, date]]) -> dict[int, Totals]:
+    """``overview``'s per-store totals alone, inside the caller's read: {store
+    id: Totals} for each store's local days (first, last), both included;
+    stores with nothing counted in them are absent. One statement per run of
+    stores with the same days (the chain's view, issue #28)."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    for store_id, (first, last) in days.items():
+        span = (localday.day_number(first), localday.day_number(last))
+        groups.setdefault(span, []).append(store_id)
+    found: dict[int, Totals] = {}
+    for (first, last), stores in groups.items():
+        found.update(_store_totals(db, stores, first, last))
+    return found
+
+
 def _overview(
     db,
     ranges: Mapping[int, tuple[datetime, datetime]],
@@ -722,23 +759,9 @@ def _overview(
     heat = np.zeros((2, 7, 24))
     silent, over, pos_lines = [], [], []
     for (first, last), stores in groups.items():
-        ids = ", ".join(str(int(s)) for s in stores)
-        present = []
-        for row in db.execute(_TOTALS_SQL.format(stores=ids), [first, last]):
-            present.append(row[0])
-            hours, visitors, sums = row[2], row[3], row[4:8]
-            unmatched, pos_days, pos_visitors, pos = row[8], row[9], row[10], row[11:]
-            # A store without counter hours in the range is not counted at
-            # all: its visits are not "without counter data" (as in build).
-            by_store[row[0]] = Totals(
-                int(hours),
-                float(visitors),
-                *(int(x) for x in sums),
-                int(unmatched) if hours else 0,
-                int(pos_days),
-                float(pos_visitors),
-                *(int(x) for x in pos),
-            )
+        found = _store_totals(db, stores, first, last)
+        by_store.update(found)
+        present = list(found)
         if not present:
             continue  # no counter hour, POS line or counted visit: nothing more to read
         ids = ", ".join(str(int(s)) for s in present)

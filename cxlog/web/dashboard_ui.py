@@ -49,6 +49,32 @@ def one_or_all(label: str, key: str, names: dict[int, str], all_label: str) -> i
     return st.session_state[key] or None
 
 
+def period_picker(
+    today: date, key: str = PERIOD, range_key: str = RANGE
+) -> tuple[str, date | None, date | None] | None:
+    """The period bar (the dashboard's, and the chain's view's with keys of
+    its own): (period, first, last day of a custom range), or None while a
+    custom range lacks its last day."""
+    st.segmented_control(
+        "Period",
+        list(periods.PERIODS),
+        format_func=periods.PERIODS.get,
+        required=True,
+        key=key,
+    )
+    period = st.session_state[key] or periods.DEFAULT_PERIOD
+    first = last = None
+    if period == periods.CUSTOM:
+        st.session_state.setdefault(range_key, (today - timedelta(days=13), today))
+        picked = st.date_input("Days (first and last)", max_value=today, key=range_key)
+        if isinstance(picked, tuple) and len(picked) == 2:
+            first, last = picked
+        else:
+            st.caption("Pick the last day of the range too.")
+            return None
+    return period, first, last
+
+
 def selection(
     stores: dict[int, dict],
     people: dict[int, dict],
@@ -80,23 +106,10 @@ def selection(
     for note in st.session_state.pop(NOTES, []):
         st.info(note, icon=":material/link_off:")
 
-    st.segmented_control(
-        "Period",
-        list(periods.PERIODS),
-        format_func=periods.PERIODS.get,
-        required=True,
-        key=PERIOD,
-    )
-    period = st.session_state[PERIOD] or periods.DEFAULT_PERIOD
-    first = last = None
-    if period == periods.CUSTOM:
-        st.session_state.setdefault(RANGE, (today - timedelta(days=13), today))
-        picked = st.date_input("Days (first and last)", max_value=today, key=RANGE)
-        if isinstance(picked, tuple) and len(picked) == 2:
-            first, last = picked
-        else:
-            st.caption("Pick the last day of the range too.")
-            return None
+    picked = period_picker(today)
+    if picked is None:
+        return None
+    period, first, last = picked
 
     left, middle, right = st.columns(3)
     with left:

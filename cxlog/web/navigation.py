@@ -11,6 +11,7 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
     ("pages/log.py", "Log", "👋", "associate"),
     ("pages/followups.py", "Follow-ups", "📞", "associate"),  # issue #15
     ("pages/dashboard.py", "Dashboard", "📊", "manager"),
+    ("pages/chain.py", "Stores", "🏬", "manager"),  # the chain's view, 2+ stores (#28)
     ("pages/huddle.py", "Huddle", "📣", "manager"),  # issue #14
     ("pages/visits.py", "Visits", "🗂️", "manager"),
     ("pages/settings.py", "Settings", "⚙️", "manager"),
@@ -19,7 +20,16 @@ PAGES: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
-def menu(role: str | None) -> list[str]:
-    """The page titles the navigation shows for a role, sign-in/out last."""
-    titles = [title for _, title, _, needed in PAGES if allows(role, needed)]
+# Pages worth a place in the menu only to an account that sees several stores.
+SEVERAL_STORES = frozenset({"pages/chain.py"})
+
+
+def menu(role: str | None, stores_seen: int = 1) -> list[str]:
+    """The page titles the navigation shows for a role (and the number of
+    stores its account sees), sign-in/out last."""
+    titles = [
+        title
+        for path, title, _, needed in PAGES
+        if allows(role, needed) and (path not in SEVERAL_STORES or stores_seen >= 2)
+    ]
     return [*titles, "Sign out" if role else "Manager sign-in"]

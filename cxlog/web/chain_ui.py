@@ -1,0 +1,219 @@
+"""The chain's view drawn (issue #28; pages/chain.py asks, caches and draws):
+its period bar kept in the page address like the dashboard's, and the
+stores' table — numbers as numbers, so each column sorts; each rate's n and
+95% interval beside it; the store's name a link to its own dashboard. The
+numbers come from cxlog.coaching.chain; this module only lays them out."""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import quote, urlencode
+
+import pandas as pd
+import streamlit as st
+
+from cxlog.calendar import periods
+from cxlog.coaching.chain import ChainView, StoreRow
+from cxlog.core.model import MIN_SAMPLE
+from cxlog.core.text import plain
+from cxlog.dashboard import filters
+from cxlog.dashboard.dashboard import DashboardFilters
+from cxlog.numbers.figures import TOO_FEW, interval, percent
+from cxlog.web import dashboard_ui
+
+PERIOD, RANGE = "chain_period", "chain_range"
+LAST = "chain_selection"  # survives a visit to another page in the same session
+# The dashboard's address (its page file's name, pages/dashboard.py): relative,
+# so it holds under any base path the server is given.
+DASHBOARD = "dashboard"
+# The link's cell shows the store's name, carried in the link's #fragment
+# (the server never sees it; the dashboard ignores it).
+NAME_IN_LINK = r"#(.+)$"
+NO_COUNTER = "no counter data"
+
+COLUMNS = (
+    "#",
+    "Store",
+    "Conversion",
+    "Conversion 95%",
+    "Closed visits",
+    "Units per sale",
+    "Sales",
+    "Warm rate",
+    "Warm rate 95%",
+    "Visits",
+    "Coverage",
+    "Coverage 95%",
+    "Visitors",
+    "Neutral cost",
+    "Neutral cost 95%",
+    "Neutral visits",
+)
+
+
+def selection(today: date, scope: tuple[int, ...] | None) -> DashboardFilters | None:
+    """The period bar: the page address (period, from, to) → the widgets on a
+    fresh page → the selection → the address. None while a custom range
+    lacks its last day. Any other value in the address (a store) is ignored:
+    the view is every store of ``scope``, the account's."""
+    if PERIOD not in st.session_state:
+        params = st.query_params.to_dict()
+        from_url, notes = filters.from_query(
+            {k: v for k, v in params.items() if k in (filters.PERIOD, filters.FROM, filters.TO)},
+            stores={},
+            associates={},
+            reasons={},
+            today=today,
+        )
+        if not any(k in params for k in (filters.PERIOD, filters.FROM, filters.TO)):
+            from_url = st.session_state.get(LAST) or from_url
+        for note in notes:
+            st.info(note, icon=":material/link_off:")
+        st.session_state[PERIOD] = from_url.period
+        if from_url.period == periods.CUSTOM:
+            st.session_state[RANGE] = (from_url.first, from_url.last)
+    picked = dashboard_ui.period_picker(today, PERIOD, RANGE)
+    if picked is None:
+        return None
+    period, first, last = picked
+    chosen = DashboardFilters(period=period, first=first, last=last, scope=scope)
+    st.session_state[LAST] = chosen
+    for key, value in filters.query_changes(st.query_params.to_dict(), chosen).items():
+        if value is None:
+            st.query_params.pop(key, None)
+        else:
+            st.query_params[key] = value
+    return chosen
+
+
+def link(row: StoreRow, chosen: DashboardFilters) -> str:
+    """The store's own dashboard for the same period: ``dashboard?period=…&store=<id>``,
+    its name after the #."""
+    query = filters.to_query(
+        DashboardFilters(period=chosen.period, first=chosen.first, last=chosen.last)
+    )
+    query[filters.STORE] = str(row.store_id)
+    return f"{DASHBOARD}?{urlencode(query)}#{quote(row.name, safe='')}"
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else round(100 * value, 1)
+
+
+def _coverage_words(row: StoreRow) -> str:
+    t = row.coverage
+    if t is None:
+        return NO_COUNTER
+    share = row.logged_share
+    words = interval(share) if share is not None else f"{t.logged:,} logged, over 100%"
+    if row.low_coverage:
+        words += f" · under {percent(row.coverage_threshold, 0)}"
+    return words
+
+
+def _cost_words(row: StoreRow) -> str:
+    c = row.neutral
+    if c.too_few:
+        return TOO_FEW
+    low, high = c.purchases_interval
+    return f"{low:,.0f} to {high:,.0f}"
+
+
+def table(view: ChainView) -> pd.DataFrame:
+    """One row per store in the view's order (ranked first, then too few),
+    columns as COLUMNS. Rates are percents (42.3), missing where the store
+    has too few closed visits to show them."""
+    body = []
+    for r in view.rows:
+        c, few = r.counts, r.too_few
+        cov = r.coverage
+        body.append(
+            {
+                "#": r.rank,
+                "Store": link(r, view.selection),
+                "Conversion": None if few else _pct(c.conversion.value),
+                "Conversion 95%": TOO_FEW if few else interval(c.conversion),
+                "Closed visits": c.closed,
+                "Units per sale": None
+                if few or c.units_per_sale is None
+                else round(c.units_per_sale, 2),
+                "Sales": c.purchased,
+                "Warm rate": None if few else _pct(c.warm_rate.value),
+                "Warm rate 95%": TOO_FEW if few else interval(c.warm_rate),
+                "Visits": c.visits,
+                "Coverage": None if cov is None else _pct(cov.coverage),
+                "Coverage 95%": _coverage_words(r),
+                "Visitors": None if cov is None else round(cov.visitors),
+                "Neutral cost": None if r.neutral.too_few else round(r.neutral.purchases, 1),
+                "Neutral cost 95%": _cost_words(r),
+                "Neutral visits": r.neutral.closed,
+            }
+        )
+    frame = pd.DataFrame(body, columns=list(COLUMNS))
+    frame["#"] = frame["#"].astype("Int64")  # a whole number, or empty: not ranked
+    return frame
+
+
+def column_config() -> dict:
+    pct = "%.1f%%"
+    return {
+        "#": st.column_config.NumberColumn(
+            "#", help=f"Rank by conversion; none under {MIN_SAMPLE} closed visits", width=40
+        ),
+        "Store": st.column_config.LinkColumn(
+            "Store", help="Opens the store's own dashboard", display_text=NAME_IN_LINK
+        ),
+        "Conversion": st.column_config.NumberColumn("Conversion", format=pct),
+        "Conversion 95%": st.column_config.TextColumn("95%"),
+        "Closed visits": st.column_config.NumberColumn("n closed", format="%d"),
+        "Units per sale": st.column_config.NumberColumn("Units per sale", format="%.2f"),
+        "Sales": st.column_config.NumberColumn("n sales", format="%d"),
+        "Warm rate": st.column_config.NumberColumn("Warm rate", format=pct),
+        "Warm rate 95%": st.column_config.TextColumn("95%"),
+        "Visits": st.column_config.NumberColumn("n visits", format="%d"),
+        "Coverage": st.column_config.NumberColumn("Coverage", format=pct),
+        "Coverage 95%": st.column_config.TextColumn("95%"),
+        "Visitors": st.column_config.NumberColumn("n visitors", format="%d"),
+        "Neutral cost": st.column_config.NumberColumn(
+            "Neutral cost", help="Extra purchases had neutral visits converted like warm ones"
+        ),
+        "Neutral cost 95%": st.column_config.TextColumn("95%"),
+        "Neutral visits": st.column_config.NumberColumn("n neutral", format="%d"),
+    }
+
+
+def sentence(view: ChainView) -> str:
+    """Who leads, and how many stores can be ranked at all."""
+    rows, ranked = view.rows, view.ranked
+    if not ranked:
+        return (
+            f"None of the {len(rows)} stores has {MIN_SAMPLE} closed visits in this period yet: "
+            "none is ranked. Pick a longer period."
+        )
+    lead = ranked[0]
+    return (
+        f"{len(ranked)} of {len(rows)} stores have enough closed visits to rank; "
+        f"{plain(lead.name)} leads with {percent(lead.counts.conversion.value, 0)} conversion "
+        f"over {lead.counts.closed:,} closed visits."
+    )
+
+
+def draw(view: ChainView) -> None:
+    st.markdown(sentence(view))
+    st.dataframe(
+        table(view),
+        column_config=column_config(),
+        hide_index=True,
+        width="stretch",
+        key="chain-table",
+    )
+    st.caption(
+        "Tap a column's name to sort by it; tap a store's name to open its dashboard. "
+        f"Ranked by conversion; stores with fewer than {MIN_SAMPLE} closed visits are listed "
+        'last, marked "too few visits", and never ranked. Each rate has its n beside it and '
+        "its 95% Wilson interval; coverage is logged visits of the door counter's hours ÷ its "
+        "visitors; neutral cost is the extra purchases the store's neutral first engagements "
+        "are associated with had they converted like its warm ones (Newcombe's interval), "
+        f"shown when both have {MIN_SAMPLE} closed visits. Units per sale has no interval "
+        "(see docs/product.md)."
+    )

@@ -1,0 +1,64 @@
+import streamlit as st
+
+from cxlog.core import roles
+from cxlog.core.text import plain
+from cxlog.web import ui
+
+me = ui.require_account(ui.storage(), roles.MANAGER)
+
+# The chain's view (issue #28): the account's stores side by side for a
+# period. The numbers come from cxlog.coaching.chain; this page asks, caches
+# and draws (the table: cxlog/web/chain_ui.py).
+from cxlog.calendar import localday, periods  # noqa: E402
+from cxlog.coaching import chain  # noqa: E402
+from cxlog.core.model import utc_now  # noqa: E402
+from cxlog.dashboard import dashboard  # noqa: E402
+from cxlog.storage.db import open_storage  # noqa: E402
+from cxlog.web import chain_ui  # noqa: E402
+
+
+@st.cache_data(ttl=600, max_entries=24, show_spinner="Counting visits…")
+def _build(
+    path: str, version: tuple, selection: dashboard.DashboardFilters, now
+) -> chain.ChainView:
+    # Keyed by the data version, as the dashboard's: never stale.
+    return chain.build(open_storage(path), selection, now)
+
+
+storage = ui.storage()
+st.title("Stores")
+stores = ui.my_stores(storage, me)
+if len(stores) < 2:
+    st.info(
+        "This page sets several stores side by side, and your account sees "
+        + ("no store yet." if not stores else f"one store, {plain(stores[0]['name'])}.")
+        + " Its numbers are on the Dashboard.",
+        icon=":material/storefront:",
+    )
+    st.page_link("pages/dashboard.py", label="Open the Dashboard", icon=":material/bar_chart:")
+    st.stop()
+
+now = utc_now().replace(second=0, microsecond=0)
+today = max(localday.today(s["timezone"], now) for s in stores)
+selection = chain_ui.selection(today, me.stores)
+if selection is None:
+    st.stop()
+view = ui.attempt(
+    "chain", lambda: _build(storage.address, dashboard.data_version(storage), selection, now)
+)
+ui.show_error("chain")
+if view is None:
+    st.stop()
+
+span = view.rows[0].span
+st.caption(
+    f"{periods.PERIODS[selection.period]}: {periods.describe(span.first_day, span.last_day)} · "
+    f"{len(view.rows)} stores, each in its local time"
+)
+if view.totals.visits == 0:
+    st.info(
+        "No visits in this period yet in any of your stores. Try a longer period above.",
+        icon=":material/info:",
+    )
+    st.stop()
+chain_ui.draw(view)
