@@ -37,7 +37,12 @@ if not stores:
     st.info("Add your store in Settings first; its visits will show here.")
     st.stop()
 people = {a["id"]: a for a in catalog.list_associates(storage) if a["store_id"] in stores}
-reasons = {r["id"]: r for r in catalog.list_reasons(storage, REASON, active_only=False)}
+# The chain's entries and the account's stores' own (#28), never another's.
+reasons = {
+    r["id"]: r
+    for r in catalog.list_reasons(storage, REASON, active_only=False, every=True)
+    if r["store_id"] is None or r["store_id"] in stores
+}
 now = utc_now().replace(second=0, microsecond=0)
 # The latest local today of the stores: the last day a custom range may pick.
 today = max(localday.today(s["timezone"], now) for s in stores.values())

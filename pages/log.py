@@ -39,14 +39,20 @@ def people_to_pick() -> tuple[list[dict], bool]:
             icon=":material/storefront:",
         )
         st.stop()
-    if len(stores) > 1:
+    # A device joined by a store's QR code (Settings → Devices, issue #28)
+    # opens on that store's people; others pick the store first.
+    joined = [s for s in stores if str(s["id"]) == st.query_params.get("store")]
+    if len(stores) > 1 and not joined:
         st.pills(
             "Store",
             [s["id"] for s in stores],
             key=ui.PICKED_STORE,
             format_func={s["id"]: plain(s["name"]) for s in stores}.get,
         )
-    store_id = stores[0]["id"] if len(stores) == 1 else st.session_state[ui.PICKED_STORE]
+    if joined:
+        store_id = joined[0]["id"]
+    else:
+        store_id = stores[0]["id"] if len(stores) == 1 else st.session_state[ui.PICKED_STORE]
     if store_id is None:
         st.stop()
     people = catalog.list_associates(storage, store_id, active_only=True)
@@ -54,7 +60,7 @@ def people_to_pick() -> tuple[list[dict], bool]:
         st.title("Who is logging?")
         st.info("No associates yet. A manager adds them in Settings.")
         st.stop()
-    return people, settings.pin_required(storage)
+    return people, settings.pin_required(storage, store_id)
 
 
 try:

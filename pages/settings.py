@@ -26,13 +26,14 @@ with lists_tab:
     if ui.sees_every_store(storage, me):
         settings_ui.lists(storage, me.actor)
     else:
-        st.info("The lists hold for every store of the chain: the owner changes them.")
+        st.info("Every store's lists are the owner's to change; below, this store's own.")
+    settings_ui.store_lists(storage, store, me.actor)
 with store_tab:
     settings_access_ui.store_form(storage, store, me.actor)
 with access_tab:
     settings_access_ui.access_tab(storage, store, me)
 with devices_tab:
-    settings_access_ui.devices()
+    settings_access_ui.devices(storage, store)
 with followups_tab:
     settings_access_ui.followup_window(storage, store, me.actor)
 with coaching_tab:

@@ -62,8 +62,8 @@ if visit["voided_at"]:
     st.warning(f"Voided: {plain(visit['void_reason'])}")
     st.stop()
 
-reasons = catalog.list_reasons(storage, REASON, active_only=False)
-no_sale = catalog.list_reasons(storage, NO_SALE_REASON, active_only=False)
+reasons = catalog.list_reasons(storage, REASON, active_only=False, store_id=store["id"])
+no_sale = catalog.list_reasons(storage, NO_SALE_REASON, active_only=False, store_id=store["id"])
 vid = visit["id"]
 
 # The outcome decides which fields follow, so it sits above the form (a form's

@@ -227,6 +227,6 @@ def test_a_manager_session_opens_no_associate_api_route(two):
 
 def test_chain_wide_settings_need_an_account_that_sees_every_store(two):
     at = as_mia("pages/settings.py")
-    assert any("the owner changes them" in i.value for i in at.info)  # the lists
+    assert any("the owner's to change" in i.value for i in at.info)  # the lists
     assert at.toggle(key="pin-required").disabled
     assert "Accounts" not in [t.label for t in at.tabs]

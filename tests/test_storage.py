@@ -18,6 +18,7 @@ from tests.helpers.peek import peek
 TABLES = {
     "accounts",  # issue #28
     "account_stores",
+    "reasons_hidden",
     "traffic_hours",  # issue #13
     "pos_totals",
     "traffic_settings",
@@ -101,6 +102,7 @@ def test_migrate_again_is_a_no_op(storage):
         "i25_downloads",
         "i25_known_devices",
         "i28_accounts",
+        "i28_store_lists",
     ]
 
 

@@ -14,10 +14,19 @@ from cxlog.access import lockout
 from cxlog.access.credentials import check_pin, hash_secret, verify_secret
 from cxlog.core import actors
 from cxlog.core.errors import ValidationError
+from cxlog.storage import settings
 from cxlog.storage.db import Storage
 from cxlog.stores.catalog import set_associate_pin_hash
 
 # --- associate PINs -------------------------------------------------------------
+
+
+def pin_asked(storage: Storage, associate_id: int) -> bool:
+    """Whether signing in as this associate takes a PIN: their store's rule
+    (its own, else the chain's; issue #28)."""
+    with storage.read() as db:
+        rows = list(db.query("SELECT store_id FROM associates WHERE id = ?", [associate_id]))
+    return settings.pin_required(storage, rows[0]["store_id"] if rows else None)
 
 
 def check_associate_pin(

@@ -26,15 +26,18 @@ def lan_addresses() -> list[str]:
     return sorted(addresses, key=lambda a: (not ipaddress.ip_address(a).is_private, a))
 
 
-def log_page_urls(port: int, seen_url: str | None = None) -> list[str]:
+def log_page_urls(port: int, seen_url: str | None = None, store_id: int | None = None) -> list[str]:
     """Where devices reach the Log page: the address this browser used (when it
-    is not the server itself), then each LAN address of the server."""
+    is not the server itself), then each LAN address of the server; with
+    ``store_id`` (a chain, issue #28) the page opens on that store's people."""
     urls = []
     if seen_url:
         parts = urlsplit(seen_url)
         if parts.hostname and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
             urls.append(f"{parts.scheme}://{parts.netloc}/")
     urls += [f"http://{address}:{port}/" for address in lan_addresses()]
+    if store_id is not None:
+        urls = [f"{url}?store={int(store_id)}" for url in urls]
     return list(dict.fromkeys(urls))
 
 

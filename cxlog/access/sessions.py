@@ -28,7 +28,7 @@ from cxlog.core.model import from_utc_text, to_utc_text, utc_now
 from cxlog.core.roles import OWNER
 from cxlog.core.tokens import token_hash
 from cxlog.storage.db import Storage, audit
-from cxlog.storage.settings import idle_minutes
+from cxlog.storage.settings import idle_minutes_in, longest_idle_minutes_in
 
 COOKIE = "cxlog_session"
 COOKIE_MAX_AGE = 30 * 24 * 3600  # the browser keeps it; the server's idle limit ends it
@@ -49,6 +49,7 @@ class Check:
     account: Account | None
     session_id: int | None = None
     ended: str | None = None  # "idle" when this check ended it for idling
+    idle_minutes: int | None = None  # the idle time that ended it
 
     @property
     def role(self) -> str | None:
@@ -138,12 +139,14 @@ def check(storage: Storage, token: object, *, now: datetime | None = None) -> Ch
         )
         row = rows[0] if rows else None
         stores = accounts.scope_of(db, row["account_id"], row["role"]) if row else None
+        # Its stores' shortest idle time (#28: a store may set its own).
+        idle = idle_minutes_in(db, stores) if row else 0
     if row is None:
         return Check(None)
     last_seen = from_utc_text(row["last_seen_at"])
-    if now - last_seen > timedelta(minutes=idle_minutes(storage)):
+    if now - last_seen > timedelta(minutes=idle):
         _end(storage, row["id"], now, reason="idle")
-        return Check(None, row["id"], ended="idle")
+        return Check(None, row["id"], ended="idle", idle_minutes=idle)
     if row["retired_at"] or row["credential_version"] != row["current_version"]:
         _end(storage, row["id"], now, reason="password_changed")
         return Check(None, row["id"], ended="password")
@@ -245,9 +248,10 @@ def active(
     first, with their account's name (``login``); ``seen_by``: only those
     that account sees (``_seen``)."""
     now = now or utc_now()
-    oldest = to_utc_text(now - timedelta(minutes=idle_minutes(storage)))
     where, args = _seen(seen_by)
     with storage.read() as db:
+        # A session past its own (shorter) idle time is ended at its next use.
+        oldest = to_utc_text(now - timedelta(minutes=longest_idle_minutes_in(db)))
         return list(
             db.query(
                 "SELECT s.id, a.role, a.login, s.created_at, s.last_seen_at, s.device, s.client"

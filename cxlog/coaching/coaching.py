@@ -531,7 +531,7 @@ def huddle_card(
         key, n = max(named, key=lambda kn: (kn[1], -kn[0]))
         reasons = {
             r["id"]: r["name"]
-            for r in catalog.list_reasons(storage, "no_sale_reason", active_only=False)
+            for r in catalog.list_reasons(storage, "no_sale_reason", active_only=False, every=True)
         }
         top = (reasons.get(key, f"#{key}"), Rate(n, lost))
     people = metrics.breakdown(storage, week_f, "associate")

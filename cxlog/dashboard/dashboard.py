@@ -480,7 +480,7 @@ def build(storage: Storage, selection: DashboardFilters, now: datetime) -> Dashb
         for a in catalog.list_associates(storage)
         if a["store_id"] in spans and selection.associate_id in (None, a["id"])
     ]
-    reasons = catalog.list_reasons(storage, REASON, active_only=False)
+    reasons = catalog.list_reasons(storage, REASON, active_only=False, every=True)
     learned = np.zeros(max((r["id"] for r in reasons), default=0) + 1, dtype=np.int64)
     for r in reasons:
         learned[r["id"]] = r["learned"]
@@ -490,7 +490,8 @@ def build(storage: Storage, selection: DashboardFilters, now: datetime) -> Dashb
     else:
         read = _read_visits(storage, selection, spans, zones, learned)
     no_sale_names = {
-        r["id"]: r["name"] for r in catalog.list_reasons(storage, NO_SALE_REASON, active_only=False)
+        r["id"]: r["name"]
+        for r in catalog.list_reasons(storage, NO_SALE_REASON, active_only=False, every=True)
     }
     return Dashboard(
         selection=selection,

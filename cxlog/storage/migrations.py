@@ -940,3 +940,24 @@ def i28_accounts(db: Database) -> None:
     # Issue #28: named accounts per store (cxlog/access/accounts.py).
     db.executescript(I28_ACCOUNTS)
     _i28_passwords_become_accounts(db)
+
+
+I28_STORE_LISTS = """
+ALTER TABLE reasons ADD COLUMN store_id INTEGER REFERENCES stores(id);
+CREATE TABLE reasons_hidden (
+    store_id INTEGER NOT NULL REFERENCES stores(id),
+    reason_id INTEGER NOT NULL REFERENCES reasons(id),
+    PRIMARY KEY (store_id, reason_id)
+);
+"""
+
+
+def _i28_store_lists_postgres(db: Database) -> None:
+    db.executescript(I28_STORE_LISTS.replace("INTEGER", "BIGINT"))
+
+
+@migrations(postgres=_i28_store_lists_postgres)
+def i28_store_lists(db: Database) -> None:
+    # Issue #28: a store's own list entries (reasons.store_id) and the chain's
+    # entries it does not offer (reasons_hidden); cxlog/stores/catalog.py.
+    db.executescript(I28_STORE_LISTS)

@@ -214,59 +214,108 @@ def set_associate_pin_hash(
 # --- reasons and no-sale reasons --------------------------------------------
 
 
-def list_reasons(storage: Storage, kind: str, *, active_only: bool = True) -> list[dict]:
+# Issue #28: the two lists are the chain's, and a store may keep its own
+# beside them: entries only it offers (``reasons.store_id``) and chain entries
+# it does not offer (``reasons_hidden``). A chain entry keeps one id in every
+# store, so the chain's view and the dashboard compare like with like.
+
+
+def list_reasons(
+    storage: Storage,
+    kind: str,
+    *,
+    active_only: bool = True,
+    store_id: int | None = None,
+    every: bool = False,
+) -> list[dict]:
+    """A list in its managers' order: the chain's (no ``store_id``), or what
+    a store offers (``store_id``: the chain's entries, then its own; with
+    ``active_only=False`` the ones it hides too, marked ``hidden`` and not
+    active there), or (``every``) every entry of every store, for names."""
     kind = model.list_kind(kind)
-    sql = "SELECT id, name, position, active, learned FROM reasons WHERE kind = ?"
+    args: list = [store_id, kind]
+    where = "r.kind = ?"
+    if store_id is not None:
+        where += " AND (r.store_id IS NULL OR r.store_id = ?)"
+        args.append(store_id)
+    elif not every:
+        where += " AND r.store_id IS NULL"
     if active_only:
-        sql += " AND active = 1"
+        where += " AND r.active = 1 AND h.reason_id IS NULL"
+    sql = (
+        "SELECT r.id, r.name, r.position, r.learned, r.store_id,"
+        " CASE WHEN h.reason_id IS NULL THEN r.active ELSE 0 END AS active,"
+        " CASE WHEN h.reason_id IS NULL THEN 0 ELSE 1 END AS hidden"
+        " FROM reasons r LEFT JOIN reasons_hidden h ON h.reason_id = r.id AND h.store_id = ?"
+        f" WHERE {where} ORDER BY (r.store_id IS NOT NULL), r.store_id, r.position, r.id"
+    )
     with storage.read() as db:
-        return list(db.query(sql + " ORDER BY position, id", [kind]))
+        return list(db.query(sql, args))
 
 
-def _refuse_duplicate_reason(db: Database, kind: str, name: str, exclude_id: int | None) -> None:
+def _refuse_duplicate_reason(
+    db: Database, kind: str, name: str, exclude_id: int | None, store_id: int | None
+) -> None:
+    # A chain entry may not repeat any store's own (that store would offer
+    # the name twice); a store's own may not repeat the chain's or its own.
+    where = "" if store_id is None else " AND (store_id IS NULL OR store_id = ?)"
     clash = list(
         db.query(
             "SELECT id FROM reasons WHERE kind = ? AND active = 1 AND lower(name) = lower(?)"
-            " AND id IS NOT ?",
-            [kind, name, exclude_id],
+            f" AND id IS NOT ?{where}",
+            [kind, name, exclude_id, *([store_id] if store_id is not None else [])],
         )
     )
     if clash:
         raise ValidationError(f"The list already has {name!r}.")
 
 
-def add_reason(storage: Storage, kind: str, name: str, *, actor: str) -> int:
+def add_reason(
+    storage: Storage, kind: str, name: str, *, actor: str, store_id: int | None = None
+) -> int:
+    """A new entry at the end of the chain's list, or (``store_id``) of that
+    store's own."""
     kind = model.list_kind(kind)
     name = model.clean_text(name, "list entry")
     with storage.write() as db:
-        _refuse_duplicate_reason(db, kind, name, None)
+        if store_id is not None:
+            _one(db, "SELECT id FROM stores WHERE id = ?", [store_id], "That store does not exist.")
+        _refuse_duplicate_reason(db, kind, name, None, store_id)
         position = next(
             db.query(
-                "SELECT coalesce(max(position), -1) + 1 AS p FROM reasons WHERE kind = ?", [kind]
+                "SELECT coalesce(max(position), -1) + 1 AS p FROM reasons"
+                " WHERE kind = ? AND store_id IS ?",
+                [kind, store_id],
             )
         )["p"]
         (reason_id,) = db.execute(
-            "INSERT INTO reasons (kind, name, position) VALUES (?, ?, ?) RETURNING id",
-            [kind, name, position],
+            "INSERT INTO reasons (kind, name, position, store_id) VALUES (?, ?, ?, ?) RETURNING id",
+            [kind, name, position, store_id],
         ).fetchone()
-        audit(db, actor, "create", kind, reason_id, after={"name": name})
+        audit(db, actor, "create", kind, reason_id, after={"name": name}, store_id=store_id)
     return reason_id
 
 
 def _get_reason(db: Database, reason_id: int) -> dict:
     return _one(
         db,
-        "SELECT id, kind, name, active, learned FROM reasons WHERE id = ?",
+        "SELECT id, kind, name, active, learned, store_id FROM reasons WHERE id = ?",
         [reason_id],
         "That list entry does not exist.",
     )
+
+
+def reason_store(storage: Storage, reason_id: int) -> int | None:
+    """The store whose own entry this is; None for the chain's."""
+    with storage.read() as db:
+        return _get_reason(db, reason_id)["store_id"]
 
 
 def rename_reason(storage: Storage, reason_id: int, name: str, *, actor: str) -> None:
     name = model.clean_text(name, "list entry")
     with storage.write() as db:
         before = _get_reason(db, reason_id)
-        _refuse_duplicate_reason(db, before["kind"], name, reason_id)
+        _refuse_duplicate_reason(db, before["kind"], name, reason_id, before["store_id"])
         db.execute("UPDATE reasons SET name = ? WHERE id = ?", [name, reason_id])
         audit(
             db,
@@ -276,6 +325,7 @@ def rename_reason(storage: Storage, reason_id: int, name: str, *, actor: str) ->
             reason_id,
             before={"name": before["name"]},
             after={"name": name},
+            store_id=before["store_id"],
         )
 
 
@@ -283,7 +333,9 @@ def set_reason_active(storage: Storage, reason_id: int, active: bool, *, actor: 
     with storage.write() as db:
         before = _get_reason(db, reason_id)
         if active and not before["active"]:
-            _refuse_duplicate_reason(db, before["kind"], before["name"], reason_id)
+            _refuse_duplicate_reason(
+                db, before["kind"], before["name"], reason_id, before["store_id"]
+            )
         db.execute("UPDATE reasons SET active = ? WHERE id = ?", [int(active), reason_id])
         audit(
             db,
@@ -293,13 +345,55 @@ def set_reason_active(storage: Storage, reason_id: int, active: bool, *, actor: 
             reason_id,
             before={"active": before["active"]},
             after={"active": int(active)},
+            store_id=before["store_id"],
+        )
+
+
+def set_reason_hidden(
+    storage: Storage, store_id: int, reason_id: int, hidden: bool, *, actor: str
+) -> None:
+    """Whether a store offers one of the chain's entries (issue #28)."""
+    with storage.write() as db:
+        _one(db, "SELECT id FROM stores WHERE id = ?", [store_id], "That store does not exist.")
+        entry = _get_reason(db, reason_id)
+        if entry["store_id"] is not None:
+            raise ValidationError("Only an entry of every store's list can be hidden at one.")
+        if hidden:
+            db.execute(
+                "INSERT INTO reasons_hidden (store_id, reason_id) VALUES (?, ?)"
+                " ON CONFLICT DO NOTHING",
+                [store_id, reason_id],
+            )
+        else:
+            db.execute(
+                "DELETE FROM reasons_hidden WHERE store_id = ? AND reason_id = ?",
+                [store_id, reason_id],
+            )
+        audit(
+            db,
+            actor,
+            "hide" if hidden else "show",
+            entry["kind"],
+            reason_id,
+            after={"hidden": int(hidden)},
+            store_id=store_id,
         )
 
 
 def move_reason(storage: Storage, kind: str, reason_id: int, step: int, *, actor: str) -> None:
-    """Move an entry in use ``step`` places up (-1) or down (+1) its list;
-    at either end it stays."""
-    order = [r["id"] for r in list_reasons(storage, kind)]
+    """Move an entry in use ``step`` places up (-1) or down (+1) its list
+    (the chain's, or its store's own); at either end it stays."""
+    kind = model.list_kind(kind)
+    with storage.read() as db:
+        owner = _get_reason(db, reason_id)["store_id"]
+        order = [
+            r["id"]
+            for r in db.query(
+                "SELECT id FROM reasons WHERE kind = ? AND store_id IS ? AND active = 1"
+                " ORDER BY position, id",
+                [kind, owner],
+            )
+        ]
     if reason_id not in order:
         raise ValidationError("Only an entry in use has a place in the list; use it again first.")
     i = order.index(reason_id)
@@ -321,13 +415,23 @@ def reorder_reasons(storage: Storage, kind: str, ordered_ids: list[int], *, acto
         audit(db, actor, "reorder", kind, "*", after={"order": ordered_ids})
 
 
-def active_reason(db: Database, reason_id: int, kind: str) -> dict:
-    """The reason if it may be used on a new tap; raises otherwise."""
+def active_reason(db: Database, reason_id: int, kind: str, store_id: int | None = None) -> dict:
+    """The reason if it may be used on a new tap (at ``store_id``: one the
+    store offers); raises otherwise."""
     reason = _get_reason(db, reason_id)
     if reason["kind"] != kind:
         raise ValidationError("That entry belongs to another list.")
     if not reason["active"]:
         raise ValidationError(f"{reason['name']!r} has been retired; pick another.")
+    if store_id is not None:
+        hidden = list(
+            db.query(
+                "SELECT 1 FROM reasons_hidden WHERE store_id = ? AND reason_id = ?",
+                [store_id, reason_id],
+            )
+        )
+        if hidden or reason["store_id"] not in (None, store_id):
+            raise ValidationError(f"{reason['name']!r} is not on this store's list; pick another.")
     return reason
 
 

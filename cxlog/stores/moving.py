@@ -126,11 +126,10 @@ def _chosen(src: Database, store: str | None) -> list[int]:
 
 
 def _renumbered(src: Database, dst: Database, wanted: list[int], merge: bool) -> Moved:
+    stores = _stores(src, dst, wanted, merge)
     numbers: dict[str, dict[int, int]] = {
-        "stores": _stores(src, dst, wanted, merge),
-        "reasons": _by_name(
-            src, dst, "reasons", ("kind", "name"), ("position", "active", "learned")
-        ),
+        "stores": stores,
+        "reasons": _reasons(src, dst, stores),
         "behaviours": _by_name(
             src, dst, "behaviours", ("name",), ("position", "active", "measure")
         ),
@@ -240,6 +239,32 @@ def _by_name(src, dst, table: str, key: tuple[str, ...], rest: tuple[str, ...]) 
                 f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' for _ in values)})"
                 " RETURNING id",
                 values,
+            ).fetchone()
+        numbering[source_id] = found[0]
+    return numbering
+
+
+def _reasons(src: Database, dst: Database, stores: dict[int, int]) -> dict[int, int]:
+    """The lists' entries matched by kind and name: the chain's with the
+    chain's, a copied store's own (issue #28) with that store's own; other
+    stores' own entries stay behind (no copied visit can name them)."""
+    numbering = {}
+    for row in src.execute(
+        "SELECT id, kind, name, position, active, learned, store_id FROM reasons ORDER BY id"
+    ).fetchall():
+        source_id, kind, name, *rest, store_id = row
+        if store_id is not None and store_id not in stores:
+            continue
+        owner = None if store_id is None else stores[store_id]
+        found = dst.execute(
+            "SELECT id FROM reasons WHERE kind = ? AND name = ? AND store_id IS ?",
+            [kind, name, owner],
+        ).fetchone()
+        if found is None:
+            found = dst.execute(
+                "INSERT INTO reasons (kind, name, position, active, learned, store_id)"
+                " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+                [kind, name, *rest, owner],
             ).fetchone()
         numbering[source_id] = found[0]
     return numbering

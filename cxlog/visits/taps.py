@@ -515,16 +515,15 @@ def board(storage: Storage, store_id: int, timezone: str, *, limit: int = 100) -
     }
 
 
-def pad_lists(storage: Storage) -> dict:
-    """The reason and no-sale reason pills, in their managers' order."""
+def pad_lists(storage: Storage, store_id: int) -> dict:
+    """The reason and no-sale reason pills the store offers, in their
+    managers' order (the chain's entries, then the store's own)."""
     return {
-        "reasons": [
-            {"id": r["id"], "name": r["name"]} for r in catalog.list_reasons(storage, "reason")
-        ],
-        "no_sale": [
+        key: [
             {"id": r["id"], "name": r["name"]}
-            for r in catalog.list_reasons(storage, "no_sale_reason")
-        ],
+            for r in catalog.list_reasons(storage, kind, store_id=store_id)
+        ]
+        for key, kind in (("reasons", "reason"), ("no_sale", "no_sale_reason"))
     }
 
 
@@ -543,7 +542,7 @@ def pad_data(storage: Storage, me: dict | None, people: list[dict], pin_required
         "api": routes.API,
         "me": {"id": me["id"], "name": me["name"], "store": me["store_name"]},
         "timezone": me["timezone"],
-        **pad_lists(storage),
+        **pad_lists(storage, me["store_id"]),
         "followup": followup_choices(),
         "board": board(storage, me["store_id"], me["timezone"]),
     }

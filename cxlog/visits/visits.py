@@ -308,7 +308,8 @@ def _validate_field(db: Database, field: str, value: object, before: dict) -> ob
         # A retired entry may stay on an old visit, but no new tap can pick it.
         if value is None or value == before[field]:
             return value
-        return active_reason(db, value, REASON if field == "reason_id" else NO_SALE_REASON)["id"]
+        kind = REASON if field == "reason_id" else NO_SALE_REASON
+        return active_reason(db, value, kind, before["store_id"])["id"]
     if field == "associate_id":
         if value == before[field]:
             return value

@@ -49,9 +49,13 @@ def access_tab(storage: Storage, store: dict, me: Account) -> None:
     state = st.session_state
     ui.show_error("access")
     actor = me.actor
-    # The PIN rule and the idle time hold for every store (issue #28: until
-    # they are per store): only an account that sees every store changes them.
+    # The PIN rule and the idle time: the chain's, and (issue #28) a store's
+    # own where it wants one; only an account that sees every store changes
+    # the chain's.
     everywhere = ui.sees_every_store(storage, me)
+    several = len(catalog.list_stores(storage)) > 1
+    if several:
+        st.subheader("Every store (the chain's rule)")
     state["pin-required"] = settings.pin_required(storage)
     st.toggle(
         "Associates need a PIN to say who they are",
@@ -88,7 +92,11 @@ def access_tab(storage: Storage, store: dict, me: Account) -> None:
             ),
         )
     if not everywhere:
-        st.caption("These two hold for every store of the chain: the owner changes them.")
+        st.caption(
+            "These two hold for every store that has no rule of its own: the owner changes them."
+        )
+    if several:
+        store_rules(storage, store, me)
     with form("password-own-form"):
         st.text_input(
             f"New password for {plain(me.login)} (at least 8 characters)",
@@ -174,7 +182,78 @@ def access_tab(storage: Storage, store: dict, me: Account) -> None:
             )
 
 
-def devices() -> None:
+PIN_RULES = {
+    "chain": "As every store",
+    "on": "Always ask for a PIN here",
+    "off": "Never ask for a PIN here",
+}
+
+
+def store_rules(storage: Storage, store: dict, me: Account) -> None:
+    """One store's own PIN rule and idle time (issue #28), or the chain's."""
+    state, sid = st.session_state, store["id"]
+    st.subheader(f"{plain(store['name'])} only")
+    own_pin = settings.store_own(storage, settings.PIN_REQUIRED, sid)
+    pin_key = f"store-pin-{sid}"
+    state[pin_key] = "chain" if own_pin is None else "on" if own_pin == "1" else "off"
+    st.radio(
+        "PIN at this store",
+        list(PIN_RULES),
+        key=pin_key,
+        format_func=PIN_RULES.get,
+        on_change=lambda: ui.change(
+            storage,
+            "access",
+            lambda: settings.set_pin_rule(storage, sid, state[pin_key], actor=me.actor),
+            "PIN rule of the store saved.",
+            store_id=sid,
+        ),
+    )
+    own_idle = settings.store_own(storage, settings.IDLE_MINUTES, sid)
+    idle_key = f"store-idle-{sid}"
+    state.setdefault(idle_key, int(own_idle) if own_idle else settings.idle_minutes(storage))
+    with form(f"store-idle-form-{sid}"):
+        st.number_input(
+            "Sign this store's managers out after (minutes without use)",
+            min_value=5,
+            max_value=480,
+            step=5,
+            key=idle_key,
+        )
+        st.caption(
+            "An account with several stores is signed out after the shortest of their times."
+            if own_idle
+            else "Now: as every store."
+        )
+        with st.container(horizontal=True):
+            st.form_submit_button(
+                "Save for this store",
+                key=f"store-idle-save-{sid}",
+                on_click=lambda: ui.change(
+                    storage,
+                    "access",
+                    lambda: settings.set_store_idle_minutes(
+                        storage, sid, int(state[idle_key]), actor=me.actor
+                    ),
+                    "Idle time of the store saved.",
+                    store_id=sid,
+                ),
+            )
+            st.form_submit_button(
+                "As every store",
+                key=f"store-idle-chain-{sid}",
+                disabled=own_idle is None,
+                on_click=lambda: ui.change(
+                    storage,
+                    "access",
+                    lambda: settings.set_store_idle_minutes(storage, sid, None, actor=me.actor),
+                    "The store follows the chain's idle time.",
+                    store_id=sid,
+                ),
+            )
+
+
+def devices(storage: Storage, store: dict) -> None:
     if urlsplit(st.context.url or "").scheme != "https":
         st.warning(
             "This page came over plain HTTP: anyone on the same wifi can read what a "
@@ -182,8 +261,16 @@ def devices() -> None:
             "join, or serve cxlog over HTTPS (README: Access and security).",
             icon=":material/lock_open:",
         )
-    st.write("Tablets and phones on the store network open the Log page at:")
-    urls = join.log_page_urls(st.get_option("server.port"), st.context.url)
+    several = len(catalog.list_stores(storage)) > 1
+    st.write(
+        f"Tablets and phones of {plain(store['name'])} open the Log page at:"
+        if several
+        else "Tablets and phones on the store network open the Log page at:"
+    )
+    # In a chain each store's code opens the Log page on that store's people.
+    urls = join.log_page_urls(
+        st.get_option("server.port"), st.context.url, store["id"] if several else None
+    )
     if not urls:
         st.warning(
             "This machine shows no network address other than itself: connect it to "

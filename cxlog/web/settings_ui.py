@@ -10,6 +10,7 @@ import streamlit as st
 
 from cxlog.access import access
 from cxlog.core.model import NO_SALE_REASON, REASON
+from cxlog.core.text import plain
 from cxlog.storage.db import Storage
 from cxlog.stores import catalog
 from cxlog.web import ui
@@ -20,15 +21,6 @@ LIST_TITLES = {REASON: "Reasons for visit", NO_SALE_REASON: "No-sale reasons"}
 def form(key: str):
     """A form: its fields are sent together by a tap, Tab-then-tap or Enter."""
     return st.form(key, enter_to_submit=True, border=False)
-
-
-def move(storage: Storage, kind: str, entry_id: int, step: int, role: str) -> None:
-    ui.change(
-        storage,
-        kind,
-        lambda: catalog.move_reason(storage, kind, entry_id, step, actor=role),
-        "Order saved.",
-    )
 
 
 def associates(storage: Storage, store: dict, role: str) -> None:
@@ -123,82 +115,152 @@ def associates(storage: Storage, store: dict, role: str) -> None:
 
 
 def lists(storage: Storage, role: str) -> None:
-    state = st.session_state
+    """The chain's two lists: what every store offers (unless it hides an entry)."""
     for kind, title in LIST_TITLES.items():
         st.subheader(title)
         ui.show_error(kind)
         entries = catalog.list_reasons(storage, kind, active_only=False)
-        st.dataframe(
-            [
-                {
-                    "Order": i + 1 if e["active"] else None,
-                    "Name": e["name"],
-                    "In use": bool(e["active"]),
-                }
-                for i, e in enumerate(entries)
-            ],
-            hide_index=True,
-        )
-        with form(f"add-{kind}-form"):
-            st.text_input("New entry", key=f"new-{kind}", max_chars=60)
-            st.form_submit_button(
-                "Add",
-                key=f"add-{kind}",
-                on_click=lambda kind=kind: ui.change(
-                    storage,
-                    kind,
-                    lambda: catalog.add_reason(storage, kind, state[f"new-{kind}"], actor=role),
-                    "Added.",
-                    f"new-{kind}",
-                ),
-            )
-        entry_id = st.selectbox(
-            "Change an entry",
-            [e["id"] for e in entries],
-            key=f"pick-{kind}",
-            format_func={e["id"]: e["name"] for e in entries}.get,
-        )
-        entry = next(e for e in entries if e["id"] == entry_id)
-        with form(f"rename-{kind}-form"):
-            st.text_input("New name", key=f"rename-{kind}", max_chars=60)
-            st.form_submit_button(
-                "Rename",
-                key=f"rename-{kind}-save",
-                on_click=lambda kind=kind, eid=entry_id: ui.change(
-                    storage,
-                    kind,
-                    lambda: catalog.rename_reason(
-                        storage, eid, state[f"rename-{kind}"], actor=role
-                    ),
-                    "Renamed; past visits now show the new name.",
-                    f"rename-{kind}",
-                ),
-            )
+        editor(storage, kind, entries, role)
 
-        with st.container(horizontal=True):
-            if entry["active"]:
-                st.button(
-                    "Move up",
-                    key=f"up-{kind}",
-                    icon=":material/arrow_upward:",
-                    on_click=move,
-                    args=(storage, kind, entry_id, -1, role),
-                )
-                st.button(
-                    "Move down",
-                    key=f"down-{kind}",
-                    icon=":material/arrow_downward:",
-                    on_click=move,
-                    args=(storage, kind, entry_id, 1, role),
-                )
-            is_active = bool(entry["active"])
-            st.button(
-                "Retire (history kept)" if is_active else "Use again",
-                key=f"retire-{kind}",
-                on_click=lambda kind=kind, eid=entry_id, is_active=is_active: ui.change(
-                    storage,
-                    kind,
-                    lambda: catalog.set_reason_active(storage, eid, not is_active, actor=role),
-                    "Retired: hidden from the Log page." if is_active else "In use again.",
+
+def store_lists(storage: Storage, store: dict, role: str) -> None:
+    """A store's own lists (issue #28): the chain's entries it does not
+    offer, and entries only it offers, after the chain's on its tablets."""
+    if len(catalog.list_stores(storage)) < 2:
+        return  # one store: its lists are the chain's
+    state, sid = st.session_state, store["id"]
+    for kind, title in LIST_TITLES.items():
+        st.subheader(f"{title}: {plain(store['name'])} only")
+        place = f"{kind}-{sid}"
+        ui.show_error(place)
+        offered = catalog.list_reasons(storage, kind, active_only=False, store_id=sid)
+        chain = [e for e in offered if e["store_id"] is None and (e["active"] or e["hidden"])]
+        hide_key = f"hidden-{kind}-{sid}"
+        state[hide_key] = [e["id"] for e in chain if e["hidden"]]
+
+        def save_hidden(kind=kind, chain=chain, hide_key=hide_key) -> None:
+            wanted = set(state[hide_key])
+
+            def apply() -> None:
+                for e in chain:
+                    if bool(e["hidden"]) != (e["id"] in wanted):
+                        catalog.set_reason_hidden(
+                            storage, sid, e["id"], e["id"] in wanted, actor=role
+                        )
+
+            ui.change(storage, f"{kind}-{sid}", apply, "Saved for this store.", store_id=sid)
+
+        st.multiselect(
+            "Not offered at this store",
+            [e["id"] for e in chain],
+            key=hide_key,
+            format_func={e["id"]: e["name"] for e in chain}.get,
+            on_change=save_hidden,
+            placeholder="Every store's entries are offered",
+        )
+        own = [e for e in offered if e["store_id"] == sid]
+        editor(storage, kind, own, role, store_id=sid)
+
+
+def editor(
+    storage: Storage, kind: str, entries: list[dict], role: str, store_id: int | None = None
+) -> None:
+    """One list's table, add, rename, move and retire: the chain's list, or
+    (``store_id``) a store's own entries."""
+    state = st.session_state
+    key = "" if store_id is None else f"-{store_id}"
+    place = f"{kind}{key}"
+    st.dataframe(
+        [
+            {
+                "Order": i + 1 if e["active"] else None,
+                "Name": e["name"],
+                "In use": bool(e["active"]),
+            }
+            for i, e in enumerate(entries)
+        ],
+        hide_index=True,
+    )
+    with form(f"add-{kind}-form{key}"):
+        st.text_input(
+            "New entry" if store_id is None else "New entry for this store only",
+            key=f"new-{kind}{key}",
+            max_chars=60,
+        )
+        st.form_submit_button(
+            "Add",
+            key=f"add-{kind}{key}",
+            on_click=lambda: ui.change(
+                storage,
+                place,
+                lambda: catalog.add_reason(
+                    storage, kind, state[f"new-{kind}{key}"], actor=role, store_id=store_id
                 ),
+                "Added.",
+                f"new-{kind}{key}",
+                store_id=store_id,
+            ),
+        )
+    if not entries:
+        return
+    entry_id = st.selectbox(
+        "Change an entry",
+        [e["id"] for e in entries],
+        key=f"pick-{kind}{key}",
+        format_func={e["id"]: e["name"] for e in entries}.get,
+    )
+    entry = next(e for e in entries if e["id"] == entry_id)
+    with form(f"rename-{kind}-form{key}"):
+        st.text_input("New name", key=f"rename-{kind}{key}", max_chars=60)
+        st.form_submit_button(
+            "Rename",
+            key=f"rename-{kind}-save{key}",
+            on_click=lambda eid=entry_id: ui.change(
+                storage,
+                place,
+                lambda: catalog.rename_reason(
+                    storage, eid, state[f"rename-{kind}{key}"], actor=role
+                ),
+                "Renamed; past visits now show the new name.",
+                f"rename-{kind}{key}",
+                store_id=store_id,
+            ),
+        )
+
+    def step(by: int) -> None:
+        ui.change(
+            storage,
+            place,
+            lambda: catalog.move_reason(storage, kind, entry_id, by, actor=role),
+            "Order saved.",
+            store_id=store_id,
+        )
+
+    with st.container(horizontal=True):
+        if entry["active"]:
+            st.button(
+                "Move up",
+                key=f"up-{kind}{key}",
+                icon=":material/arrow_upward:",
+                on_click=step,
+                args=(-1,),
             )
+            st.button(
+                "Move down",
+                key=f"down-{kind}{key}",
+                icon=":material/arrow_downward:",
+                on_click=step,
+                args=(1,),
+            )
+        is_active = bool(entry["active"])
+        st.button(
+            "Retire (history kept)" if is_active else "Use again",
+            key=f"retire-{kind}{key}",
+            on_click=lambda eid=entry_id, is_active=is_active: ui.change(
+                storage,
+                place,
+                lambda: catalog.set_reason_active(storage, eid, not is_active, actor=role),
+                "Retired: hidden from the Log page." if is_active else "In use again.",
+                store_id=store_id,
+            ),
+        )

@@ -16,7 +16,6 @@ from cxlog.access.accounts import Account
 from cxlog.core import roles, routes
 from cxlog.core.errors import CxlogError
 from cxlog.core.model import utc_now
-from cxlog.storage import settings
 from cxlog.storage.db import Storage, shared_storage
 from cxlog.stores import catalog
 from cxlog.web import heap
@@ -242,8 +241,7 @@ def current_account(storage: Storage) -> Account | None:
     and a change of the account's stores shows at once."""
     result = _check_session(storage)
     if result.ended == "idle":
-        idle = settings.idle_minutes(storage)
-        st.session_state[NOTICE] = f"Signed out after {idle} minutes without use."
+        st.session_state[NOTICE] = f"Signed out after {result.idle_minutes} minutes without use."
     elif result.ended == "password":
         st.session_state[NOTICE] = (
             "Your password was changed or your account retired: sign in again."
@@ -269,12 +267,14 @@ def change(
     confirmation: str,
     *clear: str,
     needed: str = roles.MANAGER,
+    store_id: int | None = None,
 ) -> None:
     """A manager's change from a widget callback (Settings, its Coaching tab):
     the role checked again first (a tap on a control drawn before the session
     ended changes nothing), a named error kept for ``place``, and on success
-    a confirmation and the given inputs emptied."""
-    if not still_allowed(storage, needed):
+    a confirmation and the given inputs emptied. ``store_id``: a change to
+    one store's settings, refused once the store is off the account."""
+    if not still_allowed(storage, needed, store_id):
         return
     attempt(place, action)
     if place not in st.session_state[ERRORS]:

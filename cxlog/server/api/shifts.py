@@ -17,7 +17,6 @@ from cxlog.access import access, limits, shifts
 from cxlog.core import routes
 from cxlog.core.errors import ValidationError
 from cxlog.server.api.common import ApiError, check_origin, client_address, guarded, read_json
-from cxlog.storage import settings
 from cxlog.storage.db import shared_storage
 
 MAX_SIGN_IN_BYTES = 1024
@@ -43,7 +42,7 @@ def _start(body: object, device: str, address: str | None, sent_device: str | No
         raise ApiError(400, "Pick your name from the list.")
     storage = shared_storage()
     try:
-        if settings.pin_required(storage):
+        if access.pin_asked(storage, associate_id):
             # The same 5-tries lockout as every PIN entry.
             access.check_associate_pin(
                 storage, associate_id, body.get("pin"), client=address, device=sent_device
