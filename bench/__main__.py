@@ -22,6 +22,7 @@ BENCHMARKS = [
     "bench.coaching",  # issue #14
     "bench.followups",  # issue #15
     "bench.postgres",  # issue #27: PostgreSQL beside SQLite
+    "bench.load",  # issue #28: capacity, measured
 ]
 
 
