@@ -32,11 +32,13 @@ if len(stores) < 2:
     st.info(
         "This page sets several stores side by side, and your account sees "
         + ("no store yet." if not stores else f"one store, {plain(stores[0]['name'])}.")
-        + " Its numbers are on the Dashboard.",
+        + " Its numbers are on the Dashboard, in the menu.",
         icon=":material/storefront:",
     )
-    st.page_link("pages/dashboard.py", label="Open the Dashboard", icon=":material/bar_chart:")
     st.stop()
+# A store a row: the whole width, so every column shows on a laptop (the
+# router's centred layout is set back by the next page's run).
+st.set_page_config(layout="wide")
 
 now = utc_now().replace(second=0, microsecond=0)
 today = max(localday.today(s["timezone"], now) for s in stores)

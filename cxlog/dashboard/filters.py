@@ -17,7 +17,10 @@ from cxlog.core.errors import ValidationError
 from cxlog.dashboard.dashboard import DashboardFilters
 
 PERIOD, FROM, TO, STORE, ASSOCIATE, REASON = "period", "from", "to", "store", "associate", "reason"
-KEYS = (PERIOD, FROM, TO, STORE, ASSOCIATE, REASON)
+# The store's name in a link of the chain's view (issue #28), there to be
+# shown and sorted by: read by no filter, and taken out of the address.
+NAME = "name"
+KEYS = (PERIOD, FROM, TO, STORE, ASSOCIATE, REASON, NAME)
 
 
 def _int(text: str | None) -> int | None:

@@ -7,7 +7,7 @@ numbers come from cxlog.coaching.chain; this module only lays them out."""
 from __future__ import annotations
 
 from datetime import date
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
@@ -26,9 +26,9 @@ LAST = "chain_selection"  # survives a visit to another page in the same session
 # The dashboard's address (its page file's name, pages/dashboard.py): relative,
 # so it holds under any base path the server is given.
 DASHBOARD = "dashboard"
-# The link's cell shows the store's name, carried in the link's #fragment
-# (the server never sees it; the dashboard ignores it).
-NAME_IN_LINK = r"#(.+)$"
+# The link's cell shows the store's name, carried first in the link (so the
+# column sorts by name); the dashboard takes it out of its address.
+NAME_IN_LINK = r"^dashboard\?name=([^&]*)"
 NO_COUNTER = "no counter data"
 
 COLUMNS = (
@@ -87,13 +87,14 @@ def selection(today: date, scope: tuple[int, ...] | None) -> DashboardFilters | 
 
 
 def link(row: StoreRow, chosen: DashboardFilters) -> str:
-    """The store's own dashboard for the same period: ``dashboard?period=…&store=<id>``,
-    its name after the #."""
-    query = filters.to_query(
+    """The store's own dashboard for the same period:
+    ``dashboard?name=<its name>&period=…&store=<id>``."""
+    query = {filters.NAME: row.name}
+    query |= filters.to_query(
         DashboardFilters(period=chosen.period, first=chosen.first, last=chosen.last)
     )
     query[filters.STORE] = str(row.store_id)
-    return f"{DASHBOARD}?{urlencode(query)}#{quote(row.name, safe='')}"
+    return f"{DASHBOARD}?{urlencode(query)}"
 
 
 def _pct(value: float | None) -> float | None:
@@ -205,6 +206,10 @@ def draw(view: ChainView) -> None:
         column_config=column_config(),
         hide_index=True,
         width="stretch",
+        # Up to 20 stores in sight at once; rows a finger can hit (48 px).
+        height=48 * (min(len(view.rows), 20) + 1) + 2,
+        row_height=48,
+        placeholder="—",
         key="chain-table",
     )
     st.caption(
