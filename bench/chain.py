@@ -15,16 +15,26 @@ hashes of its number, so the build is the same on every machine.
 in a fresh process after one small view; ``dashboard_chain_peak_rss_mb`` is
 that process's peak RSS. ``dashboard_chain_build_s`` is the build, when this
 run made it (else the figure of the run that did, from the file's marker).
+
+``chain_view_year_ms`` (issue #28) is the Stores page, the chain's view
+(pages/chain.py, AppTest) of the owner's 100 stores for the last 365 days,
+measured as the year page is (a fresh process, after one small view: here
+today's), the median of three such processes; ``chain_view_year_data_ms``
+is ``cxlog.coaching.chain.build`` alone in the same process. Target on
+PostgreSQL (``bench.postgres``): ≤ 500 ms, the year page's.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import resource
 import sqlite3
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from bench.common import RESULTS, ROOT, fresh, report, run_child
 
@@ -32,6 +42,7 @@ DB = RESULTS / "chain_10m.db"
 STORES, ASSOCIATES_PER_STORE, VISITS = 100, 4, 10_000_000
 DAYS = 365
 PASSWORD = "bench-manager-1"
+VIEW_ROUNDS = 3
 ZONES = (
     ("Europe/London", 0),
     ("Europe/Berlin", 1),
@@ -181,10 +192,73 @@ def run() -> None:
     report("dashboard_chain_year_ms", year["year"])
     report("dashboard_chain_year_data_ms", year["year_data"])
     report("dashboard_chain_peak_rss_mb", year["rss"])
+    view = chain_view(DB)
+    report("chain_view_year_ms", view["year"])
+    report("chain_view_year_data_ms", view["year_data"])
+    report("chain_view_peak_rss_mb", view["rss"])
+
+
+def chain_view(db: Path | str, rounds: int = VIEW_ROUNDS) -> dict:
+    """The chain's view for the year: the median of ``rounds`` fresh processes
+    (``child_view``); peak RSS the largest of them."""
+    views = [run_child("bench.chain", "view", db) for _ in range(rounds)]
+    middle = sorted(views, key=lambda v: v["year"])[len(views) // 2]
+    return {**middle, "rss": max(v["rss"] for v in views), "all": [v["year"] for v in views]}
+
+
+def child_view() -> dict:
+    """In this new process: the Stores page for today (imports and first-run
+    costs out of the way), then for the last 365 days (a cache miss), as the
+    owner; then the data alone."""
+    from streamlit.testing.v1 import AppTest
+
+    from cxlog.access import accounts, sessions
+    from cxlog.coaching import chain
+    from cxlog.core.model import utc_now
+    from cxlog.dashboard.dashboard import DashboardFilters
+    from cxlog.storage.db import open_storage
+
+    storage = open_storage(os.environ["CXLOG_DB"])
+    owner = accounts.get(storage, accounts.find(storage, "owner")["id"])
+
+    def page(query: dict[str, str]) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "pages" / "chain.py"))
+        at.default_timeout = 120
+        token, _ = sessions.start(storage, owner, device="bench", client="local")
+        at.session_state["role_token"] = token
+        for key, value in query.items():
+            at.query_params[key] = value
+        return at
+
+    def timed(at: AppTest) -> float:
+        started = time.perf_counter()
+        at.run()
+        elapsed = (time.perf_counter() - started) * 1000
+        if at.exception:
+            raise RuntimeError(at.exception[0].value)
+        return elapsed
+
+    timed(page({"period": "today"}))
+    today = utc_now().date()
+    first = today - timedelta(days=364)
+    year = page({"period": "custom", "from": first.isoformat(), "to": today.isoformat()})
+    page_ms = timed(year)
+    shown = len(year.dataframe[0].value)
+    started = time.perf_counter()
+    chain.build(
+        storage,
+        DashboardFilters("custom", first, today),
+        utc_now().replace(second=0, microsecond=0),
+    )
+    data_ms = (time.perf_counter() - started) * 1000
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"year": page_ms, "year_data": data_ms, "stores": shown, "rss": rss}
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "build":
         print(f"built in {build():.1f} s")
+    elif len(sys.argv) > 1 and sys.argv[1] == "view":
+        print(json.dumps(child_view()))
     else:
         run()
