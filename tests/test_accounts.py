@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -208,6 +209,11 @@ def test_a_database_from_before_accounts_upgrades_with_no_one_locked_out(tmp_pat
     with storage.read() as db:
         audit_before = [tuple(r) for r in db.execute("SELECT * FROM audit ORDER BY id")]
     storage.migrate()
+    assert_upgraded(storage, audit_before)
+
+
+def assert_upgraded(storage, audit_before: list[tuple]) -> None:
+    """What the upgrade of the fixture must give, on either engine."""
     # Everyone signs in as before, typing the role's name as the account's.
     owner = accounts.check_sign_in(storage, "owner", "owner-pass-1", client="10.0.0.2")
     manager = accounts.check_sign_in(storage, "Manager", "manager-pass-1", client="10.0.0.2")
@@ -229,6 +235,38 @@ def test_a_database_from_before_accounts_upgrades_with_no_one_locked_out(tmp_pat
     made = audit_after[len(audit_before) :]
     assert [(r[2], r[3], r[4]) for r in made[:2]] == [("system", "create", "account")] * 2
     assert not {k for k in keys if k.startswith(("password_hash:", "credential_version:"))}
+
+
+@pytest.mark.first_pass  # uses both engines itself
+def test_a_postgresql_database_from_before_accounts_upgrades_too(tmp_path, pg_template):
+    """The same fixture's rows in a PostgreSQL database at its schema (every
+    migration before i28_accounts), then upgraded by PostgreSQL's bodies."""
+    from cxlog.storage import migrations, transfer
+    from cxlog.storage.postgres import PostgresStorage, close_pools
+
+    running, _ = pg_template
+    storage = PostgresStorage(running.database(f"before{uuid.uuid4().hex[:8]}"))
+    registered = migrations.migrations.registered
+    names = [name for name, _ in registered]
+    try:
+        migrations.migrations.registered = registered[: names.index("i28_accounts")]
+        storage.migrate()
+    finally:
+        migrations.migrations.registered = registered
+    shutil.copy(BEFORE_ACCOUNTS, tmp_path / "made_by_main.db")
+    source = Storage(tmp_path / "made_by_main.db")
+    with source.read() as src, storage.write() as dst:
+        assert "accounts" not in transfer.tables(src, dst)
+        transfer.copy_all(src, dst)
+        audit_before = [tuple(r) for r in dst.execute("SELECT * FROM audit ORDER BY id")]
+    try:
+        storage.migrate()
+        with storage.read() as db:
+            applied = {r[0] for r in db.execute("SELECT name FROM _sqlite_migrations")}
+        assert {"i28_accounts", "i28_store_lists"} <= applied
+        assert_upgraded(storage, audit_before)
+    finally:
+        close_pools()
 
 
 def run_cli(args: list[str], password: str | None = None, monkeypatch=None) -> int:
