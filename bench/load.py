@@ -90,7 +90,7 @@ MANAGERS, MANAGER_THINK_S = 2, 10.0
 
 # --- the ramp ---------------------------------------------------------------------
 
-STEPS = (50, 100, 200, 300, 400, 500, 650, 800, 1000)
+STEPS = (100, 200, 300, 400, 500, 650, 800, 1000)
 WINDOW_S = 20.0
 SETTLE_S = 3.0
 CONNECT_AT_ONCE = 8  # sessions opened at a time while a step adds tablets
@@ -624,11 +624,15 @@ class Manager:
 
         self.task = asyncio.create_task(loop())
 
-    async def close(self) -> None:
+    async def stop(self) -> None:
         if self.task:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self.task
+        self.task = None
+
+    async def close(self) -> None:
+        await self.stop()
         if self.session:
             with contextlib.suppress(Exception):
                 await self.session.close()
@@ -791,8 +795,10 @@ async def calibrate(load: Load, app_pid: int) -> dict:
     return found
 
 
-async def ramp(load: Load, name: str) -> tuple[int, dict | None]:
-    """The stepped ramp (module docstring); the most tablets held and that step's window."""
+async def ramp(load: Load, name: str) -> tuple[int, dict | None, dict | None]:
+    """The stepped ramp (module docstring): the most tablets held, that
+    step's window, and, when a step failed, the same tablets measured once
+    more with the managers stopped (is it the dashboards that tip it over?)."""
     results: list[tuple[int, bool]] = []
     best: dict | None = None
     deadline = time.monotonic() + RAMP_BUDGET_S
@@ -817,9 +823,16 @@ async def ramp(load: Load, name: str) -> tuple[int, dict | None]:
         )
         if ok:
             best = measured
-        else:
-            break
-    return held(results), best
+            continue
+        if load.managers:
+            for manager in load.managers:
+                await manager.stop()
+            alone = await load.window(WINDOW_S)
+            alone["ok"] = step_passes(load.stats.tap_ms, alone["errors"], alone["closed"])
+            print(f"load {name}: without dashboards: {step_line(alone)}", flush=True)
+            return held(results), best, alone
+        break
+    return held(results), best, None
 
 
 def step_line(m: dict) -> str:
@@ -885,8 +898,8 @@ async def one_config(base, storage, meter, name, *, calibrate_pid=None) -> dict:
     load = Load(base, storage, meter)
     try:
         await load.add_managers(MANAGERS)
-        tablets, best = await ramp(load, name)
-        found.update(tablets=tablets, best=best)
+        tablets, best, alone = await ramp(load, name)
+        found.update(tablets=tablets, best=best, without_dashboards=alone)
         return found
     finally:
         await load.close()
@@ -999,6 +1012,10 @@ def run(only: str | None = None) -> None:
         ):
             if key in found:
                 say(f"load_{engine}_{key}", found[key])
+        if alone := found.get("without_dashboards"):
+            # The step that failed, measured again with the managers stopped.
+            say(f"load_{engine}_failed_step_tablets", alone["tablets"])
+            say(f"load_{engine}_failed_step_tap_ms_p95_without_dashboards", alone["tap_p95"])
 
     if only in (None, "sqlite"):
         storage = Storage(fresh(RESULTS / "load.db"))
@@ -1036,6 +1053,9 @@ def run(only: str | None = None) -> None:
                 best.get("dashboard_runs_per_min", 0.0),
             )
             say("load_generator_cpu_pct_two", best.get("cpu_pct", {}).get("generator", 0.0))
+            if alone := two.get("without_dashboards"):
+                say("load_two_failed_step_tablets", alone["tablets"])
+                say("load_two_failed_step_tap_ms_p95_without_dashboards", alone["tap_p95"])
             if found["tablets"]:
                 say("load_scale_ratio_two_vs_one", two["tablets"] / found["tablets"])
         if only in (None, "peak"):
