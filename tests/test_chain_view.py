@@ -21,6 +21,7 @@ from cxlog.core.roles import MANAGER
 from cxlog.coverage import coverage, traffic
 from cxlog.dashboard.dashboard import DashboardFilters
 from cxlog.numbers.metrics import Counts, Rate
+from cxlog.storage.engine import Database, PostgresDatabase
 from cxlog.stores import catalog
 from cxlog.web import chain_ui, navigation
 from tests.conftest import as_role
@@ -371,3 +372,34 @@ def test_unranked_stores_are_marked_too_few_on_the_page(chain_of_four):
     assert pd_missing(la["#"]) and pd_missing(la["Conversion"]) and pd_missing(la["Warm rate"])
     assert la["Conversion 95%"] == la["Neutral cost 95%"] == "too few visits"
     assert la["Closed visits"] == 12 and la["Sales"] == 6
+
+
+def test_the_read_does_not_grow_with_the_number_of_stores(chain_of_four, monkeypatch):
+    """One statement on the rollups and one on the coverage sums per run of
+    stores with the same local days, however many stores: a chain's year
+    meets the year page's target on PostgreSQL (bench/postgres.py)."""
+    storage = chain_of_four["storage"]
+    seen: list[str] = []
+    for cls in (Database, PostgresDatabase):
+        real = cls.execute
+
+        def counted(self, sql, params=(), _real=real):
+            seen.append(sql)
+            return _real(self, sql, params)
+
+        monkeypatch.setattr(cls, "execute", counted)
+
+    def reads(selection: DashboardFilters) -> int:
+        seen.clear()
+        chain.build(storage, selection, NOW)
+        return sum(("FROM rollups" in s) + ("FROM coverage_days" in s) for s in seen)
+
+    week = DashboardFilters(period=periods.LAST_7)
+    assert (reads(CUSTOM), reads(week)) == (2, 4)  # the week: Tokyo's days and the others'
+    for i in range(12):
+        zone = ("Europe/London", "Asia/Tokyo", "America/Chicago")[i % 3]
+        store = catalog.create_store(storage, f"More {i}", zone)
+        who = catalog.add_associate(storage, store, f"Extra {i}", actor="test")
+        insert(storage, random_visits(store, who, 30, 10 + i, 1.0))
+    assert (reads(CUSTOM), reads(week)) == (2, 4)
+    assert len(chain.build(storage, CUSTOM, NOW).rows) == 16
