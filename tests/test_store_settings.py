@@ -210,7 +210,7 @@ def test_a_store_manager_sets_their_store_s_rules_in_settings(chain):
     at.switch_page("pages/settings.py").run()
     assert not at.exception
     assert at.toggle(key="pin-required").disabled  # the chain's: the owner's
-    at.radio(key=f"store-pin-{chain['a']}").set_value("on").run()
+    at.selectbox(key=f"store-pin-{chain['a']}").set_value("on").run()
     assert settings.store_own(storage, settings.PIN_REQUIRED, chain["a"]) == "1"
     at.number_input(key=f"store-idle-{chain['a']}").set_value(15)
     at.button(key=f"store-idle-save-{chain['a']}").click().run()
@@ -219,9 +219,9 @@ def test_a_store_manager_sets_their_store_s_rules_in_settings(chain):
     at.button(key=f"add-reason-{chain['a']}").click().run()
     assert offered(storage, chain["a"])[-1] == "Watch repair"
     assert "Watch repair" not in offered(storage, chain["b"])
-    # Nothing of B's: no rule, no entry, no radio for it.
+    # Nothing of B's: no rule, no entry, no picker for it.
     assert settings.store_own(storage, settings.PIN_REQUIRED, chain["b"]) is None
-    assert not [r for r in at.radio if r.key == f"store-pin-{chain['b']}"]
+    assert not [r for r in at.selectbox if r.key == f"store-pin-{chain['b']}"]
 
 
 def test_an_owner_hides_a_chain_entry_at_one_store(chain):
@@ -242,7 +242,7 @@ def test_one_store_has_no_store_rules(app_env, shop):
     at.switch_page("pages/settings.py").run()
     assert not at.exception
     assert not at.toggle(key="pin-required").disabled
-    assert not [r for r in at.radio if r.key.startswith("store-pin-")]
+    assert not [r for r in at.selectbox if r.key.startswith("store-pin-")]
     assert not [m for m in at.multiselect if m.key.startswith("hidden-")]
 
 

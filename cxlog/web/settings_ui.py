@@ -170,17 +170,10 @@ def editor(
     state = st.session_state
     key = "" if store_id is None else f"-{store_id}"
     place = f"{kind}{key}"
-    st.dataframe(
-        [
-            {
-                "Order": i + 1 if e["active"] else None,
-                "Name": e["name"],
-                "In use": bool(e["active"]),
-            }
-            for i, e in enumerate(entries)
-        ],
-        hide_index=True,
-    )
+    if entries:
+        table(entries)
+    else:
+        st.caption("No entries yet." if store_id is None else "No entries of its own yet.")
     with form(f"add-{kind}-form{key}"):
         st.text_input(
             "New entry" if store_id is None else "New entry for this store only",
@@ -264,3 +257,18 @@ def editor(
                 store_id=store_id,
             ),
         )
+
+
+def table(entries: list[dict]) -> None:
+    """A list's entries in order, retired ones unnumbered."""
+    st.dataframe(
+        [
+            {
+                "Order": i + 1 if e["active"] else None,
+                "Name": e["name"],
+                "In use": bool(e["active"]),
+            }
+            for i, e in enumerate(entries)
+        ],
+        hide_index=True,
+    )

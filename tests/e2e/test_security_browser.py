@@ -429,3 +429,31 @@ def test_every_control_is_48px_for_an_owner_and_a_manager(browser, set_up, scree
                 screenshot(page, f"touch-{path or 'log'}-phone")
         context.close()
     assert {where: small for where, small in found.items() if small} == {}
+
+
+def test_a_chain_s_store_settings_are_48px_on_a_phone_and_a_tablet(browser, set_up, screenshot):
+    """Issue #28: with a second store, Settings → Lists and Access show the
+    picked store's own rules and entries; every control 48 px at both sizes.
+    Last in the file: the second store stays."""
+    storage, fresh = set_up["storage"], set_up
+    accounts.add_or_reset(storage, OWNER, OWNER, NEW_PASSWORD, actor="test")
+    if len(catalog.list_stores(storage)) < 2:
+        catalog.create_store(storage, "Harbour Store", "Europe/Paris")
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.goto(f"{fresh['url']}/account")
+    page.get_by_role("heading", name="Sign in").wait_for(timeout=20_000)
+    sign_in_with_password(page, NEW_PASSWORD, OWNER, with_enter=True)
+    page.get_by_role("heading", name="Signed in").wait_for(timeout=20_000)
+    page.goto(f"{fresh['url']}/settings")
+    page.get_by_role("heading", name="Settings").first.wait_for(timeout=20_000)
+    found = {}
+    for tab, shows in (("Lists", "Not offered at this store"), ("Access", "PIN at this store")):
+        open_tab(page, tab)
+        page.get_by_text(shows).first.wait_for(timeout=10_000)
+        for viewport, size in ((PHONE, "phone"), (TABLET, "tablet")):
+            page.set_viewport_size(viewport)
+            found[(tab, size)] = settle(page, "Settings")
+            screenshot(page, f"settings-store-{tab.lower()}-{size}")
+    context.close()
+    assert {where: small for where, small in found.items() if small} == {}
