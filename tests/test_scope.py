@@ -20,7 +20,7 @@ from cxlog.server import api
 from cxlog.stores import catalog
 from tests.conftest import as_role, log_visit_in
 from tests.helpers import asgi
-from tests.helpers.pages import open_page
+from tests.helpers.pages import open_page, text_of
 
 SECRET = "Harbour Hideaway"  # store B's name: never on a page of A's manager
 BEA = "Bea Beyond"  # B's associate
@@ -46,22 +46,6 @@ def as_mia(page: str, **query) -> AppTest:
         at.query_params[key] = value
     at.switch_page(page)
     return at.run()
-
-
-def text_of(at: AppTest) -> str:
-    """Every text the page drew: markdown, captions, titles, messages, tables,
-    metrics and the options of every picker."""
-    parts = [
-        e.value
-        for kind in ("markdown", "caption", "title", "info", "error")
-        for e in getattr(at, kind)
-    ]
-    parts += [f"{m.label} {m.value}" for m in at.metric]
-    parts += [d.value.to_csv() for d in at.dataframe]
-    parts += [str(t.value) for t in at.table]
-    parts += [" ".join(map(str, s.options)) for s in at.selectbox]
-    parts += [" ".join(map(str, s.options)) for s in at.multiselect]
-    return "\n".join(map(str, parts))
 
 
 def audit_count(storage) -> int:

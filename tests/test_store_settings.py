@@ -21,7 +21,7 @@ from cxlog.stores import catalog, moving
 from cxlog.visits import taps, visits
 from tests.conftest import as_role, new_id
 from tests.helpers import asgi
-from tests.helpers.pages import device, open_page, pad_data
+from tests.helpers.pages import device, open_page, pad_data, text_of
 
 HARBOUR = "Harbour Store"
 
@@ -261,8 +261,6 @@ def test_the_pad_of_an_associate_gets_their_store_s_list(chain, monkeypatch):
 
 def test_another_store_s_own_entry_never_shows(chain):
     """Mia (store A) never sees the name of an entry only B offers."""
-    from tests.test_scope import text_of
-
     catalog.add_reason(chain["storage"], REASON, "Harbour tours", actor="test", store_id=chain["b"])
     for page in ("pages/dashboard.py", "pages/visits.py", "pages/settings.py"):
         at = as_role(open_page(), "Mia").run()

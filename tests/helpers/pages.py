@@ -36,3 +36,19 @@ def pad_data(at: AppTest) -> dict | None:
     (pad,) = pads
     assert pad.proto.component_name == "cxlog_pad"
     return json.loads(pad.proto.json)
+
+
+def text_of(at: AppTest) -> str:
+    """Every text the page drew: markdown, captions, titles, messages, tables,
+    metrics and the options of every picker."""
+    parts = [
+        e.value
+        for kind in ("markdown", "caption", "title", "info", "error")
+        for e in getattr(at, kind)
+    ]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    parts += [d.value.to_csv() for d in at.dataframe]
+    parts += [str(t.value) for t in at.table]
+    parts += [" ".join(map(str, s.options)) for s in at.selectbox]
+    parts += [" ".join(map(str, s.options)) for s in at.multiselect]
+    return "\n".join(map(str, parts))
