@@ -438,7 +438,12 @@ def test_a_chain_s_store_settings_are_48px_on_a_phone_and_a_tablet(browser, set_
     storage, fresh = set_up["storage"], set_up
     accounts.add_or_reset(storage, OWNER, OWNER, NEW_PASSWORD, actor="test")
     if len(catalog.list_stores(storage)) < 2:
-        catalog.create_store(storage, "Harbour Store", "Europe/Paris")
+        harbour = catalog.create_store(storage, "Harbour Store", "Europe/Paris")
+        bea = catalog.add_associate(storage, harbour, "Bea", actor="test")
+        for n in range(25):  # enough to be ranked on the Stores page
+            vid = new_id()
+            visits.create_visit(storage, vid, harbour, bea, "warm" if n % 2 else "neutral")
+            visits.record_purchase(storage, vid, 1 + n % 3, actor="test")
     context = browser.new_context(viewport=PHONE)
     page = context.new_page()
     page.goto(f"{fresh['url']}/account")
@@ -455,5 +460,11 @@ def test_a_chain_s_store_settings_are_48px_on_a_phone_and_a_tablet(browser, set_
             page.set_viewport_size(viewport)
             found[(tab, size)] = settle(page, "Settings")
             screenshot(page, f"settings-store-{tab.lower()}-{size}")
+    # The chain's view (#28): its table's rows and links, at both sizes.
+    page.goto(f"{fresh['url']}/chain")
+    for viewport, size in ((PHONE, "phone"), (TABLET, "tablet")):
+        page.set_viewport_size(viewport)
+        found[("stores", size)] = settle(page, "Stores")
+        screenshot(page, f"stores-{size}")
     context.close()
     assert {where: small for where, small in found.items() if small} == {}
