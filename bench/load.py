@@ -68,6 +68,7 @@ import os
 import random
 import resource
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -94,11 +95,13 @@ STEPS = (100, 200, 300, 400, 500, 650, 800, 1000)
 WINDOW_S = 20.0
 SETTLE_S = 3.0
 CONNECT_AT_ONCE = 8  # sessions opened at a time while a step adds tablets
+START_STEP_S = 30.0  # each step of a tablet's start: the page, the shift, the session
 RAMP_BUDGET_S = 240.0  # a ramp stops here even if it still passes
 
 # --- the peak ------------------------------------------------------------------------
 
 PEAK_STORES, PEAK_TABLETS_PER_STORE, PEAK_RATE, PEAK_S = 500, 2, 5.0, 60.0
+PEAK_CONNECT_S = 240.0  # the tablets' sessions are opened first, within this
 
 # The databases: stores of two tablets each, demo visits behind them.
 VISITS = 40_000
@@ -378,11 +381,12 @@ class Stats:
     dashboard_s: list[float] = field(default_factory=list)
     log_runs_s: list[float] = field(default_factory=list)
     taps_sent: int = 0
+    taps_ok: int = 0
 
     def reset(self) -> None:
         self.tap_ms, self.poll_ms, self.dashboard_s, self.log_runs_s = [], [], [], []
         self.errors = Counter()
-        self.taps_sent = 0
+        self.taps_sent = self.taps_ok = 0
 
 
 def local_address(n: int) -> str:
@@ -413,6 +417,7 @@ class Tablet:
         self.acked_taps: list[str] = []
         self.tasks: list[asyncio.Task] = []
         self.until = 0.0
+        self.ready = False  # its Log page session is open and has run
 
     def headers(self, json_body: bool = False) -> dict[str, str]:
         headers = {"Cookie": cookie_header(self.cookies)} if self.cookies else {}
@@ -421,23 +426,28 @@ class Tablet:
         return headers
 
     async def start(self) -> None:
-        """Load the page, tap the name, open the Log page's session."""
-        status, answer_headers, _ = await self.polls.request("GET", "/", self.headers())
+        """Load the page, tap the name, open the Log page's session (each
+        step bounded: START_STEP_S)."""
+        async with asyncio.timeout(START_STEP_S):
+            status, answer_headers, _ = await self.polls.request("GET", "/", self.headers())
         take_cookies(self.cookies, answer_headers)
         if status != 200:
             raise RuntimeError(f"GET / answered {status}")
         body = json.dumps({"associate_id": self.associate}).encode()
-        status, answer_headers, data = await self.polls.request(
-            "POST", "/api/v1/shifts", self.headers(True), body
-        )
+        async with asyncio.timeout(START_STEP_S):
+            status, answer_headers, data = await self.polls.request(
+                "POST", "/api/v1/shifts", self.headers(True), body
+            )
         if status != 200:
             raise RuntimeError(f"POST /api/v1/shifts answered {status}: {data[:200]!r}")
         take_cookies(self.cookies, answer_headers)
-        self.session = await Session.open(self.base, self.cookies, self.address)
-        seconds, drawn = await self.session.run("")
+        async with asyncio.timeout(START_STEP_S):
+            self.session = await Session.open(self.base, self.cookies, self.address)
+        seconds, drawn = await self.session.run("", timeout=START_STEP_S)
         if drawn["exception"]:
             raise RuntimeError("the Log page drew an exception")
         self.load.stats.log_runs_s.append(seconds)
+        self.ready = True
 
     def go(self, rate: float, until: float) -> None:
         self.until = until
@@ -512,6 +522,7 @@ class Tablet:
                 self.load.refusals.append(answer.get("message", ""))
                 return False
             self.acked_taps.append(tap["id"])
+            stats.taps_ok += 1
             return True
         return False
 
@@ -647,6 +658,7 @@ class Load:
 
         self.base, self.storage, self.meter = base, storage, meter
         self.stats = Stats()
+        self.start_errors: Counter = Counter()
         self.refusals: list[str] = []
         self.reasons = [r["id"] for r in catalog.list_reasons(storage, REASON)]
         # Tablets 2k and 2k+1 are the two tablets of store k.
@@ -668,7 +680,11 @@ class Load:
         for t in self.tablets:
             t.until = until
 
-    async def add_tablets(self, count: int, *, busy: bool = True) -> None:
+    async def add_tablets(self, count: int, *, busy: bool = True, tries: int = 1) -> int:
+        """``count`` more tablets, each started (``tries`` times at most, as a
+        person reloads a page that failed) and then busy. With one try a
+        tablet that cannot start raises; otherwise returns how many never
+        started (those stay idle)."""
         new = [
             Tablet(
                 len(self.tablets) + i,
@@ -679,16 +695,30 @@ class Load:
             )
             for i in range(count)
         ]
+        self.tablets.extend(new)  # closed at the end, started or not
         gate = asyncio.Semaphore(CONNECT_AT_ONCE)
 
         async def one(tablet: Tablet) -> None:
-            async with gate:
-                await tablet.start()
+            for attempt in range(tries):
+                try:
+                    async with gate:
+                        await tablet.start()
+                    break
+                except Exception as exc:
+                    self.start_errors[f"session start {exc}"[:80]] += 1
+                    await tablet.close()
+                    tablet.cookies, tablet.session = {}, None
+                    if attempt == tries - 1:
+                        raise
+                    await asyncio.sleep(RESEND_S)
             if busy:
                 tablet.go(self.rate, self.until)
 
-        await asyncio.gather(*(one(t) for t in new))
-        self.tablets.extend(new)
+        results = await asyncio.gather(*(one(t) for t in new), return_exceptions=True)
+        failed = [r for r in results if isinstance(r, BaseException)]
+        if failed and tries == 1:
+            raise failed[0]
+        return len(failed)
 
     async def add_managers(self, count: int, *, busy: bool = True) -> None:
         for _ in range(count):
@@ -705,10 +735,10 @@ class Load:
             if s is not None and s.ws.close_code is not None
         )
 
-    async def window(self, seconds: float) -> dict:
+    async def window(self, seconds: float, settle: float = SETTLE_S) -> dict:
         """What ``seconds`` of the tablets' and managers' steady work measured
-        (they are busy from the moment they are added)."""
-        await asyncio.sleep(SETTLE_S)
+        (they are busy from the moment they are added), after ``settle``."""
+        await asyncio.sleep(settle)
         self.stats.reset()
         before = self.meter.read()
         await asyncio.sleep(seconds)
@@ -718,6 +748,7 @@ class Load:
         return {
             "tablets": len(self.tablets),
             "taps": len(stats.tap_ms),
+            "taps_ok_per_s": stats.taps_ok / spent["wall"],
             "tap_p50": statistics.median(stats.tap_ms) if stats.tap_ms else 0.0,
             "tap_p95": p95(stats.tap_ms),
             "poll_p95": p95(stats.poll_ms),
@@ -838,7 +869,7 @@ async def ramp(load: Load, name: str) -> tuple[int, dict | None, dict | None]:
 def step_line(m: dict) -> str:
     cpu = " ".join(f"{k} {v:.0f}%" for k, v in m["cpu_pct"].items())
     return (
-        f"{m['tablets']} tablets: {m['taps']} taps"
+        f"{m['tablets']} tablets: {m['taps']} taps ({m['taps_ok_per_s']:.1f}/s saved)"
         f" p50 {m['tap_p50']:.1f} p95 {m['tap_p95']:.1f} ms,"
         f" {m['polls']} board reads p95 {m['poll_p95']:.1f} ms,"
         f" errors {m['error_kinds'] or 0}, closed sessions {m['closed']},"
@@ -925,13 +956,28 @@ async def peak_run(base, storage, meter) -> dict:
     load.rate = PEAK_RATE
     try:
         started = time.monotonic()
-        await load.add_tablets(PEAK_STORES * PEAK_TABLETS_PER_STORE)
+        # The morning: every tablet's session opened (idle), then the peak.
+        try:
+            async with asyncio.timeout(PEAK_CONNECT_S):
+                await load.add_tablets(PEAK_STORES * PEAK_TABLETS_PER_STORE, busy=False, tries=3)
+        except TimeoutError:
+            pass
+        never = sum(not t.ready for t in load.tablets)
         print(
-            f"load peak: {len(load.tablets)} sessions open in {time.monotonic() - started:.0f} s",
+            f"load peak: {len(load.tablets) - never} sessions open in"
+            f" {time.monotonic() - started:.0f} s ({never} never started)",
             flush=True,
         )
+        for tablet in load.tablets:
+            if tablet.ready:
+                tablet.go(load.rate, load.until)
         await load.add_managers(MANAGERS)
-        measured = await load.window(PEAK_S)
+        if load.start_errors:
+            print(f"load peak: session starts that failed: {dict(load.start_errors)}", flush=True)
+        # Each tablet's first visit starts within one visit period: then it is the peak.
+        measured = await load.window(PEAK_S, settle=VISIT_EVERY_S / PEAK_RATE)
+        measured["sessions_never_started"] = never
+        measured["session_start_errors"] = sum(load.start_errors.values())
         print(f"load peak: {step_line(measured)}", flush=True)
         load.stop_at(time.monotonic())
         visits = [t.tasks[1] for t in load.tablets if len(t.tasks) == 2]
@@ -969,6 +1015,10 @@ def peak_recount(storage, acked: dict[str, dict], tap_ids: list[str]) -> dict:
     return recount(acked, rows, tap_rows)
 
 
+def _terminated(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
 def raise_open_files() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < hard:
@@ -982,6 +1032,9 @@ def run(only: str | None = None) -> None:
 
     began = time.monotonic()
     raise_open_files()
+    # Stopped from outside (a time limit's SIGTERM): still stop every server
+    # and the cluster, through the finally blocks.
+    signal.signal(signal.SIGTERM, _terminated)
     only = only or os.environ.get("CXLOG_LOAD_ONLY")
     figures: dict[str, float] = {}
 
@@ -1071,9 +1124,14 @@ def run(only: str | None = None) -> None:
             say("load_peak_tablets", measured["tablets"])
             say("load_peak_visits_acknowledged", counted["visits"])
             say("load_peak_taps", measured["taps"])
+            offered = PEAK_STORES * PEAK_TABLETS_PER_STORE * 3 * PEAK_RATE / VISIT_EVERY_S
+            say("load_peak_taps_offered_per_s", offered)
+            say("load_peak_taps_acknowledged_per_s", measured["taps_ok_per_s"])
             say("load_peak_lost", counted["lost"])
             say("load_peak_doubled", counted["doubled"])
             say("load_peak_errors", measured["errors"])
+            say("load_peak_session_start_errors", measured["session_start_errors"])
+            say("load_peak_sessions_never_started", measured["sessions_never_started"])
             say("load_peak_tap_ms_p95", measured["tap_p95"])
             say("load_peak_generator_cpu_pct", measured["cpu_pct"]["generator"])
     finally:
