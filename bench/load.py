@@ -83,6 +83,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from websockets.exceptions import ConnectionClosed
+
 from bench.common import RESULTS, fresh, report
 
 # --- the rates (module docstring) ----------------------------------------------
@@ -637,7 +639,10 @@ class Manager:
         async def loop() -> None:
             await asyncio.sleep(self.n * MANAGER_THINK_S / MANAGERS)
             while time.monotonic() < load.until:
-                await self.run_once()
+                try:
+                    await self.run_once()
+                except (TimeoutError, OSError, ConnectionClosed) as exc:
+                    load.stats.errors[f"dashboard {type(exc).__name__}"] += 1
                 await asyncio.sleep(MANAGER_THINK_S)
 
         self.task = asyncio.create_task(loop())
@@ -959,6 +964,25 @@ def run_ramp(
         )
 
 
+async def lock_waiters(storage, found: list[int]) -> None:
+    """Every second, how many PostgreSQL backends wait for an advisory lock
+    (cxlog/storage/postgres.py: every write takes WRITE_LOCK first)."""
+
+    def count() -> int:
+        with storage.read() as db:
+            rows = list(
+                db.query(
+                    "SELECT count(*) AS n FROM pg_stat_activity"
+                    " WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
+                )
+            )
+        return int(rows[0]["n"])
+
+    while True:
+        found.append(await asyncio.to_thread(count))
+        await asyncio.sleep(1)
+
+
 async def peak_run(base, storage, meter) -> dict:
     """The chain peak: every tablet at PEAK_RATE, a window of PEAK_S, then no
     new visits while those begun are finished (their close is half a visit
@@ -979,14 +1003,22 @@ async def peak_run(base, storage, meter) -> dict:
             f" {time.monotonic() - started:.0f} s ({never} never started)",
             flush=True,
         )
+        await load.add_managers(MANAGERS)
         for tablet in load.tablets:
             if tablet.ready:
                 tablet.go(load.rate, load.until)
-        await load.add_managers(MANAGERS)
         if load.start_errors:
             print(f"load peak: session starts that failed: {dict(load.start_errors)}", flush=True)
         # Each tablet's first visit starts within one visit period: then it is the peak.
-        measured = await load.window(PEAK_S, settle=VISIT_EVERY_S / PEAK_RATE)
+        waiting: list[int] = []
+        watcher = asyncio.create_task(lock_waiters(storage, waiting))
+        try:
+            measured = await load.window(PEAK_S, settle=VISIT_EVERY_S / PEAK_RATE)
+        finally:
+            watcher.cancel()
+        # PostgreSQL's backends waiting for the write lock, once a second.
+        measured["lock_waiters_mean"] = statistics.mean(waiting) if waiting else 0.0
+        measured["lock_waiters_max"] = max(waiting, default=0)
         measured["sessions_never_started"] = never
         measured["session_start_errors"] = sum(load.start_errors.values())
         print(f"load peak: {step_line(measured)}", flush=True)
@@ -1150,6 +1182,10 @@ def run(only: str | None = None) -> None:
             say("load_peak_sessions_never_started", measured["sessions_never_started"])
             say("load_peak_tap_ms_p95", measured["tap_p95"])
             say("load_peak_generator_cpu_pct", measured["cpu_pct"]["generator"])
+            say("load_peak_write_lock_waiters_mean", measured["lock_waiters_mean"])
+            say("load_peak_write_lock_waiters_max", measured["lock_waiters_max"])
+            for name, pct in measured["cpu_pct"].items():
+                say(f"load_peak_cpu_pct_{name}", pct)
     finally:
         cluster.stop()
         shutil.rmtree(folder, ignore_errors=True)
