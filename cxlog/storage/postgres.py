@@ -5,11 +5,16 @@ Connections come from one psycopg pool per address and process, in
 autocommit: a read is a statement, a write is ``BEGIN`` … ``COMMIT`` that
 ``write`` opens. Every write transaction first takes one advisory lock
 (``WRITE_LOCK``), so writers take turns as they do on SQLite: the
-read-then-write of a tap, an edit, the lockout's count or the setup claim
-sees every write committed before it, and none is lost to PostgreSQL's
-READ COMMITTED. Reads take no lock and never wait for a writer (MVCC). A
-write holds the lock for its few milliseconds; a chain's taps (a few a
-second at its peak) are far below the ~hundreds a second one lock allows.
+read-then-write of an edit, the lockout's count or the setup claim sees
+every write committed before it, and none is lost to PostgreSQL's READ
+COMMITTED. Reads take no lock and never wait for a writer (MVCC).
+
+A tablet's taps (``store_writes``, issue #28) write only their store's rows:
+they hold ``WRITE_LOCK`` shared and their store's own lock (``STORE_LOCK``,
+the store's id) alone, so the stores of a chain write side by side while
+each store's writes still take turns, and any other write still goes alone.
+One lock for every write held a 1,000-tablet chain to ~60–75 taps a second
+(``bench/load.py``).
 """
 
 from __future__ import annotations
@@ -25,12 +30,15 @@ from cxlog.storage.engine import Database, PostgresDatabase, prepare_postgres
 
 # pg_advisory_xact_lock's key for writing: "write" read as a number.
 WRITE_LOCK = int.from_bytes(b"write", "big")
+# pg_advisory_xact_lock(STORE_LOCK, store id): one store's writes ("stor", an int4).
+STORE_LOCK = int.from_bytes(b"stor", "big")
 POOL_MAX = 16  # each app process: its API worker threads and page sessions
 CONNECT_TIMEOUT_S = 10
 
 _pools: dict[str, Any] = {}
 _pools_lock = threading.Lock()
 _PINNED = threading.local()
+_STORE = threading.local()  # the store this thread's writes are kept to (store_writes)
 
 
 def _pool(url: str) -> Any:
@@ -208,8 +216,20 @@ class PostgresStorage:
     @contextmanager
     def write(self) -> Iterator[Database]:
         """One transaction: everything inside is saved together or not at all."""
-        with self._borrowed() as conn, _transaction(conn, self.url) as db:
+        store = getattr(_STORE, "id", None)
+        with self._borrowed() as conn, _transaction(conn, self.url, store=store) as db:
             yield db
+
+    @contextmanager
+    def store_writes(self, store_id: int) -> Iterator[None]:
+        """Writes in this block (this thread's) touch ``store_id``'s rows only:
+        they wait for that store's other writes, not for other stores'."""
+        before = getattr(_STORE, "id", None)
+        _STORE.id = int(store_id)
+        try:
+            yield
+        finally:
+            _STORE.id = before
 
     def check(self) -> None:
         """Raise StorageError unless the database can be reached and read."""
@@ -251,15 +271,22 @@ def _repeatable_read(conn: Any, url: str, *, snapshot: str | None = None) -> Ite
 
 
 @contextmanager
-def _transaction(conn: Any, url: str, *, lock: bool = True) -> Iterator[Database]:
+def _transaction(
+    conn: Any, url: str, *, lock: bool = True, store: int | None = None
+) -> Iterator[Database]:
     import psycopg
 
     db = PostgresDatabase(conn)
     try:
         conn.execute("BEGIN")
         try:
-            if lock:
+            if lock and store is None:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", [WRITE_LOCK])
+            elif lock:
+                # Shared first, then the store's: every writer takes them in
+                # this order, and one that needs WRITE_LOCK alone waits for all.
+                conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", [WRITE_LOCK])
+                conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", [STORE_LOCK, store])
             yield db
         except BaseException:
             if not conn.closed:

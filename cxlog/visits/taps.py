@@ -214,13 +214,16 @@ def apply_batch(
     store_id = shift["store_id"]
     seen = _check_batch(storage, store_id, taps)
     answers = []
-    for tap, moment in zip(taps, moments, strict=True):
-        if tap["id"] in seen:
-            answers.append({**seen[tap["id"]], "replayed": True})
-            continue
-        answer = _apply_one(storage, shift, tap, moment, received, offset, max_open, address)
-        seen[tap["id"]] = answer
-        answers.append(answer)
+    # A tap writes its store's rows only (visits, their sums, its taps and
+    # rate-limit rows, audit rows): on PostgreSQL stores write side by side.
+    with storage.store_writes(store_id):
+        for tap, moment in zip(taps, moments, strict=True):
+            if tap["id"] in seen:
+                answers.append({**seen[tap["id"]], "replayed": True})
+                continue
+            answer = _apply_one(storage, shift, tap, moment, received, offset, max_open, address)
+            seen[tap["id"]] = answer
+            answers.append(answer)
     touched = list(dict.fromkeys(t["visit"] for t in taps))
     with storage.read() as db:
         states = {
