@@ -75,8 +75,11 @@ def _password_is(storage: Storage, login: str, password: str) -> bool:
     return credentials.verify_secret(password, accounts.find(storage, login)["password_hash"])
 
 
-def _pick(key: str, option: int) -> Callable:
-    """Open the select box with this key and take its option number ``option``."""
+def _pick(key: str, option: int, shows: str | None = None) -> Callable:
+    """Open the select box with this key and take its option number ``option``;
+    with ``shows``, wait for that text, which the rerun of the pick draws (the
+    form below is then the picked entry's: a form filled before that rerun
+    was sent for the entry picked before, once in CI)."""
 
     def before(page, _seed: dict, _walk: str) -> None:
         # Streamlit 1.67's select box is a combo box: the arrow key lists the
@@ -84,6 +87,9 @@ def _pick(key: str, option: int) -> Callable:
         by_key(page, key).get_by_role("combobox").click()
         page.keyboard.press("ArrowDown")
         page.get_by_role("option").nth(option).click()
+        if shows is not None:
+            page.get_by_text(shows, exact=True).wait_for(timeout=15_000)
+            wait_idle(page)
 
     return before
 
@@ -172,7 +178,7 @@ def _forms(seed: dict) -> list[Form]:
             lambda s, d, w: _password_is(s, MANAGER, f"manager-{w}-2468"),
             "account-reset",
             tab="Accounts",
-            before=_pick("account-pick", 1),
+            before=_pick("account-pick", 1, shows="Yes, retire manager"),
         ),
         Form(
             "follow-up window",
