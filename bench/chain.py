@@ -210,38 +210,21 @@ def child_view() -> dict:
     """In this new process: the Stores page for today (imports and first-run
     costs out of the way), then for the last 365 days (a cache miss), as the
     owner; then the data alone."""
-    from streamlit.testing.v1 import AppTest
-
-    from cxlog.access import accounts, sessions
+    from bench.dashboard import page, timed
     from cxlog.coaching import chain
     from cxlog.core.model import utc_now
     from cxlog.dashboard.dashboard import DashboardFilters
     from cxlog.storage.db import open_storage
 
     storage = open_storage(os.environ["CXLOG_DB"])
-    owner = accounts.get(storage, accounts.find(storage, "owner")["id"])
 
-    def page(query: dict[str, str]) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "pages" / "chain.py"))
-        at.default_timeout = 120
-        token, _ = sessions.start(storage, owner, device="bench", client="local")
-        at.session_state["role_token"] = token
-        for key, value in query.items():
-            at.query_params[key] = value
-        return at
+    def stores_page(query: dict[str, str]):
+        return page(query, "chain.py", "owner")
 
-    def timed(at: AppTest) -> float:
-        started = time.perf_counter()
-        at.run()
-        elapsed = (time.perf_counter() - started) * 1000
-        if at.exception:
-            raise RuntimeError(at.exception[0].value)
-        return elapsed
-
-    timed(page({"period": "today"}))
+    timed(stores_page({"period": "today"}))
     today = utc_now().date()
     first = today - timedelta(days=364)
-    year = page({"period": "custom", "from": first.isoformat(), "to": today.isoformat()})
+    year = stores_page({"period": "custom", "from": first.isoformat(), "to": today.isoformat()})
     page_ms = timed(year)
     shown = len(year.dataframe[0].value)
     started = time.perf_counter()

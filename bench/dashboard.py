@@ -83,25 +83,27 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _page(query: dict[str, str]):
+def page(query: dict[str, str], script: str = "dashboard.py", login: str = "manager"):
+    """A page of pages/ in AppTest, signed in as the account ``login``: a
+    server-side session whose token the tab holds (#11)."""
     from streamlit.testing.v1 import AppTest
 
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages/dashboard.py"))
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "pages" / script))
     at.default_timeout = 120
-    # A signed-in manager: a server-side session whose token the tab holds (#11).
     from cxlog.access import accounts, sessions
     from cxlog.storage.db import open_storage
 
     storage = open_storage(os.environ["CXLOG_DB"])
-    manager = accounts.get(storage, accounts.find(storage, "manager")["id"])
-    token, _ = sessions.start(storage, manager, device="bench", client="local")
+    account = accounts.get(storage, accounts.find(storage, login)["id"])
+    token, _ = sessions.start(storage, account, device="bench", client="local")
     at.session_state["role_token"] = token
     for key, value in query.items():
         at.query_params[key] = value
     return at
 
 
-def _timed(at) -> float:
+def timed(at) -> float:
+    """One run of the page, in ms; a page that fails stops the benchmark."""
     started = time.perf_counter()
     at.run()
     elapsed = (time.perf_counter() - started) * 1000
@@ -113,21 +115,21 @@ def _timed(at) -> float:
 def child_cold_warm() -> dict:
     import streamlit  # noqa: F401 - a running server has it imported already
 
-    at = _page({"period": "last_30"})
-    cold = _timed(at)
+    at = page({"period": "last_30"})
+    cold = timed(at)
     stores = list(at.selectbox(key="dash_store").options)
     warm = []
     at.selectbox(key="dash_store").set_value(at.selectbox(key="dash_store").options[1])
-    warm.append(_timed(at))
+    warm.append(timed(at))
     at.segmented_control(key="dash_period").set_value("last_7")
-    warm.append(_timed(at))
+    warm.append(timed(at))
     at.selectbox(key="dash_associate").set_value(at.selectbox(key="dash_associate").options[1])
-    warm.append(_timed(at))
+    warm.append(timed(at))
     at.selectbox(key="dash_reason").set_value(at.selectbox(key="dash_reason").options[1])
-    warm.append(_timed(at))
+    warm.append(timed(at))
     at.selectbox(key="dash_store").set_value(stores[0])  # back to all stores, this week
     at.segmented_control(key="dash_period").set_value("this_week")
-    warm.append(_timed(at))
+    warm.append(timed(at))
     return {"cold": cold, "warm": statistics.median(warm), "warm_all": warm}
 
 
@@ -136,12 +138,12 @@ def child_year() -> dict:
     from cxlog.dashboard import dashboard
     from cxlog.storage.db import open_storage
 
-    small = _page({"period": "today", "store": "1"})
-    _timed(small)  # imports and first-run costs out of the way
+    small = page({"period": "today", "store": "1"})
+    timed(small)  # imports and first-run costs out of the way
     today = utc_now().date()
     first = today - timedelta(days=364)
-    year = _page({"period": "custom", "from": first.isoformat(), "to": today.isoformat()})
-    page_ms = _timed(year)
+    year = page({"period": "custom", "from": first.isoformat(), "to": today.isoformat()})
+    page_ms = timed(year)
     visits = next(m.value for m in year.metric if m.label == "Visits")
     started = time.perf_counter()
     dashboard.build(

@@ -62,12 +62,23 @@ def serve_flags(port: int) -> list[str]:
 def start_app(database: str, port: int, log: Path | None = None) -> subprocess.Popen:
     """``python -m cxlog.serve`` on ``port`` with CXLOG_DB=database, in a
     process group of its own (``stop`` ends it and what it started)."""
+    return _spawn(
+        [sys.executable, "-m", "cxlog.serve", *serve_flags(port)],
+        {**os.environ, "CXLOG_DB": database},
+        log,
+    )
+
+
+def _spawn(command: list[str], env: dict[str, str], log: Path | None) -> subprocess.Popen:
+    """A child in a process group of its own (``stop`` ends it and what it
+    started), its output appended to ``log`` (or dropped), run from the
+    project's folder."""
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - the child keeps it
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", "cxlog.serve", *serve_flags(port)],
+            command,
             cwd=ROOT,
-            env={**os.environ, "CXLOG_DB": database},
+            env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -134,19 +145,8 @@ def start_haproxy(front_port: int, apps: dict[str, int], log: Path | None = None
         "CXLOG_FRONT_PORT": str(front_port),
         **{f"CXLOG_{name.upper()}": f"127.0.0.1:{port}" for name, port in apps.items()},
     }
-    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - the child keeps it
-    try:
-        # -db: stay in the foreground, so this process id is HAProxy's own.
-        return subprocess.Popen(
-            [binary, "-db", "-f", str(HAPROXY_CFG)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    finally:
-        if log:
-            out.close()
+    # -db: stay in the foreground, so this process id is HAProxy's own.
+    return _spawn([binary, "-db", "-f", str(HAPROXY_CFG)], env, log)
 
 
 def wait_balanced(url: str, haproxy: subprocess.Popen, servers: set[str]) -> None:

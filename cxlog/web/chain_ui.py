@@ -78,11 +78,7 @@ def selection(today: date, scope: tuple[int, ...] | None) -> DashboardFilters | 
     period, first, last = picked
     chosen = DashboardFilters(period=period, first=first, last=last, scope=scope)
     st.session_state[LAST] = chosen
-    for key, value in filters.query_changes(st.query_params.to_dict(), chosen).items():
-        if value is None:
-            st.query_params.pop(key, None)
-        else:
-            st.query_params[key] = value
+    dashboard_ui.keep_in_address(chosen)
     return chosen
 
 

@@ -136,12 +136,18 @@ def selection(
         scope=scope,
     )
     st.session_state[LAST] = selection
-    for key, value in filters.query_changes(st.query_params.to_dict(), selection).items():
+    keep_in_address(selection)
+    return selection
+
+
+def keep_in_address(chosen: dashboard.DashboardFilters) -> None:
+    """Write the chosen filters into the page's address (only what changed),
+    so a refresh or a shared link shows the same view."""
+    for key, value in filters.query_changes(st.query_params.to_dict(), chosen).items():
         if value is None:
             st.query_params.pop(key, None)
         else:
             st.query_params[key] = value
-    return selection
 
 
 def moments(storage: Storage, dash, stores: dict[int, dict], store_id, currency, cov):
