@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PORT ?= 8501
 STREAMLIT_FLAGS := --server.headless true --browser.gatherUsageStats false
 
-.PHONY: install run test lint format bench demo chain clean
+.PHONY: install run test lint format bench demo chain clean messages catalogs
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,22 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+# cxlog's words (issue #29, docs/languages.md): `make messages` extracts them
+# from the code into the template and merges it into each language's
+# catalog, for translators; `make catalogs` compiles the catalogs (at install:
+# the .mo files are built, not committed).
+CATALOGS := cxlog/language/catalogs
+PYBABEL := $(BIN)/pybabel
+messages: $(STAMP)
+	$(PYBABEL) extract -F babel.cfg -k _ -k n_:1,2 -k N_ --add-location=file --sort-by-file \
+		--no-wrap --project cxlog --omit-header -o $(CATALOGS)/cxlog.pot .
+	$(PYBABEL) update -i $(CATALOGS)/cxlog.pot -d $(CATALOGS) -D cxlog \
+		--no-wrap --no-fuzzy-matching --ignore-obsolete
+
+catalogs: $(STAMP)
+	$(PYBABEL) compile -d $(CATALOGS) -D cxlog --statistics
+
+install: $(STAMP) catalogs
 
 # Serves on every interface so the store's tablets and phones can connect.
 # HTTPS: make run CERT=path/to/cert.pem KEY=path/to/key.pem (README: Access and security).

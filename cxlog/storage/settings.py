@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cxlog.core.errors import ValidationError
+from cxlog.language import words
 from cxlog.storage.db import Storage, audit
 
 PIN_REQUIRED = "pin_required"
@@ -146,3 +147,52 @@ def set_store_idle_minutes(
     """A store's own idle time, or (None) the chain's."""
     value = None if minutes is None else _idle_value(minutes)
     set_store_own(storage, IDLE_MINUTES, store_id, value, actor=actor)
+
+
+# Issue #29: the store's language. The chain may fix one for every store; a
+# store may fix its own; where neither is fixed, each device starts from its
+# browser's language.
+LANGUAGE = "language"
+
+
+def language_in(db, store_id: int | None = None) -> str | None:
+    """The language the store (or, without one, the chain) has fixed, or None."""
+    keys = [LANGUAGE] + ([store_key(LANGUAGE, store_id)] if store_id else [])
+    values = _values(db, keys)
+    own = values.get(keys[-1]) if store_id else None
+    return words.supported(own if own is not None else values.get(LANGUAGE))
+
+
+def store_language(storage: Storage, store_id: int | None = None) -> str | None:
+    """``language_in`` through its own read."""
+    with storage.read() as db:
+        return language_in(db, store_id)
+
+
+def set_language(storage: Storage, lang: str | None, *, actor: str) -> None:
+    """The chain's language ("" or None: each device its browser's)."""
+    if lang and not words.supported(lang):
+        raise ValidationError(words._("cxlog does not speak that language yet."))
+    with storage.write() as db:
+        if lang:
+            before = put_setting(db, LANGUAGE, lang)
+        else:
+            rows = list(db.query("SELECT value FROM settings WHERE key = ?", [LANGUAGE]))
+            before = rows[0]["value"] if rows else None
+            db.execute("DELETE FROM settings WHERE key = ?", [LANGUAGE])
+        audit(
+            db,
+            actor,
+            "setting",
+            "settings",
+            LANGUAGE,
+            before={LANGUAGE: before},
+            after={LANGUAGE: lang or None},
+        )
+
+
+def set_store_language(storage: Storage, store_id: int, lang: str | None, *, actor: str) -> None:
+    """A store's own language, or (None) the chain's."""
+    if lang and not words.supported(lang):
+        raise ValidationError(words._("cxlog does not speak that language yet."))
+    set_store_own(storage, LANGUAGE, store_id, lang or None, actor=actor)
