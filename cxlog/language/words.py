@@ -45,6 +45,10 @@ LANGUAGES: dict[str, str] = {
     "es": "Español",
 }
 
+# The device's own choice, remembered by its browser (a plain cookie: the API
+# reads it on every request, the pages when the tab connects).
+DEVICE_COOKIE = "cxlog_lang"
+
 _current: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "cxlog_language", default=None
 )
