@@ -21,7 +21,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 CATALOGS := cxlog/language/catalogs
 PYBABEL := $(BIN)/pybabel
 messages: $(STAMP)
-	$(PYBABEL) extract -F babel.cfg -k _ -k n_:1,2 -k N_ --add-location=file --sort-by-file \
+	$(PYBABEL) extract -F babel.cfg -k _ -k n_:1,2 -k N_ -k Nn_:1,2 --add-location=file --sort-by-file \
 		--no-wrap --project cxlog --omit-header -o $(CATALOGS)/cxlog.pot .
 	$(PYBABEL) update -i $(CATALOGS)/cxlog.pot -d $(CATALOGS) -D cxlog \
 		--no-wrap --no-fuzzy-matching --ignore-obsolete

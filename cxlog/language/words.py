@@ -127,6 +127,12 @@ def N_(message: str) -> str:
     return message
 
 
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a counted sentence for the catalog without translating it yet
+    (``n_(*pair, n)`` it where shown)."""
+    return singular, plural
+
+
 def plural_forms(singular: str, plural: str) -> dict[str, str]:
     """The counted sentence in every CLDR plural category of the current
     language ({"one": "{n} tap", "other": "{n} taps"}), for the tap pad,

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from cxlog.web import language_ui, pad_words
+
 _FOLDER = Path(__file__).resolve().parent / "pad"
 
 _mount = st.components.v2.component(
@@ -25,5 +27,8 @@ _mount = st.components.v2.component(
 
 
 def pad(data: dict) -> None:
-    """Draw the pad with ``data`` (cxlog.visits.taps.pad_data)."""
-    _mount(key="pad", data=data)
+    """Draw the pad with ``data`` (cxlog.visits.taps.pad_data) and its words
+    in this page's language (issue #29). The pad asks for a rerun (its
+    "language" trigger) when the board says the store's language changed."""
+    data = {**data, "words": pad_words.pad_words(), **language_ui.for_pad()}
+    _mount(key="pad", data=data, on_language_change=lambda: None)

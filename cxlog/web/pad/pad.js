@@ -39,8 +39,47 @@ export const DOUBLE_TAP_MS = 500;
 export const DOUBLE_TAP_SLOP_PX = 24;
 // How long the pad says that a second touch was taken as a double tap.
 const HINT_MS = 4000;
-const LABELS = { warm: "Warm", neutral: "Neutral", missed: "Missed" };
-const MARKER_LABELS = { used_name: "Used name", recommended: "Recommended" };
+const ENGAGEMENTS = ["warm", "neutral", "missed"];
+const MARKERS = ["used_name", "recommended"];
+
+// --- words (issue #29): the page hands the pad its words in the page's
+// language (cxlog/web/pad_words.py); the pad fills their {placeholders}. ----
+
+let W = { lang: "en", text: {}, counted: {} };
+
+function fill(template, vars) {
+  return template.replace(/\{(\w+)\}/g, (all, name) => (name in vars ? String(vars[name]) : all));
+}
+
+// A sentence of the words' language, its {placeholders} filled.
+export function say(w, key, vars = {}) {
+  return fill(w.text[key] === undefined ? key : w.text[key], vars);
+}
+
+// A counted sentence: the language's form for n (Intl.PluralRules picks the
+// CLDR category the server gave the words for), n written the language's way.
+export function sayCount(w, key, n, vars = {}) {
+  const forms = w.counted[key] || {};
+  let category = "other";
+  try {
+    category = new Intl.PluralRules(w.lang).select(n);
+  } catch (e) {
+    category = n === 1 ? "one" : "other";
+  }
+  const template = forms[category] || forms.other || key;
+  return fill(template, { ...vars, n: number(w, n) });
+}
+
+function number(w, n) {
+  try {
+    return new Intl.NumberFormat(w.lang).format(n);
+  } catch (e) {
+    return String(n);
+  }
+}
+
+const t = (key, vars) => say(W, key, vars);
+const tn = (key, n, vars) => sayCount(W, key, n, vars);
 
 // --- pure functions: no DOM, no network (driven by the browser tests) -------
 
@@ -167,13 +206,9 @@ function iso(text) {
   return `\u2068${text || ""}\u2069`;
 }
 
-function plural(n, word) {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
-export function closeText(v) {
-  if (v.outcome === "purchased") return `purchase, ${plural(v.units, "unit")}`;
-  if (v.outcome === "no_purchase") return "no purchase";
+export function closeText(v, w = W) {
+  if (v.outcome === "purchased") return say(w, "purchase_units", { units: sayCount(w, "units", v.units) });
+  if (v.outcome === "no_purchase") return say(w, "no_purchase_lower");
   return "";
 }
 
@@ -191,21 +226,23 @@ export function rememberedChannel(store, choices) {
 }
 
 // What the associate writes on the receipt once the promise is saved.
-export function promiseText(made, channels) {
+export function promiseText(made, channels, w = W) {
   const channel = (channels.find((c) => c.id === made.channel) || { name: made.channel }).name;
-  const day = new Date(`${made.due_on}T12:00:00Z`).toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
-  return `Follow-up: ${channel.toLowerCase()}, due ${day}. Write ${made.code} on the receipt.`;
+  // English as cxlog always wrote it ("Tue 3 Nov"); other languages their own way.
+  const locale = w.lang === "en" ? "en-GB" : w.lang;
+  const day = new Date(`${made.due_on}T12:00:00Z`).toLocaleDateString(locale, { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+  return say(w, "promise", { channel: channel.toLocaleLowerCase(w.lang), day, code: made.code });
 }
 
 // The pad's own bar: saved, waiting, or cannot reach the server.
-export function barText(s) {
+export function barText(s, w = W) {
   const n = countWaiting(s.outbox);
   if (s.stopped) return s.stopped;
   // Short: the bar stays on screen at the bottom (two lines at most on a phone).
-  if (s.offline && n) return `Cannot reach the server: ${plural(n, "tap")} waiting here. Keep logging.`;
-  if (s.offline) return "Cannot reach the server. Keep logging; taps wait here.";
-  if (n) return `Saving ${plural(n, "tap")}…`;
-  return "All taps saved.";
+  if (s.offline && n) return sayCount(w, "offline_waiting", n);
+  if (s.offline) return say(w, "offline");
+  if (n) return sayCount(w, "saving", n);
+  return say(w, "all_saved");
 }
 
 // --- the device: outbox, sending, board refresh ------------------------------
@@ -321,7 +358,7 @@ async function flush() {
       // A refusal another try cannot fix (shift ended, bad batch): say it in
       // the bar; the taps stay on the device, never silently dropped.
       reachable(true);
-      pad.stopped = answer.error || `The server refused the taps (${status}).`;
+      pad.stopped = answer.error || t("refused", { status });
     }
   } catch (e) {
     console.warn("cxlog pad: sending taps failed:", e && e.message);
@@ -349,6 +386,22 @@ function useBoard(board) {
   pad.openCount = board.open_count;
   pad.teamLine = board.team_line || null;
   pad.version = board.version;
+  followLanguage(board);
+}
+
+// Issue #29: a change of the store's language reaches the pad with the
+// board; the page then draws itself again in it (a Streamlit rerun through
+// the pad's "language" trigger, no reload). A device's own choice stays.
+export function wantedLanguage(data, board) {
+  if (!data || data.lang_source === "device" || !board || !("lang" in board)) return null;
+  return board.lang || data.browser_lang || null;
+}
+
+function followLanguage(board) {
+  const wanted = wantedLanguage(pad.data, board);
+  if (!wanted || wanted === W.lang || pad.askedLanguage === wanted || !pad.rerun) return;
+  pad.askedLanguage = wanted;
+  pad.rerun("language", wanted);
 }
 
 async function refresh() {
@@ -425,7 +478,7 @@ function ownClick(event) {
     if (isRepeat(pad.lastTouch, touch)) {
       event.preventDefault();
       if (target.hasAttribute("data-start") || (pad.lastTouch.key || "").includes("data-start")) {
-        pad.hint = { text: "Double tap: one visit started. Another customer? Tap again.", until: touch.at + HINT_MS };
+        pad.hint = { text: t("double_tap"), until: touch.at + HINT_MS };
         render();
       }
       return;
@@ -459,7 +512,7 @@ function button(label, attrs, onclick) {
 
 function elapsed(started) {
   const minutes = Math.floor((Date.now() - Date.parse(started)) / 60000);
-  return minutes < 1 ? "just now" : `${minutes} min ago`;
+  return minutes < 1 ? t("just_now") : tn("minutes_ago", minutes);
 }
 
 // One formatter per time zone: making one costs more than formatting, and
@@ -469,7 +522,7 @@ const clocks = new Map();
 function localTime(stamp) {
   try {
     const zone = pad.data.timezone;
-    if (!clocks.has(zone)) clocks.set(zone, new Intl.DateTimeFormat("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: zone }));
+    if (!clocks.has(zone)) clocks.set(zone, new Intl.DateTimeFormat(W.lang === "en" ? "en-GB" : W.lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: zone }));
     return clocks.get(zone).format(new Date(stamp));
   } catch (e) {
     return new Date(stamp).toISOString().slice(11, 16);
@@ -483,21 +536,21 @@ function nameOf(list, id) {
 
 function whoView() {
   const d = pad.data;
-  const box = el("div", { class: "cx-who" }, el("h1", {}, "Who is logging?"));
+  const box = el("div", { class: "cx-who" }, el("h1", {}, t("who")));
   if (pad.whoError) box.append(el("p", { class: "cx-note", role: "alert" }, pad.whoError));
   if (pad.pin !== null) {
     const person = d.people.find((p) => p.id === pad.pin);
-    const input = el("input", { type: "password", inputmode: "numeric", maxlength: 8, autocomplete: "off", class: "cx-pin", "aria-label": "PIN" });
+    const input = el("input", { type: "password", inputmode: "numeric", maxlength: 8, autocomplete: "off", class: "cx-pin", "aria-label": t("pin") });
     const send = () => signIn(pad.pin, input.value);
     input.addEventListener("keydown", (e) => e.key === "Enter" && send());
     box.append(
-      el("h2", {}, `PIN for ${iso(person ? person.name : "")}`),
+      el("h2", {}, t("pin_for", { name: iso(person ? person.name : "") })),
       input,
-      el("div", { class: "cx-row" }, button("Sign in", { class: "cx-btn cx-primary", "data-act": "pin-ok" }, send), button("Back", { "data-act": "pin-back" }, () => { pad.pin = null; pad.whoError = null; render(); })),
+      el("div", { class: "cx-row" }, button(t("sign_in"), { class: "cx-btn cx-primary", "data-act": "pin-ok" }, send), button(t("back"), { "data-act": "pin-back" }, () => { pad.pin = null; pad.whoError = null; render(); })),
     );
     return box;
   }
-  box.append(el("p", { class: "cx-caption" }, "Tap your name once per shift on this device."));
+  box.append(el("p", { class: "cx-caption" }, t("tap_name")));
   box.append(
     el("div", { class: "cx-row cx-names" }, d.people.map((p) => button(p.name, { "data-associate": p.id }, () => (d.pin_required ? ((pad.pin = p.id), (pad.whoError = null), render()) : signIn(p.id, null))))),
   );
@@ -513,9 +566,9 @@ async function signIn(associateId, pin) {
       location.reload();
       return;
     }
-    pad.whoError = answer.error || `Sign-in failed (${status}).`;
+    pad.whoError = answer.error || t("sign_in_failed", { status });
   } catch (e) {
-    pad.whoError = "Cannot reach the server; try again in a moment.";
+    pad.whoError = t("unreachable");
   }
   render();
 }
@@ -524,7 +577,7 @@ async function notYou() {
   await flush();
   if (pad.outbox.length) {
     pad.stopped = null;
-    pad.notYouNote = `${plural(pad.outbox.length, "tap")} still waiting; they must be saved before you sign out.`;
+    pad.notYouNote = tn("still_waiting", pad.outbox.length);
     render();
     return;
   }
@@ -532,7 +585,7 @@ async function notYou() {
     await api("DELETE", "/shifts");
     location.reload();
   } catch (e) {
-    pad.notYouNote = "Cannot reach the server; try again in a moment.";
+    pad.notYouNote = t("unreachable");
     render();
   }
 }
@@ -541,8 +594,8 @@ function startRow() {
   return el(
     "div",
     { class: "cx-row cx-start" },
-    Object.keys(LABELS).map((e) =>
-      button(LABELS[e], { class: `cx-btn cx-start-btn ${e === "warm" ? "cx-primary" : ""}`, "data-start": e }, () => tap("start", newId(), { engagement: e })),
+    ENGAGEMENTS.map((e) =>
+      button(t(e), { class: `cx-btn cx-start-btn ${e === "warm" ? "cx-primary" : ""}`, "data-start": e }, () => tap("start", newId(), { engagement: e })),
     ),
   );
 }
@@ -568,12 +621,12 @@ function openCard(v) {
   const body = [];
   const chosen = v.reason !== null && v.reason !== undefined && !pad.reasonOpen[v.id];
   if (chosen) {
-    const name = nameOf(d.reasons, v.reason) || v.reason_name || "Reason";
+    const name = nameOf(d.reasons, v.reason) || v.reason_name || t("reason");
     body.push(
       el(
         "div",
         { class: "cx-row cx-reason-chip" },
-        button(`${name} ✎`, { class: "cx-btn cx-pill", "aria-pressed": "true", "aria-label": `Reason: ${name}. Tap to change.`, "data-act": "change-reason", "data-value": v.reason }, () => { pad.reasonOpen[v.id] = true; render(); }),
+        button(`${name} ✎`, { class: "cx-btn cx-pill", "aria-pressed": "true", "aria-label": t("change_reason", { name }), "data-act": "change-reason", "data-value": v.reason }, () => { pad.reasonOpen[v.id] = true; render(); }),
       ),
     );
   } else {
@@ -590,14 +643,14 @@ function openCard(v) {
     el(
       "div",
       { class: "cx-controls" },
-      Object.entries(MARKER_LABELS).map(([m, label]) =>
-        button(label, { class: "cx-btn cx-pill cx-marker", "aria-pressed": String(v[m]), "data-tap": "marker", "data-value": m }, () => tap("marker", v.id, { marker: m, on: !v[m] })),
+      MARKERS.map((m) =>
+        button(t(m), { class: "cx-btn cx-pill cx-marker", "aria-pressed": String(v[m]), "data-tap": "marker", "data-value": m }, () => tap("marker", v.id, { marker: m, on: !v[m] })),
       ),
       back,
       el("span", { class: "cx-break", "aria-hidden": "true" }),
       [1, 2, 3, 4].map((n) => button(String(n), { class: "cx-btn cx-unit", "data-tap": "purchase", "data-value": n }, () => tap("purchase", v.id, { units: n }))),
       button("5+", { class: "cx-btn cx-unit", "data-act": "more" }, () => { pad.stepper[v.id] = pad.stepper[v.id] || 5; render(); }),
-      button("No purchase", { class: `cx-btn cx-none ${back ? "" : "cx-alone"}`, "data-tap": "no_purchase" }, () => tap("no_purchase", v.id)),
+      button(t("no_purchase"), { class: `cx-btn cx-none ${back ? "" : "cx-alone"}`, "data-tap": "no_purchase" }, () => tap("no_purchase", v.id)),
     ),
   );
   body.push(...cameBackForm(v));
@@ -609,10 +662,10 @@ function openCard(v) {
         "div",
         { class: "cx-row cx-stepper" },
         // data-repeat: tapped in quick succession on purpose (not a double tap).
-        button("−", { "aria-label": "One unit fewer", "data-act": "fewer", "data-repeat": true }, () => set(n - 1)),
-        el("span", { class: "cx-count", "aria-live": "polite" }, `${n} units`),
-        button("+", { "aria-label": "One unit more", "data-act": "more-units", "data-repeat": true }, () => set(n + 1)),
-        button("Save units", { class: "cx-btn cx-primary", "data-act": "stepper-save" }, () => { delete pad.stepper[v.id]; tap("purchase", v.id, { units: n }); }),
+        button("−", { "aria-label": t("fewer"), "data-act": "fewer", "data-repeat": true }, () => set(n - 1)),
+        el("span", { class: "cx-count", "aria-live": "polite" }, tn("units", n)),
+        button("+", { "aria-label": t("more"), "data-act": "more-units", "data-repeat": true }, () => set(n + 1)),
+        button(t("save_units"), { class: "cx-btn cx-primary", "data-act": "stepper-save" }, () => { delete pad.stepper[v.id]; tap("purchase", v.id, { units: n }); }),
       ),
     );
   }
@@ -623,30 +676,30 @@ function closedCard(v, mine) {
   const d = pad.data;
   const what = closeText(v);
   const body = [];
-  if (v.voided) return [el("p", { class: "cx-caption" }, `${LABELS[v.engagement]} visit removed.`)];
+  if (v.voided) return [el("p", { class: "cx-caption" }, t("removed", { engagement: t(v.engagement) }))];
   body.push(
     el(
       "div",
       { class: "cx-row cx-confirm" },
-      el("span", { class: "cx-saved-text" }, v.waiting ? `Waiting: ${what}` : `Saved: ${what}`),
+      el("span", { class: "cx-saved-text" }, v.waiting ? t("waiting_what", { what }) : t("saved_what", { what })),
       // Undo takes back this associate's own close only.
       mine && (!v.closed_by || v.closed_by === d.me.name) ? button("Undo", { "data-tap": "undo" }, () => tap("undo", v.id)) : null,
     ),
   );
   if (v.outcome === "no_purchase") {
-    body.push(el("p", { class: "cx-caption" }, "Why no purchase? (optional)"));
+    body.push(el("p", { class: "cx-caption" }, t("why_no_purchase")));
     body.push(pills(d.no_sale, (id) => v.no_sale === id, "no_sale_reason", v.id, (id) => tap("no_sale_reason", v.id, { reason: v.no_sale === id ? null : id })));
   } else if (!pad.amountOpen[v.id]) {
-    body.push(button("Add sale amount", { "data-act": "add-amount" }, () => { pad.amountOpen[v.id] = true; render(); }));
+    body.push(button(t("add_amount"), { "data-act": "add-amount" }, () => { pad.amountOpen[v.id] = true; render(); }));
   } else {
     const shown = v.amount_typed !== undefined ? v.amount_typed || "" : v.cents === null ? "" : (v.cents / 100).toFixed(2);
-    const input = el("input", { type: "number", min: 0, step: "0.01", inputmode: "decimal", class: "cx-amount", "aria-label": "Sale amount", value: shown });
+    const input = el("input", { type: "number", min: 0, step: "0.01", inputmode: "decimal", class: "cx-amount", "aria-label": t("amount"), value: shown });
     // Sent as typed (the number field gives "" for what is not a number):
     // the server turns it into cents and says so on the card if it cannot.
     const save = () => {
       if (input.validity && input.validity.badInput) {
         // Not a number at all: say so, and do not clear the amount saved.
-        pad.notes[v.id] = "That is not an amount; type it like 12.50.";
+        pad.notes[v.id] = t("not_amount");
         render();
         return;
       }
@@ -654,7 +707,7 @@ function closedCard(v, mine) {
       tap("amount", v.id, { amount: typed === "" ? null : typed });
     };
     input.addEventListener("keydown", (e) => e.key === "Enter" && save());
-    body.push(el("div", { class: "cx-row" }, input, button("Save amount", { "data-act": "amount-save" }, save)));
+    body.push(el("div", { class: "cx-row" }, input, button(t("save_amount"), { "data-act": "amount-save" }, save)));
   }
   body.push(...followUp(v));
   return body;
@@ -675,24 +728,24 @@ function followUp(v) {
         { class: "cx-row cx-confirm cx-promised", "data-code": f.made.code },
         // The code in bold and large: it is copied by hand onto a receipt.
         el("span", {}, ...promiseText(f.made, choices.channels).split(f.made.code).flatMap((part, i) => (i ? [el("strong", { class: "cx-code" }, f.made.code), part] : [part]))),
-        button("Done", { "data-act": "followup-done" }, () => { delete pad.follow[v.id]; render(); }),
+        button(t("done"), { "data-act": "followup-done" }, () => { delete pad.follow[v.id]; render(); }),
       ),
     ];
   }
-  if (!f.open) return [button("Follow-up", { "data-act": "followup" }, () => { pad.follow[v.id] = { open: true }; render(); })];
+  if (!f.open) return [button(t("follow_up"), { "data-act": "followup" }, () => { pad.follow[v.id] = { open: true }; render(); })];
   const channel = followChannel();
   const name = choices.channels.find((c) => c.id === channel).name;
   const out = [
-    el("p", { class: "cx-caption" }, "Follow-up: when, and how? (the code to write down comes next)"),
-    el("div", { class: "cx-row cx-due" }, choices.due.map((d) => button(`${d.name} · ${name}`, { "data-due": d.id, disabled: f.busy }, () => promise(v.id, d.id, channel))), button("Pick a day", { "data-act": "followup-date" }, () => { f.dateOpen = true; render(); })),
+    el("p", { class: "cx-caption" }, t("when_how")),
+    el("div", { class: "cx-row cx-due" }, choices.due.map((d) => button(t("due_channel", { due: d.name, channel: name }), { "data-due": d.id, disabled: f.busy }, () => promise(v.id, d.id, channel))), button(t("pick_day"), { "data-act": "followup-date" }, () => { f.dateOpen = true; render(); })),
     pills(choices.channels, (id) => id === channel, "channel", v.id, (id) => { localStorage.setItem(CHANNEL_KEY, id); render(); }),
   ];
   if (f.dateOpen) {
-    const input = el("input", { type: "date", class: "cx-amount", "aria-label": "Due day" });
-    out.push(el("div", { class: "cx-row" }, input, button(`Promise · ${name}`, { "data-act": "followup-date-save", disabled: f.busy }, () => input.value && promise(v.id, input.value, channel))));
+    const input = el("input", { type: "date", class: "cx-amount", "aria-label": t("due_day") });
+    out.push(el("div", { class: "cx-row" }, input, button(t("promise_channel", { channel: name }), { "data-act": "followup-date-save", disabled: f.busy }, () => input.value && promise(v.id, input.value, channel))));
   }
   if (f.note) out.push(el("p", { class: "cx-note", role: "alert" }, f.note));
-  out.push(button("No follow-up", { "data-act": "followup-cancel" }, () => { delete pad.follow[v.id]; render(); }));
+  out.push(button(t("no_follow_up"), { "data-act": "followup-cancel" }, () => { delete pad.follow[v.id]; render(); }));
   return out;
 }
 
@@ -704,7 +757,7 @@ function cameBackButton(v) {
   if (!pad.data.followup || v.waiting) return null;
   const b = pad.back[v.id] || {};
   if (b.linked) return null;
-  return button("Came back (code)", { class: "cx-btn cx-back", "aria-expanded": String(!!b.open), "data-act": "came-back" }, () => {
+  return button(t("came_back"), { class: "cx-btn cx-back", "aria-expanded": String(!!b.open), "data-act": "came-back" }, () => {
     if (b.open) delete pad.back[v.id];
     else pad.back[v.id] = { open: true };
     render();
@@ -714,12 +767,12 @@ function cameBackButton(v) {
 function cameBackForm(v) {
   if (!pad.data.followup || v.waiting) return [];
   const b = pad.back[v.id] || {};
-  if (b.linked) return [el("p", { class: "cx-caption cx-linked" }, `Return of visit ${b.linked}.`)];
+  if (b.linked) return [el("p", { class: "cx-caption cx-linked" }, t("return_of", { code: b.linked }))];
   if (!b.open) return [];
-  const input = el("input", { type: "text", class: "cx-amount", maxlength: 8, autocomplete: "off", autocapitalize: "characters", spellcheck: "false", "aria-label": "Visit code from the receipt" });
+  const input = el("input", { type: "text", class: "cx-amount", maxlength: 8, autocomplete: "off", autocapitalize: "characters", spellcheck: "false", "aria-label": t("visit_code") });
   const send = () => linkReturn(v.id, input.value);
   input.addEventListener("keydown", (e) => e.key === "Enter" && send());
-  const out = [el("div", { class: "cx-row" }, input, button("Link", { "data-act": "came-back-save", disabled: b.busy }, send), button("Cancel", { "data-act": "came-back-cancel" }, () => { delete pad.back[v.id]; render(); }))];
+  const out = [el("div", { class: "cx-row" }, input, button(t("link"), { "data-act": "came-back-save", disabled: b.busy }, send), button(t("cancel"), { "data-act": "came-back-cancel" }, () => { delete pad.back[v.id]; render(); }))];
   if (b.note) out.push(el("p", { class: "cx-note", role: "alert" }, b.note));
   return out;
 }
@@ -732,9 +785,9 @@ async function linkReturn(visitId, code) {
   try {
     const { status, answer } = await api("POST", `/visits/${encodeURIComponent(visitId)}/return`, { code });
     if (status === 200 || status === 201) b.linked = answer.code;
-    else b.note = answer.error || `The link was not saved (${status}).`;
+    else b.note = answer.error || t("link_refused", { status });
   } catch (e) {
-    b.note = "Cannot reach the server: the link was not saved. Try again in a moment.";
+    b.note = t("link_offline");
   }
   b.busy = false;
   render();
@@ -753,9 +806,9 @@ async function promise(visitId, due, channel) {
   try {
     const { status, answer } = await api("POST", "/followups", { visit_id: visitId, due, channel });
     if (status === 200 || status === 201) f.made = answer;
-    else f.note = answer.error || `The follow-up was not saved (${status}).`;
+    else f.note = answer.error || t("follow_refused", { status });
   } catch (e) {
-    f.note = "Cannot reach the server: the follow-up was not saved. Try again in a moment.";
+    f.note = t("follow_offline");
   }
   f.busy = false;
   render();
@@ -767,7 +820,7 @@ function card(v) {
   // A card drawn exactly so already is not built again: a stand-in tells
   // morph to leave the live one alone (building ten cards and comparing them
   // took ~5 ms a redraw on a phone).
-  const sig = JSON.stringify([v, !!mine, note, pad.stepper[v.id], !!pad.amountOpen[v.id], pad.follow[v.id], pad.back[v.id], !!pad.reasonOpen[v.id], pad.lastKind[v.id], followChannel(), elapsed(v.started), pad.stopped]);
+  const sig = JSON.stringify([W.lang, v, !!mine, note, pad.stepper[v.id], !!pad.amountOpen[v.id], pad.follow[v.id], pad.back[v.id], !!pad.reasonOpen[v.id], pad.lastKind[v.id], followChannel(), elapsed(v.started), pad.stopped]);
   if (pad.cardSigs.get(v.id) === sig) return el("section", { class: "cx-card", "data-visit": v.id, "data-keep": "1" });
   pad.cardSigs.set(v.id, sig);
   const state = v.waiting ? "waiting" : "saved";
@@ -778,9 +831,9 @@ function card(v) {
   const head = el(
     "div",
     { class: "cx-row cx-head" },
-    el("strong", {}, LABELS[v.engagement] || v.engagement),
+    el("strong", {}, ENGAGEMENTS.includes(v.engagement) ? t(v.engagement) : v.engagement),
     el("span", { class: "cx-caption" }, ` · ${elapsed(v.started)} · ${iso(v.by)}`),
-    el("span", { class: `cx-chip cx-${state}` }, v.waiting ? "waiting" : "saved"),
+    el("span", { class: `cx-chip cx-${state}` }, v.waiting ? t("chip_waiting") : t("chip_saved")),
     said ? button("Undo", { "data-tap": "undo" }, () => tap("undo", v.id)) : null,
   );
   return el(
@@ -796,16 +849,16 @@ function todayView(shown) {
   const rows = pad.today.map((id) => shown.get(id)).filter((v) => v && v.outcome && !v.voided);
   const count = Math.max(pad.todayCount, rows.length);  // the server's count, or more since
   // Unchanged since the last drawing: leave the live list alone (see card).
-  const sig = JSON.stringify([rows, count, pad.todayOpen, pad.todayMore, !!pad.data.followup, pad.data.reasons]);
+  const sig = JSON.stringify([W.lang, rows, count, pad.todayOpen, pad.todayMore, !!pad.data.followup, pad.data.reasons]);
   if (pad.todaySig === sig) return el("details", { class: "cx-today", "data-keep": "1" });
   pad.todaySig = sig;
-  const box = el("details", { class: "cx-today", open: pad.todayOpen || undefined }, el("summary", {}, `Today: ${plural(count, "closed visit")}`));
+  const box = el("details", { class: "cx-today", open: pad.todayOpen || undefined }, el("summary", {}, tn("today", count)));
   box.addEventListener("toggle", () => (pad.todayOpen = box.open));
   // Issue #24: each row is one line at 390 px (the text cut with an
   // ellipsis); a tap on it shows the whole line and its actions.
   for (const v of rows) {
-    const reason = nameOf(pad.data.reasons, v.reason) || v.reason_name || "no reason";
-    const outcome = v.outcome === "purchased" ? plural(v.units, "unit") : "no purchase";
+    const reason = nameOf(pad.data.reasons, v.reason) || v.reason_name || t("no_reason");
+    const outcome = v.outcome === "purchased" ? tn("units", v.units) : t("no_purchase_lower");
     const more = !!pad.todayMore[v.id];
     const toggle = () => {
       if (more) delete pad.todayMore[v.id];
@@ -816,19 +869,26 @@ function todayView(shown) {
       el(
         "div",
         { class: `cx-today-row${more ? " cx-more" : ""}`, "data-visit": v.id },
-        button(el("span", {}, `${localTime(v.started)} · ${LABELS[v.engagement]} · ${iso(reason)} · ${outcome} · ${iso(v.by)}`), { class: "cx-btn cx-today-item", "aria-expanded": String(more), "data-act": "today-more" }, toggle),
+        button(el("span", {}, `${localTime(v.started)} · ${t(v.engagement)} · ${iso(reason)} · ${outcome} · ${iso(v.by)}`), { class: "cx-btn cx-today-item", "aria-expanded": String(more), "data-act": "today-more" }, toggle),
         more
           ? el(
               "div",
               { class: "cx-row cx-today-acts" },
-              button("Reopen", { "data-tap": "reopen" }, () => { delete pad.todayMore[v.id]; tap("reopen", v.id); }),
-              pad.data.followup ? button("Follow-up", { "data-act": "followup" }, () => { delete pad.todayMore[v.id]; pad.follow[v.id] = { open: true }; render(); }) : null,
+              button(t("reopen"), { "data-tap": "reopen" }, () => { delete pad.todayMore[v.id]; tap("reopen", v.id); }),
+              pad.data.followup ? button(t("follow_up"), { "data-act": "followup" }, () => { delete pad.todayMore[v.id]; pad.follow[v.id] = { open: true }; render(); }) : null,
             )
           : null,
       ),
     );
   }
   return box;
+}
+
+// "New customer — how did the visit start?" with its first words in bold,
+// wherever the language puts them.
+function leadLine() {
+  const [before, after = ""] = t("how_start").split("{new_customer}");
+  return [before, el("strong", {}, t("new_customer")), after].filter((part) => part !== "");
 }
 
 function logView() {
@@ -849,13 +909,13 @@ function logView() {
     // above the cards would move them under a finger (#24).
     pad.hint && Date.now() < pad.hint.until ? el("span", { class: "cx-hint" }, pad.hint.text) : null,
     // A refused shift: the page's next load shows "Who is logging?".
-    pad.stopped ? button("Sign in again", { "data-act": "reload" }, () => location.reload()) : null,
+    pad.stopped ? button(t("sign_in_again"), { "data-act": "reload" }, () => location.reload()) : null,
   );
   const who = el(
     "div",
     { class: "cx-row cx-whobar" },
     el("h3", {}, `${iso(d.me.name)} · ${iso(d.me.store)}`),
-    button("Not you?", { "data-act": "not-you" }, notYou),
+    button(t("not_you"), { "data-act": "not-you" }, notYou),
   );
   const list = el("div", { class: "cx-cards" }, cards.map(card));
   // Forget the drawings of cards that left (a tablet may stay open for days).
@@ -869,10 +929,10 @@ function logView() {
     pad.notYouNote ? el("p", { class: "cx-note" }, pad.notYouNote) : null,
     // The team's quiet line (#14): from the tenth closed visit of the day.
     pad.teamLine ? el("p", { class: "cx-caption cx-team" }, pad.teamLine) : null,
-    el("p", { class: "cx-lead" }, el("strong", {}, "New customer"), " — how did the visit start?"),
+    el("p", { class: "cx-lead" }, ...leadLine()),
     startRow(),
-    el("h3", {}, `Open visits (${open})`),
-    cards.length ? null : el("p", { class: "cx-caption" }, "None right now. Tap Warm, Neutral or Missed when a customer arrives."),
+    el("h3", {}, tn("open_visits", open)),
+    cards.length ? null : el("p", { class: "cx-caption" }, t("no_open")),
     list,
     todayView(shown),
   );
@@ -884,6 +944,7 @@ function viewSig() {
   const now = Date.now();
   const recent = Object.keys(pad.recent).filter((id) => now - pad.recent[id] < UNDO_MS);
   return JSON.stringify([
+    W.lang,
     pad.data.mode, readOutbox(localStorage), pad.visits, pad.today, pad.todayCount, pad.teamLine, pad.notes,
     recent, pad.stepper, pad.amountOpen, pad.follow, pad.back, followChannel(), pad.todayOpen, pad.offline, pad.stopped,
     pad.notYouNote, pad.pin, pad.whoError, Math.floor(now / 60000), pad.reasonOpen, pad.todayMore,
@@ -976,7 +1037,7 @@ function tick() {
 }
 
 // Exposed for the browser tests, which drive the pure functions directly.
-window.cxPad = { isRepeat, tapKey, DOUBLE_TAP_MS, DOUBLE_TAP_SLOP_PX, morph, sameKind, readOutbox, nextBatch, withoutAnswered, shouldSend, retryDelay, overlay, barText, closeText, rememberedChannel, promiseText, CHANNEL_KEY, EFFECTS, OUTBOX_KEY, state: pad };
+window.cxPad = { isRepeat, tapKey, DOUBLE_TAP_MS, DOUBLE_TAP_SLOP_PX, morph, sameKind, readOutbox, nextBatch, withoutAnswered, shouldSend, retryDelay, overlay, barText, closeText, rememberedChannel, promiseText, say, sayCount, wantedLanguage, words: () => W, CHANNEL_KEY, EFFECTS, OUTBOX_KEY, state: pad };
 
 // Streamlit calls this on every run of the page with the new data. It may
 // call it again without the previous cleanup, so setting up is idempotent.
@@ -989,9 +1050,11 @@ function release() {
 
 const again = () => flush();
 
-export default function mount({ parentElement, data }) {
+export default function mount({ parentElement, data, setTriggerValue }) {
   const first = !pad.data || data.mode !== pad.data.mode;
   pad.data = data;
+  if (data.words) W = data.words;
+  pad.rerun = setTriggerValue || null;
   let root = parentElement.querySelector(".cx-pad");
   if (!root) {
     root = el("div", { class: "cx-pad" });
