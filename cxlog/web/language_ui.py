@@ -19,10 +19,13 @@ import json
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from cxlog.access.accounts import Account
 from cxlog.language import words
 from cxlog.language.words import _
 from cxlog.storage import settings
 from cxlog.storage.db import Storage
+from cxlog.stores import catalog
+from cxlog.web import ui
 
 LANGUAGE = "language"  # this run's language
 OWN = "language_own"  # the device's own choice: a language, "" (follow the store) or None (unread)
@@ -53,16 +56,39 @@ def browser_language() -> str | None:
     return words.supported(st.context.locale)
 
 
+def choose(own: str | None, fixed: str | None, browser: str | None) -> tuple[str, str]:
+    """(language, what chose it): the device's own choice, else the store's
+    (or the chain's) fixed language, else the browser's, else English."""
+    if words.supported(own):
+        return words.supported(own), "device"
+    if words.supported(fixed):
+        return words.supported(fixed), "store"
+    return words.supported(browser) or words.ENGLISH, "browser"
+
+
+def store_of_run(storage: Storage, account: Account | None) -> int | None:
+    """The store whose language this run speaks: the account's one store, the
+    store of the shift on this device, the one picked or joined by QR code, the
+    only one; None (the chain's language) otherwise."""
+    if account is not None:
+        stores = ui.my_stores(storage, account)
+        return stores[0]["id"] if len(stores) == 1 else None
+    me = ui.signed_in(storage)
+    if me is not None:
+        return me["store_id"]
+    stores = catalog.list_stores(storage)
+    picked = st.query_params.get("store") or st.session_state.get(ui.PICKED_STORE)
+    for store in stores:
+        if str(store["id"]) == str(picked):
+            return store["id"]
+    return stores[0]["id"] if len(stores) == 1 else None
+
+
 def settle(storage: Storage, store_id: int | None) -> str:
     """Choose this run's language for ``store_id``'s page (None: the chain's)."""
     own = own_choice()
     fixed = None if own else settings.store_language(storage, store_id)
-    if own:
-        lang, source = own, "device"
-    elif fixed:
-        lang, source = fixed, "store"
-    else:
-        lang, source = browser_language() or words.ENGLISH, "browser"
+    lang, source = choose(own, fixed, browser_language())
     st.session_state[LANGUAGE] = lang
     st.session_state[SOURCE] = source
     return lang
