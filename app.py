@@ -8,9 +8,12 @@ import streamlit as st
 
 from cxlog.access import accounts
 from cxlog.core.errors import StorageError
+from cxlog.language.words import _
 from cxlog.web import navigation, ui
 
-st.set_page_config(page_title="cxlog", page_icon="🛍️", layout="centered")
+st.set_page_config(
+    page_title="cxlog", page_icon="cxlog/web/app_files/favicon-32.png", layout="centered"
+)
 ui.init_state()
 ui.touch_styles()  # the 48 px touch targets, on every page (#11)
 try:
@@ -28,19 +31,21 @@ except StorageError as exc:
 ui.hand_over_cookie()
 
 if first_run:
-    pages = [st.Page("pages/setup.py", title="Set up", icon="🔑", default=True)]
+    pages = [st.Page("pages/setup.py", title=_("Set up"), icon="🔑", default=True)]
 else:
+    # The menu's titles are English keys (which page is shown decides on
+    # them); only what is drawn is in the reader's language (issue #29).
     menu = navigation.menu(role, stores_seen)
     pages = [
         st.Page(
             path,
-            title=title,
+            title=_(title),
             icon=icon,
             default=path == "pages/log.py",
             visibility="visible" if title in menu else "hidden",
         )
-        for path, title, icon, _ in navigation.PAGES
+        for path, title, icon, _needed in navigation.PAGES
     ]
-    pages.append(st.Page("pages/account.py", title=menu[-1], icon="🔒"))
+    pages.append(st.Page("pages/account.py", title=_(menu[-1]), icon="🔒"))
 # Top navigation leaves the whole width of a tablet or phone to the page.
 st.navigation(pages, position="top").run()

@@ -2,8 +2,16 @@
 
 import streamlit as st
 
+from cxlog.core import roles
 from cxlog.core.text import plain
+from cxlog.language.words import N_, _
 from cxlog.web import ui
+
+# Whole sentences per role: the role's word changes the sentence's grammar.
+SIGNED_IN_AS = {
+    roles.MANAGER: N_("You are signed in as **{login}** (manager) on this device."),
+    roles.OWNER: N_("You are signed in as **{login}** (owner) on this device."),
+}
 
 storage = ui.storage()
 ui.init_state()
@@ -12,10 +20,10 @@ if me is None:
     ui.sign_in_form(storage)
     st.stop()
 
-st.title("Signed in")
-st.write(f"You are signed in as **{plain(me.login)}** ({me.role}) on this device.")
+st.title(_("Signed in"))
+st.write(_(SIGNED_IN_AS[me.role]).format(login=plain(me.login)))
 st.button(
-    "Sign out",
+    _("Sign out"),
     key="sign-out-role",
     type="primary",
     icon=":material/logout:",

@@ -14,6 +14,8 @@ import streamlit as st
 from cxlog.calendar import localday
 from cxlog.core import roles
 from cxlog.export import downloads, export
+from cxlog.language import formats
+from cxlog.language.words import _, n_
 from cxlog.web import ui
 
 me = ui.require_account(ui.storage(), roles.MANAGER)
@@ -30,16 +32,18 @@ PREPARED = {
 BACKUP = "export_backup_file"
 ALL_STORES = 0  # store ids start at 1
 
-st.title("Export")
+st.title(_("Export"))
 st.caption(
-    "Take the data to a spreadsheet, an accountant or head office. Every column is "
-    "described in docs/data-dictionary.md. Cells that start like a formula get a leading "
-    "apostrophe, so a spreadsheet shows them as text."
+    _(
+        "Take the data to a spreadsheet, an accountant or head office. Every column is "
+        "described in {dictionary}. Cells that start like a formula get a leading "
+        "apostrophe, so a spreadsheet shows them as text."
+    ).format(dictionary="docs/data-dictionary.md")
 )
 
 stores = ui.my_stores(storage, me)
 if not stores:
-    st.info("There are no stores yet; set one up in Settings first.")
+    st.info(_("There are no stores yet; set one up in Settings first."))
     st.stop()
 
 names = {s["id"]: s["name"] for s in stores}
@@ -48,25 +52,25 @@ names = {s["id"]: s["name"] for s in stores}
 today = max(localday.today(s["timezone"]) for s in stores)
 with st.container(horizontal=True, vertical_alignment="bottom"):
     store_id = st.selectbox(
-        "Store",
+        _("Store"),
         [ALL_STORES, *names],
-        format_func=lambda i: names.get(i, "All stores"),
+        format_func=lambda i: names.get(i) or _("All stores"),
         key="export-store",
     )
     days = st.date_input(
-        "Days (each store's local dates, both included)",
+        _("Days (each store's local dates, both included)"),
         value=(today - timedelta(days=30), today),
         key="export-days",
         format="YYYY-MM-DD",
     )
 with st.container(horizontal=True):
-    include_voided = st.checkbox("Include voided visits", key="export-voided")
+    include_voided = st.checkbox(_("Include voided visits"), key="export-voided")
     for_excel = st.checkbox(
-        "For Excel", key="export-excel", help="Adds a byte-order mark so Excel reads UTF-8."
+        _("For Excel"), key="export-excel", help=_("Adds a byte-order mark so Excel reads UTF-8.")
     )
 
 if not isinstance(days, tuple) or len(days) != 2:
-    st.info("Pick the last day of the range too.")
+    st.info(_("Pick the last day of the range too."))
     st.stop()
 
 selection = export.ExportSelection(
@@ -97,14 +101,16 @@ def prepare(kind: str) -> None:
         state[PREPARED[kind]] = (choice, token, name)
 
 
-def offer(kind: str, title: str, what: str) -> None:
+def offer(kind: str, title: str, button: str, what: str) -> None:
+    """One file's section: its title, what it holds, its prepare button and,
+    once prepared for this choice, its download link (texts already translated)."""
     st.subheader(title)
     st.write(what)
     ui.show_error(f"export-{kind}")
     prepared = state.get(PREPARED[kind])
     with st.container(horizontal=True):
         st.button(
-            f"Prepare the {title.replace('CSV', '').strip().lower()} CSV",
+            button,
             key=f"export-{kind}-prepare",
             icon=":material/table_view:",
             on_click=prepare,
@@ -112,7 +118,7 @@ def offer(kind: str, title: str, what: str) -> None:
         )
         if prepared and prepared[0] == choice:
             st.link_button(
-                f"Download {prepared[2]}",
+                _("Download {file}").format(file=prepared[2]),
                 link(prepared[1]),
                 key=f"export-{kind}-download",
                 icon=":material/download:",
@@ -122,25 +128,43 @@ def offer(kind: str, title: str, what: str) -> None:
 
 count = ui.attempt("export-count", lambda: export.count_visits(storage, selection))
 ui.show_error("export-count")
+visit_count = count or 0
 offer(
     "visits",
-    "Visits CSV",
-    f"One row per visit: **{count or 0:,} visits** in this range"
-    + ("" if include_voided else " (voided visits left out)")
-    + ".",
+    _("Visits CSV"),
+    _("Prepare the visits CSV"),
+    (
+        n_(
+            "One row per visit: **{n} visit** in this range.",
+            "One row per visit: **{n} visits** in this range.",
+            visit_count,
+        )
+        if include_voided
+        else n_(
+            "One row per visit: **{n} visit** in this range (voided visits left out).",
+            "One row per visit: **{n} visits** in this range (voided visits left out).",
+            visit_count,
+        )
+    ).format(n=formats.number(visit_count)),
 )
 offer(
     "summary",
-    "Summary CSV",
-    "The dashboard's tables for this range — by first engagement, connection depth, "
-    "reason, no-sale reason, associate and store, and the lifts — as one table.",
+    _("Summary CSV"),
+    _("Prepare the summary CSV"),
+    _(
+        "The dashboard's tables for this range — by first engagement, connection depth, "
+        "reason, no-sale reason, associate and store, and the lifts — as one table."
+    ),
 )
 
 offer(
     "followups",
-    "Follow-ups CSV",
-    "One row per follow-up promised in this range: its visit code, channel, due day, "
-    "result and the original visit's moment — never a customer's name or contact.",
+    _("Follow-ups CSV"),
+    _("Prepare the follow-ups CSV"),
+    _(
+        "One row per follow-up promised in this range: its visit code, channel, due day, "
+        "result and the original visit's moment — never a customer's name or contact."
+    ),
 )
 
 
@@ -157,16 +181,18 @@ def make_backup() -> None:
 
 
 def backup_section() -> None:
-    st.subheader("Backup")
+    st.subheader(_("Backup"))
     st.write(
-        "A copy of the whole database, made safely while tablets keep logging and checked "
-        "(SQLite integrity check) when you download it. Keep it somewhere other than this "
-        "machine; it holds the password hashes, so keep it private."
+        _(
+            "A copy of the whole database, made safely while tablets keep logging and checked "
+            "(SQLite integrity check) when you download it. Keep it somewhere other than this "
+            "machine; it holds the password hashes, so keep it private."
+        )
     )
     ui.show_error("export-backup")
     with st.container(horizontal=True):
         st.button(
-            "Make a backup",
+            _("Make a backup"),
             key="export-backup-make",
             icon=":material/backup:",
             on_click=make_backup,
@@ -174,7 +200,7 @@ def backup_section() -> None:
         if state.get(BACKUP):
             token, name = state[BACKUP]
             st.link_button(
-                f"Download {name}",
+                _("Download {file}").format(file=name),
                 link(token),
                 key="export-backup-download",
                 icon=":material/download:",
@@ -186,6 +212,8 @@ def backup_section() -> None:
 if me.role == roles.OWNER:
     backup_section()
 st.caption(
-    "A download link works once, within a minute, in this browser while you are signed in; "
-    "prepare the file again for another copy."
+    _(
+        "A download link works once, within a minute, in this browser while you are signed "
+        "in; prepare the file again for another copy."
+    )
 )

@@ -12,6 +12,7 @@ from cxlog.core.model import utc_now
 from cxlog.core.text import plain
 from cxlog.coverage import coverage, traffic
 from cxlog.coverage.traffic import CounterSettings
+from cxlog.language.words import N_, _
 from cxlog.web import coverage_view, ui
 
 me = ui.require_account(ui.storage(), roles.MANAGER)
@@ -19,17 +20,25 @@ ui.touch_styles()
 
 storage = ui.storage()
 RESULT = "imports_result"  # (ok, markdown) of the last import, shown once
-KINDS = {traffic.TRAFFIC: "Door-counter traffic", traffic.POS: "POS totals"}
+KINDS = {traffic.TRAFFIC: N_("Door-counter traffic"), traffic.POS: N_("POS totals")}
 
-st.title("Imports")
+
+def format_name(fmt: str) -> str:
+    """A file format as the picker shows it: a vendor's name, or "Generic"."""
+    return _("Generic") if fmt == "generic" else fmt.capitalize()
+
+
+st.title(_("Imports"))
 st.caption(
-    "Bring in door-counter traffic and POS totals to see how much of the real traffic "
-    "is logged. A file with a mistake is refused whole, line by line; importing a file "
-    "again replaces its hours (POS: its days), never adds them twice."
+    _(
+        "Bring in door-counter traffic and POS totals to see how much of the real traffic "
+        "is logged. A file with a mistake is refused whole, line by line; importing a file "
+        "again replaces its hours (POS: its days), never adds them twice."
+    )
 )
 stores = {s["id"]: s for s in ui.my_stores(storage, me)}
 if not stores:
-    st.info("Add your store in Settings first.")
+    st.info(_("Add your store in Settings first."))
     st.stop()
 store = ui.pick_store(storage, me, key="imports-store")
 names = {k: s["name"] for k, s in stores.items()}
@@ -46,12 +55,12 @@ def run_import(kind: str, fmt: str, mapping: str, upload) -> None:
         st.session_state[RESULT] = (True, plain(done.sentence(store["name"])))
 
 
-st.subheader("Import a file")
+st.subheader(_("Import a file"))
 kind = (
     st.segmented_control(
-        "What the file holds",
+        _("What the file holds"),
         list(KINDS),
-        format_func=KINDS.get,
+        format_func=lambda k: _(KINDS[k]),
         default=traffic.TRAFFIC,
         key="imports-kind",
     )
@@ -60,36 +69,38 @@ kind = (
 formats = traffic.TRAFFIC_FORMATS if kind == traffic.TRAFFIC else traffic.POS_FORMATS
 with st.container(horizontal=True, vertical_alignment="bottom"):
     fmt = st.selectbox(
-        "Format", list(formats), format_func=str.capitalize, key=f"imports-format-{kind}"
+        _("Format"), list(formats), format_func=format_name, key=f"imports-format-{kind}"
     )
     mapping = st.text_input(
-        "Column names (optional)",
+        _("Column names (optional)"),
         key=f"imports-map-{kind}",
         placeholder="in=Enters, start=Time",
         max_chars=300,
     )
 columns = ", ".join(f"{field}: {' / '.join(names_)}" for field, names_ in formats[fmt].items())
 st.caption(
-    f"Columns read ({fmt}): {columns}. Times without an offset are the store's local time. "
-    "For a file whose header differs, name its columns as field=Column."
+    _(
+        "Columns read ({format}): {columns}. Times without an offset are the store's local "
+        "time. For a file whose header differs, name its columns as field=Column."
+    ).format(format=fmt, columns=columns)
 )
-upload = st.file_uploader("CSV file", type=["csv", "txt"], key=f"imports-file-{kind}")
+upload = st.file_uploader(_("CSV file"), type=["csv", "txt"], key=f"imports-file-{kind}")
 if st.button(
-    "Import", type="primary", disabled=upload is None, key="imports-go", icon=":material/upload:"
+    _("Import"), type="primary", disabled=upload is None, key="imports-go", icon=":material/upload:"
 ):
     run_import(kind, fmt or "generic", mapping, upload)
 if RESULT in st.session_state:
     ok, text = st.session_state.pop(RESULT)
     (st.success if ok else st.error)(text, icon=":material/check:" if ok else ":material/error:")
 
-st.subheader("Counter settings")
+st.subheader(_("Counter settings"))
 saved = traffic.counter_settings(storage, [store["id"]])[store["id"]]
 with st.form("counter-settings"):
     two_way = st.checkbox(
-        "Two-way beam: visitors = (in + out) ÷ 2", value=saved.two_way, key="imports-two-way"
+        _("Two-way beam: visitors = (in + out) ÷ 2"), value=saved.two_way, key="imports-two-way"
     )
     staff = st.number_input(
-        "Staff entries to take off each hour",
+        _("Staff entries to take off each hour"),
         min_value=0.0,
         max_value=1000.0,
         value=float(saved.staff_per_hour),
@@ -97,13 +108,13 @@ with st.form("counter-settings"):
         key="imports-staff",
     )
     threshold = st.number_input(
-        "Warn when coverage is under (%)",
+        _("Warn when coverage is under (%)"),
         min_value=5,
         max_value=100,
         value=round(100 * saved.coverage_threshold),
         key="imports-threshold",
     )
-    if st.form_submit_button("Save settings"):
+    if st.form_submit_button(_("Save settings")):
         settings = CounterSettings(two_way, staff, threshold / 100)
         if (
             ui.attempt(
@@ -115,10 +126,10 @@ with st.form("counter-settings"):
             is None
             and "counter-settings" not in st.session_state[ui.ERRORS]
         ):
-            st.success("Saved.", icon=":material/check:")
+            st.success(_("Saved."), icon=":material/check:")
 ui.show_error("counter-settings")
 
-st.subheader("Last 30 days")
+st.subheader(_("Last 30 days"))
 today = localday.today(store["timezone"], utc_now())
 cov = ui.attempt(
     "coverage-days",
@@ -139,4 +150,4 @@ if cov is not None and (cov.has_traffic or len(cov.daily)):
     for line in coverage.flag_lines(cov, {k: plain(v) for k, v in names.items()}):
         st.markdown(line)
 elif cov is not None:
-    st.info("No counter or POS figures for the last 30 days yet; import a file above.")
+    st.info(_("No counter or POS figures for the last 30 days yet; import a file above."))

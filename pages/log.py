@@ -17,6 +17,7 @@ import streamlit as st
 
 from cxlog.core.errors import StorageError
 from cxlog.core.text import plain
+from cxlog.language.words import _
 from cxlog.storage import settings
 from cxlog.stores import catalog
 from cxlog.visits import taps
@@ -32,10 +33,12 @@ def people_to_pick() -> tuple[list[dict], bool]:
     or those of the store picked first."""
     stores = catalog.list_stores(storage)
     if not stores:
-        st.title("Who is logging?")
+        st.title(_("Who is logging?"))
         st.info(
-            "This store is not set up yet. A manager adds the store and its associates "
-            "in Settings.",
+            _(
+                "This store is not set up yet. A manager adds the store and its associates "
+                "in Settings."
+            ),
             icon=":material/storefront:",
         )
         st.stop()
@@ -44,7 +47,7 @@ def people_to_pick() -> tuple[list[dict], bool]:
     joined = [s for s in stores if str(s["id"]) == st.query_params.get("store")]
     if len(stores) > 1 and not joined:
         st.pills(
-            "Store",
+            _("Store"),
             [s["id"] for s in stores],
             key=ui.PICKED_STORE,
             format_func={s["id"]: plain(s["name"]) for s in stores}.get,
@@ -57,8 +60,8 @@ def people_to_pick() -> tuple[list[dict], bool]:
         st.stop()
     people = catalog.list_associates(storage, store_id, active_only=True)
     if not people:
-        st.title("Who is logging?")
-        st.info("No associates yet. A manager adds them in Settings.")
+        st.title(_("Who is logging?"))
+        st.info(_("No associates yet. A manager adds them in Settings."))
         st.stop()
     return people, settings.pin_required(storage, store_id)
 
@@ -74,7 +77,7 @@ except StorageError as exc:
     # Reads that fail (the file moved, its folder gone) stop the page with a
     # sentence instead of a stack trace (issue #7); the next load tries again.
     st.error(
-        f"{exc} Visits cannot be shown or logged until this is fixed.",
+        _("{problem} Visits cannot be shown or logged until this is fixed.").format(problem=exc),
         icon=":material/database:",
     )
     st.stop()

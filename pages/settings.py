@@ -5,18 +5,27 @@ cxlog/web/settings_access_ui.py or cxlog/web/coaching_ui.py."""
 import streamlit as st
 
 from cxlog.core import roles
+from cxlog.language.words import _
 from cxlog.web import accounts_ui, coaching_ui, settings_access_ui, settings_ui, ui
 
 storage = ui.storage()
 me = ui.require_account(storage, roles.MANAGER)
 
-st.title("Settings")
+st.title(_("Settings"))
 ui.show_toasts()
 store = ui.pick_store(storage, me, key="settings-store")
 
-titles = ["Associates", "Lists", "Store", "Access", "Devices", "Follow-ups", "Coaching"]
+titles = [
+    _("Associates"),
+    _("Lists"),
+    _("Store"),
+    _("Access"),
+    _("Devices"),
+    _("Follow-ups"),
+    _("Coaching"),
+]
 if me.role == roles.OWNER:
-    titles.append("Accounts")  # issue #28: who signs in, for which stores
+    titles.append(_("Accounts"))  # issue #28: who signs in, for which stores
 people_tab, lists_tab, store_tab, access_tab, devices_tab, followups_tab, coaching_tab, *more = (
     st.tabs(titles)
 )
@@ -26,7 +35,7 @@ with lists_tab:
     if ui.sees_every_store(storage, me):
         settings_ui.lists(storage, me.actor)
     else:
-        st.info("Every store's lists are the owner's to change; below, this store's own.")
+        st.info(_("Every store's lists are the owner's to change; below, this store's own."))
     settings_ui.store_lists(storage, store, me.actor)
 with store_tab:
     settings_access_ui.store_form(storage, store, me.actor)

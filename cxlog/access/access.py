@@ -14,6 +14,7 @@ from cxlog.access import lockout
 from cxlog.access.credentials import check_pin, hash_secret, verify_secret
 from cxlog.core import actors
 from cxlog.core.errors import ValidationError
+from cxlog.language.words import _
 from cxlog.storage import settings
 from cxlog.storage.db import Storage
 from cxlog.stores.catalog import set_associate_pin_hash
@@ -48,10 +49,12 @@ def check_associate_pin(
             db.query("SELECT name, pin_hash, store_id FROM associates WHERE id = ?", [associate_id])
         )
     if not rows:
-        raise ValidationError("That associate does not exist.")
+        raise ValidationError(_("That associate does not exist."))
     stored, store_id = rows[0]["pin_hash"], rows[0]["store_id"]
     if stored is None:
-        raise ValidationError(f"No PIN is set for {rows[0]['name']} yet; ask a manager.")
+        raise ValidationError(
+            _("No PIN is set for {name} yet; ask a manager.").format(name=rows[0]["name"])
+        )
     who = actors.associate(associate_id)
     lockout.checked_attempt(
         storage,

@@ -28,6 +28,7 @@ from cxlog.core.errors import NotFoundError, ValidationError
 from cxlog.core.model import clean_text, to_utc_text, utc_now
 from cxlog.core.roles import OWNER, ROLES
 from cxlog.core.tokens import token_hash
+from cxlog.language.words import _
 from cxlog.storage.db import Storage, audit
 from cxlog.stores import catalog
 
@@ -77,7 +78,7 @@ def check_login(login: object) -> str:
 
 def _check_role(role: object) -> str:
     if role not in ROLES:
-        raise ValidationError("An account is a manager or an owner.")
+        raise ValidationError(_("An account is a manager or an owner."))
     return role  # type: ignore[return-value]
 
 
@@ -86,16 +87,16 @@ def _check_stores(db, role: str, store_ids: object) -> tuple[int, ...]:
     if role == OWNER:
         return ()
     if not isinstance(store_ids, (list, tuple, set, frozenset)) or not store_ids:
-        raise ValidationError("Pick at least one store for a manager.")
+        raise ValidationError(_("Pick at least one store for a manager."))
     ids = sorted({s for s in store_ids if isinstance(s, int) and not isinstance(s, bool)})
     if len(ids) != len(set(store_ids)):
-        raise ValidationError("A store in the list does not exist.")
+        raise ValidationError(_("A store in the list does not exist."))
     found = {
         r["id"]
         for r in db.query(f"SELECT id FROM stores WHERE id IN ({','.join('?' * len(ids))})", ids)
     }
     if found != set(ids):
-        raise ValidationError("A store in the list does not exist.")
+        raise ValidationError(_("A store in the list does not exist."))
     return tuple(ids)
 
 
@@ -111,7 +112,11 @@ def insert_account(
     """Inside the caller's transaction: a new account (name already checked)."""
     key = login_key(login)
     if list(db.query("SELECT 1 FROM accounts WHERE login_key = ?", [key])):
-        raise ValidationError(f"There is already an account named {login!r}; pick another name.")
+        raise ValidationError(
+            _("There is already an account named {name}; pick another name.").format(
+                name=repr(login)
+            )
+        )
     cursor = db.execute(
         "INSERT INTO accounts (login, login_key, role, password_hash, credential_version,"
         " created_at) VALUES (?, ?, ?, ?, 1, ?) RETURNING id",
@@ -158,7 +163,7 @@ def _row(db, account_id: object) -> dict:
         else []
     )
     if not rows:
-        raise NotFoundError("That account does not exist.")
+        raise NotFoundError(_("That account does not exist."))
     return rows[0]
 
 
@@ -244,7 +249,9 @@ def set_password(
     with storage.write() as db:
         row = _row(db, account_id)
         if row["retired_at"]:
-            raise ValidationError(f"{row['login']} is retired; add a new account instead.")
+            raise ValidationError(
+                _("{name} is retired; add a new account instead.").format(name=row["login"])
+            )
         version = row["credential_version"] + 1
         db.execute(
             "UPDATE accounts SET password_hash = ?, credential_version = ? WHERE id = ?",
@@ -269,7 +276,7 @@ def set_scope(
     with storage.write() as db:
         row = _row(db, account_id)
         if row["retired_at"]:
-            raise ValidationError(f"{row['login']} is retired.")
+            raise ValidationError(_("{name} is retired.").format(name=row["login"]))
         stores = _check_stores(db, role, store_ids)
         before = _account(db, row)
         if row["role"] == OWNER and role != OWNER:
@@ -299,7 +306,9 @@ def _keep_an_owner(db, account_id: int) -> None:
         )
     )
     if not others:
-        raise ValidationError("cxlog needs at least one owner: make another account owner first.")
+        raise ValidationError(
+            _("cxlog needs at least one owner: make another account owner first.")
+        )
 
 
 def retire(storage: Storage, account_id: int, *, actor: str) -> None:
@@ -308,7 +317,7 @@ def retire(storage: Storage, account_id: int, *, actor: str) -> None:
     with storage.write() as db:
         row = _row(db, account_id)
         if row["retired_at"]:
-            raise ValidationError(f"{row['login']} is already retired.")
+            raise ValidationError(_("{name} is already retired.").format(name=row["login"]))
         if row["role"] == OWNER:
             _keep_an_owner(db, account_id)
         db.execute(
@@ -341,14 +350,14 @@ def check_sign_in(
     ``device`` is the browser's device cookie: a device where this account
     signed in before keeps its way in while strangers fail elsewhere."""
     if not login_key(login):
-        raise ValidationError("Type your sign-in name.")
+        raise ValidationError(_("Type your sign-in name."))
     row = find(storage, login)
     stored = row["password_hash"] if row and not row["retired_at"] else None
     name = who(login)
     lockout.checked_attempt(
         storage,
         name,
-        row["login"] if row else "that name's",
+        row["login"] if row else lockout.SOME_NAME,
         # A wrong name costs a hash check like a wrong password: no timing tells
         # a stranger which names exist.
         lambda: isinstance(password, str) and verify_secret(password, stored or _decoy()),
@@ -357,7 +366,7 @@ def check_sign_in(
         now=now,
     )
     if row is None or stored is None:  # the decoy matched: a made-up name never signs in
-        raise ValidationError("That name and password do not match an account.")
+        raise ValidationError(_("That name and password do not match an account."))
     lockout.remember(storage, name, device, now=now)
     with storage.read() as db:
         return _account(db, row)

@@ -10,6 +10,8 @@ import secrets
 import unicodedata
 
 from cxlog.core.errors import ValidationError
+from cxlog.language import formats
+from cxlog.language.words import _
 
 # scrypt cost: ~65 ms per check here — slow enough to make guessing expensive,
 # quick enough for one PIN entry per shift.
@@ -53,17 +55,21 @@ def verify_secret(secret: str, stored: str | None) -> bool:
 
 def check_pin(pin: str) -> str:
     if not isinstance(pin, str) or not _PIN.match(pin):
-        raise ValidationError("A PIN is 4 to 8 digits.")
+        raise ValidationError(_("A PIN is 4 to 8 digits."))
     return pin
 
 
 def check_password(password: object) -> str:
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.")
+        raise ValidationError(
+            _("A password needs at least {n} characters.").format(
+                n=formats.number(MIN_PASSWORD_LENGTH)
+            )
+        )
     if len(password) > 200:
-        raise ValidationError("A password can be at most 200 characters long.")
+        raise ValidationError(_("A password can be at most 200 characters long."))
     if "\x00" in password:
-        raise ValidationError("A password cannot contain a NUL character.")
+        raise ValidationError(_("A password cannot contain a NUL character."))
     if any(unicodedata.category(ch) == "Cs" for ch in password):
-        raise ValidationError("The password contains a character that cannot be stored.")
+        raise ValidationError(_("The password contains a character that cannot be stored."))
     return password

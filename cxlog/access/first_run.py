@@ -20,12 +20,13 @@ from cxlog.access.credentials import check_password, hash_secret
 from cxlog.core import model
 from cxlog.core.errors import ValidationError
 from cxlog.core.roles import OWNER
+from cxlog.language.words import N_, _
 from cxlog.storage.db import Storage, audit
 from cxlog.storage.settings import get_setting
 from cxlog.stores.catalog import insert_store
 
 SETUP_CODE = "setup_code"
-JUST_SET_UP = "cxlog was just set up from another device: sign in with the owner's account."
+JUST_SET_UP = N_("cxlog was just set up from another device: sign in with the owner's account.")
 
 
 def _digits(code: object) -> str:
@@ -62,18 +63,20 @@ def claim(
     (``login``, the name they sign in with), the code used up. Raises
     ValidationError with a sentence if refused."""
     if not first_run(storage):
-        raise ValidationError("cxlog is already set up: sign in with the owner's account.")
+        raise ValidationError(_("cxlog is already set up: sign in with the owner's account."))
     name_to_sign_in = accounts.check_login(login)
     if password != password_again:
-        raise ValidationError("The two passwords differ; type them again.")
+        raise ValidationError(_("The two passwords differ; type them again."))
     hashed = hash_secret(check_password(password))
     name = model.clean_text(store_name, "store name")
     zone = model.timezone_name(timezone)
     typed = _digits(code)
     if not typed:
         raise ValidationError(
-            "Type the setup code printed on the server's console (or run "
-            "`python -m cxlog setup-code` on the server)."
+            _(
+                "Type the setup code printed on the server's console (or run "
+                "`{command}` on the server)."
+            ).format(command="python -m cxlog setup-code")
         )
 
     def right_code() -> bool:
@@ -84,7 +87,7 @@ def claim(
         lockout.checked_attempt(storage, "setup", "setup", right_code, client=client, now=now)
     except ValidationError:
         if not first_run(storage):  # another browser won the race meanwhile
-            raise ValidationError(JUST_SET_UP) from None
+            raise ValidationError(_(JUST_SET_UP)) from None
         raise
     with storage.write() as db:
         taken = list(db.query("SELECT 1 FROM accounts WHERE role = ? LIMIT 1", [OWNER]))
@@ -92,7 +95,7 @@ def claim(
             "DELETE FROM settings WHERE key = ? AND value = ?", [SETUP_CODE, typed]
         ).rowcount
         if taken or not used:
-            raise ValidationError(JUST_SET_UP)
+            raise ValidationError(_(JUST_SET_UP))
         if not list(db.query("SELECT 1 FROM stores LIMIT 1")):
             insert_store(db, name, zone, OWNER)
         actor = accounts.actor_text(OWNER, name_to_sign_in)
@@ -115,5 +118,5 @@ def _system_zone() -> str | None:
         target = os.path.realpath("/etc/localtime")
     except OSError:
         return None
-    _, sep, zone = target.partition("zoneinfo/")
+    _before, sep, zone = target.partition("zoneinfo/")
     return zone if sep else None

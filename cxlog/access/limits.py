@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 
 from cxlog.core.errors import ValidationError
 from cxlog.core.model import from_utc_text, to_utc_text, utc_now
+from cxlog.language import formats
+from cxlog.language.words import _
 from cxlog.storage.db import Storage
 
 
@@ -29,7 +31,8 @@ class RateLimited(ValidationError):
 @dataclass(frozen=True)
 class Bucket:
     """One limit: its key, size, refill time and the sentence when it is empty
-    (``{wait}`` becomes the seconds to wait)."""
+    (``{wait}`` becomes the seconds to wait), marked with ``N_``: it is
+    translated when refused, in the language of the request (#29)."""
 
     key: str
     burst: float
@@ -64,7 +67,7 @@ def take(
                 tokens = min(bucket.burst, held + elapsed / bucket.refill.total_seconds())
             if tokens < 1:
                 wait = round((1 - tokens) * bucket.refill.total_seconds()) or 1
-                raise RateLimited(bucket.refusal.format(wait=wait))
+                raise RateLimited(_(bucket.refusal).format(wait=formats.number(wait)))
             levels.append((bucket.key, tokens - 1))
         db.executemany(
             "INSERT INTO rate_limits (store_id, key, tokens, refreshed_at) VALUES (?, ?, ?, ?)"

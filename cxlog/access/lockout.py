@@ -30,6 +30,8 @@ from cxlog.core import actors
 from cxlog.core.errors import ValidationError
 from cxlog.core.model import from_utc_text, to_utc_text, utc_now
 from cxlog.core.tokens import token_hash
+from cxlog.language import formats
+from cxlog.language.words import n_
 from cxlog.storage.db import Storage, audit
 
 MAX_FAILURES = 5  # per device, and per associate PIN
@@ -39,6 +41,8 @@ LOCKOUT = timedelta(minutes=5)
 LONGEST_LOCKOUT = timedelta(hours=24)
 LONGEST_ROLE_LOCKOUT = timedelta(hours=1)
 LOCAL = "local"  # the client name of the server's own screen
+# What checked_attempt's refusals name when the typed name has no account.
+SOME_NAME = "that name's"
 
 
 def _keys(who: str, client: str | None, device: str | None) -> list[tuple[str, int]]:
@@ -84,9 +88,90 @@ def remember(
         )
 
 
-def _minutes(delta: timedelta, more: str = "more ") -> str:
+def _locked_text(what: str, delta: timedelta, *, more: bool) -> str:
+    """The refusal while ``what``'s sign-in is locked (``more``: it was already
+    locked before this try), one whole sentence per kind of secret (#29)."""
     minutes = max(1, round(delta.total_seconds() / 60))
-    return f"{minutes} {more}minute{'s' if minutes != 1 else ''}"
+    if what == "PIN":
+        text = (
+            n_(
+                "Too many wrong tries: PIN sign-in is locked for {n} more minute.",
+                "Too many wrong tries: PIN sign-in is locked for {n} more minutes.",
+                minutes,
+            )
+            if more
+            else n_(
+                "Too many wrong tries: PIN sign-in is locked for {n} minute.",
+                "Too many wrong tries: PIN sign-in is locked for {n} minutes.",
+                minutes,
+            )
+        )
+    elif what == "setup":
+        text = (
+            n_(
+                "Too many wrong tries: setup sign-in is locked for {n} more minute.",
+                "Too many wrong tries: setup sign-in is locked for {n} more minutes.",
+                minutes,
+            )
+            if more
+            else n_(
+                "Too many wrong tries: setup sign-in is locked for {n} minute.",
+                "Too many wrong tries: setup sign-in is locked for {n} minutes.",
+                minutes,
+            )
+        )
+    elif what == SOME_NAME:
+        text = (
+            n_(
+                "Too many wrong tries: that name's sign-in is locked for {n} more minute.",
+                "Too many wrong tries: that name's sign-in is locked for {n} more minutes.",
+                minutes,
+            )
+            if more
+            else n_(
+                "Too many wrong tries: that name's sign-in is locked for {n} minute.",
+                "Too many wrong tries: that name's sign-in is locked for {n} minutes.",
+                minutes,
+            )
+        )
+    else:  # an account's name
+        text = (
+            n_(
+                "Too many wrong tries: {name} sign-in is locked for {n} more minute.",
+                "Too many wrong tries: {name} sign-in is locked for {n} more minutes.",
+                minutes,
+            )
+            if more
+            else n_(
+                "Too many wrong tries: {name} sign-in is locked for {n} minute.",
+                "Too many wrong tries: {name} sign-in is locked for {n} minutes.",
+                minutes,
+            )
+        )
+    return text.format(name=what, n=formats.number(minutes))
+
+
+def _wrong_text(what: str, left: int) -> str:
+    """The refusal of a wrong secret, with the tries left before a lock."""
+    if what == "PIN":
+        text = n_(
+            "That PIN is not right. {n} more try before a lock.",
+            "That PIN is not right. {n} more tries before a lock.",
+            left,
+        )
+    elif what == "setup":
+        text = n_(
+            "That setup code is not right. {n} more try before a lock.",
+            "That setup code is not right. {n} more tries before a lock.",
+            left,
+        )
+    else:
+        text = n_(
+            "That password is not right. {n} more try before a lock.",
+            "That password is not right. {n} more tries before a lock.",
+            left,
+        )
+    return text.format(n=formats.number(left))
 
 
 def locked_until(
@@ -106,7 +191,7 @@ def locked_until(
 
 def _locked(db, keys: list[tuple[str, int]], now: datetime) -> datetime | None:
     latest = None
-    for key, _ in keys:
+    for key, _limit in keys:
         rows = list(db.query("SELECT locked_until FROM sign_in_throttle WHERE key = ?", [key]))
         if rows and rows[0]["locked_until"]:
             until = from_utc_text(rows[0]["locked_until"])
@@ -141,9 +226,7 @@ def checked_attempt(
             for key, limit in keys:
                 _count(db, key, limit, now)
     if until is not None:
-        raise ValidationError(
-            f"Too many wrong tries: {what} sign-in is locked for {_minutes(until - now)}."
-        )
+        raise ValidationError(_locked_text(what, until - now, more=True))
     if verify():
         with storage.write() as db:
             for key, limit in keys:
@@ -165,13 +248,8 @@ def checked_attempt(
         until = _locked(db, keys, now)
         left = min(limit - (_row(db, key) or {"attempts": 0})["attempts"] for key, limit in keys)
     if until is not None:
-        raise ValidationError(
-            f"Too many wrong tries: {what} sign-in is locked for {_minutes(until - now, more='')}."
-        )
-    noun = "PIN" if what == "PIN" else "password" if what != "setup" else "setup code"
-    raise ValidationError(
-        f"That {noun} is not right. {left} more tr{'ies' if left != 1 else 'y'} before a lock."
-    )
+        raise ValidationError(_locked_text(what, until - now, more=False))
+    raise ValidationError(_wrong_text(what, left))
 
 
 def _count(db, key: str, limit: int, now: datetime) -> None:

@@ -27,6 +27,7 @@ from cxlog.core.errors import NotFoundError
 from cxlog.core.model import from_utc_text, to_utc_text, utc_now
 from cxlog.core.roles import OWNER
 from cxlog.core.tokens import token_hash
+from cxlog.language.words import _
 from cxlog.storage.db import Storage, audit
 from cxlog.storage.settings import idle_minutes_in, longest_idle_minutes_in
 
@@ -72,7 +73,7 @@ def start(
             )
         )
         if not rows:
-            raise NotFoundError("That account does not exist.")
+            raise NotFoundError(_("That account does not exist."))
         db.execute(
             "INSERT INTO role_sessions (token_hash, role, created_at, last_seen_at, device,"
             " client, credential_version, claim_hash, claim_expires_at, account_id)"
@@ -215,7 +216,7 @@ def end_session(
     if not mine or not _end(
         storage, session_id, utc_now(), reason="ended_in_settings", actor=actor
     ):
-        raise NotFoundError("That session has already ended.")
+        raise NotFoundError(_("That session has already ended."))
 
 
 def end_all(

@@ -28,6 +28,7 @@ from cxlog.core import actors
 from cxlog.core.errors import ShiftError, ValidationError
 from cxlog.core.model import from_utc_text, to_utc_text, utc_now
 from cxlog.core.tokens import token_hash
+from cxlog.language.words import N_, _
 from cxlog.storage.db import Storage, audit
 from cxlog.storage.engine import Database
 
@@ -58,8 +59,8 @@ _COOKIE = re.compile(r"^([0-9]{1,9})\.([A-Za-z0-9_-]{16,64})$")
 _DEVICE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 ENDED_WHY = {
-    "not_you": "This shift was ended with \u201cNot you?\u201d; tap your name again.",
-    "pin_changed": "Your PIN was changed, which ended your shift; tap your name again.",
+    "not_you": N_("This shift was ended with \u201cNot you?\u201d; tap your name again."),
+    "pin_changed": N_("Your PIN was changed, which ended your shift; tap your name again."),
 }
 
 
@@ -99,9 +100,9 @@ def start(
     """
     now = now or utc_now()
     if device_id(device) is None:
-        raise ValidationError("This device has no valid device id; reload the page.")
+        raise ValidationError(_("This device has no valid device id; reload the page."))
     if isinstance(associate_id, bool) or not isinstance(associate_id, int):
-        raise ValidationError("Pick your name from the list.")
+        raise ValidationError(_("Pick your name from the list."))
     token = secrets.token_urlsafe(24)
     with storage.read() as db:
         rows = list(
@@ -111,10 +112,12 @@ def start(
             )
         )
         if not rows:
-            raise ValidationError("That associate does not exist; pick your name again.")
+            raise ValidationError(_("That associate does not exist; pick your name again."))
         person = rows[0]
         if not person["active"]:
-            raise ValidationError(f"{person['name']} has been deactivated and cannot log visits.")
+            raise ValidationError(
+                _("{name} has been deactivated and cannot log visits.").format(name=person["name"])
+            )
     if address is not None:
         limits.take(
             storage,
@@ -124,8 +127,10 @@ def start(
                     f"shift:address:{address}",
                     SHIFT_BURST,
                     SHIFT_REFILL,
-                    "This device signed in many times in a short time; wait {wait} s and tap"
-                    " your name again.",
+                    N_(
+                        "This device signed in many times in a short time; wait {wait} s and tap"
+                        " your name again."
+                    ),
                 )
             ],
             now=now,
@@ -190,21 +195,23 @@ def check(
     """
     now = now or utc_now()
     if not cookie:
-        raise ShiftError("No one is signed in on this device; tap your name first.")
+        raise ShiftError(_("No one is signed in on this device; tap your name first."))
     with storage.read() as db:
         row = _lookup(db, cookie)
     if row is None:
-        raise ShiftError("This device's shift is not known here; tap your name again.")
+        raise ShiftError(_("This device's shift is not known here; tap your name again."))
     if row["ended_at"] is not None:
-        raise ShiftError(ENDED_WHY.get(row["ended_why"], ENDED_WHY["not_you"]))
+        raise ShiftError(_(ENDED_WHY.get(row["ended_why"], ENDED_WHY["not_you"])))
     if not row["active"]:
-        raise ShiftError(f"{row['name']} has been deactivated and cannot log visits.")
+        raise ShiftError(
+            _("{name} has been deactivated and cannot log visits.").format(name=row["name"])
+        )
     if row["pin_stamp"] != _pin_stamp(row["pin_hash"]):
-        raise ShiftError(ENDED_WHY["pin_changed"])
+        raise ShiftError(_(ENDED_WHY["pin_changed"]))
     if from_utc_text(row["expires_at"]) <= now:
-        raise ShiftError("Your shift ended after 12 hours; tap your name again.")
+        raise ShiftError(_("Your shift ended after 12 hours; tap your name again."))
     if device is not _ANY_DEVICE and device != row["device_id"]:
-        raise ShiftError("This shift was started on another device; tap your name on this one.")
+        raise ShiftError(_("This shift was started on another device; tap your name on this one."))
     return {
         "id": row["id"],
         "name": row["name"],
@@ -267,14 +274,16 @@ def take_start(
             f"start:associate:{associate_id}",
             START_BURST,
             START_REFILL,
-            "You started many visits in a short time; wait {wait} s and tap again.",
+            N_("You started many visits in a short time; wait {wait} s and tap again."),
         ),
         limits.Bucket(
             "start:store",
             STORE_START_BURST,
             STORE_START_REFILL,
-            "The store started more visits in the last minutes than a store can serve;"
-            " wait {wait} s and tap again.",
+            N_(
+                "The store started more visits in the last minutes than a store can serve;"
+                " wait {wait} s and tap again."
+            ),
         ),
     ]
     if address is not None:
@@ -284,7 +293,7 @@ def take_start(
                 f"start:address:{address}",
                 ADDRESS_START_BURST,
                 ADDRESS_START_REFILL,
-                "This device started many visits in a short time; wait {wait} s and tap again.",
+                N_("This device started many visits in a short time; wait {wait} s and tap again."),
             ),
         )
     limits.take(storage, store_id, buckets, now=now)

@@ -8,6 +8,7 @@ import re
 from urllib.parse import urlsplit
 
 from cxlog.core.errors import StorageError
+from cxlog.language.words import _
 
 _ADDRESS = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 POSTGRES_SCHEMES = ("postgresql", "postgres")
@@ -36,6 +37,8 @@ def refuse_unknown(where: str) -> None:
     named after its scheme holding a new, empty SQLite file."""
     if is_address(where) and not is_postgres(where):
         raise StorageError(
-            f"{shown(where)} is an address cxlog cannot open: give a SQLite file's path or a"
-            " PostgreSQL address (postgresql://user@host/database) in CXLOG_DB or --db."
+            _(
+                "{address} is an address cxlog cannot open: give a SQLite file's path or a"
+                " PostgreSQL address ({example}) in CXLOG_DB or --db."
+            ).format(address=shown(where), example="postgresql://user@host/database")
         )

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from cxlog.core.errors import ValidationError
+from cxlog.language.words import _
 
 T = TypeVar("T")
 
@@ -30,9 +31,14 @@ def check_target(target: Path, what: str = "file") -> Path:
     """The target as a Path, or a sentence saying why it cannot be written."""
     target = Path(target)
     if target.is_dir():
-        raise ValidationError(f"{target} is a folder; give a {what} name to write.")
+        text = (
+            _("{path} is a folder; give a backup file name to write.")
+            if what == "backup file"
+            else _("{path} is a folder; give a file name to write.")
+        )
+        raise ValidationError(text.format(path=target))
     if not target.parent.is_dir():
-        raise ValidationError(f"The folder {target.parent} does not exist.")
+        raise ValidationError(_("The folder {path} does not exist.").format(path=target.parent))
     return target
 
 
@@ -51,7 +57,9 @@ def replacing(target: Path, *, mode: int = 0o644, what: str = "file") -> Iterato
         )
         os.close(handle)
     except OSError as exc:
-        raise ValidationError(f"Cannot write to {target.parent}: {exc.strerror}.") from None
+        raise ValidationError(
+            _("Cannot write to {path}: {problem}.").format(path=target.parent, problem=exc.strerror)
+        ) from None
     partial = Path(name)
     try:
         yield partial
@@ -60,7 +68,9 @@ def replacing(target: Path, *, mode: int = 0o644, what: str = "file") -> Iterato
         os.chmod(partial, mode)
         os.replace(partial, target)
     except OSError as exc:
-        raise ValidationError(f"Cannot write {target}: {exc.strerror}.") from None
+        raise ValidationError(
+            _("Cannot write {path}: {problem}.").format(path=target, problem=exc.strerror)
+        ) from None
     finally:
         for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
             leftover.unlink(missing_ok=True)

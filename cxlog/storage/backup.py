@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cxlog.core.errors import StorageError, ValidationError
+from cxlog.language.words import _
 from cxlog.storage import transfer
 from cxlog.storage.atomic import check_target, replacing
 from cxlog.storage.db import BUSY_TIMEOUT_MS, Storage
@@ -51,14 +52,17 @@ def verify(path: Path) -> int:
     problems = integrity_problems(path)
     if problems:
         raise StorageError(
-            "The backup copy failed its integrity check, so it was not kept: "
-            + "; ".join(problems[:3])
+            _("The backup copy failed its integrity check, so it was not kept: {problems}").format(
+                problems="; ".join(problems[:3])
+            )
         )
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         return conn.execute("SELECT count(*) FROM visits").fetchone()[0]
     except sqlite3.Error as exc:
-        raise StorageError(f"The backup copy has no visits table ({exc}).") from exc
+        raise StorageError(
+            _("The backup copy has no visits table ({problem}).").format(problem=exc)
+        ) from exc
     finally:
         conn.close()
 
@@ -105,15 +109,17 @@ def make_backup(storage: Storage, target: Path) -> Backup:
         return Backup(path=target, size_bytes=target.stat().st_size, visits=visits)
     source, target = Path(storage.path), check_target(target, "backup file")
     if not source.is_file():
-        raise ValidationError(f"There is no database at {source}.")
+        raise ValidationError(_("There is no database at {path}.").format(path=source))
     if target.exists() and target.resolve() == source.resolve():
-        raise ValidationError("The backup cannot overwrite the database it copies.")
+        raise ValidationError(_("The backup cannot overwrite the database it copies."))
     # 0o600: the copy holds password hashes, like the database.
     with replacing(target, mode=0o600, what="backup file") as partial:
         try:
             _copy(source, partial)
         except sqlite3.Error as exc:
-            raise StorageError(f"The backup could not be made: {exc}.") from exc
+            raise StorageError(
+                _("The backup could not be made: {problem}.").format(problem=exc)
+            ) from exc
         visits = verify(partial)
     return Backup(path=target, size_bytes=target.stat().st_size, visits=visits)
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from cxlog.core.errors import StorageError
 from cxlog.core.model import to_utc_text, utc_now
+from cxlog.language.words import _
 from cxlog.storage import addresses
 from cxlog.storage.engine import Database, SqliteDatabase
 from cxlog.storage.postgres import PostgresStorage
@@ -53,8 +54,10 @@ def file_path(where: str | os.PathLike[str]) -> Path:
     "postgresql:" beside the server, holding a new, empty SQLite file."""
     if addresses.is_address(where):
         raise StorageError(
-            f"{addresses.shown(str(where))} is a database server's address, not a file."
-            " Give a SQLite file's path here."
+            _(
+                "{address} is a database server's address, not a file."
+                " Give a SQLite file's path here."
+            ).format(address=addresses.shown(str(where)))
         )
     return Path(where)
 
@@ -74,21 +77,46 @@ def open_storage(where: str | os.PathLike[str] | None = None) -> Storage | Postg
 
 def _storage_error(exc: sqlite3.Error, path: Path, *, writing: bool) -> StorageError:
     """A sentence for the person at the screen. A failed write says nothing was
-    saved (its transaction rolled back); a failed read does not mention saving."""
+    saved (its transaction rolled back); a failed read does not mention saving.
+    Each is one whole sentence to translate (#29)."""
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
-        problem, advice = "The database is busy right now", "Tap again."
+        message = (
+            _("The database is busy right now; nothing was saved. Tap again.")
+            if writing
+            else _("The database is busy right now. Tap again.")
+        )
     elif "readonly" in text or "read-only" in text:
-        problem, advice = "The database file is read-only", "Ask the owner to check it."
+        message = (
+            _("The database file is read-only; nothing was saved. Ask the owner to check it.")
+            if writing
+            else _("The database file is read-only. Ask the owner to check it.")
+        )
     elif "full" in text:
-        problem, advice = "The disk is full", "Ask the owner to free space."
+        message = (
+            _("The disk is full; nothing was saved. Ask the owner to free space.")
+            if writing
+            else _("The disk is full. Ask the owner to free space.")
+        )
     elif "unable to open" in text:
-        problem = f"The database file {path} cannot be opened"
-        advice = "Check that the file and its folder are there."
+        message = (
+            _(
+                "The database file {path} cannot be opened; nothing was saved. Check that the"
+                " file and its folder are there."
+            )
+            if writing
+            else _(
+                "The database file {path} cannot be opened. Check that the file and its folder"
+                " are there."
+            )
+        )
     else:
-        problem, advice = f"The database reported a problem ({exc})", ""
-    saved = "; nothing was saved." if writing else "."
-    return StorageError(f"{problem}{saved} {advice}".strip())
+        message = (
+            _("The database reported a problem ({problem}); nothing was saved.")
+            if writing
+            else _("The database reported a problem ({problem}).")
+        )
+    return StorageError(message.format(path=path, problem=exc))
 
 
 class Storage:
@@ -339,7 +367,11 @@ class Storage:
         try:
             self.make_owner_only()
         except OSError as exc:
-            raise StorageError(f"The folder {self.path.parent} cannot be created: {exc}") from exc
+            raise StorageError(
+                _("The folder {path} cannot be created: {problem}").format(
+                    path=self.path.parent, problem=exc
+                )
+            ) from exc
         with _migrate_lock:
             db = self.connect(create=True)
             try:
@@ -351,8 +383,14 @@ class Storage:
                 for name in migrations.stale(db):
                     if name not in _STALE_REBUILDS:
                         raise StorageError(
-                            f"{self.path} needs its {name} rebuilt and nothing here can: run"
-                            " python -m cxlog rollup --rebuild --db with this file."
+                            _(
+                                "{path} needs its {table} rebuilt and nothing here can: run"
+                                " {command} with this file."
+                            ).format(
+                                path=self.path,
+                                table=name,
+                                command="python -m cxlog rollup --rebuild --db",
+                            )
                         )
                     db.conn.execute("BEGIN IMMEDIATE")
                     try:

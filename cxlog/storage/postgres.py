@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from cxlog.core.errors import StorageError
+from cxlog.language.words import _
 from cxlog.storage import addresses
 from cxlog.storage.engine import Database, PostgresDatabase, prepare_postgres
 
@@ -87,21 +88,38 @@ def _error(exc: Exception, url: str, *, writing: bool, committing: bool = False)
     tapping again is safe because every tap is idempotent."""
     import psycopg
 
-    shown = addresses.shown(url)
     if committing and isinstance(exc, psycopg.OperationalError):
         return StorageError(
-            "The connection to the database was lost while saving: it may not have been"
-            " saved. Tap again."
+            _(
+                "The connection to the database was lost while saving: it may not have been"
+                " saved. Tap again."
+            )
         )
     if isinstance(exc, psycopg.OperationalError):
-        problem = f"The database at {shown} cannot be reached"
-        advice = "Tap again; if it keeps failing, ask the owner to check the database server."
+        message = (
+            _(
+                "The database at {address} cannot be reached; nothing was saved. Tap again; if"
+                " it keeps failing, ask the owner to check the database server."
+            )
+            if writing
+            else _(
+                "The database at {address} cannot be reached. Tap again; if it keeps failing,"
+                " ask the owner to check the database server."
+            )
+        )
     elif isinstance(exc, psycopg.errors.DiskFull):
-        problem, advice = "The database server's disk is full", "Ask the owner to free space."
+        message = (
+            _("The database server's disk is full; nothing was saved. Ask the owner to free space.")
+            if writing
+            else _("The database server's disk is full. Ask the owner to free space.")
+        )
     else:
-        problem, advice = f"The database reported a problem ({exc})", ""
-    saved = "; nothing was saved." if writing else "."
-    return StorageError(f"{problem}{saved} {advice}".strip())
+        message = (
+            _("The database reported a problem ({problem}); nothing was saved.")
+            if writing
+            else _("The database reported a problem ({problem}).")
+        )
+    return StorageError(message.format(address=addresses.shown(url), problem=exc))
 
 
 class PostgresStorage:

@@ -61,7 +61,7 @@ def set_store_own(
     name = store_key(key, store_id)
     with storage.write() as db:
         if not list(db.query("SELECT 1 FROM stores WHERE id = ?", [store_id])):
-            raise ValidationError("That store does not exist.")
+            raise ValidationError(words._("That store does not exist."))
         rows = list(db.query("SELECT value FROM settings WHERE key = ?", [name]))
         before = rows[0]["value"] if rows else None
         if value is None:
@@ -92,7 +92,7 @@ def pin_required(storage: Storage, store_id: int | None = None) -> bool:
 def set_pin_rule(storage: Storage, store_id: int, rule: str, *, actor: str) -> None:
     """``rule``: "chain" (the chain's rule), "on" or "off" (the store's own)."""
     if rule not in ("chain", "on", "off"):
-        raise ValidationError("Pick the chain's rule, on or off.")
+        raise ValidationError(words._("Pick the chain's rule, on or off."))
     value = None if rule == "chain" else "1" if rule == "on" else "0"
     set_store_own(storage, PIN_REQUIRED, store_id, value, actor=actor)
 
@@ -133,7 +133,9 @@ def longest_idle_minutes_in(db) -> int:
 
 def _idle_value(minutes: object) -> str:
     if isinstance(minutes, bool) or not isinstance(minutes, int) or not 5 <= minutes <= 480:
-        raise ValidationError("The idle time must be a whole number of minutes from 5 to 480.")
+        raise ValidationError(
+            words._("The idle time must be a whole number of minutes from 5 to 480.")
+        )
     return str(minutes)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cxlog.core.errors import ValidationError
+from cxlog.language.words import _
 from cxlog.storage.engine import Database
 
 # Parents first: a foreign key finds its row (both engines check them).
@@ -56,7 +57,7 @@ def copy_all(source: Database, target: Database) -> dict[str, int]:
     store yet: the seeded lists a new one starts with are replaced). Inside
     the caller's transactions; returns the rows copied per table."""
     if target.execute("SELECT count(*) FROM stores").fetchone()[0]:
-        raise ValidationError("The destination already has stores: copy into an empty database.")
+        raise ValidationError(_("The destination already has stores: copy into an empty database."))
     names = tables(source, target)
     for table in reversed(names):  # children first
         target.execute(f"DELETE FROM {table}")

@@ -13,10 +13,12 @@ from cxlog.calendar import localday
 from cxlog.core.model import from_utc_text, timezones
 from cxlog.core.text import plain
 from cxlog.followups import followups
+from cxlog.language.words import N_, _
 from cxlog.storage import settings
 from cxlog.storage.db import Storage
 from cxlog.stores import catalog
 from cxlog.web import ui
+from cxlog.web.accounts_ui import NAME_AND_ROLE
 from cxlog.web.settings_ui import form
 
 
@@ -27,11 +29,11 @@ def store_form(storage: Storage, store: dict, role: str) -> None:
     state.setdefault(name_key, store["name"])
     state.setdefault(zone_key, store["timezone"])
     with form("store-form"):
-        st.text_input("Store name", key=name_key, max_chars=60)
+        st.text_input(_("Store name"), key=name_key, max_chars=60)
         zones = sorted(timezones())
-        st.selectbox("Timezone (hours and days on the dashboard use it)", zones, key=zone_key)
+        st.selectbox(_("Timezone (hours and days on the dashboard use it)"), zones, key=zone_key)
         st.form_submit_button(
-            "Save store",
+            _("Save store"),
             key="store-save",
             type="primary",
             on_click=lambda: ui.change(
@@ -40,7 +42,7 @@ def store_form(storage: Storage, store: dict, role: str) -> None:
                 lambda: catalog.update_store(
                     storage, store["id"], name=state[name_key], timezone=state[zone_key], actor=role
                 ),
-                "Store saved.",
+                _("Store saved."),
             ),
         )
 
@@ -55,10 +57,10 @@ def access_tab(storage: Storage, store: dict, me: Account) -> None:
     everywhere = ui.sees_every_store(storage, me)
     several = len(catalog.list_stores(storage)) > 1
     if several:
-        st.subheader("Every store (the chain's rule)")
+        st.subheader(_("Every store (the chain's rule)"))
     state["pin-required"] = settings.pin_required(storage)
     st.toggle(
-        "Associates need a PIN to say who they are",
+        _("Associates need a PIN to say who they are"),
         key="pin-required",
         disabled=not everywhere,
         on_change=lambda: ui.change(
@@ -67,13 +69,13 @@ def access_tab(storage: Storage, store: dict, me: Account) -> None:
             lambda: settings.set_setting(
                 storage, settings.PIN_REQUIRED, "1" if state["pin-required"] else "0", actor=actor
             ),
-            "PIN setting saved.",
+            _("PIN setting saved."),
         ),
     )
     state.setdefault("idle-minutes", settings.idle_minutes(storage))
     with form("idle-form"):
         st.number_input(
-            "Sign managers out after (minutes without use)",
+            _("Sign managers out after (minutes without use)"),
             min_value=5,
             max_value=480,
             step=5,
@@ -81,34 +83,34 @@ def access_tab(storage: Storage, store: dict, me: Account) -> None:
             disabled=not everywhere,
         )
         st.form_submit_button(
-            "Save",
+            _("Save"),
             key="idle-save",
             disabled=not everywhere,
             on_click=lambda: ui.change(
                 storage,
                 "access",
                 lambda: settings.set_idle_minutes(storage, int(state["idle-minutes"]), actor=actor),
-                "Idle time saved.",
+                _("Idle time saved."),
             ),
         )
     if not everywhere:
         st.caption(
-            "These two hold for every store that has no rule of its own: the owner changes them."
+            _("These two hold for every store that has no rule of its own: the owner changes them.")
         )
     if several:
         store_rules(storage, store, me)
     if several:
-        st.subheader("Your account")
+        st.subheader(_("Your account"))
     with form("password-own-form"):
         st.text_input(
-            f"New password for {plain(me.login)} (at least 8 characters)",
+            _("New password for {name} (at least 8 characters)").format(name=plain(me.login)),
             type="password",
             key="password-own",
             max_chars=200,
             autocomplete="new-password",
         )
         st.form_submit_button(
-            "Change my password",
+            _("Change my password"),
             key="password-own-save",
             on_click=lambda: ui.change(
                 storage,
@@ -121,27 +123,31 @@ def access_tab(storage: Storage, store: dict, me: Account) -> None:
                     actor=actor,
                     keep_session=ui.session_token(),
                 ),
-                "Password changed; your other devices must sign in again.",
+                _("Password changed; your other devices must sign in again."),
                 "password-own",
             ),
         )
 
     # Signed-in devices: a manager sees and ends their own sessions, the owner all.
-    st.subheader("Signed-in devices")
+    st.subheader(_("Signed-in devices"))
     mine = state.get(ui.ROLE_SESSION_ID)
     listed = sessions.active(storage, seen_by=me)
 
     def when(text: str) -> str:
         return localday.moment_text(from_utc_text(text), store["timezone"])
 
+    account_col, device_col, address_col = _("Account"), _("Device"), _("Address")
+    signed_in_col, used_col = _("Signed in"), _("Last used")
     st.dataframe(
         [
             {
-                "Account": f"{s['login']} ({s['role']})",
-                "Device": s["device"] + (" (this one)" if s["id"] == mine else ""),
-                "Address": s["client"],
-                "Signed in": when(s["created_at"]),
-                "Last used": when(s["last_seen_at"]),
+                account_col: _(NAME_AND_ROLE[s["role"]]).format(name=s["login"]),
+                device_col: _("{device} (this one)").format(device=s["device"])
+                if s["id"] == mine
+                else s["device"],
+                address_col: s["client"],
+                signed_in_col: when(s["created_at"]),
+                used_col: when(s["last_seen_at"]),
             }
             for s in listed
         ],
@@ -150,7 +156,7 @@ def access_tab(storage: Storage, store: dict, me: Account) -> None:
     others = [s for s in listed if s["id"] != mine]
     if others:
         st.selectbox(
-            "End a session",
+            _("End a session"),
             [s["id"] for s in others],
             key="end-session-pick",
             format_func={
@@ -159,7 +165,7 @@ def access_tab(storage: Storage, store: dict, me: Account) -> None:
         )
         with st.container(horizontal=True):
             st.button(
-                "End this session",
+                _("End this session"),
                 key="end-session",
                 icon=":material/logout:",
                 # The pick as it is at the tap, read from the widget's state.
@@ -169,45 +175,45 @@ def access_tab(storage: Storage, store: dict, me: Account) -> None:
                     lambda: sessions.end_session(
                         storage, state["end-session-pick"], actor=actor, seen_by=me
                     ),
-                    "Session ended: that device must sign in again.",
+                    _("Session ended: that device must sign in again."),
                 ),
             )
             st.button(
-                "Sign out everywhere else",
+                _("Sign out everywhere else"),
                 key="end-all-sessions",
                 on_click=lambda: ui.change(
                     storage,
                     "access",
                     lambda: sessions.end_all(storage, actor=actor, except_id=mine, seen_by=me),
-                    "Every other session ended.",
+                    _("Every other session ended."),
                 ),
             )
 
 
 PIN_RULES = {
-    "chain": "As every store",
-    "on": "Always ask for a PIN here",
-    "off": "Never ask for a PIN here",
+    "chain": N_("As every store"),
+    "on": N_("Always ask for a PIN here"),
+    "off": N_("Never ask for a PIN here"),
 }
 
 
 def store_rules(storage: Storage, store: dict, me: Account) -> None:
     """One store's own PIN rule and idle time (issue #28), or the chain's."""
     state, sid = st.session_state, store["id"]
-    st.subheader(f"{plain(store['name'])} only")
+    st.subheader(_("{store} only").format(store=plain(store["name"])))
     own_pin = settings.store_own(storage, settings.PIN_REQUIRED, sid)
     pin_key = f"store-pin-{sid}"
     state[pin_key] = "chain" if own_pin is None else "on" if own_pin == "1" else "off"
     st.selectbox(  # a select box: a whole 48 px target, where a radio's rows are 24
-        "PIN at this store",
+        _("PIN at this store"),
         list(PIN_RULES),
         key=pin_key,
-        format_func=PIN_RULES.get,
+        format_func=lambda rule: _(PIN_RULES[rule]),
         on_change=lambda: ui.change(
             storage,
             "access",
             lambda: settings.set_pin_rule(storage, sid, state[pin_key], actor=me.actor),
-            "PIN rule of the store saved.",
+            _("PIN rule of the store saved."),
             store_id=sid,
         ),
     )
@@ -216,20 +222,20 @@ def store_rules(storage: Storage, store: dict, me: Account) -> None:
     state.setdefault(idle_key, int(own_idle) if own_idle else settings.idle_minutes(storage))
     with form(f"store-idle-form-{sid}"):
         st.number_input(
-            "Sign this store's managers out after (minutes without use)",
+            _("Sign this store's managers out after (minutes without use)"),
             min_value=5,
             max_value=480,
             step=5,
             key=idle_key,
         )
         st.caption(
-            "An account with several stores is signed out after the shortest of their times."
+            _("An account with several stores is signed out after the shortest of their times.")
             if own_idle
-            else "Now: as every store."
+            else _("Now: as every store.")
         )
         with st.container(horizontal=True):
             st.form_submit_button(
-                "Save for this store",
+                _("Save for this store"),
                 key=f"store-idle-save-{sid}",
                 on_click=lambda: ui.change(
                     storage,
@@ -237,19 +243,19 @@ def store_rules(storage: Storage, store: dict, me: Account) -> None:
                     lambda: settings.set_store_idle_minutes(
                         storage, sid, int(state[idle_key]), actor=me.actor
                     ),
-                    "Idle time of the store saved.",
+                    _("Idle time of the store saved."),
                     store_id=sid,
                 ),
             )
             st.form_submit_button(
-                "As every store",
+                _("As every store"),
                 key=f"store-idle-chain-{sid}",
                 disabled=own_idle is None,
                 on_click=lambda: ui.change(
                     storage,
                     "access",
                     lambda: settings.set_store_idle_minutes(storage, sid, None, actor=me.actor),
-                    "The store follows the chain's idle time.",
+                    _("The store follows the chain's idle time."),
                     store_id=sid,
                 ),
             )
@@ -258,16 +264,18 @@ def store_rules(storage: Storage, store: dict, me: Account) -> None:
 def devices(storage: Storage, store: dict) -> None:
     if urlsplit(st.context.url or "").scheme != "https":
         st.warning(
-            "This page came over plain HTTP: anyone on the same wifi can read what a "
-            "signed-in device sends, including its sign-in. Use a wifi only staff can "
-            "join, or serve cxlog over HTTPS (README: Access and security).",
+            _(
+                "This page came over plain HTTP: anyone on the same wifi can read what a "
+                "signed-in device sends, including its sign-in. Use a wifi only staff can "
+                "join, or serve cxlog over HTTPS (README: Access and security)."
+            ),
             icon=":material/lock_open:",
         )
     several = len(catalog.list_stores(storage)) > 1
     st.write(
-        f"Tablets and phones of {plain(store['name'])} open the Log page at:"
+        _("Tablets and phones of {store} open the Log page at:").format(store=plain(store["name"]))
         if several
-        else "Tablets and phones on the store network open the Log page at:"
+        else _("Tablets and phones on the store network open the Log page at:")
     )
     # In a chain each store's code opens the Log page on that store's people.
     urls = join.log_page_urls(
@@ -275,16 +283,20 @@ def devices(storage: Storage, store: dict) -> None:
     )
     if not urls:
         st.warning(
-            "This machine shows no network address other than itself: connect it to "
-            "the store network, then reload this page."
+            _(
+                "This machine shows no network address other than itself: connect it to "
+                "the store network, then reload this page."
+            )
         )
     for url in urls:
         st.code(url, language=None)
     if urls:
-        st.image(join.qr_svg(urls[0]), caption="Scan with the tablet's camera", width=232)
+        st.image(join.qr_svg(urls[0]), caption=_("Scan with the tablet's camera"), width=232)
     st.caption(
-        "On the tablet: open the address, tap your name, then add the page to the home "
-        "screen (Share → Add to Home Screen on iPad; ⋮ → Add to Home screen on Android)."
+        _(
+            "On the tablet: open the address, tap your name, then add the page to the home "
+            "screen (Share → Add to Home Screen on iPad; ⋮ → Add to Home screen on Android)."
+        )
     )
 
 
@@ -293,7 +305,7 @@ def followup_window(storage: Storage, store: dict, role: str) -> None:
     ui.show_error("followup-window")
     with st.form(f"followup-window-{store['id']}"):
         st.number_input(
-            "Follow-up conversion window (days after the promise)",
+            _("Follow-up conversion window (days after the promise)"),
             min_value=1,
             max_value=followups.MAX_WINDOW_DAYS,
             value=followups.window_days(storage, store["id"]),
@@ -301,11 +313,13 @@ def followup_window(storage: Storage, store: dict, role: str) -> None:
             key=f"followup-window-{store['id']}",
         )
         st.caption(
-            'A follow-up counts as converted on the dashboard when its result is "came back '
-            'and bought" within this many days of the promise.'
+            _(
+                'A follow-up counts as converted on the dashboard when its result is "came back '
+                'and bought" within this many days of the promise.'
+            )
         )
         st.form_submit_button(
-            "Save window",
+            _("Save window"),
             on_click=lambda: ui.change(
                 storage,
                 "followup-window",
@@ -315,6 +329,6 @@ def followup_window(storage: Storage, store: dict, role: str) -> None:
                     int(state[f"followup-window-{store['id']}"]),
                     actor=role,
                 ),
-                "Follow-up window saved.",
+                _("Follow-up window saved."),
             ),
         )

@@ -11,11 +11,17 @@ import streamlit as st
 from cxlog.access import access
 from cxlog.core.model import NO_SALE_REASON, REASON
 from cxlog.core.text import plain
+from cxlog.language.words import N_, _
 from cxlog.storage.db import Storage
 from cxlog.stores import catalog
 from cxlog.web import ui
 
-LIST_TITLES = {REASON: "Reasons for visit", NO_SALE_REASON: "No-sale reasons"}
+LIST_TITLES = {REASON: N_("Reasons for visit"), NO_SALE_REASON: N_("No-sale reasons")}
+# A store's own list: one sentence each, the store's name in it.
+STORE_LIST_TITLES = {
+    REASON: N_("Reasons for visit: {store} only"),
+    NO_SALE_REASON: N_("No-sale reasons: {store} only"),
+}
 
 
 def form(key: str):
@@ -27,9 +33,9 @@ def associates(storage: Storage, store: dict, role: str) -> None:
     state = st.session_state
     ui.show_error("people")
     with form("add-associate-form"):
-        st.text_input("New associate's name", key="new-associate", max_chars=60)
+        st.text_input(_("New associate's name"), key="new-associate", max_chars=60)
         st.form_submit_button(
-            "Add",
+            _("Add"),
             key="add-associate",
             icon=":material/person_add:",
             on_click=lambda: ui.change(
@@ -38,34 +44,35 @@ def associates(storage: Storage, store: dict, role: str) -> None:
                 lambda: catalog.add_associate(
                     storage, store["id"], state["new-associate"], actor=role
                 ),
-                "Associate added.",
+                _("Associate added."),
                 "new-associate",
             ),
         )
     people = catalog.list_associates(storage, store["id"])
     if not people:
-        st.info("No associates yet: add the first one above.")
+        st.info(_("No associates yet: add the first one above."))
     else:
+        name_col, active_col, pin_col = _("Name"), _("Active"), _("PIN set")
         st.dataframe(
             [
-                {"Name": p["name"], "Active": bool(p["active"]), "PIN set": bool(p["has_pin"])}
+                {name_col: p["name"], active_col: bool(p["active"]), pin_col: bool(p["has_pin"])}
                 for p in people
             ],
             hide_index=True,
         )
         person_id = st.selectbox(
-            "Change an associate",
+            _("Change an associate"),
             [p["id"] for p in people],
             key="pick-associate",
             format_func={p["id"]: p["name"] for p in people}.get,
         )
         person = next(p for p in people if p["id"] == person_id)
         with form("rename-associate-form"):
-            st.text_input("New name", key="rename-associate", max_chars=60)
+            st.text_input(_("New name"), key="rename-associate", max_chars=60)
             # Callbacks run before the next script run: bind ids now (default
             # arguments), never read page variables that later code reassigns.
             st.form_submit_button(
-                "Rename",
+                _("Rename"),
                 key="rename-associate-save",
                 on_click=lambda pid=person_id: ui.change(
                     storage,
@@ -73,43 +80,43 @@ def associates(storage: Storage, store: dict, role: str) -> None:
                     lambda: catalog.rename_associate(
                         storage, pid, state["rename-associate"], actor=role
                     ),
-                    "Renamed; past visits now show the new name.",
+                    _("Renamed; past visits now show the new name."),
                     "rename-associate",
                 ),
             )
         with form("associate-pin-form"):
-            st.text_input("PIN (4–8 digits)", key="associate-pin", type="password", max_chars=8)
+            st.text_input(_("PIN (4–8 digits)"), key="associate-pin", type="password", max_chars=8)
             st.form_submit_button(
-                "Set PIN",
+                _("Set PIN"),
                 key="associate-pin-save",
                 on_click=lambda pid=person_id: ui.change(
                     storage,
                     "people",
                     lambda: access.set_pin(storage, pid, state["associate-pin"], actor=role),
-                    "PIN set.",
+                    _("PIN set."),
                     "associate-pin",
                 ),
             )
         st.button(
-            "Clear PIN",
+            _("Clear PIN"),
             key="associate-pin-clear",
             on_click=lambda pid=person_id: ui.change(
                 storage,
                 "people",
                 lambda: access.set_pin(storage, pid, None, actor=role),
-                "PIN cleared.",
+                _("PIN cleared."),
             ),
         )
         active = bool(person["active"])
         st.button(
-            "Deactivate (history kept)" if active else "Reactivate",
+            _("Deactivate (history kept)") if active else _("Reactivate"),
             key="associate-active",
             icon=":material/person_off:" if active else ":material/person:",
             on_click=lambda pid=person_id, active=active: ui.change(
                 storage,
                 "people",
                 lambda: catalog.set_associate_active(storage, pid, not active, actor=role),
-                "Deactivated." if active else "Reactivated.",
+                _("Deactivated.") if active else _("Reactivated."),
             ),
         )
 
@@ -117,7 +124,7 @@ def associates(storage: Storage, store: dict, role: str) -> None:
 def lists(storage: Storage, role: str) -> None:
     """The chain's two lists: what every store offers (unless it hides an entry)."""
     for kind, title in LIST_TITLES.items():
-        st.subheader(title)
+        st.subheader(_(title))
         ui.show_error(kind)
         entries = catalog.list_reasons(storage, kind, active_only=False)
         editor(storage, kind, entries, role)
@@ -129,8 +136,8 @@ def store_lists(storage: Storage, store: dict, role: str) -> None:
     if len(catalog.list_stores(storage)) < 2:
         return  # one store: its lists are the chain's
     state, sid = st.session_state, store["id"]
-    for kind, title in LIST_TITLES.items():
-        st.subheader(f"{title}: {plain(store['name'])} only")
+    for kind, title in STORE_LIST_TITLES.items():
+        st.subheader(_(title).format(store=plain(store["name"])))
         place = f"{kind}-{sid}"
         ui.show_error(place)
         offered = catalog.list_reasons(storage, kind, active_only=False, store_id=sid)
@@ -148,15 +155,15 @@ def store_lists(storage: Storage, store: dict, role: str) -> None:
                             storage, sid, e["id"], e["id"] in wanted, actor=role
                         )
 
-            ui.change(storage, f"{kind}-{sid}", apply, "Saved for this store.", store_id=sid)
+            ui.change(storage, f"{kind}-{sid}", apply, _("Saved for this store."), store_id=sid)
 
         st.multiselect(
-            "Not offered at this store",
+            _("Not offered at this store"),
             [e["id"] for e in chain],
             key=hide_key,
             format_func={e["id"]: e["name"] for e in chain}.get,
             on_change=save_hidden,
-            placeholder="Every store's entries are offered",
+            placeholder=_("Every store's entries are offered"),
         )
         own = [e for e in offered if e["store_id"] == sid]
         editor(storage, kind, own, role, store_id=sid)
@@ -173,15 +180,15 @@ def editor(
     if entries:
         table(entries)
     else:
-        st.caption("No entries yet." if store_id is None else "No entries of its own yet.")
+        st.caption(_("No entries yet.") if store_id is None else _("No entries of its own yet."))
     with form(f"add-{kind}-form{key}"):
         st.text_input(
-            "New entry" if store_id is None else "New entry for this store only",
+            _("New entry") if store_id is None else _("New entry for this store only"),
             key=f"new-{kind}{key}",
             max_chars=60,
         )
         st.form_submit_button(
-            "Add",
+            _("Add"),
             key=f"add-{kind}{key}",
             on_click=lambda: ui.change(
                 storage,
@@ -189,7 +196,7 @@ def editor(
                 lambda: catalog.add_reason(
                     storage, kind, state[f"new-{kind}{key}"], actor=role, store_id=store_id
                 ),
-                "Added.",
+                _("Added."),
                 f"new-{kind}{key}",
                 store_id=store_id,
             ),
@@ -197,16 +204,16 @@ def editor(
     if not entries:
         return
     entry_id = st.selectbox(
-        "Change an entry",
+        _("Change an entry"),
         [e["id"] for e in entries],
         key=f"pick-{kind}{key}",
         format_func={e["id"]: e["name"] for e in entries}.get,
     )
     entry = next(e for e in entries if e["id"] == entry_id)
     with form(f"rename-{kind}-form{key}"):
-        st.text_input("New name", key=f"rename-{kind}{key}", max_chars=60)
+        st.text_input(_("New name"), key=f"rename-{kind}{key}", max_chars=60)
         st.form_submit_button(
-            "Rename",
+            _("Rename"),
             key=f"rename-{kind}-save{key}",
             on_click=lambda eid=entry_id: ui.change(
                 storage,
@@ -214,7 +221,7 @@ def editor(
                 lambda: catalog.rename_reason(
                     storage, eid, state[f"rename-{kind}{key}"], actor=role
                 ),
-                "Renamed; past visits now show the new name.",
+                _("Renamed; past visits now show the new name."),
                 f"rename-{kind}{key}",
                 store_id=store_id,
             ),
@@ -225,21 +232,21 @@ def editor(
             storage,
             place,
             lambda: catalog.move_reason(storage, kind, entry_id, by, actor=role),
-            "Order saved.",
+            _("Order saved."),
             store_id=store_id,
         )
 
     with st.container(horizontal=True):
         if entry["active"]:
             st.button(
-                "Move up",
+                _("Move up"),
                 key=f"up-{kind}{key}",
                 icon=":material/arrow_upward:",
                 on_click=step,
                 args=(-1,),
             )
             st.button(
-                "Move down",
+                _("Move down"),
                 key=f"down-{kind}{key}",
                 icon=":material/arrow_downward:",
                 on_click=step,
@@ -247,13 +254,13 @@ def editor(
             )
         is_active = bool(entry["active"])
         st.button(
-            "Retire (history kept)" if is_active else "Use again",
+            _("Retire (history kept)") if is_active else _("Use again"),
             key=f"retire-{kind}{key}",
             on_click=lambda eid=entry_id, is_active=is_active: ui.change(
                 storage,
                 place,
                 lambda: catalog.set_reason_active(storage, eid, not is_active, actor=role),
-                "Retired: hidden from the Log page." if is_active else "In use again.",
+                _("Retired: hidden from the Log page.") if is_active else _("In use again."),
                 store_id=store_id,
             ),
         )
@@ -261,12 +268,13 @@ def editor(
 
 def table(entries: list[dict]) -> None:
     """A list's entries in order, retired ones unnumbered."""
+    order_col, name_col, in_use_col = _("Order"), _("Name"), _("In use")
     st.dataframe(
         [
             {
-                "Order": i + 1 if e["active"] else None,
-                "Name": e["name"],
-                "In use": bool(e["active"]),
+                order_col: i + 1 if e["active"] else None,
+                name_col: e["name"],
+                in_use_col: bool(e["active"]),
             }
             for i, e in enumerate(entries)
         ],

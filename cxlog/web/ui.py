@@ -16,6 +16,8 @@ from cxlog.access.accounts import Account
 from cxlog.core import roles, routes
 from cxlog.core.errors import CxlogError
 from cxlog.core.model import utc_now
+from cxlog.language import formats
+from cxlog.language.words import N_, _, n_
 from cxlog.storage.db import Storage, shared_storage
 from cxlog.stores import catalog
 from cxlog.web import heap
@@ -43,6 +45,12 @@ ROLE_SESSION_ID = "role_session_id"  # the session's row id (Settings → Access
 ROLE_TOKEN_UNTIL = "role_token_until"
 NOTICE = "notice"  # a sentence for the sign-in form (e.g. signed out for idling)
 PICKED_STORE = "picked_store"
+
+# Whole sentences per role needed: the role's word changes the grammar (#29).
+NEEDS_ROLE = {
+    roles.MANAGER: N_("This page needs the manager's account."),
+    roles.OWNER: N_("This page needs the owner's account."),
+}
 
 # 48 px is the touch-target minimum on both devices (docs/product.md). Streamlit's
 # buttons are ~40 px and pills ~32 px (docs/stack-facts.md), so raise them here. Only
@@ -145,12 +153,12 @@ def pick_store(storage: Storage, account: Account, *, key: str) -> dict:
     or picked from a list. An account without a store sees a sentence."""
     stores = my_stores(storage, account)
     if not stores:
-        st.info("Your account has no store yet: ask the owner to add one to it.")
+        st.info(_("Your account has no store yet: ask the owner to add one to it."))
         st.stop()
     if len(stores) == 1:
         return stores[0]
     names = {s["id"]: s["name"] for s in stores}
-    chosen = st.selectbox("Store", list(names), key=key, format_func=names.get)
+    chosen = st.selectbox(_("Store"), list(names), key=key, format_func=names.get)
     return next(s for s in stores if s["id"] == chosen)
 
 
@@ -223,7 +231,7 @@ def _check_session(storage: Storage) -> sessions.Check:
         st.session_state[ROLE_TOKEN] = None
         st.session_state[ROLE_TOKEN_UNTIL] = None
         if not _cookie():
-            st.session_state[NOTICE] = (
+            st.session_state[NOTICE] = _(
                 "This browser did not keep the sign-in (its cookie never arrived): sign in again."
             )
     for token in dict.fromkeys((_cookie(), st.session_state.get(ROLE_TOKEN))):
@@ -241,9 +249,14 @@ def current_account(storage: Storage) -> Account | None:
     and a change of the account's stores shows at once."""
     result = _check_session(storage)
     if result.ended == "idle":
-        st.session_state[NOTICE] = f"Signed out after {result.idle_minutes} minutes without use."
+        minutes = result.idle_minutes or 0
+        st.session_state[NOTICE] = n_(
+            "Signed out after {n} minute without use.",
+            "Signed out after {n} minutes without use.",
+            minutes,
+        ).format(n=formats.number(minutes))
     elif result.ended == "password":
-        st.session_state[NOTICE] = (
+        st.session_state[NOTICE] = _(
             "Your password was changed or your account retired: sign in again."
         )
     if result.account is None:
@@ -354,27 +367,29 @@ def sign_out_role(storage: Storage) -> None:
 
 
 def sign_in_form(storage: Storage, needed: str = roles.MANAGER) -> None:
-    st.title("Sign in")
+    st.title(_("Sign in"))
     if st.session_state.get(NOTICE):
         st.info(st.session_state[NOTICE])
     if st.session_state.get(ACCOUNT) is not None and not roles.allows(
         st.session_state[ROLE], needed
     ):
-        st.warning(f"This page needs the {needed}'s account.", icon=":material/lock:")
+        st.warning(_(NEEDS_ROLE[needed]), icon=":material/lock:")
     st.caption(
-        "Managers see their stores' dashboard, visits and settings; the owner sees every "
-        "store and manages the accounts."
+        _(
+            "Managers see their stores' dashboard, visits and settings; the owner sees every "
+            "store and manages the accounts."
+        )
     )
     # A form sends every field at the tap, Tab or Enter: nothing typed is lost.
     with st.form("sign-in-form", enter_to_submit=True, border=False):
         st.text_input(
-            "Your name (as your account was made)",
+            _("Your name (as your account was made)"),
             key="sign_in_login",
             max_chars=accounts.MAX_LOGIN_LENGTH,
             autocomplete="username",
         )
         st.text_input(
-            "Password",
+            _("Password"),
             type="password",
             key="sign_in_password",
             max_chars=200,
@@ -382,7 +397,7 @@ def sign_in_form(storage: Storage, needed: str = roles.MANAGER) -> None:
         )
         show_error("sign-in")
         st.form_submit_button(
-            "Sign in",
+            _("Sign in"),
             key="sign-in-submit",
             type="primary",
             on_click=_submit_role_sign_in,
