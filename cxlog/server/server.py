@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cxlog.access import sessions
 from cxlog.core import roles
-from cxlog.server import api
+from cxlog.server import api, home_screen
 from cxlog.storage.db import shared_storage
 
 APP_SCRIPT = Path(__file__).resolve().parents[2] / "app.py"
@@ -168,5 +168,11 @@ async def _refuse(send: Send, status: int, body: bytes) -> None:
 
 def build() -> st.App:
     """The ASGI app: our routes first (Streamlit reserves /_stcore/, /media/,
-    /component/ and /static/; ours live under /api/v1/), then Streamlit's."""
-    return st.App(str(APP_SCRIPT), routes=api.routes(), middleware=[Middleware(Hardening)])
+    /component/ and /static/; ours live under /api/v1/, and the home-screen
+    app's under /app/ and at /sw.js), then Streamlit's. Every page's HTML
+    links the app's manifest and icons (home_screen.PageTags)."""
+    return st.App(
+        str(APP_SCRIPT),
+        routes=api.routes() + home_screen.ROUTES,
+        middleware=[Middleware(Hardening), Middleware(home_screen.PageTags)],
+    )

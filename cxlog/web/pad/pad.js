@@ -1053,6 +1053,7 @@ const again = () => flush();
 export default function mount({ parentElement, data, setTriggerValue }) {
   const first = !pad.data || data.mode !== pad.data.mode;
   pad.data = data;
+  keepForOffline(data); // the offline pad's data (issue #29)
   if (data.words) W = data.words;
   pad.rerun = setTriggerValue || null;
   let root = parentElement.querySelector(".cx-pad");
@@ -1082,4 +1083,52 @@ export default function mount({ parentElement, data, setTriggerValue }) {
     window.removeEventListener("online", again);
     document.removeEventListener("visibilitychange", again);
   };
+}
+
+// --- the offline pad (issue #29) ----------------------------------------------
+// The Log page keeps its data on the device: a tablet reloaded while the
+// server is unreachable opens the pad with it (cxlog/web/app_files/offline.js,
+// through the service worker). What is kept is the board as the pad last
+// showed it (taken again when the page goes away or out of sight), and only
+// while someone is on shift: "Who is logging?" forgets it.
+export const PAD_DATA_KEY = "cxlog.pad.data.v1";
+let keptWatching = false;
+
+function shownBoard() {
+  const all = Object.values(pad.visits);
+  return {
+    ...(pad.data.board || {}),
+    version: pad.version,
+    open: all.filter((v) => !v.outcome && !v.voided),
+    open_count: pad.openCount,
+    today: pad.today.map((id) => pad.visits[id]).filter(Boolean),
+    today_count: pad.todayCount,
+    team_line: pad.teamLine,
+  };
+}
+
+export function keepForOffline(data, store = localStorage) {
+  try {
+    if (data && data.mode === "log") store.setItem(PAD_DATA_KEY, JSON.stringify(data));
+    else store.removeItem(PAD_DATA_KEY);
+  } catch (e) {
+    // Storage full or refused: the page works; only the offline pad has less.
+  }
+  if (keptWatching) return;
+  keptWatching = true;
+  const keepShown = () => {
+    if (pad.data && pad.data.mode === "log") keepForOffline({ ...pad.data, board: shownBoard() }, store);
+  };
+  window.addEventListener("pagehide", keepShown);
+  document.addEventListener("visibilitychange", () => document.hidden && keepShown());
+}
+
+// The data kept by keepForOffline, or null when no one was on shift.
+export function savedForOffline(store = localStorage) {
+  try {
+    const data = JSON.parse(store.getItem(PAD_DATA_KEY) || "null");
+    return data && data.mode === "log" && data.me ? data : null;
+  } catch (e) {
+    return null;
+  }
 }
