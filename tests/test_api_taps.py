@@ -100,7 +100,7 @@ def test_taps_and_board_with_a_shift(server):
     status, same, _ = call(
         server, "GET", f"/api/v1/open-visits?since={board['version']}", cookie=cookie
     )
-    assert (status, same) == (200, {"version": board["version"], "changed": False})
+    assert (status, same) == (200, {"version": board["version"], "changed": False, "lang": None})
 
 
 def test_not_you_ends_the_shift_for_every_holder_of_the_cookie(server):

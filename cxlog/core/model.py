@@ -15,6 +15,7 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from cxlog.core.errors import ValidationError
+from cxlog.language.words import N_, _
 
 WARM, NEUTRAL, MISSED = "warm", "neutral", "missed"
 FIRST_ENGAGEMENTS: tuple[str, ...] = (WARM, NEUTRAL, MISSED)
@@ -62,7 +63,9 @@ def utc_now() -> datetime:
 def to_utc_text(moment: datetime) -> str:
     """Store times as fixed-width UTC text so they sort and compare as strings."""
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValidationError("A time without a timezone cannot be stored; times are kept in UTC.")
+        raise ValidationError(
+            _("A time without a timezone cannot be stored; times are kept in UTC.")
+        )
     moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
@@ -73,33 +76,51 @@ def from_utc_text(text: str) -> datetime:
 
 def first_engagement(value: str) -> str:
     if value not in FIRST_ENGAGEMENTS:
-        raise ValidationError(f"First engagement must be Warm, Neutral or Missed, not {value!r}.")
+        raise ValidationError(
+            _("First engagement must be Warm, Neutral or Missed, not {value}.").format(
+                value=repr(value)
+            )
+        )
     return value
 
 
 def outcome(value: str) -> str:
     if value not in OUTCOMES:
-        raise ValidationError(f"Outcome must be Purchased or No purchase, not {value!r}.")
+        raise ValidationError(
+            _("Outcome must be Purchased or No purchase, not {value}.").format(value=repr(value))
+        )
     return value
 
 
 def units(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(f"Units must be a whole number from 1 to 99, not {value!r}.")
+        raise ValidationError(
+            _("Units must be a whole number from 1 to 99, not {value}.").format(value=repr(value))
+        )
     if not MIN_UNITS <= value <= MAX_UNITS:
-        raise ValidationError(f"Units must be from {MIN_UNITS} to {MAX_UNITS}, not {value}.")
+        raise ValidationError(
+            _("Units must be from {low} to {high}, not {value}.").format(
+                low=MIN_UNITS, high=MAX_UNITS, value=value
+            )
+        )
     return value
+
+
+def _not_an_amount(value: object) -> ValidationError:
+    return ValidationError(
+        _("The sale amount must be a number, not {value}.").format(value=repr(value))
+    )
 
 
 def amount_cents(value: object) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(f"The sale amount must be a number, not {value!r}.")
+        raise _not_an_amount(value)
     if value < 0:
-        raise ValidationError("The sale amount cannot be negative.")
+        raise ValidationError(_("The sale amount cannot be negative."))
     if value > MAX_AMOUNT_CENTS:
-        raise ValidationError("The sale amount is too large; check the number typed.")
+        raise ValidationError(_("The sale amount is too large; check the number typed."))
     return value
 
 
@@ -113,15 +134,15 @@ def parse_amount(value: object) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
-        raise ValidationError(f"The sale amount must be a number, not {value!r}.")
+        raise _not_an_amount(value)
     if isinstance(value, float) and not math.isfinite(value):
-        raise ValidationError(f"The sale amount must be a number, not {value!r}.")
+        raise _not_an_amount(value)
     try:
         number = Decimal(value.strip() if isinstance(value, str) else str(value))
     except InvalidOperation:
-        raise ValidationError(f"The sale amount must be a number, not {value!r}.") from None
+        raise _not_an_amount(value) from None
     if not number.is_finite():
-        raise ValidationError(f"The sale amount must be a number, not {value!r}.")
+        raise _not_an_amount(value)
     return amount_cents(to_cents(number))
 
 
@@ -145,8 +166,22 @@ def cents_text(cents: int | None) -> str:
 
 def visit_id(value: object) -> str:
     if not isinstance(value, str) or not _VISIT_ID.match(value):
-        raise ValidationError("That visit reference is not valid; reload the page and tap again.")
+        raise ValidationError(
+            _("That visit reference is not valid; reload the page and tap again.")
+        )
     return value
+
+
+# What clean_text's callers call the text they check, marked for the catalog
+# here (the callers pass these English names; the sentence translates them).
+TEXT_NAMES: tuple[str, ...] = (
+    N_("store name"),
+    N_("associate's name"),
+    N_("list entry"),
+    N_("sign-in name"),
+    N_("behaviour"),
+    N_("reason for voiding"),
+)
 
 
 def clean_text(value: object, what: str, max_length: int = MAX_NAME_LENGTH) -> str:
@@ -154,17 +189,22 @@ def clean_text(value: object, what: str, max_length: int = MAX_NAME_LENGTH) -> s
 
     Right-to-left marks and emoji are fine (they are text); NUL and other
     control characters are refused because they corrupt CSV files and screens.
+    ``what`` names the text in the refusal: one of TEXT_NAMES.
     """
     if not isinstance(value, str):
-        raise ValidationError(f"The {what} must be text.")
+        raise ValidationError(_("The {what} must be text.").format(what=_(what)))
     text = unicodedata.normalize("NFC", value).strip()
     if not text:
-        raise ValidationError(f"The {what} cannot be empty.")
+        raise ValidationError(_("The {what} cannot be empty.").format(what=_(what)))
     if len(text) > max_length:
-        raise ValidationError(f"The {what} can be at most {max_length} characters long.")
+        raise ValidationError(
+            _("The {what} can be at most {n} characters long.").format(what=_(what), n=max_length)
+        )
     if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text):
         # Cs: a lone surrogate cannot even be stored as UTF-8.
-        raise ValidationError(f"The {what} contains a control character; type it again.")
+        raise ValidationError(
+            _("The {what} contains a control character; type it again.").format(what=_(what))
+        )
     return text
 
 
@@ -176,17 +216,23 @@ def timezones() -> frozenset[str]:
 
 def timezone_name(value: object) -> str:
     if not isinstance(value, str) or value not in timezones():
-        raise ValidationError(f"{value!r} is not a known timezone; pick one such as Europe/London.")
+        raise ValidationError(
+            _("{value} is not a known timezone; pick one such as Europe/London.").format(
+                value=repr(value)
+            )
+        )
     try:
         ZoneInfo(value)
     except ZoneInfoNotFoundError as exc:  # pragma: no cover - listed but unloadable
-        raise ValidationError(f"{value!r} is not a usable timezone.") from exc
+        raise ValidationError(
+            _("{value} is not a usable timezone.").format(value=repr(value))
+        ) from exc
     return value
 
 
 def list_kind(value: str) -> str:
     if value not in LIST_KINDS:
-        raise ValidationError(f"Unknown list {value!r}.")
+        raise ValidationError(_("Unknown list {value}.").format(value=repr(value)))
     return value
 
 

@@ -130,20 +130,36 @@ def in_memory(write: Callable[[BinaryIO], object]) -> bytes:
 
 
 def write_rows(
-    out: BinaryIO, header: Sequence[str], rows: Iterable[Iterable[object]], *, for_excel: bool
+    out: BinaryIO,
+    header: Sequence[str],
+    rows: Iterable[Iterable[object]],
+    *,
+    for_excel: bool,
+    decimal: str = ".",
+    delimiter: str = ",",
 ) -> int:
     """A small CSV (the summary, the follow-ups) into ``out``: UTF-8 (with a
     BOM for Excel), CRLF, text neutralised and numbers left as numbers, like
-    the visits CSV. Returns the row count; ``out`` stays open."""
+    the visits CSV. Returns the row count; ``out`` stays open.
+
+    ``decimal`` and ``delimiter``: "." and "," in every file but the summary's
+    Excel variant in a language that writes "," for decimals (issue #29:
+    cxlog.export.summary.excel_signs), where Excel expects "," and ";"."""
     text = io.TextIOWrapper(
         out, encoding="utf-8-sig" if for_excel else "utf-8", newline="", write_through=True
     )
     try:
-        writer = csv.writer(text, lineterminator=NEWLINE)
+        writer = csv.writer(text, delimiter=delimiter, lineterminator=NEWLINE)
         writer.writerow(header)
         count = 0
         for row in rows:
-            writer.writerow(safe_row(row))
+            cells = safe_row(row)
+            if decimal != ".":
+                cells = [
+                    repr(cell).replace(".", decimal) if isinstance(cell, float) else cell
+                    for cell in cells
+                ]
+            writer.writerow(cells)
             count += 1
         return count
     finally:

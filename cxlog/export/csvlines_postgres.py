@@ -20,6 +20,7 @@ from typing import BinaryIO
 
 from cxlog.core.errors import StorageError
 from cxlog.export.csvlines import Lookups, csv_text, engagement_key_sql, outcome_key_sql
+from cxlog.language.words import _
 
 BLOCK = 8_192  # lines joined and written at once (a small selection, through COPY)
 CHUNK = 8_192  # rowids per chunk of a large selection: ~1.5 MB of CSV
@@ -270,7 +271,7 @@ def as_csv(block: bytes) -> bytes:
         return block.replace(b"\n", b"\r\n")
     lines = block.split(b"\n")[:-1]
     if b"\\N" in lines:
-        raise StorageError("A visit could not be written to the CSV (a lookup is missing).")
+        raise StorageError(_("A visit could not be written to the CSV (a lookup is missing)."))
     return b"".join(
         _ESCAPED.sub(lambda m: _ESCAPES.get(m.group(1), m.group(1)), line) + b"\r\n"
         for line in lines

@@ -30,6 +30,8 @@ from cxlog.core.model import to_utc_text, utc_now
 from cxlog.core.tokens import token_hash
 from cxlog.export import export, followups_csv, summary
 from cxlog.export.export import ExportSelection
+from cxlog.language import words
+from cxlog.language.words import _
 from cxlog.storage import backup
 from cxlog.storage.db import Storage, audit
 
@@ -70,7 +72,7 @@ def offer(
 ) -> str:
     """Record a file the owner asked for; returns the one-time id for its link."""
     if kind not in CSV_MAKERS and kind != BACKUP:
-        raise NotFoundError(f"There is no {kind!r} download.")
+        raise NotFoundError(_("There is no {kind} download.").format(kind=repr(kind)))
     now = now or utc_now()
     token = secrets.token_urlsafe(24)
     with storage.write() as db:
@@ -94,13 +96,16 @@ def offer(
 
 
 def csv_choices(selection: ExportSelection, for_excel: bool) -> dict:
-    """What a CSV download is made from, as plain JSON."""
+    """What a CSV download is made from, as plain JSON. ``lang``: the language
+    of the page that asked, which the summary's Excel variant writes its
+    numbers for (the file is made later, by the download's own request)."""
     return {
         "first_day": selection.first_day.isoformat() if selection.first_day else None,
         "last_day": selection.last_day.isoformat() if selection.last_day else None,
         "store_ids": list(selection.store_ids),
         "include_voided": selection.include_voided,
         "for_excel": for_excel,
+        "lang": words.current(),
     }
 
 
@@ -113,12 +118,12 @@ def take(
     the owner only); else DownloadRefused with a sentence."""
     now = now or utc_now()
     if not isinstance(token, str) or not 20 <= len(token) <= 100:
-        raise DownloadRefused(404, "There is no such download; prepare the file again.")
+        raise DownloadRefused(404, _("There is no such download; prepare the file again."))
     check = sessions.check(storage, session_token, now=now)
     account = check.account
     if account is None or not roles.allows(account.role, roles.MANAGER):
         raise DownloadRefused(
-            403, "Downloads need you signed in on this browser; sign in and prepare again."
+            403, _("Downloads need you signed in on this browser; sign in and prepare again.")
         )
     with storage.write() as db:
         rows = db.execute(
@@ -128,13 +133,16 @@ def take(
         ).fetchall()
         if not rows or rows[0][3] != check.session_id:
             raise DownloadRefused(
-                404, "This download link was used already or is not yours; prepare the file again."
+                404,
+                _("This download link was used already or is not yours; prepare the file again."),
             )
-        kind, file_name, choices, _, expires_at = rows[0]
+        kind, file_name, choices, _session, expires_at = rows[0]
         if not _sees(account, kind, json.loads(choices)):
-            raise DownloadRefused(404, "There is no such download; prepare the file again.")
+            raise DownloadRefused(404, _("There is no such download; prepare the file again."))
         if expires_at <= to_utc_text(now):
-            raise DownloadRefused(410, "This download link expired after a minute; prepare again.")
+            raise DownloadRefused(
+                410, _("This download link expired after a minute; prepare again.")
+            )
         db.execute(
             "UPDATE downloads SET used_at = ? WHERE id_hash = ?",
             [to_utc_text(now), token_hash(token)],
@@ -158,7 +166,7 @@ def make(storage: Storage, offer_row: dict) -> File:
     """The file itself, made now from what was asked for."""
     kind, choices = offer_row["kind"], offer_row["choices"]
     if kind == BACKUP:
-        data, _ = backup.backup_bytes(storage)
+        data, _taken = backup.backup_bytes(storage)
         return File(offer_row["file_name"], "application/vnd.sqlite3", data)
     selection = ExportSelection(
         first_day=date.fromisoformat(choices["first_day"]) if choices["first_day"] else None,
@@ -166,5 +174,7 @@ def make(storage: Storage, offer_row: dict) -> File:
         store_ids=tuple(choices["store_ids"]),
         include_voided=choices["include_voided"],
     )
-    data = CSV_MAKERS[kind](storage, selection, for_excel=choices["for_excel"])
+    # An offer made before #29 has no "lang": the current language's then.
+    with words.using(choices.get("lang") or words.current()):
+        data = CSV_MAKERS[kind](storage, selection, for_excel=choices["for_excel"])
     return File(offer_row["file_name"], "text/csv; charset=utf-8", data)

@@ -40,6 +40,7 @@ from cxlog.export.csvlines import (  # noqa: F401  (re-exported: the export's pu
     neutralise,
     safe_row,
 )
+from cxlog.language.words import _
 from cxlog.storage.atomic import write_file
 from cxlog.storage.db import Storage
 from cxlog.storage.engine import SqliteDatabase
@@ -64,7 +65,9 @@ class ExportSelection:
     def __post_init__(self) -> None:
         if self.first_day and self.last_day and self.first_day > self.last_day:
             raise ValidationError(
-                f"The start date {self.first_day} is after the end date {self.last_day}."
+                _("The start date {first} is after the end date {last}.").format(
+                    first=self.first_day.isoformat(), last=self.last_day.isoformat()
+                )
             )
 
 
@@ -74,7 +77,9 @@ def parse_day(text: str, what: str = "date") -> date:
         return date.fromisoformat(text.strip())
     except (ValueError, AttributeError):
         raise ValidationError(
-            f"The {what} must be a date written like 2026-11-01, not {text!r}."
+            _("The {what} must be a date written like 2026-11-01, not {text}.").format(
+                what=what, text=repr(text)
+            )
         ) from None
 
 
@@ -89,9 +94,21 @@ def find_store(storage: Storage, text: str) -> int:
     if len(named) == 1:
         return named[0]
     if len(named) > 1:
-        raise ValidationError(f"More than one store is called {wanted!r}; give its id instead.")
-    known = ", ".join(f"{i} ({name})" for i, name in stores) or "none"
-    raise NotFoundError(f"No store has the id or name {wanted!r}. Stores: {known}.")
+        raise ValidationError(
+            _("More than one store is called {name}; give its id instead.").format(
+                name=repr(wanted)
+            )
+        )
+    if not stores:
+        raise NotFoundError(
+            _("No store has the id or name {name}. Stores: none.").format(name=repr(wanted))
+        )
+    known = ", ".join(f"{i} ({name})" for i, name in stores)
+    raise NotFoundError(
+        _("No store has the id or name {name}. Stores: {stores}.").format(
+            name=repr(wanted), stores=known
+        )
+    )
 
 
 def store_ranges(db, selection: ExportSelection) -> list[StoreRange]:
@@ -101,7 +118,7 @@ def store_ranges(db, selection: ExportSelection) -> list[StoreRange]:
     if selection.store_ids:
         missing = set(selection.store_ids) - {store_id for store_id, *_ in rows}
         if missing:
-            raise NotFoundError(f"No store has the id {min(missing)}.")
+            raise NotFoundError(_("No store has the id {id}.").format(id=min(missing)))
         rows = [row for row in rows if row[0] in selection.store_ids]
     result = []
     for store_id, name, timezone in rows:
@@ -252,7 +269,7 @@ def _write_in_parallel(storage: Storage, out: BinaryIO, selection: ExportSelecti
 def require_schema(db) -> None:
     """``db``: a cxlog.storage.engine.Database of either engine."""
     if not (db.has_table("visits") and db.has_table("stores")):
-        raise StorageError("That file is not a cxlog database (it has no visits table).")
+        raise StorageError(_("That file is not a cxlog database (it has no visits table)."))
 
 
 def count_visits(storage: Storage, selection: ExportSelection) -> int:

@@ -37,6 +37,7 @@ import cxlog
 from cxlog.core.errors import StorageError
 from cxlog.export import csvlines, export_worker
 from cxlog.export.export_worker import receive, receive_raw, send
+from cxlog.language.words import _
 from cxlog.storage.db import BUSY_TIMEOUT_MS
 
 OWN, STANDARD = "own", "standard"
@@ -58,6 +59,14 @@ class Pool(Protocol):
 def start(n: int, path: Path, kind: str | None = None) -> Pool:
     """``n`` helper processes connected to the database at ``path``."""
     return (StandardPool if (kind or POOL) == STANDARD else HelperProcesses)(n, path)
+
+
+def _stopped(process: subprocess.Popen) -> StorageError:
+    return StorageError(
+        _("An export helper process stopped unexpectedly (exit {code}).").format(
+            code=process.poll()
+        )
+    )
 
 
 class HelperProcesses:
@@ -101,11 +110,11 @@ class HelperProcesses:
         try:
             message = receive(process.stdout)
         except EOFError:
-            raise StorageError(
-                f"An export helper process stopped unexpectedly (exit {process.poll()})."
-            ) from None
+            raise _stopped(process) from None
         if message[0] == "error":
-            raise StorageError(f"The export failed in a helper process ({message[1]}).")
+            raise StorageError(
+                _("The export failed in a helper process ({why}).").format(why=message[1])
+            )
         return message
 
     def _send(self, process: subprocess.Popen, message: object) -> None:
@@ -113,21 +122,21 @@ class HelperProcesses:
             send(process.stdin, message)
         except OSError:  # it has stopped: its last words say why, if it left any
             self._reply(process)
-            raise StorageError("An export helper process stopped unexpectedly.") from None
+            raise StorageError(_("An export helper process stopped unexpectedly.")) from None
 
     def _raw(self, process: subprocess.Popen) -> bytes:
         try:
             return receive_raw(process.stdout)
         except EOFError:
-            raise StorageError(
-                f"An export helper process stopped unexpectedly (exit {process.poll()})."
-            ) from None
+            raise _stopped(process) from None
 
     def _expect(self, word: str) -> None:
         for process in self.processes:
             message = self._reply(process)
             if message[0] != word:
-                raise StorageError(f"An export helper process answered {message[0]!r}.")
+                raise StorageError(
+                    _("An export helper process answered {word}.").format(word=repr(message[0]))
+                )
 
     def begin(self) -> None:
         for process in self.processes:
@@ -202,12 +211,14 @@ class StandardPool:
         try:
             return future.result(timeout=START_SECONDS * 10)
         except BrokenProcessPool:
-            raise StorageError("An export helper process stopped unexpectedly.") from None
+            raise StorageError(_("An export helper process stopped unexpectedly.")) from None
         except queue.Empty:
-            raise StorageError("An export helper process did not begin in time.") from None
+            raise StorageError(_("An export helper process did not begin in time.")) from None
         except Exception as exc:  # a helper's own failure, as a sentence
             raise StorageError(
-                f"The export failed in a helper process ({type(exc).__name__}: {exc})."
+                _("The export failed in a helper process ({why}).").format(
+                    why=f"{type(exc).__name__}: {exc}"
+                )
             ) from None
 
     def begin(self) -> None:
@@ -227,7 +238,7 @@ class StandardPool:
             for future in begun:  # a helper's own failure says more than the timeout
                 if future.done():
                     self._result(future)
-            raise StorageError("An export helper process did not begin in time.") from None
+            raise StorageError(_("An export helper process did not begin in time.")) from None
         finally:
             for _ in range(self.n):  # every waiting helper goes on (or gives up)
                 self.go.put(True)
@@ -240,7 +251,7 @@ class StandardPool:
     def chunks(self, starts: range) -> Iterator[tuple[bytes, int]]:
         """In order; at most two chunks per helper asked for ahead."""
         if self.job is None:
-            raise StorageError("The export helpers were not prepared.")
+            raise StorageError(_("The export helpers were not prepared."))
         lookups, include_voided, size = self.job
 
         def ask(start_at: int) -> Future:
@@ -249,7 +260,7 @@ class StandardPool:
                     export_worker.pool_chunk, lookups, include_voided, start_at, size
                 )
             except BrokenProcessPool:
-                raise StorageError("An export helper process stopped unexpectedly.") from None
+                raise StorageError(_("An export helper process stopped unexpectedly.")) from None
 
         queue = iter(starts)
         pending = deque(ask(start_at) for start_at in itertools.islice(queue, 2 * self.n))

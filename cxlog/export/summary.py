@@ -7,6 +7,12 @@ rates cxlog.numbers.metrics', so they match the dashboard exactly; voided visits
 never count. Small enough (tens of rows) to use Python's ``csv`` writer.
 Every table is read in one read transaction, so the file is one snapshot
 even while tablets keep logging.
+
+Column names, group keys and numbers never change with the language (issue
+#29, docs/data-dictionary.md), except in the Excel variant (``for_excel``)
+in a language that writes "," for decimals (French, German, Spanish): there
+Excel opens a CSV split by ";" with "," decimals, so that variant is written
+so (``excel_signs``). English keeps "." and ",".
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from babel.numbers import get_decimal_symbol
+
 from cxlog.coaching import coaching, goals
 from cxlog.core import money
 from cxlog.core.model import FIRST_ENGAGEMENTS
@@ -23,6 +31,7 @@ from cxlog.coverage import coverage
 from cxlog.export.csvlines import fraction_cell, in_memory, interval_cells, write_rows
 from cxlog.export.export import ExportSelection, require_schema, store_ranges
 from cxlog.export.followups_csv import SUMMARY_COLUMNS, summary_cells
+from cxlog.language import words
 from cxlog.numbers import metrics, rollups
 from cxlog.numbers.metrics import Counts
 from cxlog.storage.atomic import write_file
@@ -286,11 +295,29 @@ def _coverage_cells(storage: Storage, selection: ExportSelection) -> dict[tuple,
     return result
 
 
+def excel_signs() -> tuple[str, str]:
+    """The decimal sign and field separator of the summary's Excel variant in
+    the current language: "," and ";" where the language writes "," for
+    decimals (what Excel there expects of a CSV), else "." and ","."""
+    decimal = get_decimal_symbol(words.current())
+    return (",", ";") if decimal == "," else (".", ",")
+
+
 def write_summary(
     storage: Storage, out: BinaryIO, selection: ExportSelection, *, for_excel: bool = False
 ) -> int:
-    """Write the summary CSV (UTF-8; a BOM for Excel). Returns its row count."""
-    return write_rows(out, COLUMNS, rows(storage, selection), for_excel=for_excel)
+    """Write the summary CSV (UTF-8; for Excel a BOM, and the current
+    language's decimal sign and separator: ``excel_signs``). Returns its row
+    count."""
+    decimal, delimiter = excel_signs() if for_excel else (".", ",")
+    return write_rows(
+        out,
+        COLUMNS,
+        rows(storage, selection),
+        for_excel=for_excel,
+        decimal=decimal,
+        delimiter=delimiter,
+    )
 
 
 def summary_csv(storage: Storage, selection: ExportSelection, *, for_excel: bool = False) -> bytes:

@@ -8,6 +8,7 @@ from cxlog.calendar import localtimes
 from cxlog.core import model
 from cxlog.core.errors import NotFoundError, ValidationError
 from cxlog.core.model import to_utc_text, utc_now
+from cxlog.language.words import _
 from cxlog.numbers import derived
 from cxlog.storage.db import Storage, audit
 from cxlog.storage.engine import Database
@@ -51,7 +52,7 @@ def get_store(storage: Storage, store_id: int) -> dict:
             db,
             "SELECT id, name, timezone FROM stores WHERE id = ?",
             [store_id],
-            "That store does not exist.",
+            _("That store does not exist."),
         )
 
 
@@ -75,7 +76,7 @@ def update_store(
             db,
             "SELECT name, timezone FROM stores WHERE id = ?",
             [store_id],
-            "That store does not exist.",
+            _("That store does not exist."),
         )
         sets = ", ".join(f"{column} = ?" for column in changes)
         db.execute(f"UPDATE stores SET {sets} WHERE id = ?", [*changes.values(), store_id])
@@ -101,7 +102,7 @@ def add_associate(
 ) -> int:
     name = model.clean_text(name, "associate's name")
     with storage.write() as db:
-        _one(db, "SELECT id FROM stores WHERE id = ?", [store_id], "That store does not exist.")
+        _one(db, "SELECT id FROM stores WHERE id = ?", [store_id], _("That store does not exist."))
         _refuse_duplicate_associate(db, store_id, name, exclude_id=None)
         (associate_id,) = db.execute(
             "INSERT INTO associates (store_id, name, pin_hash, created_at) VALUES (?, ?, ?, ?)"
@@ -123,7 +124,9 @@ def _refuse_duplicate_associate(
         )
     )
     if clash:
-        raise ValidationError(f"An active associate is already called {name!r}.")
+        raise ValidationError(
+            _("An active associate is already called {name}.").format(name=repr(name))
+        )
 
 
 def list_associates(
@@ -148,7 +151,7 @@ def get_associate(storage: Storage, associate_id: int) -> dict:
             db,
             "SELECT id, store_id, name, active, pin_hash FROM associates WHERE id = ?",
             [associate_id],
-            "That associate does not exist.",
+            _("That associate does not exist."),
         )
 
 
@@ -159,7 +162,7 @@ def rename_associate(storage: Storage, associate_id: int, name: str, *, actor: s
             db,
             "SELECT store_id, name FROM associates WHERE id = ?",
             [associate_id],
-            "That associate does not exist.",
+            _("That associate does not exist."),
         )
         _refuse_duplicate_associate(db, before["store_id"], name, exclude_id=associate_id)
         db.execute("UPDATE associates SET name = ? WHERE id = ?", [name, associate_id])
@@ -180,7 +183,7 @@ def set_associate_active(storage: Storage, associate_id: int, active: bool, *, a
             db,
             "SELECT store_id, name, active FROM associates WHERE id = ?",
             [associate_id],
-            "That associate does not exist.",
+            _("That associate does not exist."),
         )
         if active and not before["active"]:
             _refuse_duplicate_associate(db, before["store_id"], before["name"], associate_id)
@@ -204,7 +207,7 @@ def set_associate_pin_hash(
             db,
             "SELECT id FROM associates WHERE id = ?",
             [associate_id],
-            "That associate does not exist.",
+            _("That associate does not exist."),
         )
         db.execute("UPDATE associates SET pin_hash = ? WHERE id = ?", [pin_hash, associate_id])
         # The hash itself never goes into the audit trail.
@@ -267,7 +270,7 @@ def _refuse_duplicate_reason(
         )
     )
     if clash:
-        raise ValidationError(f"The list already has {name!r}.")
+        raise ValidationError(_("The list already has {name}.").format(name=repr(name)))
 
 
 def add_reason(
@@ -279,7 +282,12 @@ def add_reason(
     name = model.clean_text(name, "list entry")
     with storage.write() as db:
         if store_id is not None:
-            _one(db, "SELECT id FROM stores WHERE id = ?", [store_id], "That store does not exist.")
+            _one(
+                db,
+                "SELECT id FROM stores WHERE id = ?",
+                [store_id],
+                _("That store does not exist."),
+            )
         _refuse_duplicate_reason(db, kind, name, None, store_id)
         position = next(
             db.query(
@@ -301,7 +309,7 @@ def _get_reason(db: Database, reason_id: int) -> dict:
         db,
         "SELECT id, kind, name, active, learned, store_id FROM reasons WHERE id = ?",
         [reason_id],
-        "That list entry does not exist.",
+        _("That list entry does not exist."),
     )
 
 
@@ -354,10 +362,10 @@ def set_reason_hidden(
 ) -> None:
     """Whether a store offers one of the chain's entries (issue #28)."""
     with storage.write() as db:
-        _one(db, "SELECT id FROM stores WHERE id = ?", [store_id], "That store does not exist.")
+        _one(db, "SELECT id FROM stores WHERE id = ?", [store_id], _("That store does not exist."))
         entry = _get_reason(db, reason_id)
         if entry["store_id"] is not None:
-            raise ValidationError("Only an entry of every store's list can be hidden at one.")
+            raise ValidationError(_("Only an entry of every store's list can be hidden at one."))
         if hidden:
             db.execute(
                 "INSERT INTO reasons_hidden (store_id, reason_id) VALUES (?, ?)"
@@ -395,7 +403,9 @@ def move_reason(storage: Storage, kind: str, reason_id: int, step: int, *, actor
             )
         ]
     if reason_id not in order:
-        raise ValidationError("Only an entry in use has a place in the list; use it again first.")
+        raise ValidationError(
+            _("Only an entry in use has a place in the list; use it again first.")
+        )
     i = order.index(reason_id)
     j = min(max(i + step, 0), len(order) - 1)
     order[i], order[j] = order[j], order[i]
@@ -407,7 +417,7 @@ def reorder_reasons(storage: Storage, kind: str, ordered_ids: list[int], *, acto
     with storage.write() as db:
         known = {row["id"] for row in db.query("SELECT id FROM reasons WHERE kind = ?", [kind])}
         if set(ordered_ids) - known or len(set(ordered_ids)) != len(ordered_ids):
-            raise ValidationError("The new order does not match the list; reload and try again.")
+            raise ValidationError(_("The new order does not match the list; reload and try again."))
         db.executemany(
             "UPDATE reasons SET position = ? WHERE id = ?",
             [(position, reason_id) for position, reason_id in enumerate(ordered_ids)],
@@ -420,9 +430,11 @@ def active_reason(db: Database, reason_id: int, kind: str, store_id: int | None 
     store offers); raises otherwise."""
     reason = _get_reason(db, reason_id)
     if reason["kind"] != kind:
-        raise ValidationError("That entry belongs to another list.")
+        raise ValidationError(_("That entry belongs to another list."))
     if not reason["active"]:
-        raise ValidationError(f"{reason['name']!r} has been retired; pick another.")
+        raise ValidationError(
+            _("{name} has been retired; pick another.").format(name=repr(reason["name"]))
+        )
     if store_id is not None:
         hidden = list(
             db.query(
@@ -431,7 +443,11 @@ def active_reason(db: Database, reason_id: int, kind: str, store_id: int | None 
             )
         )
         if hidden or reason["store_id"] not in (None, store_id):
-            raise ValidationError(f"{reason['name']!r} is not on this store's list; pick another.")
+            raise ValidationError(
+                _("{name} is not on this store's list; pick another.").format(
+                    name=repr(reason["name"])
+                )
+            )
     return reason
 
 

@@ -48,6 +48,8 @@ from cxlog.core.model import (
     utc_now,
 )
 from cxlog.followups import followups
+from cxlog.language.words import _
+from cxlog.storage import settings
 from cxlog.storage.db import Storage
 from cxlog.storage.engine import Database
 from cxlog.stores import catalog
@@ -91,35 +93,46 @@ class BatchError(CxlogError):
         self.status = status
 
 
+# ``what``: the field as the sentence names it, already in the reader's language.
 def _ms(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-        raise BatchError(400, f"{what} must be a time in milliseconds.")
+        raise BatchError(400, _("{what} must be a time in milliseconds.").format(what=what))
     if not 0 < value < _MAX_MS:
-        raise BatchError(400, f"{what} is not a possible time.")
+        raise BatchError(400, _("{what} is not a possible time.").format(what=what))
     return int(value)
 
 
 def _int(value: object, what: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise BatchError(400, f"{what} must be a whole number from {low} to {high}.")
+        raise BatchError(
+            400,
+            _("{what} must be a whole number from {low} to {high}.").format(
+                what=what, low=low, high=high
+            ),
+        )
     return value
 
 
 def clean_tap(raw: object) -> dict:
     """One tap in its canonical form, or BatchError with a sentence."""
     if not isinstance(raw, dict):
-        raise BatchError(400, "Each tap must be a JSON object.")
+        raise BatchError(400, _("Each tap must be a JSON object."))
     kind = raw.get("kind")
     if not isinstance(kind, str) or kind not in KINDS:
-        raise BatchError(400, "A tap has an unknown kind; update the app on this device.")
+        raise BatchError(400, _("A tap has an unknown kind; update the app on this device."))
     fields = ("cents",) if kind == "amount" and "cents" in raw else KINDS[kind]
     extra = set(raw) - set(_COMMON) - set(fields)
     missing = (set(_COMMON) | set(fields)) - set(raw)
     if extra or missing:
-        raise BatchError(400, f"A {kind} tap has the wrong fields; update the app on this device.")
+        raise BatchError(
+            400,
+            _("A {kind} tap has the wrong fields; update the app on this device.").format(
+                kind=kind
+            ),
+        )
     tap_id = raw["id"]
     if not isinstance(tap_id, str) or not _TAP_ID.match(tap_id):
-        raise BatchError(400, "A tap id must be 8 to 64 letters, digits, - or _.")
+        raise BatchError(400, _("A tap id must be 8 to 64 letters, digits, - or _."))
     try:
         visit_id = model.visit_id(raw["visit"])
     except ValidationError as exc:
@@ -128,26 +141,26 @@ def clean_tap(raw: object) -> dict:
         "id": tap_id,
         "visit": visit_id,
         "kind": kind,
-        "at": _ms(raw["at"], "A tap's time"),
-        "by": _int(raw["by"], "A tap's associate", 1, 2**31),
+        "at": _ms(raw["at"], _("A tap's time")),
+        "by": _int(raw["by"], _("A tap's associate"), 1, 2**31),
     }
     if kind == "start":
         if raw["engagement"] not in FIRST_ENGAGEMENTS:
-            raise BatchError(400, "A start must be warm, neutral or missed.")
+            raise BatchError(400, _("A start must be warm, neutral or missed."))
         tap["engagement"] = raw["engagement"]
     elif kind in ("reason", "no_sale_reason"):
         reason = raw["reason"]
-        tap["reason"] = None if reason is None else _int(reason, "A reason", 1, 2**31)
+        tap["reason"] = None if reason is None else _int(reason, _("A reason"), 1, 2**31)
     elif kind == "marker":
         if raw["marker"] not in MARKERS or not isinstance(raw["on"], bool):
-            raise BatchError(400, "A marker tap names used_name or recommended, on or off.")
+            raise BatchError(400, _("A marker tap names used_name or recommended, on or off."))
         tap["marker"], tap["on"] = raw["marker"], raw["on"]
     elif kind == "purchase":
-        tap["units"] = _int(raw["units"], "Units", 1, 99)
+        tap["units"] = _int(raw["units"], _("Units"), 1, 99)
     elif kind == "amount" and "cents" in raw:
         cents = raw["cents"]
         tap["cents"] = (
-            None if cents is None else _int(cents, "A sale amount", 0, model.MAX_AMOUNT_CENTS)
+            None if cents is None else _int(cents, _("A sale amount"), 0, model.MAX_AMOUNT_CENTS)
         )
     elif kind == "amount":
         # Kept as typed: the server turns it into cents (model.parse_amount,
@@ -155,7 +168,7 @@ def clean_tap(raw: object) -> dict:
         # typo is refused on its card, not with the whole batch.
         amount = raw["amount"]
         if not (amount is None or (isinstance(amount, str) and len(amount) <= 32)):
-            raise BatchError(400, "A sale amount is sent as the text typed.")
+            raise BatchError(400, _("A sale amount is sent as the text typed."))
         tap["amount"] = amount
     return tap
 
@@ -167,12 +180,14 @@ def _body(tap: dict) -> str:
 def clean_batch(batch: object) -> tuple[int, list[dict]]:
     """``(sent_at, taps)`` from a request body, or BatchError."""
     if not isinstance(batch, dict) or set(batch) != {"sent_at", "taps"}:
-        raise BatchError(400, "A batch is an object with sent_at and taps.")
+        raise BatchError(400, _("A batch is an object with sent_at and taps."))
     taps = batch["taps"]
     if not isinstance(taps, list):
-        raise BatchError(400, "taps must be a list.")
+        raise BatchError(400, _("taps must be a list."))
     if len(taps) > MAX_BATCH:
-        raise BatchError(413, f"A batch holds at most {MAX_BATCH} taps; send the rest after.")
+        raise BatchError(
+            413, _("A batch holds at most {n} taps; send the rest after.").format(n=MAX_BATCH)
+        )
     return _ms(batch["sent_at"], "sent_at"), [clean_tap(t) for t in taps]
 
 
@@ -283,19 +298,19 @@ def _check_batch(storage: Storage, store_id: int, taps: list[dict]) -> dict[str,
         if earlier is not None and earlier != body:
             raise BatchError(
                 409,
-                "A tap id was used before for a different tap; nothing in this batch was saved.",
+                _("A tap id was used before for a different tap; nothing in this batch was saved."),
             )
         bodies[tap["id"]] = body
         owner = stores.get(tap["visit"])
         if owner is not None and owner != store_id:
             raise BatchError(
-                403, "A tap is for a visit of another store; nothing in this batch was saved."
+                403, _("A tap is for a visit of another store; nothing in this batch was saved.")
             )
         if tap["kind"] == "start":
             started.add(tap["visit"])
         elif owner is None and tap["visit"] not in started:
             raise BatchError(
-                404, "A tap is for a visit this server does not know; nothing in it was saved."
+                404, _("A tap is for a visit this server does not know; nothing in it was saved.")
             )
     return {
         tap_id: {"id": tap_id, "ok": bool(row["ok"])}
@@ -339,16 +354,18 @@ def _apply_one(
     try:
         if tap["by"] != shift["id"]:
             raise ValidationError(
-                "This tap was made during another associate's shift, which has ended;"
-                " it was not saved."
+                _(
+                    "This tap was made during another associate's shift, which has ended;"
+                    " it was not saved."
+                )
             )
         if moment < received - MAX_TAP_AGE:
-            raise ValidationError("This tap is more than a day old; it was not saved.")
+            raise ValidationError(_("This tap is more than a day old; it was not saved."))
         began = shift.get("started_at")
         if began is not None and moment < began - CLOCK_TOLERANCE:
             # Issue #25: a tap is made during the shift that sends it; one
             # dated earlier is a device's wish, not a moment of this shift.
-            raise ValidationError("This tap is dated before this shift began; it was not saved.")
+            raise ValidationError(_("This tap is dated before this shift began; it was not saved."))
         tapped = visits.Tapped(
             at=moment,
             received_at=received,
@@ -437,8 +454,10 @@ def _refuse_double_start(storage: Storage, shift: dict, tap: dict) -> None:
         ).fetchall()
     if any(json.loads(body)["engagement"] == tap["engagement"] for (body,) in near):
         raise ConflictError(
-            "Two starts within half a second on this device count as one double tap;"
-            " for a second customer, tap again."
+            _(
+                "Two starts within half a second on this device count as one double tap;"
+                " for a second customer, tap again."
+            )
         )
 
 
@@ -447,12 +466,12 @@ def _expect_outcome(storage: Storage, visit_id: str, outcome: str) -> dict:
     reopened (or closed differently) on another device gets a sentence."""
     visit = visits.get_visit(storage, visit_id)
     if visit["voided_at"] is not None:
-        raise ConflictError("This visit was removed (voided); it can no longer be changed.")
+        raise ConflictError(_("This visit was removed (voided); it can no longer be changed."))
     if visit["outcome"] is None:
-        raise ConflictError("This visit was reopened on another device; tap its outcome again.")
+        raise ConflictError(_("This visit was reopened on another device; tap its outcome again."))
     if visit["outcome"] != outcome:
         raise ConflictError(
-            "This visit was closed differently on another device; this tap was not saved."
+            _("This visit was closed differently on another device; this tap was not saved.")
         )
     return visit
 
@@ -515,6 +534,10 @@ def board(storage: Storage, store_id: int, timezone: str, *, limit: int = 100) -
         # focus), built with the board, so only when a visit changed and never
         # on a tap's own request.
         "team_line": coaching.team_line(storage, store_id, markdown=False),
+        # Issue #29: the language fixed for the store (its own, else the
+        # chain's) or None; the pad notices a change of it (the API's
+        # unchanged answer carries it too).
+        "lang": settings.store_language(storage, store_id),
     }
 
 
@@ -555,7 +578,7 @@ def followup_choices() -> dict:
     """The closed card's "Follow-up" choices (issue #15), from cxlog.followups.followups
     so the pad and the Follow-ups page offer the same words."""
     return {
-        "due": [{"id": k, "name": label} for k, (label, _) in followups.DUE_CHOICES.items()],
-        "channels": [{"id": k, "name": label} for k, label in followups.CHANNELS.items()],
+        "due": [{"id": k, "name": _(label)} for k, (label, _days) in followups.DUE_CHOICES.items()],
+        "channels": [{"id": k, "name": _(label)} for k, label in followups.CHANNELS.items()],
         "default_channel": followups.CALL,
     }

@@ -17,7 +17,19 @@ from cxlog.calendar import localday, localtimes
 from cxlog.calendar.localday import start_of_local_day
 from cxlog.core import actors, model
 from cxlog.core.errors import ConflictError, NotAllowedError, NotFoundError, ValidationError
-from cxlog.core.model import NO_PURCHASE, NO_SALE_REASON, PURCHASED, REASON, to_utc_text, utc_now
+from cxlog.core.model import (
+    MISSED,
+    NEUTRAL,
+    NO_PURCHASE,
+    NO_SALE_REASON,
+    PURCHASED,
+    REASON,
+    WARM,
+    to_utc_text,
+    utc_now,
+)
+from cxlog.language import formats
+from cxlog.language.words import N_, _, n_
 from cxlog.numbers import derived
 from cxlog.storage.db import Storage, audit
 from cxlog.storage.engine import Database
@@ -68,15 +80,20 @@ def associate_may_change(visit: dict, timezone: str, tap: Tapped, action: str) -
         since = min(since, tap.shift_started)
     if started < since:
         raise NotAllowedError(
-            "This visit is from an earlier day; a manager can correct it on the Visits page."
+            _("This visit is from an earlier day; a manager can correct it on the Visits page.")
         )
     if action == "reopen" and visit["closed_at"] is not None:
         closed = model.from_utc_text(visit["closed_at"])
         if tap.at - closed > REOPEN_WITHIN:
             minutes = int(REOPEN_WITHIN.total_seconds() // 60)
             raise NotAllowedError(
-                f"This visit closed more than {minutes} minutes ago; a manager can reopen it"
-                " on the Visits page."
+                n_(
+                    "This visit closed more than {n} minute ago; a manager can reopen it"
+                    " on the Visits page.",
+                    "This visit closed more than {n} minutes ago; a manager can reopen it"
+                    " on the Visits page.",
+                    minutes,
+                ).format(n=formats.number(minutes))
             )
 
 
@@ -119,7 +136,7 @@ def row_in(db: Database, visit_id: str) -> dict:
     depth added), inside the caller's transaction."""
     rows = list(db.query(_SELECT + " WHERE v.id = ?", [visit_id]))
     if not rows:
-        raise NotFoundError("That visit no longer exists; reload the page.")
+        raise NotFoundError(_("That visit no longer exists; reload the page."))
     return _with_depth(rows[0])
 
 
@@ -135,12 +152,16 @@ def _active_associate(db: Database, associate_id: int, store_id: int | None = No
         db.query("SELECT id, store_id, name, active FROM associates WHERE id = ?", [associate_id])
     )
     if not rows:
-        raise ValidationError("That associate does not exist; pick your name again.")
+        raise ValidationError(_("That associate does not exist; pick your name again."))
     associate = rows[0]
     if not associate["active"]:
-        raise ValidationError(f"{associate['name']} has been deactivated and cannot log visits.")
+        raise ValidationError(
+            _("{name} has been deactivated and cannot log visits.").format(name=associate["name"])
+        )
     if store_id is not None and associate["store_id"] != store_id:
-        raise ValidationError(f"{associate['name']} does not work at this store.")
+        raise ValidationError(
+            _("{name} does not work at this store.").format(name=associate["name"])
+        )
     return associate
 
 
@@ -174,8 +195,12 @@ def create_visit(
             ).fetchone()[0]
             if known is None and count >= max_open:
                 raise ConflictError(
-                    f"This store already has {count} open visits; close some before"
-                    " starting another."
+                    n_(
+                        "This store already has {n} open visit; close it before starting another.",
+                        "This store already has {n} open visits; close some before"
+                        " starting another.",
+                        count,
+                    ).format(n=formats.number(count))
                 )
         zone = _timezone(db, store_id)
         cursor = db.execute(
@@ -276,19 +301,19 @@ def _check_consistent(visit: dict) -> None:
     outcome = visit["outcome"]
     if outcome is None:
         if visit["units"] is not None or visit["no_sale_reason_id"] is not None:
-            raise ValidationError("An open visit has no units or no-sale reason yet.")
+            raise ValidationError(_("An open visit has no units or no-sale reason yet."))
         return
     model.outcome(outcome)
     if outcome == PURCHASED:
         model.units(visit["units"])
         model.amount_cents(visit["amount_cents"])
         if visit["no_sale_reason_id"] is not None:
-            raise ValidationError("A purchase has no no-sale reason.")
+            raise ValidationError(_("A purchase has no no-sale reason."))
     else:
         if visit["units"] is not None:
-            raise ValidationError("Units are recorded only on a purchase.")
+            raise ValidationError(_("Units are recorded only on a purchase."))
         if visit["amount_cents"] is not None:
-            raise ValidationError("A sale amount is recorded only on a purchase.")
+            raise ValidationError(_("A sale amount is recorded only on a purchase."))
 
 
 def _validate_field(db: Database, field: str, value: object, before: dict) -> object:
@@ -296,7 +321,7 @@ def _validate_field(db: Database, field: str, value: object, before: dict) -> ob
         return model.first_engagement(value)
     if field in ("used_name", "recommended"):
         if not isinstance(value, bool | int) or value not in (0, 1):
-            raise ValidationError("A connection marker is either on or off.")
+            raise ValidationError(_("A connection marker is either on or off."))
         return int(value)
     if field == "outcome":
         return None if value is None else model.outcome(value)
@@ -314,7 +339,7 @@ def _validate_field(db: Database, field: str, value: object, before: dict) -> ob
         if value == before[field]:
             return value
         return _active_associate(db, value, before["store_id"])["id"]
-    raise ValidationError(f"{field!r} cannot be changed.")
+    raise ValidationError(_("{field} cannot be changed.").format(field=repr(field)))
 
 
 def _change(
@@ -331,7 +356,7 @@ def _change(
     with storage.write() as db:
         before = row_in(db, visit_id)
         if before["voided_at"] is not None:
-            raise ConflictError("This visit was removed (voided); it can no longer be changed.")
+            raise ConflictError(_("This visit was removed (voided); it can no longer be changed."))
         if tap is not None:  # a tap comes from an associate's device
             associate_may_change(before, _timezone(db, before["store_id"]), tap, action)
         if tap is not None and action == "outcome" and before["outcome"] is not None:
@@ -380,12 +405,35 @@ def _first_close_stands(before: dict, changes: dict) -> None:
     )
     if same:
         return
+    who = before.get("closed_by_name")
     if before["outcome"] == PURCHASED:
-        how = f"purchase, {before['units']} unit{'s' if before['units'] != 1 else ''}"
-    else:
-        how = "no purchase"
-    who = before.get("closed_by_name") or "Someone"
-    raise ConflictError(f"{who} closed this visit first ({how}); undo or reopen it to change it.")
+        units = before["units"]
+        if who:
+            message = n_(
+                "{who} closed this visit first (purchase, {n} unit); undo or reopen it to"
+                " change it.",
+                "{who} closed this visit first (purchase, {n} units); undo or reopen it to"
+                " change it.",
+                units,
+            )
+        else:
+            message = n_(
+                "Someone closed this visit first (purchase, {n} unit); undo or reopen it to"
+                " change it.",
+                "Someone closed this visit first (purchase, {n} units); undo or reopen it to"
+                " change it.",
+                units,
+            )
+        raise ConflictError(message.format(who=who, n=formats.number(units)))
+    if who:
+        raise ConflictError(
+            _(
+                "{who} closed this visit first (no purchase); undo or reopen it to change it."
+            ).format(who=who)
+        )
+    raise ConflictError(
+        _("Someone closed this visit first (no purchase); undo or reopen it to change it.")
+    )
 
 
 def _stored_row(db: Database, visit_id: str) -> dict | None:
@@ -400,7 +448,7 @@ def _stored_row(db: Database, visit_id: str) -> dict | None:
 def _timezone(db: Database, store_id: int) -> str:
     row = db.execute("SELECT timezone FROM stores WHERE id = ?", [store_id]).fetchone()
     if row is None:
-        raise NotFoundError("That store does not exist.")
+        raise NotFoundError(_("That store does not exist."))
     return row[0]
 
 
@@ -443,7 +491,7 @@ def set_marker(
     tap: Tapped | None = None,
 ) -> dict:
     if marker not in model.MARKERS:
-        raise ValidationError(f"Unknown connection marker {marker!r}.")
+        raise ValidationError(_("Unknown connection marker {marker}.").format(marker=repr(marker)))
     return _change(storage, visit_id, {marker: int(on)}, actor=actor, action="marker", tap=tap)
 
 
@@ -492,7 +540,11 @@ def correct_visit(storage: Storage, visit_id: str, *, actor: str, **fields: obje
     """A manager's correction of any correctable field, audited."""
     unknown = set(fields) - set(CORRECTABLE)
     if unknown:
-        raise ValidationError(f"These fields cannot be corrected: {', '.join(sorted(unknown))}.")
+        raise ValidationError(
+            _("These fields cannot be corrected: {fields}.").format(
+                fields=", ".join(sorted(unknown))
+            )
+        )
     return _change(storage, visit_id, fields, actor=actor, action="correct")
 
 
@@ -559,8 +611,10 @@ def undo_last(
         last = _last_action(db, actor, visit_id, now or utc_now())
         if last is None:
             raise ConflictError(
-                "There is nothing to undo (only the last 30 seconds can be);"
-                " a manager can correct or void the visit."
+                _(
+                    "There is nothing to undo (only the last 30 seconds can be);"
+                    " a manager can correct or void the visit."
+                )
             )
         visit_id = last["entity_id"]
         current = row_in(db, visit_id)
@@ -571,7 +625,7 @@ def undo_last(
             after, restore = json.loads(last["after"]), json.loads(last["before"])
             if current["voided_at"] is not None or any(current[k] != v for k, v in after.items()):
                 raise ConflictError(
-                    "Someone changed this visit since; correct it from the Today list instead."
+                    _("Someone changed this visit since; correct it from the Today list instead.")
                 )
         _write(db, visit_id, restore, stamp)
         db.execute("UPDATE audit SET undone = 1 WHERE id = ?", [last["id"]])
@@ -592,21 +646,32 @@ def undo_last(
 
 # --- the Visits page's rules (issue #26 moved them out of the page) -------------------
 
-OUTCOME_LABELS = {None: "Open", PURCHASED: "Purchased", NO_PURCHASE: "No purchase"}
+# Shown through ``_`` (the keys are the stored values).
+OUTCOME_LABELS = {None: N_("Open"), PURCHASED: N_("Purchased"), NO_PURCHASE: N_("No purchase")}
+ENGAGEMENT_LABELS = {WARM: N_("Warm"), NEUTRAL: N_("Neutral"), MISSED: N_("Missed")}
 
 
 def visit_line(visit: dict, timezone: str) -> str:
     """One visit as the Visits page lists it: "14:05 · Warm · Gift · Purchased 2 ·
     Ana", its start on the store's clock."""
     started = localday.clock_text(model.from_utc_text(visit["started_at"]), timezone)
-    outcome = OUTCOME_LABELS[visit["outcome"]]
     if visit["outcome"] == PURCHASED:
-        outcome += f" {visit['units']}"
-    void = " · VOIDED" if visit["voided_at"] else ""
-    return (
-        f"{started} · {visit['first_engagement'].capitalize()} · "
-        f"{visit['reason_name'] or 'no reason'} · {outcome} · {visit['associate_name']}{void}"
-    )
+        outcome = _("Purchased {n}").format(n=formats.number(visit["units"]))
+    else:
+        outcome = _(OUTCOME_LABELS[visit["outcome"]])
+    engagement = visit["first_engagement"]
+    parts = [
+        started,
+        _(ENGAGEMENT_LABELS[engagement])
+        if engagement in ENGAGEMENT_LABELS
+        else engagement.capitalize(),
+        visit["reason_name"] or _("no reason"),
+        outcome,
+        visit["associate_name"],
+    ]
+    if visit["voided_at"]:
+        parts.append(_("VOIDED"))
+    return " · ".join(parts)
 
 
 def outcome_fields(

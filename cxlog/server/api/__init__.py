@@ -12,15 +12,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from cxlog.language.words import _
 from cxlog.server.api import downloads, followups, health, sessions, shifts, taps
-from cxlog.server.api.common import error_response
+from cxlog.server.api.common import error_response, guarded
 
 # One entry per resource module; a new module adds itself here.
 MODULES = (health, sessions, shifts, taps, followups, downloads)
 
 
+@guarded
 def _unknown(request: Request) -> JSONResponse:
-    return error_response(404, "There is no such API address; update the app on this device.")
+    return error_response(404, _("There is no such API address; update the app on this device."))
 
 
 def routes() -> list[BaseRoute]:

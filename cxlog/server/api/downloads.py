@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
@@ -18,6 +17,8 @@ from starlette.routing import Route
 from cxlog.access import sessions
 from cxlog.core.errors import CxlogError
 from cxlog.export import downloads
+from cxlog.language.words import _
+from cxlog.server.api.common import in_thread
 from cxlog.storage.db import shared_storage
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -31,19 +32,26 @@ def _file(request: Request) -> downloads.File:
     return downloads.make(storage, asked)
 
 
-async def get_download(request: Request) -> Response:
+def _answer(request: Request) -> Response:
+    """The file, or why not in a sentence (in the request's language: in_thread)."""
     try:
-        made = await run_in_threadpool(_file, request)
+        made = _file(request)
     except downloads.DownloadRefused as exc:
         return PlainTextResponse(str(exc), status_code=exc.status, headers=NO_STORE)
     except CxlogError as exc:
-        return PlainTextResponse(f"The file could not be made: {exc}", 503, headers=NO_STORE)
+        return PlainTextResponse(
+            _("The file could not be made: {why}").format(why=exc), 503, headers=NO_STORE
+        )
     disposition = f"attachment; filename*=UTF-8''{quote(made.name)}"
     return Response(
         made.data,
         media_type=made.media_type,
         headers={**NO_STORE, "Content-Disposition": disposition},
     )
+
+
+async def get_download(request: Request) -> Response:
+    return await in_thread(request, _answer, request)
 
 
 ROUTES = [Route(f"{downloads.ROUTE}/{{token}}", get_download, methods=["GET"])]

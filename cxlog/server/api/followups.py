@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -24,11 +23,13 @@ from cxlog.calendar import localday
 from cxlog.core import routes
 from cxlog.core.model import utc_now
 from cxlog.followups import followups
+from cxlog.language.words import N_
 from cxlog.server.api.common import (
     ApiError,
     check_origin,
     client_address,
     guarded,
+    in_thread,
     read_json,
     shift_of,
 )
@@ -72,7 +73,7 @@ def _item(row: dict) -> dict:
 
 def _object(body: Any) -> dict:
     if not isinstance(body, dict):
-        raise ApiError(400, "The request must be a JSON object.")
+        raise ApiError.later(400, N_("The request must be a JSON object."))
     return body
 
 
@@ -94,8 +95,8 @@ def list_followups(request: Request) -> JSONResponse:
 
 
 # The writes read the body asynchronously, then run the SQLite work in a
-# worker thread: the event loop that carries every tablet's websocket never
-# waits on the database.
+# worker thread, in the request's language (common.in_thread): the event
+# loop that carries every tablet's websocket never waits on the database.
 
 
 @guarded
@@ -115,7 +116,7 @@ async def create_followup(request: Request) -> JSONResponse:
             {**_item(item), "created": created}, status_code=201 if created else 200
         )
 
-    return await to_thread.run_sync(work)
+    return await in_thread(request, work)
 
 
 @guarded
@@ -135,7 +136,7 @@ async def record_result(request: Request) -> JSONResponse:
         )
         return JSONResponse(_item(item))
 
-    return await to_thread.run_sync(work)
+    return await in_thread(request, work)
 
 
 @guarded
@@ -152,7 +153,7 @@ async def snooze(request: Request) -> JSONResponse:
         )
         return JSONResponse(_item(item))
 
-    return await to_thread.run_sync(work)
+    return await in_thread(request, work)
 
 
 @guarded
@@ -170,7 +171,7 @@ async def mark_return(request: Request) -> JSONResponse:
         )
         return JSONResponse(link, status_code=201 if link["created"] else 200)
 
-    return await to_thread.run_sync(work)
+    return await in_thread(request, work)
 
 
 ROUTES = [

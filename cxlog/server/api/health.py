@@ -12,13 +12,15 @@ from starlette.routing import Route
 
 from cxlog.core import routes
 from cxlog.core.errors import StorageError
-from cxlog.server.api.common import error_response
+from cxlog.server.api.common import error_response, guarded
 from cxlog.storage.db import shared_storage
 
 
+@guarded
 def health(request: Request) -> JSONResponse:
-    # A plain def: Starlette runs it in a worker thread, so SQLite never blocks
-    # the event loop that also carries every tablet's websocket.
+    # A plain def: it runs in a worker thread (common.guarded, in the
+    # request's language), so SQLite never blocks the event loop that also
+    # carries every tablet's websocket.
     try:
         shared_storage().check()
     except StorageError as exc:

@@ -7,15 +7,14 @@ site's page sends it) and Secure when the page came over HTTPS.
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from cxlog.access import accounts, lockout, sessions, shifts
 from cxlog.core import routes
-from cxlog.core.errors import StorageError
-from cxlog.server.api.common import ApiError, check_origin, error_response, read_json
+from cxlog.language.words import N_
+from cxlog.server.api.common import ApiError, check_origin, guarded, in_thread, read_json
 from cxlog.storage.db import shared_storage
 
 
@@ -29,12 +28,12 @@ def is_https(request: Request) -> bool:
     return client in ("127.0.0.1", "::1") and forwarded.lower() == "https"
 
 
+@guarded
 async def claim(request: Request) -> JSONResponse:
-    try:
-        check_origin(request)
-        body = await read_json(request, max_bytes=1024)
-    except ApiError as exc:
-        return error_response(exc.status, exc.message)
+    # A refusal (another site, a body too large, a storage fault: 503) is
+    # one sentence in the request's language (common.guarded).
+    check_origin(request)
+    body = await read_json(request, max_bytes=1024)
     code = body.get("claim") if isinstance(body, dict) else None
     # SQLite in a worker thread: never block the loop that carries the websockets.
     # The browser's device cookie, or a new one: the account signed in on this
@@ -50,12 +49,9 @@ async def claim(request: Request) -> JSONResponse:
                 lockout.remember(storage, accounts.who(account.login), device)
         return token
 
-    try:
-        token = await run_in_threadpool(trade)
-    except StorageError as exc:
-        return error_response(503, str(exc))
+    token = await in_thread(request, trade)
     if token is None:
-        return error_response(403, "That sign-in has expired; sign in again.")
+        raise ApiError.later(403, N_("That sign-in has expired; sign in again."))
     response = JSONResponse({"ok": True})
     response.set_cookie(
         shifts.DEVICE_COOKIE,

@@ -8,7 +8,6 @@ the pad reloads the page after either call.
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -16,7 +15,15 @@ from starlette.routing import Route
 from cxlog.access import access, limits, shifts
 from cxlog.core import routes
 from cxlog.core.errors import ValidationError
-from cxlog.server.api.common import ApiError, check_origin, client_address, guarded, read_json
+from cxlog.language.words import _
+from cxlog.server.api.common import (
+    ApiError,
+    check_origin,
+    client_address,
+    guarded,
+    in_thread,
+    read_json,
+)
 from cxlog.storage.db import shared_storage
 
 MAX_SIGN_IN_BYTES = 1024
@@ -36,10 +43,10 @@ def set_cookie(response: JSONResponse, request: Request, name: str, value: str, 
 
 def _start(body: object, device: str, address: str | None, sent_device: str | None) -> dict:
     if not isinstance(body, dict) or set(body) - {"associate_id", "pin"}:
-        raise ApiError(400, "Send associate_id and, if the store asks for one, pin.")
+        raise ApiError(400, _("Send associate_id and, if the store asks for one, pin."))
     associate_id = body.get("associate_id")
     if isinstance(associate_id, bool) or not isinstance(associate_id, int):
-        raise ApiError(400, "Pick your name from the list.")
+        raise ApiError(400, _("Pick your name from the list."))
     storage = shared_storage()
     try:
         if access.pin_asked(storage, associate_id):
@@ -61,7 +68,7 @@ async def start_shift(request: Request) -> JSONResponse:
     body = await read_json(request, MAX_SIGN_IN_BYTES)
     sent = shifts.device_id(request.cookies.get(shifts.DEVICE_COOKIE))
     device = sent or shifts.new_device_id()
-    started = await run_in_threadpool(_start, body, device, client_address(request), sent)
+    started = await in_thread(request, _start, body, device, client_address(request), sent)
     who = started["associate"]
     response = JSONResponse({"ok": True, "name": who["name"], "store": who["store_name"]})
     age = int(shifts.SHIFT_LENGTH.total_seconds())

@@ -5,7 +5,9 @@
   every visit it touched.
 - ``GET /api/v1/open-visits?since=<version>``: the board (open visits and
   today's closed ones) only when it changed since the version the pad has;
-  a cheap read that replaces a Streamlit script rerun per tablet.
+  a cheap read that replaces a Streamlit script rerun per tablet. Every
+  answer carries ``lang``, the language fixed for the store (its own, else
+  the chain's) or null: the pad notices a change of it (issue #29).
 
 Both need the device's shift cookie, checked again on every call: an ended
 or expired shift is refused with a sentence (401).
@@ -13,7 +15,6 @@ or expired shift is refused with a sentence (401).
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -23,7 +24,9 @@ from cxlog.server.api.common import (
     ApiError,
     check_origin,
     client_address,
+    fixed_language,
     guarded,
+    in_thread,
     read_json,
     shift_of,
 )
@@ -53,7 +56,7 @@ async def post_taps(request: Request) -> JSONResponse:
     # was left waiting while a worker thread ran sometimes never got it
     # (seen as a ClientDisconnect after the pad's timeout, 1 in ~40 taps).
     body = await read_json(request, MAX_TAPS_BYTES)
-    return JSONResponse(await run_in_threadpool(_apply, request, body))
+    return JSONResponse(await in_thread(request, _apply, request, body))
 
 
 @guarded
@@ -63,7 +66,8 @@ def open_visits(request: Request) -> JSONResponse:
         shift = shift_of(storage, request)
         version = taps.board_version(storage, shift["store_id"], shift["timezone"])
         if request.query_params.get("since") == version:
-            return JSONResponse({"version": version, "changed": False})
+            lang = fixed_language(request, storage, shift["store_id"])
+            return JSONResponse({"version": version, "changed": False, "lang": lang})
         current = taps.board(storage, shift["store_id"], shift["timezone"])
     return JSONResponse({**current, "changed": True})
 
