@@ -9,7 +9,7 @@ import streamlit as st
 from cxlog.access import accounts
 from cxlog.core.errors import StorageError
 from cxlog.language.words import _
-from cxlog.web import navigation, ui
+from cxlog.web import language_ui, navigation, ui
 
 st.set_page_config(
     page_title="cxlog", page_icon="cxlog/web/app_files/favicon-32.png", layout="centered"
@@ -22,13 +22,18 @@ try:
     account = ui.current_account(storage)
     role = account.role if account else None
     # The chain's view is in the menu of an account that sees 2+ stores (#28).
-    stores_seen = len(ui.my_stores(storage, account)) if account else 0
+    my_stores = ui.my_stores(storage, account) if account else []
+    stores_seen = len(my_stores)
+    # The page speaks the device's, the store's, the chain's or the browser's
+    # language (#29), chosen before anything is drawn.
+    language_ui.settle(storage, language_ui.store_of_run(storage, account, my_stores))
 except StorageError as exc:
     # The database cannot be reached (folder gone, file moved, disk trouble):
     # a sentence, never a stack trace; the next page load tries again (#7).
     st.error(str(exc), icon=":material/database:")
     st.stop()
 ui.hand_over_cookie()
+language_ui.remember()
 
 if first_run:
     pages = [st.Page("pages/setup.py", title=_("Set up"), icon="🔑", default=True)]

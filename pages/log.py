@@ -21,7 +21,7 @@ from cxlog.language.words import _
 from cxlog.storage import settings
 from cxlog.stores import catalog
 from cxlog.visits import taps
-from cxlog.web import pad_ui, ui
+from cxlog.web import language_ui, pad_ui, ui
 
 storage = ui.storage()
 ui.init_state()
@@ -63,15 +63,16 @@ def people_to_pick() -> tuple[list[dict], bool]:
         st.title(_("Who is logging?"))
         st.info(_("No associates yet. A manager adds them in Settings."))
         st.stop()
-    return people, settings.pin_required(storage, store_id)
+    return people, settings.pin_required(storage, store_id), store_id
 
 
 try:
     me = ui.signed_in(storage)
     if me is None:
-        people, pin_required = people_to_pick()
+        people, pin_required, store_id = people_to_pick()
         data = taps.pad_data(storage, None, people, pin_required)
     else:
+        store_id = me["store_id"]
         data = taps.pad_data(storage, me, [], False)
 except StorageError as exc:
     # Reads that fail (the file moved, its folder gone) stop the page with a
@@ -83,3 +84,6 @@ except StorageError as exc:
     st.stop()
 
 pad_ui.pad(data)
+# This device's own language (#29), under the pad: rarely changed, never in
+# the way of a tap.
+language_ui.picker(storage, store_id)

@@ -6,7 +6,14 @@ import streamlit as st
 
 from cxlog.core import roles
 from cxlog.language.words import _
-from cxlog.web import accounts_ui, coaching_ui, settings_access_ui, settings_ui, ui
+from cxlog.web import (
+    accounts_ui,
+    coaching_ui,
+    language_ui,
+    settings_access_ui,
+    settings_ui,
+    ui,
+)
 
 storage = ui.storage()
 me = ui.require_account(storage, roles.MANAGER)
@@ -39,6 +46,7 @@ with lists_tab:
     settings_ui.store_lists(storage, store, me.actor)
 with store_tab:
     settings_access_ui.store_form(storage, store, me.actor)
+    language_ui.store_setting(storage, store, me)  # issue #29
 with access_tab:
     settings_access_ui.access_tab(storage, store, me)
 with devices_tab:

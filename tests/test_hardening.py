@@ -35,11 +35,18 @@ def test_no_html_built_from_text_a_person_typed():
         ("ui.py", "TOUCH_CSS"),
     ]
     assert [c for c in sorted(html_calls) if c in fixed] == fixed
-    # The only other: the sign-in cookie hand-over script, whose one variable
-    # part is the server-made claim code, JSON-encoded (#11). (The pattern
-    # stops at the first ")", so the call reads up to "json.dumps(code".)
-    others = [call for c in html_calls if c not in fixed for call in [c[1]]]
-    assert others == ['CLAIM_SCRIPT.replace("__CLAIM__", json.dumps(code']
+    # The only others: the sign-in cookie hand-over script, whose one variable
+    # part is the server-made claim code, JSON-encoded (#11), and the device's
+    # language cookie, made from a language code cxlog speaks (#29). (The
+    # pattern stops at the first ")", so a call reads up to "json.dumps(code".)
+    others = sorted(call for c in html_calls if c not in fixed for call in [c[1]])
+    assert others == [
+        'CLAIM_SCRIPT.replace("__CLAIM__", json.dumps(code',
+        'COOKIE_SCRIPT.replace("__COOKIE__", json.dumps(cookie',
+    ]
+    from cxlog.web import language_ui
+
+    assert language_ui.COOKIE_SCRIPT.count("__COOKIE__") == 1
     from cxlog.web import ui
 
     assert "fetch('/api/v1/sessions/claim'" in ui.CLAIM_SCRIPT

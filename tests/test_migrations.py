@@ -30,6 +30,8 @@ STORAGE_ONLY = {
     "cxlog.core",
     "cxlog.core.errors",
     "cxlog.core.model",
+    "cxlog.language",
+    "cxlog.language.words",
     "cxlog.storage",
     "cxlog.storage.addresses",
     "cxlog.storage.db",

@@ -30,10 +30,13 @@ from cxlog.web import ui
 LANGUAGE = "language"  # this run's language
 OWN = "language_own"  # the device's own choice: a language, "" (follow the store) or None (unread)
 SOURCE = "language_source"  # "device", "store" or "browser": what chose it
-COOKIE_SCRIPT = "language_cookie"  # the cookie to write on the next draw
+PENDING = "language_cookie"  # the device's pick, to write into its cookie on the next draw
 # Two years: a tablet keeps its language until someone picks another.
 COOKIE_SECONDS = 2 * 365 * 24 * 3600
 PICK = "language_pick"
+# The one variable part is the cookie's text, made from a language code
+# cxlog speaks (never from typed text), JSON-encoded.
+COOKIE_SCRIPT = "<script>document.cookie = __COOKIE__;</script>"
 
 
 def _session_language() -> str | None:
@@ -66,12 +69,15 @@ def choose(own: str | None, fixed: str | None, browser: str | None) -> tuple[str
     return words.supported(browser) or words.ENGLISH, "browser"
 
 
-def store_of_run(storage: Storage, account: Account | None) -> int | None:
-    """The store whose language this run speaks: the account's one store, the
-    store of the shift on this device, the one picked or joined by QR code, the
-    only one; None (the chain's language) otherwise."""
+def store_of_run(
+    storage: Storage, account: Account | None, my_stores: list[dict] | None = None
+) -> int | None:
+    """The store whose language this run speaks: the account's one store
+    (``my_stores``: ui.my_stores of the account), the store of the shift on
+    this device, the one picked or joined by QR code, the only one; None (the
+    chain's language) otherwise."""
     if account is not None:
-        stores = ui.my_stores(storage, account)
+        stores = ui.my_stores(storage, account) if my_stores is None else my_stores
         return stores[0]["id"] if len(stores) == 1 else None
     me = ui.signed_in(storage)
     if me is not None:
@@ -102,7 +108,7 @@ def _picked() -> None:
     choice = st.session_state.get(PICK) or ""
     st.session_state[OWN] = choice
     st.session_state[LANGUAGE] = choice or st.session_state.get(LANGUAGE)
-    st.session_state[COOKIE_SCRIPT] = choice
+    st.session_state[PENDING] = choice
 
 
 def picker(storage: Storage, store_id: int | None) -> None:
@@ -126,17 +132,15 @@ def picker(storage: Storage, store_id: int | None) -> None:
 
 def remember() -> None:
     """Write (or clear) the device's cookie after a pick; at the end of a run."""
-    choice = st.session_state.pop(COOKIE_SCRIPT, None)
+    choice = st.session_state.pop(PENDING, None)
     if choice is None:
         return
+    choice = words.supported(choice) or ""
     age = COOKIE_SECONDS if choice else 0
     cookie = f"{words.DEVICE_COOKIE}={choice}; path=/; max-age={age}; samesite=strict"
     if st.context.url and st.context.url.startswith("https:"):
         cookie += "; secure"
-    st.html(
-        f"<script>document.cookie = {json.dumps(cookie)};</script>",
-        unsafe_allow_javascript=True,
-    )
+    st.html(COOKIE_SCRIPT.replace("__COOKIE__", json.dumps(cookie)), unsafe_allow_javascript=True)
 
 
 def for_pad() -> dict:
@@ -145,3 +149,57 @@ def for_pad() -> dict:
         "lang_source": st.session_state.get(SOURCE, "browser"),
         "browser_lang": browser_language() or words.ENGLISH,
     }
+
+
+def store_setting(storage: Storage, store: dict, account: Account) -> None:
+    """Settings → Store: the language this store's devices start in, and (for
+    an account that sees every store of a chain) the chain's."""
+    ui.show_error("language")
+    several = len(catalog.list_stores(storage)) > 1
+    everywhere = ui.sees_every_store(storage, account)
+    if several and everywhere:
+        chain = settings.store_language(storage)
+        key = "language-chain"
+        st.session_state[key] = chain or ""
+        st.selectbox(
+            _("Language of every store (each store may fix its own)"),
+            ["", *words.LANGUAGES],
+            key=key,
+            format_func=lambda code: words.LANGUAGES.get(code) or _("Each device's browser"),
+            on_change=lambda: ui.change(
+                storage,
+                "language",
+                lambda: settings.set_language(
+                    storage, st.session_state[key] or None, actor=account.actor
+                ),
+                _("Language saved."),
+            ),
+        )
+    own = settings.store_own(storage, settings.LANGUAGE, store["id"])
+    inherited = settings.store_language(storage) if several else None
+    follow = (
+        _("Every store's ({name})").format(name=words.LANGUAGES[inherited])
+        if inherited
+        else _("Each device's browser")
+    )
+    key = f"language-store-{store['id']}"
+    st.session_state[key] = words.supported(own) or ""
+    st.selectbox(
+        _("Language of this store's tablets and phones"),
+        ["", *words.LANGUAGES],
+        key=key,
+        format_func=lambda code: words.LANGUAGES.get(code) or follow,
+        help=_(
+            "Tablets follow a change at their next refresh. A device whose own language "
+            "was picked on it (at the foot of the Log page) keeps that one."
+        ),
+        on_change=lambda: ui.change(
+            storage,
+            "language",
+            lambda: settings.set_store_language(
+                storage, store["id"], st.session_state[key] or None, actor=account.actor
+            ),
+            _("Language saved."),
+            store_id=store["id"],
+        ),
+    )

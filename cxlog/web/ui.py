@@ -404,6 +404,11 @@ def sign_in_form(storage: Storage, needed: str = roles.MANAGER) -> None:
             args=(storage,),
             icon=":material/login:",
         )
+    # This device's own language (#29). Imported here: language_ui reads this
+    # module's session helpers.
+    from cxlog.web import language_ui
+
+    language_ui.picker(storage, None)
 
 
 def require_account(storage: Storage, needed: str) -> Account:
