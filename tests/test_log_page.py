@@ -32,7 +32,12 @@ def test_without_a_shift_the_pad_asks_who_is_logging(db_env, shop, monkeypatch):
     hostile = catalog.add_associate(db_env, shop["store"], "<b>Zed</b> [x](y)", actor="test")
     at = device(monkeypatch, db_env)
     assert not at.exception
-    assert pad_data(at) == {
+    data = pad_data(at)
+    # The pad's words in the page's language, and what chose it (#29):
+    # tests/test_language_choice.py.
+    assert data.pop("words")["lang"] == "en"
+    assert (data.pop("lang_source"), data.pop("browser_lang")) == ("browser", "en")
+    assert data == {
         "mode": "who",
         "api": "/api/v1",
         # Active ones only, by name; exactly as typed (the pad shows text).
