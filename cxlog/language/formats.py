@@ -1,6 +1,8 @@
 """Dates, times, weekdays, numbers and percentages the way the current
-language writes them (Babel's CLDR data): "Tue 3 Nov" / "Di., 3. Nov." /
-"mar. 3 nov.", "1,234" / "1.234" / "1 234", "42%" / "42 %".
+language writes them, from Babel's CLDR data.
+
+For example "Tue 3 Nov" / "Di., 3. Nov." / "mar. 3 nov.", "1,234" / "1.234" /
+"1 234", "42%" / "42 %".
 
 English keeps cxlog's own forms ("Tue 3 Nov", day before month, a 24-hour
 clock), which its stores have read since the start; the other languages take
