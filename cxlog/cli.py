@@ -20,6 +20,7 @@ from pathlib import Path
 from cxlog.core.errors import CxlogError, ValidationError
 from cxlog.coverage import import_formats
 from cxlog.export import export
+from cxlog.language import words
 from cxlog.storage.db import Storage, open_storage
 from cxlog.storage.postgres import PostgresStorage
 
@@ -148,6 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", required=True, metavar="S", help="a store id or exact name")
     p.add_argument(
         "--date", metavar="DATE", help="the huddle's day, YYYY-MM-DD (default: the store's today)"
+    )
+    # Issue #29: the card in the store's language, or the one asked for.
+    p.add_argument(
+        "--lang",
+        choices=list(words.LANGUAGES),
+        metavar="LANG",
+        help=f"the card's language, one of {', '.join(words.LANGUAGES)} "
+        "(default: the store's language, else English)",
     )
 
     # Issue #13: door-counter traffic and POS totals, for scheduled jobs.
@@ -289,12 +298,15 @@ def _rollup(storage: Storage) -> str:
 def _huddle(storage: Storage, args: argparse.Namespace) -> str:
     from cxlog.coaching import coaching
     from cxlog.export import export
+    from cxlog.storage import settings
 
     _require(storage)
     storage.migrate()  # the coaching tables, on a database from before #14
     day = export.parse_day(args.date, "--date") if args.date else None
-    card = coaching.huddle_card(storage, export.find_store(storage, args.store), day)
-    return coaching.markdown(card)
+    store_id = export.find_store(storage, args.store)
+    # The page's card in the same language is this very text (tests/test_huddle_language.py).
+    with words.using(args.lang or settings.store_language(storage, store_id)):
+        return coaching.markdown(coaching.huddle_card(storage, store_id, day))
 
 
 def _import(storage: Storage, args: argparse.Namespace) -> str:

@@ -13,11 +13,13 @@ from cxlog.calendar import localday, periods  # noqa: E402
 from cxlog.coaching import chain  # noqa: E402
 from cxlog.core.model import utc_now  # noqa: E402
 from cxlog.dashboard import dashboard  # noqa: E402
+from cxlog.language import formats  # noqa: E402
+from cxlog.language.words import _  # noqa: E402
 from cxlog.storage.db import open_storage  # noqa: E402
 from cxlog.web import chain_ui  # noqa: E402
 
 
-@st.cache_data(ttl=600, max_entries=24, show_spinner="Counting visits…")
+@st.cache_data(ttl=600, max_entries=24, show_spinner=False)
 def _build(
     path: str, version: tuple, selection: dashboard.DashboardFilters, now
 ) -> chain.ChainView:
@@ -26,13 +28,19 @@ def _build(
 
 
 storage = ui.storage()
-st.title("Stores")
+st.title(_("Stores"))
 stores = ui.my_stores(storage, me)
 if len(stores) < 2:
     st.info(
-        "This page sets several stores side by side, and your account sees "
-        + ("no store yet." if not stores else f"one store, {plain(stores[0]['name'])}.")
-        + " Its numbers are on the Dashboard, in the menu.",
+        _(
+            "This page sets several stores side by side, and your account sees no store yet. "
+            "Its numbers are on the Dashboard, in the menu."
+        )
+        if not stores
+        else _(
+            "This page sets several stores side by side, and your account sees one store, "
+            "{store}. Its numbers are on the Dashboard, in the menu."
+        ).format(store=plain(stores[0]["name"])),
         icon=":material/storefront:",
     )
     st.stop()
@@ -45,21 +53,29 @@ today = max(localday.today(s["timezone"], now) for s in stores)
 selection = chain_ui.selection(today, me.stores)
 if selection is None:
     st.stop()
-view = ui.attempt(
-    "chain", lambda: _build(storage.address, dashboard.data_version(storage), selection, now)
-)
+
+
+def _counted() -> chain.ChainView:
+    with st.spinner(_("Counting visits…")):
+        return _build(storage.address, dashboard.data_version(storage), selection, now)
+
+
+view = ui.attempt("chain", _counted)
 ui.show_error("chain")
 if view is None:
     st.stop()
 
 span = view.rows[0].span
 st.caption(
-    f"{periods.PERIODS[selection.period]}: {periods.describe(span.first_day, span.last_day)} · "
-    f"{len(view.rows)} stores, each in its local time"
+    _("{period}: {days} · {n} stores, each in its local time").format(
+        period=periods.name(selection.period),
+        days=periods.describe(span.first_day, span.last_day),
+        n=formats.number(len(view.rows)),
+    )
 )
 if view.totals.visits == 0:
     st.info(
-        "No visits in this period yet in any of your stores. Try a longer period above.",
+        _("No visits in this period yet in any of your stores. Try a longer period above."),
         icon=":material/info:",
     )
     st.stop()

@@ -13,28 +13,31 @@ from cxlog.calendar import periods  # noqa: E402
 from cxlog.coaching import goals  # noqa: E402
 from cxlog.core.model import MIN_SAMPLE, REASON, utc_now  # noqa: E402
 from cxlog.core.text import plain  # noqa: E402
-from cxlog.dashboard import dashboard  # noqa: E402
-from cxlog.dashboard import takeaways as words  # noqa: E402
+from cxlog.dashboard import dashboard, takeaways  # noqa: E402
+from cxlog.language import formats, words  # noqa: E402
+from cxlog.language.words import _  # noqa: E402
 from cxlog.storage.db import open_storage  # noqa: E402
 from cxlog.stores import catalog  # noqa: E402
 from cxlog.web import coverage_ui, dashboard_ui  # noqa: E402
 
 
-@st.cache_data(ttl=600, max_entries=48, show_spinner="Counting visits…")
+@st.cache_data(ttl=600, max_entries=48, show_spinner=False)
 def _build(
-    path: str, version: tuple, selection: dashboard.DashboardFilters, now
+    path: str, version: tuple, selection: dashboard.DashboardFilters, now, lang: str
 ) -> dashboard.Dashboard:
     # Keyed by the data version, so a cached answer is never stale; `now` is
-    # rounded to the minute so reruns within a minute share it.
-    return dashboard.build(open_storage(path), selection, now)
+    # rounded to the minute so reruns within a minute share it; and by the
+    # language its groups' labels are written in.
+    with words.using(lang):
+        return dashboard.build(open_storage(path), selection, now)
 
 
 storage = ui.storage()
-st.title("Dashboard")
+st.title(_("Dashboard"))
 # Issue #28: only the account's stores, their people; "all stores" is all of these.
 stores = {s["id"]: s for s in ui.my_stores(storage, me)}
 if not stores:
-    st.info("Add your store in Settings first; its visits will show here.")
+    st.info(_("Add your store in Settings first; its visits will show here."))
     st.stop()
 people = {a["id"]: a for a in catalog.list_associates(storage) if a["store_id"] in stores}
 # The chain's entries and the account's stores' own (#28), never another's.
@@ -51,34 +54,50 @@ selection = dashboard_ui.selection(stores, people, reasons, today, me.stores)
 if selection is None:
     st.stop()
 store_id = selection.store_id
-dash = ui.attempt(
-    "dashboard", lambda: _build(storage.address, dashboard.data_version(storage), selection, now)
-)
+
+
+def _counted() -> dashboard.Dashboard:
+    with st.spinner(_("Counting visits…")):
+        return _build(
+            storage.address, dashboard.data_version(storage), selection, now, words.current()
+        )
+
+
+dash = ui.attempt("dashboard", _counted)
 ui.show_error("dashboard")
 if dash is None:
     st.stop()
 
 span = dash.spans[store_id] if store_id else next(iter(dash.spans.values()))
-where = stores[store_id]["name"] if store_id else "all stores, each in its local time"
+where = plain(stores[store_id]["name"]) if store_id else _("all stores, each in its local time")
 st.caption(
-    f"{periods.PERIODS[selection.period]}: {periods.describe(span.first_day, span.last_day)} · "
-    f"{plain(where)} · compared with "
-    f"{periods.describe(*periods.previous_days(span))} up to the same time of day"
+    _("{period}: {days} · {where} · compared with {previous} up to the same time of day").format(
+        period=periods.name(selection.period),
+        days=periods.describe(span.first_day, span.last_day),
+        where=where,
+        previous=periods.describe(*periods.previous_days(span)),
+    )
 )
 
 # Issue #14: amounts in the selection's currency.
 currency = goals.selection_currency(storage, store_id, stores)
 totals = dash.totals
 if totals.visits == 0:
-    before = f" The previous period had {dash.previous.visits:,}." if dash.previous.visits else ""
-    st.info(
-        "No visits in this period yet." + before + " Associates log visits on the Log page; "
-        "the numbers appear here as soon as they do. Try a longer period above.",
-        icon=":material/info:",
-    )
+    if dash.previous.visits:
+        empty = _(
+            "No visits in this period yet. The previous period had {n}. Associates log visits "
+            "on the Log page; the numbers appear here as soon as they do. Try a longer period "
+            "above."
+        ).format(n=formats.number(dash.previous.visits))
+    else:
+        empty = _(
+            "No visits in this period yet. Associates log visits on the Log page; the numbers "
+            "appear here as soon as they do. Try a longer period above."
+        )
+    st.info(empty, icon=":material/info:")
     st.stop()
 
-tiles = words.tiles(totals, dash.previous, currency)
+tiles = takeaways.tiles(totals, dash.previous, currency)
 for row in (tiles[:3], tiles[3:]):
     for column, tile in zip(st.columns(3), row, strict=True):
         with column, st.container(border=True):
@@ -92,9 +111,11 @@ coverage_ui.draw_tiles(cov, {k: s["name"] for k, s in stores.items()})
 cost = None
 if totals.too_few:
     st.info(
-        f"This selection has {totals.closed:,} closed visits. Conversion, units per sale "
-        f"and the charts need at least {MIN_SAMPLE}, so that a number reflects the team "
-        "rather than a lucky day. Keep logging, or pick a longer period or all stores.",
+        _(
+            "This selection has {n} closed visits. Conversion, units per sale and the charts "
+            "need at least {need}, so that a number reflects the team rather than a lucky day. "
+            "Keep logging, or pick a longer period or all stores."
+        ).format(n=formats.number(totals.closed), need=MIN_SAMPLE),
         icon=":material/hourglass_top:",
     )
 else:

@@ -14,6 +14,7 @@ import streamlit as st
 from cxlog.core.errors import StorageError
 from cxlog.core.text import plain
 from cxlog.followups import followups
+from cxlog.language.words import _
 from cxlog.web import followups_ui, ui
 from cxlog.web.followups_ui import BOUGHT_OPEN, CHANNEL, DATE_OPEN, NAV_CSS, PROMISED, SNOOZE_OPEN
 
@@ -28,22 +29,27 @@ state.setdefault(BOUGHT_OPEN, set())
 state.setdefault(SNOOZE_OPEN, set())
 state.setdefault(DATE_OPEN, set())
 
-st.title("Follow-ups")
+st.title(_("Follow-ups"))
 try:
     me = ui.signed_in(storage)
 except StorageError as exc:
-    st.error(f"{exc} Follow-ups cannot be shown until this is fixed.", icon=":material/database:")
+    st.error(
+        _("{error} Follow-ups cannot be shown until this is fixed.").format(error=exc),
+        icon=":material/database:",
+    )
     st.stop()
 if me is None:
     st.info(
-        "Tap your name on the Log page first; your store's follow-ups then show here.",
+        _("Tap your name on the Log page first; your store's follow-ups then show here."),
         icon=":material/badge:",
     )
-    st.page_link("pages/log.py", label="Go to the Log page", icon=":material/arrow_back:")
+    st.page_link("pages/log.py", label=_("Go to the Log page"), icon=":material/arrow_back:")
     st.stop()
 st.caption(
-    f"{plain(me['name'])} · {plain(me['store_name'])}. A follow-up is tied to a visit code "
-    "written on the receipt — never to a name, phone number or e-mail address."
+    _(
+        "{name} · {store}. A follow-up is tied to a visit code written on the receipt — "
+        "never to a name, phone number or e-mail address."
+    ).format(name=plain(me["name"]), store=plain(me["store_name"]))
 )
 
 sections = followups_ui.Sections(storage, me)
@@ -54,4 +60,7 @@ try:
         [i["code"] for k, rows in shown.items() if k != followups.DONE for i in rows]
     )
 except StorageError as exc:
-    st.error(f"{exc} Follow-ups cannot be shown until this is fixed.", icon=":material/database:")
+    st.error(
+        _("{error} Follow-ups cannot be shown until this is fixed.").format(error=exc),
+        icon=":material/database:",
+    )

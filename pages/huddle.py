@@ -8,23 +8,25 @@ me = ui.require_account(ui.storage(), roles.MANAGER)
 
 # The morning huddle card (issue #14): one store, yesterday and the week to
 # date. The card is cxlog.coaching.coaching's plain data rendered as the very Markdown
-# that `python -m cxlog huddle` prints, so the two always agree.
+# that `python -m cxlog huddle` prints, so the two always agree (in the page's
+# language, as `huddle --lang` in the CLI).
 from cxlog.coaching import coaching  # noqa: E402
 from cxlog.core.model import utc_now  # noqa: E402
+from cxlog.language.words import _  # noqa: E402
 from cxlog.web import coaching_ui  # noqa: E402
 
 storage = ui.storage()
 ui.touch_styles()  # 48 px targets on the phone (the store picker, the date)
 coaching_ui.huddle_styles()
 with st.container(key="huddle-title"):
-    st.title("Huddle")
+    st.title(_("Huddle"))
 if not ui.my_stores(storage, me):
-    st.info("Add your store in Settings first; its huddle card will show here.")
+    st.info(_("Add your store in Settings first; its huddle card will show here."))
     st.stop()
 with st.container(key="huddle-controls"):
     store = ui.pick_store(storage, me, key="huddle-store")
     today = localday.today(store["timezone"], utc_now())
-    day = st.date_input("Morning of", today, max_value=today, key="huddle-day")
+    day = st.date_input(_("Morning of"), today, max_value=today, key="huddle-day")
 card = ui.attempt(
     "huddle",
     lambda: coaching.huddle_card(storage, store["id"], day if day else today),
@@ -35,4 +37,4 @@ if card is None:
 with st.container(border=True, key="huddle-card"):
     st.markdown(coaching.markdown(card))
 with st.container(key="huddle-print"):
-    st.caption("Print this page (Ctrl+P) for the back-office wall: the card fits one page.")
+    st.caption(_("Print this page (Ctrl+P) for the back-office wall: the card fits one page."))

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 from cxlog.core.model import utc_now
+from cxlog.language import formats
 
 EPOCH = date(1970, 1, 1)
 # 1970-01-01 was a Thursday: day number d falls on weekday (d + 3) % 7, Monday 0.
@@ -123,20 +124,15 @@ def start_of_local_day(moment: datetime, zone: ZoneInfo | str) -> datetime:
 def day_text(
     day: date, *, weekday: bool = True, year: bool = False, long_month: bool = False
 ) -> str:
-    """A day as people read it: "Tue 3 Nov", "Tue 3 Nov 2026", "3 Nov",
-    "1 January 2020". The day of the month without a leading zero is written
-    out, not with strftime's "%-d", which only glibc knows (a server on
-    Windows would fail there)."""
-    month = f"{day:%B}" if long_month else f"{day:%b}"
-    text = f"{day.day} {month}"
-    if weekday:
-        text = f"{day:%a} {text}"
-    return f"{text} {day.year}" if year else text
+    """A day as people read it, in their language (cxlog.language.formats):
+    "Tue 3 Nov", "Tue 3 Nov 2026", "3 Nov", "1 January 2020" in English,
+    "mar. 3 nov." in French."""
+    return formats.day(day, weekday=weekday, year=year, long_month=long_month)
 
 
 def clock_text(moment: datetime, where: ZoneInfo | str) -> str:
     """An instant's time on the store's clock: "14:05"."""
-    return f"{moment.astimezone(_zone(where)):%H:%M}"
+    return formats.clock(moment.astimezone(_zone(where)))
 
 
 def moment_text(moment: datetime, timezone: str) -> str:

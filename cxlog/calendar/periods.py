@@ -18,14 +18,16 @@ from datetime import UTC, date, datetime, timedelta
 from cxlog.calendar import localday
 from cxlog.calendar.localday import local_midnight_utc as _midnight
 from cxlog.core.errors import ValidationError
+from cxlog.language.words import N_, _
 
 TODAY, THIS_WEEK, LAST_7, LAST_30, CUSTOM = "today", "this_week", "last_7", "last_30", "custom"
+# The keys go in page addresses; the names are shown through ``name``.
 PERIODS: dict[str, str] = {
-    TODAY: "Today",
-    THIS_WEEK: "This week",
-    LAST_7: "Last 7 days",
-    LAST_30: "Last 30 days",
-    CUSTOM: "Custom range",
+    TODAY: N_("Today"),
+    THIS_WEEK: N_("This week"),
+    LAST_7: N_("Last 7 days"),
+    LAST_30: N_("Last 30 days"),
+    CUSTOM: N_("Custom range"),
 }
 DEFAULT_PERIOD = LAST_30
 # Ten years is more than any store keeps; longer ranges are a typo.
@@ -68,7 +70,12 @@ def days_of(
         return today - timedelta(days=29), today
     if period == CUSTOM:
         return check_range(first, last)
-    raise ValidationError(f"Unknown period {period!r}.")
+    raise ValidationError(_("Unknown period {period}.").format(period=repr(period)))
+
+
+def name(period: str) -> str:
+    """A period's name in the reader's language ("Last 30 days")."""
+    return _(PERIODS[period])
 
 
 EARLIEST_DAY = date(2000, 1, 1)
@@ -76,16 +83,18 @@ EARLIEST_DAY = date(2000, 1, 1)
 
 def check_range(first: date | None, last: date | None) -> tuple[date, date]:
     if first is None or last is None:
-        raise ValidationError("A custom range needs a first and a last day.")
+        raise ValidationError(_("A custom range needs a first and a last day."))
     if first > last:
-        raise ValidationError("The first day of the range comes after its last day.")
+        raise ValidationError(_("The first day of the range comes after its last day."))
     if (last - first).days + 1 > MAX_CUSTOM_DAYS:
-        raise ValidationError(f"A custom range can be at most {MAX_CUSTOM_DAYS} days long.")
+        raise ValidationError(
+            _("A custom range can be at most {n} days long.").format(n=MAX_CUSTOM_DAYS)
+        )
     if first < EARLIEST_DAY:
         # The previous period of equal length must still be a date (a crafted
         # link with year 1 showed a traceback, #11); no store logged before this.
         earliest = localday.day_text(EARLIEST_DAY, weekday=False, year=True, long_month=True)
-        raise ValidationError(f"A range starts on {earliest} or later.")
+        raise ValidationError(_("A range starts on {day} or later.").format(day=earliest))
     return first, last
 
 
@@ -135,4 +144,5 @@ def describe(first: date, last: date) -> str:
     if first == last:
         return localday.day_text(first, year=True)
     start = localday.day_text(first, weekday=False, year=first.year != last.year)
-    return f"{start} – {localday.day_text(last, weekday=False, year=True)}"
+    end = localday.day_text(last, weekday=False, year=True)
+    return _("{first} – {last}").format(first=start, last=end)

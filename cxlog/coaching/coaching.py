@@ -28,8 +28,10 @@ from cxlog.coaching import goals
 from cxlog.core.model import MIN_SAMPLE, MISSED, NEUTRAL, WARM, utc_now
 from cxlog.core.money import money_md as money
 from cxlog.core.text import plain
+from cxlog.language import formats
+from cxlog.language.words import N_, _, n_
 from cxlog.numbers import metrics
-from cxlog.numbers.figures import TOO_FEW, percent
+from cxlog.numbers.figures import TOO_FEW, percent, ups
 from cxlog.numbers.metrics import Counts, Filters, Rate, wilson
 from cxlog.storage.db import Storage
 from cxlog.stores import catalog
@@ -140,46 +142,88 @@ def costs(by_engagement: Mapping[str, Counts]) -> dict[str, Cost]:
 
 def _whole(value: float) -> str:
     """Rounded half up (7.5 → 8), the way a reader rounds by hand."""
-    return f"{math.floor(value + 0.5):,}"
+    return formats.number(_rounded(value))
+
+
+def _rounded(value: float) -> int:
+    return math.floor(value + 0.5)
 
 
 def cost_sentence(c: Cost, currency: str | None) -> str:
     """The cost in words: "associated with", never a promise."""
-    name = c.group
+    missed = c.group == MISSED
     if c.too_few:
-        return (
-            f"Too few visits to put a number on what {name} first engagements cost: "
-            f"{c.warm_closed:,} warm and {c.closed:,} {name} closed visits "
-            f"({MIN_SAMPLE} each needed)."
+        if missed:
+            text = _(
+                "Too few visits to put a number on what missed first engagements cost: "
+                "{warm} warm and {closed} missed closed visits ({need} each needed)."
+            )
+        else:
+            text = _(
+                "Too few visits to put a number on what neutral first engagements cost: "
+                "{warm} warm and {closed} neutral closed visits ({need} each needed)."
+            )
+        return text.format(
+            warm=formats.number(c.warm_closed), closed=formats.number(c.closed), need=MIN_SAMPLE
         )
     if c.purchases <= 0:
-        return (
-            f"{name.capitalize()} first engagements converted at least as well as warm ones "
-            f"({c.closed:,} closed visits): no cost to show."
-        )
+        if missed:
+            text = _(
+                "Missed first engagements converted at least as well as warm ones "
+                "({closed} closed visits): no cost to show."
+            )
+        else:
+            text = _(
+                "Neutral first engagements converted at least as well as warm ones "
+                "({closed} closed visits): no cost to show."
+            )
+        return text.format(closed=formats.number(c.closed))
     low, high = c.purchases_interval
-    many = "purchase" if _whole(c.purchases) == "1" else "purchases"
-    text = (
-        f"The {c.closed:,} {name} visits are associated with about {_whole(c.purchases)} "
-        f"fewer {many} (95%: {_whole(low)} to {_whole(high)}) "
-        f"than if they had converted like the warm ones"
+    many = _rounded(c.purchases)
+    if missed:
+        text = n_(
+            "The {closed} missed visits are associated with about {n} fewer purchase "
+            "(95%: {low} to {high}) than if they had converted like the warm ones",
+            "The {closed} missed visits are associated with about {n} fewer purchases "
+            "(95%: {low} to {high}) than if they had converted like the warm ones",
+            many,
+        )
+    else:
+        text = n_(
+            "The {closed} neutral visits are associated with about {n} fewer purchase "
+            "(95%: {low} to {high}) than if they had converted like the warm ones",
+            "The {closed} neutral visits are associated with about {n} fewer purchases "
+            "(95%: {low} to {high}) than if they had converted like the warm ones",
+            many,
+        )
+    text = text.format(
+        closed=formats.number(c.closed), n=_whole(c.purchases), low=_whole(low), high=_whole(high)
     )
     extras = []
     if c.units is not None:
-        extras.append(f"{_whole(c.units)} units")
+        units = _rounded(c.units)
+        extras.append(n_("{n} unit", "{n} units", units).format(n=formats.number(units)))
     if c.revenue is not None:
         extras.append(
-            f"{money(c.revenue, currency)} at the warm average sale of "
-            f"{money(c.warm_average_sale, currency)} ({c.priced:,} of {c.warm_purchased:,} "
-            "warm purchases had an amount)"
+            _(
+                "{revenue} at the warm average sale of {average} ({priced} of {purchased} "
+                "warm purchases had an amount)"
+            ).format(
+                revenue=money(c.revenue, currency),
+                average=money(c.warm_average_sale, currency),
+                priced=formats.number(c.priced),
+                purchased=formats.number(c.warm_purchased),
+            )
         )
     elif c.units is not None:
-        extras.append("no revenue figure: no warm purchase had an amount")
+        extras.append(_("no revenue figure: no warm purchase had an amount"))
     if extras:
-        text += ": about " + "; ".join(extras)
+        text = _("{sentence}: about {extras}").format(sentence=text, extras="; ".join(extras))
     if c.could_be_chance:
-        text += ". The interval reaches zero, so this could still be chance"
-    return text + "."
+        return _("{sentence}. The interval reaches zero, so this could still be chance.").format(
+            sentence=text
+        )
+    return _("{sentence}.").format(sentence=text)
 
 
 def log_line(
@@ -190,12 +234,18 @@ def log_line(
     for the tap pad, which draws text as text (nothing to escape)."""
     if today.closed < LOG_LINE_MIN_CLOSED:
         return None
-    rate = today.warm_rate.value
-    text = f"Team today: warm rate {100 * rate:.0f}%"
-    if warm_goal is not None:
-        text += f" (goal {100 * warm_goal:.0f}%)"
+    rate = percent(today.warm_rate.value, 0)
+    if warm_goal is None:
+        text = _("Team today: warm rate {rate}").format(rate=rate)
+    else:
+        text = _("Team today: warm rate {rate} (goal {goal})").format(
+            rate=rate, goal=percent(warm_goal, 0)
+        )
     if focus:
-        text += f" · focus: {plain(focus) if markdown else focus}"  # Markdown-safe on cards
+        # Markdown-safe on cards
+        text = _("{line} · focus: {focus}").format(
+            line=text, focus=plain(focus) if markdown else focus
+        )
     return text
 
 
@@ -325,11 +375,13 @@ def _measured(storage: Storage, filters: Filters, measure: str) -> Rate:
 
 def _focus_check(storage: Storage, focus: dict | None, store_id: int, yesterday: date, zone) -> str:
     if focus is None:
-        return "No focus was picked for yesterday."
+        return _("No focus was picked for yesterday.")
     name = plain(focus["name"])
     if not focus["measure"]:
-        return f"Yesterday's focus: {name} (not something cxlog counts; ask the team how it went)."
-    what = goals.MEASURES[focus["measure"]][0]
+        return _(
+            "Yesterday's focus: {name} (not something cxlog counts; ask the team how it went)."
+        ).format(name=name)
+    what = _(goals.MEASURES[focus["measure"]][0])
     day = _measured(storage, _filters(store_id, yesterday, yesterday, zone), focus["measure"])
     before = _measured(
         storage,
@@ -337,25 +389,33 @@ def _focus_check(storage: Storage, focus: dict | None, store_id: int, yesterday:
         focus["measure"],
     )
     if day.n < MIN_SAMPLE:
-        return (
-            f"Yesterday's focus: {name}. Too few visits yesterday ({day.n}) to tell whether "
-            "it moved."
-        )
-    text = f"Yesterday's focus: {name}. {percent(day.value, 0)} of {day.n:,} visits had {what}"
+        return _(
+            "Yesterday's focus: {name}. Too few visits yesterday ({n}) to tell whether it moved."
+        ).format(name=name, n=formats.number(day.n))
+    head = _("Yesterday's focus: {name}. {rate} of {n} visits had {what}").format(
+        name=name, rate=percent(day.value, 0), n=formats.number(day.n), what=what
+    )
     if before.n < MIN_SAMPLE:
-        return text + "; too few visits in the 7 days before to compare."
+        return _("{sentence}; too few visits in the 7 days before to compare.").format(
+            sentence=head
+        )
     points = round(100 * (day.value - before.value))
     if points > 0:
-        verdict = f"up {points} points"
+        verdict = n_("up {n} point", "up {n} points", points)
     elif points < 0:
-        verdict = f"down {-points} points"
+        verdict = n_("down {n} point", "down {n} points", -points)
     else:
-        verdict = "no change"
-    text += f", against {percent(before.value, 0)} over the 7 days before: {verdict}"
+        verdict = _("no change")
+    verdict = verdict.format(n=formats.number(abs(points)))
     interval = newcombe(day, before)
     if points and interval[0] <= 0 <= interval[1]:
-        text += " (could still be chance)"
-    return text + "."
+        text = _(
+            "{sentence}, against {before} over the 7 days before: {verdict} "
+            "(could still be chance)."
+        )
+    else:
+        text = _("{sentence}, against {before} over the 7 days before: {verdict}.")
+    return text.format(sentence=head, before=percent(before.value, 0), verdict=verdict)
 
 
 def _bright_spot(
@@ -368,107 +428,158 @@ def _bright_spot(
     """One positive, team-first mention, only from groups with enough visits."""
     warm_goal = store_goals.warm_rate
     if week.visits >= MIN_SAMPLE and warm_goal is not None and week.warm_rate.value >= warm_goal:
-        return (
-            f"The team's warm rate this week is {percent(week.warm_rate.value, 0)} of "
-            f"{week.visits:,} visits, at or above the {percent(warm_goal, 0)} goal."
+        return _(
+            "The team's warm rate this week is {rate} of {n} visits, at or above the {goal} goal."
+        ).format(
+            rate=percent(week.warm_rate.value, 0),
+            n=formats.number(week.visits),
+            goal=percent(warm_goal, 0),
         )
     if not week.too_few:
         if store_goals.conversion is not None and week.conversion.value >= store_goals.conversion:
-            return (
-                f"The team converted {percent(week.conversion.value, 0)} of {week.closed:,} closed "
-                f"visits this week, at or above the {percent(store_goals.conversion, 0)} goal."
+            return _(
+                "The team converted {rate} of {n} closed visits this week, at or above the "
+                "{goal} goal."
+            ).format(
+                rate=percent(week.conversion.value, 0),
+                n=formats.number(week.closed),
+                goal=percent(store_goals.conversion, 0),
             )
         if (
             store_goals.units_per_sale is not None
             and week.purchased
             and week.units_per_sale >= store_goals.units_per_sale
         ):
-            return (
-                f"The team sold {week.units_per_sale:.2f} units per sale this week, at or "
-                f"above the {store_goals.units_per_sale:.2f} goal."
-            )
+            return _(
+                "The team sold {ups} units per sale this week, at or above the {goal} goal."
+            ).format(ups=ups(week.units_per_sale), goal=ups(store_goals.units_per_sale))
     warm, neutral = by_engagement.get(WARM, Counts()), by_engagement.get(NEUTRAL, Counts())
     if not warm.too_few and not neutral.too_few:
         gap = round(100 * (warm.conversion.value - neutral.conversion.value))
         if gap > 0:
-            return (
-                "Warm welcomes work here: this week they converted"
-                f" {percent(warm.conversion.value, 0)} "
-                f"of {warm.closed:,} closed visits, {gap} points better than neutral ones."
+            return n_(
+                "Warm welcomes work here: this week they converted {rate} of {n} closed "
+                "visits, {gap} point better than neutral ones.",
+                "Warm welcomes work here: this week they converted {rate} of {n} closed "
+                "visits, {gap} points better than neutral ones.",
+                gap,
+            ).format(
+                rate=percent(warm.conversion.value, 0),
+                n=formats.number(warm.closed),
+                gap=formats.number(gap),
             )
     enough = [(k, c) for k, c in people.items() if not c.too_few]
     if enough:
         best_id, best = max(enough, key=lambda kc: (kc[1].conversion.value, kc[1].closed))
-        who = plain(names.get(best_id, "One associate"))
-        return (
-            f"{who} converted {percent(best.conversion.value, 0)} of {best.closed:,} closed visits "
-            "this week: ask what worked."
+        who = plain(names[best_id]) if best_id in names else _("One associate")
+        return _("{who} converted {rate} of {n} closed visits this week: ask what worked.").format(
+            who=who, rate=percent(best.conversion.value, 0), n=formats.number(best.closed)
         )
-    return (
-        f"Not enough visits this week for a bright spot yet ({MIN_SAMPLE} closed visits "
+    return _(
+        "Not enough visits this week for a bright spot yet ({need} closed visits "
         "per group needed): every visit logged today counts."
-    )
+    ).format(need=MIN_SAMPLE)
+
+
+# The moments' lines of the card, by first engagement.
+_WEEK_LABELS = {WARM: N_("Warm (week)"), NEUTRAL: N_("Neutral (week)"), MISSED: N_("Missed (week)")}
 
 
 def _group_line(label: str, c: Counts) -> str:
     if c.too_few:
-        return f"{label}: {TOO_FEW} ({c.closed:,} closed)"
-    return f"{label}: {percent(c.conversion.value, 0)} of {c.closed:,} closed"
+        return _("{label}: too few visits ({n} closed)").format(
+            label=label, n=formats.number(c.closed)
+        )
+    return _("{label}: {rate} of {n} closed").format(
+        label=label, rate=percent(c.conversion.value, 0), n=formats.number(c.closed)
+    )
 
 
 def _day_line(title: str, c: Counts, currency: str | None) -> str:
     if c.too_few:
-        return (
-            f"{title}: {c.visits:,} visits, {c.closed:,} closed — {TOO_FEW} for rates "
-            f"({MIN_SAMPLE} closed needed)"
+        return _(
+            "{title}: {visits} visits, {closed} closed — too few visits for rates "
+            "({need} closed needed)"
+        ).format(
+            title=title,
+            visits=formats.number(c.visits),
+            closed=formats.number(c.closed),
+            need=MIN_SAMPLE,
         )
-    ups = "—" if c.units_per_sale is None else f"{c.units_per_sale:.2f}"
-    return (
-        f"{title}: {c.visits:,} visits · conversion {percent(c.conversion.value, 0)} of "
-        f"{c.closed:,} closed · {ups} units per sale · average sale "
-        f"{money(c.average_sale, currency)}"
+    return _(
+        "{title}: {visits} visits · conversion {rate} of {closed} closed · {ups} units per "
+        "sale · average sale {average}"
+    ).format(
+        title=title,
+        visits=formats.number(c.visits),
+        rate=percent(c.conversion.value, 0),
+        closed=formats.number(c.closed),
+        ups=ups(c.units_per_sale),
+        average=money(c.average_sale, currency),
     )
 
 
-def _warm_line(title: str, c: Counts, goal: float | None) -> str:
+def _warm_line(when: str, c: Counts, goal: float | None) -> str:
+    """``when``: "yesterday" or "this week", translated."""
     if c.visits < MIN_SAMPLE:
-        return f"Warm rate {title}: {TOO_FEW} ({c.visits:,} visits)"
-    text = f"Warm rate {title}: {percent(c.warm_rate.value, 0)} of {c.visits:,} visits"
+        return _("Warm rate {when}: too few visits ({n} visits)").format(
+            when=when, n=formats.number(c.visits)
+        )
+    values = {"when": when, "rate": percent(c.warm_rate.value, 0), "n": formats.number(c.visits)}
     if goal is None:
-        return text + " (no goal set)"
+        return _("Warm rate {when}: {rate} of {n} visits (no goal set)").format(**values)
     points = round(100 * (c.warm_rate.value - goal))
-    where = "on" if points == 0 else f"{abs(points)} points {'above' if points > 0 else 'below'}"
-    return text + f", {where} the {percent(goal, 0)} goal"
+    if points == 0:
+        text = _("Warm rate {when}: {rate} of {n} visits, on the {goal} goal")
+    elif points > 0:
+        text = n_(
+            "Warm rate {when}: {rate} of {n} visits, {points} point above the {goal} goal",
+            "Warm rate {when}: {rate} of {n} visits, {points} points above the {goal} goal",
+            points,
+        )
+    else:
+        text = n_(
+            "Warm rate {when}: {rate} of {n} visits, {points} point below the {goal} goal",
+            "Warm rate {when}: {rate} of {n} visits, {points} points below the {goal} goal",
+            -points,
+        )
+    return text.format(**values, points=formats.number(abs(points)), goal=percent(goal, 0))
 
 
 def _sections(card: HuddleCard) -> list[Section]:
     g = card.goals
     yesterday = localday.day_text(card.yesterday)
     numbers = [
-        _day_line(f"Yesterday ({yesterday})", card.yesterday_counts, card.currency),
         _day_line(
-            f"Week to date ({localday.day_text(card.week_start)}–{yesterday})",
+            _("Yesterday ({day})").format(day=yesterday), card.yesterday_counts, card.currency
+        ),
+        _day_line(
+            _("Week to date ({first}–{last})").format(
+                first=localday.day_text(card.week_start), last=yesterday
+            ),
             card.week_counts,
             card.currency,
         ),
-        _warm_line("yesterday", card.yesterday_counts, g.warm_rate),
-        _warm_line("this week", card.week_counts, g.warm_rate),
+        _warm_line(_("yesterday"), card.yesterday_counts, g.warm_rate),
+        _warm_line(_("this week"), card.week_counts, g.warm_rate),
     ]
     if card.quiet:
         numbers.insert(
             0,
-            f"Too few visits yesterday ({card.yesterday_counts.closed:,} closed) to read "
-            "yesterday's rates; the week to date says more.",
+            _(
+                "Too few visits yesterday ({n} closed) to read yesterday's rates; the week to "
+                "date says more."
+            ).format(n=formats.number(card.yesterday_counts.closed)),
         )
     goal_bits = []
     if g.conversion is not None:
-        goal_bits.append(f"conversion {percent(g.conversion, 0)}")
+        goal_bits.append(_("conversion {goal}").format(goal=percent(g.conversion, 0)))
     if g.units_per_sale is not None:
-        goal_bits.append(f"units per sale {g.units_per_sale:.2f}")
+        goal_bits.append(_("units per sale {goal}").format(goal=ups(g.units_per_sale)))
     if goal_bits:
-        numbers.append("Other goals: " + ", ".join(goal_bits))
+        numbers.append(_("Other goals: {goals}").format(goals=", ".join(goal_bits)))
     moments = [
-        _group_line(f"{name.capitalize()} (week)", card.week_by_engagement.get(name, Counts()))
+        _group_line(_(_WEEK_LABELS[name]), card.week_by_engagement.get(name, Counts()))
         for name in (WARM, NEUTRAL, MISSED)
     ]
     cost_lines = [cost_sentence(card.costs[NEUTRAL], card.currency)]
@@ -477,26 +588,24 @@ def _sections(card: HuddleCard) -> list[Section]:
     if card.warning:
         cost_lines.append(card.warning)
     if card.top_no_sale is None:
-        no_sale = "No no-sale reason was tapped this week."
+        no_sale = _("No no-sale reason was tapped this week.")
     else:
         label, share = card.top_no_sale
-        no_sale = (
-            f"Top no-sale reason this week: {plain(label)},"
-            f" {percent(share.value, 0)} of {share.n:,} "
-            "no-purchase visits."
-        )
+        no_sale = _(
+            "Top no-sale reason this week: {reason}, {rate} of {n} no-purchase visits."
+        ).format(reason=plain(label), rate=percent(share.value, 0), n=formats.number(share.n))
     today = (
-        f"Today's focus: {plain(card.focus_today['name'])}"
+        _("Today's focus: {name}").format(name=plain(card.focus_today["name"]))
         if card.focus_today
-        else "Today's focus: not picked yet (Settings → Coaching)."
+        else _("Today's focus: not picked yet (Settings → Coaching).")
     )
     return [
-        Section("The numbers", numbers),
-        Section("Conversion by first engagement (this week)", moments),
-        Section("What neutral moments cost (this week)", cost_lines),
-        Section("Why visits did not buy", [no_sale]),
-        Section("Bright spot", [card.bright_spot]),
-        Section("Focus", [card.focus_check, today]),
+        Section(_("The numbers"), numbers),
+        Section(_("Conversion by first engagement (this week)"), moments),
+        Section(_("What neutral moments cost (this week)"), cost_lines),
+        Section(_("Why visits did not buy"), [no_sale]),
+        Section(_("Bright spot"), [card.bright_spot]),
+        Section(_("Focus"), [card.focus_check, today]),
     ]
 
 
@@ -563,12 +672,16 @@ def huddle_card(
 
 
 def title(card: HuddleCard) -> str:
-    return f"Huddle · {plain(card.store_name)} · {localday.day_text(card.today, year=True)}"
+    return _("Huddle · {store} · {day}").format(
+        store=plain(card.store_name), day=localday.day_text(card.today, year=True)
+    )
 
 
 def markdown(card: HuddleCard) -> str:
     """The card as Markdown: what `python -m cxlog huddle` prints and the page
-    shows. Typed text (names, reasons) is escaped where it enters a line."""
+    shows. Typed text (names, reasons) is escaped where it enters a line.
+    Written in the current language (cxlog.language.words), like the card's
+    sections: build and write the card inside the same ``words.using``."""
     out = [f"## {title(card)}", ""]
     for section in card.sections:
         out += [f"### {section.title}", ""]
@@ -594,11 +707,13 @@ class CostSection:
 def short(c: Cost) -> str:
     """A team-table cell: "≈ 3 (1 to 5)" purchases, or why there is none."""
     if c.too_few:
-        return TOO_FEW
+        return _(TOO_FEW)
     if c.purchases <= 0:
-        return "none"
+        return _("none")
     low, high = c.purchases_interval
-    return f"≈ {_whole(c.purchases)} ({_whole(low)} to {_whole(high)})"
+    return _("≈ {n} ({low} to {high})").format(
+        n=_whole(c.purchases), low=_whole(low), high=_whole(high)
+    )
 
 
 def cost_section(

@@ -19,15 +19,17 @@ from cxlog.core import model, money
 from cxlog.core.errors import NotFoundError, ValidationError
 from cxlog.core.model import to_utc_text, utc_now
 from cxlog.core.money import check_currency
+from cxlog.language.words import N_, _
 from cxlog.storage.db import Storage, audit
 
 # What a behaviour can be checked against: the share of visits with …
-# (SQL over `visits v LEFT JOIN reasons r ON r.id = v.reason_id`).
+# (SQL over `visits v LEFT JOIN reasons r ON r.id = v.reason_id`). The key is
+# stored; the words are shown through ``_``.
 MEASURES: dict[str, tuple[str, str]] = {
-    "warm": ("a warm first engagement", "v.first_engagement = 'warm'"),
-    "learned": ("the reason learned", "coalesce(r.learned, 0) = 1"),
-    "used_name": ("the customer's name used", "v.used_name = 1"),
-    "recommended": ("a product recommended", "v.recommended = 1"),
+    "warm": (N_("a warm first engagement"), "v.first_engagement = 'warm'"),
+    "learned": (N_("the reason learned"), "coalesce(r.learned, 0) = 1"),
+    "used_name": (N_("the customer's name used"), "v.used_name = 1"),
+    "recommended": (N_("a product recommended"), "v.recommended = 1"),
 }
 
 
@@ -82,16 +84,28 @@ def currencies(storage: Storage) -> dict[int, str | None]:
         }
 
 
-def _share(value: object, what: str) -> float | None:
-    """A goal typed as a percentage (0–100), stored as a fraction."""
+# A percentage goal's two refusals, by the goal's column.
+_NOT_A_NUMBER = {
+    "warm_rate_goal": N_("The warm rate goal must be a number from 0 to 100."),
+    "conversion_goal": N_("The conversion goal must be a number from 0 to 100."),
+}
+_OUT_OF_RANGE = {
+    "warm_rate_goal": N_("The warm rate goal must be from 0 to 100%, not {number}."),
+    "conversion_goal": N_("The conversion goal must be from 0 to 100%, not {number}."),
+}
+
+
+def _share(value: object, goal: str) -> float | None:
+    """A goal typed as a percentage (0–100), stored as a fraction; ``goal``:
+    its column."""
     if value is None or value == "":
         return None
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValidationError(f"The {what} goal must be a number from 0 to 100.") from None
+        raise ValidationError(_(_NOT_A_NUMBER[goal])) from None
     if not 0 <= number <= 100:
-        raise ValidationError(f"The {what} goal must be from 0 to 100%, not {number:g}.")
+        raise ValidationError(_(_OUT_OF_RANGE[goal]).format(number=f"{number:g}"))
     return round(number / 100, 4)
 
 
@@ -101,17 +115,19 @@ def _ups(value: object) -> float | None:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValidationError("The units-per-sale goal must be a number.") from None
+        raise ValidationError(_("The units-per-sale goal must be a number.")) from None
     if not model.MIN_UNITS <= number <= model.MAX_UNITS:
         raise ValidationError(
-            f"The units-per-sale goal must be from {model.MIN_UNITS} to {model.MAX_UNITS}."
+            _("The units-per-sale goal must be from {low} to {high}.").format(
+                low=model.MIN_UNITS, high=model.MAX_UNITS
+            )
         )
     return round(number, 2)
 
 
 def _upsert(db, store_id: int, changes: dict, actor: str) -> None:
     if not list(db.query("SELECT id FROM stores WHERE id = ?", [store_id])):
-        raise NotFoundError("That store does not exist.")
+        raise NotFoundError(_("That store does not exist."))
     before = list(db.query("SELECT * FROM store_coaching WHERE store_id = ?", [store_id]))
     db.execute(
         "INSERT INTO store_coaching (store_id) VALUES (?) ON CONFLICT DO NOTHING", [store_id]
@@ -135,8 +151,8 @@ def set_goals(
 ) -> StoreGoals:
     """Replace the store's three goals (an empty one clears that goal)."""
     changes = {
-        "warm_rate_goal": _share(warm_rate_percent, "warm rate"),
-        "conversion_goal": _share(conversion_percent, "conversion"),
+        "warm_rate_goal": _share(warm_rate_percent, "warm_rate_goal"),
+        "conversion_goal": _share(conversion_percent, "conversion_goal"),
         "ups_goal": _ups(units_per_sale),
     }
     with storage.write() as db:
@@ -158,7 +174,7 @@ def _measure(value: object) -> str | None:
     if value in (None, ""):
         return None
     if value not in MEASURES:
-        raise ValidationError(f"Unknown measure {value!r}.")
+        raise ValidationError(_("Unknown measure {measure}.").format(measure=repr(value)))
     return str(value)
 
 
@@ -177,7 +193,7 @@ def _refuse_duplicate(db, name: str, exclude_id: int | None) -> None:
             [name, exclude_id],
         )
     ):
-        raise ValidationError(f"The list already has {name!r}.")
+        raise ValidationError(_("The list already has {name}.").format(name=repr(name)))
 
 
 def add_behaviour(storage: Storage, name: str, measure: object = None, *, actor: str) -> int:
@@ -208,7 +224,7 @@ def _behaviour(db, behaviour_id: int) -> dict:
         db.query("SELECT id, name, active, measure FROM behaviours WHERE id = ?", [behaviour_id])
     )
     if not rows:
-        raise NotFoundError("That behaviour does not exist.")
+        raise NotFoundError(_("That behaviour does not exist."))
     return rows[0]
 
 
@@ -253,10 +269,12 @@ def set_focus(storage: Storage, store_id: int, day: date, behaviour_id: int, *, 
     """The store's focus for one of its local days (replaces an earlier pick)."""
     with storage.write() as db:
         if not list(db.query("SELECT id FROM stores WHERE id = ?", [store_id])):
-            raise NotFoundError("That store does not exist.")
+            raise NotFoundError(_("That store does not exist."))
         behaviour = _behaviour(db, behaviour_id)
         if not behaviour["active"]:
-            raise ValidationError(f"{behaviour['name']!r} has been retired; pick another.")
+            raise ValidationError(
+                _("{name} has been retired; pick another.").format(name=repr(behaviour["name"]))
+            )
         db.execute(
             "INSERT INTO daily_focus (store_id, day, behaviour_id, set_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (store_id, day) DO UPDATE SET behaviour_id = excluded.behaviour_id,"

@@ -39,12 +39,15 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+from babel.numbers import format_decimal
 
 from cxlog.calendar import localday
 from cxlog.core.model import to_utc_text
 from cxlog.coverage.traffic import CounterSettings, counter_settings
+from cxlog.language import formats
+from cxlog.language.words import N_, _, current
 from cxlog.numbers import coverage_sums, rollups
-from cxlog.numbers.figures import percent
+from cxlog.numbers.figures import decimal, percent
 from cxlog.storage.db import Storage
 from cxlog.stores import catalog
 
@@ -116,11 +119,56 @@ class Totals:
 
 @dataclass(frozen=True)
 class Flag:
+    """A trust flag: its numbers are kept, its words written when shown
+    (``detail``, in the reader's language), so a cached overview serves
+    every language."""
+
     kind: str
     store_id: int
     day: date | None
     hour: int | None  # None: the whole day (or the period)
-    detail: str
+    # The numbers its words need: SILENT (logged, sales), OVER (logged,
+    # visitors), POS_ONLY (transactions,), LOW (coverage and threshold as whole
+    # percentages), UNMATCHED (unmatched visits,).
+    figures: tuple = ()
+
+    @property
+    def detail(self) -> str:
+        """What the flag found, in words."""
+        if self.kind == SILENT:
+            logged, sales = self.figures
+            if sales:
+                return _(
+                    "the counter counted nobody while {logged} visits were logged and "
+                    "{sales} sales rung up"
+                ).format(logged=formats.number(logged), sales=formats.number(sales))
+            return _("the counter counted nobody while {logged} visits were logged").format(
+                logged=formats.number(logged)
+            )
+        if self.kind == OVER:
+            logged, visitors = self.figures
+            return _("{logged} visits logged but {visitors} visitors counted").format(
+                logged=formats.number(logged), visitors=_visitors_text(visitors)
+            )
+        if self.kind == POS_ONLY:
+            (transactions,) = self.figures
+            return _("{n} POS transactions but no counter figure").format(
+                n=formats.number(transactions)
+            )
+        if self.kind == LOW:
+            share, threshold = self.figures  # whole percentages
+            return _(
+                "{coverage} of visitors logged, under the store's {threshold} threshold"
+            ).format(coverage=percent(share / 100, 0), threshold=percent(threshold / 100, 0))
+        (unmatched,) = self.figures
+        return _("{n} logged visits fell in hours without counter data").format(
+            n=formats.number(unmatched)
+        )
+
+
+def _visitors_text(visitors: float) -> str:
+    """An hour's visitors as counted (3, 2.5), with the reader's decimal sign."""
+    return format_decimal(visitors, format="0.#####", locale=current())
 
 
 @dataclass(frozen=True)
@@ -468,33 +516,18 @@ def _flags(
 
 
 def _silent(store_id: int, day: int, hour: int, logged: int, pos: float | None) -> Flag:
-    return Flag(
-        SILENT,
-        store_id,
-        localday.day_of(day),
-        hour,
-        f"the counter counted nobody while {logged:,} visits were logged"
-        + (f" and {int(pos):,} sales rung up" if pos else ""),
-    )
+    return Flag(SILENT, store_id, localday.day_of(day), hour, (int(logged), int(pos or 0)))
 
 
 def _over(store_id: int, day: int, hour: int, logged: int, visitors: float) -> Flag:
-    return Flag(
-        OVER,
-        store_id,
-        localday.day_of(day),
-        hour,
-        f"{logged:,} visits logged but {visitors:g} visitors counted",
-    )
+    # Rounded as shown: the two reads' visitors may differ in the last bits.
+    visitors = round(float(visitors), 5)
+    return Flag(OVER, store_id, localday.day_of(day), hour, (int(logged), visitors))
 
 
 def _pos_only(store_id: int, day: int, hour: int, transactions: int) -> Flag:
     return Flag(
-        POS_ONLY,
-        store_id,
-        localday.day_of(day),
-        None if hour < 0 else hour,
-        f"{transactions:,} POS transactions but no counter figure",
+        POS_ONLY, store_id, localday.day_of(day), None if hour < 0 else hour, (int(transactions),)
     )
 
 
@@ -505,26 +538,11 @@ def _store_flags(
     for store_id, totals in by_store.items():
         threshold = settings.get(store_id, CounterSettings()).coverage_threshold
         if totals.coverage is not None and totals.coverage < threshold:
-            flags.append(
-                Flag(
-                    LOW,
-                    store_id,
-                    None,
-                    None,
-                    f"{percent(totals.coverage, 0)} of visitors logged, under the store's "
-                    f"{percent(threshold, 0)} threshold",
-                )
-            )
+            # Whole percentages, as shown (the two reads' sums may differ in the last bits).
+            shown = (round(100 * totals.coverage), round(100 * threshold))
+            flags.append(Flag(LOW, store_id, None, None, shown))
         if totals.unmatched:
-            flags.append(
-                Flag(
-                    UNMATCHED,
-                    store_id,
-                    None,
-                    None,
-                    f"{totals.unmatched:,} logged visits fell in hours without counter data",
-                )
-            )
+            flags.append(Flag(UNMATCHED, store_id, None, None, (int(totals.unmatched),)))
     return flags
 
 
@@ -878,17 +896,25 @@ def warning(cov: Overview, store_names: Mapping[int, str]) -> str | None:
     if not low:
         return None
     parts = [
-        f"{store_names.get(store_id, f'store {store_id}')} logged {percent(t.coverage, 0)} of "
-        f"{t.visitors:,.0f} visitors (threshold "
-        f"{percent(cov.settings.get(store_id, CounterSettings()).coverage_threshold, 0)})"
+        _("{store} logged {coverage} of {visitors} visitors (threshold {threshold})").format(
+            store=_store_name(store_names, store_id),
+            coverage=percent(t.coverage, 0),
+            visitors=decimal(t.visitors),
+            threshold=percent(cov.settings.get(store_id, CounterSettings()).coverage_threshold, 0),
+        )
         for store_id, t in low
     ]
-    return (
-        "Careful: these moment comparisons rest on partial logging. "
-        + "; ".join(parts)
-        + ". Visits that were not logged may have gone differently, so read the "
-        "comparisons as a sample, not the whole story."
-    )
+    return _(
+        "Careful: these moment comparisons rest on partial logging. {stores}. Visits that were "
+        "not logged may have gone differently, so read the comparisons as a sample, not the "
+        "whole story."
+    ).format(stores="; ".join(parts))
+
+
+def _store_name(store_names: Mapping[int, str], store_id: int) -> str:
+    if store_id in store_names:
+        return store_names[store_id]
+    return _("store {id}").format(id=store_id)
 
 
 def low_coverage_warning(
@@ -910,12 +936,13 @@ def low_coverage_warning(
     return warning(cov, {s["id"]: s["name"] for s in catalog.list_stores(storage)})
 
 
+# Each kind of flag's title (shown through ``_``).
 FLAG_TITLES = {
-    SILENT: "Counter silent while the store was open",
-    OVER: "More logged visits than visitors",
-    LOW: "Coverage under the store's threshold",
-    POS_ONLY: "POS sales but no counter figure",
-    UNMATCHED: "Logged visits without counter data",
+    SILENT: N_("Counter silent while the store was open"),
+    OVER: N_("More logged visits than visitors"),
+    LOW: N_("Coverage under the store's threshold"),
+    POS_ONLY: N_("POS sales but no counter figure"),
+    UNMATCHED: N_("Logged visits without counter data"),
 }
 
 
@@ -928,10 +955,14 @@ def flag_lines(cov: Overview, store_names: Mapping[int, str], limit: int = 5) ->
             continue
         shown = []
         for f in found[:limit]:
-            where = store_names.get(f.store_id, f"store {f.store_id}")
+            where = _store_name(store_names, f.store_id)
             when = "" if f.day is None else f" {localday.day_text(f.day)}"
             when += "" if f.hour is None else f" {f.hour:02d}:00"
             shown.append(f"{where}{when}: {f.detail}")
-        more = f"; and {len(found) - limit:,} more" if len(found) > limit else ""
-        lines.append(f"**{title}** ({len(found):,}) — " + "; ".join(shown) + more + ".")
+        listed = "; ".join(shown)
+        if len(found) > limit:
+            listed = _("{flags}; and {n} more").format(
+                flags=listed, n=formats.number(len(found) - limit)
+            )
+        lines.append(f"**{_(title)}** ({formats.number(len(found))}) — {listed}.")
     return lines

@@ -26,6 +26,7 @@ time skipped when clocks go forward is refused.
 from __future__ import annotations
 
 import csv
+import functools
 import itertools
 import json
 from collections.abc import Callable, Iterable, Mapping
@@ -40,6 +41,8 @@ from cxlog.core.errors import CxlogError, ValidationError
 from cxlog.core.model import to_cents, to_utc_text, utc_now
 from cxlog.core.text import plain
 from cxlog.coverage.import_formats import POS, POS_FORMATS, TRAFFIC, TRAFFIC_FORMATS
+from cxlog.language import formats
+from cxlog.language.words import N_, _, n_
 from cxlog.numbers import coverage_sums
 from cxlog.storage.db import Storage, audit
 from cxlog.stores import catalog
@@ -69,8 +72,11 @@ class ImportRefused(ValidationError):
     def __init__(self, problems: list[str], total: int | None = None) -> None:
         self.problems = problems
         self.total = len(problems) if total is None else total
-        count = f"{self.total:,} problem{'s' if self.total != 1 else ''}"
-        text = f"The file was not imported (nothing was saved): {count}.\n{self.bullets()}"
+        text = n_(
+            "The file was not imported (nothing was saved): {n} problem.\n{problems}",
+            "The file was not imported (nothing was saved): {n} problems.\n{problems}",
+            self.total,
+        ).format(n=formats.number(self.total), problems=self.bullets())
         super().__init__(text)
 
     def bullets(self, escape: Callable[[str], str] = str) -> str:
@@ -79,7 +85,9 @@ class ImportRefused(ValidationError):
         shown = self.problems[:MAX_PROBLEMS_SHOWN]
         lines = "\n".join(f"- {escape(p)}" for p in shown)
         more = self.total - len(shown)
-        return lines + (f"\n- … and {more:,} more." if more > 0 else "")
+        if more <= 0:
+            return lines
+        return lines + "\n- " + _("… and {n} more.").format(n=formats.number(more))
 
 
 def refusal_text(file_name: str, error: CxlogError) -> str:
@@ -87,11 +95,12 @@ def refusal_text(file_name: str, error: CxlogError) -> str:
     bad lines as a list where there are some; the file's name and every
     sentence shown as typed (cxlog.core.text.plain)."""
     if isinstance(error, ImportRefused):
-        return (
-            f"**{plain(file_name)} was not imported** (nothing was saved): "
-            f"{error.total:,} line(s) need fixing.\n\n{error.bullets(plain)}"
+        return _(
+            "**{file} was not imported** (nothing was saved): {n} line(s) need fixing."
+        ).format(file=plain(file_name), n=formats.number(error.total)) + (
+            f"\n\n{error.bullets(plain)}"
         )
-    return plain(f"{file_name} was not imported: {error}")
+    return plain(_("{file} was not imported: {error}").format(file=file_name, error=error))
 
 
 class Problems:
@@ -128,13 +137,34 @@ class Imported:
     replaced: int  # of those, how many replaced earlier figures
 
     def sentence(self, store_name: str) -> str:
-        what = "hours of traffic" if self.kind == TRAFFIC else "days of POS totals"
-        again = f" ({self.replaced:,} replaced earlier figures)" if self.replaced else ""
-        span = self.first if self.first == self.last else f"{self.first} to {self.last}"
-        return (
-            f"Imported {self.periods:,} {what} for {store_name} from {self.lines:,} lines, "
-            f"{span}{again}."
+        span = (
+            self.first
+            if self.first == self.last
+            else _("{first} to {last}").format(first=self.first, last=self.last)
         )
+        values = {
+            "n": formats.number(self.periods),
+            "store": store_name,
+            "lines": formats.number(self.lines),
+            "span": span,
+            "replaced": formats.number(self.replaced),
+        }
+        if self.kind == TRAFFIC:
+            if self.replaced:
+                text = _(
+                    "Imported {n} hours of traffic for {store} from {lines} lines, {span} "
+                    "({replaced} replaced earlier figures)."
+                )
+            else:
+                text = _("Imported {n} hours of traffic for {store} from {lines} lines, {span}.")
+        elif self.replaced:
+            text = _(
+                "Imported {n} days of POS totals for {store} from {lines} lines, {span} "
+                "({replaced} replaced earlier figures)."
+            )
+        else:
+            text = _("Imported {n} days of POS totals for {store} from {lines} lines, {span}.")
+        return text.format(**values)
 
 
 # --- reading the file --------------------------------------------------------------
@@ -155,12 +185,15 @@ def parse_mapping(text: str | None, kind: str) -> dict[str, str]:
         name = name.strip().casefold()
         if not sep or not column.strip():
             raise ValidationError(
-                f"A column mapping is written field=Column, like in=Enters; {part.strip()!r} "
-                "is not."
+                _(
+                    "A column mapping is written field=Column, like in=Enters; {part} is not."
+                ).format(part=repr(part.strip()))
             )
         if name not in fields:
             raise ValidationError(
-                f"{name!r} is not a field of a {kind} file; the fields are {', '.join(fields)}."
+                _("{name} is not a field of a {kind} file; the fields are {fields}.").format(
+                    name=repr(name), kind=kind, fields=", ".join(fields)
+                )
             )
         mapping[name] = column.strip()
     return mapping
@@ -171,8 +204,10 @@ def _decode(data: bytes | str) -> str:
         return data
     if len(data) > MAX_FILE_BYTES:
         raise ValidationError(
-            f"The file is {len(data) / 1e6:.0f} MB; split it into files under "
-            f"{MAX_FILE_BYTES / 1e6:.0f} MB."
+            _("The file is {size} MB; split it into files under {limit} MB.").format(
+                size=formats.number(round(len(data) / 1e6)),
+                limit=formats.number(round(MAX_FILE_BYTES / 1e6)),
+            )
         )
     return decode_text(data)
 
@@ -200,7 +235,7 @@ def _utf16(data: bytes, codec: str) -> str:
         return data.decode(codec)
     except UnicodeDecodeError:
         raise ValidationError(
-            "The file looks like UTF-16 text but is damaged; save it again as CSV (UTF-8)."
+            _("The file looks like UTF-16 text but is damaged; save it again as CSV (UTF-8).")
         ) from None
 
 
@@ -224,9 +259,11 @@ def _rows(text: str) -> tuple[list[str], Iterable[tuple[int, list[str]]]]:
     try:
         header = next(reader, None)
     except csv.Error as exc:
-        raise ValidationError(f"The header line cannot be read as CSV ({exc}).") from None
+        raise ValidationError(
+            _("The header line cannot be read as CSV ({error}).").format(error=exc)
+        ) from None
     if not header or not any(cell.strip() for cell in header):
-        raise ValidationError("The file is empty: it needs a header line and at least one line.")
+        raise ValidationError(_("The file is empty: it needs a header line and at least one line."))
 
     def lines() -> Iterable[tuple[int, list[str]]]:
         try:
@@ -238,7 +275,9 @@ def _rows(text: str) -> tuple[list[str], Iterable[tuple[int, list[str]]]]:
             # A field over the csv module's limit (128 KB), a NUL byte: the
             # reader cannot go on, so the file is refused with where it stopped.
             raise ValidationError(
-                f"Line {reader.line_num} cannot be read as CSV ({exc}); nothing was saved."
+                _("Line {n} cannot be read as CSV ({error}); nothing was saved.").format(
+                    n=reader.line_num, error=exc
+                )
             ) from None
 
     return header, lines()
@@ -246,15 +285,17 @@ def _rows(text: str) -> tuple[list[str], Iterable[tuple[int, list[str]]]]:
 
 def _columns(header: list[str], kind: str, fmt: str, mapping: Mapping[str, str]) -> dict[str, int]:
     """Field → column index, from the format's names and the mapping."""
-    formats = TRAFFIC_FORMATS if kind == TRAFFIC else POS_FORMATS
-    if fmt not in formats:
+    known = TRAFFIC_FORMATS if kind == TRAFFIC else POS_FORMATS
+    if fmt not in known:
         raise ValidationError(
-            f"{fmt!r} is not a {kind} format; the formats are {', '.join(formats)}."
+            _("{format} is not a {kind} format; the formats are {formats}.").format(
+                format=repr(fmt), kind=kind, formats=", ".join(known)
+            )
         )
     where = {_key(name): i for i, name in enumerate(header)}
     found: dict[str, int] = {}
-    for name in formats["generic"]:
-        wanted = (mapping[name],) if name in mapping else formats[fmt].get(name, ())
+    for name in known["generic"]:
+        wanted = (mapping[name],) if name in mapping else known[fmt].get(name, ())
         for candidate in wanted:
             if _key(candidate) in where:
                 found[name] = where[_key(candidate)]
@@ -262,16 +303,28 @@ def _columns(header: list[str], kind: str, fmt: str, mapping: Mapping[str, str])
         else:
             if name in mapping:
                 raise ValidationError(
-                    f"The mapping names the column {mapping[name]!r} for {name}, but the "
-                    f"header has no such column (it has: {', '.join(header)})."
+                    _(
+                        "The mapping names the column {column} for {field}, but the "
+                        "header has no such column (it has: {header})."
+                    ).format(column=repr(mapping[name]), field=name, header=", ".join(header))
                 )
     missing = [name for name in REQUIRED[kind] if name not in found]
     if missing:
-        names = " or ".join(formats[fmt].get(missing[0], (missing[0],)))
+        names = functools.reduce(
+            lambda first, second: _("{first} or {second}").format(first=first, second=second),
+            known[fmt].get(missing[0], (missing[0],)),
+        )
         raise ValidationError(
-            f"The header has no {missing[0]!r} column ({names} in the {fmt} format); it has: "
-            f"{', '.join(header)}. Pick another format or map the column (e.g. "
-            f"{missing[0]}=YourColumn)."
+            _(
+                "The header has no {field} column ({names} in the {format} format); it has: "
+                "{header}. Pick another format or map the column (e.g. {example}=YourColumn)."
+            ).format(
+                field=repr(missing[0]),
+                names=names,
+                format=fmt,
+                header=", ".join(header),
+                example=missing[0],
+            )
         )
     return found
 
@@ -281,13 +334,27 @@ def _cell(row: list[str], columns: dict[str, int], name: str) -> str:
     return row[i].strip() if i is not None and i < len(row) else ""
 
 
+# The counted columns, as a refusal names them (shown through ``_``).
+_COUNTED = {
+    "in": N_("the entries (in)"),
+    "out": N_("the exits (out)"),
+    "transactions": N_("transactions"),
+    "units": N_("units"),
+}
+
+
 def _count(text: str, what: str) -> int:
+    """A count typed in a file; ``what``: its column (a key of _COUNTED)."""
     try:
         value = float(text.replace(",", "")) if text else None
     except ValueError:
         value = None
     if value is None or value != int(value) or value < 0:
-        raise ValueError(f"{what} must be a whole number of 0 or more, not {text!r}")
+        raise ValueError(
+            _("{what} must be a whole number of 0 or more, not {text}").format(
+                what=_(_COUNTED[what]), text=repr(text)
+            )
+        )
     return int(value)
 
 
@@ -302,16 +369,20 @@ def _money_cents(text: str) -> int:
         decimal_mark = "," if raw.rfind(",") > raw.rfind(".") else "."
         raw = raw.replace("." if decimal_mark == "," else ",", "").replace(",", ".")
     elif "," in raw:
-        head, _, tail = raw.rpartition(",")
+        head, _comma, tail = raw.rpartition(",")
         raw = f"{head.replace(',', '')}.{tail}" if len(tail) == 2 else raw.replace(",", "")
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise ValueError(f"net sales must be an amount like 1234.50, not {text!r}") from None
+        raise ValueError(_not_an_amount(text)) from None
     if not value.is_finite():
-        raise ValueError(f"net sales must be an amount like 1234.50, not {text!r}")
+        raise ValueError(_not_an_amount(text))
     cents = to_cents(value)
     return -cents if negative else cents
+
+
+def _not_an_amount(text: str) -> str:
+    return _("net sales must be an amount like 1234.50, not {text}").format(text=repr(text))
 
 
 def _store_matches(text: str, store: Mapping) -> bool:
@@ -332,17 +403,26 @@ class _Clock:
         try:
             moment = datetime.fromisoformat(text)
         except ValueError:
-            raise ValueError(
-                f"the {what} time {text!r} is not a time written like 2026-11-03 14:00 "
-                "or 2026-11-03T14:00:00+00:00"
-            ) from None
+            if what == "end":
+                sentence = _(
+                    "the end time {text} is not a time written like 2026-11-03 14:00 "
+                    "or 2026-11-03T14:00:00+00:00"
+                )
+            else:
+                sentence = _(
+                    "the start time {text} is not a time written like 2026-11-03 14:00 "
+                    "or 2026-11-03T14:00:00+00:00"
+                )
+            raise ValueError(sentence.format(text=repr(text))) from None
         if moment.tzinfo is not None:
             return moment.astimezone(UTC)
         first = moment.replace(tzinfo=self.zone, fold=0)
         second = moment.replace(tzinfo=self.zone, fold=1)
         if first.astimezone(UTC).astimezone(self.zone).replace(tzinfo=None) != moment:
             raise ValueError(
-                f"{text} does not exist in {self.timezone} (the clocks went forward then)"
+                _("{time} does not exist in {zone} (the clocks went forward then)").format(
+                    time=text, zone=self.timezone
+                )
             )
         if after is not None:  # an end: never remembered as a start
             early = first.astimezone(UTC)
@@ -398,9 +478,7 @@ def parse_traffic(
             who = cell(row, "store")
             if who not in store_ok:
                 if not _store_matches(who, store):
-                    raise ValueError(
-                        f"the store is {who!r}, but this import is for {store['name']!r}"
-                    )
+                    raise ValueError(_other_store(who, store))
                 store_ok.add(who)
             start = clock.instant(cell(row, "start"), "start")
             hour = clock.hour_start(start)
@@ -408,25 +486,28 @@ def parse_traffic(
             if end_text:
                 end = clock.instant(end_text, "end", after=start)
                 if end <= start:
-                    raise ValueError(f"the end {end_text} is not after the start")
+                    raise ValueError(_("the end {end} is not after the start").format(end=end_text))
                 if end > hour + HOUR:
                     raise ValueError(
-                        "the interval is longer than its clock hour; export hourly or finer counts"
+                        _(
+                            "the interval is longer than its clock hour; export hourly or "
+                            "finer counts"
+                        )
                     )
             if start in seen:
-                raise ValueError(f"it counts the same interval as line {seen[start]}")
+                raise ValueError(_("it counts the same interval as line {n}").format(n=seen[start]))
             seen[start] = number
             text = cell(row, "in")
-            entries = int(text) if text.isdigit() else _count(text, "the entries (in)")
+            entries = int(text) if text.isdigit() else _count(text, "in")
             out_text = cell(row, "out")
             if not out_text:
                 exits = None
             elif out_text.isdigit():
                 exits = int(out_text)
             else:
-                exits = _count(out_text, "the exits (out)")
+                exits = _count(out_text, "out")
         except ValueError as exc:
-            problems.add(f"Line {number}: {exc}.")
+            problems.add(_line_problem(number, exc))
             continue
         counts = result.hours.setdefault(hour, [0, None])
         counts[0] += entries
@@ -434,8 +515,18 @@ def parse_traffic(
             counts[1] = (counts[1] or 0) + exits
     problems.refuse()
     if not result.hours:
-        raise ValidationError("The file has a header but no lines to import.")
+        raise ValidationError(_("The file has a header but no lines to import."))
     return result
+
+
+def _other_store(who: str, store: Mapping) -> str:
+    return _("the store is {found}, but this import is for {store}").format(
+        found=repr(who), store=repr(store["name"])
+    )
+
+
+def _line_problem(number: int, problem: ValueError) -> str:
+    return _("Line {n}: {problem}.").format(n=number, problem=problem)
 
 
 @dataclass
@@ -458,11 +549,13 @@ def _hour(text: str) -> int:
             if len(parts) in (2, 3) and all(p.isdigit() for p in parts) and int(parts[1]) == 0:
                 value = int(parts[0])
             else:
-                raise ValueError(f"the hour must be 0–23 or like 14:00, not {text!r}") from None
+                raise ValueError(
+                    _("the hour must be 0–23 or like 14:00, not {text}").format(text=repr(text))
+                ) from None
         else:
             value = moment.hour
     if not 0 <= value <= 23:
-        raise ValueError(f"the hour must be 0–23, not {text!r}")
+        raise ValueError(_("the hour must be 0–23, not {text}").format(text=repr(text)))
     return value
 
 
@@ -485,13 +578,15 @@ def parse_pos(
         try:
             who = _cell(row, columns, "store")
             if who and not _store_matches(who, store):
-                raise ValueError(f"the store is {who!r}, but this import is for {store['name']!r}")
+                raise ValueError(_other_store(who, store))
             day_text = _cell(row, columns, "date")
             try:
                 stamp = datetime.fromisoformat(day_text)
             except ValueError:
                 raise ValueError(
-                    f"the date {day_text!r} is not a date written like 2026-11-03"
+                    _("the date {text} is not a date written like 2026-11-03").format(
+                        text=repr(day_text)
+                    )
                 ) from None
             hour_text = _cell(row, columns, "hour")
             if hour_text:
@@ -504,7 +599,9 @@ def parse_pos(
             hourly, first_line = grain.setdefault(day, (hour >= 0, number))
             if hourly != (hour >= 0):
                 raise ValueError(
-                    f"{day} has both a whole-day total and hourly totals (see line {first_line})"
+                    _("{day} has both a whole-day total and hourly totals (see line {n})").format(
+                        day=day, n=first_line
+                    )
                 )
             transactions = _count(_cell(row, columns, "transactions"), "transactions")
             units_text = _cell(row, columns, "units")
@@ -512,7 +609,7 @@ def parse_pos(
             sales_text = _cell(row, columns, "net_sales")
             cents = _money_cents(sales_text) if sales_text else None
         except ValueError as exc:
-            problems.add(f"Line {number}: {exc}.")
+            problems.add(_line_problem(number, exc))
             continue
         totals = result.totals.setdefault((day, hour), [0, None, None])
         totals[0] += transactions
@@ -522,7 +619,7 @@ def parse_pos(
             totals[2] = (totals[2] or 0) + cents
     problems.refuse()
     if not result.totals:
-        raise ValidationError("The file has a header but no lines to import.")
+        raise ValidationError(_("The file has a header but no lines to import."))
     return result
 
 
@@ -554,9 +651,9 @@ def import_traffic(
     parsed = parse_traffic(data, store, fmt=fmt, mapping=mapping)
     now = to_utc_text(utc_now())
     hours = sorted(parsed.hours.items())
-    start = np.array([int(hour.timestamp()) for hour, _ in hours], dtype=np.int64)
-    entries = [c[0] for _, c in hours]
-    exits = [c[1] for _, c in hours]
+    start = np.array([int(hour.timestamp()) for hour, _counts in hours], dtype=np.int64)
+    entries = [c[0] for _hour, c in hours]
+    exits = [c[1] for _hour, c in hours]
     texts = _hour_texts(start)
     zone = localday.zone(store["timezone"])
     first, last = texts[0], texts[-1]
@@ -630,7 +727,7 @@ def import_pos(
     store = _store(storage, store_id)
     parsed = parse_pos(data, store, fmt=fmt, mapping=mapping)
     now = to_utc_text(utc_now())
-    days = sorted({day.isoformat() for day, _ in parsed.totals})
+    days = sorted({day.isoformat() for day, _hour in parsed.totals})
     rows = [
         (store_id, day.isoformat(), hour, *totals, now)
         for (day, hour), totals in sorted(parsed.totals.items())
@@ -675,7 +772,11 @@ def import_file(
 ) -> Imported:
     """The CLI's and the upload's one entry point."""
     if kind not in (TRAFFIC, POS):
-        raise ValidationError(f"Import {kind!r}? The kinds are {TRAFFIC} and {POS}.")
+        raise ValidationError(
+            _("Import {kind}? The kinds are {traffic} and {pos}.").format(
+                kind=repr(kind), traffic=TRAFFIC, pos=POS
+            )
+        )
     if isinstance(mapping, str) or mapping is None:
         mapping = parse_mapping(mapping, kind)
     write = import_traffic if kind == TRAFFIC else import_pos
@@ -712,9 +813,17 @@ def save_counter_settings(
     storage: Storage, store_id: int, settings: CounterSettings, *, actor: str
 ) -> None:
     if not 0 <= settings.staff_per_hour <= 1000:
-        raise ValidationError("The staff allowance must be between 0 and 1,000 entries an hour.")
+        raise ValidationError(
+            _("The staff allowance must be between 0 and {n} entries an hour.").format(
+                n=formats.number(1000)
+            )
+        )
     if not 0.05 <= settings.coverage_threshold <= 1:
-        raise ValidationError("The coverage threshold must be between 5% and 100%.")
+        raise ValidationError(
+            _("The coverage threshold must be between {low} and {high}.").format(
+                low=formats.percent(0.05), high=formats.percent(1)
+            )
+        )
     _store(storage, store_id)  # a sentence for an unknown store
     before = counter_settings(storage, [store_id])[store_id]
     with storage.write() as db:

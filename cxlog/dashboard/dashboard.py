@@ -22,6 +22,7 @@ import pandas as pd
 
 from cxlog.calendar import localday, periods
 from cxlog.core.model import FIRST_ENGAGEMENTS, NO_SALE_REASON, REASON
+from cxlog.language.words import N_, _
 from cxlog.numbers import facts, rollups
 from cxlog.numbers.facts import PURCHASED_CODE, WARM_CODE, Facts
 from cxlog.numbers.metrics import Counts, Rate
@@ -29,9 +30,17 @@ from cxlog.storage.db import Storage
 from cxlog.stores import catalog
 
 DEPTHS = (0, 1, 2, 3)
-NO_REASON = "No reason tapped"
-NO_SALE_NONE = "None given"
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# The groups' labels are written in the reader's language when the dashboard
+# is built (the page keys its cache by the language); weekdays are written by
+# cxlog.language.formats where they are shown.
+NO_REASON = N_("No reason tapped")
+NO_SALE_NONE = N_("None given")
+# Each first engagement's name, by its stored key.
+ENGAGEMENT_LABELS: dict[str, str] = {
+    "warm": N_("Warm"),
+    "neutral": N_("Neutral"),
+    "missed": N_("Missed"),
+}
 
 
 @dataclass(frozen=True)
@@ -222,7 +231,7 @@ def _pairs(keyed: dict[int, Counts]) -> dict[tuple[int, int], Counts]:
 
 def by_engagement(pairs: dict) -> dict[int, dict[str, Counts]]:
     """{id: {engagement name: Counts}} for the ids with visits (issue #14)."""
-    ids = sorted({i for (i, _), c in pairs.items() if c.visits})
+    ids = sorted({i for (i, _e), c in pairs.items() if c.visits})
     return {
         i: {name: pairs.get((i, e), Counts()) for e, name in enumerate(FIRST_ENGAGEMENTS)}
         for i in ids
@@ -284,7 +293,7 @@ def _engagement(cur: _Tally, prev: _Tally) -> list[Group]:
     return [
         Group(
             name,
-            name.capitalize(),
+            _(ENGAGEMENT_LABELS[name]),
             cur.engagement.get(i, Counts()),
             prev.engagement.get(i, Counts()),
         )
@@ -294,7 +303,9 @@ def _engagement(cur: _Tally, prev: _Tally) -> list[Group]:
 
 def _connection(cur: _Tally, prev: _Tally) -> list[Group]:
     return [
-        Group(d, f"Depth {d}", cur.depth.get(d, Counts()), prev.depth.get(d, Counts()))
+        Group(
+            d, _("Depth {d}").format(d=d), cur.depth.get(d, Counts()), prev.depth.get(d, Counts())
+        )
         for d in DEPTHS
     ]
 
@@ -313,11 +324,12 @@ def _present(groups: dict) -> list[tuple[int, Counts]]:
 
 
 def _reasons(cur: _Tally, prev: _Tally, names: dict[int, str]) -> list[Group]:
+    none = _(NO_REASON)
     return ranked(
         [
             Group(
                 key,
-                names.get(key, NO_REASON) if key else NO_REASON,
+                names.get(key, none) if key else none,
                 counts,
                 prev.reason.get(key, Counts()),
             )
@@ -328,16 +340,15 @@ def _reasons(cur: _Tally, prev: _Tally, names: dict[int, str]) -> list[Group]:
 
 def _no_sale(cur: _Tally, names: dict[int, str]) -> list[tuple[str, Rate]]:
     lost = [(k, c.closed - c.purchased) for k, c in _present(cur.no_sale)]
-    total = sum(n for _, n in lost)
-    rows = [
-        (names.get(k, NO_SALE_NONE) if k else NO_SALE_NONE, Rate(n, total)) for k, n in lost if n
-    ]
+    total = sum(n for _k, n in lost)
+    none = _(NO_SALE_NONE)
+    rows = [(names.get(k, none) if k else none, Rate(n, total)) for k, n in lost if n]
     # The untapped ones go last: they say nothing about why.
-    return sorted(rows, key=lambda r: (r[0] == NO_SALE_NONE, -r[1].successes))
+    return sorted(rows, key=lambda r: (r[0] == none, -r[1].successes))
 
 
 def _trend(weeks: dict) -> pd.DataFrame:
-    present = sorted({w for (w, _), c in weeks.items() if c.visits})
+    present = sorted({w for (w, _e), c in weeks.items() if c.visits})
     rows = [
         {
             "week": date(1970, 1, 1) + timedelta(days=int(week)),
@@ -459,7 +470,7 @@ def _read_rollups(storage, spans, zones, learned) -> _Read:
             read.prev.add(_from_rollups(db, ids, first, last))
         for (first, last), ids in _grouped(weeks).items():
             weekly = rollups.sums(db, ids, "engagement", first, last, per_week=True)
-            for (week, engagement, _), counts in weekly.items():
+            for (week, engagement, _k2), counts in weekly.items():
                 _add(read.weeks, (week, engagement), counts)
         if tails:
             read.prev.add(_from_visits(_Sums(facts.read(db, tails)), learned))

@@ -15,6 +15,7 @@ from datetime import date
 from cxlog.calendar import periods
 from cxlog.core.errors import ValidationError
 from cxlog.dashboard.dashboard import DashboardFilters
+from cxlog.language.words import _
 
 PERIOD, FROM, TO, STORE, ASSOCIATE, REASON = "period", "from", "to", "store", "associate", "reason"
 # The store's name in a link of the chain's view (issue #28), there to be
@@ -55,19 +56,23 @@ def from_query(
     if period is None and (FROM in params or TO in params):
         period = periods.CUSTOM
     if period is not None and period not in periods.PERIODS:
-        notes.append(f"The link's period {period!r} is not one we know; showing the default.")
+        notes.append(
+            _("The link's period {period} is not one we know; showing the default.").format(
+                period=repr(period)
+            )
+        )
     elif period == periods.CUSTOM:
         first, last = _day(params.get(FROM)), _day(params.get(TO))
         try:
             first, last = periods.check_range(first, last)
             if today is not None and first > today:
-                raise ValidationError("it starts after today.")
+                raise ValidationError(_("it starts after today."))
             if today is not None and last > today:
-                notes.append("The link's range ended after today; it now ends today.")
+                notes.append(_("The link's range ended after today; it now ends today."))
                 last = today
             selection = replace(selection, period=period, first=first, last=last)
         except ValidationError as exc:
-            notes.append(f"The link's custom range was set aside: {exc}")
+            notes.append(_("The link's custom range was set aside: {reason}").format(reason=exc))
     elif period is not None:
         selection = replace(selection, period=period)
 
@@ -76,14 +81,14 @@ def from_query(
         if _int(store) in stores:
             selection = replace(selection, store_id=_int(store))
         else:
-            notes.append("The store in the link does not exist; showing all stores.")
+            notes.append(_("The store in the link does not exist; showing all stores."))
     associate = params.get(ASSOCIATE)
     if associate is not None:
         home = associates.get(_int(associate))
         if home is None:
-            notes.append("The associate in the link does not exist; showing everyone.")
+            notes.append(_("The associate in the link does not exist; showing everyone."))
         elif selection.store_id not in (None, home):
-            notes.append("The associate in the link works at another store; showing everyone.")
+            notes.append(_("The associate in the link works at another store; showing everyone."))
         else:
             selection = replace(selection, associate_id=_int(associate))
     reason = params.get(REASON)
@@ -91,7 +96,7 @@ def from_query(
         if _int(reason) in reasons:
             selection = replace(selection, reason_id=_int(reason))
         else:
-            notes.append("The reason for visit in the link does not exist; showing all reasons.")
+            notes.append(_("The reason for visit in the link does not exist; showing all reasons."))
     return selection, notes
 
 

@@ -1,6 +1,8 @@
 """Numbers in words for the dashboard: formats and the one-line takeaways
 above each chart (issue #5). Every sentence is computed from the groups it
-describes, honest about small samples; none is canned."""
+describes, honest about small samples; none is canned. Written in the
+reader's language (cxlog.language): whole sentences with named placeholders,
+numbers through cxlog.language.formats."""
 
 from __future__ import annotations
 
@@ -12,14 +14,16 @@ from cxlog.calendar import localday
 from cxlog.core.model import MIN_SAMPLE
 from cxlog.core.money import money
 from cxlog.core.text import plain
-from cxlog.dashboard.dashboard import NO_SALE_NONE, WEEKDAYS, Group, TeamRow
-from cxlog.numbers.figures import TOO_FEW, interval, percent, ups
+from cxlog.dashboard.dashboard import NO_SALE_NONE, Group, TeamRow
+from cxlog.language import formats
+from cxlog.language.words import N_, _, n_
+from cxlog.numbers.figures import TOO_FEW, decimal, interval, percent, ups
 from cxlog.numbers.metrics import Counts, Rate
 
 
 def rate_text(counts: Counts, digits: int = 1) -> str:
     """A group's conversion in words: the value, or too few visits."""
-    return TOO_FEW if counts.too_few else percent(counts.conversion.value, digits)
+    return _(TOO_FEW) if counts.too_few else percent(counts.conversion.value, digits)
 
 
 def _points(a: float, b: float) -> int:
@@ -31,53 +35,94 @@ def _overlap(a: Rate, b: Rate) -> bool:
     return a_low <= b_high and b_low <= a_high
 
 
-def compare(a: Counts, b: Counts, a_name: str, b_name: str) -> str:
+def compare(a: Counts, b: Counts, a_name: str, b_name: str, too_few: str, **fields: object) -> str:
     """ "Warm first engagements converted 21 points better than neutral ones and
-    sold 0.4 more units per sale, 540 vs 610 closed visits." """
+    sold 0.4 more units per sale, 540 vs 610 closed visits." ``a_name`` and
+    ``b_name`` are translated already; ``too_few`` is the translated sentence
+    for too small a sample, with {a} and {b} (their closed visits), {need}
+    and any ``fields``."""
+    closed = {"a": formats.number(a.closed), "b": formats.number(b.closed)}
     if a.too_few or b.too_few:
-        return (
-            f"Too few visits to compare {a_name.lower()} with {b_name} yet: "
-            f"{a.closed:,} vs {b.closed:,} closed visits ({MIN_SAMPLE} each needed)."
-        )
+        return too_few.format(**closed, need=MIN_SAMPLE, **fields)
     gap = _points(a.conversion.value, b.conversion.value)
     if gap == 0:
-        verdict = f"converted about as well as {b_name}"
+        clause = _("{group} converted about as well as {other}")
+    elif gap > 0:
+        clause = n_(
+            "{group} converted {n} point better than {other}",
+            "{group} converted {n} points better than {other}",
+            abs(gap),
+        )
     else:
-        word = "better" if gap > 0 else "worse"
-        verdict = f"converted {abs(gap)} point{'s' if abs(gap) != 1 else ''} {word} than {b_name}"
+        clause = n_(
+            "{group} converted {n} point worse than {other}",
+            "{group} converted {n} points worse than {other}",
+            abs(gap),
+        )
+    clause = clause.format(group=a_name, other=b_name, n=formats.number(abs(gap)))
     if a.units_per_sale is not None and b.units_per_sale is not None:
         more = round(a.units_per_sale - b.units_per_sale, 1)
-        if more:
-            verdict += f" and sold {abs(more):.1f} {'more' if more > 0 else 'fewer'} units per sale"
+        if more > 0:
+            units = _("{clause} and sold {n} more units per sale")
+        elif more < 0:
+            units = _("{clause} and sold {n} fewer units per sale")
         else:
-            verdict += " and sold as many units per sale"
-    sentence = f"{a_name} {verdict}, {a.closed:,} vs {b.closed:,} closed visits"
+            units = _("{clause} and sold as many units per sale")
+        clause = units.format(clause=clause, n=decimal(abs(more), 1))
     if gap and _overlap(a.conversion, b.conversion):
-        sentence += "; at these numbers the gap could still be chance"
-    return sentence + "."
+        sentence = _(
+            "{clause}, {a} vs {b} closed visits; at these numbers the gap could still be chance."
+        )
+    else:
+        sentence = _("{clause}, {a} vs {b} closed visits.")
+    return sentence.format(clause=clause, **closed)
 
 
 def engagement(groups: list[Group]) -> str:
     by = {g.key: g.counts for g in groups}
     warm, neutral, missed = by["warm"], by["neutral"], by["missed"]
     if warm.too_few and not (neutral.too_few or missed.too_few):
-        return compare(neutral, missed, "Neutral first engagements", "missed ones")
-    return compare(warm, neutral, "Warm first engagements", "neutral ones")
+        return compare(
+            neutral,
+            missed,
+            _("Neutral first engagements"),
+            _("missed ones"),
+            _(
+                "Too few visits to compare neutral first engagements with missed ones yet: "
+                "{a} vs {b} closed visits ({need} each needed)."
+            ),
+        )
+    return compare(
+        warm,
+        neutral,
+        _("Warm first engagements"),
+        _("neutral ones"),
+        _(
+            "Too few visits to compare warm first engagements with neutral ones yet: "
+            "{a} vs {b} closed visits ({need} each needed)."
+        ),
+    )
 
 
 def depth(groups: list[Group]) -> str:
     enough = [g for g in groups if not g.counts.too_few]
     if len(enough) < 2:
-        return (
-            f"Too few visits to compare connection depths yet: each depth needs "
-            f"{MIN_SAMPLE} closed visits, and {len(enough)} of 4 has that many."
-        )
+        return _(
+            "Too few visits to compare connection depths yet: each depth needs "
+            "{need} closed visits, and {n} of 4 has that many."
+        ).format(need=MIN_SAMPLE, n=len(enough))
     deep, shallow = enough[-1], enough[0]
     return compare(
         deep.counts,
         shallow.counts,
-        f"Visits at connection depth {deep.key}",
-        f"those at depth {shallow.key}",
+        _("Visits at connection depth {d}").format(d=deep.key),
+        _("those at depth {d}").format(d=shallow.key),
+        _(
+            "Too few visits to compare connection depth {deep} with depth {shallow} yet: "
+            "{a} vs {b} closed visits ({need} each needed)."
+        ),
+        deep=deep.key,
+        shallow=shallow.key,
     )
 
 
@@ -85,72 +130,104 @@ def reasons(groups: list[Group]) -> str:
     """``groups`` ranked best first (dashboard.ranked)."""
     enough = [g for g in groups if not g.counts.too_few]
     if not enough:
-        return f"Too few visits per reason to compare yet ({MIN_SAMPLE} closed visits each)."
-    best = enough[0]
-    text = (
-        f"{plain(best.label)} visits converted best: {percent(best.counts.conversion.value, 0)} "
-        f"of {best.counts.closed:,} closed visits"
-    )
-    if len(enough) > 1:
-        worst = enough[-1]
-        text += (
-            f"; {plain(worst.label)} converted least: {percent(worst.counts.conversion.value, 0)} "
-            f"of {worst.counts.closed:,}"
+        return _("Too few visits per reason to compare yet ({need} closed visits each).").format(
+            need=MIN_SAMPLE
         )
-    return text + "."
+    best = enough[0]
+    values = {
+        "best": plain(best.label),
+        "rate": percent(best.counts.conversion.value, 0),
+        "n": formats.number(best.counts.closed),
+    }
+    if len(enough) == 1:
+        return _("{best} visits converted best: {rate} of {n} closed visits.").format(**values)
+    worst = enough[-1]
+    return _(
+        "{best} visits converted best: {rate} of {n} closed visits; "
+        "{worst} converted least: {worst_rate} of {worst_n}."
+    ).format(
+        **values,
+        worst=plain(worst.label),
+        worst_rate=percent(worst.counts.conversion.value, 0),
+        worst_n=formats.number(worst.counts.closed),
+    )
 
 
 def no_sale(rows: list[tuple[str, Rate]]) -> str:
-    named = [(label, share) for label, share in rows if label != NO_SALE_NONE]
+    none = _(NO_SALE_NONE)  # the dashboard's label, in the same language
+    named = [(label, share) for label, share in rows if label != none]
     if not rows:
-        return "No visit ended without a purchase in this period."
+        return _("No visit ended without a purchase in this period.")
     if not named:
-        return f"No no-sale reason was tapped on the {rows[0][1].n:,} no-purchase visits."
+        return _("No no-sale reason was tapped on the {n} no-purchase visits.").format(
+            n=formats.number(rows[0][1].n)
+        )
     label, share = named[0]
-    return (
-        f"{plain(label)} was the most common no-sale reason: {percent(share.value, 0)} "
-        f"of {share.n:,} no-purchase visits."
-    )
+    return _(
+        "{reason} was the most common no-sale reason: {rate} of {n} no-purchase visits."
+    ).format(reason=plain(label), rate=percent(share.value, 0), n=formats.number(share.n))
 
 
 def heat(cells: pd.DataFrame) -> str:
     visits = cells["counts"].map(lambda c: c.visits)
     if not visits.sum():
-        return "No visits in this period yet."
+        return _("No visits in this period yet.")
     busiest = cells.loc[visits.idxmax()]
-    return (
-        f"Busiest hour: {WEEKDAYS[busiest['weekday']]} "
-        f"{busiest['hour']:02d}:00–{busiest['hour'] + 1:02d}:00, "
-        f"{busiest['counts'].visits:,} visits in this period."
+    hour = int(busiest["hour"])
+    return _("Busiest hour: {weekday} {start}–{end}, {n} visits in this period.").format(
+        weekday=formats.weekday(int(busiest["weekday"])),
+        start=f"{hour:02d}:00",
+        end=f"{hour + 1:02d}:00",
+        n=formats.number(busiest["counts"].visits),
     )
+
+
+# Each first engagement's rate in the trend's sentence, by its key.
+_TREND_PARTS = {
+    "warm": N_("warm {rate}"),
+    "neutral": N_("neutral {rate}"),
+    "missed": N_("missed {rate}"),
+}
 
 
 def trend(points: pd.DataFrame) -> str:
     """The latest week that has enough visits for at least one moment quality
     (the current week is often still too young)."""
     if points.empty:
-        return "No visits in these weeks yet."
+        return _("No visits in these weeks yet.")
     for week in sorted(set(points["week"]), reverse=True):
         latest = points[points["week"] == week]
         if any(not c.too_few for c in latest["counts"]):
-            parts = [f"{r.engagement} {rate_text(r.counts, 0)}" for r in latest.itertuples()]
-            return f"Week of {localday.day_text(week, weekday=False)}: " + ", ".join(parts) + "."
-    return f"Too few visits in any week to draw a trend yet ({MIN_SAMPLE} closed visits each)."
+            parts = [
+                _(_TREND_PARTS[r.engagement]).format(rate=rate_text(r.counts, 0))
+                for r in latest.itertuples()
+            ]
+            return _("Week of {day}: {rates}.").format(
+                day=localday.day_text(week, weekday=False), rates=", ".join(parts)
+            )
+    return _("Too few visits in any week to draw a trend yet ({need} closed visits each).").format(
+        need=MIN_SAMPLE
+    )
 
 
 def team(rows: list[TeamRow]) -> str:
     ranked = [r for r in rows if r.rank is not None]
     if not rows:
-        return "No associates in this selection."
+        return _("No associates in this selection.")
     if not ranked:
-        return (
-            f"No associate has {MIN_SAMPLE} closed visits in this period yet, so nobody is ranked."
-        )
+        return _(
+            "No associate has {need} closed visits in this period yet, so nobody is ranked."
+        ).format(need=MIN_SAMPLE)
     lead = ranked[0]
-    return (
-        f"{len(ranked)} of {len(rows)} associates have enough closed visits to rank; "
-        f"{plain(lead.name)} leads with {percent(lead.counts.conversion.value, 0)} conversion "
-        f"over {lead.counts.closed:,} closed visits."
+    return _(
+        "{ranked} of {n} associates have enough closed visits to rank; "
+        "{name} leads with {rate} conversion over {closed} closed visits."
+    ).format(
+        ranked=formats.number(len(ranked)),
+        n=formats.number(len(rows)),
+        name=plain(lead.name),
+        rate=percent(lead.counts.conversion.value, 0),
+        closed=formats.number(lead.counts.closed),
     )
 
 
@@ -168,15 +245,26 @@ class Tile:
 
 def _signed(value: float, digits: int) -> str:
     """ "+1.20" / "-0.30"; a change that rounds to nothing is "+0.00", never "-0.00"."""
-    return f"{round(value, digits) + 0.0:+,.{digits}f}"
+    rounded = round(value, digits) + 0.0
+    return ("-" if rounded < 0 else "+") + decimal(abs(rounded), digits)
+
+
+def _signed_count(value: int) -> str:
+    """ "+30" / "-5" / "+0"."""
+    return ("-" if value < 0 else "+") + formats.number(abs(value))
 
 
 def _pts(now: Rate, before: Rate) -> str:
-    return f"{_signed(100 * (now.value - before.value), 1)} pts"
+    return _("{points} pts").format(points=_signed(100 * (now.value - before.value), 1))
 
 
 def _signed_money(value: float, currency: str | None) -> str:
     return ("-" if round(value, 2) < 0 else "+") + money(abs(value), currency)
+
+
+def _few(caption: str, few: bool) -> str:
+    """A tile's caption, led by "too few visits" when the sample is too small."""
+    return f"{_(TOO_FEW)} · {caption}" if few else caption
 
 
 def tiles(totals: Counts, previous: Counts, currency: str | None = None) -> list[Tile]:
@@ -187,85 +275,97 @@ def tiles(totals: Counts, previous: Counts, currency: str | None = None) -> list
     few_warm = totals.visits < MIN_SAMPLE
     return [
         Tile(
-            "Visits",
-            f"{totals.visits:,}",
-            f"{totals.visits - previous.visits:+,}" if had else None,
-            f"previous period {previous.visits:,}",
+            _("Visits"),
+            formats.number(totals.visits),
+            _signed_count(totals.visits - previous.visits) if had else None,
+            _("previous period {n}").format(n=formats.number(previous.visits)),
         ),
         Tile(
-            "Conversion",
+            _("Conversion"),
             "—" if totals.too_few else percent(conv.value),
             _pts(conv, previous.conversion) if both else None,
-            f"{TOO_FEW} · n = {conv.n:,} closed"
+            _few(_("n = {n} closed").format(n=formats.number(conv.n)), True)
             if totals.too_few
-            else f"n = {conv.n:,} closed · 95% {interval(conv)}",
+            else _("n = {n} closed · 95% {interval}").format(
+                n=formats.number(conv.n), interval=interval(conv)
+            ),
         ),
         Tile(
-            "Units per sale",
+            _("Units per sale"),
             "—" if totals.too_few else ups(totals.units_per_sale),
             _signed(totals.units_per_sale - previous.units_per_sale, 2)
             if both and totals.purchased and previous.purchased
             else None,
-            (f"{TOO_FEW} · " if totals.too_few else "") + f"n = {totals.purchased:,} sales",
+            _few(_("n = {n} sales").format(n=formats.number(totals.purchased)), totals.too_few),
         ),
         Tile(
-            "Average sale",
+            _("Average sale"),
             "—" if totals.too_few else money(totals.average_sale, currency),
             _signed_money(totals.average_sale - previous.average_sale, currency)
             if both and totals.with_amount and previous.with_amount
             else None,
-            (f"{TOO_FEW} · " if totals.too_few else "")
-            + f"n = {totals.with_amount:,} sales with an amount",
+            _few(
+                _("n = {n} sales with an amount").format(n=formats.number(totals.with_amount)),
+                totals.too_few,
+            ),
         ),
         Tile(
-            "Warm rate",
+            _("Warm rate"),
             "—" if few_warm else percent(warm.value),
             _pts(warm, previous.warm_rate)
             if not few_warm and previous.visits >= MIN_SAMPLE
             else None,
-            f"{TOO_FEW} · n = {warm.n:,} visits"
+            _few(_("n = {n} visits").format(n=formats.number(warm.n)), True)
             if few_warm
-            else f"n = {warm.n:,} visits · 95% {interval(warm)}",
+            else _("n = {n} visits · 95% {interval}").format(
+                n=formats.number(warm.n), interval=interval(warm)
+            ),
         ),
         Tile(
-            "Open visits",
-            f"{totals.open:,}",
-            f"{totals.open - previous.open:+,}" if had else None,
-            "not closed yet: in visits and warm rate only",
+            _("Open visits"),
+            formats.number(totals.open),
+            _signed_count(totals.open - previous.open) if had else None,
+            _("not closed yet: in visits and warm rate only"),
             delta_color="off",
         ),
     ]
 
 
+# The team table's columns (shown through ``_``; "#" is a sign, not a word).
 TEAM_COLUMNS = (
     "#",
-    "Associate",
-    "Store",
-    "Visits",
-    "Warm rate",
-    "Conversion (95%)",
-    "n closed",
-    "UPS",
-    "vs previous",
+    N_("Associate"),
+    N_("Store"),
+    N_("Visits"),
+    N_("Warm rate"),
+    N_("Conversion (95%)"),
+    N_("n closed"),
+    N_("UPS"),
+    N_("vs previous"),
 )
+
+
+def _column(name: str) -> str:
+    return name if name == "#" else _(name)
 
 
 def _team_row(rank: str, name: str, store: str, now: Counts, before: Counts) -> list[str]:
     few = now.too_few
+    too_few = _(TOO_FEW)
     return [
         rank,
         name,
         store,
-        f"{now.visits:,}",
-        TOO_FEW if few else percent(now.warm_rate.value),
-        TOO_FEW if few else f"{percent(now.conversion.value)} ({interval(now.conversion)})",
-        f"{now.closed:,}",
+        formats.number(now.visits),
+        too_few if few else percent(now.warm_rate.value),
+        too_few if few else f"{percent(now.conversion.value)} ({interval(now.conversion)})",
+        formats.number(now.closed),
         "—" if few or not now.purchased else ups(now.units_per_sale),
         "—" if few or before.too_few else _pts(now.conversion, before.conversion),
     ]
 
 
-NEUTRAL_COST = "Neutral cost (purchases)"
+NEUTRAL_COST = N_("Neutral cost (purchases)")
 
 
 def team_table(
@@ -279,15 +379,16 @@ def team_table(
     """Team totals first, then associates ranked by conversion, then the
     associates with too few visits (listed, not ranked). With
     ``neutral_costs`` ({"team" or associate id: text}, issue #14) a column
-    says what each one's neutral first engagements cost."""
-    body = [_team_row("", "Team", "", totals, previous)]
+    says what each one's neutral first engagements cost. The columns are
+    named in the reader's language (a table for people, never a CSV)."""
+    body = [_team_row("", _("Team"), "", totals, previous)]
     for r in rows:
         # st.table reads cells as Markdown: typed names are escaped (#11).
-        name = plain(r.name) if r.active else f"{plain(r.name)} (inactive)"
+        name = plain(r.name) if r.active else _("{name} (inactive)").format(name=plain(r.name))
         rank = "—" if r.rank is None else str(r.rank)
         body.append(_team_row(rank, name, plain(r.store), r.counts, r.previous))
-    table = pd.DataFrame(body, columns=list(TEAM_COLUMNS))
+    table = pd.DataFrame(body, columns=[_column(c) for c in TEAM_COLUMNS])
     if neutral_costs is not None:
         keys = ["team", *(r.associate_id for r in rows)]
-        table[NEUTRAL_COST] = [neutral_costs.get(k, TOO_FEW) for k in keys]
-    return table if with_store else table.drop(columns="Store")
+        table[_(NEUTRAL_COST)] = [neutral_costs.get(k, _(TOO_FEW)) for k in keys]
+    return table if with_store else table.drop(columns=_("Store"))

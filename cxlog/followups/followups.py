@@ -30,6 +30,8 @@ from cxlog.core.model import (
     to_utc_text,
     utc_now,
 )
+from cxlog.language import formats
+from cxlog.language.words import N_, _, n_
 from cxlog.numbers.figures import interval, percent
 from cxlog.numbers.metrics import Rate
 from cxlog.storage import settings
@@ -38,15 +40,22 @@ from cxlog.storage.engine import Database
 from cxlog.stores import catalog
 
 # --- vocabulary -------------------------------------------------------------------
+# The keys are stored and sent by the pad; the words are marked for the
+# catalog and shown through ``_`` (here, on the Follow-ups page, on the pad).
 
 CALL, TEXT, EMAIL, IN_STORE = "call", "text", "email", "in_store"
-CHANNELS: dict[str, str] = {CALL: "Call", TEXT: "Text", EMAIL: "E-mail", IN_STORE: "In store"}
+CHANNELS: dict[str, str] = {
+    CALL: N_("Call"),
+    TEXT: N_("Text"),
+    EMAIL: N_("E-mail"),
+    IN_STORE: N_("In store"),
+}
 
 TOMORROW, IN_3_DAYS, IN_A_WEEK = "tomorrow", "in_3_days", "in_a_week"
 DUE_CHOICES: dict[str, tuple[str, int]] = {
-    TOMORROW: ("Tomorrow", 1),
-    IN_3_DAYS: ("In 3 days", 3),
-    IN_A_WEEK: ("In a week", 7),
+    TOMORROW: (N_("Tomorrow"), 1),
+    IN_3_DAYS: (N_("In 3 days"), 3),
+    IN_A_WEEK: (N_("In a week"), 7),
 }
 # A promise further out than this is a typo, not a plan.
 MAX_DAYS_AHEAD = 366
@@ -59,11 +68,19 @@ REACHED, NO_ANSWER, BOUGHT, CAME_BACK, NOT_NEEDED = (
     "not_needed",
 )
 RESULTS: dict[str, str] = {
-    REACHED: "Reached",
-    NO_ANSWER: "No answer",
-    BOUGHT: "Came back and bought",
-    CAME_BACK: "Came back, no purchase",
-    NOT_NEEDED: "Not needed",
+    REACHED: N_("Reached"),
+    NO_ANSWER: N_("No answer"),
+    BOUGHT: N_("Came back and bought"),
+    CAME_BACK: N_("Came back, no purchase"),
+    NOT_NEEDED: N_("Not needed"),
+}
+# The same results inside a sentence ("K7M4Q is already done (reached)").
+RESULT_WORDS: dict[str, str] = {
+    REACHED: N_("reached"),
+    NO_ANSWER: N_("no answer"),
+    BOUGHT: N_("came back and bought"),
+    CAME_BACK: N_("came back, no purchase"),
+    NOT_NEEDED: N_("not needed"),
 }
 # "No answer" is an attempt, not an end: the follow-up stays open, due again
 # on the retry day. The others close it.
@@ -86,10 +103,16 @@ MAX_WINDOW_DAYS = 365
 
 TODAY, OVERDUE, UPCOMING, DONE = "today", "overdue", "upcoming", "done"
 SECTIONS: dict[str, str] = {
-    TODAY: "Today",
-    OVERDUE: "Overdue",
-    UPCOMING: "Upcoming",
-    DONE: "Done",
+    TODAY: N_("Today"),
+    OVERDUE: N_("Overdue"),
+    UPCOMING: N_("Upcoming"),
+    DONE: N_("Done"),
+}
+# The original visit's first engagement in the dashboard's table.
+ENGAGEMENT_LABELS: dict[str, str] = {
+    "warm": N_("Warm"),
+    "neutral": N_("Neutral"),
+    "missed": N_("Missed"),
 }
 DONE_DAYS = 7  # the Done section shows the last week
 LIST_LIMIT = 100  # per section: a list a person reads, not an export
@@ -104,7 +127,7 @@ def _day(text: str) -> str:
 
 def channel(value: object) -> str:
     if value not in CHANNELS:
-        raise ValidationError("The channel must be Call, Text, E-mail or In store.")
+        raise ValidationError(_("The channel must be Call, Text, E-mail or In store."))
     return value  # type: ignore[return-value]
 
 
@@ -119,24 +142,31 @@ def due_day(choice: object, today: date) -> date:
             choice = None
     if not isinstance(choice, date) or isinstance(choice, datetime):
         raise ValidationError(
-            "Pick when: tomorrow, in 3 days, in a week, or a date written like 2026-12-01."
+            _("Pick when: tomorrow, in 3 days, in a week, or a date written like 2026-12-01.")
         )
     if choice < today:
-        raise ValidationError(f"{localday.day_text(choice)} has passed; pick today or a later day.")
+        raise ValidationError(
+            _("{day} has passed; pick today or a later day.").format(day=localday.day_text(choice))
+        )
     if (choice - today).days > MAX_DAYS_AHEAD:
-        raise ValidationError("A follow-up can be at most a year ahead.")
+        raise ValidationError(_("A follow-up can be at most a year ahead."))
     return choice
 
 
 def normalise_code(text: object) -> str:
     """A typed code: case, spaces and dashes do not matter."""
     if not isinstance(text, str):
-        raise ValidationError("Type the visit code written on the receipt, like K7M4Q.")
+        raise ValidationError(_("Type the visit code written on the receipt, like K7M4Q."))
     code = "".join(ch for ch in text.upper() if ch not in " -\t")
     if len(code) != CODE_LENGTH or any(ch not in ALPHABET for ch in code):
         raise ValidationError(
-            f"A visit code is {CODE_LENGTH} letters and digits, like K7M4Q; "
-            f"check what was typed ({len(code)} characters)."
+            n_(
+                "A visit code is {length} letters and digits, like K7M4Q; "
+                "check what was typed ({n} character).",
+                "A visit code is {length} letters and digits, like K7M4Q; "
+                "check what was typed ({n} characters).",
+                len(code),
+            ).format(length=CODE_LENGTH, n=len(code))
         )
     return code
 
@@ -163,7 +193,9 @@ def set_window_days(storage: Storage, store_id: int, days: object, *, actor: str
 
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_WINDOW_DAYS:
         raise ValidationError(
-            f"The follow-up window is a whole number of days from 1 to {MAX_WINDOW_DAYS}."
+            _("The follow-up window is a whole number of days from 1 to {n}.").format(
+                n=MAX_WINDOW_DAYS
+            )
         )
     settings.set_setting(storage, WINDOW_KEY.format(store_id=store_id), str(days), actor=actor)
 
@@ -180,7 +212,7 @@ def _associate(db: Database, associate_id: int) -> dict:
         )
     )
     if not rows or not rows[0]["active"]:
-        raise ValidationError("That associate cannot record follow-ups; sign in again.")
+        raise ValidationError(_("That associate cannot record follow-ups; sign in again."))
     return rows[0]
 
 
@@ -193,7 +225,7 @@ def _visit(db: Database, visit_id: object, store_id: int) -> dict:
     )
     # Another store's visit reads exactly like a missing one: nothing leaks.
     if not rows or rows[0]["store_id"] != store_id:
-        raise NotFoundError("That visit is not in this store's records; reload the page.")
+        raise NotFoundError(_("That visit is not in this store's records; reload the page."))
     return rows[0]
 
 
@@ -212,8 +244,8 @@ def _ensure_code(db: Database, store_id: int, visit_id: str, now: datetime) -> s
     if code:
         return code
     since = to_utc_text(now - CODE_LIFETIME)
-    for _ in range(_CODE_TRIES):
-        code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
+    for _try in range(_CODE_TRIES):
+        code = "".join(secrets.choice(ALPHABET) for _char in range(CODE_LENGTH))
         taken = db.execute(
             "SELECT 1 FROM visit_codes WHERE store_id = ? AND code = ? AND assigned_at >= ?",
             [store_id, code, since],
@@ -225,7 +257,7 @@ def _ensure_code(db: Database, store_id: int, visit_id: str, now: datetime) -> s
                 [store_id, code, visit_id, to_utc_text(now)],
             )
             return code
-    raise ValidationError("No free visit code was found; tap again.")  # pragma: no cover
+    raise ValidationError(_("No free visit code was found; tap again."))  # pragma: no cover
 
 
 def _by_code(db: Database, store_id: int, code: object, now: datetime) -> dict:
@@ -240,7 +272,9 @@ def _by_code(db: Database, store_id: int, code: object, now: datetime) -> dict:
     )
     if not rows:
         raise NotFoundError(
-            f"No visit of this store has the code {code} (codes last a year); check the receipt."
+            _(
+                "No visit of this store has the code {code} (codes last a year); check the receipt."
+            ).format(code=code)
         )
     return rows[0]
 
@@ -262,10 +296,10 @@ LEFT JOIN associates d ON d.id = f.result_by
 
 def _followup(db: Database, followup_id: object, store_id: int) -> dict:
     if isinstance(followup_id, bool) or not isinstance(followup_id, int):
-        raise ValidationError("That follow-up reference is not valid; reload the page.")
+        raise ValidationError(_("That follow-up reference is not valid; reload the page."))
     rows = list(db.query(_ITEM + " WHERE f.id = ?", [followup_id]))
     if not rows or rows[0]["store_id"] != store_id:
-        raise NotFoundError("That follow-up is not in this store's list; reload the page.")
+        raise NotFoundError(_("That follow-up is not in this store's list; reload the page."))
     return rows[0]
 
 
@@ -307,9 +341,13 @@ def promise(
         visit = _visit(db, visit_id, store_id)
         due_on = due_day(due, today).isoformat()
         if visit["voided_at"] is not None:
-            raise ValidationError("That visit was voided; a follow-up cannot be promised for it.")
+            raise ValidationError(
+                _("That visit was voided; a follow-up cannot be promised for it.")
+            )
         if visit["outcome"] is None:
-            raise ValidationError("Close the visit first (purchase or no purchase), then promise.")
+            raise ValidationError(
+                _("Close the visit first (purchase or no purchase), then promise.")
+            )
         existing = db.execute(
             "SELECT id, promised_due_on, channel FROM followups"
             " WHERE store_id = ? AND visit_id = ?",
@@ -320,9 +358,10 @@ def promise(
                 return _followup(db, existing[0], store_id), False
             code = _code_of(db, store_id, visit["id"])
             raise ValidationError(
-                f"A follow-up is already promised for visit {code} "
-                f"({CHANNELS[existing[2]]}, due {_day(existing[1])});"
-                " nothing changed."
+                _(
+                    "A follow-up is already promised for visit {code} ({channel}, due {day}); "
+                    "nothing changed."
+                ).format(code=code, channel=_(CHANNELS[existing[2]]), day=_day(existing[1]))
             )
         _ensure_code(db, store_id, visit["id"], now)
         stamp = to_utc_text(now)
@@ -357,13 +396,18 @@ def promise(
 def _open_for_change(db: Database, followup_id: object, me: dict) -> dict:
     item = _followup(db, followup_id, me["store_id"])
     if item["result"] is not None:
-        by = f", by {item['result_by_name']}" if item["result_by_name"] else ""
+        result = _(RESULT_WORDS[item["result"]])
+        if item["result_by_name"]:
+            text = _("{code} is already done ({result}, by {name}); nothing changed.")
+        else:
+            text = _("{code} is already done ({result}); nothing changed.")
         raise ValidationError(
-            f"{item['code']} is already done ({RESULTS[item['result']].lower()}{by});"
-            " nothing changed."
+            text.format(code=item["code"], result=result, name=item["result_by_name"])
         )
     if item["visit_voided_at"] is not None:
-        raise ValidationError(f"The visit of {item['code']} was voided; nothing changed.")
+        raise ValidationError(
+            _("The visit of {code} was voided; nothing changed.").format(code=item["code"])
+        )
     return item
 
 
@@ -391,8 +435,10 @@ def record_result(
     or a no-answer retry to the day it is already due (a double tap), refuses."""
     if result not in RESULTS:
         raise ValidationError(
-            "The result must be reached, no answer, came back and bought, "
-            "came back without buying, or not needed."
+            _(
+                "The result must be reached, no answer, came back and bought, "
+                "came back without buying, or not needed."
+            )
         )
     now = now or utc_now()
     with storage.write() as db:
@@ -405,7 +451,9 @@ def record_result(
             retry_on = due_day(retry, today).isoformat()
             if retry_on == item["due_on"] and item["attempts"] > 0:
                 raise ValidationError(
-                    f"{item['code']} is already set to retry on {_day(retry_on)}; nothing changed."
+                    _("{code} is already set to retry on {day}; nothing changed.").format(
+                        code=item["code"], day=_day(retry_on)
+                    )
                 )
             fields.update(due_on=retry_on, attempts=item["attempts"] + 1)
         else:
@@ -415,7 +463,7 @@ def record_result(
                 fields["units"] = model.units(units)
                 fields["amount_cents"] = model.amount_cents(amount_cents)
             elif units is not None or amount_cents is not None:
-                raise ValidationError("Units and an amount go only with 'came back and bought'.")
+                raise ValidationError(_("Units and an amount go only with 'came back and bought'."))
         _write(db, item["id"], fields, stamp)
         audit(
             db,
@@ -446,7 +494,9 @@ def snooze(
         due_on = due_day(until, localday.today(me["timezone"], now)).isoformat()
         if due_on == item["due_on"]:
             raise ValidationError(
-                f"{item['code']} is already due on {_day(due_on)}; nothing changed."
+                _("{code} is already due on {day}; nothing changed.").format(
+                    code=item["code"], day=_day(due_on)
+                )
             )
         fields = {"due_on": due_on, "snoozes": item["snoozes"] + 1}
         _write(db, item["id"], fields, to_utc_text(now))
@@ -485,7 +535,7 @@ def mark_return(
             f"code:associate:{associate_id}",
             CODE_LOOKUP_BURST,
             CODE_LOOKUP_REFILL,
-            "Many visit codes were tried in a short time; wait {wait} s and try again.",
+            N_("Many visit codes were tried in a short time; wait {wait} s and try again."),
         )
     ]
     if address is not None:
@@ -494,14 +544,14 @@ def mark_return(
                 f"code:address:{address}",
                 CODE_LOOKUP_BURST,
                 CODE_LOOKUP_REFILL,
-                "Many visit codes were tried from this device; wait {wait} s and try again.",
+                N_("Many visit codes were tried from this device; wait {wait} s and try again."),
             )
         )
     limits.take(storage, store_id, buckets, now=now)
     with storage.write() as db:
         visit = _visit(db, visit_id, store_id)
         if visit["voided_at"] is not None:
-            raise ValidationError("That visit was voided; it cannot be marked as a return.")
+            raise ValidationError(_("That visit was voided; it cannot be marked as a return."))
         # Whether this visit is linked already is settled before the code is
         # looked up, so the answer never tells whether a code exists (#25).
         linked = db.execute(
@@ -516,13 +566,15 @@ def mark_return(
                 result = {"visit_id": visit["id"], "original_visit_id": linked[0]}
                 return {**result, "code": linked[1], "created": False}
             raise ValidationError(
-                "This visit is already marked as the return of another visit; nothing changed."
+                _("This visit is already marked as the return of another visit; nothing changed.")
             )
         original = _by_code(db, store_id, code, now)
         if original["visit_id"] == visit["id"]:
-            raise ValidationError("That is this visit's own code; type the earlier visit's code.")
+            raise ValidationError(
+                _("That is this visit's own code; type the earlier visit's code.")
+            )
         if original["voided_at"] is not None:
-            raise ValidationError("The visit with that code was voided; check the code.")
+            raise ValidationError(_("The visit with that code was voided; check the code."))
         result = {"visit_id": visit["id"], "original_visit_id": original["visit_id"]}
         db.execute(
             "INSERT INTO visit_returns (store_id, visit_id, original_visit_id, linked_at,"
@@ -572,7 +624,7 @@ def followup_list(
     with storage.read() as db:
         zone = db.execute("SELECT timezone FROM stores WHERE id = ?", [store_id]).fetchone()
         if zone is None:
-            raise NotFoundError("That store does not exist.")
+            raise NotFoundError(_("That store does not exist."))
         today = localday.today(zone[0], now).isoformat()
         since = (localday.today(zone[0], now) - timedelta(days=done_days - 1)).isoformat()
         base = _ITEM.replace("FROM followups f", "FROM followups f INDEXED BY {index}")
@@ -633,13 +685,13 @@ def recently_closed(
 
 def visit_summary(item: dict) -> str:
     """ "Gift · no purchase (Price)": the original visit, in the list's words."""
-    reason = item.get("reason_name") or "no reason"
+    reason = item.get("reason_name") or _("no reason")
     units = item.get("visit_units", item.get("units"))
     if item.get("outcome") == PURCHASED:
-        outcome = f"bought {units} unit{'s' if units != 1 else ''}"
+        outcome = n_("bought {n} unit", "bought {n} units", units or 0).format(n=units)
     else:
         why = item.get("no_sale_reason_name")
-        outcome = f"no purchase ({why})" if why else "no purchase"
+        outcome = _("no purchase ({reason})").format(reason=why) if why else _("no purchase")
     return f"{reason} · {outcome}"
 
 
@@ -793,33 +845,37 @@ def dashboard_numbers(storage: Storage, selection, now: datetime) -> Numbers:
 
 
 def tiles(numbers: Numbers) -> list[tuple[str, str, str]]:
-    """The dashboard's three follow-up tiles: (label, value, caption)."""
+    """The dashboard's three follow-up tiles: (label, value, caption), in the
+    reader's language."""
     return [
-        ("Promised", f"{numbers.promised:,}", "in this period"),
+        (_("Promised"), formats.number(numbers.promised), _("in this period")),
         (
-            "Done on time",
+            _("Done on time"),
             percent(numbers.on_time.value, 0),
-            f"{numbers.done_on_time:,} of {numbers.due:,} due, acted on by the promised day",
+            _("{done} of {due} due, acted on by the promised day").format(
+                done=formats.number(numbers.done_on_time), due=formats.number(numbers.due)
+            ),
         ),
-        ("Overdue", f"{numbers.overdue:,}", "open and past due, now"),
+        (_("Overdue"), formats.number(numbers.overdue), _("open and past due, now")),
     ]
 
 
 def rate_rows(numbers: Numbers) -> list[dict[str, object]]:
     """The dashboard's follow-up conversion table: all, then by the original
     visit's first engagement and connection depth, each with n and interval.
-    Groups under MIN_SAMPLE are marked, not hidden: follow-ups are few."""
-    groups: list[tuple[str, Rate]] = [("All follow-ups", numbers.conversion)]
-    groups += [(k.capitalize(), numbers.by_engagement[k]) for k in FIRST_ENGAGEMENTS]
-    groups += [(f"Depth {k}", numbers.by_depth[k]) for k in sorted(numbers.by_depth)]
+    Groups under MIN_SAMPLE are marked, not hidden: follow-ups are few. A
+    table for people: its columns are named in their language."""
+    groups: list[tuple[str, Rate]] = [(_("All follow-ups"), numbers.conversion)]
+    groups += [(_(ENGAGEMENT_LABELS[k]), numbers.by_engagement[k]) for k in FIRST_ENGAGEMENTS]
+    groups += [(_("Depth {d}").format(d=k), numbers.by_depth[k]) for k in sorted(numbers.by_depth)]
     return [
         {
-            "Original visit": label,
-            "Due": rate.n,
-            "Came back and bought": rate.successes,
-            "Conversion": percent(rate.value, 0),
-            "95% interval": interval(rate),
-            "Note": "too few to compare" if 0 < rate.n < MIN_SAMPLE else "",
+            _("Original visit"): label,
+            _("Due"): rate.n,
+            _("Came back and bought"): rate.successes,
+            _("Conversion"): percent(rate.value, 0),
+            _("95% interval"): interval(rate),
+            _("Note"): _("too few to compare") if 0 < rate.n < MIN_SAMPLE else "",
         }
         for label, rate in groups
     ]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from cxlog.calendar import localtimes
 from cxlog.core.errors import ValidationError
+from cxlog.language.words import _
 from cxlog.numbers import coverage_sums, rollups
 from cxlog.storage import db, migrations
 from cxlog.storage.engine import Database
@@ -44,7 +45,7 @@ def apply(db: Database, before: Mapping | None, after: Mapping | None, timezone:
     may be None: a new visit, a deleted one), in the caller's transaction.
     ``timezone``: the visit's store's, which the write path has read already."""
     if before is not None and after is not None and before["store_id"] != after["store_id"]:
-        raise ValidationError("A visit cannot move to another store.")
+        raise ValidationError(_("A visit cannot move to another store."))
     store_id = (after or before)["store_id"]
     for table in TABLES:
         table.apply(db, store_id, before, after, timezone)

@@ -28,6 +28,7 @@ import numpy as np
 
 from cxlog.core.errors import StorageError
 from cxlog.core.model import FIRST_ENGAGEMENTS, to_utc_text
+from cxlog.language.words import _
 from cxlog.storage.db import Storage
 
 # Codes of the small columns (FIRST_ENGAGEMENTS order: warm, neutral, missed).
@@ -87,7 +88,7 @@ class Facts:
 
 
 def empty() -> Facts:
-    return _decode(np.zeros((0, sum(d or 1 for _, _, d in _FIELDS)), dtype=np.uint8), {})
+    return _decode(np.zeros((0, sum(d or 1 for _name, _sql, d in _FIELDS)), dtype=np.uint8), {})
 
 
 def _width(largest: int | None) -> int:
@@ -105,14 +106,14 @@ def _widths(db) -> dict[str, int]:
         "reason": _width(reasons),
         "no_sale": _width(reasons),
     }
-    return {name: digits or by_ids[name] for name, _, digits in _FIELDS}
+    return {name: digits or by_ids[name] for name, _sql, digits in _FIELDS}
 
 
 def _decode(hexes: np.ndarray, widths: dict[str, int]) -> Facts:
     values: dict[str, np.ndarray] = {}
     nibbles = _HEX[hexes]  # one byte per hex digit, same shape
     offset = 0
-    for name, _, digits in _FIELDS:
+    for name, _sql, digits in _FIELDS:
         digits = widths.get(name, digits or 1)
         # Digit by digit keeps the temporaries one column wide (memory).
         value = np.zeros(len(hexes), dtype=np.int64)
@@ -160,8 +161,8 @@ def read(
     texts, total = [], 0
     widths = _widths(db)
     row_width = sum(widths.values())
-    hex_row = "printf('" + "".join(f"%0{widths[n]}x" for n, _, _ in _FIELDS) + "', "
-    hex_row += ", ".join(sql for _, sql, _ in _FIELDS) + ")"
+    hex_row = "printf('" + "".join(f"%0{widths[n]}x" for n, _sql, _digits in _FIELDS) + "', "
+    hex_row += ", ".join(sql for _name, sql, _digits in _FIELDS) + ")"
     # One store at a time: each read is one range of the m005 covering index.
     sql = (
         f"SELECT count(*), group_concat({hex_row}, '') FROM visits"
@@ -177,7 +178,7 @@ def read(
         if not count:
             continue
         if len(text) != count * row_width:
-            raise StorageError("Some visits hold values the dashboard cannot read.")
+            raise StorageError(_("Some visits hold values the dashboard cannot read."))
         texts.append(text)
         total += count
     if not total:

@@ -18,7 +18,9 @@ from cxlog.core.model import MIN_SAMPLE
 from cxlog.core.text import plain
 from cxlog.dashboard import filters
 from cxlog.dashboard.dashboard import DashboardFilters
-from cxlog.numbers.figures import TOO_FEW, interval, percent
+from cxlog.language import formats
+from cxlog.language.words import N_, _
+from cxlog.numbers.figures import TOO_FEW, decimal, interval, percent
 from cxlog.web import dashboard_ui
 
 PERIOD, RANGE = "chain_period", "chain_range"
@@ -29,8 +31,9 @@ DASHBOARD = "dashboard"
 # The link's cell shows the store's name, carried first in the link (so the
 # column sorts by name); the dashboard takes it out of its address.
 NAME_IN_LINK = r"^dashboard\?name=([^&]*)"
-NO_COUNTER = "no counter data"
+NO_COUNTER = N_("no counter data")
 
+# The table's columns: keys of its data (shown through column_config's labels).
 COLUMNS = (
     "#",
     "Store",
@@ -100,20 +103,26 @@ def _pct(value: float | None) -> float | None:
 def _coverage_words(row: StoreRow) -> str:
     t = row.coverage
     if t is None:
-        return NO_COUNTER
+        return _(NO_COUNTER)
     share = row.logged_share
-    words = interval(share) if share is not None else f"{t.logged:,} logged, over 100%"
+    words = (
+        interval(share)
+        if share is not None
+        else _("{n} logged, over 100%").format(n=formats.number(t.logged))
+    )
     if row.low_coverage:
-        words += f" · under {percent(row.coverage_threshold, 0)}"
+        words = _("{coverage} · under {threshold}").format(
+            coverage=words, threshold=percent(row.coverage_threshold, 0)
+        )
     return words
 
 
 def _cost_words(row: StoreRow) -> str:
     c = row.neutral
     if c.too_few:
-        return TOO_FEW
+        return _(TOO_FEW)
     low, high = c.purchases_interval
-    return f"{low:,.0f} to {high:,.0f}"
+    return _("{low} to {high}").format(low=decimal(low), high=decimal(high))
 
 
 def table(view: ChainView) -> pd.DataFrame:
@@ -129,14 +138,14 @@ def table(view: ChainView) -> pd.DataFrame:
                 "#": r.rank,
                 "Store": link(r, view.selection),
                 "Conversion": None if few else _pct(c.conversion.value),
-                "Conversion 95%": TOO_FEW if few else interval(c.conversion),
+                "Conversion 95%": _(TOO_FEW) if few else interval(c.conversion),
                 "Closed visits": c.closed,
                 "Units per sale": None
                 if few or c.units_per_sale is None
                 else round(c.units_per_sale, 2),
                 "Sales": c.purchased,
                 "Warm rate": None if few else _pct(c.warm_rate.value),
-                "Warm rate 95%": TOO_FEW if few else interval(c.warm_rate),
+                "Warm rate 95%": _(TOO_FEW) if few else interval(c.warm_rate),
                 "Visits": c.visits,
                 "Coverage": None if cov is None else _pct(cov.coverage),
                 "Coverage 95%": _coverage_words(r),
@@ -152,30 +161,34 @@ def table(view: ChainView) -> pd.DataFrame:
 
 
 def column_config() -> dict:
+    """Each column's label and number format, in the reader's language (the
+    numbers themselves stay numbers, so the columns sort)."""
     pct = "%.1f%%"
     return {
         "#": st.column_config.NumberColumn(
-            "#", help=f"Rank by conversion; none under {MIN_SAMPLE} closed visits", width=40
+            "#",
+            help=_("Rank by conversion; none under {need} closed visits").format(need=MIN_SAMPLE),
+            width=40,
         ),
         "Store": st.column_config.LinkColumn(
-            "Store", help="Opens the store's own dashboard", display_text=NAME_IN_LINK
+            _("Store"), help=_("Opens the store's own dashboard"), display_text=NAME_IN_LINK
         ),
-        "Conversion": st.column_config.NumberColumn("Conversion", format=pct),
+        "Conversion": st.column_config.NumberColumn(_("Conversion"), format=pct),
         "Conversion 95%": st.column_config.TextColumn("95%"),
-        "Closed visits": st.column_config.NumberColumn("n closed", format="%d"),
-        "Units per sale": st.column_config.NumberColumn("Units per sale", format="%.2f"),
-        "Sales": st.column_config.NumberColumn("n sales", format="%d"),
-        "Warm rate": st.column_config.NumberColumn("Warm rate", format=pct),
+        "Closed visits": st.column_config.NumberColumn(_("n closed"), format="%d"),
+        "Units per sale": st.column_config.NumberColumn(_("Units per sale"), format="%.2f"),
+        "Sales": st.column_config.NumberColumn(_("n sales"), format="%d"),
+        "Warm rate": st.column_config.NumberColumn(_("Warm rate"), format=pct),
         "Warm rate 95%": st.column_config.TextColumn("95%"),
-        "Visits": st.column_config.NumberColumn("n visits", format="%d"),
-        "Coverage": st.column_config.NumberColumn("Coverage", format=pct),
+        "Visits": st.column_config.NumberColumn(_("n visits"), format="%d"),
+        "Coverage": st.column_config.NumberColumn(_("Coverage"), format=pct),
         "Coverage 95%": st.column_config.TextColumn("95%"),
-        "Visitors": st.column_config.NumberColumn("n visitors", format="%d"),
+        "Visitors": st.column_config.NumberColumn(_("n visitors"), format="%d"),
         "Neutral cost": st.column_config.NumberColumn(
-            "Neutral cost", help="Extra purchases had neutral visits converted like warm ones"
+            _("Neutral cost"), help=_("Extra purchases had neutral visits converted like warm ones")
         ),
         "Neutral cost 95%": st.column_config.TextColumn("95%"),
-        "Neutral visits": st.column_config.NumberColumn("n neutral", format="%d"),
+        "Neutral visits": st.column_config.NumberColumn(_("n neutral"), format="%d"),
     }
 
 
@@ -183,15 +196,20 @@ def sentence(view: ChainView) -> str:
     """Who leads, and how many stores can be ranked at all."""
     rows, ranked = view.rows, view.ranked
     if not ranked:
-        return (
-            f"None of the {len(rows)} stores has {MIN_SAMPLE} closed visits in this period yet: "
+        return _(
+            "None of the {n} stores has {need} closed visits in this period yet: "
             "none is ranked. Pick a longer period."
-        )
+        ).format(n=formats.number(len(rows)), need=MIN_SAMPLE)
     lead = ranked[0]
-    return (
-        f"{len(ranked)} of {len(rows)} stores have enough closed visits to rank; "
-        f"{plain(lead.name)} leads with {percent(lead.counts.conversion.value, 0)} conversion "
-        f"over {lead.counts.closed:,} closed visits."
+    return _(
+        "{ranked} of {n} stores have enough closed visits to rank; "
+        "{name} leads with {rate} conversion over {closed} closed visits."
+    ).format(
+        ranked=formats.number(len(ranked)),
+        n=formats.number(len(rows)),
+        name=plain(lead.name),
+        rate=percent(lead.counts.conversion.value, 0),
+        closed=formats.number(lead.counts.closed),
     )
 
 
@@ -209,12 +227,14 @@ def draw(view: ChainView) -> None:
         key="chain-table",
     )
     st.caption(
-        "Tap a column's name to sort by it; tap a store's name to open its dashboard. "
-        f"Ranked by conversion; stores with fewer than {MIN_SAMPLE} closed visits are listed "
-        'last, marked "too few visits", and never ranked. Each rate has its n beside it and '
-        "its 95% Wilson interval; coverage is logged visits of the door counter's hours ÷ its "
-        "visitors; neutral cost is the extra purchases the store's neutral first engagements "
-        "are associated with had they converted like its warm ones (Newcombe's interval), "
-        f"shown when both have {MIN_SAMPLE} closed visits. Units per sale has no interval "
-        "(see docs/product.md)."
+        _(
+            "Tap a column's name to sort by it; tap a store's name to open its dashboard. "
+            "Ranked by conversion; stores with fewer than {need} closed visits are listed "
+            'last, marked "too few visits", and never ranked. Each rate has its n beside it and '
+            "its 95% Wilson interval; coverage is logged visits of the door counter's hours ÷ "
+            "its visitors; neutral cost is the extra purchases the store's neutral first "
+            "engagements are associated with had they converted like its warm ones (Newcombe's "
+            "interval), shown when both have {need} closed visits. Units per sale has no "
+            "interval (see docs/product.md)."
+        ).format(need=MIN_SAMPLE)
     )

@@ -3,7 +3,8 @@
 Rates are bars with 95% Wilson intervals; the n of every bar is in its axis
 label, so it is readable whatever the bar's height; a group under MIN_SAMPLE
 closed visits gets no bar but the words "too few visits". The previous
-period is a hollow marker on the same axis.
+period is a hollow marker on the same axis. Titles, legends, hover texts,
+weekdays and numbers are in the reader's language (cxlog.language).
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import html
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from babel.numbers import get_decimal_symbol, get_group_symbol
 
 from cxlog.calendar import localday
-from cxlog.dashboard.dashboard import WEEKDAYS, Group
-from cxlog.numbers.figures import TOO_FEW, interval, percent
+from cxlog.dashboard.dashboard import ENGAGEMENT_LABELS, Group
+from cxlog.language import formats
+from cxlog.language.words import ENGLISH, _, current
+from cxlog.numbers.figures import TOO_FEW, interval, percent, ups
 from cxlog.numbers.metrics import Counts, Rate
 
 ENGAGEMENT_COLOURS = {"warm": "#D55E00", "neutral": "#8C8C8C", "missed": "#0072B2"}
@@ -39,6 +43,9 @@ _LAYOUT = {
 
 
 def _figure(data: list[dict], layout: dict, height: int = HEIGHT) -> go.Figure:
+    lang = current()
+    if lang != ENGLISH:  # plotly's own numbers (axes, colour bars) with the language's signs
+        layout = {**layout, "separators": get_decimal_symbol(lang) + get_group_symbol(lang)}
     return go.Figure({"data": data, "layout": {**layout, **_LAYOUT, "height": height}})
 
 
@@ -58,19 +65,27 @@ def _safe(label: str) -> str:
 
 
 def _hover(label: str, counts: Counts, previous: Counts) -> str:
-    text = f"<b>{label}</b><br>"
+    lines = [f"<b>{label}</b>"]
     if counts.too_few:
-        text += f"{TOO_FEW}: {counts.closed:,} closed of {counts.visits:,}"
+        lines.append(
+            _("too few visits: {closed} closed of {visits}").format(
+                closed=formats.number(counts.closed), visits=formats.number(counts.visits)
+            )
+        )
     else:
         conv = counts.conversion
-        text += (
-            f"Conversion {percent(conv.value)} (95%: {interval(conv)})<br>"
-            f"n = {conv.n:,} closed visits<br>UPS {counts.units_per_sale or 0:.2f}"
-            f" over {counts.purchased:,} sales"
-        )
+        lines += [
+            _("Conversion {rate} (95%: {interval})").format(
+                rate=percent(conv.value), interval=interval(conv)
+            ),
+            _("n = {n} closed visits").format(n=formats.number(conv.n)),
+            _("UPS {ups} over {n} sales").format(
+                ups=ups(counts.units_per_sale or 0), n=formats.number(counts.purchased)
+            ),
+        ]
     if not previous.too_few:
-        text += f"<br>Previous period: {percent(previous.conversion.value)}"
-    return text
+        lines.append(_("Previous period: {rate}").format(rate=percent(previous.conversion.value)))
+    return "<br>".join(lines)
 
 
 GOAL = "#2E7D32"
@@ -90,7 +105,7 @@ def _previous(groups: list[Group], where: dict, axis: str, size: int, **cell: st
             axis: previous,
             "mode": "markers",
             "marker": marker,
-            "name": "Previous period",
+            "name": _("Previous period"),
             "hoverinfo": "skip",
             **cell,
         }
@@ -128,7 +143,7 @@ def _too_few(where: str, tick: str, value: str, anchor: dict, **axes: str) -> di
     return {
         where: tick,
         value: 0,
-        "text": TOO_FEW,
+        "text": _(TOO_FEW),
         "showarrow": False,
         **anchor,
         "font": {"size": 11, "color": "#666"},
@@ -145,8 +160,8 @@ def moment_bars(
     """Conversion (left) and units per sale (right) per group, side by side;
     the store's goals as dashed lines when given (fractions / units)."""
     shown = [not g.counts.too_few for g in groups]
-    conv_ticks = [f"{_safe(g.label)}<br>n = {g.counts.closed:,}" for g in groups]
-    ups_ticks = [f"{_safe(g.label)}<br>n = {g.counts.purchased:,}" for g in groups]
+    conv_ticks = [f"{_safe(g.label)}<br>n = {formats.number(g.counts.closed)}" for g in groups]
+    ups_ticks = [f"{_safe(g.label)}<br>n = {formats.number(g.counts.purchased)}" for g in groups]
     rates = [g.counts.conversion for g in groups]
     left, right = {"xaxis": "x", "yaxis": "y"}, {"xaxis": "x2", "yaxis": "y2"}
     values = [g.counts.units_per_sale if s else None for g, s in zip(groups, shown, strict=True)]
@@ -161,7 +176,7 @@ def moment_bars(
             "text": [percent(r.value, 0) if s else "" for r, s in zip(rates, shown, strict=True)],
             "hovertext": [_hover(_safe(g.label), g.counts, g.previous) for g in groups],
             "hoverinfo": "text",
-            "name": "This period",
+            "name": _("This period"),
             **bars,
             **left,
         },
@@ -171,7 +186,7 @@ def moment_bars(
             "x": ups_ticks,
             "y": values,
             "marker": {"color": colours},
-            "text": [f"{v:.2f}" if v is not None else "" for v in values],
+            "text": [ups(v) if v is not None else "" for v in values],
             "hoverinfo": "skip",
             **bars,
             **right,
@@ -190,7 +205,7 @@ def moment_bars(
             "showarrow": False,
             "font": {"size": 16},
         }
-        for text, x in (("Conversion", 0.225), ("Units per sale", 0.775))
+        for text, x in ((_("Conversion"), 0.225), (_("Units per sale"), 0.775))
     ]
     too_few = [
         _too_few("x", tick, "y", {"yanchor": "bottom"}, xref=x, yref=y)
@@ -201,9 +216,13 @@ def moment_bars(
     goals = [
         _goal_line(
             None if conversion_goal is None else 100 * conversion_goal,
-            f"goal {percent(conversion_goal, 0)}" if conversion_goal is not None else "",
+            _("goal {value}").format(value=percent(conversion_goal, 0))
+            if conversion_goal is not None
+            else "",
         ),
-        _goal_line(ups_goal, f"goal {ups_goal:.2f}" if ups_goal else "", "x2", "y2"),
+        _goal_line(
+            ups_goal, _("goal {value}").format(value=ups(ups_goal)) if ups_goal else "", "x2", "y2"
+        ),
     ]
     layout = {
         "xaxis": {"anchor": "y", "domain": [0.0, 0.45]},
@@ -220,7 +239,7 @@ def reason_bars(groups: list[Group]) -> go.Figure:
     """Conversion per reason for visit, best first, the too-few last."""
     groups = list(reversed(groups))  # plotly draws the first category at the bottom
     shown = [not g.counts.too_few for g in groups]
-    ticks = [f"{_safe(g.label)} (n = {g.counts.closed:,})" for g in groups]
+    ticks = [f"{_safe(g.label)} (n = {formats.number(g.counts.closed)})" for g in groups]
     rates = [g.counts.conversion for g in groups]
     data = [
         {
@@ -253,19 +272,24 @@ def reason_bars(groups: list[Group]) -> go.Figure:
 def no_sale_bars(rows: list[tuple[str, Rate]]) -> go.Figure:
     """Share of no-purchase visits per no-sale reason, most common on top."""
     rows = list(reversed(rows))
-    rates = [share for _, share in rows]
+    rates = [share for _label, share in rows]
     bar = {
         "type": "bar",
-        "y": [_safe(label) for label, _ in rows],
+        "y": [_safe(label) for label, _share in rows],
         "x": [100 * r.value for r in rates],
         "orientation": "h",
         "marker": {"color": "#9C755F"},
         "error_x": _rate_error(rates, [True] * len(rates)),
-        "text": [f"{percent(r.value, 0)} · {r.successes:,}" for r in rates],
+        "text": [f"{percent(r.value, 0)} · {formats.number(r.successes)}" for r in rates],
         "textposition": "inside",
         "insidetextanchor": "start",
         "hovertext": [
-            f"{_safe(label)}: {r.successes:,} of {r.n:,} no-purchase visits (95%: {interval(r)})"
+            _("{reason}: {n} of {total} no-purchase visits (95%: {interval})").format(
+                reason=_safe(label),
+                n=formats.number(r.successes),
+                total=formats.number(r.n),
+                interval=interval(r),
+            )
             for label, r in rows
         ],
         "hoverinfo": "text",
@@ -282,18 +306,26 @@ def trend_lines(points: pd.DataFrame, conversion_goal: float | None = None) -> g
     for name, colour in ENGAGEMENT_COLOURS.items():
         mine = points[points["engagement"] == name]
         counts = list(mine["counts"])
+        label = _(ENGAGEMENT_LABELS[name])
         data.append(
             {
                 "type": "scatter",
                 "x": list(mine["week"]),
                 "y": [None if c.too_few else 100 * c.conversion.value for c in counts],
                 "mode": "lines+markers",
-                "name": name.capitalize(),
+                "name": label,
                 "line": {"color": colour, "width": 2},
                 "connectgaps": False,
                 "hovertext": [
-                    f"{name.capitalize()}, week of {localday.day_text(w, weekday=False)}: "
-                    + (TOO_FEW if c.too_few else f"{percent(c.conversion.value)} of {c.closed:,}")
+                    _("{engagement}, week of {day}: {rate}").format(
+                        engagement=label,
+                        day=localday.day_text(w, weekday=False),
+                        rate=_(TOO_FEW)
+                        if c.too_few
+                        else _("{rate} of {n}").format(
+                            rate=percent(c.conversion.value), n=formats.number(c.closed)
+                        ),
+                    )
                     for w, c in zip(mine["week"], counts, strict=True)
                 ],
                 "hoverinfo": "text",
@@ -301,14 +333,29 @@ def trend_lines(points: pd.DataFrame, conversion_goal: float | None = None) -> g
         )
     goal = _goal_line(
         None if conversion_goal is None else 100 * conversion_goal,
-        f"conversion goal {percent(conversion_goal, 0)}" if conversion_goal is not None else "",
+        _("conversion goal {value}").format(value=percent(conversion_goal, 0))
+        if conversion_goal is not None
+        else "",
     )
     layout = {
         "yaxis": {"ticksuffix": "%", "rangemode": "tozero"},
-        "xaxis": {"tickformat": "%-d %b"},
+        "xaxis": _week_ticks(sorted(set(points["week"])) if len(points) else []),
         **{k: v for k, v in goal.items() if v},
     }
     return _figure(data, layout)
+
+
+def _week_ticks(weeks: list) -> dict:
+    """The trend's date axis: plotly's own day-month ticks in English; in
+    another language plotly knows no month names, so the Mondays are named
+    by cxlog.language.formats (at most about ten of them)."""
+    if current() == ENGLISH or not weeks:
+        return {"tickformat": "%-d %b"}
+    shown = weeks[:: max(1, -(-len(weeks) // 10))]
+    return {
+        "tickvals": shown,
+        "ticktext": [localday.day_text(w, weekday=False) for w in shown],
+    }
 
 
 def heatmap(cells: pd.DataFrame, measure: str) -> go.Figure:
@@ -317,19 +364,21 @@ def heatmap(cells: pd.DataFrame, measure: str) -> go.Figure:
     busy = sorted({int(h) for h, c in zip(cells["hour"], counts, strict=True) if c.visits})
     hours = list(range(busy[0], busy[-1] + 1)) if busy else list(range(9, 18))
     grid = np.full((7, len(hours)), np.nan)
-    text = [["" for _ in hours] for _ in range(7)]
+    text = [["" for _hour in hours] for _day in range(7)]
     for day, hour, c in zip(cells["weekday"], cells["hour"], counts, strict=True):
         if hour not in hours:
             continue
         col = hours.index(hour)
         if measure == "visits":
             grid[day, col] = c.visits
-            text[day][col] = f"{c.visits:,} visits"
+            text[day][col] = _("{n} visits").format(n=formats.number(c.visits))
         elif not c.too_few:
             grid[day, col] = 100 * c.conversion.value
-            text[day][col] = f"{percent(c.conversion.value)} of {c.closed:,}"
+            text[day][col] = _("{rate} of {n}").format(
+                rate=percent(c.conversion.value), n=formats.number(c.closed)
+            )
         else:
-            text[day][col] = f"{TOO_FEW} ({c.closed})"
+            text[day][col] = f"{_(TOO_FEW)} ({formats.number(c.closed)})"
     if measure == "visits":
         return week_hours(grid, hours, text, colorscale="Blues", suffix="")
     return week_hours(grid, hours, text, colorscale="RdYlGn", suffix="%")
@@ -350,7 +399,7 @@ def week_hours(
         "type": "heatmap",
         "z": grid,
         "x": [f"{h:02d}" for h in hours],
-        "y": list(WEEKDAYS),
+        "y": list(formats.weekdays()),
         "colorscale": colorscale,
         "hovertext": text,
         "hoverinfo": "text+x+y",
@@ -361,6 +410,6 @@ def week_hours(
     }
     layout = {
         "yaxis": {"autorange": "reversed"},
-        "xaxis": {"title": {"text": "Hour (store local time)", "font": {"size": 12}}},
+        "xaxis": {"title": {"text": _("Hour (store local time)"), "font": {"size": 12}}},
     }
     return _figure([heat], layout, 320)

@@ -16,6 +16,7 @@ from cxlog.coaching import goals
 from cxlog.core.model import utc_now
 from cxlog.core.money import COMMON
 from cxlog.core.text import plain
+from cxlog.language.words import _
 from cxlog.storage.db import Storage
 from cxlog.web import ui
 
@@ -77,13 +78,18 @@ def settings_tab(storage: Storage, store: dict, role: str) -> None:
     current = goals.store_goals(storage, sid)
     ui.show_error(PLACE)
 
-    st.subheader("Goals")
+    st.subheader(_("Goals"))
     with st.form(f"goals-form-{sid}"):
         st.number_input(
-            "Warm rate goal (%)", 0.0, 100.0, _percent(current.warm_rate), 1.0, key="goal-warm"
+            _("Warm rate goal (%)"),
+            0.0,
+            100.0,
+            _percent(current.warm_rate),
+            1.0,
+            key="goal-warm",
         )
         st.number_input(
-            "Conversion goal (%)",
+            _("Conversion goal (%)"),
             0.0,
             100.0,
             _percent(current.conversion),
@@ -91,10 +97,10 @@ def settings_tab(storage: Storage, store: dict, role: str) -> None:
             key="goal-conversion",
         )
         st.number_input(
-            "Units per sale goal", 1.0, 99.0, current.units_per_sale, 0.1, key="goal-ups"
+            _("Units per sale goal"), 1.0, 99.0, current.units_per_sale, 0.1, key="goal-ups"
         )
         st.form_submit_button(
-            "Save goals",
+            _("Save goals"),
             key="goals-save",
             type="primary",
             on_click=lambda: _save(
@@ -106,67 +112,71 @@ def settings_tab(storage: Storage, store: dict, role: str) -> None:
                     units_per_sale=state["goal-ups"],
                     actor=role,
                 ),
-                "Goals saved; the dashboard and the huddle use them.",
+                _("Goals saved; the dashboard and the huddle use them."),
             ),
         )
-    st.caption("Leave a goal empty to have none. The dashboard draws goals as dashed lines.")
+    st.caption(_("Leave a goal empty to have none. The dashboard draws goals as dashed lines."))
 
-    st.subheader("Currency")
+    st.subheader(_("Currency"))
     codes = list(COMMON) + sorted(set(list_currencies()) - set(COMMON))
     with st.form(f"currency-form-{sid}"):
         st.selectbox(
-            "Currency of this store's amounts (ISO 4217)",
+            _("Currency of this store's amounts (ISO 4217)"),
             codes,
             index=codes.index(current.currency) if current.currency in codes else None,
-            placeholder="Pick a currency",
+            placeholder=_("Pick a currency"),
             key="store-currency",
         )
         st.form_submit_button(
-            "Save currency",
+            _("Save currency"),
             key="currency-save",
             on_click=lambda: _save(
                 lambda: goals.set_currency(storage, sid, state["store-currency"], actor=role),
-                "Currency saved; amounts now show in it.",
+                _("Currency saved; amounts now show in it."),
             ),
         )
 
     behaviours = goals.list_behaviours(storage)
     names = {b["id"]: b["name"] for b in behaviours}
-    st.subheader("Today's focus")
+    st.subheader(_("Today's focus"))
     today = localday.today(store["timezone"], utc_now())
     focus = goals.focus_on(storage, sid, today)
-    st.caption("Today's focus: " + (plain(focus["name"]) if focus else "not picked yet"))
+    st.caption(
+        _("Today's focus: {name}").format(name=plain(focus["name"]))
+        if focus
+        else _("Today's focus: not picked yet")
+    )
 
     def set_focus() -> None:
         if state["focus-behaviour"] is None:
-            state[ui.ERRORS][PLACE] = "Pick a behaviour first."
+            state[ui.ERRORS][PLACE] = _("Pick a behaviour first.")
             return
         day = _day(state["focus-day"], today)
         _save(
             lambda: goals.set_focus(storage, sid, day, state["focus-behaviour"], actor=role),
-            "Focus set; the huddle checks it against that day's visits.",
+            _("Focus set; the huddle checks it against that day's visits."),
         )
 
     with st.form(f"focus-form-{sid}"):
         st.selectbox(
-            "Behaviour to practise",
+            _("Behaviour to practise"),
             list(names),
             format_func=names.get,
             index=list(names).index(focus["id"]) if focus and focus["id"] in names else None,
-            placeholder="Pick a behaviour",
+            placeholder=_("Pick a behaviour"),
             key="focus-behaviour",
         )
-        st.date_input("For the day", today, key="focus-day")
-        st.form_submit_button("Set focus", key="focus-save", type="primary", on_click=set_focus)
+        st.date_input(_("For the day"), today, key="focus-day")
+        st.form_submit_button(_("Set focus"), key="focus-save", type="primary", on_click=set_focus)
 
-    st.subheader("Behaviours to pick from")
+    st.subheader(_("Behaviours to pick from"))
     all_behaviours = goals.list_behaviours(storage, active_only=False)
     st.dataframe(
         [
             {
-                "Behaviour": b["name"],
-                "Checked against": goals.MEASURES[b["measure"]][0] if b["measure"] else "—",
-                "In use": bool(b["active"]),
+                _("Behaviour"): b["name"],
+                _("Checked against"): _(goals.MEASURES[b["measure"]][0]) if b["measure"] else "—",
+                _("In use"): bool(b["active"]),
             }
             for b in all_behaviours
         ],
@@ -174,21 +184,21 @@ def settings_tab(storage: Storage, store: dict, role: str) -> None:
     )
     measures = [NO_MEASURE, *goals.MEASURES]
     with st.form("behaviour-add-form", clear_on_submit=True):
-        st.text_input("New behaviour", max_chars=60, key="behaviour-name")
+        st.text_input(_("New behaviour"), max_chars=60, key="behaviour-name")
         st.selectbox(
-            "Checked against the share of visits with",
+            _("Checked against the share of visits with"),
             measures,
-            format_func=lambda m: goals.MEASURES[m][0] if m else "nothing cxlog counts",
+            format_func=lambda m: _(goals.MEASURES[m][0]) if m else _("nothing cxlog counts"),
             key="behaviour-measure",
         )
         st.form_submit_button(
-            "Add behaviour",
+            _("Add behaviour"),
             key="behaviour-add",
             on_click=lambda: _save(
                 lambda: goals.add_behaviour(
                     storage, state["behaviour-name"], state["behaviour-measure"] or None, actor=role
                 ),
-                "Behaviour added.",
+                _("Behaviour added."),
             ),
         )
     every = {b["id"]: b for b in all_behaviours}
@@ -197,29 +207,33 @@ def settings_tab(storage: Storage, store: dict, role: str) -> None:
     # after a rename that label no longer exists ("That behaviour does not
     # exist" on the second rename in a row).
     picked = st.selectbox(
-        "Change a behaviour",
+        _("Change a behaviour"),
         list(every),
-        format_func=lambda k: every[k]["name"] + ("" if every[k]["active"] else " (retired)"),
+        format_func=lambda k: (
+            every[k]["name"]
+            if every[k]["active"]
+            else _("{name} (retired)").format(name=every[k]["name"])
+        ),
         key="behaviour-pick",
     )
     if picked not in every:
         return
     with st.form("behaviour-change-form"):
-        st.text_input("New name", max_chars=60, key="behaviour-rename")
+        st.text_input(_("New name"), max_chars=60, key="behaviour-rename")
         st.form_submit_button(
-            "Rename",
+            _("Rename"),
             key="behaviour-rename-save",
             on_click=lambda bid=picked: _save(
                 lambda: goals.rename_behaviour(storage, bid, state["behaviour-rename"], actor=role),
-                "Renamed.",
+                _("Renamed."),
             ),
         )
         st.form_submit_button(
-            "Retire or use again",
+            _("Retire or use again"),
             key="behaviour-retire",
             on_click=lambda bid=picked, active=every[picked]["active"]: _save(
                 lambda: goals.set_behaviour_active(storage, bid, not active, actor=role),
-                "Saved.",
+                _("Saved."),
             ),
         )
 

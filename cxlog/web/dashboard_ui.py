@@ -16,6 +16,8 @@ from cxlog.core.text import plain
 from cxlog.dashboard import dashboard, filters
 from cxlog.dashboard import takeaways as words
 from cxlog.followups import followups
+from cxlog.language import formats
+from cxlog.language.words import N_, _, n_
 from cxlog.numbers import figures
 from cxlog.storage.db import Storage, open_storage
 from cxlog.web import charts, ui
@@ -31,6 +33,8 @@ HEAT = "dash_heat"
 NOTES = "dash_notes"  # sentences about URL values that were set aside
 LAST = "dash_selection"  # survives a visit to another page in the same session
 ALL = 0  # the "all" choice of a select box (ids start at 1; None would show as empty)
+# The heat map's two measures: the key is the widget's value, the name is shown.
+HEAT_MEASURES = {"visits": N_("Visits"), "conversion": N_("Conversion")}
 
 
 @st.cache_data(ttl=600, max_entries=48, show_spinner=False)
@@ -56,9 +60,9 @@ def period_picker(
     its own): (period, first, last day of a custom range), or None while a
     custom range lacks its last day."""
     st.segmented_control(
-        "Period",
+        _("Period"),
         list(periods.PERIODS),
-        format_func=periods.PERIODS.get,
+        format_func=periods.name,
         required=True,
         key=key,
     )
@@ -66,11 +70,11 @@ def period_picker(
     first = last = None
     if period == periods.CUSTOM:
         st.session_state.setdefault(range_key, (today - timedelta(days=13), today))
-        picked = st.date_input("Days (first and last)", max_value=today, key=range_key)
+        picked = st.date_input(_("Days (first and last)"), max_value=today, key=range_key)
         if isinstance(picked, tuple) and len(picked) == 2:
             first, last = picked
         else:
-            st.caption("Pick the last day of the range too.")
+            st.caption(_("Pick the last day of the range too."))
             return None
     return period, first, last
 
@@ -114,17 +118,17 @@ def selection(
     left, middle, right = st.columns(3)
     with left:
         store_id = one_or_all(
-            "Store", STORE, {k: s["name"] for k, s in stores.items()}, "All stores"
+            _("Store"), STORE, {k: s["name"] for k, s in stores.items()}, _("All stores")
         )
     staff = {k: a["name"] for k, a in people.items() if store_id in (None, a["store_id"])}
     with middle:
-        associate_id = one_or_all("Associate", ASSOCIATE, staff, "Everyone")
+        associate_id = one_or_all(_("Associate"), ASSOCIATE, staff, _("Everyone"))
     with right:
         reason_id = one_or_all(
-            "Reason for visit",
+            _("Reason for visit"),
             REASON_KEY,
             {k: r["name"] for k, r in reasons.items()},
-            "All reasons",
+            _("All reasons"),
         )
     selection = dashboard.DashboardFilters(
         period=period,
@@ -155,7 +159,7 @@ def moments(storage: Storage, dash, stores: dict[int, dict], store_id, currency,
     returns the cost section (its team column goes in the team table)."""
     aims = goals.store_goals(storage, store_id) if store_id else goals.StoreGoals(0)
     span = dash.spans[store_id] if store_id else next(iter(dash.spans.values()))
-    st.subheader("By first engagement")
+    st.subheader(_("By first engagement"))
     st.markdown(words.engagement(dash.by_engagement))
     colours = [charts.ENGAGEMENT_COLOURS[g.key] for g in dash.by_engagement]
     st.plotly_chart(
@@ -163,9 +167,15 @@ def moments(storage: Storage, dash, stores: dict[int, dict], store_id, currency,
         key="chart-engagement",
     )
     st.caption(
-        "Conversion (95% interval) and units per sale for warm, neutral and missed first "
-        "engagements; n under each bar, ◇ the previous period"
-        + ("; dashed: the store's goal." if aims.conversion or aims.units_per_sale else ".")
+        _(
+            "Conversion (95% interval) and units per sale for warm, neutral and missed first "
+            "engagements; n under each bar, ◇ the previous period; dashed: the store's goal."
+        )
+        if aims.conversion or aims.units_per_sale
+        else _(
+            "Conversion (95% interval) and units per sale for warm, neutral and missed first "
+            "engagements; n under each bar, ◇ the previous period."
+        )
     )
 
     # Issue #14: what neutral and missed moments cost, per store and (below) per associate.
@@ -184,65 +194,73 @@ def moments(storage: Storage, dash, stores: dict[int, dict], store_id, currency,
             else ({k: (s.start, s.end) for k, s in dash.spans.items()}, cov),
         ),
     )
-    st.subheader("What neutral and missed moments cost")
+    st.subheader(_("What neutral and missed moments cost"))
     for name in ("neutral", "missed"):
         st.markdown(coaching.cost_sentence(cost.selection[name], currency))
     codes = goals.currencies(storage)  # once: a chain's hundred stores read it once
     for sid, per_store in cost.by_store.items():
         st.markdown(
             f"**{plain(stores[sid]['name'])}**: "
-            + coaching.cost_sentence(per_store["neutral"], codes.get(sid))
+            f"{coaching.cost_sentence(per_store['neutral'], codes.get(sid))}"
         )
     if cost.warning:
         st.warning(cost.warning, icon=":material/sensors_off:")
     st.caption(
-        "Associated with, not a promise: visits that start neutral may differ in other ways. "
-        "Extra purchases = closed neutral (missed) visits × the conversion gap to warm, 95% "
-        "interval by Newcombe's method; units at the warm units per sale, revenue at the warm "
-        "average sale. Method: docs/cost-of-neutral.md."
+        _(
+            "Associated with, not a promise: visits that start neutral may differ in other ways. "
+            "Extra purchases = closed neutral (missed) visits × the conversion gap to warm, 95% "
+            "interval by Newcombe's method; units at the warm units per sale, revenue at the warm "
+            "average sale. Method: docs/cost-of-neutral.md."
+        )
     )
 
-    st.subheader("By connection depth")
+    st.subheader(_("By connection depth"))
     st.markdown(words.depth(dash.by_depth))
     st.plotly_chart(charts.moment_bars(dash.by_depth, charts.DEPTH_COLOURS), key="chart-depth")
     st.caption(
-        "Depth 0–3 counts a warm welcome, a learned reason and a recommendation; "
-        "conversion (95% interval) and units per sale per depth."
+        _(
+            "Depth 0–3 counts a warm welcome, a learned reason and a recommendation; "
+            "conversion (95% interval) and units per sale per depth."
+        )
     )
 
-    st.subheader("By reason for visit")
+    st.subheader(_("By reason for visit"))
     st.markdown(words.reasons(dash.by_reason))
     st.plotly_chart(charts.reason_bars(dash.by_reason), key="chart-reason")
-    st.caption("Conversion per reason for visit, best first; reasons with too few visits last.")
+    st.caption(_("Conversion per reason for visit, best first; reasons with too few visits last."))
 
-    st.subheader("Top no-sale reasons")
+    st.subheader(_("Top no-sale reasons"))
     st.markdown(words.no_sale(dash.no_sale))
     if dash.no_sale:
         st.plotly_chart(charts.no_sale_bars(dash.no_sale), key="chart-no-sale")
-        st.caption("Share of no-purchase visits per no-sale reason (95% interval).")
+        st.caption(_("Share of no-purchase visits per no-sale reason (95% interval)."))
 
-    st.subheader("Weekly trend")
+    st.subheader(_("Weekly trend"))
     st.markdown(words.trend(dash.trend))
     st.plotly_chart(charts.trend_lines(dash.trend, aims.conversion), key="chart-trend")
     st.caption(
-        f"Conversion per week (Monday first) for each first engagement, at least the last "
-        f"{periods.TREND_WEEKS} weeks; a gap is a week with too few visits."
+        _(
+            "Conversion per week (Monday first) for each first engagement, at least the last "
+            "{n} weeks; a gap is a week with too few visits."
+        ).format(n=periods.TREND_WEEKS)
     )
 
-    st.subheader("Hour × weekday")
+    st.subheader(_("Hour × weekday"))
     st.markdown(words.heat(dash.heat))
     measure = st.segmented_control(
-        "Show",
+        _("Show"),
         ["visits", "conversion"],
-        format_func=str.capitalize,
+        format_func=lambda m: _(HEAT_MEASURES[m]),
         default="visits",
         required=True,
         key=HEAT,
     )
     st.plotly_chart(charts.heatmap(dash.heat, measure or "visits"), key="chart-heat")
     st.caption(
-        "Visits or conversion per hour and weekday in each store's local time; "
-        "blank conversion cells have too few visits."
+        _(
+            "Visits or conversion per hour and weekday in each store's local time; "
+            "blank conversion cells have too few visits."
+        )
     )
 
     return cost
@@ -259,23 +277,33 @@ def follow_ups(storage: Storage, chosen, store_id, now):
     if follow is not None and not follow.any:
         follow = None  # a store that does not use follow-ups sees no empty tiles
     if follow is not None:
-        st.subheader("Follow-ups")
-        window = (
-            f"{followups.window_days(storage, store_id)} days"
-            if store_id
-            else "each store's window"
-        )
+        st.subheader(_("Follow-ups"))
         for column, (label, value, caption) in zip(
             st.columns(3), followups.tiles(follow), strict=True
         ):
             with column, st.container(border=True):
                 st.metric(label, value)
                 st.caption(caption)
-        st.markdown(
-            f"Follow-up conversion: **{figures.percent(follow.conversion.value, 0)}** "
-            f"({figures.interval(follow.conversion)}, n = {follow.due:,}) of the follow-ups due "
-            f"in this period came back and bought within {window} of the promise."
-        )
+        numbers = {
+            "rate": figures.percent(follow.conversion.value, 0),
+            "interval": figures.interval(follow.conversion),
+            "n": formats.number(follow.due),
+        }
+        if store_id:
+            days = followups.window_days(storage, store_id)
+            sentence = n_(
+                "Follow-up conversion: **{rate}** ({interval}, n = {n}) of the follow-ups due "
+                "in this period came back and bought within {days} day of the promise.",
+                "Follow-up conversion: **{rate}** ({interval}, n = {n}) of the follow-ups due "
+                "in this period came back and bought within {days} days of the promise.",
+                days,
+            ).format(**numbers, days=formats.number(days))
+        else:
+            sentence = _(
+                "Follow-up conversion: **{rate}** ({interval}, n = {n}) of the follow-ups due "
+                "in this period came back and bought within each store's window of the promise."
+            ).format(**numbers)
+        st.markdown(sentence)
         st.table(followups.rate_rows(follow), hide_index=True, border="horizontal")
 
     return follow
@@ -283,7 +311,7 @@ def follow_ups(storage: Storage, chosen, store_id, now):
 
 def team(dash, cost, follow) -> None:
     totals = dash.totals
-    st.subheader("Team")
+    st.subheader(_("Team"))
     st.markdown(words.team(dash.team))
     team_table = words.team_table(
         dash.team,
@@ -293,20 +321,24 @@ def team(dash, cost, follow) -> None:
         neutral_costs=None if totals.too_few else cost.team_column,
     )
     if follow is not None:  # issue #15: follow-ups each associate closed in the period
-        team_table["Follow-ups done"] = [
+        team_table[_("Follow-ups done")] = [
             sum(follow.done_by.get(r.associate_id, 0) for r in dash.team),
             *(follow.done_by.get(r.associate_id, 0) for r in dash.team),
         ]
     # A static table: every row and column visible on a tablet, nothing to scroll.
     st.table(team_table, hide_index=True, border="horizontal")
-    st.caption(
-        f"Team totals first, then associates ranked by conversion; those with fewer than "
-        f'{MIN_SAMPLE} closed visits are listed but not ranked. "vs previous" is the change '
-        "in conversion in points against the previous period."
-        + (
-            " Neutral cost: extra purchases associated with each one's neutral first engagements "
-            "had they converted like their warm ones (95% interval)."
-            if not totals.too_few
-            else ""
+    if totals.too_few:
+        caption = _(
+            "Team totals first, then associates ranked by conversion; those with fewer than "
+            '{need} closed visits are listed but not ranked. "vs previous" is the change '
+            "in conversion in points against the previous period."
         )
-    )
+    else:
+        caption = _(
+            "Team totals first, then associates ranked by conversion; those with fewer than "
+            '{need} closed visits are listed but not ranked. "vs previous" is the change '
+            "in conversion in points against the previous period. Neutral cost: extra "
+            "purchases associated with each one's neutral first engagements had they "
+            "converted like their warm ones (95% interval)."
+        )
+    st.caption(caption.format(need=MIN_SAMPLE))

@@ -20,11 +20,28 @@ from cxlog.core.model import from_utc_text, utc_now
 from cxlog.core.text import plain
 from cxlog.followups import followups
 from cxlog.followups.followups import CHANNELS, DUE_CHOICES, RESULTS, SECTIONS
+from cxlog.language import formats
+from cxlog.language.words import N_, _, n_
 from cxlog.storage.db import Storage
 from cxlog.visits import visits
 from cxlog.web import ui
 
-ENGAGEMENT = {"warm": "Warm", "neutral": "Neutral", "missed": "Missed"}
+ENGAGEMENT = {"warm": N_("Warm"), "neutral": N_("Neutral"), "missed": N_("Missed")}
+# The promise just made, in words, by its channel.
+PROMISED_BY = {
+    followups.CALL: N_("Promised: call, due {day}. Write **{code}** on the receipt."),
+    followups.TEXT: N_("Promised: text, due {day}. Write **{code}** on the receipt."),
+    followups.EMAIL: N_("Promised: e-mail, due {day}. Write **{code}** on the receipt."),
+    followups.IN_STORE: N_("Promised: in store, due {day}. Write **{code}** on the receipt."),
+}
+# A result just recorded, in words, by its key.
+SAVED = {
+    followups.REACHED: N_("Saved: {code} reached."),
+    followups.NO_ANSWER: N_("Saved: {code} no answer."),
+    followups.BOUGHT: N_("Saved: {code} came back and bought."),
+    followups.CAME_BACK: N_("Saved: {code} came back, no purchase."),
+    followups.NOT_NEEDED: N_("Saved: {code} not needed."),
+}
 QUICK_UNITS = (1, 2, 3, 4)
 # This page's session-state keys.
 # The channel last picked, remembered for the next promise. Kept apart from
@@ -90,59 +107,58 @@ class Sections:
         self.promise(visit_id, state.get(f"due-date-{visit_id}"))
 
     def promise_section(self) -> None:
-        st.subheader("Promise a follow-up")
+        st.subheader(_("Promise a follow-up"))
         ui.show_error("promise")
         if state[PROMISED]:
             code, due_on, chan = state[PROMISED]
             st.success(
-                f"Promised: {CHANNELS[chan].lower()}, due {day_text(due_on)}. "
-                f"Write **{code}** on the receipt.",
+                _(PROMISED_BY[chan]).format(day=day_text(due_on), code=code),
                 icon=":material/check_circle:",
             )
         rows = followups.recently_closed(self.storage, self.me["store_id"], self.me["id"])
         if not rows:
-            st.caption("Visits you close show here for a few hours, ready for a follow-up.")
+            st.caption(_("Visits you close show here for a few hours, ready for a follow-up."))
             return
         state[CHANNEL_PICKER] = state[CHANNEL]
         st.segmented_control(
-            "Channel (kept for your next promise)",
+            _("Channel (kept for your next promise)"),
             list(CHANNELS),
-            format_func=CHANNELS.get,
+            format_func=lambda k: _(CHANNELS[k]),
             key=CHANNEL_PICKER,
             required=True,
             on_change=lambda: state.update({CHANNEL: state[CHANNEL_PICKER] or followups.CALL}),
         )
-        chan = CHANNELS[state[CHANNEL]]
+        chan = _(CHANNELS[state[CHANNEL]])
         for v in rows:
             vid = v["id"]
             with st.container(border=True, key=f"promise-{vid}"):
                 st.markdown(
-                    f"{self.clock(v['closed_at'])} · {ENGAGEMENT[v['first_engagement']]} · "
+                    f"{self.clock(v['closed_at'])} · {_(ENGAGEMENT[v['first_engagement']])} · "
                     f"{plain(followups.visit_summary(v))}"
                 )
                 with st.container(horizontal=True, key=f"due-row-{vid}"):
-                    for choice, (label, _) in DUE_CHOICES.items():
+                    for choice, (label, _days) in DUE_CHOICES.items():
                         st.button(
-                            f"{label} · {chan}",
+                            f"{_(label)} · {chan}",
                             key=f"due-{choice}-{vid}",
                             on_click=self.promise,
                             args=(vid, choice),
                         )
                     st.button(
-                        "Pick a day",
+                        _("Pick a day"),
                         key=f"due-pick-{vid}",
                         icon=":material/calendar_month:",
                         on_click=lambda vid=vid: state[DATE_OPEN].add(vid),
                     )
                 if vid in state[DATE_OPEN]:
                     st.date_input(
-                        "Due day",
+                        _("Due day"),
                         key=f"due-date-{vid}",
                         min_value=localday.today(self.me["timezone"], utc_now()),
                         format="YYYY-MM-DD",
                     )
                     st.button(
-                        f"Promise · {chan}",
+                        _("Promise · {channel}").format(channel=chan),
                         key=f"due-save-{vid}",
                         type="primary",
                         on_click=self.promise_on_date,
@@ -169,7 +185,7 @@ class Sections:
         )
         if done:
             state[BOUGHT_OPEN].discard(followup_id)
-            ui.toast_later(f"Saved: {done['code']} {RESULTS[outcome].lower()}.", ":material/check:")
+            ui.toast_later(_(SAVED[outcome]).format(code=done["code"]), ":material/check:")
 
     def bought(self, followup_id: int, units: int) -> None:
         self.result(
@@ -186,7 +202,10 @@ class Sections:
         if moved:
             state[SNOOZE_OPEN].discard(followup_id)
             ui.toast_later(
-                f"{moved['code']} now due {day_text(moved['due_on'])}.", ":material/snooze:"
+                _("{code} now due {day}.").format(
+                    code=moved["code"], day=day_text(moved["due_on"])
+                ),
+                ":material/snooze:",
             )
 
     def toggle(self, key: str, followup_id: int) -> None:
@@ -196,57 +215,64 @@ class Sections:
         fid = item["id"]
         with st.container(border=True, key=f"fu-{fid}"):
             st.markdown(
-                f"**{item['code']}** · {CHANNELS[item['channel']]} · due {day_text(item['due_on'])}"
-                f" · promised by {plain(item['promised_by_name'])}"
+                _("**{code}** · {channel} · due {day} · promised by {name}").format(
+                    code=item["code"],
+                    channel=_(CHANNELS[item["channel"]]),
+                    day=day_text(item["due_on"]),
+                    name=plain(item["promised_by_name"]),
+                )
             )
-            tries = (
-                f" · {item['attempts']} tr{'ies' if item['attempts'] != 1 else 'y'} without answer"
+            visit = _("{engagement} visit {day} · {summary}").format(
+                engagement=_(ENGAGEMENT[item["first_engagement"]]),
+                day=day_text(item["promised_on"]),
+                summary=plain(followups.visit_summary(item)),
             )
-            st.caption(
-                f"{ENGAGEMENT[item['first_engagement']]} visit {day_text(item['promised_on'])} · "
-                f"{plain(followups.visit_summary(item))}" + (tries if item["attempts"] else "")
-            )
+            if item["attempts"]:
+                visit = n_(
+                    "{visit} · {n} try without answer",
+                    "{visit} · {n} tries without answer",
+                    item["attempts"],
+                ).format(visit=visit, n=formats.number(item["attempts"]))
+            st.caption(visit)
             ui.show_error(f"fu-{fid}")
             if item["result"]:
                 by = plain(item["result_by_name"] or "")
-                extra = (
-                    f", {item['units']} unit{'s' if item['units'] != 1 else ''}"
-                    if item["units"]
-                    else ""
-                )
-                st.markdown(
-                    f"✓ {RESULTS[item['result']]}{extra} · {day_text(item['result_on'])} · {by}"
-                )
+                result = _(RESULTS[item["result"]])
+                if item["units"]:
+                    result = n_("{result}, {n} unit", "{result}, {n} units", item["units"]).format(
+                        result=result, n=formats.number(item["units"])
+                    )
+                st.markdown(f"✓ {result} · {day_text(item['result_on'])} · {by}")
                 return
             with st.container(horizontal=True, key=f"fu-results-{fid}"):
                 # (label, key, on_click, args, extra): one tap records a result;
                 # "bought" and "snooze" open their choices first.
                 buttons = (
-                    ("Reached", "reached", self.result, (fid, followups.REACHED), {}),
+                    (_("Reached"), "reached", self.result, (fid, followups.REACHED), {}),
                     (
-                        "No answer · retry tomorrow",
+                        _("No answer · retry tomorrow"),
                         "noanswer",
                         self.result,
                         (fid, followups.NO_ANSWER),
                         {},
                     ),
                     (
-                        "Came back and bought",
+                        _("Came back and bought"),
                         "bought",
                         self.toggle,
                         (BOUGHT_OPEN, fid),
                         {"type": "primary"},
                     ),
                     (
-                        "Came back, no purchase",
+                        _("Came back, no purchase"),
                         "cameback",
                         self.result,
                         (fid, followups.CAME_BACK),
                         {},
                     ),
-                    ("Not needed", "notneeded", self.result, (fid, followups.NOT_NEEDED), {}),
+                    (_("Not needed"), "notneeded", self.result, (fid, followups.NOT_NEEDED), {}),
                     (
-                        "Snooze",
+                        _("Snooze"),
                         "snooze",
                         self.toggle,
                         (SNOOZE_OPEN, fid),
@@ -257,7 +283,7 @@ class Sections:
                     st.button(label, key=f"fu-{key}-{fid}", on_click=on_click, args=args, **extra)
             if fid in state[BOUGHT_OPEN]:
                 st.number_input(
-                    "Sale amount (optional)",
+                    _("Sale amount (optional)"),
                     min_value=0.0,
                     max_value=1_000_000.0,
                     value=None,
@@ -265,7 +291,7 @@ class Sections:
                     format="%.2f",
                     key=f"fu-amount-{fid}",
                 )
-                st.caption("Units bought:")
+                st.caption(_("Units bought:"))
                 with st.container(horizontal=True, key=f"fu-units-{fid}"):
                     for units in QUICK_UNITS:
                         st.button(
@@ -275,7 +301,7 @@ class Sections:
                             args=(fid, units),
                         )
                     st.number_input(
-                        "More units",
+                        _("More units"),
                         min_value=5,
                         max_value=99,
                         value=5,
@@ -284,15 +310,15 @@ class Sections:
                         width=120,
                     )
                     st.button(
-                        "Save",
+                        _("Save"),
                         key=f"fu-units-more-{fid}",
                         on_click=lambda: self.bought(fid, int(state[f"fu-more-{fid}"])),
                     )
             if fid in state[SNOOZE_OPEN]:
                 with st.container(horizontal=True, key=f"fu-snooze-row-{fid}"):
-                    for choice, (label, _) in DUE_CHOICES.items():
+                    for choice, (label, _days) in DUE_CHOICES.items():
                         st.button(
-                            label,
+                            _(label),
                             key=f"fu-snooze-{choice}-{fid}",
                             on_click=self.snooze,
                             args=(fid, choice),
@@ -304,12 +330,12 @@ class Sections:
         for section, title in SECTIONS.items():
             rows = lists[section]
             more = "+" if len(rows) >= followups.LIST_LIMIT else ""  # the list shows the first 100
-            st.subheader(f"{title} ({len(rows)}{more})")
+            st.subheader(f"{_(title)} ({formats.number(len(rows))}{more})")
             if not rows:
                 st.caption(
-                    "Nothing here."
+                    _("Nothing here.")
                     if section != followups.DONE
-                    else "Follow-ups done in the last 7 days show here."
+                    else _("Follow-ups done in the last 7 days show here.")
                 )
             for item in rows:
                 self.card(item)
@@ -325,30 +351,37 @@ class Sections:
 
         def link() -> dict:
             if not visit_id:
-                raise ValidationError("Pick the visit of the customer who came back.")
+                raise ValidationError(_("Pick the visit of the customer who came back."))
             return followups.mark_return(self.storage, visit_id, code, associate_id=self.me["id"])
 
         linked = ui.attempt("return", link)
         if linked:
-            ui.toast_later(f"Linked as a return of {linked['code']}.", ":material/link:")
+            ui.toast_later(
+                _("Linked as a return of {code}.").format(code=linked["code"]), ":material/link:"
+            )
             state["return-code"] = ""
 
     def return_section(self, lists_codes: list[str]) -> None:
-        st.subheader("A customer came back")
+        st.subheader(_("A customer came back"))
         open_now = visits.open_visits(self.storage, self.me["store_id"])
         if not open_now:
-            st.caption("Start their visit on the Log page, then link it here with their code.")
+            st.caption(_("Start their visit on the Log page, then link it here with their code."))
             return
         ui.show_error("return")
         labels = {
-            v["id"]: f"{self.clock(v['started_at'])} · {ENGAGEMENT[v['first_engagement']]} · "
+            v["id"]: f"{self.clock(v['started_at'])} · {_(ENGAGEMENT[v['first_engagement']])} · "
             f"{plain(v['associate_name'])}"
             for v in open_now
         }
-        st.selectbox("Their visit today", list(labels), format_func=labels.get, key="return-visit")
+        st.selectbox(
+            _("Their visit today"), list(labels), format_func=labels.get, key="return-visit"
+        )
         with st.container(horizontal=True, vertical_alignment="bottom"):
-            st.text_input("Code from the receipt", max_chars=7, key="return-code")
-            st.selectbox("or from the list", [None, *lists_codes], key="return-pick")
+            st.text_input(_("Code from the receipt"), max_chars=7, key="return-code")
+            st.selectbox(_("or from the list"), [None, *lists_codes], key="return-pick")
         st.button(
-            "Link the return", key="return-save", on_click=self.link_return, icon=":material/link:"
+            _("Link the return"),
+            key="return-save",
+            on_click=self.link_return,
+            icon=":material/link:",
         )
