@@ -26,7 +26,7 @@ try:
     stores_seen = len(my_stores)
     # The page speaks the device's, the store's, the chain's or the browser's
     # language (#29), chosen before anything is drawn.
-    language_ui.settle(storage, language_ui.store_of_run(storage, account, my_stores))
+    language_ui.settle(storage, ui.store_of_run(storage, account, my_stores))
 except StorageError as exc:
     # The database cannot be reached (folder gone, file moved, disk trouble):
     # a sentence, never a stack trace; the next page load tries again (#7).

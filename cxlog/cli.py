@@ -89,6 +89,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--summary", action="store_true", help="the dashboard tables instead")
     p.add_argument("--followups", action="store_true", help="the follow-ups instead (#15)")
     p.add_argument("--excel", action="store_true", help="UTF-8 with a BOM, for Excel")
+    # Issue #29: Excel in a language that writes 1,5 reads ";"-separated files
+    # with decimal commas; every other CSV is the same in every language.
+    p.add_argument(
+        "--lang",
+        choices=list(words.LANGUAGES),
+        metavar="LANG",
+        help="with --summary --excel: the decimal sign and separator of this language's Excel",
+    )
     p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
 
     # Issue #11: the first-run code, for whoever can run commands on the server.
@@ -258,7 +266,8 @@ def _export(storage: Storage, args: argparse.Namespace) -> str:
         what = "follow-ups"
     else:
         write = export.export_visits_file
-    count = write(storage, args.output, selection, for_excel=args.excel)
+    with words.using(args.lang):
+        count = write(storage, args.output, selection, for_excel=args.excel)
     return f"Wrote {count:,} {what} to {args.output}"
 
 

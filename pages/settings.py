@@ -9,7 +9,6 @@ from cxlog.language.words import _
 from cxlog.web import (
     accounts_ui,
     coaching_ui,
-    language_ui,
     settings_access_ui,
     settings_ui,
     ui,
@@ -46,7 +45,7 @@ with lists_tab:
     settings_ui.store_lists(storage, store, me.actor)
 with store_tab:
     settings_access_ui.store_form(storage, store, me.actor)
-    language_ui.store_setting(storage, store, me)  # issue #29
+    settings_access_ui.store_language(storage, store, me)  # issue #29
 with access_tab:
     settings_access_ui.access_tab(storage, store, me)
 with devices_tab:

@@ -54,6 +54,15 @@ def test_export_options(seeded, shop, tmp_path):
     assert data.count(b"\r\n") == 1 + 29
     assert main([*base, "--store", str(shop["store"]), "--summary", "-o", str(out)]) == 0
     assert out.read_text().startswith("table,group,visits")
+    # Issue #29: the summary for a German Excel (";" and decimal commas); the
+    # same columns, and without --excel the language changes nothing.
+    english = out.read_text()
+    assert main([*base, "--summary", "--lang", "de", "-o", str(out)]) == 0
+    assert out.read_text() == english
+    assert main([*base, "--summary", "--excel", "--lang", "de", "-o", str(out)]) == 0
+    german = out.read_text(encoding="utf-8-sig")
+    assert german.startswith("table;group;visits")
+    assert ";0,8794;" in german and "0.8794" not in german
 
 
 @pytest.mark.parametrize(

@@ -19,13 +19,10 @@ import json
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from cxlog.access.accounts import Account
 from cxlog.language import words
 from cxlog.language.words import _
 from cxlog.storage import settings
 from cxlog.storage.db import Storage
-from cxlog.stores import catalog
-from cxlog.web import ui
 
 LANGUAGE = "language"  # this run's language
 OWN = "language_own"  # the device's own choice: a language, "" (follow the store) or None (unread)
@@ -67,27 +64,6 @@ def choose(own: str | None, fixed: str | None, browser: str | None) -> tuple[str
     if words.supported(fixed):
         return words.supported(fixed), "store"
     return words.supported(browser) or words.ENGLISH, "browser"
-
-
-def store_of_run(
-    storage: Storage, account: Account | None, my_stores: list[dict] | None = None
-) -> int | None:
-    """The store whose language this run speaks: the account's one store
-    (``my_stores``: ui.my_stores of the account), the store of the shift on
-    this device, the one picked or joined by QR code, the only one; None (the
-    chain's language) otherwise."""
-    if account is not None:
-        stores = ui.my_stores(storage, account) if my_stores is None else my_stores
-        return stores[0]["id"] if len(stores) == 1 else None
-    me = ui.signed_in(storage)
-    if me is not None:
-        return me["store_id"]
-    stores = catalog.list_stores(storage)
-    picked = st.query_params.get("store") or st.session_state.get(ui.PICKED_STORE)
-    for store in stores:
-        if str(store["id"]) == str(picked):
-            return store["id"]
-    return stores[0]["id"] if len(stores) == 1 else None
 
 
 def settle(storage: Storage, store_id: int | None) -> str:
@@ -149,57 +125,3 @@ def for_pad() -> dict:
         "lang_source": st.session_state.get(SOURCE, "browser"),
         "browser_lang": browser_language() or words.ENGLISH,
     }
-
-
-def store_setting(storage: Storage, store: dict, account: Account) -> None:
-    """Settings → Store: the language this store's devices start in, and (for
-    an account that sees every store of a chain) the chain's."""
-    ui.show_error("language")
-    several = len(catalog.list_stores(storage)) > 1
-    everywhere = ui.sees_every_store(storage, account)
-    if several and everywhere:
-        chain = settings.store_language(storage)
-        key = "language-chain"
-        st.session_state[key] = chain or ""
-        st.selectbox(
-            _("Language of every store (each store may fix its own)"),
-            ["", *words.LANGUAGES],
-            key=key,
-            format_func=lambda code: words.LANGUAGES.get(code) or _("Each device's browser"),
-            on_change=lambda: ui.change(
-                storage,
-                "language",
-                lambda: settings.set_language(
-                    storage, st.session_state[key] or None, actor=account.actor
-                ),
-                _("Language saved."),
-            ),
-        )
-    own = settings.store_own(storage, settings.LANGUAGE, store["id"])
-    inherited = settings.store_language(storage) if several else None
-    follow = (
-        _("Every store's ({name})").format(name=words.LANGUAGES[inherited])
-        if inherited
-        else _("Each device's browser")
-    )
-    key = f"language-store-{store['id']}"
-    st.session_state[key] = words.supported(own) or ""
-    st.selectbox(
-        _("Language of this store's tablets and phones"),
-        ["", *words.LANGUAGES],
-        key=key,
-        format_func=lambda code: words.LANGUAGES.get(code) or follow,
-        help=_(
-            "Tablets follow a change at their next refresh. A device whose own language "
-            "was picked on it (at the foot of the Log page) keeps that one."
-        ),
-        on_change=lambda: ui.change(
-            storage,
-            "language",
-            lambda: settings.set_store_language(
-                storage, store["id"], st.session_state[key] or None, actor=account.actor
-            ),
-            _("Language saved."),
-            store_id=store["id"],
-        ),
-    )

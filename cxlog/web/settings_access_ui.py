@@ -13,6 +13,7 @@ from cxlog.calendar import localday
 from cxlog.core.model import from_utc_text, timezones
 from cxlog.core.text import plain
 from cxlog.followups import followups
+from cxlog.language import words
 from cxlog.language.words import N_, _
 from cxlog.storage import settings
 from cxlog.storage.db import Storage
@@ -332,3 +333,57 @@ def followup_window(storage: Storage, store: dict, role: str) -> None:
                 _("Follow-up window saved."),
             ),
         )
+
+
+def store_language(storage: Storage, store: dict, account: Account) -> None:
+    """Settings → Store: the language this store's devices start in, and (for
+    an account that sees every store of a chain) the chain's."""
+    ui.show_error("language")
+    several = len(catalog.list_stores(storage)) > 1
+    everywhere = ui.sees_every_store(storage, account)
+    if several and everywhere:
+        chain = settings.store_language(storage)
+        key = "language-chain"
+        st.session_state[key] = chain or ""
+        st.selectbox(
+            _("Language of every store (each store may fix its own)"),
+            ["", *words.LANGUAGES],
+            key=key,
+            format_func=lambda code: words.LANGUAGES.get(code) or _("Each device's browser"),
+            on_change=lambda: ui.change(
+                storage,
+                "language",
+                lambda: settings.set_language(
+                    storage, st.session_state[key] or None, actor=account.actor
+                ),
+                _("Language saved."),
+            ),
+        )
+    own = settings.store_own(storage, settings.LANGUAGE, store["id"])
+    inherited = settings.store_language(storage) if several else None
+    follow = (
+        _("Every store's ({name})").format(name=words.LANGUAGES[inherited])
+        if inherited
+        else _("Each device's browser")
+    )
+    key = f"language-store-{store['id']}"
+    st.session_state[key] = words.supported(own) or ""
+    st.selectbox(
+        _("Language of this store's tablets and phones"),
+        ["", *words.LANGUAGES],
+        key=key,
+        format_func=lambda code: words.LANGUAGES.get(code) or follow,
+        help=_(
+            "Tablets follow a change at their next refresh. A device whose own language "
+            "was picked on it (at the foot of the Log page) keeps that one."
+        ),
+        on_change=lambda: ui.change(
+            storage,
+            "language",
+            lambda: settings.set_store_language(
+                storage, store["id"], st.session_state[key] or None, actor=account.actor
+            ),
+            _("Language saved."),
+            store_id=store["id"],
+        ),
+    )

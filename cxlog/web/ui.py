@@ -20,7 +20,7 @@ from cxlog.language import formats
 from cxlog.language.words import N_, _, n_
 from cxlog.storage.db import Storage, shared_storage
 from cxlog.stores import catalog
-from cxlog.web import heap
+from cxlog.web import heap, language_ui
 
 T = TypeVar("T")
 
@@ -185,6 +185,27 @@ def signed_in(storage: Storage) -> dict | None:
         cookies.get(shifts.SHIFT_COOKIE),
         device=cookies.get(shifts.DEVICE_COOKIE),
     )
+
+
+def store_of_run(
+    storage: Storage, account: Account | None, known: list[dict] | None = None
+) -> int | None:
+    """The store whose language this run speaks: the account's one store
+    (``known``: my_stores of the account, when read already), the store of the shift on
+    this device, the one picked or joined by QR code, the only one; None (the
+    chain's language) otherwise."""
+    if account is not None:
+        stores = my_stores(storage, account) if known is None else known
+        return stores[0]["id"] if len(stores) == 1 else None
+    me = signed_in(storage)
+    if me is not None:
+        return me["store_id"]
+    stores = catalog.list_stores(storage)
+    picked = st.query_params.get("store") or st.session_state.get(PICKED_STORE)
+    for store in stores:
+        if str(store["id"]) == str(picked):
+            return store["id"]
+    return stores[0]["id"] if len(stores) == 1 else None
 
 
 def still_on_shift(storage: Storage, associate_id: int) -> bool:
@@ -404,11 +425,7 @@ def sign_in_form(storage: Storage, needed: str = roles.MANAGER) -> None:
             args=(storage,),
             icon=":material/login:",
         )
-    # This device's own language (#29). Imported here: language_ui reads this
-    # module's session helpers.
-    from cxlog.web import language_ui
-
-    language_ui.picker(storage, None)
+    language_ui.picker(storage, None)  # this device's own language (#29)
 
 
 def require_account(storage: Storage, needed: str) -> Account:
