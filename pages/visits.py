@@ -18,6 +18,7 @@ from cxlog.core.model import (
     PURCHASED,
     REASON,
     WARM,
+    entry_name,
     from_utc_text,
 )
 from cxlog.core.text import plain
@@ -110,7 +111,7 @@ with st.form(f"fix-form-{vid}", enter_to_submit=True):
         index=reason_options.index(visit["reason_id"]),
         key=f"fix-reason-{vid}",
         format_func=lambda i: (
-            _("Not tapped") if i is None else {r["id"]: r["name"] for r in reasons}[i]
+            _("Not tapped") if i is None else {r["id"]: entry_name(r["name"]) for r in reasons}[i]
         ),
     )
     with st.container(horizontal=True):
@@ -143,7 +144,7 @@ with st.form(f"fix-form-{vid}", enter_to_submit=True):
             else 0,
             key=f"fix-nosale-{vid}",
             format_func=lambda i: (
-                _("None") if i is None else {r["id"]: r["name"] for r in no_sale}[i]
+                _("None") if i is None else {r["id"]: entry_name(r["name"]) for r in no_sale}[i]
             ),
         )
     staff = catalog.pickable(people, visit["associate_id"])

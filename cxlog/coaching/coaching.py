@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from cxlog.calendar import localday
 from cxlog.coaching import goals
-from cxlog.core.model import MIN_SAMPLE, MISSED, NEUTRAL, WARM, utc_now
+from cxlog.core.model import MIN_SAMPLE, MISSED, NEUTRAL, WARM, entry_name, utc_now
 from cxlog.core.money import money_md as money
 from cxlog.core.text import plain
 from cxlog.language import formats
@@ -376,7 +376,7 @@ def _measured(storage: Storage, filters: Filters, measure: str) -> Rate:
 def _focus_check(storage: Storage, focus: dict | None, store_id: int, yesterday: date, zone) -> str:
     if focus is None:
         return _("No focus was picked for yesterday.")
-    name = plain(focus["name"])
+    name = plain(entry_name(focus["name"]))
     if not focus["measure"]:
         return _(
             "Yesterday's focus: {name} (not something cxlog counts; ask the team how it went)."
@@ -595,7 +595,7 @@ def _sections(card: HuddleCard) -> list[Section]:
             "Top no-sale reason this week: {reason}, {rate} of {n} no-purchase visits."
         ).format(reason=plain(label), rate=percent(share.value, 0), n=formats.number(share.n))
     today = (
-        _("Today's focus: {name}").format(name=plain(card.focus_today["name"]))
+        _("Today's focus: {name}").format(name=plain(entry_name(card.focus_today["name"])))
         if card.focus_today
         else _("Today's focus: not picked yet (Settings → Coaching).")
     )
@@ -639,7 +639,7 @@ def huddle_card(
     if named:
         key, n = max(named, key=lambda kn: (kn[1], -kn[0]))
         reasons = {
-            r["id"]: r["name"]
+            r["id"]: entry_name(r["name"])
             for r in catalog.list_reasons(storage, "no_sale_reason", active_only=False, every=True)
         }
         top = (reasons.get(key, f"#{key}"), Rate(n, lost))

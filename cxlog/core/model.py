@@ -28,22 +28,39 @@ MARKERS: tuple[str, ...] = ("used_name", "recommended")
 REASON, NO_SALE_REASON = "reason", "no_sale_reason"
 LIST_KINDS: tuple[str, ...] = (REASON, NO_SALE_REASON)
 
-NOT_LEARNED = "Not learned"
+NOT_LEARNED = N_("Not learned")
 DEFAULT_REASONS: tuple[str, ...] = (
-    "Gift",
-    "Replace or upgrade",
-    "Specific item",
-    "Browsing",
-    "Service or return",
+    N_("Gift"),
+    N_("Replace or upgrade"),
+    N_("Specific item"),
+    N_("Browsing"),
+    N_("Service or return"),
     NOT_LEARNED,
 )
 DEFAULT_NO_SALE_REASONS: tuple[str, ...] = (
-    "Price",
-    "Out of stock",
-    "Just looking",
-    "Will return",
-    "Other",
+    N_("Price"),
+    N_("Out of stock"),
+    N_("Just looking"),
+    N_("Will return"),
+    N_("Other"),
 )
+# The coaching behaviours every store starts with (i14_coaching's seed).
+DEFAULT_BEHAVIOURS: tuple[str, ...] = (
+    N_("Greet within 30 seconds"),
+    N_("Learn the reason"),
+    N_("Use the customer's name"),
+    N_("Recommend one more item"),
+)
+_STARTING_NAMES = frozenset(DEFAULT_REASONS + DEFAULT_NO_SALE_REASONS + DEFAULT_BEHAVIOURS)
+
+
+def entry_name(name: str | None) -> str | None:
+    """A list entry's or behaviour's name as people read it (issue #29): the
+    entries every store starts with in the reader's language, a name a
+    manager typed exactly as typed. Stored names, and so the CSV files, stay
+    as they are."""
+    return _(name) if name in _STARTING_NAMES else name
+
 
 MIN_UNITS, MAX_UNITS = 1, 99
 # A single visit's sale above this is almost certainly a mis-typed amount.

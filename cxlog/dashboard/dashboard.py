@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cxlog.calendar import localday, periods
-from cxlog.core.model import FIRST_ENGAGEMENTS, NO_SALE_REASON, REASON
+from cxlog.core.model import FIRST_ENGAGEMENTS, NO_SALE_REASON, REASON, entry_name
 from cxlog.language.words import N_, _
 from cxlog.numbers import facts, rollups
 from cxlog.numbers.facts import PURCHASED_CODE, WARM_CODE, Facts
@@ -501,7 +501,7 @@ def build(storage: Storage, selection: DashboardFilters, now: datetime) -> Dashb
     else:
         read = _read_visits(storage, selection, spans, zones, learned)
     no_sale_names = {
-        r["id"]: r["name"]
+        r["id"]: entry_name(r["name"])
         for r in catalog.list_reasons(storage, NO_SALE_REASON, active_only=False, every=True)
     }
     return Dashboard(
@@ -511,7 +511,7 @@ def build(storage: Storage, selection: DashboardFilters, now: datetime) -> Dashb
         previous=read.prev.total,
         by_engagement=_engagement(read.cur, read.prev),
         by_depth=_connection(read.cur, read.prev),
-        by_reason=_reasons(read.cur, read.prev, {r["id"]: r["name"] for r in reasons}),
+        by_reason=_reasons(read.cur, read.prev, {r["id"]: entry_name(r["name"]) for r in reasons}),
         no_sale=_no_sale(read.cur, no_sale_names),
         trend=_trend(read.weeks),
         heat=_heat(read.heat),

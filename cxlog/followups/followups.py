@@ -27,6 +27,7 @@ from cxlog.core.model import (
     MIN_SAMPLE,
     PURCHASED,
     connection_depth,
+    entry_name,
     to_utc_text,
     utc_now,
 )
@@ -685,12 +686,12 @@ def recently_closed(
 
 def visit_summary(item: dict) -> str:
     """ "Gift · no purchase (Price)": the original visit, in the list's words."""
-    reason = item.get("reason_name") or _("no reason")
+    reason = entry_name(item.get("reason_name")) or _("no reason")
     units = item.get("visit_units", item.get("units"))
     if item.get("outcome") == PURCHASED:
         outcome = n_("bought {n} unit", "bought {n} units", units or 0).format(n=units)
     else:
-        why = item.get("no_sale_reason_name")
+        why = entry_name(item.get("no_sale_reason_name"))
         outcome = _("no purchase ({reason})").format(reason=why) if why else _("no purchase")
     return f"{reason} · {outcome}"
 

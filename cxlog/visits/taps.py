@@ -44,6 +44,7 @@ from cxlog.core.model import (
     MARKERS,
     NO_PURCHASE,
     PURCHASED,
+    entry_name,
     to_utc_text,
     utc_now,
 )
@@ -546,7 +547,7 @@ def pad_lists(storage: Storage, store_id: int) -> dict:
     managers' order (the chain's entries, then the store's own)."""
     return {
         key: [
-            {"id": r["id"], "name": r["name"]}
+            {"id": r["id"], "name": entry_name(r["name"])}
             for r in catalog.list_reasons(storage, kind, store_id=store_id)
         ]
         for key, kind in (("reasons", "reason"), ("no_sale", "no_sale_reason"))

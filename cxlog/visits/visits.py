@@ -25,6 +25,7 @@ from cxlog.core.model import (
     PURCHASED,
     REASON,
     WARM,
+    entry_name,
     to_utc_text,
     utc_now,
 )
@@ -665,7 +666,7 @@ def visit_line(visit: dict, timezone: str) -> str:
         _(ENGAGEMENT_LABELS[engagement])
         if engagement in ENGAGEMENT_LABELS
         else engagement.capitalize(),
-        visit["reason_name"] or _("no reason"),
+        entry_name(visit["reason_name"]) or _("no reason"),
         outcome,
         visit["associate_name"],
     ]

@@ -13,7 +13,7 @@ from babel.numbers import list_currencies
 
 from cxlog.calendar import localday
 from cxlog.coaching import goals
-from cxlog.core.model import utc_now
+from cxlog.core.model import entry_name, utc_now
 from cxlog.core.money import COMMON
 from cxlog.core.text import plain
 from cxlog.language.words import _
@@ -137,12 +137,12 @@ def settings_tab(storage: Storage, store: dict, role: str) -> None:
         )
 
     behaviours = goals.list_behaviours(storage)
-    names = {b["id"]: b["name"] for b in behaviours}
+    names = {b["id"]: entry_name(b["name"]) for b in behaviours}
     st.subheader(_("Today's focus"))
     today = localday.today(store["timezone"], utc_now())
     focus = goals.focus_on(storage, sid, today)
     st.caption(
-        _("Today's focus: {name}").format(name=plain(focus["name"]))
+        _("Today's focus: {name}").format(name=plain(entry_name(focus["name"])))
         if focus
         else _("Today's focus: not picked yet")
     )
@@ -174,7 +174,7 @@ def settings_tab(storage: Storage, store: dict, role: str) -> None:
     st.dataframe(
         [
             {
-                _("Behaviour"): b["name"],
+                _("Behaviour"): entry_name(b["name"]),
                 _("Checked against"): _(goals.MEASURES[b["measure"]][0]) if b["measure"] else "—",
                 _("In use"): bool(b["active"]),
             }

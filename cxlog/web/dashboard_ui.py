@@ -11,7 +11,7 @@ import streamlit as st
 
 from cxlog.calendar import periods
 from cxlog.coaching import coaching, goals
-from cxlog.core.model import MIN_SAMPLE
+from cxlog.core.model import MIN_SAMPLE, entry_name
 from cxlog.core.text import plain
 from cxlog.dashboard import dashboard, filters
 from cxlog.dashboard import takeaways as words
@@ -94,7 +94,7 @@ def selection(
             st.query_params.to_dict(),
             stores={k: s["name"] for k, s in stores.items()},
             associates={k: a["store_id"] for k, a in people.items()},
-            reasons={k: r["name"] for k, r in reasons.items()},
+            reasons={k: entry_name(r["name"]) for k, r in reasons.items()},
             today=today,
         )
         if not any(k in st.query_params for k in filters.KEYS) and st.session_state.get(LAST):
@@ -127,7 +127,7 @@ def selection(
         reason_id = one_or_all(
             _("Reason for visit"),
             REASON_KEY,
-            {k: r["name"] for k, r in reasons.items()},
+            {k: entry_name(r["name"]) for k, r in reasons.items()},
             _("All reasons"),
         )
     selection = dashboard.DashboardFilters(
