@@ -13,56 +13,19 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cxlog.core.model import to_utc_text
 from cxlog.numbers import metrics
 from cxlog.numbers.metrics import Filters
-from tests.conftest import as_role
 from tests.helpers.oracles import half_up, newcombe_by_hand
-from tests.helpers.pages import open_page
-from tests.helpers.rows import NOV, RANGE, insert, visit
+from tests.helpers.pages import open_dashboard
+from tests.helpers.rows import RANGE, hand_month, insert, visit
 
 START, END = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 20, tzinfo=UTC)
-OCT = datetime(2026, 10, 20, 12, tzinfo=UTC)
 
 
 @pytest.fixture
 def month(app_env, shop):
-    """By hand, 1–19 November: Ana's 30 closed warm visits (21 bought 2 units, 20 of
-    them for 10.00) and 2 open; Ben's 25 neutral (10 bought 1 unit for 5.00) and 5
-    missed (1 bought 3 units, no amount); 2 voided. Before, 20 neutral (8 bought 1)."""
-    s, ana, ben, gift = shop["store"], shop["ana"], shop["ben"], shop["reasons"]["Gift"]
-    not_learned = shop["reasons"]["Not learned"]
-    rows = [
-        visit(s, ana, "warm", "purchased", 2, 1000 if i < 20 else None, reason_id=gift)
-        for i in range(21)
-    ]
-    rows += [visit(s, ana, "warm", "no_purchase", reason_id=gift) for _ in range(9)]
-    rows += [visit(s, ana, "warm", reason_id=gift) for _ in range(2)]
-    rows += [
-        visit(s, ben, "neutral", "purchased", 1, 500, reason_id=not_learned) for _ in range(10)
-    ]
-    rows += [visit(s, ben, "neutral", "no_purchase", reason_id=not_learned) for _ in range(15)]
-    rows += [visit(s, ben, "missed", "purchased", 3)]
-    rows += [visit(s, ben, "missed", "no_purchase") for _ in range(4)]
-    rows += [
-        visit(s, ana, "warm", "purchased", 5, 100, voided_at=to_utc_text(NOV), void_reason="x")
-        for _ in range(2)
-    ]
-    rows += [visit(s, ben, "neutral", "purchased", 1, at=OCT) for _ in range(8)]
-    rows += [visit(s, ben, "neutral", "no_purchase", at=OCT) for _ in range(12)]
-    insert(app_env, rows)
-    return shop
-
-
-def open_dashboard(query: dict | None = None) -> AppTest:
-    at = open_page()
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    as_role(at, "manager").run()
-    at.switch_page("pages/dashboard.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    """hand_month (tests/helpers/rows.py): the November answers worked out by hand."""
+    return hand_month(app_env, shop)
 
 
 def url(at: AppTest) -> dict[str, str]:

@@ -52,3 +52,15 @@ def text_of(at: AppTest) -> str:
     parts += [" ".join(map(str, s.options)) for s in at.selectbox]
     parts += [" ".join(map(str, s.options)) for s in at.multiselect]
     return "\n".join(map(str, parts))
+
+
+def open_dashboard(query: dict | None = None) -> AppTest:
+    """The dashboard as a signed-in manager opens it, with ``query`` in its address."""
+    at = open_page()
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    as_role(at, "manager").run()
+    at.switch_page("pages/dashboard.py")
+    at.run()
+    assert not at.exception, at.exception
+    return at

@@ -12,6 +12,7 @@ from tests.conftest import log_visit_in, new_id
 NOV = datetime(2026, 11, 10, 12, tzinfo=UTC)  # a visit's default start
 # The dashboard's custom range around NOV, opened by URL.
 RANGE = {"period": "custom", "from": "2026-11-01", "to": "2026-11-19"}
+OCT = datetime(2026, 10, 20, 12, tzinfo=UTC)  # before RANGE: the dashboard's previous period
 
 
 def insert(storage, rows: list[dict]) -> None:
@@ -59,3 +60,33 @@ def seed(storage, shop, when: datetime, *, warm_buys: int, neutral_buys: int, n:
             reason="Gift",
             **({"units": 1, "amount": 1250} if i < neutral_buys else {"no_sale": None}),
         )
+
+
+def hand_month(storage, shop) -> dict:
+    """By hand, 1–19 November: Ana's 30 closed warm visits (21 bought 2 units, 20 of
+    them for 10.00) and 2 open; Ben's 25 neutral (10 bought 1 unit for 5.00) and 5
+    missed (1 bought 3 units, no amount); 2 voided. Before, 20 neutral (8 bought 1).
+    The dashboard's tests (tests/test_dashboard_page.py, and in German
+    tests/test_dashboard_language.py) check their numbers against it."""
+    s, ana, ben, gift = shop["store"], shop["ana"], shop["ben"], shop["reasons"]["Gift"]
+    not_learned = shop["reasons"]["Not learned"]
+    rows = [
+        visit(s, ana, "warm", "purchased", 2, 1000 if i < 20 else None, reason_id=gift)
+        for i in range(21)
+    ]
+    rows += [visit(s, ana, "warm", "no_purchase", reason_id=gift) for _ in range(9)]
+    rows += [visit(s, ana, "warm", reason_id=gift) for _ in range(2)]
+    rows += [
+        visit(s, ben, "neutral", "purchased", 1, 500, reason_id=not_learned) for _ in range(10)
+    ]
+    rows += [visit(s, ben, "neutral", "no_purchase", reason_id=not_learned) for _ in range(15)]
+    rows += [visit(s, ben, "missed", "purchased", 3)]
+    rows += [visit(s, ben, "missed", "no_purchase") for _ in range(4)]
+    rows += [
+        visit(s, ana, "warm", "purchased", 5, 100, voided_at=to_utc_text(NOV), void_reason="x")
+        for _ in range(2)
+    ]
+    rows += [visit(s, ben, "neutral", "purchased", 1, at=OCT) for _ in range(8)]
+    rows += [visit(s, ben, "neutral", "no_purchase", at=OCT) for _ in range(12)]
+    insert(storage, rows)
+    return shop
