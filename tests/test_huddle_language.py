@@ -104,12 +104,11 @@ def test_an_unknown_language_is_refused(app_env, week, capsys):
 
 def test_the_page_in_french_shows_the_cli_s_french_card(app_env, week, capsys):
     settings.set_language(app_env, "fr", actor="test")
-    at = as_role(open_page("pages/huddle.py"), "owner")
-    # The language the router settles for the run (cxlog/web/language_ui.py:
-    # the chain's French here), set as it does for a page opened on its own.
-    at.session_state[language_ui.LANGUAGE] = "fr"
-    at.run()
+    # Through the router, which settles the chain's French for the run.
+    at = as_role(open_page(), "owner").run()
+    at.switch_page("pages/huddle.py").run()
     assert not at.exception  # one store: no store to pick
+    assert at.session_state[language_ui.LANGUAGE] == "fr"
     at.date_input(key="huddle-day").set_value(TODAY).run()
     assert not at.exception
     shown = "\n".join(m.value for m in at.markdown)

@@ -28,7 +28,7 @@ from cxlog.core import actors
 from cxlog.core.errors import ShiftError, ValidationError
 from cxlog.core.model import from_utc_text, to_utc_text, utc_now
 from cxlog.core.tokens import token_hash
-from cxlog.language.words import N_, _
+from cxlog.language.words import N_, _, shown
 from cxlog.storage.db import Storage, audit
 from cxlog.storage.engine import Database
 
@@ -201,13 +201,13 @@ def check(
     if row is None:
         raise ShiftError(_("This device's shift is not known here; tap your name again."))
     if row["ended_at"] is not None:
-        raise ShiftError(_(ENDED_WHY.get(row["ended_why"], ENDED_WHY["not_you"])))
+        raise ShiftError(shown(ENDED_WHY.get(row["ended_why"], ENDED_WHY["not_you"])))
     if not row["active"]:
         raise ShiftError(
             _("{name} has been deactivated and cannot log visits.").format(name=row["name"])
         )
     if row["pin_stamp"] != _pin_stamp(row["pin_hash"]):
-        raise ShiftError(_(ENDED_WHY["pin_changed"]))
+        raise ShiftError(shown(ENDED_WHY["pin_changed"]))
     if from_utc_text(row["expires_at"]) <= now:
         raise ShiftError(_("Your shift ended after 12 hours; tap your name again."))
     if device is not _ANY_DEVICE and device != row["device_id"]:

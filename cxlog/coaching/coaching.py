@@ -29,7 +29,7 @@ from cxlog.core.model import MIN_SAMPLE, MISSED, NEUTRAL, WARM, entry_name, utc_
 from cxlog.core.money import money_md as money
 from cxlog.core.text import plain
 from cxlog.language import formats
-from cxlog.language.words import N_, _, n_
+from cxlog.language.words import N_, _, n_, shown
 from cxlog.numbers import metrics
 from cxlog.numbers.figures import TOO_FEW, percent, ups
 from cxlog.numbers.metrics import Counts, Filters, Rate, wilson
@@ -381,7 +381,7 @@ def _focus_check(storage: Storage, focus: dict | None, store_id: int, yesterday:
         return _(
             "Yesterday's focus: {name} (not something cxlog counts; ask the team how it went)."
         ).format(name=name)
-    what = _(goals.MEASURES[focus["measure"]][0])
+    what = shown(goals.MEASURES[focus["measure"]][0])
     day = _measured(storage, _filters(store_id, yesterday, yesterday, zone), focus["measure"])
     before = _measured(
         storage,

@@ -32,7 +32,7 @@ from cxlog.core.model import (
     utc_now,
 )
 from cxlog.language import formats
-from cxlog.language.words import N_, _, n_
+from cxlog.language.words import N_, _, n_, shown
 from cxlog.numbers.figures import interval, percent
 from cxlog.numbers.metrics import Rate
 from cxlog.storage import settings
@@ -397,7 +397,7 @@ def promise(
 def _open_for_change(db: Database, followup_id: object, me: dict) -> dict:
     item = _followup(db, followup_id, me["store_id"])
     if item["result"] is not None:
-        result = _(RESULT_WORDS[item["result"]])
+        result = shown(RESULT_WORDS[item["result"]])
         if item["result_by_name"]:
             text = _("{code} is already done ({result}, by {name}); nothing changed.")
         else:

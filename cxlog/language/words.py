@@ -116,6 +116,13 @@ def _(message: str) -> str:
     return translations(current()).gettext(message)
 
 
+def shown(text: str) -> str:
+    """``_`` of a text marked where it is defined (``N_``) and picked from a
+    table by a key (``shown(LABELS[row["kind"]])``): inside ``_()`` the
+    extractor would take the key's quotes for a sentence."""
+    return translations(current()).gettext(text)
+
+
 def n_(singular: str, plural: str, n: int) -> str:
     """The form of a counted sentence for ``n`` in the current language; fill
     ``{n}`` (and any other placeholder) with ``.format`` afterwards."""

@@ -30,7 +30,7 @@ from cxlog.core.model import (
     utc_now,
 )
 from cxlog.language import formats
-from cxlog.language.words import N_, _, n_
+from cxlog.language.words import N_, _, n_, shown
 from cxlog.numbers import derived
 from cxlog.storage.db import Storage, audit
 from cxlog.storage.engine import Database
@@ -659,7 +659,7 @@ def visit_line(visit: dict, timezone: str) -> str:
     if visit["outcome"] == PURCHASED:
         outcome = _("Purchased {n}").format(n=formats.number(visit["units"]))
     else:
-        outcome = _(OUTCOME_LABELS[visit["outcome"]])
+        outcome = shown(OUTCOME_LABELS[visit["outcome"]])
     engagement = visit["first_engagement"]
     parts = [
         started,

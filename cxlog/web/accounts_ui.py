@@ -12,7 +12,7 @@ from cxlog.calendar import localday
 from cxlog.core import roles
 from cxlog.core.model import from_utc_text
 from cxlog.core.text import plain
-from cxlog.language.words import N_, _
+from cxlog.language.words import N_, _, shown
 from cxlog.storage.db import Storage
 from cxlog.stores import catalog
 from cxlog.web import ui
@@ -40,7 +40,7 @@ def accounts_tab(storage: Storage, me: Account) -> None:
         [
             {
                 name_col: a["login"],
-                role_col: _(ROLE_WORDS[a["role"]]),
+                role_col: shown(ROLE_WORDS[a["role"]]),
                 stores_col: _("Every store")
                 if a["role"] == roles.OWNER
                 else ", ".join(stores.get(s, "?") for s in a["stores"]),
@@ -107,7 +107,7 @@ def accounts_tab(storage: Storage, me: Account) -> None:
         [a["id"] for a in listed],
         key="account-pick",
         format_func={
-            a["id"]: _(NAME_AND_ROLE[a["role"]]).format(name=a["login"]) for a in listed
+            a["id"]: shown(NAME_AND_ROLE[a["role"]]).format(name=a["login"]) for a in listed
         }.get,
     )
     account = next(a for a in listed if a["id"] == picked)

@@ -16,7 +16,7 @@ from cxlog.coaching import goals
 from cxlog.core.model import entry_name, utc_now
 from cxlog.core.money import COMMON
 from cxlog.core.text import plain
-from cxlog.language.words import _
+from cxlog.language.words import _, shown
 from cxlog.storage.db import Storage
 from cxlog.web import ui
 
@@ -175,7 +175,9 @@ def settings_tab(storage: Storage, store: dict, role: str) -> None:
         [
             {
                 _("Behaviour"): entry_name(b["name"]),
-                _("Checked against"): _(goals.MEASURES[b["measure"]][0]) if b["measure"] else "—",
+                _("Checked against"): shown(goals.MEASURES[b["measure"]][0])
+                if b["measure"]
+                else "—",
                 _("In use"): bool(b["active"]),
             }
             for b in all_behaviours

@@ -21,7 +21,7 @@ from cxlog.core.text import plain
 from cxlog.followups import followups
 from cxlog.followups.followups import CHANNELS, DUE_CHOICES, RESULTS, SECTIONS
 from cxlog.language import formats
-from cxlog.language.words import N_, _, n_
+from cxlog.language.words import N_, _, n_, shown
 from cxlog.storage.db import Storage
 from cxlog.visits import visits
 from cxlog.web import ui
@@ -133,7 +133,7 @@ class Sections:
             vid = v["id"]
             with st.container(border=True, key=f"promise-{vid}"):
                 st.markdown(
-                    f"{self.clock(v['closed_at'])} · {_(ENGAGEMENT[v['first_engagement']])} · "
+                    f"{self.clock(v['closed_at'])} · {shown(ENGAGEMENT[v['first_engagement']])} · "
                     f"{plain(followups.visit_summary(v))}"
                 )
                 with st.container(horizontal=True, key=f"due-row-{vid}"):
@@ -217,13 +217,13 @@ class Sections:
             st.markdown(
                 _("**{code}** · {channel} · due {day} · promised by {name}").format(
                     code=item["code"],
-                    channel=_(CHANNELS[item["channel"]]),
+                    channel=shown(CHANNELS[item["channel"]]),
                     day=day_text(item["due_on"]),
                     name=plain(item["promised_by_name"]),
                 )
             )
             visit = _("{engagement} visit {day} · {summary}").format(
-                engagement=_(ENGAGEMENT[item["first_engagement"]]),
+                engagement=shown(ENGAGEMENT[item["first_engagement"]]),
                 day=day_text(item["promised_on"]),
                 summary=plain(followups.visit_summary(item)),
             )
@@ -237,7 +237,7 @@ class Sections:
             ui.show_error(f"fu-{fid}")
             if item["result"]:
                 by = plain(item["result_by_name"] or "")
-                result = _(RESULTS[item["result"]])
+                result = shown(RESULTS[item["result"]])
                 if item["units"]:
                     result = n_("{result}, {n} unit", "{result}, {n} units", item["units"]).format(
                         result=result, n=formats.number(item["units"])
@@ -369,8 +369,13 @@ class Sections:
             return
         ui.show_error("return")
         labels = {
-            v["id"]: f"{self.clock(v['started_at'])} · {_(ENGAGEMENT[v['first_engagement']])} · "
-            f"{plain(v['associate_name'])}"
+            v["id"]: " · ".join(
+                (
+                    self.clock(v["started_at"]),
+                    shown(ENGAGEMENT[v["first_engagement"]]),
+                    plain(v["associate_name"]),
+                )
+            )
             for v in open_now
         }
         st.selectbox(

@@ -14,7 +14,7 @@ from cxlog.core.model import from_utc_text, timezones
 from cxlog.core.text import plain
 from cxlog.followups import followups
 from cxlog.language import words
-from cxlog.language.words import N_, _
+from cxlog.language.words import N_, _, shown
 from cxlog.storage import settings
 from cxlog.storage.db import Storage
 from cxlog.stores import catalog
@@ -142,7 +142,7 @@ def access_tab(storage: Storage, store: dict, me: Account) -> None:
     st.dataframe(
         [
             {
-                account_col: _(NAME_AND_ROLE[s["role"]]).format(name=s["login"]),
+                account_col: shown(NAME_AND_ROLE[s["role"]]).format(name=s["login"]),
                 device_col: _("{device} (this one)").format(device=s["device"])
                 if s["id"] == mine
                 else s["device"],
