@@ -68,7 +68,7 @@ def test_the_cli_card_in_french_went_through_french(app_env, week, capsys):
     # Babel's French day, not the English "Thu 19 Nov 2026" (no catalog needed).
     french_day = format_skeleton("yMMMEd", TODAY, locale="fr")
     assert french_day == "jeu. 19 nov. 2026"
-    assert printed.splitlines()[0] == f"## Huddle · Corner Shop · {french_day}"
+    assert printed.splitlines()[0] == f"## Brief · Corner Shop · {french_day}"
     assert "Thu 19 Nov" not in printed and "Wed 18 Nov" not in printed
     assert f"({format_skeleton('MMMEd', date(2026, 11, 18), locale='fr')})" in printed
     # French numbers: 20/50 = 40 % with CLDR's space before the sign.
@@ -113,5 +113,7 @@ def test_the_page_in_french_shows_the_cli_s_french_card(app_env, week, capsys):
     assert not at.exception
     shown = "\n".join(m.value for m in at.markdown)
     printed = _cli(app_env, capsys, "--lang", "fr")
-    assert printed.startswith("## Huddle · Corner Shop · jeu. 19 nov. 2026")
+    assert printed.startswith("## Brief · Corner Shop · jeu. 19 nov. 2026")
     assert printed.rstrip() in shown
+    # The card is one block of the page, equal to what the CLI prints.
+    assert printed.rstrip() in [m.value.rstrip() for m in at.markdown]
