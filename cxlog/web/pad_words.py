@@ -78,7 +78,6 @@ TEXTS: dict[str, str] = {
     "new_customer": N_("New customer"),
     "how_start": N_("{new_customer} — how did the visit start?"),
     "no_open": N_("None right now. Tap Warm, Neutral or Missed when a customer arrives."),
-    "language": N_("Language"),
 }
 
 COUNTED: dict[str, tuple[str, str]] = {

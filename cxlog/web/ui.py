@@ -69,6 +69,15 @@ div[data-testid="stMultiSelect"] input {
 }
 div[data-testid="stToolbar"] button { min-height: 48px !important; min-width: 48px !important; }
 div[data-testid="stMainBlockContainer"] { padding-top: 4rem; }
+/* The top menu's overflow says "4 more" in English whatever the page's
+   language (Streamlit's own words, #29): it shows "⋯" instead. */
+[data-testid="stTopNav"] .rc-overflow-item-rest [data-testid="stMarkdownContainer"] p {
+  font-size: 0;
+}
+[data-testid="stTopNav"] .rc-overflow-item-rest [data-testid="stMarkdownContainer"] p::after {
+  content: "⋯";
+  font-size: 1.25rem;
+}
 /* Every other control a finger can hit (#11): navigation, header and menu
    buttons, tabs, select boxes, a password's reveal button, a date picker's
    and a help icon's buttons, expanders. */

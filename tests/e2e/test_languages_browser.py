@@ -12,6 +12,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from babel.dates import get_day_names, get_month_names
 from babel.messages.pofile import read_po
 
 from cxlog.language import words
@@ -25,7 +26,6 @@ from tests.e2e.harness import (
     pad_idle,
     sign_in_with_password,
     tap,
-    wait_all_saved,
     wait_idle,
 )
 from tests.e2e.touch import small_controls
@@ -35,13 +35,24 @@ pytestmark = pytest.mark.browser
 VIEWPORTS = {"phone": PHONE, "tablet": TABLET}
 CHARTS = 6
 
-# Text a person reads: the page's own, the charts' SVG text (innerText leaves
-# it out) and the labels a screen reader says.
+# Text a person reads: every visible text on the page, the charts' SVG text
+# line by line, and the tap pad's own labels for screen readers. Left out:
+# icon ligatures (Streamlit draws ":material/undo:" as the text "undo" in an
+# icon font) and the chart toolbar's hidden tooltips.
 PAGE_TEXT = """() => {
-  const parts = [document.body.innerText];
-  for (const t of document.querySelectorAll('.stPlotlyChart svg text')) parts.push(t.textContent);
-  for (const el of document.querySelectorAll('[aria-label], [placeholder], [title]')) {
-    if (!el.checkVisibility || !el.checkVisibility()) continue;
+  const parts = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const holder = node.parentElement;
+    if (!holder || !node.data.trim()) continue;
+    if (holder.closest('script, style, [data-testid=stIconMaterial], .modebar')) continue;
+    if (/Material Symbols|Material Icons/.test(getComputedStyle(holder).fontFamily)) continue;
+    if (!holder.checkVisibility({checkOpacity: true, checkVisibilityCSS: true})) continue;
+    const box = holder.getBoundingClientRect();
+    if (box.width <= 1 || box.height <= 1) continue;  // visually hidden (a skip link)
+    parts.push(node.data);
+  }
+  for (const el of document.querySelectorAll('.cx-pad [aria-label], .cx-pad [placeholder]')) {
     for (const a of ['aria-label', 'placeholder']) {
       if (el.getAttribute(a)) parts.push(el.getAttribute(a));
     }
@@ -84,10 +95,13 @@ def words_of(text: str) -> set[str]:
 
 def language_words(lang: str) -> set[str]:
     """Every word the language's catalog writes (a German sentence may use a
-    word English uses too: "Team", "Name")."""
+    word English uses too: "Team", "Name"), and its month and day names."""
     with words.catalog_file(lang).open("rb") as fp:
         catalog = read_po(fp, locale=lang)
     found: set[str] = set()
+    for names in (get_month_names, get_day_names):
+        for width in ("abbreviated", "wide"):
+            found |= words_of(" ".join(names(width, locale=lang).values()))
     for message in catalog:
         strings = message.string if isinstance(message.string, (list, tuple)) else [message.string]
         for text in strings:
@@ -151,7 +165,13 @@ def log_page(browser, served, viewport, cookie: str | None):
     closed = new_card(page, "neutral")
     tap(page, closed, "no_purchase")
     new_card(page, "warm")
-    wait_all_saved(page)
+    # Saved, in any language: the bar's counts, not its words.
+    page.wait_for_function(
+        """() => document.querySelector('.cx-bar[data-waiting="0"][data-offline="0"]')
+              && [...document.querySelectorAll('.cx-card')]
+                   .every(c => c.dataset.state === 'saved')""",
+        timeout=10_000,
+    )
     pad_idle(page)
     page.locator(".cx-today summary").click()
     wait_idle(page)

@@ -414,6 +414,8 @@ async function refresh() {
     const { status, answer } = await api("GET", `/open-visits?since=${encodeURIComponent(pad.version || "")}`);
     if (status === 200) {
       reachable(true);
+      // The store's language comes with every answer, changed board or not.
+      followLanguage(answer);
       if (answer.changed) useBoard(answer);
       else if (typing()) return;
     } else if (status === 401) {
@@ -683,7 +685,7 @@ function closedCard(v, mine) {
       { class: "cx-row cx-confirm" },
       el("span", { class: "cx-saved-text" }, v.waiting ? t("waiting_what", { what }) : t("saved_what", { what })),
       // Undo takes back this associate's own close only.
-      mine && (!v.closed_by || v.closed_by === d.me.name) ? button("Undo", { "data-tap": "undo" }, () => tap("undo", v.id)) : null,
+      mine && (!v.closed_by || v.closed_by === d.me.name) ? button(t("undo"), { "data-tap": "undo" }, () => tap("undo", v.id)) : null,
     ),
   );
   if (v.outcome === "no_purchase") {
@@ -834,7 +836,7 @@ function card(v) {
     el("strong", {}, ENGAGEMENTS.includes(v.engagement) ? t(v.engagement) : v.engagement),
     el("span", { class: "cx-caption" }, ` · ${elapsed(v.started)} · ${iso(v.by)}`),
     el("span", { class: `cx-chip cx-${state}` }, v.waiting ? t("chip_waiting") : t("chip_saved")),
-    said ? button("Undo", { "data-tap": "undo" }, () => tap("undo", v.id)) : null,
+    said ? button(t("undo"), { "data-tap": "undo" }, () => tap("undo", v.id)) : null,
   );
   return el(
     "section",
