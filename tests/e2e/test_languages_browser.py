@@ -281,7 +281,9 @@ def test_a_device_s_choice_survives_a_reload_and_a_store_s_change_reaches_the_pa
         assert page.evaluate("() => window.cxSamePage") is True
 
         # This device picks Spanish for itself: at once, and after a reload.
-        by_key(page, "language_pick").click()
+        # Streamlit's select box is a combo box: the arrow key lists its options.
+        by_key(page, "language_pick").get_by_role("combobox").click()
+        page.keyboard.press("ArrowDown")
         page.get_by_role("option", name="Español").click()
         page.wait_for_function(
             "w => document.querySelector('[data-start=warm]')?.innerText === w",
