@@ -89,3 +89,21 @@ def test_dates_numbers_and_percentages_follow_the_language():
     assert seen["de"] == ("Di., 3. Nov.", "1.234,5", "42\xa0%", "Mo.")
     assert seen["fr"] == ("mar. 3 nov.", "1\u202f234,5", "42\xa0%", "lun.")
     assert seen["es"] == ("mar, 3 nov", "1.234,5", "42\xa0%", "lun")
+
+
+def test_a_later_language_is_read_only_when_a_word_is_written():
+    """The API answers a saved tap with no sentence: it never reads the
+    store's language for it (words.using_later)."""
+    asked = []
+
+    def pick() -> str:
+        asked.append(1)
+        return "de"
+
+    with words.using_later(pick):
+        assert asked == []
+    with words.using_later(pick):
+        first, second = words._("Warm"), words._("Missed")
+    assert asked == [1]
+    with words.using("de"):
+        assert (first, second) == (words._("Warm"), words._("Missed"))

@@ -49,7 +49,7 @@ LANGUAGES: dict[str, str] = {
 # reads it on every request, the pages when the tab connects).
 DEVICE_COOKIE = "cxlog_lang"
 
-_current: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+_current: contextvars.ContextVar[str | _Later | None] = contextvars.ContextVar(
     "cxlog_language", default=None
 )
 _resolver: Callable[[], str | None] | None = None
@@ -70,9 +70,24 @@ def set_resolver(resolver: Callable[[], str | None] | None) -> None:
     _resolver = resolver
 
 
+class _Later:
+    """A language found out only when a word is first asked for (``using_later``)."""
+
+    def __init__(self, pick: Callable[[], str | None]) -> None:
+        self.pick = pick
+        self.lang: str | None = None
+
+    def get(self) -> str:
+        if self.lang is None:
+            self.lang = supported(self.pick()) or ENGLISH
+        return self.lang
+
+
 def current() -> str:
     """The language cxlog writes in right now."""
     lang = _current.get()
+    if isinstance(lang, _Later):
+        return lang.get()
     if lang is None and _resolver is not None:
         lang = _resolver()
     return lang if lang in LANGUAGES else ENGLISH
@@ -84,6 +99,18 @@ def using(lang: str | None) -> Iterator[str]:
     token = _current.set(supported(lang) or ENGLISH)
     try:
         yield _current.get() or ENGLISH
+    finally:
+        _current.reset(token)
+
+
+@contextlib.contextmanager
+def using_later(pick: Callable[[], str | None]) -> Iterator[None]:
+    """Write in the language ``pick()`` names, asked only if a word is written
+    inside the block: an API request that answers with no sentence (a saved
+    tap) never reads its store's language."""
+    token = _current.set(_Later(pick))
+    try:
+        yield
     finally:
         _current.reset(token)
 

@@ -166,10 +166,11 @@ def language_of(request: Request, storage: Storage | None = None) -> str:
 
 async def in_thread(request: Request, work: Callable[..., T], *args: object) -> T:
     """``work(*args)`` on a worker thread, in the request's language (read
-    there). An ``async`` handler calls it after reading its body."""
+    there, and only if a word is written). An ``async`` handler calls it after
+    reading its body."""
 
     def speaking() -> T:
-        with words.using(language_of(request)):
+        with words.using_later(lambda: language_of(request)):
             return work(*args)
 
     return await run_in_threadpool(speaking)
@@ -259,7 +260,8 @@ def guarded(handler: Callable) -> Callable:
         return route
 
     def answer(request: Request) -> Response:
-        with words.using(language_of(request)):
+        # Read only if the answer has words: a saved tap costs no extra read.
+        with words.using_later(lambda: language_of(request)):
             try:
                 return handler(request)
             except Exception as exc:
