@@ -212,9 +212,9 @@ def settings_tab(storage: Storage, store: dict, role: str) -> None:
         _("Change a behaviour"),
         list(every),
         format_func=lambda k: (
-            every[k]["name"]
+            entry_name(every[k]["name"])
             if every[k]["active"]
-            else _("{name} (retired)").format(name=every[k]["name"])
+            else _("{name} (retired)").format(name=entry_name(every[k]["name"]))
         ),
         key="behaviour-pick",
     )

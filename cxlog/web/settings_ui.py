@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from cxlog.access import access
-from cxlog.core.model import NO_SALE_REASON, REASON
+from cxlog.core.model import NO_SALE_REASON, REASON, entry_name
 from cxlog.core.text import plain
 from cxlog.language.words import N_, _
 from cxlog.storage.db import Storage
@@ -161,7 +161,7 @@ def store_lists(storage: Storage, store: dict, role: str) -> None:
             _("Not offered at this store"),
             [e["id"] for e in chain],
             key=hide_key,
-            format_func={e["id"]: e["name"] for e in chain}.get,
+            format_func={e["id"]: entry_name(e["name"]) for e in chain}.get,
             on_change=save_hidden,
             placeholder=_("Every store's entries are offered"),
         )
@@ -207,7 +207,7 @@ def editor(
         _("Change an entry"),
         [e["id"] for e in entries],
         key=f"pick-{kind}{key}",
-        format_func={e["id"]: e["name"] for e in entries}.get,
+        format_func={e["id"]: entry_name(e["name"]) for e in entries}.get,
     )
     entry = next(e for e in entries if e["id"] == entry_id)
     with form(f"rename-{kind}-form{key}"):
@@ -273,7 +273,7 @@ def table(entries: list[dict]) -> None:
         [
             {
                 order_col: i + 1 if e["active"] else None,
-                name_col: e["name"],
+                name_col: entry_name(e["name"]),
                 in_use_col: bool(e["active"]),
             }
             for i, e in enumerate(entries)
