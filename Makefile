@@ -25,6 +25,10 @@ messages: $(STAMP)
 		--no-wrap --project cxlog --omit-header -o $(CATALOGS)/cxlog.pot .
 	$(PYBABEL) update -i $(CATALOGS)/cxlog.pot -d $(CATALOGS) -D cxlog \
 		--no-wrap --no-fuzzy-matching --ignore-obsolete
+	@# cxlog fills {placeholders}, never %-formats: a "95% interval" is not a
+	@# format, whatever pybabel guesses (its compile would refuse the entry).
+	sed -i -e '/^#, python-format$$/d' -e 's/^#, python-format, /#, /' -e 's/, python-format//' \
+		$(CATALOGS)/cxlog.pot $(CATALOGS)/*/LC_MESSAGES/cxlog.po
 
 catalogs: $(STAMP)
 	$(PYBABEL) compile -d $(CATALOGS) -D cxlog --statistics

@@ -286,8 +286,8 @@ def tiles(totals: Counts, previous: Counts, currency: str | None = None) -> list
             _pts(conv, previous.conversion) if both else None,
             _few(_("n = {n} closed").format(n=formats.number(conv.n)), True)
             if totals.too_few
-            else _("n = {n} closed · 95% {interval}").format(
-                n=formats.number(conv.n), interval=interval(conv)
+            else _("n = {n} closed · {ci} {interval}").format(
+                n=formats.number(conv.n), ci=formats.confidence(), interval=interval(conv)
             ),
         ),
         Tile(
@@ -317,8 +317,8 @@ def tiles(totals: Counts, previous: Counts, currency: str | None = None) -> list
             else None,
             _few(_("n = {n} visits").format(n=formats.number(warm.n)), True)
             if few_warm
-            else _("n = {n} visits · 95% {interval}").format(
-                n=formats.number(warm.n), interval=interval(warm)
+            else _("n = {n} visits · {ci} {interval}").format(
+                n=formats.number(warm.n), ci=formats.confidence(), interval=interval(warm)
             ),
         ),
         Tile(
@@ -338,7 +338,7 @@ TEAM_COLUMNS = (
     N_("Store"),
     N_("Visits"),
     N_("Warm rate"),
-    N_("Conversion (95%)"),
+    N_("Conversion ({ci})"),
     N_("n closed"),
     N_("UPS"),
     N_("vs previous"),
@@ -346,7 +346,7 @@ TEAM_COLUMNS = (
 
 
 def _column(name: str) -> str:
-    return name if name == "#" else _(name)
+    return name if name == "#" else _(name).format(ci=formats.confidence())
 
 
 def _team_row(rank: str, name: str, store: str, now: Counts, before: Counts) -> list[str]:

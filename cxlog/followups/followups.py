@@ -875,7 +875,7 @@ def rate_rows(numbers: Numbers) -> list[dict[str, object]]:
             _("Due"): rate.n,
             _("Came back and bought"): rate.successes,
             _("Conversion"): percent(rate.value, 0),
-            _("95% interval"): interval(rate),
+            _("{ci} interval").format(ci=formats.confidence()): interval(rate),
             _("Note"): _("too few to compare") if 0 < rate.n < MIN_SAMPLE else "",
         }
         for label, rate in groups

@@ -89,6 +89,12 @@ def percent(value: float, digits: int = 0) -> str:
     return format_percent(value, format=pattern, locale=current())
 
 
+def confidence() -> str:
+    """The confidence of cxlog's intervals, "95%" ("95 %" in French): a
+    placeholder in sentences, so a "95% i…" is never taken for a %-format."""
+    return percent(0.95)
+
+
 def points(value: float, digits: int = 0) -> str:
     """A difference of two shares in percentage points, signed ("+4", "−2,5")."""
     text = number(abs(value) * 100, digits)

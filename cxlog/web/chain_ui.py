@@ -231,10 +231,10 @@ def draw(view: ChainView) -> None:
             "Tap a column's name to sort by it; tap a store's name to open its dashboard. "
             "Ranked by conversion; stores with fewer than {need} closed visits are listed "
             'last, marked "too few visits", and never ranked. Each rate has its n beside it and '
-            "its 95% Wilson interval; coverage is logged visits of the door counter's hours ÷ "
+            "its {ci} Wilson interval; coverage is logged visits of the door counter's hours ÷ "
             "its visitors; neutral cost is the extra purchases the store's neutral first "
             "engagements are associated with had they converted like its warm ones (Newcombe's "
             "interval), shown when both have {need} closed visits. Units per sale has no "
             "interval (see docs/product.md)."
-        ).format(need=MIN_SAMPLE)
+        ).format(need=MIN_SAMPLE, ci=formats.confidence())
     )

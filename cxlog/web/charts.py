@@ -75,8 +75,8 @@ def _hover(label: str, counts: Counts, previous: Counts) -> str:
     else:
         conv = counts.conversion
         lines += [
-            _("Conversion {rate} (95%: {interval})").format(
-                rate=percent(conv.value), interval=interval(conv)
+            _("Conversion {rate} ({ci}: {interval})").format(
+                rate=percent(conv.value), ci=formats.confidence(), interval=interval(conv)
             ),
             _("n = {n} closed visits").format(n=formats.number(conv.n)),
             _("UPS {ups} over {n} sales").format(
@@ -284,8 +284,9 @@ def no_sale_bars(rows: list[tuple[str, Rate]]) -> go.Figure:
         "textposition": "inside",
         "insidetextanchor": "start",
         "hovertext": [
-            _("{reason}: {n} of {total} no-purchase visits (95%: {interval})").format(
+            _("{reason}: {n} of {total} no-purchase visits ({ci}: {interval})").format(
                 reason=_safe(label),
+                ci=formats.confidence(),
                 n=formats.number(r.successes),
                 total=formats.number(r.n),
                 interval=interval(r),

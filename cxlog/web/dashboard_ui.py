@@ -167,15 +167,17 @@ def moments(storage: Storage, dash, stores: dict[int, dict], store_id, currency,
         key="chart-engagement",
     )
     st.caption(
-        _(
-            "Conversion (95% interval) and units per sale for warm, neutral and missed first "
-            "engagements; n under each bar, ◇ the previous period; dashed: the store's goal."
-        )
-        if aims.conversion or aims.units_per_sale
-        else _(
-            "Conversion (95% interval) and units per sale for warm, neutral and missed first "
-            "engagements; n under each bar, ◇ the previous period."
-        )
+        (
+            _(
+                "Conversion ({ci} interval) and units per sale for warm, neutral and missed first "
+                "engagements; n under each bar, ◇ the previous period; dashed: the store's goal."
+            )
+            if aims.conversion or aims.units_per_sale
+            else _(
+                "Conversion ({ci} interval) and units per sale for warm, neutral and missed first "
+                "engagements; n under each bar, ◇ the previous period."
+            )
+        ).format(ci=formats.confidence())
     )
 
     # Issue #14: what neutral and missed moments cost, per store and (below) per associate.
@@ -208,10 +210,10 @@ def moments(storage: Storage, dash, stores: dict[int, dict], store_id, currency,
     st.caption(
         _(
             "Associated with, not a promise: visits that start neutral may differ in other ways. "
-            "Extra purchases = closed neutral (missed) visits × the conversion gap to warm, 95% "
+            "Extra purchases = closed neutral (missed) visits × the conversion gap to warm, {ci} "
             "interval by Newcombe's method; units at the warm units per sale, revenue at the warm "
             "average sale. Method: docs/cost-of-neutral.md."
-        )
+        ).format(ci=formats.confidence())
     )
 
     st.subheader(_("By connection depth"))
@@ -220,8 +222,8 @@ def moments(storage: Storage, dash, stores: dict[int, dict], store_id, currency,
     st.caption(
         _(
             "Depth 0–3 counts a warm welcome, a learned reason and a recommendation; "
-            "conversion (95% interval) and units per sale per depth."
-        )
+            "conversion ({ci} interval) and units per sale per depth."
+        ).format(ci=formats.confidence())
     )
 
     st.subheader(_("By reason for visit"))
@@ -233,7 +235,11 @@ def moments(storage: Storage, dash, stores: dict[int, dict], store_id, currency,
     st.markdown(words.no_sale(dash.no_sale))
     if dash.no_sale:
         st.plotly_chart(charts.no_sale_bars(dash.no_sale), key="chart-no-sale")
-        st.caption(_("Share of no-purchase visits per no-sale reason (95% interval)."))
+        st.caption(
+            _("Share of no-purchase visits per no-sale reason ({ci} interval).").format(
+                ci=formats.confidence()
+            )
+        )
 
     st.subheader(_("Weekly trend"))
     st.markdown(words.trend(dash.trend))
@@ -339,6 +345,6 @@ def team(dash, cost, follow) -> None:
             '{need} closed visits are listed but not ranked. "vs previous" is the change '
             "in conversion in points against the previous period. Neutral cost: extra "
             "purchases associated with each one's neutral first engagements had they "
-            "converted like their warm ones (95% interval)."
+            "converted like their warm ones ({ci} interval)."
         )
-    st.caption(caption.format(need=MIN_SAMPLE))
+    st.caption(caption.format(need=MIN_SAMPLE, ci=formats.confidence()))
