@@ -218,17 +218,23 @@ def team(rows: list[TeamRow]) -> str:
         return _(
             "No associate has {need} closed visits in this period yet, so nobody is ranked."
         ).format(need=MIN_SAMPLE)
-    lead = ranked[0]
     return _(
         "{ranked} of {n} associates have enough closed visits to rank; "
         "{name} leads with {rate} conversion over {closed} closed visits."
-    ).format(
-        ranked=formats.number(len(ranked)),
-        n=formats.number(len(rows)),
-        name=plain(lead.name),
-        rate=percent(lead.counts.conversion.value, 0),
-        closed=formats.number(lead.counts.closed),
-    )
+    ).format(**leader(ranked, rows))
+
+
+def leader(ranked: list, rows: list) -> dict[str, str]:
+    """The placeholders of a "who leads" sentence (associates here, stores on
+    the Stores page): ``ranked``'s first leads; rows have a name and counts."""
+    lead = ranked[0]
+    return {
+        "ranked": formats.number(len(ranked)),
+        "n": formats.number(len(rows)),
+        "name": plain(lead.name),
+        "rate": percent(lead.counts.conversion.value, 0),
+        "closed": formats.number(lead.counts.closed),
+    }
 
 
 # --- KPI tiles and the team table ---------------------------------------------

@@ -15,8 +15,7 @@ import streamlit as st
 from cxlog.calendar import periods
 from cxlog.coaching.chain import ChainView, StoreRow
 from cxlog.core.model import MIN_SAMPLE
-from cxlog.core.text import plain
-from cxlog.dashboard import filters
+from cxlog.dashboard import filters, takeaways
 from cxlog.dashboard.dashboard import DashboardFilters
 from cxlog.language import formats
 from cxlog.language.words import N_, _
@@ -200,17 +199,10 @@ def sentence(view: ChainView) -> str:
             "None of the {n} stores has {need} closed visits in this period yet: "
             "none is ranked. Pick a longer period."
         ).format(n=formats.number(len(rows)), need=MIN_SAMPLE)
-    lead = ranked[0]
     return _(
         "{ranked} of {n} stores have enough closed visits to rank; "
         "{name} leads with {rate} conversion over {closed} closed visits."
-    ).format(
-        ranked=formats.number(len(ranked)),
-        n=formats.number(len(rows)),
-        name=plain(lead.name),
-        rate=percent(lead.counts.conversion.value, 0),
-        closed=formats.number(lead.counts.closed),
-    )
+    ).format(**takeaways.leader(ranked, rows))
 
 
 def draw(view: ChainView) -> None:
