@@ -91,7 +91,7 @@ def percent(value: float, digits: int = 0) -> str:
 
 def confidence() -> str:
     """The confidence of cxlog's intervals, "95%" ("95 %" in French): a
-    placeholder in sentences, so a "95% i…" is never taken for a %-format."""
+    placeholder in sentences, so a "95% i…" is never taken for a printf format."""
     return percent(0.95)
 
 

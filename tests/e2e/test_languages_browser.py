@@ -306,3 +306,18 @@ def test_a_device_s_choice_survives_a_reload_and_a_store_s_change_reaches_the_pa
     finally:
         settings.set_store_language(storage, store, None, actor="test")
         context.close()
+
+
+def test_a_new_device_starts_in_its_browser_s_language(browser, served):
+    """Nothing fixed for the store or the chain: a browser set to Spanish opens
+    the Log page in Spanish (st.context.locale), one set to Japanese, which
+    cxlog does not speak, in English."""
+    with words.using("es"):
+        who_es = words._("Who is logging?")
+    for locale, expected in (("es-ES", who_es), ("ja-JP", "Who is logging?")):
+        context = browser.new_context(viewport=PHONE, locale=locale)
+        page = context.new_page()
+        page.goto(served["url"])
+        page.locator(".cx-who h1").wait_for(timeout=15_000)
+        assert page.locator(".cx-who h1").inner_text() == expected, locale
+        context.close()
