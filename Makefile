@@ -53,8 +53,9 @@ run: install
 # and SIGKILL tests), each test on a fresh database of the worker's own
 # throwaway cluster; they skip where PostgreSQL's binaries are missing,
 # unless CXLOG_REQUIRE_POSTGRES is set. Tests marked first_pass use both
-# engines themselves (tests/test_one_answer.py…) or wait (the 60 s cut waits
-# once): the first pass runs them.
+# engines themselves (tests/test_one_answer.py…), wait (the 60 s cut waits
+# once) or check words, not storage (tests/test_every_page_speaks.py…): the
+# first pass runs them.
 PG_TESTS := (on_postgresql or not (browser or reliability)) and not first_pass
 test: install lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile

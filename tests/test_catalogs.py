@@ -14,6 +14,8 @@ from babel.messages.pofile import read_po
 
 from cxlog.language import words
 
+pytestmark = pytest.mark.first_pass  # files, not storage
+
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = words.CATALOGS / f"{words.DOMAIN}.pot"
 KEYWORDS = {"_": None, "n_": (1, 2), "N_": None, "Nn_": (1, 2)}

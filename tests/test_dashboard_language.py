@@ -13,6 +13,10 @@ from cxlog.storage import settings
 from tests.helpers.pages import open_dashboard
 from tests.helpers.rows import RANGE, hand_month
 
+pytestmark = (
+    pytest.mark.first_pass
+)  # formats, not storage: tests/test_dashboard_page.py checks the numbers on both engines
+
 # A number as each language writes it: its digit groups and decimal sign.
 NUMBER = {
     "en": re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"),

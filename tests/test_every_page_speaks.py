@@ -22,6 +22,8 @@ from tests.conftest import as_role
 from tests.helpers.pages import open_page
 from tests.helpers.rows import hand_month
 
+pytestmark = pytest.mark.first_pass  # words, not storage: the engine changes nothing here
+
 # The fields of an element a person reads (a widget's key or id is not one).
 READ = {"label", "body", "help", "placeholder", "options", "caption", "text", "title"}
 PAGES = [path for path, *_rest in navigation.PAGES if path != "pages/log.py"]

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from cxlog.language import words
 from cxlog.web import pad_words
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.first_pass  # files, not storage
 
 PAD_JS = (ROOT / "cxlog" / "web" / "pad" / "pad.js").read_text(encoding="utf-8")
 

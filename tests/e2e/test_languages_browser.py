@@ -206,13 +206,24 @@ def look(page, width: int) -> dict:
     }
 
 
+def each_screen(page):
+    """The page on a phone, then (the same page, resized) on a tablet: one
+    sign-in and one visit per page and language keeps the test short."""
+    for view_name, viewport in VIEWPORTS.items():
+        if page.viewport_size != viewport:
+            page.set_viewport_size(viewport)
+            page.wait_for_timeout(600)  # the charts redraw at the new width
+            wait_idle(page)
+        yield view_name, viewport
+
+
 def english_pages(browser, served) -> dict:
     texts = {}
     for page_name, opener in PAGES.items():
-        for view_name, viewport in VIEWPORTS.items():
-            context, page = opener(browser, served, viewport, "en")
+        context, page = opener(browser, served, PHONE, "en")
+        for view_name, viewport in each_screen(page):
             texts[page_name, view_name] = look(page, viewport["width"])["text"]
-            context.close()
+        context.close()
     return texts
 
 
@@ -226,8 +237,8 @@ def test_log_page_and_dashboard_in_german_and_french(browser, month, screenshot)
             settings.set_language(storage, lang, actor="test")
         try:
             for page_name, opener in PAGES.items():
-                for view_name, viewport in VIEWPORTS.items():
-                    context, page = opener(browser, month, viewport, cookie)
+                context, page = opener(browser, month, PHONE, cookie)
+                for view_name, viewport in each_screen(page):
                     seen = look(page, viewport["width"])
                     screenshot(page, f"language-{lang}-{page_name}-{view_name}")
                     where = f"{lang} {page_name} {view_name}"
@@ -243,7 +254,7 @@ def test_log_page_and_dashboard_in_german_and_french(browser, month, screenshot)
                     if left:
                         problems.append(f"{where}: English left: {sorted(left)}")
                     assert page.locator("[data-testid='stException']").count() == 0
-                    context.close()
+                context.close()
         finally:
             if cookie is None:
                 settings.set_language(storage, None, actor="test")
@@ -296,7 +307,9 @@ def test_a_device_s_choice_survives_a_reload_and_a_store_s_change_reaches_the_pa
 
         # A change of the store's language leaves a device's own choice alone.
         settings.set_store_language(storage, store, "fr", actor="test")
-        page.wait_for_timeout(7_000)  # more than one board refresh
+        page.wait_for_function("() => window.cxPad.state.boardLang === 'fr'", timeout=15_000)
+        # The pad heard the store's French and asked for no redraw in it.
+        assert page.evaluate("() => window.cxPad.state.askedLanguage") != "fr"
         assert start.inner_text() == warm_es
 
         # "Not you?": the who-is-logging screen speaks the device's language too.

@@ -398,6 +398,7 @@ export function wantedLanguage(data, board) {
 }
 
 function followLanguage(board) {
+  if (board && "lang" in board) pad.boardLang = board.lang; // what the server last said
   const wanted = wantedLanguage(pad.data, board);
   if (!wanted || wanted === W.lang || pad.askedLanguage === wanted || !pad.rerun) return;
   pad.askedLanguage = wanted;
