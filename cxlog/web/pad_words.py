@@ -11,7 +11,9 @@ them too).
 
 from __future__ import annotations
 
-from cxlog.language.words import N_, Nn_, _, current, plural_forms
+import functools
+
+from cxlog.language.words import N_, Nn_, _, current, plural_forms, using
 
 TEXTS: dict[str, str] = {
     "warm": N_("Warm"),
@@ -98,9 +100,17 @@ COUNTED: dict[str, tuple[str, str]] = {
 
 
 def pad_words() -> dict:
-    """The pad's words in the current language: {"lang", "text", "counted"}."""
-    return {
-        "lang": current(),
-        "text": {key: _(message) for key, message in TEXTS.items()},
-        "counted": {key: plural_forms(one, other) for key, (one, other) in COUNTED.items()},
-    }
+    """The pad's words in the current language: {"lang", "text", "counted"}.
+    Made once per language and process (3.5 ms, on every run of the Log
+    page otherwise); the same dict each time: read it, never change it."""
+    return _words_in(current())
+
+
+@functools.cache
+def _words_in(lang: str) -> dict:
+    with using(lang):
+        return {
+            "lang": lang,
+            "text": {key: _(message) for key, message in TEXTS.items()},
+            "counted": {key: plural_forms(one, other) for key, (one, other) in COUNTED.items()},
+        }
