@@ -31,6 +31,8 @@ PENDING = "language_cookie"  # the device's pick, to write into its cookie on th
 # Two years: a tablet keeps its language until someone picks another.
 COOKIE_SECONDS = 2 * 365 * 24 * 3600
 PICK = "language_pick"
+FIXED = "language_fixed"  # ((store, run), the fixed language) read this run
+RUN = "language_run"  # counts the router's runs: what was read in one is not reused in the next
 # The one variable part is the cookie's text, made from a language code
 # cxlog speaks (never from typed text), JSON-encoded.
 COOKIE_SCRIPT = "<script>document.cookie = __COOKIE__;</script>"
@@ -66,10 +68,21 @@ def choose(own: str | None, fixed: str | None, browser: str | None) -> tuple[str
     return words.supported(browser) or words.ENGLISH, "browser"
 
 
+def fixed_for(storage: Storage, store_id: int | None) -> str | None:
+    """The store's (or chain's) fixed language, read once per run and store."""
+    known = st.session_state.get(FIXED)
+    if known is not None and known[0] == (store_id, st.session_state.get(RUN)):
+        return known[1]
+    fixed = settings.store_language(storage, store_id)
+    st.session_state[FIXED] = ((store_id, st.session_state.get(RUN)), fixed)
+    return fixed
+
+
 def settle(storage: Storage, store_id: int | None) -> str:
     """Choose this run's language for ``store_id``'s page (None: the chain's)."""
+    st.session_state[RUN] = st.session_state.get(RUN, 0) + 1
     own = own_choice()
-    fixed = None if own else settings.store_language(storage, store_id)
+    fixed = fixed_for(storage, store_id)
     lang, source = choose(own, fixed, browser_language())
     st.session_state[LANGUAGE] = lang
     st.session_state[SOURCE] = source
@@ -89,7 +102,7 @@ def _picked() -> None:
 
 def picker(storage: Storage, store_id: int | None) -> None:
     """The device's Language pick: the store's language, or one of cxlog's."""
-    fixed = settings.store_language(storage, store_id)
+    fixed = fixed_for(storage, store_id)
     follow = (
         _("Store's language ({name})").format(name=words.LANGUAGES[fixed])
         if fixed

@@ -206,7 +206,9 @@ def store_of_run(
     if account is not None:
         stores = my_stores(storage, account) if known is None else known
         return stores[0]["id"] if len(stores) == 1 else None
-    me = signed_in(storage)
+    # A device on shift speaks its store's language; without a shift cookie
+    # there is no shift to read (a read per run of every signed-out page).
+    me = signed_in(storage) if st.context.cookies.get(shifts.SHIFT_COOKIE) else None
     if me is not None:
         return me["store_id"]
     stores = catalog.list_stores(storage)
