@@ -4,15 +4,13 @@ kept in the URL across a refresh (#5). Screenshots land in tests/e2e/screenshots
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pytest
 
 from cxlog.core.model import NO_SALE_REASON, REASON
 from cxlog.stores import catalog
 from tests.conftest import MANAGER_PASSWORD
 from tests.e2e.harness import TABLET, by_key, sign_in_with_password, wait_idle
-from tests.helpers.rows import insert, visit
+from tests.helpers.rows import six_weeks
 
 pytestmark = pytest.mark.browser
 LAPTOP = {"width": 1280, "height": 800}
@@ -24,30 +22,7 @@ CHARTS = 6  # engagement, depth, reason, no-sale, trend, heatmap
 def month(served):
     """Six weeks of visits for Ana and Ben (London, noon UTC ± hours): every chart
     has enough to draw."""
-    now = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
-    reasons = [1, 2, 3, 4, 6]  # Gift … Browsing, Not learned (default ids)
-    rows = []
-    for i in range(600):
-        engagement = ("warm", "warm", "neutral", "missed")[i % 4]
-        bought = i % 3 != 0 if engagement == "warm" else i % 5 == 0
-        rows.append(
-            {
-                **visit(
-                    served["store"],
-                    served["ana"] if i % 2 else served["ben"],
-                    engagement,
-                    "purchased" if bought else "no_purchase",
-                    1 + i % 4 if bought else None,
-                    1500 + 10 * i if bought else None,
-                    reason_id=reasons[i % 5],
-                    recommended=i % 3 == 1,
-                    no_sale_reason_id=None if bought else 7 + i % 5,
-                ),
-                # Store hours, 9:00–19:00, every day of six weeks.
-                "at": now - timedelta(days=i % 42, hours=3 - (i * 7) % 11, minutes=i % 60),
-            }
-        )
-    insert(served["storage"], rows)
+    six_weeks(served)
     return served
 
 

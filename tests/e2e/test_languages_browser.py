@@ -9,7 +9,6 @@ reload. Screenshots land in tests/e2e/screenshots."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from babel.dates import get_day_names, get_month_names
@@ -29,7 +28,7 @@ from tests.e2e.harness import (
     wait_idle,
 )
 from tests.e2e.touch import small_controls
-from tests.helpers.rows import insert, visit
+from tests.helpers.rows import six_weeks
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = {"phone": PHONE, "tablet": TABLET}
@@ -117,29 +116,8 @@ def english_left(page_text: str, english_text: str, lang: str, data_words: set[s
 
 @pytest.fixture(scope="module")
 def month(served):
-    """Six weeks of visits for Ana and Ben: every dashboard chart draws."""
-    now = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
-    rows = []
-    for i in range(400):
-        engagement = ("warm", "warm", "neutral", "missed")[i % 4]
-        bought = i % 3 != 0 if engagement == "warm" else i % 5 == 0
-        rows.append(
-            {
-                **visit(
-                    served["store"],
-                    served["ana"] if i % 2 else served["ben"],
-                    engagement,
-                    "purchased" if bought else "no_purchase",
-                    1 + i % 4 if bought else None,
-                    1500 + 10 * i if bought else None,
-                    reason_id=[1, 2, 3, 4, 6][i % 5],
-                    recommended=i % 3 == 1,
-                    no_sale_reason_id=None if bought else 7 + i % 5,
-                ),
-                "at": now - timedelta(days=1 + i % 42, hours=3 - (i * 7) % 11, minutes=i % 60),
-            }
-        )
-    insert(served["storage"], rows)
+    """Six weeks of visits for Ana and Ben, none today: every dashboard chart draws."""
+    six_weeks(served, 400, from_days_ago=1)
     return served
 
 
@@ -307,6 +285,8 @@ def test_a_device_s_choice_survives_a_reload_and_a_store_s_change_reaches_the_pa
 
         # A change of the store's language leaves a device's own choice alone.
         settings.set_store_language(storage, store, "fr", actor="test")
+        # The 5 s tick brought German above; a board read now brings this.
+        page.evaluate("() => window.cxPad.refresh()")
         page.wait_for_function("() => window.cxPad.state.boardLang === 'fr'", timeout=15_000)
         # The pad heard the store's French and asked for no redraw in it.
         assert page.evaluate("() => window.cxPad.state.askedLanguage") != "fr"

@@ -90,3 +90,34 @@ def hand_month(storage, shop) -> dict:
     rows += [visit(s, ben, "neutral", "no_purchase", at=OCT) for _ in range(12)]
     insert(storage, rows)
     return shop
+
+
+def six_weeks(served: dict, n: int = 600, *, from_days_ago: int = 0) -> None:
+    """``n`` visits for Ana and Ben over six weeks (London, store hours around
+    noon UTC), mixed so every dashboard chart has enough to draw; the newest
+    ``from_days_ago`` days ago (1: none today, so a Log page's board is empty)."""
+    now = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    reasons = [1, 2, 3, 4, 6]  # Gift … Browsing, Not learned (default ids)
+    rows = []
+    for i in range(n):
+        engagement = ("warm", "warm", "neutral", "missed")[i % 4]
+        bought = i % 3 != 0 if engagement == "warm" else i % 5 == 0
+        rows.append(
+            {
+                **visit(
+                    served["store"],
+                    served["ana"] if i % 2 else served["ben"],
+                    engagement,
+                    "purchased" if bought else "no_purchase",
+                    1 + i % 4 if bought else None,
+                    1500 + 10 * i if bought else None,
+                    reason_id=reasons[i % 5],
+                    recommended=i % 3 == 1,
+                    no_sale_reason_id=None if bought else 7 + i % 5,
+                ),
+                # Store hours, 9:00–19:00, every day of six weeks.
+                "at": now
+                - timedelta(days=from_days_ago + i % 42, hours=3 - (i * 7) % 11, minutes=i % 60),
+            }
+        )
+    insert(served["storage"], rows)

@@ -1039,8 +1039,9 @@ function tick() {
   else if (pad.data && pad.data.mode === "log" && !typing()) render();
 }
 
-// Exposed for the browser tests, which drive the pure functions directly.
-window.cxPad = { isRepeat, tapKey, DOUBLE_TAP_MS, DOUBLE_TAP_SLOP_PX, morph, sameKind, readOutbox, nextBatch, withoutAnswered, shouldSend, retryDelay, overlay, barText, closeText, rememberedChannel, promiseText, say, sayCount, wantedLanguage, words: () => W, CHANNEL_KEY, EFFECTS, OUTBOX_KEY, state: pad };
+// Exposed for the browser tests, which drive the pure functions directly
+// (and ask for a board read now rather than at the next 5 s tick).
+window.cxPad = { refresh, isRepeat, tapKey, DOUBLE_TAP_MS, DOUBLE_TAP_SLOP_PX, morph, sameKind, readOutbox, nextBatch, withoutAnswered, shouldSend, retryDelay, overlay, barText, closeText, rememberedChannel, promiseText, say, sayCount, wantedLanguage, words: () => W, CHANNEL_KEY, EFFECTS, OUTBOX_KEY, state: pad };
 
 // Streamlit calls this on every run of the page with the new data. It may
 // call it again without the previous cleanup, so setting up is idempotent.
