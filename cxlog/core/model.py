@@ -19,6 +19,8 @@ from cxlog.language.words import N_, _
 
 WARM, NEUTRAL, MISSED = "warm", "neutral", "missed"
 FIRST_ENGAGEMENTS: tuple[str, ...] = (WARM, NEUTRAL, MISSED)
+# Each first engagement's name, by its stored key (_() it where shown, #29).
+ENGAGEMENT_LABELS: dict[str, str] = {WARM: N_("Warm"), NEUTRAL: N_("Neutral"), MISSED: N_("Missed")}
 
 PURCHASED, NO_PURCHASE = "purchased", "no_purchase"
 OUTCOMES: tuple[str, ...] = (PURCHASED, NO_PURCHASE)

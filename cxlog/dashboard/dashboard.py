@@ -21,7 +21,13 @@ import numpy as np
 import pandas as pd
 
 from cxlog.calendar import localday, periods
-from cxlog.core.model import FIRST_ENGAGEMENTS, NO_SALE_REASON, REASON, entry_name
+from cxlog.core.model import (
+    ENGAGEMENT_LABELS,
+    FIRST_ENGAGEMENTS,
+    NO_SALE_REASON,
+    REASON,
+    entry_name,
+)
 from cxlog.language.words import N_, _
 from cxlog.numbers import facts, rollups
 from cxlog.numbers.facts import PURCHASED_CODE, WARM_CODE, Facts
@@ -35,12 +41,6 @@ DEPTHS = (0, 1, 2, 3)
 # cxlog.language.formats where they are shown.
 NO_REASON = N_("No reason tapped")
 NO_SALE_NONE = N_("None given")
-# Each first engagement's name, by its stored key.
-ENGAGEMENT_LABELS: dict[str, str] = {
-    "warm": N_("Warm"),
-    "neutral": N_("Neutral"),
-    "missed": N_("Missed"),
-}
 
 
 @dataclass(frozen=True)

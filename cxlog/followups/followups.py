@@ -23,6 +23,7 @@ from cxlog.calendar import localday, periods
 from cxlog.core import actors, model
 from cxlog.core.errors import NotFoundError, ValidationError
 from cxlog.core.model import (
+    ENGAGEMENT_LABELS,
     FIRST_ENGAGEMENTS,
     MIN_SAMPLE,
     PURCHASED,
@@ -108,12 +109,6 @@ SECTIONS: dict[str, str] = {
     OVERDUE: N_("Overdue"),
     UPCOMING: N_("Upcoming"),
     DONE: N_("Done"),
-}
-# The original visit's first engagement in the dashboard's table.
-ENGAGEMENT_LABELS: dict[str, str] = {
-    "warm": N_("Warm"),
-    "neutral": N_("Neutral"),
-    "missed": N_("Missed"),
 }
 DONE_DAYS = 7  # the Done section shows the last week
 LIST_LIMIT = 100  # per section: a list a person reads, not an export

@@ -18,13 +18,11 @@ from cxlog.calendar.localday import start_of_local_day
 from cxlog.core import actors, model
 from cxlog.core.errors import ConflictError, NotAllowedError, NotFoundError, ValidationError
 from cxlog.core.model import (
-    MISSED,
-    NEUTRAL,
+    ENGAGEMENT_LABELS,
     NO_PURCHASE,
     NO_SALE_REASON,
     PURCHASED,
     REASON,
-    WARM,
     entry_name,
     to_utc_text,
     utc_now,
@@ -649,7 +647,6 @@ def undo_last(
 
 # Shown through ``_`` (the keys are the stored values).
 OUTCOME_LABELS = {None: N_("Open"), PURCHASED: N_("Purchased"), NO_PURCHASE: N_("No purchase")}
-ENGAGEMENT_LABELS = {WARM: N_("Warm"), NEUTRAL: N_("Neutral"), MISSED: N_("Missed")}
 
 
 def visit_line(visit: dict, timezone: str) -> str:

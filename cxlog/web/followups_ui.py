@@ -26,7 +26,7 @@ from cxlog.storage.db import Storage
 from cxlog.visits import visits
 from cxlog.web import ui
 
-ENGAGEMENT = {"warm": N_("Warm"), "neutral": N_("Neutral"), "missed": N_("Missed")}
+ENGAGEMENT = model.ENGAGEMENT_LABELS
 # The promise just made, in words, by its channel.
 PROMISED_BY = {
     followups.CALL: N_("Promised: call, due {day}. Write **{code}** on the receipt."),
