@@ -16,6 +16,8 @@ from tests.conftest import new_id
 from tests.helpers.peek import peek
 
 TABLES = {
+    "arrivals",  # issue #30
+    "greet_sums",
     "accounts",  # issue #28
     "account_stores",
     "reasons_hidden",
@@ -103,6 +105,7 @@ def test_migrate_again_is_a_no_op(storage):
         "i25_known_devices",
         "i28_accounts",
         "i28_store_lists",
+        "i30_time_to_greet",
     ]
 
 

@@ -22,7 +22,7 @@ from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time, get_day_names
 from babel.numbers import format_decimal, format_percent
 
-from cxlog.language.words import ENGLISH, current
+from cxlog.language.words import ENGLISH, _, current
 
 # Babel's "en" is American English (month before day); cxlog's English is the
 # one it has always written.
@@ -99,3 +99,13 @@ def points(value: float, digits: int = 0) -> str:
     """A difference of two shares in percentage points, signed ("+4", "−2,5")."""
     text = number(abs(value) * 100, digits)
     return ("+" if value > 0 else "−" if value < 0 else "") + text
+
+
+def wait(seconds: int) -> str:
+    """A wait as a store reads it (issue #30): "45 s", "2 min", "2 min 30 s"."""
+    minutes, rest = divmod(int(seconds), 60)
+    if not minutes:
+        return _("{n} s").format(n=number(rest))
+    if not rest:
+        return _("{n} min").format(n=number(minutes))
+    return _("{m} min {s} s").format(m=number(minutes), s=number(rest))

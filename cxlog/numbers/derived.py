@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from cxlog.calendar import localtimes
 from cxlog.core.errors import ValidationError
 from cxlog.language.words import _
-from cxlog.numbers import coverage_sums, rollups
+from cxlog.numbers import coverage_sums, greet_sums, rollups
 from cxlog.storage import db, migrations
 from cxlog.storage.engine import Database
 from cxlog.storage.rebuilt import Rebuilt
@@ -37,6 +37,7 @@ TABLES: tuple[DerivedTable, ...] = (
     DerivedTable(
         "coverage", "Door-counter coverage sums", coverage_sums.apply, coverage_sums.rebuild
     ),
+    DerivedTable("greet", "Time to greet sums", greet_sums.apply, greet_sums.rebuild),
 )
 
 

@@ -217,8 +217,18 @@ def _expected(db: Database, store_id: int, timezone: str, learned: np.ndarray) -
         "associate": (f.associate, f.engagement.astype(np.int64)),
         "hour": ((local % 86_400) // 3_600, weekday(day)),
     }
+    return grouped(KINDS, keys, buckets, sums)
+
+
+def grouped(
+    kinds: Mapping[str, Kind],
+    keys: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    buckets: Mapping[int, np.ndarray],
+    sums: np.ndarray,
+) -> dict[tuple, tuple]:
+    """Per-visit keys and sums → {(grain, bucket, kind, k1, k2): summed}."""
     rows: dict[tuple, tuple] = {}
-    for name, kind in KINDS.items():
+    for name, kind in kinds.items():
         k1, k2 = keys[name]
         for grain in kind.grains:
             # One int64 per (bucket, k1, k2): a 1-d unique is ~50× faster than
@@ -361,10 +371,25 @@ def _held(db: Database, store_ids: Sequence[int]) -> tuple[int | None, int | Non
 CLAMP_DAYS = 3_660
 
 
-def _read(db, store_ids, kinds, first_day, last_day, grains, *, per_week, per_store=False):
+@dataclass(frozen=True)
+class Table:
+    """A table of sums keyed like the rollups (issue #30's greet sums too)."""
+
+    name: str
+    kinds: Mapping[str, Kind]
+    sums: tuple[str, ...]
+    make: type  # built from the sums in order
+
+
+ROLLUPS = Table("rollups", KINDS, SUMS, Counts)
+
+
+def _read(
+    db, store_ids, kinds, first_day, last_day, grains, *, per_week, per_store=False, table=ROLLUPS
+):
     store_ids = [store_ids] if isinstance(store_ids, int) else [int(s) for s in store_ids]
-    codes = {KINDS[k].code: k for k in kinds}
-    out: dict[str, dict[tuple, Counts]] = {k: {} for k in kinds}
+    codes = {table.kinds[k].code: k for k in kinds}
+    out: dict[str, dict[tuple, object]] = {k: {} for k in kinds}
     if last_day < first_day or not store_ids:
         return out
     # Only the days the stores have rows for: an open-ended range (an export
@@ -383,7 +408,7 @@ def _read(db, store_ids, kinds, first_day, last_day, grains, *, per_week, per_st
     stores = ", ".join(str(s) for s in store_ids)
     kind_list = ", ".join(str(c) for c in codes)
     part = (
-        f"SELECT store_id, kind, bucket, k1, k2, {', '.join(SUMS)} FROM rollups"
+        f"SELECT store_id, kind, bucket, k1, k2, {', '.join(table.sums)} FROM {table.name}"
         f" WHERE store_id IN ({stores}) AND grain = ? AND bucket BETWEEN ? AND ?"
         f" AND kind IN ({kind_list})"
     )
@@ -394,13 +419,13 @@ def _read(db, store_ids, kinds, first_day, last_day, grains, *, per_week, per_st
     # through a Python function per value; a bigint it reads in C.
     sql = (
         f"SELECT kind, {store}{week}k1, k2,"
-        f" {', '.join(f'CAST(sum({s}) AS BIGINT)' for s in SUMS)}"
+        f" {', '.join(f'CAST(sum({s}) AS BIGINT)' for s in table.sums)}"
         f" FROM ({' UNION ALL '.join([part] * len(pieces))}) AS runs"
         f" GROUP BY {', '.join(str(i) for i in range(1, width + 2))}"
     )
     params = [value for run in pieces for value in run]
     for row in db.execute(sql, params):
-        out[codes[row[0]]][tuple(row[1 : 1 + width])] = Counts(*row[1 + width :])
+        out[codes[row[0]]][tuple(row[1 : 1 + width])] = table.make(*row[1 + width :])
     return out
 
 

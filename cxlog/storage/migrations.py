@@ -961,3 +961,60 @@ def i28_store_lists(db: Database) -> None:
     # Issue #28: a store's own list entries (reasons.store_id) and the chain's
     # entries it does not offer (reasons_hidden); cxlog/stores/catalog.py.
     db.executescript(I28_STORE_LISTS)
+
+
+GREET = "greet"
+I30_TIME_TO_GREET = """
+ALTER TABLE visits ADD COLUMN arrived_at TEXT;
+ALTER TABLE visits ADD COLUMN greet_seconds INTEGER CHECK (greet_seconds >= 0);
+ALTER TABLE visits ADD COLUMN left_before_greeting INTEGER NOT NULL DEFAULT 0
+    CHECK (left_before_greeting IN (0, 1));
+CREATE TABLE arrivals (
+    store_id INTEGER NOT NULL REFERENCES stores(id),
+    id TEXT NOT NULL,
+    arrived_at TEXT NOT NULL,
+    associate_id INTEGER NOT NULL REFERENCES associates(id),
+    device_id TEXT,
+    visit_id TEXT,
+    removed_at TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (store_id, id)
+);
+CREATE INDEX arrivals_waiting ON arrivals (store_id, arrived_at)
+    WHERE visit_id IS NULL AND removed_at IS NULL;
+CREATE INDEX arrivals_visit ON arrivals (visit_id) WHERE visit_id IS NOT NULL;
+CREATE TABLE greet_sums (
+    store_id INTEGER NOT NULL,
+    kind INTEGER NOT NULL,
+    grain INTEGER NOT NULL,
+    bucket INTEGER NOT NULL,
+    k1 INTEGER NOT NULL,
+    k2 INTEGER NOT NULL,
+    arrivals INTEGER NOT NULL,
+    warm INTEGER NOT NULL,
+    closed INTEGER NOT NULL,
+    purchased INTEGER NOT NULL,
+    units INTEGER NOT NULL,
+    on_time INTEGER NOT NULL,
+    left_before INTEGER NOT NULL,
+    PRIMARY KEY (store_id, grain, bucket, kind, k1, k2)
+) WITHOUT ROWID;
+"""
+
+
+def _i30_time_to_greet_postgres(db: Database) -> None:
+    db.executescript(
+        I30_TIME_TO_GREET.replace(" WITHOUT ROWID", "")
+        .replace(" TEXT", ' TEXT COLLATE "C"')
+        .replace("INTEGER", "BIGINT")
+    )
+
+
+@migrations(postgres=_i30_time_to_greet_postgres)
+def i30_time_to_greet(db: Database) -> None:
+    # Issue #30: a store's optional arrival tap (cxlog/greeting/arrivals.py):
+    # waiting customers are arrivals rows; the visit a greeting (or a "left
+    # before greeting") makes keeps its arrival time and seconds to greet;
+    # greet_sums (cxlog/numbers/greet_sums.py) keeps their figures exact.
+    # Visits before this migration have no arrival: nothing to fill.
+    db.executescript(I30_TIME_TO_GREET)

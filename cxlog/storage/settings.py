@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+
 from cxlog.core.errors import ValidationError
 from cxlog.language import words
 from cxlog.storage.db import Storage, audit
@@ -198,3 +201,62 @@ def set_store_language(storage: Storage, store_id: int, lang: str | None, *, act
     if lang and not words.supported(lang):
         raise ValidationError(words._("cxlog does not speak that language yet."))
     set_store_own(storage, LANGUAGE, store_id, lang or None, actor=actor)
+
+
+# Issue #30: a store's time to greet: whether its pad offers the arrival tap,
+# its greeting standard, after how long a waiting arrival is closed as "left
+# before greeting", the wait bands' edges after the standard and the on-time
+# goal. One JSON value per store ("time_to_greet:7"); the checks and the
+# writes are cxlog/greeting/rules.py's (a new standard recomputes sums).
+TIME_TO_GREET = "time_to_greet"
+
+
+@dataclass(frozen=True)
+class GreetRules:
+    on: bool = False
+    standard: int = 30  # seconds: greeted within it is on time
+    limit: int = 30  # minutes a waiting arrival stays open
+    bands: tuple[int, ...] = (120,)  # seconds: the bands' edges after the standard
+    goal: float | None = None  # the on-time rate's goal, 0–1
+
+    def as_json(self) -> str:
+        return json.dumps(
+            {
+                "on": self.on,
+                "standard": self.standard,
+                "limit": self.limit,
+                "bands": list(self.bands),
+                "goal": self.goal,
+            },
+            sort_keys=True,
+        )
+
+
+def _greet_rules(value: str | None) -> GreetRules:
+    if not value:
+        return GreetRules()
+    try:
+        raw = json.loads(value)
+        return GreetRules(
+            bool(raw["on"]),
+            int(raw["standard"]),
+            int(raw["limit"]),
+            tuple(int(b) for b in raw["bands"]),
+            None if raw.get("goal") is None else float(raw["goal"]),
+        )
+    except (ValueError, KeyError, TypeError):
+        # Only cxlog writes it, checked; a hand-edited value falls back to
+        # the defaults (off) rather than stop every tap of the store.
+        return GreetRules()
+
+
+def greet_rules_in(db, store_ids: list[int]) -> dict[int, GreetRules]:
+    """Each store's time-to-greet rules (the defaults, off, where none is set)."""
+    keys = [store_key(TIME_TO_GREET, s) for s in store_ids]
+    values = _values(db, keys) if keys else {}
+    return {s: _greet_rules(values.get(k)) for s, k in zip(store_ids, keys, strict=True)}
+
+
+def greet_rules(storage: Storage, store_id: int) -> GreetRules:
+    with storage.read() as db:
+        return greet_rules_in(db, [store_id])[store_id]

@@ -51,7 +51,7 @@ SIGN_INS = frozenset(
         "account_stores",
     }
 )
-DERIVED = frozenset({"rollups", "coverage_days", "coverage_months"})
+DERIVED = frozenset({"rollups", "coverage_days", "coverage_months", "greet_sums"})
 # Columns that name a row of another table, and which table's numbering.
 REFERENCES = {
     "store_id": "stores",

@@ -54,7 +54,7 @@ from cxlog.storage import settings
 from cxlog.storage.db import Storage
 from cxlog.storage.engine import Database
 from cxlog.stores import catalog
-from cxlog.visits import visits
+from cxlog.visits import arrivals, visits, waiting
 
 MAX_BATCH = 200
 CLOCK_TOLERANCE = timedelta(minutes=2)
@@ -79,7 +79,21 @@ KINDS: dict[str, tuple[str, ...]] = {
     "amount": ("amount",),  # as typed; ("cents",) from a pad before #16 is still taken
     "undo": (),
     "reopen": (),
+    # Issue #30, time to greet: an arrival tap's ``visit`` is the arrival's
+    # own id; "left" starts a new visit for the arrival it names. A start
+    # may name the arrival it greets ("arrival", below).
+    "arrival": (),
+    "arrival_undo": (),
+    "left": ("arrival",),
 }
+# Fields a kind may carry or not: a pad with time to greet on names the
+# arrival a start greets (null: the longest-waiting one); one without, or
+# from before #30, sends none and greets nobody.
+OPTIONAL: dict[str, tuple[str, ...]] = {"start": ("arrival",)}
+# Kinds whose ``visit`` names an arrival, not a visit.
+ARRIVAL_KINDS = ("arrival", "arrival_undo")
+# Kinds that start a visit under their ``visit`` id.
+STARTS = ("start", "left")
 _COMMON = ("id", "visit", "kind", "at", "by")
 _TAP_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 _MAX_MS = 2**53
@@ -122,6 +136,7 @@ def clean_tap(raw: object) -> dict:
     if not isinstance(kind, str) or kind not in KINDS:
         raise BatchError(400, _("A tap has an unknown kind; update the app on this device."))
     fields = ("cents",) if kind == "amount" and "cents" in raw else KINDS[kind]
+    fields += tuple(f for f in OPTIONAL.get(kind, ()) if f in raw)
     extra = set(raw) - set(_COMMON) - set(fields)
     missing = (set(_COMMON) | set(fields)) - set(raw)
     if extra or missing:
@@ -149,6 +164,10 @@ def clean_tap(raw: object) -> dict:
         if raw["engagement"] not in FIRST_ENGAGEMENTS:
             raise BatchError(400, _("A start must be warm, neutral or missed."))
         tap["engagement"] = raw["engagement"]
+        if "arrival" in raw:
+            tap["arrival"] = _arrival_id(raw["arrival"], optional=True)
+    elif kind == "left":
+        tap["arrival"] = _arrival_id(raw["arrival"], optional=False)
     elif kind in ("reason", "no_sale_reason"):
         reason = raw["reason"]
         tap["reason"] = None if reason is None else _int(reason, _("A reason"), 1, 2**31)
@@ -172,6 +191,14 @@ def clean_tap(raw: object) -> dict:
             raise BatchError(400, _("A sale amount is sent as the text typed."))
         tap["amount"] = amount
     return tap
+
+
+def _arrival_id(value: object, *, optional: bool) -> str | None:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or not _TAP_ID.match(value):
+        raise BatchError(400, _("An arrival id must be 8 to 64 letters, digits, - or _."))
+    return value
 
 
 def _body(tap: dict) -> str:
@@ -302,12 +329,14 @@ def _check_batch(storage: Storage, store_id: int, taps: list[dict]) -> dict[str,
                 _("A tap id was used before for a different tap; nothing in this batch was saved."),
             )
         bodies[tap["id"]] = body
+        if tap["kind"] in ARRIVAL_KINDS:
+            continue  # arrivals are keyed by store: another store's id is not seen
         owner = stores.get(tap["visit"])
         if owner is not None and owner != store_id:
             raise BatchError(
                 403, _("A tap is for a visit of another store; nothing in this batch was saved.")
             )
-        if tap["kind"] == "start":
+        if tap["kind"] in STARTS:
             started.add(tap["visit"])
         elif owner is None and tap["visit"] not in started:
             raise BatchError(
@@ -410,7 +439,30 @@ def _apply(
             tap["engagement"],
             tap=tapped,
             max_open=max_open,
+            greets="arrival" in tap,
+            arrival=tap.get("arrival"),
         )
+    elif kind == "arrival":
+        arrivals.note(
+            storage,
+            shift["store_id"],
+            vid,
+            shift["id"],
+            device_id=shift["device_id"],
+            tap=tapped,
+            double_tap=DOUBLE_TAP,
+        )
+    elif kind == "arrival_undo":
+        arrivals.undo(storage, shift["store_id"], vid, actor, tap=tapped)
+    elif kind == "left":
+        shifts.take_start(
+            storage,
+            shift["store_id"],
+            associate_id=shift["id"],
+            address=address,
+            now=tapped.received_at,
+        )
+        arrivals.left(storage, shift["store_id"], tap["arrival"], vid, shift["id"], tap=tapped)
     elif kind == "reason":
         visits.set_reason(storage, vid, tap["reason"], actor=actor, tap=tapped)
     elif kind == "marker":
@@ -496,10 +548,21 @@ def pad_visit(row: dict) -> dict:
         "no_sale": row["no_sale_reason_id"],
         "closed_by": row.get("closed_by_name"),
         "voided": row["voided_at"] is not None,
+        # Issue #30: the arrival it greeted (seconds to greet), or left.
+        "arrived": row.get("arrived_at"),
+        "waited": row.get("greet_seconds"),
+        "left": bool(row.get("left_before_greeting")),
     }
 
 
-def board_version(storage: Storage, store_id: int, timezone: str) -> str:
+def pad_arrival(row: dict) -> dict:
+    """A waiting customer as the pad draws it."""
+    return {"id": row["id"], "at": row["arrived_at"], "by": row["associate_name"]}
+
+
+def board_version(
+    storage: Storage, store_id: int, timezone: str, *, now: datetime | None = None
+) -> str:
     """A short digest that changes whenever the board would: every write to a
     visit sets its updated_at. Two index reads, so the pad's poll is cheap
     when nothing changed (the board itself is built only when it did)."""
@@ -513,14 +576,32 @@ def board_version(storage: Storage, store_id: int, timezone: str) -> str:
             " WHERE store_id = ? AND outcome IS NULL AND voided_at IS NULL",
             [store_id],
         ).fetchone()
+        # Issue #30: the waiting customers and the store's rules for them.
+        rules = settings.greet_rules_in(db, [store_id])[store_id]
+        waiting = db.execute(
+            "SELECT count(*), max(updated_at), min(arrived_at) FROM arrivals"
+            " WHERE store_id = ? AND visit_id IS NULL AND removed_at IS NULL",
+            [store_id],
+        ).fetchone()
+    if waiting[2] is not None and arrivals.close_overdue(storage, store_id, now):
+        return board_version(storage, store_id, timezone, now=now)
     day = localday.today(timezone).isoformat()
-    return hashlib.sha256(repr((day, today, still_open)).encode()).hexdigest()[:16]
+    key = (day, today, still_open, rules.as_json(), tuple(waiting[:2]))
+    return hashlib.sha256(repr(key).encode()).hexdigest()[:16]
 
 
-def board(storage: Storage, store_id: int, timezone: str, *, limit: int = 100) -> dict:
+def board(
+    storage: Storage,
+    store_id: int,
+    timezone: str,
+    *,
+    limit: int = 100,
+    now: datetime | None = None,
+) -> dict:
     """Open visits and today's closed ones for the pad, with their version:
-    the pad asks "changed since <version>?" and gets a short answer when not."""
-    version = board_version(storage, store_id, timezone)
+    the pad asks "changed since <version>?" and gets a short answer when not.
+    A waiting customer past the store's limit at ``now`` is closed first."""
+    version = board_version(storage, store_id, timezone, now=now)
     open_rows = visits.open_visits(storage, store_id)
     today, today_count = visits.closed_since(
         storage, store_id, localday.midnight(timezone), limit=TODAY_SHOWN
@@ -539,6 +620,22 @@ def board(storage: Storage, store_id: int, timezone: str, *, limit: int = 100) -
         # chain's) or None; the pad notices a change of it (the API's
         # unchanged answer carries it too).
         "lang": settings.store_language(storage, store_id),
+        # Issue #30: time to greet, when the store has it on.
+        **greeting(storage, store_id),
+    }
+
+
+def greeting(storage: Storage, store_id: int) -> dict:
+    """The waiting customers and the store's standard, or nothing when the
+    store has time to greet off (the pad then draws as before #30)."""
+    with storage.read() as db:
+        rules = settings.greet_rules_in(db, [store_id])[store_id]
+        if not rules.on:
+            return {}
+        rows = waiting.waiting_in(db, store_id)
+    return {
+        "greet": {"standard": rules.standard, "limit": rules.limit},
+        "waiting": [pad_arrival(a) for a in rows],
     }
 
 

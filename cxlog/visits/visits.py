@@ -33,6 +33,7 @@ from cxlog.numbers import derived
 from cxlog.storage.db import Storage, audit
 from cxlog.storage.engine import Database
 from cxlog.stores.catalog import active_reason
+from cxlog.visits import waiting
 
 UNDO_WINDOW = timedelta(seconds=30)
 # Issue #25: how long after its close an associate may still reopen a visit
@@ -174,11 +175,16 @@ def create_visit(
     at: datetime | None = None,
     tap: Tapped | None = None,
     max_open: int | None = None,
+    greets: bool = False,
+    arrival: str | None = None,
 ) -> tuple[dict, bool]:
     """Start a visit. Returns the stored visit and whether this call created it.
 
     With ``max_open``, a store that already has that many open visits refuses
-    a new one (issue #11: hundreds of open visits slowed every tablet).
+    a new one (issue #11: hundreds of open visits slowed every tablet). With
+    ``greets`` (issue #30), the visit greets a waiting arrival (``arrival``
+    if it still waits, else the longest-waiting one) and keeps its arrival
+    time and seconds to greet.
     """
     visit_id = model.visit_id(visit_id)
     first_engagement = model.first_engagement(first_engagement)
@@ -202,10 +208,16 @@ def create_visit(
                     ).format(n=formats.number(count))
                 )
         zone = _timezone(db, store_id)
+        greeted = None
+        if (
+            greets
+            and db.execute("SELECT 1 FROM visits WHERE id = ?", [visit_id]).fetchone() is None
+        ):
+            greeted = waiting.take(db, store_id, arrival, model.from_utc_text(started_at))
         cursor = db.execute(
             "INSERT INTO visits (id, store_id, associate_id, started_at,"
-            " started_local, first_engagement, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
+            " started_local, first_engagement, updated_at, arrived_at, greet_seconds)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [
                 visit_id,
                 store_id,
@@ -214,9 +226,14 @@ def create_visit(
                 localtimes.local_text(started_at, zone),
                 first_engagement,
                 started_at,
+                greeted and greeted["arrived_at"],
+                greeted
+                and waiting.seconds_between(greeted["arrived_at"], model.from_utc_text(started_at)),
             ],
         )
         created = cursor.rowcount == 1
+        if created and greeted:
+            waiting.link(db, store_id, greeted["id"], visit_id, utc_now())
         if created:
             derived.apply(db, None, _stored_row(db, visit_id), zone)
             audit(
@@ -620,6 +637,8 @@ def undo_last(
         stamp = to_utc_text(utc_now())
         if last["action"] == "create":
             restore = {"voided_at": stamp, "void_reason": "Undone right after logging"}
+            # Issue #30: the customer it greeted (or closed) waits again.
+            waiting.release(db, visit_id, utc_now())
         else:
             after, restore = json.loads(last["after"]), json.loads(last["before"])
             if current["voided_at"] is not None or any(current[k] != v for k, v in after.items()):
