@@ -30,10 +30,14 @@ from cxlog.core.money import money_md as money
 from cxlog.core.text import plain
 from cxlog.language import formats
 from cxlog.language.words import N_, _, n_, shown
-from cxlog.numbers import metrics
+from cxlog.numbers import greet_sums, metrics
 from cxlog.numbers.figures import TOO_FEW, percent, ups
+from cxlog.numbers.greet_sums import GreetCounts
 from cxlog.numbers.metrics import Counts, Filters, Rate, wilson
+from cxlog.numbers.rollups import DAY
+from cxlog.storage import settings
 from cxlog.storage.db import Storage
+from cxlog.storage.settings import GreetRules
 from cxlog.stores import catalog
 
 if TYPE_CHECKING:  # coverage imports pandas, which the Log page's line does not need
@@ -41,6 +45,10 @@ if TYPE_CHECKING:  # coverage imports pandas, which the Log page's line does not
 
 # The Log page's team line appears once the shift has this many closed visits.
 LOG_LINE_MIN_CLOSED = 10
+# ... and says how many were greeted on time (issue #30) once this many
+# customers' arrivals were tapped today: a rate of two or three arrivals is
+# noise the team would read as a verdict, the reason the line itself waits.
+LOG_LINE_MIN_ARRIVALS = 10
 
 # Issue #13 (door-counter coverage) provides this check: (storage, store ids,
 # first local day, last local day) → a warning sentence or None.
@@ -226,12 +234,92 @@ def cost_sentence(c: Cost, currency: str | None) -> str:
     return _("{sentence}.").format(sentence=text)
 
 
+# --- time to greet over one local day (issue #30) -------------------------------
+
+
+@dataclass(frozen=True)
+class GreetDay:
+    """A store's time to greet over one of its local days: its rules (the
+    standard, the goal) and the day's sums over visits with an arrival tap."""
+
+    rules: GreetRules
+    counts: GreetCounts
+
+
+# A store-day's totals: every arrival is in exactly one of the day's ``wait``
+# rows, which lead the key (store, grain, bucket, kind), so this is one index
+# range summed into one row. The board builds the team line on every visit
+# change: this is ~0.6 ms cheaper than greet_sums.sums' grouped read, whose
+# bins the line does not need. CAST: PostgreSQL's sum is a numeric otherwise.
+_DAY_TOTALS = (
+    f"SELECT {', '.join(f'CAST(coalesce(sum({s}), 0) AS BIGINT)' for s in greet_sums.SUMS)}"
+    f" FROM {greet_sums.TABLE.name} WHERE store_id = ? AND grain = ? AND bucket = ? AND kind = ?"
+)
+
+
+def greet_day(storage: Storage, store_id: int, day: date) -> GreetDay | None:
+    """One read: the store's rules and, when it has time to greet on, the
+    local day's totals from the greet sums; None when it is off."""
+    with storage.read() as db:
+        rules = settings.greet_rules_in(db, [store_id])[store_id]
+        if not rules.on:
+            return None
+        row = db.execute(
+            _DAY_TOTALS, [store_id, DAY, localday.day_number(day), greet_sums.KINDS["wait"].code]
+        ).fetchone()
+    return GreetDay(rules, GreetCounts(*(int(v) for v in row)))
+
+
+def greet_line(day: GreetDay) -> str:
+    """The huddle's line for yesterday's time to greet: the on-time rate
+    against the standard (and the goal), and who left before greeting."""
+    c = day.counts
+    if not c.arrivals:
+        return _("Yesterday no arrivals were tapped.")
+    values = {
+        "rate": percent(c.on_time_rate.value, 0),
+        "standard": formats.wait(day.rules.standard),
+        "n": formats.number(c.left_before),
+    }
+    if day.rules.goal is None:
+        text = n_(
+            "Yesterday {rate} of customers greeted within {standard}; {n} left before greeting",
+            "Yesterday {rate} of customers greeted within {standard}; {n} left before greeting",
+            c.left_before,
+        )
+    else:
+        text = n_(
+            "Yesterday {rate} of customers greeted within {standard} (goal {goal}); "
+            "{n} left before greeting",
+            "Yesterday {rate} of customers greeted within {standard} (goal {goal}); "
+            "{n} left before greeting",
+            c.left_before,
+        )
+        values["goal"] = percent(day.rules.goal, 0)
+    text = text.format(**values)
+    if c.arrivals < MIN_SAMPLE:
+        # The numbers stay (the team asks what happened), the verdict does not.
+        return n_(
+            "{sentence} — too few to judge ({n} arrival, {need} needed).",
+            "{sentence} — too few to judge ({n} arrivals, {need} needed).",
+            c.arrivals,
+        ).format(sentence=text, n=formats.number(c.arrivals), need=MIN_SAMPLE)
+    return _("{sentence}.").format(sentence=text)
+
+
 def log_line(
-    today: Counts, warm_goal: float | None, focus: str | None, *, markdown: bool = True
+    today: Counts,
+    warm_goal: float | None,
+    focus: str | None,
+    *,
+    markdown: bool = True,
+    greet: GreetDay | None = None,
 ) -> str | None:
     """Item 5: the Log page's quiet line for the team (not per person), or None
     before the shift has LOG_LINE_MIN_CLOSED closed visits. ``markdown=False``
-    for the tap pad, which draws text as text (nothing to escape)."""
+    for the tap pad, which draws text as text (nothing to escape). ``greet``:
+    today's time to greet when the store has it on (issue #30), shown from
+    LOG_LINE_MIN_ARRIVALS arrivals."""
     if today.closed < LOG_LINE_MIN_CLOSED:
         return None
     rate = percent(today.warm_rate.value, 0)
@@ -241,6 +329,18 @@ def log_line(
         text = _("Team today: warm rate {rate} (goal {goal})").format(
             rate=rate, goal=percent(warm_goal, 0)
         )
+    if greet is not None and greet.counts.arrivals >= LOG_LINE_MIN_ARRIVALS:
+        values = {
+            "line": text,
+            "standard": formats.wait(greet.rules.standard),
+            "rate": percent(greet.counts.on_time_rate.value, 0),
+        }
+        if greet.rules.goal is None:
+            text = _("{line} · greeted within {standard}: {rate}").format(**values)
+        else:
+            text = _("{line} · greeted within {standard}: {rate} (goal {goal})").format(
+                **values, goal=percent(greet.rules.goal, 0)
+            )
     if focus:
         # Markdown-safe on cards
         text = _("{line} · focus: {focus}").format(
@@ -253,7 +353,8 @@ def team_line(
     storage: Storage, store_id: int, now: datetime | None = None, *, markdown: bool = True
 ) -> str | None:
     """The Log page's line for a store's today (its local day so far): one
-    indexed count of today's visits, the warm-rate goal and today's focus."""
+    indexed count of today's visits, the warm-rate goal, today's focus and,
+    when the store has time to greet on, today's greet sums (one read)."""
     zone = localday.zone(catalog.get_store(storage, store_id)["timezone"])
     today = (now or utc_now()).astimezone(zone).date()
     counts = metrics.totals(storage, _filters(store_id, today, today, zone))
@@ -261,7 +362,13 @@ def team_line(
         return None  # before the goal and focus are even read
     focus = goals.focus_on(storage, store_id, today)
     warm_goal = goals.store_goals(storage, store_id).warm_rate
-    return log_line(counts, warm_goal, focus["name"] if focus else None, markdown=markdown)
+    return log_line(
+        counts,
+        warm_goal,
+        focus["name"] if focus else None,
+        markdown=markdown,
+        greet=greet_day(storage, store_id, today),
+    )
 
 
 def door_counter_check(
@@ -341,6 +448,7 @@ class HuddleCard:
     focus_check: str
     focus_today: dict | None
     warning: str | None
+    greet: GreetDay | None = None  # yesterday's time to greet; None when the store has it off
     sections: list[Section] = field(default_factory=list)
 
 
@@ -563,6 +671,8 @@ def _sections(card: HuddleCard) -> list[Section]:
         _warm_line(_("yesterday"), card.yesterday_counts, g.warm_rate),
         _warm_line(_("this week"), card.week_counts, g.warm_rate),
     ]
+    if card.greet is not None:
+        numbers.append(greet_line(card.greet))
     if card.quiet:
         numbers.insert(
             0,
@@ -666,6 +776,7 @@ def huddle_card(
         focus_check=_focus_check(storage, focus_yesterday, store_id, yesterday, zone),
         focus_today=goals.focus_on(storage, store_id, today),
         warning=coverage_note(storage, (store_id,), week_start, yesterday, coverage_check),
+        greet=greet_day(storage, store_id, yesterday),
     )
     card.sections.extend(_sections(card))
     return card
