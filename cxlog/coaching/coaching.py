@@ -34,7 +34,6 @@ from cxlog.numbers import greet_sums, metrics
 from cxlog.numbers.figures import TOO_FEW, percent, ups
 from cxlog.numbers.greet_sums import GreetCounts
 from cxlog.numbers.metrics import Counts, Filters, Rate, wilson
-from cxlog.numbers.rollups import DAY
 from cxlog.storage import settings
 from cxlog.storage.db import Storage
 from cxlog.storage.settings import GreetRules
@@ -246,17 +245,6 @@ class GreetDay:
     counts: GreetCounts
 
 
-# A store-day's totals: every arrival is in exactly one of the day's ``wait``
-# rows, which lead the key (store, grain, bucket, kind), so this is one index
-# range summed into one row. The board builds the team line on every visit
-# change: this is ~0.6 ms cheaper than greet_sums.sums' grouped read, whose
-# bins the line does not need. CAST: PostgreSQL's sum is a numeric otherwise.
-_DAY_TOTALS = (
-    f"SELECT {', '.join(f'CAST(coalesce(sum({s}), 0) AS BIGINT)' for s in greet_sums.SUMS)}"
-    f" FROM {greet_sums.TABLE.name} WHERE store_id = ? AND grain = ? AND bucket = ? AND kind = ?"
-)
-
-
 def greet_day(storage: Storage, store_id: int, day: date) -> GreetDay | None:
     """One read: the store's rules and, when it has time to greet on, the
     local day's totals from the greet sums; None when it is off."""
@@ -264,10 +252,8 @@ def greet_day(storage: Storage, store_id: int, day: date) -> GreetDay | None:
         rules = settings.greet_rules_in(db, [store_id])[store_id]
         if not rules.on:
             return None
-        row = db.execute(
-            _DAY_TOTALS, [store_id, DAY, localday.day_number(day), greet_sums.KINDS["wait"].code]
-        ).fetchone()
-    return GreetDay(rules, GreetCounts(*(int(v) for v in row)))
+        counts = greet_sums.day_totals(db, store_id, day)
+    return GreetDay(rules, counts)
 
 
 def greet_line(day: GreetDay) -> str:

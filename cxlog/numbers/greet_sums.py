@@ -263,6 +263,23 @@ def sums(
     )
 
 
+# A store-day's totals: every arrival is in exactly one of the day's ``wait``
+# rows, which lead the key (store, grain, bucket, kind), so this is one index
+# range summed into one row. The board builds the team line on every visit
+# change: this is ~0.6 ms cheaper than ``sums``' grouped read, whose bins the
+# line does not need. CAST: PostgreSQL's sum is a numeric otherwise.
+_DAY_TOTALS = (
+    f"SELECT {', '.join(f'CAST(coalesce(sum({s}), 0) AS BIGINT)' for s in SUMS)}"
+    " FROM greet_sums WHERE store_id = ? AND grain = ? AND bucket = ? AND kind = ?"
+)
+
+
+def day_totals(db: Database, store_id: int, day: date) -> GreetCounts:
+    """One store's totals over one of its local days."""
+    row = db.execute(_DAY_TOTALS, [store_id, DAY, day_number(day), KINDS["wait"].code]).fetchone()
+    return GreetCounts(*(int(v) for v in row))
+
+
 def summed(visits: Iterable[Mapping], zones: Mapping[int, str], standards: Mapping[int, int]):
     """The same sums over single visits rows (a filtered selection, the
     tests): {kind: {(store, k1, k2): GreetCounts}}."""
