@@ -80,6 +80,19 @@ TEXTS: dict[str, str] = {
     "new_customer": N_("New customer"),
     "how_start": N_("{new_customer} — how did the visit start?"),
     "no_open": N_("None right now. Tap Warm, Neutral or Missed when a customer arrives."),
+    # Issue #30, time to greet (shown only when the store has it on).
+    "customer_in": N_("Customer in"),
+    "left_before": N_("Left before greeting"),
+    "next_greeted": N_("next"),
+    "left_no_purchase": N_("no purchase, left before greeting"),
+    "left_lower": N_("left before greeting"),
+    "greeted_after": N_("greeted after {wait}"),
+    "double_arrival": N_("Double tap: one customer noted. Another customer? Tap again."),
+    "fewer_waiting": N_("Show fewer"),
+    # The same words as cxlog.language.formats.wait: "45 s", "2 min", "2 min 30 s".
+    "wait_s": N_("{n} s"),
+    "wait_min": N_("{n} min"),
+    "wait_min_s": N_("{m} min {s} s"),
 }
 
 COUNTED: dict[str, tuple[str, str]] = {
@@ -96,6 +109,8 @@ COUNTED: dict[str, tuple[str, str]] = {
     "minutes_ago": Nn_("{n} min ago", "{n} min ago"),
     "today": Nn_("Today: {n} closed visit", "Today: {n} closed visits"),
     "open_visits": Nn_("Open visits ({n})", "Open visits ({n})"),
+    "more_waiting": Nn_("+{n} more waiting", "+{n} more waiting"),
+    "waiting_customers": Nn_("{n} customer waiting", "{n} customers waiting"),
 }
 
 

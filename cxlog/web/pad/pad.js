@@ -37,10 +37,20 @@ export const DOUBLE_TAP_MS = 500;
 // than 50 px apart. The point matters because the first touch may change
 // what lies under the finger (a closed card is shorter than an open one).
 export const DOUBLE_TAP_SLOP_PX = 24;
+// The key (tapKey) of "Customer in": a second touch of it within
+// DOUBLE_TAP_MS is a double tap, as for the engagement buttons (issue #30).
+export const CUSTOMER_IN = "|data-act=customer-in";
 // How long the pad says that a second touch was taken as a double tap.
 const HINT_MS = 4000;
 const ENGAGEMENTS = ["warm", "neutral", "missed"];
 const MARKERS = ["used_name", "recommended"];
+// Taps that start a visit under their own `visit` id (cxlog/visits/taps.py STARTS).
+const STARTS = ["start", "left"];
+// Issue #30: the taps that change who waits; a refusal of one is said under
+// the waiting customers (they have no card).
+const GREET_KINDS = ["arrival", "arrival_undo", "left"];
+// At most this many waiting customers are listed at once (a phone's screen).
+const WAITING_SHOWN = 3;
 
 // --- words (issue #29): the page hands the pad its words in the page's
 // language (cxlog/web/pad_words.py); the pad fills their {placeholders}. ----
@@ -142,6 +152,9 @@ export const EFFECTS = {
   // The server makes cents of the amount as typed; the device shows the text.
   amount: (v, t) => ({ ...v, amount_typed: t.amount }),
   reopen: (v) => ({ ...v, outcome: null, units: null, cents: null, no_sale: null }),
+  // Issue #30: "Left before greeting" starts and closes a missed visit with
+  // no purchase at once.
+  left: (v, t, me) => ({ ...EFFECTS.start(v, { ...t, engagement: "missed" }, me), outcome: "no_purchase", closed_by: me ? me.name : null, left: true }),
   // Undo takes back this device's last tap on the visit; its exact effect is
   // the server's to decide, so the device shows the likely one meanwhile.
   undo: (v, t, me, before) => before || v,
@@ -155,14 +168,15 @@ export function overlay(visits, outbox, me) {
   for (const t of outbox) {
     const effect = EFFECTS[t.kind];
     const current = shown.get(t.visit);
-    if (!effect || (!current && t.kind !== "start")) continue;
+    if (!effect || (!current && !STARTS.includes(t.kind))) continue;
     const past = history.get(t.visit) || [];
     let next;
     if (t.kind === "undo") {
       const before = past.pop();
+      // Undoing a start (or a "left", which is its own close) voids the visit.
       next = before
         ? before
-        : current.outcome
+        : current.outcome && !current.left
           ? EFFECTS.reopen(current)
           : { ...current, voided: true };
     } else {
@@ -200,6 +214,83 @@ export function countWaiting(outbox) {
   return outbox.length;
 }
 
+// --- time to greet (issue #30): pure functions, driven by the browser test ---
+// Only when the board carries `greet` (the store has it on). A waiting
+// customer is {id, at, by}: `at` in ms of the server's clock (the device's
+// own taps moved by the clock offset the server applies, if any), so the
+// board's arrivals and this device's unsent ones sort and time alike.
+
+// The waiting customers after some taps of this device, in tap order:
+// `arrival` adds one, `arrival_undo` and `left` take theirs away, a start
+// that greets takes the arrival it names if it still waits, else the
+// longest-waiting one that arrived before it (the server's rule,
+// cxlog/visits/waiting.py take). Returns the list, longest-waiting first, and
+// which arrival each greeting start took ({tap id: arrival id}).
+export function waitingAfter(list, taps, me, offset = 0) {
+  let shown = [...list];
+  const took = {};
+  const order = (a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  for (const t of taps) {
+    if (t.kind === "arrival") {
+      if (!shown.some((w) => w.id === t.visit)) shown = [...shown, { id: t.visit, at: t.at + offset, by: me ? me.name : "" }].sort(order);
+    } else if (t.kind === "arrival_undo") {
+      shown = shown.filter((w) => w.id !== t.visit);
+    } else if (t.kind === "left") {
+      shown = shown.filter((w) => w.id !== t.arrival);
+    } else if (t.kind === "start" && "arrival" in t) {
+      const named = shown.find((w) => w.id === t.arrival);
+      const taken = named || shown.find((w) => w.at <= t.at + offset);
+      if (taken) {
+        took[t.id] = taken.id;
+        shown = shown.filter((w) => w !== taken);
+      }
+    }
+  }
+  return { list: shown, took };
+}
+
+// Which waiting customer the next Warm / Neutral / Missed greets: the one
+// tapped (while it still waits), else the longest-waiting one; null when
+// nobody waits.
+export function greetTarget(waiting, picked) {
+  const chosen = waiting.find((w) => w.id === picked) || waiting[0];
+  return chosen ? chosen.id : null;
+}
+
+// A start tap's fields. With time to greet off exactly as before #30 (no
+// `arrival` key: the server then greets nobody); on, the customer tapped, or
+// null for the longest-waiting one (the server picks it, so a customer
+// greeted meanwhile on another tablet is not greeted twice).
+export function startFields(engagement, greetOn, waiting, picked) {
+  if (!greetOn) return { engagement };
+  return { engagement, arrival: waiting.some((w) => w.id === picked) ? picked : null };
+}
+
+// Whole seconds a customer has waited (never below 0: clocks differ a little).
+export function waitSeconds(at, now) {
+  return Math.max(0, Math.floor((now - at) / 1000));
+}
+
+// The running timer: m:ss.
+export function waitClock(seconds) {
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+// Past the store's standard, the timer takes the warning colour.
+export function isLate(seconds, standard) {
+  return seconds > standard;
+}
+
+// A visit's seconds to greet as the store reads them: "45 s", "2 min",
+// "2 min 30 s" (cxlog/language/formats.py wait, the same words).
+export function waitText(seconds, w = W) {
+  const minutes = Math.floor(seconds / 60);
+  const rest = seconds % 60;
+  if (!minutes) return say(w, "wait_s", { n: number(w, rest) });
+  if (!rest) return say(w, "wait_min", { n: number(w, minutes) });
+  return say(w, "wait_min_s", { m: number(w, minutes), s: number(w, rest) });
+}
+
 // A name inside a sentence is isolated (FSI … PDI): a right-to-left override
 // in a name cannot turn the rest of the line around.
 function iso(text) {
@@ -207,6 +298,7 @@ function iso(text) {
 }
 
 export function closeText(v, w = W) {
+  if (v.left) return say(w, "left_no_purchase");
   if (v.outcome === "purchased") return say(w, "purchase_units", { units: sayCount(w, "units", v.units) });
   if (v.outcome === "no_purchase") return say(w, "no_purchase_lower");
   return "";
@@ -266,6 +358,14 @@ const pad = {
   amountOpen: {}, // visit id -> true when the sale-amount field shows
   follow: {}, // visit id -> {open, dateOpen, busy, made, note}: the "Follow-up" choices (#15)
   back: {}, // visit id -> {open, busy, linked, note}: "Came back" with a visit code (#15)
+  // Issue #30, time to greet (only while the board carries `greet`):
+  greet: null, // {standard, limit} seconds / minutes, or null: the pad as before #30
+  waiting: [], // the board's waiting customers, {id, at (server ms), by}
+  settled: [], // {tap, ackAt}: greet taps saved since the board was read (see settle)
+  pick: null, // the waiting customer tapped to be greeted next, or null: the longest-waiting
+  waitingAll: false, // every waiting customer listed, not only WAITING_SHOWN
+  greetNote: null, // {text, until}: a refused arrival, left or its undo, said under the list
+  clockOffset: 0, // the server's clock minus this device's (ms) when the server corrected it
   pin: null, // associate id whose PIN is being asked
   whoError: null,
   inFlight: false,
@@ -345,7 +445,14 @@ async function flush() {
     const { status, answer } = await api("POST", "/taps", { sent_at: Date.now(), taps: batch });
     if (status === 200) {
       reachable(true);
-      for (const a of answer.taps) if (!a.ok && a.message) pad.notes[batch.find((t) => t.id === a.id).visit] = a.message;
+      pad.clockOffset = answer.clock_offset_ms || 0;
+      settle(batch, answer.taps);
+      for (const a of answer.taps) {
+        if (a.ok || !a.message) continue;
+        const sent = batch.find((t) => t.id === a.id);
+        if (GREET_KINDS.includes(sent.kind)) pad.greetNote = { text: a.message, until: Date.now() + 2 * HINT_MS };
+        else pad.notes[sent.visit] = a.message;
+      }
       Object.assign(pad.visits, answer.visits);
       for (const v of Object.values(answer.visits)) if (v.outcome && !pad.today.includes(v.id)) pad.today.unshift(v.id);
       pad.outbox = withoutAnswered(readOutbox(localStorage), answer.taps);
@@ -370,6 +477,35 @@ async function flush() {
   if (pad.outbox.length && !pad.stopped && !pad.offline) flush();
 }
 
+// Issue #30: the greet taps the server just saved keep changing who waits
+// until a board read asked for after their answer shows it (the answer to a
+// tap carries no board): without this a customer noted here would vanish
+// from the list until the next read, and one greeted would come back. A
+// greeting is kept as the arrival it took, so applying it again to a board
+// that already shows it changes nothing.
+function settle(batch, answers) {
+  if (!pad.greet) return;
+  const ok = new Set(answers.filter((a) => a.ok).map((a) => a.id));
+  const before = waitingAfter(pad.waiting, pad.settled.map((s) => s.tap), pad.data.me, pad.clockOffset).list;
+  const { took } = waitingAfter(before, readOutbox(localStorage), pad.data.me, pad.clockOffset);
+  const ackAt = Date.now();
+  for (const t of batch) {
+    if (!ok.has(t.id)) continue;
+    if (GREET_KINDS.includes(t.kind)) pad.settled.push({ tap: t, ackAt });
+    // Kept as a "left" of the arrival it took: it takes that one or none.
+    else if (t.kind === "start" && took[t.id]) pad.settled.push({ tap: { kind: "left", arrival: took[t.id] }, ackAt });
+  }
+}
+
+// The waiting customers the pad shows: the board's, with this device's taps
+// saved since (settle) and those still in the outbox applied.
+function shownWaiting() {
+  if (!pad.greet) return [];
+  const me = pad.data.me;
+  const saved = waitingAfter(pad.waiting, pad.settled.map((s) => s.tap), me, pad.clockOffset).list;
+  return waitingAfter(saved, pad.outbox, me, pad.clockOffset).list;
+}
+
 function failed() {
   pad.failures += 1;
   pad.offline = true;
@@ -386,6 +522,13 @@ function useBoard(board) {
   pad.openCount = board.open_count;
   pad.teamLine = board.team_line || null;
   pad.version = board.version;
+  // Issue #30: present only while the store has time to greet on.
+  pad.greet = board.greet || null;
+  pad.waiting = (board.waiting || []).map((w) => ({ id: w.id, at: Date.parse(w.at), by: w.by }));
+  if (!pad.greet) {
+    pad.settled = [];
+    pad.pick = null;
+  }
   followLanguage(board);
 }
 
@@ -411,10 +554,13 @@ async function refresh() {
   // host and held a tap back (seen in the benchmark).
   if (!pad.data || pad.data.mode !== "log" || document.hidden || pad.refreshing || pad.inFlight) return;
   pad.refreshing = true;
+  const askedAt = Date.now();
   try {
     const { status, answer } = await api("GET", `/open-visits?since=${encodeURIComponent(pad.version || "")}`);
     if (status === 200) {
       reachable(true);
+      // Changed or not, this answer shows every greet tap saved before it was asked for.
+      pad.settled = pad.settled.filter((s) => s.ackAt > askedAt);
       // The store's language comes with every answer, changed board or not.
       followLanguage(answer);
       if (answer.changed) useBoard(answer);
@@ -482,6 +628,9 @@ function ownClick(event) {
       event.preventDefault();
       if (target.hasAttribute("data-start") || (pad.lastTouch.key || "").includes("data-start")) {
         pad.hint = { text: t("double_tap"), until: touch.at + HINT_MS };
+        render();
+      } else if ([touch.key, pad.lastTouch.key].includes(CUSTOMER_IN)) {
+        pad.hint = { text: t("double_arrival"), until: touch.at + HINT_MS };
         render();
       }
       return;
@@ -598,9 +747,79 @@ function startRow() {
     "div",
     { class: "cx-row cx-start" },
     ENGAGEMENTS.map((e) =>
-      button(t(e), { class: `cx-btn cx-start-btn ${e === "warm" ? "cx-primary" : ""}`, "data-start": e }, () => tap("start", newId(), { engagement: e })),
+      button(t(e), { class: `cx-btn cx-start-btn ${e === "warm" ? "cx-primary" : ""}`, "data-start": e }, () => {
+        const fields = startFields(e, !!pad.greet, shownWaiting(), pad.pick);
+        pad.pick = null;
+        tap("start", newId(), fields);
+      }),
     ),
   );
+}
+
+// Issue #30: "Customer in" and the customers waiting for their first moment,
+// under the start row (the engagement buttons stay where they were): the one
+// the next start greets is marked; a tap on another picks it instead.
+function greetView(now) {
+  const note = pad.greetNote && now < pad.greetNote.until ? pad.greetNote.text : null;
+  // Turned off while a tap of it was on its way: only the server's sentence.
+  if (!pad.greet) return note ? el("p", { class: "cx-note", role: "alert" }, note) : null;
+  const waiting = shownWaiting();
+  const target = greetTarget(waiting, pad.pick);
+  let rows = pad.waitingAll ? waiting : waiting.slice(0, WAITING_SHOWN);
+  // The one picked stays in sight when the list is cut.
+  if (target && !rows.some((w) => w.id === target)) rows = [...rows.slice(0, WAITING_SHOWN - 1), waiting.find((w) => w.id === target)];
+  const hidden = waiting.length - rows.length;
+  const unsent = new Set(pad.outbox.filter((x) => x.kind === "arrival").map((x) => x.visit));
+  const toggle = (all) => () => { pad.waitingAll = all; render(); };
+  return el(
+    "div",
+    { class: "cx-greet", role: "group", "aria-label": tn("waiting_customers", waiting.length) },
+    button(t("customer_in"), { class: "cx-btn cx-customer-in", "data-act": "customer-in" }, () => {
+      pad.greetNote = null;
+      tap("arrival", newId());
+    }),
+    rows.map((w) => waitRow(w, w.id === target, unsent.has(w.id), now)),
+    hidden > 0 ? button(tn("more_waiting", hidden), { class: "cx-btn cx-wait-more", "data-act": "waiting-all" }, toggle(true)) : null,
+    pad.waitingAll && waiting.length > WAITING_SHOWN ? button(t("fewer_waiting"), { class: "cx-btn cx-wait-more", "data-act": "waiting-fewer" }, toggle(false)) : null,
+    note ? el("p", { class: "cx-note", role: "alert" }, note) : null,
+  );
+}
+
+function waitRow(w, isTarget, unsent, now) {
+  const seconds = waitSeconds(w.at, now + pad.clockOffset);
+  const late = isLate(seconds, pad.greet.standard);
+  // This device's own arrival can be undone for 30 s, like a start.
+  const mine = pad.recent[w.id] && now - pad.recent[w.id] < UNDO_MS && pad.lastKind[w.id] === "arrival";
+  return el(
+    "div",
+    { class: `cx-row cx-wait-row${isTarget ? " cx-next" : ""}`, "data-visit": w.id, "data-state": unsent ? "waiting" : "saved" },
+    button(
+      [
+        el("span", { class: `cx-timer${late ? " cx-late" : ""}`, "data-since": w.at }, waitClock(seconds)),
+        el("span", { class: "cx-wait-by" }, ` · ${iso(w.by)}`),
+        isTarget ? el("span", { class: "cx-chip cx-next-chip" }, t("next_greeted")) : null,
+      ],
+      { class: "cx-btn cx-wait-pick", "aria-pressed": String(isTarget), "data-act": "pick" },
+      () => { pad.pick = w.id; render(); },
+    ),
+    mine ? button(t("undo"), { "data-tap": "arrival_undo" }, () => tap("arrival_undo", w.id)) : null,
+    button(t("left_before"), { class: "cx-btn cx-left", "data-tap": "left" }, () => {
+      if (pad.pick === w.id) pad.pick = null;
+      tap("left", newId(), { arrival: w.id });
+    }),
+  );
+}
+
+// The running timers tick every second without a redraw of the pad.
+function updateTimers() {
+  if (!pad.root || !pad.greet) return;
+  const now = Date.now() + pad.clockOffset;
+  for (const span of pad.root.querySelectorAll(".cx-timer[data-since]")) {
+    const seconds = waitSeconds(Number(span.dataset.since), now);
+    const text = waitClock(seconds);
+    if (span.textContent !== text) span.textContent = text;
+    span.classList.toggle("cx-late", isLate(seconds, pad.greet.standard));
+  }
 }
 
 function pills(list, chosen, kind, visitId, multi) {
@@ -689,6 +908,8 @@ function closedCard(v, mine) {
       mine && (!v.closed_by || v.closed_by === d.me.name) ? button(t("undo"), { "data-tap": "undo" }, () => tap("undo", v.id)) : null,
     ),
   );
+  // Issue #30: a customer who left before greeting had no moment to ask about.
+  if (v.left) return body;
   if (v.outcome === "no_purchase") {
     body.push(el("p", { class: "cx-caption" }, t("why_no_purchase")));
     body.push(pills(d.no_sale, (id) => v.no_sale === id, "no_sale_reason", v.id, (id) => tap("no_sale_reason", v.id, { reason: v.no_sale === id ? null : id })));
@@ -843,6 +1064,9 @@ function card(v) {
     "section",
     { class: "cx-card", "data-visit": v.id, "data-state": state, "data-open": isOpen ? "1" : "0" },
     head,
+    // Issue #30: a visit that greeted a waiting customer says how soon (its
+    // own short line: the head is one line at 390 px and would cut it).
+    v.waited === null || v.waited === undefined ? null : el("p", { class: "cx-caption cx-greeted" }, t("greeted_after", { wait: waitText(v.waited) })),
     note ? el("p", { class: "cx-note", role: "alert" }, note) : null,
     isOpen ? openCard(v) : closedCard(v, mine),
   );
@@ -860,7 +1084,7 @@ function todayView(shown) {
   // Issue #24: each row is one line at 390 px (the text cut with an
   // ellipsis); a tap on it shows the whole line and its actions.
   for (const v of rows) {
-    const reason = nameOf(pad.data.reasons, v.reason) || v.reason_name || t("no_reason");
+    const reason = v.left ? t("left_lower") : nameOf(pad.data.reasons, v.reason) || v.reason_name || t("no_reason");
     const outcome = v.outcome === "purchased" ? tn("units", v.units) : t("no_purchase_lower");
     const more = !!pad.todayMore[v.id];
     const toggle = () => {
@@ -934,6 +1158,7 @@ function logView() {
     pad.teamLine ? el("p", { class: "cx-caption cx-team" }, pad.teamLine) : null,
     el("p", { class: "cx-lead" }, ...leadLine()),
     startRow(),
+    greetView(now),
     el("h3", {}, tn("open_visits", open)),
     cards.length ? null : el("p", { class: "cx-caption" }, t("no_open")),
     list,
@@ -952,6 +1177,9 @@ function viewSig() {
     recent, pad.stepper, pad.amountOpen, pad.follow, pad.back, followChannel(), pad.todayOpen, pad.offline, pad.stopped,
     pad.notYouNote, pad.pin, pad.whoError, Math.floor(now / 60000), pad.reasonOpen, pad.todayMore,
     pad.hint && now < pad.hint.until ? pad.hint.text : null,
+    // Issue #30 (all empty with time to greet off); the timers tick by themselves (updateTimers).
+    pad.greet, pad.waiting, pad.settled, pad.pick, pad.waitingAll, pad.clockOffset,
+    pad.greetNote && now < pad.greetNote.until ? pad.greetNote.text : null,
   ]);
 }
 
@@ -1037,11 +1265,12 @@ function typing() {
 function tick() {
   if (shouldSend(pad, Date.now())) flush();
   else if (pad.data && pad.data.mode === "log" && !typing()) render();
+  updateTimers();
 }
 
 // Exposed for the browser tests, which drive the pure functions directly
 // (and ask for a board read now rather than at the next 5 s tick).
-window.cxPad = { refresh, isRepeat, tapKey, DOUBLE_TAP_MS, DOUBLE_TAP_SLOP_PX, morph, sameKind, readOutbox, nextBatch, withoutAnswered, shouldSend, retryDelay, overlay, barText, closeText, rememberedChannel, promiseText, say, sayCount, wantedLanguage, words: () => W, CHANNEL_KEY, EFFECTS, OUTBOX_KEY, state: pad };
+window.cxPad = { refresh, isRepeat, tapKey, waitingAfter, greetTarget, startFields, waitSeconds, waitClock, isLate, waitText, shownWaiting, CUSTOMER_IN, DOUBLE_TAP_MS, DOUBLE_TAP_SLOP_PX, morph, sameKind, readOutbox, nextBatch, withoutAnswered, shouldSend, retryDelay, overlay, barText, closeText, rememberedChannel, promiseText, say, sayCount, wantedLanguage, words: () => W, CHANNEL_KEY, EFFECTS, OUTBOX_KEY, state: pad };
 
 // Streamlit calls this on every run of the page with the new data. It may
 // call it again without the previous cleanup, so setting up is idempotent.
@@ -1108,6 +1337,9 @@ function shownBoard() {
     today: pad.today.map((id) => pad.visits[id]).filter(Boolean),
     today_count: pad.todayCount,
     team_line: pad.teamLine,
+    // Issue #30: who waits as last read (this device's unsent taps are in its outbox).
+    greet: pad.greet || undefined,
+    waiting: pad.greet ? waitingAfter(pad.waiting, pad.settled.map((s) => s.tap), pad.data.me, pad.clockOffset).list.map((w) => ({ id: w.id, at: new Date(w.at).toISOString(), by: w.by })) : undefined,
   };
 }
 
