@@ -18,7 +18,7 @@ from cxlog.language import formats, words  # noqa: E402
 from cxlog.language.words import _  # noqa: E402
 from cxlog.storage.db import open_storage  # noqa: E402
 from cxlog.stores import catalog  # noqa: E402
-from cxlog.web import coverage_ui, dashboard_ui  # noqa: E402
+from cxlog.web import coverage_ui, dashboard_ui, greeting_ui  # noqa: E402
 
 
 @st.cache_data(ttl=600, max_entries=48, show_spinner=False)
@@ -122,5 +122,6 @@ else:
     cost = dashboard_ui.moments(storage, dash, stores, store_id, currency, cov)
 
 coverage_ui.draw_heat(cov, {k: s["name"] for k, s in stores.items()})
+greeting_ui.section(storage, dash)  # issue #30: nothing unless a store has it on
 follow = dashboard_ui.follow_ups(storage, selection, store_id, now)
 dashboard_ui.team(dash, cost, follow)

@@ -9,6 +9,7 @@ from cxlog.language.words import _
 from cxlog.web import (
     accounts_ui,
     coaching_ui,
+    greeting_ui,
     settings_access_ui,
     settings_ui,
     ui,
@@ -46,6 +47,7 @@ with lists_tab:
 with store_tab:
     settings_access_ui.store_form(storage, store, me.actor)
     settings_access_ui.store_language(storage, store, me)  # issue #29
+    greeting_ui.settings_form(storage, store, me.actor)  # issue #30
 with access_tab:
     settings_access_ui.access_tab(storage, store, me)
 with devices_tab:

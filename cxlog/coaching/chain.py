@@ -27,9 +27,12 @@ from cxlog.coverage import coverage
 from cxlog.coverage.coverage import Totals
 from cxlog.coverage.traffic import CounterSettings, counter_settings
 from cxlog.dashboard.dashboard import DashboardFilters, Group, ranked
+from cxlog.greeting import figures
+from cxlog.greeting.figures import Line
 from cxlog.numbers import rollups
 from cxlog.numbers.metrics import Counts, Rate
 from cxlog.storage.db import Storage
+from cxlog.storage.settings import greet_rules_in
 from cxlog.stores import catalog
 
 
@@ -46,6 +49,9 @@ class StoreRow:
     coverage: Totals | None  # None: no door-counter hour in the period
     coverage_threshold: float
     rank: int | None  # None: fewer than MIN_SAMPLE closed visits, listed last
+    # Time to greet (issue #30): the store's arrivals, on time and left, and
+    # its median wait; None where the store has time to greet off.
+    greet: Line | None = None
 
     @property
     def too_few(self) -> bool:
@@ -83,6 +89,11 @@ class ChainView:
     def ranked(self) -> list[StoreRow]:
         return [r for r in self.rows if r.rank is not None]
 
+    @property
+    def greets(self) -> bool:
+        """Whether any store of the view has time to greet on."""
+        return any(r.greet is not None for r in self.rows)
+
 
 def build(storage: Storage, selection: DashboardFilters, now: datetime) -> ChainView:
     """Every store the selection covers (``selection.scope``: the account's
@@ -98,11 +109,17 @@ def build(storage: Storage, selection: DashboardFilters, now: datetime) -> Chain
         }
         days = {store_id: (span.first_day, span.last_day) for store_id, span in spans.items()}
         settings: dict[int, CounterSettings] = counter_settings(storage, spans) if spans else {}
-        per_engagement, counted = {}, {}
+        per_engagement, counted, greets = {}, {}, {}
         if days:
             with storage.snapshot() as db:  # one moment for both reads
                 per_engagement = rollups.counts(db, days, by=("store", "first_engagement"))
                 counted = coverage.totals_by_store(db, days)
+                greeting = [s for s, r in greet_rules_in(db, list(days)).items() if r.on]
+            # Issue #30: the wait sums only (no hours, no associates), of
+            # the stores that have time to greet on.
+            if greeting:
+                found = figures.from_sums(storage, {s: days[s] for s in greeting}, kinds=("wait",))
+                greets = {line.key: line for line in found.stores}
     engagement: dict[int, dict[str, Counts]] = {
         s["id"]: {name: Counts() for name in FIRST_ENGAGEMENTS} for s in stores
     }
@@ -135,6 +152,7 @@ def build(storage: Storage, selection: DashboardFilters, now: datetime) -> Chain
                 coverage=found if found is not None and found.hours else None,
                 coverage_threshold=settings.get(store_id, CounterSettings()).coverage_threshold,
                 rank=None if group.counts.too_few else rank,
+                greet=greets.get(store_id),
             )
         )
     chain = Counts()

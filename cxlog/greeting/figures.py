@@ -19,11 +19,15 @@ one associate or one reason, from those visits' own rows summed the same way.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
+
+import numpy as np
 
 from cxlog.calendar import periods
+from cxlog.calendar.localday import local_seconds, weekday
 from cxlog.core.model import to_utc_text
 from cxlog.greeting import rules as greet_rules
 from cxlog.numbers import greet_sums, rollups
@@ -72,15 +76,27 @@ class Greeting:
         return Rate(self.totals.arrivals, self.visits)
 
     @property
+    def in_use(self) -> list[GreetRules]:
+        """The rules of the stores that count: those with time to greet on
+        or with arrivals in the selection (a store that never used it keeps
+        the defaults, which name nothing here)."""
+        return _in_use(self.rules, {line.key: line.counts.arrivals for line in self.stores})
+
+    @property
     def standard(self) -> int | None:
         """The selection's standard, None when its stores' differ."""
-        found = {r.standard for r in self.rules.values()}
+        found = {r.standard for r in self.in_use}
         return found.pop() if len(found) == 1 else None
 
     @property
     def goal(self) -> float | None:
-        found = {r.goal for r in self.rules.values()}
+        found = {r.goal for r in self.in_use}
         return found.pop() if len(found) == 1 else None
+
+
+def _in_use(rules: dict[int, GreetRules], arrivals: Mapping[int, int]) -> list[GreetRules]:
+    used = [r for s, r in rules.items() if r.on or arrivals.get(s)]
+    return used or list(rules.values())
 
 
 def percentile(histogram: Mapping[int, int], share: float) -> int | None:
@@ -96,97 +112,170 @@ def percentile(histogram: Mapping[int, int], share: float) -> int | None:
     return None
 
 
-def _band_index(edges: list[tuple[int, int | None]], wait: int) -> int:
-    return next(i for i, (_low, high) in enumerate(edges) if high is None or wait <= high)
+def _percentile(counts: np.ndarray, share: float) -> int | None:
+    """``percentile`` of a histogram as an array (index: the wait)."""
+    n = int(counts.sum())
+    if not n:
+        return None
+    rank = max(1, math.ceil(share * n))
+    return int(np.searchsorted(np.cumsum(counts), rank))
+
+
+# The sums of one kind as arrays: keys (store, k1, k2) and the seven sums of
+# GreetCounts in its order, one row per group; a key may repeat (every
+# figure here is a sum), so reads of several day ranges just stack.
+_Kind = tuple[np.ndarray, np.ndarray]
+_AS_TUPLE = attrgetter(*greet_sums.SUMS)
+
+
+def _empty() -> _Kind:
+    return np.zeros((0, 3), dtype=np.int64), np.zeros((0, len(greet_sums.SUMS)), dtype=np.int64)
+
+
+def _counts(values: np.ndarray) -> GreetCounts:
+    return GreetCounts(*(int(v) for v in values.sum(axis=0))) if len(values) else GreetCounts()
+
+
+def _grouped(k1: np.ndarray, k2: np.ndarray, values: np.ndarray) -> dict[tuple, GreetCounts]:
+    """Rows with equal (k1, k2) summed (both whole numbers from 0):
+    {(k1, k2): GreetCounts}. One sort of a 1-d code, not a 2-d unique."""
+    if not len(k1):
+        return {}
+    width = int(k2.max()) + 1
+    code = k1 * width + k2
+    order = np.argsort(code, kind="stable")
+    code = code[order]
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    summed = np.add.reduceat(values[order], starts, axis=0)
+    return {
+        (int(c) // width, int(c) % width): GreetCounts(*(int(v) for v in row))
+        for c, row in zip(code[starts], summed, strict=True)
+    }
+
+
+def _band_of(rules: GreetRules, waits: np.ndarray, count: int) -> np.ndarray:
+    """Each wait's band among the selection's ``count`` (its shape): on time
+    stays on time and the store's longest band the longest; a band in
+    between goes to the same rank, at most the last one in between."""
+    highs = np.array([rules.standard, *rules.bands], dtype=np.int64)
+    own = np.searchsorted(highs, waits, side="left")  # first band with wait <= its high
+    last = count - 1
+    middle = np.minimum(own, last - 1) if last > 1 else np.full_like(own, last)
+    return np.where(own == len(highs), last, np.where(own == 0, 0, middle))
 
 
 def _figures(
-    sums: dict[str, dict[tuple, GreetCounts]],
+    sums: Mapping[str, _Kind],
     visits: dict[int, int],
     rules: dict[int, GreetRules],
     names: dict[int, str],
     people: dict[int, str],
 ) -> Greeting:
-    """The figures from sums keyed (store, k1, k2)."""
-    waits = sums["wait"]
-    totals = sum(waits.values(), GreetCounts())
-    histogram: dict[int, int] = {}
-    per_store_hist: dict[int, dict[int, int]] = {}
-    # Bands: the first store's labels name them; stores with other rules
+    """The figures from each kind's sums (keys (store, k1, k2))."""
+    keys, values = sums["wait"]
+    store, wait, left = keys.T
+    greeted = left == 0
+    by_store = {int(s): _counts(values[store == s]) for s in np.unique(store)}
+    # Bands: the first counted store's labels name them (not a store that
+    # never turned time to greet on: its defaults); stores with other rules
     # add into the band of the same rank (the page says the standards differ).
-    shape = greet_rules.bands(next(iter(rules.values()), GreetRules()))
-    band_counts = [GreetCounts() for _ in shape]
-    for (store, wait, left), c in waits.items():
-        if left:
-            continue
-        histogram[wait] = histogram.get(wait, 0) + c.arrivals
-        per_store_hist.setdefault(store, {})[wait] = c.arrivals
-        index = _band_index(greet_rules.bands(rules[store]), wait)
-        index = min(index, len(band_counts) - 1)
-        band_counts[index] = band_counts[index] + c
-    hours: dict[tuple[int, int], GreetCounts] = {}
-    for (_store, hour, day), c in sums["hour"].items():
-        hours[(day, hour)] = hours.get((day, hour), GreetCounts()) + c
-    by_person: dict[int, GreetCounts] = {}
-    for (_store, person, _k2), c in sums["associate"].items():
-        by_person[person] = by_person.get(person, GreetCounts()) + c
-    by_store: dict[int, GreetCounts] = {}
-    for (store, _wait, _left), c in waits.items():
-        by_store[store] = by_store.get(store, GreetCounts()) + c
+    used = _in_use(rules, {s: c.arrivals for s, c in by_store.items()})
+    shape = greet_rules.bands(next(iter(used), GreetRules()))
+    band = np.full(len(keys), -1, dtype=np.int64)  # -1: left before greeting
+    size = int(wait.max()) + 1 if len(wait) else 1
+    histogram = np.zeros(size, dtype=np.int64)
+    medians: dict[int, int | None] = {}
+    for s in by_store:
+        mine = (store == s) & greeted
+        band[mine] = _band_of(rules[s], wait[mine], len(shape))
+        own = np.bincount(wait[mine], weights=values[mine, 0], minlength=size).astype(np.int64)
+        histogram += own
+        medians[s] = _percentile(own, 0.5)
+    bands = [
+        Band(low, high, greet_rules.band_label(i, low, high), _counts(values[band == i]))
+        for i, (low, high) in enumerate(shape)
+    ]
+    hour_keys, hour_values = sums["hour"]
+    hours = {
+        (day, hour): c
+        for (hour, day), c in _grouped(hour_keys[:, 1], hour_keys[:, 2], hour_values).items()
+        if c.arrivals
+    }
+    person_keys, person_values = sums["associate"]
+    by_person = _grouped(person_keys[:, 1], person_keys[:, 2], person_values)
     return Greeting(
         visits=sum(visits.values()),
-        totals=totals,
-        median=percentile(histogram, 0.5),
-        p90=percentile(histogram, 0.9),
+        totals=_counts(values),
+        median=_percentile(histogram, 0.5),
+        p90=_percentile(histogram, 0.9),
         rules=rules,
-        bands=[
-            Band(low, high, greet_rules.band_label(i, low, high), band_counts[i])
-            for i, (low, high) in enumerate(shape)
-        ],
+        bands=bands,
         hours=hours,
         associates=sorted(
-            (Line(p, people.get(p, "?"), c) for p, c in by_person.items()),
+            (Line(p, people.get(p, "?"), c) for (p, _k2), c in by_person.items()),
             key=lambda line: (-line.counts.arrivals, line.name),
         ),
         stores=[
-            Line(
-                s,
-                names[s],
-                by_store.get(s, GreetCounts()),
-                percentile(per_store_hist.get(s, {}), 0.5),
-                visits.get(s, 0),
-            )
+            Line(s, names[s], by_store.get(s, GreetCounts()), medians.get(s), visits.get(s, 0))
             for s in sorted(names, key=lambda s: names[s])
         ],
     )
 
 
 def from_sums(
-    storage: Storage, store_days: Mapping[int, tuple[date, date]], *, snapshot=None
+    storage: Storage,
+    store_days: Mapping[int, tuple[date, date]],
+    *,
+    snapshot=None,
+    kinds: Sequence[str] = tuple(greet_sums.KINDS),
 ) -> Greeting:
-    """The figures of whole local days per store from the greet sums."""
+    """The figures of whole local days per store from the greet sums;
+    ``kinds``: only these sums read (the chain's view needs "wait" only:
+    the hours and associates then stay empty)."""
     ids = list(store_days)
-    with storage.snapshot() as db:
-        rules = settings.greet_rules_in(db, ids)
-        sums: dict[str, dict[tuple, GreetCounts]] = {k: {} for k in greet_sums.KINDS}
-        groups: dict[tuple[date, date], list[int]] = {}
-        for store_id, days in store_days.items():
-            groups.setdefault(days, []).append(store_id)
-        for (first, last), stores in groups.items():
-            found = greet_sums.sums(db, stores, list(greet_sums.KINDS), first, last, per_store=True)
-            for kind, rows in found.items():
-                for key, c in rows.items():
-                    sums[kind][key] = sums[kind].get(key, GreetCounts()) + c
-        visits = {
-            key[0]: c.visits for key, c in rollups.counts(db, store_days, by=("store",)).items()
-        }
-    return _figures(sums, visits, rules, *_names(storage, ids))
+    groups: dict[tuple[date, date], list[int]] = {}
+    for store_id, days in store_days.items():
+        groups.setdefault(days, []).append(store_id)
+    parts: dict[str, list[_Kind]] = {k: [] for k in greet_sums.KINDS}
+    # One connection for every read (opening one costs about a millisecond).
+    with storage.one_connection():
+        with storage.snapshot() as db:
+            rules = settings.greet_rules_in(db, ids)
+            for (first, last), stores in groups.items():
+                found = greet_sums.sums(db, stores, list(kinds), first, last, per_store=True)
+                for kind, rows in found.items():
+                    if rows:
+                        keys = np.array(list(rows), dtype=np.int64)
+                        sums = np.array([_AS_TUPLE(c) for c in rows.values()], dtype=np.int64)
+                        parts[kind].append((keys, sums))
+            counted = rollups.counts(db, store_days, by=("store",))
+        names = _names(storage, ids)
+    visits = {key[0]: c.visits for key, c in counted.items()}
+    return _figures({k: _stacked(v) for k, v in parts.items()}, visits, rules, *names)
+
+
+def _stacked(parts: list[_Kind]) -> _Kind:
+    if not parts:
+        return _empty()
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([k for k, _v in parts]), np.concatenate([v for _k, v in parts])
 
 
 def _names(storage: Storage, ids: list[int]) -> tuple[dict[int, str], dict[int, str]]:
     stores = {s["id"]: s["name"] for s in catalog.list_stores(storage) if s["id"] in ids}
     people = {a["id"]: a["name"] for a in catalog.list_associates(storage) if a["store_id"] in ids}
     return stores, people
+
+
+# What from_visits reads of a visit with an arrival, as whole numbers: its
+# start (Unix seconds), warm or not, its outcome (0 open, 1 no purchase, 2
+# purchased), units, associate, seconds to greet (-1 unknown), left or not.
+_COLUMNS = (
+    "SELECT unixepoch(started_at), CASE WHEN first_engagement = 'warm' THEN 1 ELSE 0 END,"
+    " CASE WHEN outcome IS NULL THEN 0 WHEN outcome = 'purchased' THEN 2 ELSE 1 END,"
+    " coalesce(units, 0), associate_id, coalesce(greet_seconds, -1), left_before_greeting "
+)
 
 
 def from_visits(
@@ -196,7 +285,9 @@ def from_visits(
     associate_id: int | None = None,
     reason_id: int | None = None,
 ) -> Greeting:
-    """The figures of a filtered selection, from its visits' own rows."""
+    """The figures of a filtered selection, from its visits' own rows,
+    summed as greet_sums.contribution sums one visit (numpy over the
+    columns: a year of one associate is ~100,000 rows)."""
     ids = list(spans)
     where = " AND voided_at IS NULL"
     extra: list = []
@@ -206,18 +297,60 @@ def from_visits(
     if reason_id is not None:
         where += " AND reason_id = ?"
         extra.append(reason_id)
-    rows: list[dict] = []
     visits: dict[int, int] = {}
-    with storage.snapshot() as db:
-        rules = settings.greet_rules_in(db, ids)
-        zones = dict(db.execute("SELECT id, timezone FROM stores").fetchall())
-        for store_id, span in spans.items():
-            bounds = [store_id, to_utc_text(span.start), to_utc_text(span.end), *extra]
-            base = "FROM visits WHERE store_id = ? AND started_at >= ? AND started_at < ?" + where
-            visits[store_id] = db.execute("SELECT count(*) " + base, bounds).fetchone()[0]
-            rows.extend(db.query("SELECT * " + base + " AND arrived_at IS NOT NULL", bounds))
-    sums = greet_sums.summed(rows, zones, {s: r.standard for s, r in rules.items()})
-    return _figures(sums, visits, rules, *_names(storage, ids))
+    parts: dict[str, list[_Kind]] = {k: [] for k in greet_sums.KINDS}
+    with storage.one_connection():
+        with storage.snapshot() as db:
+            rules = settings.greet_rules_in(db, ids)
+            zones = dict(db.execute("SELECT id, timezone FROM stores").fetchall())
+            for store_id, span in spans.items():
+                bounds = [store_id, to_utc_text(span.start), to_utc_text(span.end), *extra]
+                base = (
+                    "FROM visits WHERE store_id = ? AND started_at >= ? AND started_at < ?" + where
+                )
+                visits[store_id] = db.execute("SELECT count(*) " + base, bounds).fetchone()[0]
+                rows = db.execute(_COLUMNS + base + " AND arrived_at IS NOT NULL", bounds)
+                found = np.array(rows.fetchall(), dtype=np.int64)
+                if len(found):
+                    standard = rules[store_id].standard
+                    for kind, part in zip(
+                        greet_sums.KINDS,
+                        _summed(found, store_id, zones[store_id], standard),
+                        strict=True,
+                    ):
+                        parts[kind].append(part)
+        names = _names(storage, ids)
+    return _figures({k: _stacked(v) for k, v in parts.items()}, visits, rules, *names)
+
+
+def _summed(rows: np.ndarray, store_id: int, timezone: str, standard: int) -> list[_Kind]:
+    """One store's visits (from_visits' columns) as each kind's rows, one
+    row a visit: the keys and sums greet_sums.contribution gives it."""
+    started, warm, outcome, units, associate, wait, left = rows.T
+    local = local_seconds(started, timezone)
+    greeted = left == 0
+    purchased = outcome == 2
+    values = np.stack(
+        [
+            np.ones(len(rows), dtype=np.int64),
+            warm,
+            outcome > 0,
+            purchased,
+            np.where(purchased, units, 0),
+            greeted & (wait >= 0) & (wait <= standard),
+            left,
+        ],
+        axis=1,
+    ).astype(np.int64)
+    # greet_sums.wait_bin over the column; a wait not known (NULL) is bin 0.
+    late = np.minimum(-(-wait // 60) * 60, greet_sums.LONGEST)
+    bins = np.where(wait <= greet_sums.EXACT_UP_TO, np.maximum(wait, 0), late)
+    store = np.full(len(rows), store_id, dtype=np.int64)
+    return [
+        (np.stack([store, np.where(greeted, bins, 0), left], axis=1), values),
+        (np.stack([store, (local % 86_400) // 3_600, weekday(local // 86_400)], axis=1), values),
+        (np.stack([store, associate, np.zeros_like(store)], axis=1), values),
+    ]
 
 
 def build(storage: Storage, spans: Mapping[int, periods.Span], selection) -> Greeting:

@@ -51,6 +51,14 @@ COLUMNS = (
     "Neutral cost 95%",
     "Neutral visits",
 )
+# Issue #30: shown when a store of the view has time to greet on.
+GREET_COLUMNS = (
+    "On time",
+    "On time 95%",
+    "Arrivals",
+    "Median time to greet",
+    "Left before greeting",
+)
 
 
 def selection(today: date, scope: tuple[int, ...] | None) -> DashboardFilters | None:
@@ -156,7 +164,29 @@ def table(view: ChainView) -> pd.DataFrame:
         )
     frame = pd.DataFrame(body, columns=list(COLUMNS))
     frame["#"] = frame["#"].astype("Int64")  # a whole number, or empty: not ranked
+    if view.greets:
+        greets = pd.DataFrame([_greet_cells(r) for r in view.rows], columns=list(GREET_COLUMNS))
+        for column in ("Arrivals", "Median time to greet", "Left before greeting"):
+            greets[column] = greets[column].astype("Int64")
+        frame = pd.concat([frame, greets], axis=1)
     return frame
+
+
+def _greet_cells(row: StoreRow) -> dict:
+    """Time to greet's cells of a store (issue #30): empty ("—") where the
+    store has it off; the on-time rate "too few visits" under MIN_SAMPLE
+    arrivals; the median in seconds, a number so the column sorts."""
+    g = row.greet
+    if g is None:
+        return dict.fromkeys(GREET_COLUMNS)
+    rate, few = g.counts.on_time_rate, g.counts.arrivals < MIN_SAMPLE
+    return {
+        "On time": None if few else _pct(rate.value),
+        "On time 95%": _(TOO_FEW) if few else interval(rate),
+        "Arrivals": g.counts.arrivals,
+        "Median time to greet": g.median,
+        "Left before greeting": g.counts.left_before,
+    }
 
 
 def column_config() -> dict:
@@ -188,6 +218,17 @@ def column_config() -> dict:
         ),
         "Neutral cost 95%": st.column_config.TextColumn("95%"),
         "Neutral visits": st.column_config.NumberColumn(_("n neutral"), format="%d"),
+        "On time": st.column_config.NumberColumn(
+            _("Greeted on time"), format=pct, help=_("Within the store's standard")
+        ),
+        "On time 95%": st.column_config.TextColumn("95%"),
+        "Arrivals": st.column_config.NumberColumn(_("n arrivals"), format="%d"),
+        "Median time to greet": st.column_config.NumberColumn(
+            _("Median time to greet (seconds)"), format="%d"
+        ),
+        "Left before greeting": st.column_config.NumberColumn(
+            _("Left before greeting"), format="%d"
+        ),
     }
 
 
@@ -230,3 +271,12 @@ def draw(view: ChainView) -> None:
             "interval (see docs/product.md)."
         ).format(need=MIN_SAMPLE, ci=formats.confidence())
     )
+    if view.greets:
+        st.caption(
+            _(
+                "Time to greet: greeted on time is the share of customers with an arrival tap "
+                "greeted within the store's standard (one who left was not), with its {ci} "
+                "interval, shown from {need} arrivals; the median is of the seconds from the "
+                'arrival tap to the first engagement. "—": the store has time to greet off.'
+            ).format(need=MIN_SAMPLE, ci=formats.confidence())
+        )
