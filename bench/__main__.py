@@ -19,6 +19,7 @@ BENCHMARKS = [
     "bench.chain",
     "bench.export_1m",
     "bench.coverage",
+    "bench.greet",  # issue #30: time to greet on the dashboard's year
     "bench.coaching",  # issue #14
     "bench.followups",  # issue #15
     "bench.postgres",  # issue #27: PostgreSQL beside SQLite

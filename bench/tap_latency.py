@@ -14,7 +14,16 @@ Lines: ``tap_saved_ms_p50``, ``tap_saved_ms_p95``,
 ``tap_saved_ratio_vs_bare_streamlit`` (p50 ÷ the bare page's p50 in the same
 run) and ``tap_bare_streamlit_ms_p50``, the yardstick. The old
 ``tap_to_saved_ms_*`` lines timed the websocket Log page, which is gone: the
-pad's lines replace them.
+pad's lines replace them. Those taps are timed with the store's time to greet
+off, the pad as it was before issue #30.
+
+Issue #30: then the store turns time to greet on and the same pad times
+"Customer in" (an ``arrival`` tap through POST /api/v1/taps) from the click
+to the next frame after the new waiting customer's row shows *saved*; each
+timed arrival is undone untimed (its row gone) before the next. Bare taps
+alternate with them again: ``arrival_saved_ms_p50``, ``arrival_saved_ms_p95``
+and ``arrival_saved_ratio_vs_bare_streamlit`` (p50 ÷ the bare p50 of these
+rounds).
 """
 
 from __future__ import annotations
@@ -26,7 +35,9 @@ from bench.common import RESULTS, fresh, report
 from cxlog import demo
 from cxlog.access import accounts
 from cxlog.core import roles
+from cxlog.greeting import rules
 from cxlog.storage.db import Storage
+from cxlog.storage.settings import GreetRules
 from cxlog.stores import catalog
 from cxlog.visits import visits
 from tests.e2e import harness
@@ -68,6 +79,9 @@ def seeded_storage() -> tuple[Storage, int, int]:
     accounts.add_or_reset(storage, roles.OWNER, roles.OWNER, "bench-owner-password", actor="bench")
     store = catalog.list_stores(storage)[0]["id"]
     associate = catalog.list_associates(storage, store)[0]["id"]
+    # The demo turns time to greet on (#30); the reason taps are timed on the
+    # pad as it was before #30 (setting off), the arrivals after (_arrivals).
+    rules.save(storage, store, GreetRules(on=False), actor="bench")
     # The demo leaves its last 40 minutes' visits open, so during the store's
     # opening hours there were more than OPEN_VISITS cards (18 at 10:50 UTC):
     # those are closed, and exactly the bench's own visits are open.
@@ -112,10 +126,62 @@ async ([buttonSel, cardSel]) => {
 """
 
 
+# Issue #30: click "Customer in", then resolve with the elapsed ms once a
+# waiting customer's row that was not there before shows saved; with its id.
+TIMED_ARRIVAL = """
+async ([buttonSel]) => {
+  const button = document.querySelector(buttonSel);
+  const rows = () => [...document.querySelectorAll('.cx-wait-row')];
+  const before = new Set(rows().map((r) => r.dataset.visit));
+  const saved = () =>
+    rows().find((r) => !before.has(r.dataset.visit) && r.dataset.state === 'saved');
+  return await new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const obs = new MutationObserver(() => {
+      const row = saved();
+      if (row) {
+        obs.disconnect();
+        requestAnimationFrame(() => resolve([performance.now() - t0, row.dataset.visit]));
+      }
+    });
+    obs.observe(document.body, {subtree: true, childList: true, attributes: true});
+    setTimeout(() => {
+      obs.disconnect();
+      const bar = document.querySelector('.cx-bar')?.textContent;
+      reject(new Error(`no saved arrival in 10 s: ${bar}`));
+    }, 10000);
+    if (!button) throw new Error(`no button ${buttonSel}`);
+    button.click();
+  });
+}
+"""
+
+
+def _arrivals(storage: Storage, store: int, bare, log, bare_from: int) -> tuple[list, list]:
+    """Time to greet on, then TAPS rounds of a bare tap and a timed arrival
+    (each undone untimed): (bare ms, arrival ms)."""
+    rules.save(storage, store, GreetRules(on=True), actor="bench")
+    log.evaluate("window.cxPad.refresh()")  # the board carries `greet` from now on
+    log.locator("[data-act=customer-in]").wait_for(timeout=15_000)
+    bare_ms, arrival_ms = [], []
+    for i in range(TAPS):
+        bare_ms.append(
+            bare.evaluate(TIMED_TAP, [".st-key-tap button", "body", f"Saved {bare_from + i + 1}"])
+        )
+        harness.wait_idle(bare)
+        elapsed, arrival = log.evaluate(TIMED_ARRIVAL, ["[data-act=customer-in]"])
+        arrival_ms.append(elapsed)
+        row = log.locator(f".cx-wait-row[data-visit='{arrival}']")
+        row.locator("[data-tap=arrival_undo]").click()  # within 30 s: the arrival is gone
+        row.wait_for(state="detached", timeout=10_000)
+        log.wait_for_timeout(100)
+    return bare_ms, arrival_ms
+
+
 def run() -> None:
     from playwright.sync_api import sync_playwright
 
-    storage, _, associate = seeded_storage()
+    storage, store, associate = seeded_storage()
     bare_db = fresh(RESULTS / "bare.db")
     with (
         harness.streamlit_server(storage.path, log=RESULTS / "tap_server.log") as log_url,
@@ -154,6 +220,7 @@ def run() -> None:
             button = f"{card} [data-tap=reason][aria-pressed=false]"
             log_ms.append(log.evaluate(TIMED_PAD_TAP, [button, card]))
             log.wait_for_timeout(100)  # let the pad's board refresh after a save settle
+        greet_bare_ms, arrival_ms = _arrivals(storage, store, bare, log, TAPS)
         browser.close()
 
     saved = (
@@ -167,6 +234,17 @@ def run() -> None:
     report("tap_saved_ms_p95", statistics.quantiles(log_ms, n=20)[-1])
     report("tap_bare_streamlit_ms_p50", statistics.median(bare_ms))
     report("tap_saved_ratio_vs_bare_streamlit", p50 / statistics.median(bare_ms))
+    tapped = (
+        storage.connect()
+        .execute("SELECT count(*) FROM arrivals WHERE removed_at IS NOT NULL")
+        .fetchone()[0]
+    )
+    assert tapped == TAPS, f"{tapped} of {TAPS} timed arrivals were saved and undone"
+    arrival_p50 = statistics.median(arrival_ms)
+    report("arrival_saved_ms_p50", arrival_p50)
+    report("arrival_saved_ms_p95", statistics.quantiles(arrival_ms, n=20)[-1])
+    report("arrival_bare_streamlit_ms_p50", statistics.median(greet_bare_ms))
+    report("arrival_saved_ratio_vs_bare_streamlit", arrival_p50 / statistics.median(greet_bare_ms))
 
 
 if __name__ == "__main__":
