@@ -16,7 +16,7 @@ import pytest
 from cxlog.core.errors import CxlogError
 from cxlog.core.model import from_utc_text, utc_now
 from cxlog.greeting import rules
-from cxlog.numbers import derived, greet_sums
+from cxlog.numbers import derived, greet_sums, rollups
 from cxlog.storage.settings import GreetRules
 from cxlog.stores import catalog
 from cxlog.visits import arrivals, visits
@@ -24,6 +24,7 @@ from cxlog.visits.taps import DOUBLE_TAP
 from tests.conftest import new_id
 
 DAYS = (date(2026, 3, 8), date(2026, 3, 29), date(2026, 10, 25), date(2026, 11, 1))
+# Ranges: everything (whole months and weeks inside), each day, a week.
 ENGAGEMENTS = ("warm", "neutral", "missed")
 
 
@@ -149,14 +150,17 @@ def storage_actor(storage, store: int, arrival_id: str) -> str:
 
 
 def _wait_bin(seconds: int) -> int:
-    """docs/product.md's rule, written again: the second up to 10 minutes,
-    then the next whole minute."""
-    if seconds <= 600:
-        return seconds
-    return min(((seconds + 59) // 60) * 60, 4 * 3600)
+    """docs/product.md's rule, written again: the first of 10, 20, 30, 45 s,
+    1, 1½, 2, 3, 5, 10, 20 and 30 minutes at or above the wait."""
+    for edge in (10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200, 1800):
+        if seconds <= edge:
+            return edge
+    return 86_400
 
 
-def recount(storage, store: int, first: date, last: date) -> dict[str, dict]:
+def recount(storage, store: int, first: date, last: date) -> tuple[dict, dict]:
+    """(the waits {(bin, left): sums}, the rollups' three sums per (hour,
+    weekday), associate and in all {key: (arrivals, on time, left)})."""
     with storage.read() as db:
         zone = ZoneInfo(
             db.execute("SELECT timezone FROM stores WHERE id = ?", [store]).fetchone()[0]
@@ -169,38 +173,48 @@ def recount(storage, store: int, first: date, last: date) -> dict[str, dict]:
                 [store],
             )
         )
-    out: dict[str, dict] = {"wait": {}, "hour": {}, "associate": {}}
+    waits: dict = {}
+    three: dict = {}
     for v in rows:
         local = from_utc_text(v["started_at"]).replace(microsecond=0).astimezone(zone)
         if not first <= local.date() <= last:
             continue
         left = v["left_before_greeting"] == 1
         bought = v["outcome"] == "purchased"
+        on_time = int(not left and v["greet_seconds"] <= standard)
         sums = (
             1,
             int(v["first_engagement"] == "warm"),
             int(v["outcome"] is not None),
             int(bought),
             v["units"] if bought else 0,
-            int(not left and v["greet_seconds"] <= standard),
+            on_time,
             int(left),
         )
-        keys = {
-            "wait": (0, 1) if left else (_wait_bin(v["greet_seconds"]), 0),
-            "hour": (local.hour, local.weekday()),
-            "associate": (v["associate_id"], 0),
-        }
-        for kind, key in keys.items():
-            old = out[kind].get(key, (0,) * 7)
-            out[kind][key] = tuple(a + b for a, b in zip(old, sums, strict=True))
-    return out
+        key = (0, 1) if left else (_wait_bin(v["greet_seconds"]), 0)
+        waits[key] = tuple(a + b for a, b in zip(waits.get(key, (0,) * 7), sums, strict=True))
+        for group in (("hour", local.hour, local.weekday()), ("associate", v["associate_id"]), ()):
+            old = three.get(group, (0, 0, 0))
+            three[group] = (old[0] + 1, old[1] + on_time, old[2] + int(left))
+    return waits, three
 
 
-def _as_tuples(found: dict) -> dict:
-    return {
-        kind: {key: tuple(vars(c).values()) for key, c in rows.items()}
-        for kind, rows in found.items()
+def _stored(db, store: int, first: date, last: date) -> tuple[dict, dict]:
+    waits = {
+        key: tuple(vars(c).values())
+        for key, c in greet_sums.sums(db, store, ["wait"], first, last)["wait"].items()
     }
+    days = {store: (first, last)}
+    three = {}
+    for by, name in (
+        (("local_hour", "weekday"), "hour"),
+        (("associate",), "associate"),
+        ((), None),
+    ):
+        for key, c in rollups.counts(db, days, by=by).items():
+            if c.arrivals:
+                three[(name, *key) if name else ()] = (c.arrivals, c.on_time, c.left_before)
+    return waits, three
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -212,12 +226,16 @@ def test_random_greetings_keep_greet_sums_equal_to_a_recount(storage, chain, see
             0
         ]
         assert db.execute("SELECT count(*) FROM visits WHERE greet_seconds > 600").fetchone()[0]
+        # A week row and a month row exist (a range reads whole weeks and months).
+        assert {g for (g,) in db.execute("SELECT DISTINCT grain FROM greet_sums")} == {0, 1, 2}
         for store in chain:
-            for first, last in ((DAYS[0], DAYS[-1]), *((d, d) for d in DAYS)):
-                got = greet_sums.sums(db, store, list(greet_sums.KINDS), first, last)
-                assert _as_tuples(got) == recount(storage, store, first, last), (store, first)
+            ranges = ((DAYS[0], DAYS[-1]), *((d, d) for d in DAYS), (date(2026, 3, 23), DAYS[1]))
+            for first, last in ranges:
+                got = _stored(db, store, first, last)
+                assert got == recount(storage, store, first, last), (store, first)
     with storage.write() as db:
-        assert derived.rebuild(db)["greet"].corrected == 0
+        fixed = derived.rebuild(db)
+    assert (fixed["greet"].corrected, fixed["rollups"].corrected) == (0, 0)
 
 
 def test_rebuild_finds_and_fixes_damaged_greet_sums(storage, chain):

@@ -186,7 +186,12 @@ def test_rebuild_cli_finds_fixes_and_counts_damage(storage, chain, capsys):
             " (SELECT store_id, kind, grain, bucket, k1, k2 FROM rollups"
             " ORDER BY bucket DESC LIMIT 1)"
         )
-        conn.execute("INSERT INTO rollups VALUES (?, 1, 0, 1, 2, 3, 1, 0, 0, 0, 0, 0, 0)", [key[0]])
+        conn.execute(
+            "INSERT INTO rollups (store_id, kind, grain, bucket, k1, k2, visits, warm, closed,"
+            " purchased, units, amount_cents, with_amount)"
+            " VALUES (?, 1, 0, 1, 2, 3, 1, 0, 0, 0, 0, 0, 0)",
+            [key[0]],
+        )
     conn.close()
     before = recount(storage, key[0], DAYS[0], DAYS[-1], ("first_engagement",))
     assert cli.main(["rollup", "--rebuild", "--db", storage.address]) == 0

@@ -32,7 +32,7 @@ from cxlog.core.model import to_utc_text
 from cxlog.greeting import rules as greet_rules
 from cxlog.numbers import greet_sums, rollups
 from cxlog.numbers.greet_sums import GreetCounts
-from cxlog.numbers.metrics import Rate
+from cxlog.numbers.metrics import Counts, Rate
 from cxlog.storage import settings
 from cxlog.storage.db import Storage
 from cxlog.storage.settings import GreetRules
@@ -222,36 +222,82 @@ def _figures(
     )
 
 
+@dataclass(frozen=True)
+class Tallies:
+    """Counts the dashboard has read already (its heat map, team table and
+    stores), whose time-to-greet sums (``Counts.arrivals``, ``on_time``,
+    ``left_before``) the section reuses instead of reading them again."""
+
+    hours: Mapping[tuple[int, int], Counts]  # (weekday 0 = Mon, hour)
+    associates: Mapping[int, Counts]
+    stores: Mapping[int, Counts]
+
+
+def _from_counts(keyed: Mapping[tuple, Counts]) -> _Kind:
+    """Rollup Counts as greet rows: arrivals, on time and left (the rollups
+    keep no conversion of visits with an arrival per hour or associate)."""
+    if not keyed:
+        return _empty()
+    keys = np.array([(0, *k) for k in keyed], dtype=np.int64)
+    values = np.array(
+        [(c.arrivals, 0, 0, 0, 0, c.on_time, c.left_before) for c in keyed.values()],
+        dtype=np.int64,
+    )
+    return keys, values
+
+
 def from_sums(
     storage: Storage,
     store_days: Mapping[int, tuple[date, date]],
     *,
-    snapshot=None,
-    kinds: Sequence[str] = tuple(greet_sums.KINDS),
+    tallies: Tallies | None = None,
+    kinds: Sequence[str] = ("wait", "hour", "associate"),
 ) -> Greeting:
-    """The figures of whole local days per store from the greet sums;
-    ``kinds``: only these sums read (the chain's view needs "wait" only:
-    the hours and associates then stay empty)."""
+    """The figures of whole local days per store: the waits from the greet
+    sums, the rest from the rollups (``tallies``: the dashboard's own read
+    of them, else read here). ``kinds``: only these read (the chain's view
+    needs "wait" only: the hours and associates then stay empty)."""
     ids = list(store_days)
     groups: dict[tuple[date, date], list[int]] = {}
     for store_id, days in store_days.items():
         groups.setdefault(days, []).append(store_id)
-    parts: dict[str, list[_Kind]] = {k: [] for k in greet_sums.KINDS}
+    waits: list[_Kind] = []
     # One connection for every read (opening one costs about a millisecond).
     with storage.one_connection():
         with storage.snapshot() as db:
             rules = settings.greet_rules_in(db, ids)
             for (first, last), stores in groups.items():
-                found = greet_sums.sums(db, stores, list(kinds), first, last, per_store=True)
-                for kind, rows in found.items():
-                    if rows:
-                        keys = np.array(list(rows), dtype=np.int64)
-                        sums = np.array([_AS_TUPLE(c) for c in rows.values()], dtype=np.int64)
-                        parts[kind].append((keys, sums))
-            counted = rollups.counts(db, store_days, by=("store",))
+                rows = greet_sums.sums(db, stores, ["wait"], first, last, per_store=True)["wait"]
+                if rows:
+                    keys = np.array(list(rows), dtype=np.int64)
+                    sums = np.array([_AS_TUPLE(c) for c in rows.values()], dtype=np.int64)
+                    waits.append((keys, sums))
+            if tallies is None:
+                hours = (
+                    {
+                        (day, hour): c
+                        for (hour, day), c in rollups.counts(
+                            db, store_days, by=("local_hour", "weekday")
+                        ).items()
+                    }
+                    if "hour" in kinds
+                    else {}
+                )
+                people = (
+                    {k[0]: c for k, c in rollups.counts(db, store_days, by=("associate",)).items()}
+                    if "associate" in kinds
+                    else {}
+                )
+                stores = {k[0]: c for k, c in rollups.counts(db, store_days, by=("store",)).items()}
+                tallies = Tallies(hours, people, stores)
         names = _names(storage, ids)
-    visits = {key[0]: c.visits for key, c in counted.items()}
-    return _figures({k: _stacked(v) for k, v in parts.items()}, visits, rules, *names)
+    parts = {
+        "wait": _stacked(waits),
+        "hour": _from_counts({(h, d): c for (d, h), c in tallies.hours.items()}),
+        "associate": _from_counts({(p, 0): c for p, c in tallies.associates.items()}),
+    }
+    visits = {s: c.visits for s, c in tallies.stores.items()}
+    return _figures(parts, visits, rules, *names)
 
 
 def _stacked(parts: list[_Kind]) -> _Kind:
@@ -298,7 +344,7 @@ def from_visits(
         where += " AND reason_id = ?"
         extra.append(reason_id)
     visits: dict[int, int] = {}
-    parts: dict[str, list[_Kind]] = {k: [] for k in greet_sums.KINDS}
+    parts: dict[str, list[_Kind]] = {k: [] for k in ("wait", "hour", "associate")}
     with storage.one_connection():
         with storage.snapshot() as db:
             rules = settings.greet_rules_in(db, ids)
@@ -314,7 +360,7 @@ def from_visits(
                 if len(found):
                     standard = rules[store_id].standard
                     for kind, part in zip(
-                        greet_sums.KINDS,
+                        ("wait", "hour", "associate"),
                         _summed(found, store_id, zones[store_id], standard),
                         strict=True,
                     ):
@@ -342,9 +388,7 @@ def _summed(rows: np.ndarray, store_id: int, timezone: str, standard: int) -> li
         ],
         axis=1,
     ).astype(np.int64)
-    # greet_sums.wait_bin over the column; a wait not known (NULL) is bin 0.
-    late = np.minimum(-(-wait // 60) * 60, greet_sums.LONGEST)
-    bins = np.where(wait <= greet_sums.EXACT_UP_TO, np.maximum(wait, 0), late)
+    bins = greet_sums.bins(wait)
     store = np.full(len(rows), store_id, dtype=np.int64)
     return [
         (np.stack([store, np.where(greeted, bins, 0), left], axis=1), values),
@@ -353,10 +397,17 @@ def _summed(rows: np.ndarray, store_id: int, timezone: str, standard: int) -> li
     ]
 
 
-def build(storage: Storage, spans: Mapping[int, periods.Span], selection) -> Greeting:
-    """The dashboard's selection (a DashboardFilters) over its spans."""
+def build(
+    storage: Storage,
+    spans: Mapping[int, periods.Span],
+    selection,
+    tallies: Tallies | None = None,
+) -> Greeting:
+    """The dashboard's selection (a DashboardFilters) over its spans;
+    ``tallies``: the dashboard's own counts of the unfiltered selection."""
     if selection.associate_id is None and selection.reason_id is None:
-        return from_sums(storage, {s: (p.first_day, p.last_day) for s, p in spans.items()})
+        days = {s: (p.first_day, p.last_day) for s, p in spans.items()}
+        return from_sums(storage, days, tallies=tallies)
     return from_visits(
         storage, spans, associate_id=selection.associate_id, reason_id=selection.reason_id
     )

@@ -10,12 +10,14 @@ from __future__ import annotations
 from cxlog.core.errors import ValidationError
 from cxlog.language import formats
 from cxlog.language.words import _
-from cxlog.numbers import greet_sums
+from cxlog.numbers import derived, greet_sums
 from cxlog.storage import settings
 from cxlog.storage.db import Storage, audit
 from cxlog.storage.settings import GreetRules
 
-MIN_STANDARD, MAX_STANDARD = 5, 600  # seconds
+# Seconds. Among the wait bins' edges (cxlog/numbers/greet_sums.py), so the
+# on-time count and every band are sums of whole bins.
+STANDARDS = (10, 20, 30, 45, 60, 90, 120)
 MIN_LIMIT, MAX_LIMIT = 5, 240  # minutes
 MAX_EDGES = 4
 
@@ -28,14 +30,12 @@ def _whole(value: object, low: int, high: int, message: str) -> int:
 
 def check(on: object, standard: object, limit: object, bands: object, goal: object) -> GreetRules:
     """Clean rules from what a manager typed, or ValidationError with a sentence."""
-    standard = _whole(
-        standard,
-        MIN_STANDARD,
-        MAX_STANDARD,
-        _("The greeting standard must be a whole number of seconds from {low} to {high}.").format(
-            low=MIN_STANDARD, high=MAX_STANDARD
-        ),
-    )
+    if standard not in STANDARDS or isinstance(standard, bool):
+        raise ValidationError(
+            _("The greeting standard is one of {choices} seconds.").format(
+                choices=", ".join(formats.number(s) for s in STANDARDS)
+            )
+        )
     limit = _whole(
         limit,
         MIN_LIMIT,
@@ -56,10 +56,10 @@ def check(on: object, standard: object, limit: object, bands: object, goal: obje
                     " (the first above the standard)."
                 )
             )
-        if edge > greet_sums.EXACT_UP_TO and (edge % 60 or edge > greet_sums.LONGEST):
+        if edge not in greet_sums.EDGES:
             raise ValidationError(
-                _("Band edges above {limit} must be whole minutes.").format(
-                    limit=formats.wait(greet_sums.EXACT_UP_TO)
+                _("A band edge is one of {choices} seconds.").format(
+                    choices=", ".join(formats.number(e) for e in greet_sums.EDGES)
                 )
             )
         last = edge
@@ -89,7 +89,9 @@ def save(storage: Storage, store_id: int, rules: GreetRules, *, actor: str) -> N
         before = settings.greet_rules_in(db, [store_id])[store_id]
         settings.put_setting(db, key, rules.as_json())
         if before.standard != rules.standard:
-            greet_sums.rebuild(db, [store_id])
+            # Which greetings were on time changed: the store's rollups and
+            # greet sums are recounted (every other number stays as it was).
+            derived.rebuild(db, [store_id])
         audit(
             db,
             actor,

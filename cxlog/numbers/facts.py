@@ -57,6 +57,16 @@ _FIELDS: tuple[tuple[str, str, int | None], ...] = (
     ("amount", "coalesce(amount_cents + 1, 0)", 9),  # 0 = no amount recorded
 )
 
+# Issue #30, read only when asked (the rollups' rebuild): 0 no arrival tap,
+# 1 left before greeting, else 2 + the seconds to greet (at most 65,000). Not
+# in the m005 covering index, so the dashboard's own reads leave it out.
+_GREET = (
+    "greet",
+    "CASE WHEN arrived_at IS NULL THEN 0 WHEN left_before_greeting = 1 THEN 1"
+    " ELSE 2 + min(coalesce(greet_seconds, 0), 65000) END",
+    4,
+)
+
 _HEX = np.zeros(256, dtype=np.uint8)
 for _i, _c in enumerate("0123456789abcdef"):
     _HEX[ord(_c)] = _i
@@ -76,6 +86,7 @@ class Facts:
     outcome: np.ndarray  # int8 OPEN_CODE / PURCHASED_CODE / NO_PURCHASE_CODE
     units: np.ndarray  # int64, 0 unless purchased
     amount_cents: np.ndarray  # int64, -1 when no amount
+    greet: np.ndarray | None = None  # int64 (_GREET) when read with greet=True
 
     def __len__(self) -> int:
         return len(self.started)
@@ -84,7 +95,12 @@ class Facts:
         """The visits the boolean mask selects."""
         if mask.all():
             return self  # arrays are never written to, so sharing them is safe
-        return Facts(**{f.name: getattr(self, f.name)[mask] for f in fields(self)})
+        return Facts(
+            **{
+                f.name: None if getattr(self, f.name) is None else getattr(self, f.name)[mask]
+                for f in fields(self)
+            }
+        )
 
 
 def empty() -> Facts:
@@ -109,11 +125,11 @@ def _widths(db) -> dict[str, int]:
     return {name: digits or by_ids[name] for name, _sql, digits in _FIELDS}
 
 
-def _decode(hexes: np.ndarray, widths: dict[str, int]) -> Facts:
+def _decode(hexes: np.ndarray, widths: dict[str, int], greet: bool = False) -> Facts:
     values: dict[str, np.ndarray] = {}
     nibbles = _HEX[hexes]  # one byte per hex digit, same shape
     offset = 0
-    for name, _sql, digits in _FIELDS:
+    for name, _sql, digits in _FIELDS + ((_GREET,) if greet else ()):
         digits = widths.get(name, digits or 1)
         # Digit by digit keeps the temporaries one column wide (memory).
         value = np.zeros(len(hexes), dtype=np.int64)
@@ -150,9 +166,11 @@ def read(
     ranges: Mapping[int, tuple[datetime, datetime]],
     associate_ids: tuple[int, ...] = (),
     reason_ids: tuple[int, ...] = (),
+    *,
+    greet: bool = False,
 ) -> Facts:
     """``load`` on an open connection (a rollup rebuild reads inside its own
-    write transaction)."""
+    write transaction); ``greet``: with each visit's time to greet too."""
     extra, extra_params = "", []
     for column, ids in (("associate_id", associate_ids), ("reason_id", reason_ids)):
         if ids:
@@ -160,9 +178,12 @@ def read(
             extra_params.extend(int(i) for i in ids)
     texts, total = [], 0
     widths = _widths(db)
+    read_fields = _FIELDS + ((_GREET,) if greet else ())
+    if greet:
+        widths[_GREET[0]] = _GREET[2]
     row_width = sum(widths.values())
-    hex_row = "printf('" + "".join(f"%0{widths[n]}x" for n, _sql, _digits in _FIELDS) + "', "
-    hex_row += ", ".join(sql for _name, sql, _digits in _FIELDS) + ")"
+    hex_row = "printf('" + "".join(f"%0{widths[n]}x" for n, _sql, _digits in read_fields) + "', "
+    hex_row += ", ".join(sql for _name, sql, _digits in read_fields) + ")"
     # One store at a time: each read is one range of the m005 covering index.
     sql = (
         f"SELECT count(*), group_concat({hex_row}, '') FROM visits"
@@ -184,4 +205,4 @@ def read(
     if not total:
         return empty()
     raw = "".join(texts).encode("ascii")
-    return _decode(np.frombuffer(raw, dtype=np.uint8).reshape(total, row_width), widths)
+    return _decode(np.frombuffer(raw, dtype=np.uint8).reshape(total, row_width), widths, greet)

@@ -1,23 +1,25 @@
-"""Time to greet's sums, kept exact on every write (issue #30).
+"""Time to greet's waits, kept exact on every write (issue #30).
 
 Only visits with an arrival tap count (``visits.arrived_at`` set): greeted
 ones carry ``greet_seconds``, those closed as "left before greeting" carry
-``left_before_greeting = 1``. One table, ``greet_sums``, keyed like the
-rollups (``store_id, grain, bucket, kind, k1, k2``; day and month grains of
-the store's local calendar, by the visit's start), with the seven sums of
-``GreetCounts``. Its kinds:
+``left_before_greeting = 1``. Their counts per hour, associate and store
+are three sums of the rollups (cxlog/numbers/rollups.py: arrivals, on_time,
+left_before), which the dashboard reads anyway. This table keeps what the
+rollups cannot: how long the greeted waited, for the median, the 90th
+percentile and conversion per wait band.
 
-- ``wait``: k1 the wait's bin (``wait_bin``: the second up to 10 minutes,
-  then the minute), k2 1 for customers who left (k1 0). The median, the
-  90th percentile and every wait band are sums of these bins, so a new
-  standard or new bands need no recount.
-- ``hour``: k1 the local hour, k2 the weekday (0 = Monday).
-- ``associate``: k1 the associate who greeted (the visit's), k2 0.
-
-``on_time`` counts greeted visits within the store's standard *as set now*:
-changing the standard recomputes the store's rows in the same transaction
-(cxlog/greeting/rules.py). ``apply`` moves a visit's old contribution to its
-new one inside the visit's write; ``rebuild`` recomputes from the visits.
+``greet_sums`` is keyed like the rollups (``store_id, grain, bucket, kind,
+k1, k2``; day, week and month grains of the store's local calendar, by the
+visit's start) with the seven sums of ``GreetCounts``. One kind, ``wait``:
+k1 the wait's bin (``wait_bin``: the first of ``EDGES`` at or above the
+seconds to greet, ``LONGER`` above them all), k2 1 for customers who left
+(k1 0). A store's standard and band edges are among ``EDGES``, so on time
+and every band are sums of whole bins, and a year of a chain is a few
+thousand rows. ``on_time`` counts greeted visits within the store's
+standard *as set now*: changing it recomputes the store's rows in the same
+transaction (cxlog/greeting/rules.py). ``apply`` moves a visit's old
+contribution to its new one inside the visit's write; ``rebuild``
+recomputes from the visits.
 """
 
 from __future__ import annotations
@@ -28,23 +30,21 @@ from datetime import date, datetime
 
 import numpy as np
 
-from cxlog.calendar.localday import day_number, local_seconds, month_start, weekday, zone
+from cxlog.calendar.localday import day_number, local_seconds, zone
 from cxlog.core.model import FIRST_ENGAGEMENTS
 from cxlog.numbers import rollups
 from cxlog.numbers.metrics import Counts, Rate
-from cxlog.numbers.rollups import DAY, MONTH, Kind
+from cxlog.numbers.rollups import DAY, MONTH, WEEK, Kind
 from cxlog.storage import settings
 from cxlog.storage.engine import Database
 from cxlog.storage.rebuilt import Rebuilt
 
-# Waits up to this are kept to the second; longer ones to the minute above.
-EXACT_UP_TO = 600
-LONGEST = 4 * 3_600
-KINDS: dict[str, Kind] = {
-    "wait": Kind(1, ("wait_bin", "left"), (DAY, MONTH)),
-    "hour": Kind(2, ("local_hour", "weekday"), (DAY, MONTH)),
-    "associate": Kind(3, ("associate", None), (DAY, MONTH)),
-}
+# Seconds: the bins' upper edges. A standard and the bands' edges are among
+# them (cxlog/greeting/rules.py). Retail standards say 10, 20 or 30 s; a
+# manager reads "half were greeted within 30 s".
+EDGES = (10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200, 1800)
+LONGER = 86_400  # the bin above the last edge
+KINDS: dict[str, Kind] = {"wait": Kind(1, ("wait_bin", "left"), (DAY, WEEK, MONTH))}
 SUMS = ("arrivals", "warm", "closed", "purchased", "units", "on_time", "left_before")
 
 
@@ -90,16 +90,14 @@ _DELETE = f"DELETE FROM greet_sums WHERE {' AND '.join(f'{k} = ?' for k in _KEY)
 
 
 def wait_bin(seconds: int) -> int:
-    """The bin a wait is counted in: the second itself up to EXACT_UP_TO,
-    then the next whole minute, at most LONGEST."""
-    if seconds <= EXACT_UP_TO:
-        return max(0, int(seconds))
-    return min(-(-int(seconds) // 60) * 60, LONGEST)
+    """The bin a wait is counted in: the first edge at or above it."""
+    return next((edge for edge in EDGES if seconds <= edge), LONGER)
 
 
-def _bins(seconds: np.ndarray) -> np.ndarray:
-    up = np.minimum(-(-seconds // 60) * 60, LONGEST)
-    return np.where(seconds <= EXACT_UP_TO, np.maximum(seconds, 0), up)
+def bins(seconds: np.ndarray) -> np.ndarray:
+    """``wait_bin`` of each wait."""
+    edges = np.array([*EDGES, LONGER], dtype=np.int64)
+    return edges[np.searchsorted(edges[:-1], seconds, side="left")]
 
 
 def contribution(visit: Mapping, timezone: str, standard: int) -> dict[tuple, tuple]:
@@ -122,13 +120,9 @@ def contribution(visit: Mapping, timezone: str, standard: int) -> dict[tuple, tu
         int(not left and wait is not None and wait <= standard),
         int(left),
     )
-    keys = {
-        "wait": (0, 1) if left else (wait_bin(wait or 0), 0),
-        "hour": (local.hour, local.weekday()),
-        "associate": (visit["associate_id"], 0),
-    }
+    keys = {"wait": (0, 1) if left else (wait_bin(wait or 0), 0)}
     return {
-        (grain, day if grain == DAY else month_start(day), kind.code, *keys[name]): sums
+        (grain, rollups.bucket(grain, day), kind.code, *keys[name]): sums
         for name, kind in KINDS.items()
         for grain in kind.grains
     }
@@ -164,22 +158,16 @@ def apply(
 def _expected(db: Database, store_id: int, timezone: str, standard: int) -> dict:
     rows = db.execute(
         "SELECT unixepoch(started_at), first_engagement, coalesce(outcome, ''),"
-        " coalesce(units, 0), associate_id, coalesce(greet_seconds, 0), left_before_greeting"
+        " coalesce(units, 0), coalesce(greet_seconds, 0), left_before_greeting"
         " FROM visits WHERE store_id = ? AND arrived_at IS NOT NULL AND voided_at IS NULL",
         [store_id],
     ).fetchall()
     if not rows:
         return {}
-    started, engagement, outcome, units, associate, wait, left = zip(*rows, strict=True)
+    started, engagement, outcome, units, wait, left = zip(*rows, strict=True)
     local = local_seconds(np.array(started, dtype=np.int64), timezone)
     day = local // 86_400
-    buckets = {
-        DAY: day,
-        MONTH: day.astype("datetime64[D]")
-        .astype("datetime64[M]")
-        .astype("datetime64[D]")
-        .astype(np.int64),
-    }
+    buckets = rollups.buckets(day)
     left = np.array(left, dtype=np.int64)
     wait = np.array(wait, dtype=np.int64)
     outcome = np.array(outcome)
@@ -195,12 +183,7 @@ def _expected(db: Database, store_id: int, timezone: str, standard: int) -> dict
             left,
         ]
     ).astype(np.int64)
-    zero = np.zeros(len(rows), dtype=np.int64)
-    keys = {
-        "wait": (np.where(left == 1, 0, _bins(wait)), left),
-        "hour": ((local % 86_400) // 3_600, weekday(day)),
-        "associate": (np.array(associate, dtype=np.int64), zero),
-    }
+    keys = {"wait": (np.where(left == 1, 0, bins(wait)), left)}
     return rollups.grouped(KINDS, keys, buckets, sums)
 
 
@@ -256,7 +239,7 @@ def sums(
         kinds,
         first_day,
         last_day,
-        (DAY, MONTH),
+        (DAY, WEEK, MONTH),
         per_week=False,
         per_store=per_store,
         table=TABLE,

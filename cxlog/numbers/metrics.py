@@ -77,6 +77,13 @@ class Counts:
     units: int = 0
     amount_cents: int = 0
     with_amount: int = 0
+    # Issue #30, time to greet (cxlog/numbers/greet_sums.py): visits with an
+    # arrival tap, those greeted within the store's standard, those who left
+    # before greeting. Kept in the rollups so the dashboard's own reads carry
+    # them (per hour, associate, store); the plain SQL sums below leave them 0.
+    arrivals: int = 0
+    on_time: int = 0
+    left_before: int = 0
 
     def __add__(self, other: Counts) -> Counts:
         """Counts are plain sums, so two disjoint sets of visits add up."""
@@ -88,6 +95,9 @@ class Counts:
             self.units + other.units,
             self.amount_cents + other.amount_cents,
             self.with_amount + other.with_amount,
+            self.arrivals + other.arrivals,
+            self.on_time + other.on_time,
+            self.left_before + other.left_before,
         )
 
     @property
@@ -161,7 +171,7 @@ _SUMS = """
 
 
 def _counts(row: dict) -> Counts:
-    return Counts(**{name: int(row[name]) for name in Counts.__dataclass_fields__})
+    return Counts(**{name: int(row[name]) for name in Counts.__dataclass_fields__ if name in row})
 
 
 def totals(storage: Storage, filters: Filters) -> Counts:

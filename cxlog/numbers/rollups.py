@@ -8,9 +8,12 @@ bucket, k1, k2)``. A *kind* is one way of grouping (see ``KINDS``); ``k1``
 and ``k2`` are its two group keys (0 when unused or when a visit has no
 reason / no-sale reason). A *grain* is a run of the store's local calendar:
 a day, a week (Monday first) or a month; ``bucket`` is its first local day
-as days since 1970-01-01. Each row holds the seven sums every number derives
+as days since 1970-01-01. Each row holds the sums every number derives
 from (``metrics.Counts``): visits, warm, closed, purchased, units,
-amount_cents and with_amount. Voided visits are never counted. Coarser grains
+amount_cents and with_amount, and (issue #30) arrivals, on_time and
+left_before, time to greet's: the on-time count follows the store's
+standard as set now (a new standard rebuilds the store's rows). Voided
+visits are never counted. Coarser grains
 exist so that a year is ~12 month rows plus a few day rows per group,
 instead of 365.
 
@@ -47,11 +50,25 @@ from cxlog.core.errors import ValidationError
 from cxlog.core.model import FIRST_ENGAGEMENTS
 from cxlog.numbers import facts
 from cxlog.numbers.metrics import Counts
+from cxlog.storage import settings
 from cxlog.storage.engine import Database
 from cxlog.storage.rebuilt import Rebuilt
 
 DAY, WEEK, MONTH = 0, 1, 2
-SUMS = ("visits", "warm", "closed", "purchased", "units", "amount_cents", "with_amount")
+SUMS = (
+    "visits",
+    "warm",
+    "closed",
+    "purchased",
+    "units",
+    "amount_cents",
+    "with_amount",
+    # Issue #30: time to greet's three sums (metrics.Counts says what they are).
+    "arrivals",
+    "on_time",
+    "left_before",
+)
+_N = len(SUMS)
 
 
 @dataclass(frozen=True)
@@ -75,7 +92,7 @@ KINDS: dict[str, Kind] = {
 
 _KEY = ("store_id", "grain", "bucket", "kind", "k1", "k2")
 _UPSERT = (
-    f"INSERT INTO rollups ({', '.join(_KEY + SUMS)}) VALUES ({', '.join('?' * 13)})"
+    f"INSERT INTO rollups ({', '.join(_KEY + SUMS)}) VALUES ({', '.join('?' * (6 + _N))})"
     f" ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET "
     + ", ".join(f"{s} = rollups.{s} + excluded.{s}" for s in SUMS)
 )
@@ -83,18 +100,34 @@ _DELETE = f"DELETE FROM rollups WHERE {' AND '.join(f'{k} = ?' for k in _KEY)}"
 _DROP_EMPTY = _DELETE + " AND visits = 0"
 
 
-def _bucket(grain: int, day: int) -> int:
+def bucket(grain: int, day: int) -> int:
+    """The first local day of the grain's run a day number falls in."""
     return day if grain == DAY else week_start(day) if grain == WEEK else month_start(day)
+
+
+def buckets(day: np.ndarray) -> dict[int, np.ndarray]:
+    """``bucket`` of each day number, per grain."""
+    return {
+        DAY: day,
+        WEEK: week_start(day),
+        MONTH: day.astype("datetime64[D]")
+        .astype("datetime64[M]")
+        .astype("datetime64[D]")
+        .astype(np.int64),
+    }
 
 
 # --- one visit's contribution (the write path) ------------------------------------
 
 
-def contribution(visit: Mapping, timezone: str, learned: bool) -> dict[tuple, tuple]:
+def contribution(
+    visit: Mapping, timezone: str, learned: bool, standard: int = 0
+) -> dict[tuple, tuple]:
     """What one visits row adds to the rollups: {(grain, bucket, kind, k1, k2): sums}.
 
     ``visit`` is a visits row (columns by name); ``learned`` is its reason's
-    ``learned`` flag (False when no reason was tapped). A voided visit adds nothing.
+    ``learned`` flag (False when no reason was tapped); ``standard`` its
+    store's greeting standard in seconds. A voided visit adds nothing.
     """
     if visit is None or visit["voided_at"] is not None:
         return {}
@@ -114,6 +147,7 @@ def contribution(visit: Mapping, timezone: str, learned: bool) -> dict[tuple, tu
         int(visit["units"]) if purchased else 0,
         int(visit["amount_cents"]) if priced else 0,
         int(priced),
+        *greet_sums_of(visit, standard),
     )
     depth = int(engagement == 0) + int(bool(learned)) + int(bool(visit["recommended"]))
     keys = {
@@ -124,10 +158,27 @@ def contribution(visit: Mapping, timezone: str, learned: bool) -> dict[tuple, tu
         "hour": (local.hour, local.weekday()),
     }
     return {
-        (grain, _bucket(grain, day), kind.code, *keys[name]): sums
+        (grain, bucket(grain, day), kind.code, *keys[name]): sums
         for name, kind in KINDS.items()
         for grain in kind.grains
     }
+
+
+def greet_sums_of(visit: Mapping, standard: int) -> tuple[int, int, int]:
+    """(arrivals, on time, left before greeting) of one visits row (#30)."""
+    if visit.get("arrived_at") is None:
+        return 0, 0, 0
+    left = bool(visit["left_before_greeting"])
+    wait = visit["greet_seconds"]
+    return 1, int(not left and wait is not None and wait <= standard), int(left)
+
+
+def standard_of(db: Database, store: int, *visits: Mapping | None) -> int:
+    """The store's greeting standard, read only when a visit has an arrival
+    (a store with time to greet off pays nothing per write)."""
+    if not any(v is not None and v.get("arrived_at") is not None for v in visits):
+        return 0
+    return settings.greet_rules_in(db, [store])[store].standard
 
 
 def _learned_reason(db: Database, visit: Mapping) -> bool:
@@ -143,16 +194,17 @@ def apply(
     """Move the rollups from a visit's old row to its new one (either may be
     None), inside the caller's transaction. Returns the rows touched."""
     after_learned = _learned_reason(db, after) if after is not None else False
+    standard = standard_of(db, store, before, after)
     if before is None:
         old = {}
     elif after is not None and before["reason_id"] == after["reason_id"]:
-        old = contribution(before, timezone, after_learned)  # same reason
+        old = contribution(before, timezone, after_learned, standard)  # same reason
     else:
-        old = contribution(before, timezone, _learned_reason(db, before))
-    new = contribution(after, timezone, after_learned) if after is not None else {}
+        old = contribution(before, timezone, _learned_reason(db, before), standard)
+    new = contribution(after, timezone, after_learned, standard) if after is not None else {}
     upserts, drops = [], []
     for key in old.keys() | new.keys():
-        a, b = old.get(key, (0,) * 7), new.get(key, (0,) * 7)
+        a, b = old.get(key, (0,) * _N), new.get(key, (0,) * _N)
         delta = tuple(y - x for x, y in zip(a, b, strict=True))
         if any(delta):
             upserts.append((store, *key, *delta))
@@ -178,22 +230,17 @@ def _learned(db: Database) -> np.ndarray:
     return learned
 
 
-def _expected(db: Database, store_id: int, timezone: str, learned: np.ndarray) -> dict:
+def _expected(
+    db: Database, store_id: int, timezone: str, learned: np.ndarray, standard: int
+) -> dict:
     """Every rollup row of one store, recomputed from its visits."""
     everything = (datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
-    f = facts.read(db, {store_id: everything})
+    f = facts.read(db, {store_id: everything}, greet=True)
     if not len(f):
         return {}
     local = local_seconds(f.started, timezone)
     day = local // 86_400
-    buckets = {
-        DAY: day,
-        WEEK: week_start(day),
-        MONTH: day.astype("datetime64[D]")
-        .astype("datetime64[M]")
-        .astype("datetime64[D]")
-        .astype(np.int64),
-    }
+
     purchased = f.outcome == facts.PURCHASED_CODE
     priced = purchased & (f.amount_cents >= 0)
     warm = f.engagement == facts.WARM_CODE
@@ -206,6 +253,9 @@ def _expected(db: Database, store_id: int, timezone: str, learned: np.ndarray) -
             np.where(purchased, f.units, 0),
             np.where(priced, f.amount_cents, 0),
             priced,
+            f.greet > 0,
+            (f.greet >= 2) & (f.greet - 2 <= standard),
+            f.greet == 1,
         ]
     ).astype(np.int64)
     safe_reason = np.where(f.reason < len(learned), f.reason, 0)
@@ -217,7 +267,7 @@ def _expected(db: Database, store_id: int, timezone: str, learned: np.ndarray) -
         "associate": (f.associate, f.engagement.astype(np.int64)),
         "hour": ((local % 86_400) // 3_600, weekday(day)),
     }
-    return grouped(KINDS, keys, buckets, sums)
+    return grouped(KINDS, keys, buckets(day), sums)
 
 
 def grouped(
@@ -270,16 +320,18 @@ def rebuild(db: Database, store_ids: Iterable[int] | None = None) -> Rebuilt:
     else:
         orphans = 0
     learned = _learned(db)
+    standards = {s: r.standard for s, r in settings.greet_rules_in(db, wanted).items()}
     total, by_store = 0, {}
     for store_id in wanted:
-        expected = _expected(db, store_id, stores[store_id], learned)
+        expected = _expected(db, store_id, stores[store_id], learned, standards[store_id])
         stored = _stored(db, store_id)
         wrong = [k for k in stored.keys() | expected.keys() if stored.get(k) != expected.get(k)]
         if wrong:
             by_store[store_id] = len(wrong)
             db.executemany(_DELETE, [(store_id, *k) for k in wrong if k in stored])
             db.executemany(
-                f"INSERT INTO rollups ({', '.join(_KEY + SUMS)}) VALUES ({', '.join('?' * 13)})",
+                f"INSERT INTO rollups ({', '.join(_KEY + SUMS)})"
+                f" VALUES ({', '.join('?' * (6 + _N))})",
                 [(store_id, *k, *expected[k]) for k in wrong if k in expected],
             )
         total += len(expected)

@@ -983,6 +983,9 @@ CREATE TABLE arrivals (
 CREATE INDEX arrivals_waiting ON arrivals (store_id, arrived_at)
     WHERE visit_id IS NULL AND removed_at IS NULL;
 CREATE INDEX arrivals_visit ON arrivals (visit_id) WHERE visit_id IS NOT NULL;
+ALTER TABLE rollups ADD COLUMN arrivals INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollups ADD COLUMN on_time INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rollups ADD COLUMN left_before INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE greet_sums (
     store_id INTEGER NOT NULL,
     kind INTEGER NOT NULL,
@@ -1012,9 +1015,10 @@ def _i30_time_to_greet_postgres(db: Database) -> None:
 
 @migrations(postgres=_i30_time_to_greet_postgres)
 def i30_time_to_greet(db: Database) -> None:
-    # Issue #30: a store's optional arrival tap (cxlog/greeting/arrivals.py):
+    # Issue #30: a store's optional arrival tap (cxlog/visits/arrivals.py):
     # waiting customers are arrivals rows; the visit a greeting (or a "left
-    # before greeting") makes keeps its arrival time and seconds to greet;
-    # greet_sums (cxlog/numbers/greet_sums.py) keeps their figures exact.
+    # before greeting") makes keeps its arrival time and seconds to greet.
+    # The rollups gain their three sums (arrivals, on time, left) and
+    # greet_sums (cxlog/numbers/greet_sums.py) their waits, both kept exact.
     # Visits before this migration have no arrival: nothing to fill.
     db.executescript(I30_TIME_TO_GREET)

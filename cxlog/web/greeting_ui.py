@@ -16,9 +16,10 @@ from cxlog.greeting import figures, rules
 from cxlog.greeting.figures import Band, Greeting
 from cxlog.language import formats, words
 from cxlog.language.words import N_, _
+from cxlog.numbers import greet_sums
 from cxlog.numbers.figures import TOO_FEW, interval, percent, ups
 from cxlog.numbers.greet_sums import GreetCounts
-from cxlog.numbers.metrics import Rate
+from cxlog.numbers.metrics import Counts, Rate
 from cxlog.storage import settings
 from cxlog.storage.db import Storage, open_storage
 from cxlog.web import charts, ui
@@ -74,13 +75,12 @@ def settings_form(storage: Storage, store: dict, actor: str) -> None:
     state.setdefault(keys["goal"], None if saved.goal is None else round(100 * saved.goal))
     with form(f"greet-form-{sid}"):
         st.toggle(_("Time to greet at this store"), key=keys["on"])
-        st.number_input(
-            _("Standard: greeted within (seconds)"),
-            step=1,
+        st.selectbox(
+            _("Standard: greeted within"),
+            rules.STANDARDS,
+            format_func=formats.wait,
             key=keys["standard"],
-            help=_("From {low} to {high} seconds; 30 unless you change it.").format(
-                low=rules.MIN_STANDARD, high=rules.MAX_STANDARD
-            ),
+            help=_("30 s unless you change it."),
         )
         st.number_input(
             _("Waiting limit (minutes)"),
@@ -98,8 +98,9 @@ def settings_form(storage: Storage, store: dict, actor: str) -> None:
             placeholder="120",
             help=_(
                 'For example "120" (on time, up to 2 minutes, longer) or "60, 120": the '
-                "dashboard compares conversion and units per sale band by band."
-            ),
+                "dashboard compares conversion and units per sale band by band. Each edge is "
+                "one of {choices} seconds."
+            ).format(choices=", ".join(formats.number(e) for e in greet_sums.EDGES)),
         )
         st.number_input(
             _("On-time goal (%, optional)"),
@@ -143,16 +144,30 @@ def _save(storage: Storage, store_id: int, actor: str) -> None:
 
 
 @st.cache_data(ttl=600, max_entries=48, show_spinner=False)
-def _figures(path: str, version: tuple, spans: dict, selection, lang: str) -> Greeting | None:
+def _figures(
+    path: str, version: tuple, spans: dict, selection, lang: str, _tallies: figures.Tallies
+) -> Greeting | None:
     # Cached like the dashboard's build: by the data version (a change of
     # the rules writes an audit row too) and the language the band labels
-    # are written in. None: no store of the selection has time to greet on.
+    # are written in (``_tallies`` comes from that same build: not hashed).
+    # None: no store of the selection has time to greet on.
     storage = open_storage(path)
     with storage.one_connection():  # the check and the figures: one connection
         if not figures.any_on(storage, list(spans)):
             return None
         with words.using(lang):
-            return figures.build(storage, spans, selection)
+            return figures.build(storage, spans, selection, _tallies)
+
+
+def tallies(dash: dashboard.Dashboard) -> figures.Tallies:
+    """What the dashboard read already: its heat map's cells, its team's and
+    its stores' Counts carry the time-to-greet sums (the rollups keep them)."""
+    hours = {(int(r.weekday), int(r.hour)): r.counts for r in dash.heat.itertuples()}
+    people = {row.associate_id: row.counts for row in dash.team}
+    stores = {
+        store: sum(by.values(), Counts()) for store, by in dash.engagement_by_store.items()
+    }
+    return figures.Tallies(hours, people, stores)
 
 
 def load(storage: Storage, dash) -> Greeting | None:
@@ -166,6 +181,7 @@ def load(storage: Storage, dash) -> Greeting | None:
             dash.spans,
             dash.selection,
             words.current(),
+            tallies(dash),
         ),
     )
 
