@@ -43,6 +43,8 @@ def fill(at, store: int, **typed) -> None:
             at.toggle(key=key).set_value(value)
         elif name == "bands":
             at.text_input(key=key).input(value)
+        elif name == "standard":
+            at.selectbox(key=key).set_value(value)
         else:
             at.number_input(key=key).set_value(value)
 
@@ -58,7 +60,16 @@ def test_settings_save_the_store_s_rules_audited(app_env, shop):
     at = settings_page()
     # A fresh store: off, the defaults in the form.
     assert at.toggle(key=f"greet-on-{s}").value is False
-    assert at.number_input(key=f"greet-standard-{s}").value == 30
+    assert at.selectbox(key=f"greet-standard-{s}").value == 30
+    assert at.selectbox(key=f"greet-standard-{s}").options == [
+        "10 s",
+        "20 s",
+        "30 s",
+        "45 s",
+        "1 min",
+        "1 min 30 s",
+        "2 min",
+    ]
     assert at.number_input(key=f"greet-limit-{s}").value == 30
     assert at.text_input(key=f"greet-bands-{s}").value == "120"
     assert at.number_input(key=f"greet-goal-{s}").value is None
@@ -85,7 +96,7 @@ def test_settings_save_the_store_s_rules_audited(app_env, shop):
     [
         ({"bands": "2 min"}, "Band edges are whole numbers of seconds, separated by commas."),
         ({"bands": "20"}, "Each band edge must be a whole number of seconds above the one before"),
-        ({"standard": 2}, "The greeting standard must be a whole number of seconds from 5 to 600."),
+        ({"bands": "100"}, "A band edge is one of 10, 20, 30, 45, 60, 90, 120, 180, 300,"),
         ({"limit": 500}, "The waiting limit must be a whole number of minutes from 5 to 240."),
         ({"goal": 150}, "The on-time goal is a share from 1% to 100%."),
     ],
@@ -95,22 +106,22 @@ def test_bad_rules_are_refused_with_a_sentence_and_nothing_typed_is_lost(
 ):
     s = shop["store"]
     at = settings_page()
-    fill(at, s, on=True, standard=25, bands="90", goal=80)
+    fill(at, s, on=True, standard=20, bands="90", goal=80)
     fill(at, s, **typed)
     save(at, s)
     assert any(e.value.startswith(says) for e in at.error), [e.value for e in at.error]
     assert settings.greet_rules(app_env, s) == GreetRules()  # nothing saved
-    kept = {"on": True, "standard": 25, "bands": "90", "goal": 80, **typed}
+    kept = {"on": True, "standard": 20, "bands": "90", "goal": 80, **typed}
     assert at.toggle(key=f"greet-on-{s}").value is True
     for name, value in kept.items():
         if name != "on":
-            widget = at.text_input if name == "bands" else at.number_input
+            widget = {"bands": at.text_input, "standard": at.selectbox}.get(name, at.number_input)
             assert widget(key=f"greet-{name}-{s}").value == value, name
     # Corrected, it saves.
-    fill(at, s, standard=25, limit=30, bands="90", goal=80)
+    fill(at, s, standard=20, limit=30, bands="90", goal=80)
     save(at, s)
     assert not at.error
-    assert settings.greet_rules(app_env, s) == GreetRules(True, 25, 30, (90,), 0.8)
+    assert settings.greet_rules(app_env, s) == GreetRules(True, 20, 30, (90,), 0.8)
 
 
 def test_a_manager_of_one_store_changes_only_theirs(app_env, shop):
@@ -214,7 +225,7 @@ def test_the_section_shows_the_hand_counted_month(app_env, greet_month):
     low, high = wilson_by_hand(20, 61)
     on_time = f"within 30 s · n = 61 · 95% {100 * low:.0f}\u2060–\u2060{100 * high:.0f}% · goal 90%"
     assert on_time in captions
-    assert "90th percentile 3 min 20 s · n = 55 greeted" in captions
+    assert "90th percentile 5 min · n = 55 greeted" in captions  # 200 s: the 5 min bin
     assert "of 61 customers with an arrival tap" in captions
     assert "Only visits with an arrival tap count: 90% of this period's visits had one." in captions
     sentences = [m.value for m in at.markdown]
@@ -311,7 +322,8 @@ def test_a_filtered_selection_reads_its_own_visits(app_env, greet_month):
     # Ana's 30 greeted, 20 on time; none of hers left.
     assert tiles["Greeted on time"][0] == "66.7%"
     assert tiles["Left before greeting"][0] == "0"
-    assert tiles["Time to greet (median)"][0] == "25 s"  # 10×10, 25×10, 60×10: rank 15
+    # 10×10, 25×10, 60×10: rank 15, in the 30 s bin (docs/product.md).
+    assert tiles["Time to greet (median)"][0] == "30 s"
 
 
 def test_the_section_reads_in_german(app_env, greet_month):

@@ -390,10 +390,12 @@ def _summed(rows: np.ndarray, store_id: int, timezone: str, standard: int) -> li
     ).astype(np.int64)
     bins = greet_sums.bins(wait)
     store = np.full(len(rows), store_id, dtype=np.int64)
+    # Per hour and associate only what the rollups keep there (_from_counts).
+    three = values * np.array([1, 0, 0, 0, 0, 1, 1], dtype=np.int64)
     return [
         (np.stack([store, np.where(greeted, bins, 0), left], axis=1), values),
-        (np.stack([store, (local % 86_400) // 3_600, weekday(local // 86_400)], axis=1), values),
-        (np.stack([store, associate, np.zeros_like(store)], axis=1), values),
+        (np.stack([store, (local % 86_400) // 3_600, weekday(local // 86_400)], axis=1), three),
+        (np.stack([store, associate, np.zeros_like(store)], axis=1), three),
     ]
 
 
