@@ -88,6 +88,10 @@ def expected_rows(storage, selection: ExportSelection) -> dict[str, dict[str, st
         if selection.include_voided:
             row["voided_local"] = local_iso(v["voided_at"], v["timezone"])
             row["void_reason"] = v["void_reason"] or ""
+        # Issue #30: time to greet (tests/test_export_greet.py has arrivals).
+        row["arrived_local"] = local_iso(v["arrived_at"], v["timezone"])
+        row["greet_seconds"] = "" if v["greet_seconds"] is None else str(v["greet_seconds"])
+        row["left_before_greeting"] = str(v["left_before_greeting"])
         result[v["id"]] = row
     return result
 
@@ -95,7 +99,7 @@ def expected_rows(storage, selection: ExportSelection) -> dict[str, dict[str, st
 def test_round_trip_through_pandas_equals_the_database(storage, two_stores):
     selection = ExportSelection(first_day=date(2026, 11, 3), last_day=date(2026, 11, 20))
     frame = read(export.visits_csv(storage, selection))
-    assert list(frame.columns) == list(export.VISIT_COLUMNS)
+    assert list(frame.columns) == [*export.VISIT_COLUMNS, *export.GREET_COLUMNS]
     expected = expected_rows(storage, selection)
     assert len(expected) > 20  # both stores, the middle of the month
     assert {r["visit_id"]: r for r in frame.to_dict("records")} == expected
@@ -104,7 +108,11 @@ def test_round_trip_through_pandas_equals_the_database(storage, two_stores):
 def test_round_trip_with_voided_visits_adds_their_columns(storage, two_stores):
     selection = ExportSelection(store_ids=(two_stores["store"],), include_voided=True)
     frame = read(export.visits_csv(storage, selection))
-    assert list(frame.columns) == [*export.VISIT_COLUMNS, *export.VOID_COLUMNS]
+    assert list(frame.columns) == [
+        *export.VISIT_COLUMNS,
+        *export.VOID_COLUMNS,
+        *export.GREET_COLUMNS,
+    ]
     assert {r["visit_id"]: r for r in frame.to_dict("records")} == expected_rows(storage, selection)
     voided = frame[frame["void_reason"] != ""]
     assert len(voided) == 4 and set(voided["void_reason"]) == {"Logged twice"}
@@ -329,7 +337,9 @@ def test_excel_choice_adds_a_bom_and_utf8_stays_utf8(storage, shop):
     assert not plain.startswith(b"\xef\xbb\xbf")
     assert excel == b"\xef\xbb\xbf" + plain
     assert "Zoë".encode() in plain
-    assert plain.split(b"\r\n")[0].decode() == ",".join(export.VISIT_COLUMNS)
+    assert plain.split(b"\r\n")[0].decode() == ",".join(
+        [*export.VISIT_COLUMNS, *export.GREET_COLUMNS]
+    )
 
 
 def test_rows_come_in_the_order_visits_were_recorded(storage, two_stores, monkeypatch):
@@ -374,7 +384,7 @@ def test_the_export_streams_in_bounded_pieces(storage, two_stores, monkeypatch):
 
 def test_an_empty_selection_writes_only_the_header(storage, shop):
     assert export.visits_csv(storage, ExportSelection()).decode() == (
-        ",".join(export.VISIT_COLUMNS) + "\r\n"
+        ",".join([*export.VISIT_COLUMNS, *export.GREET_COLUMNS]) + "\r\n"
     )
 
 
@@ -413,8 +423,8 @@ def dictionary_columns(section: str) -> list[list[str]]:
 @pytest.mark.parametrize(
     ("section", "columns"),
     [
-        ("Visits CSV", [*export.VISIT_COLUMNS, *export.VOID_COLUMNS]),
-        ("Summary CSV", list(summary.COLUMNS)),
+        ("Visits CSV", [*export.VISIT_COLUMNS, *export.VOID_COLUMNS, *export.GREET_COLUMNS]),
+        ("Summary CSV", [*summary.COLUMNS, *summary.GREET_COLUMNS]),
         ("Follow-ups CSV", [*followups_csv.COLUMNS, followups_csv.VOIDED_COLUMN]),
     ],
 )

@@ -77,7 +77,7 @@ def test_owner_prepares_the_visits_csv_for_the_chosen_range(app_env, shop):
     assert lines[0] == (
         "visit_id,store,started_local,started_utc,associate,first_engagement,reason,"
         "used_name,recommended,connection_depth,outcome,no_sale_reason,units,amount,"
-        "closed_local,closed_by,hour_visitors"
+        "closed_local,closed_by,hour_visitors,arrived_local,greet_seconds,left_before_greeting"
     )
     assert lines[-1] == "" and len(lines) == 1 + 3 + 1
     for vid, line, day in zip(bought, lines[1:4], (3, 4, 5), strict=True):

@@ -63,6 +63,9 @@ VISIT_COLUMNS: tuple[str, ...] = (
     "hour_visitors",  # issue #13: the door counter's visitors that local hour
 )
 VOID_COLUMNS: tuple[str, ...] = ("voided_local", "void_reason")
+# Issue #30: time to greet, after every other column (the void columns
+# included), so a reader of the file from before keeps its column positions.
+GREET_COLUMNS: tuple[str, ...] = ("arrived_local", "greet_seconds", "left_before_greeting")
 
 OPEN = "open"  # the outcome cell of a visit still in progress
 NEWLINE = "\r\n"  # RFC 4180 and what Excel writes
@@ -190,7 +193,7 @@ class StoreRange:
 
 
 def header(include_voided: bool) -> list[str]:
-    return [*VISIT_COLUMNS, *(VOID_COLUMNS if include_voided else ())]
+    return [*VISIT_COLUMNS, *(VOID_COLUMNS if include_voided else ()), *GREET_COLUMNS]
 
 
 def _engagement_cells(engagement: str, reason: dict | None, used: int, recommended: int) -> str:
@@ -251,6 +254,9 @@ class Lookups:
     # and no visit id needs escaping (migration i12_visits_keep_local_times).
     local_times: bool = False
     safe_ids: bool = False
+    # Issue #30: the visits carry their arrival (migration i30_time_to_greet);
+    # a file from before has none, and its greet cells are empty.
+    arrivals: bool = False
 
     @property
     def radix(self) -> int:
@@ -292,13 +298,15 @@ def read_lookups(db, ranges: list[StoreRange]) -> Lookups:
         for row in db.execute("SELECT id, name, learned FROM reasons")
     }
     associates = [tuple(row) for row in db.execute("SELECT id, name FROM associates")]
+    columns = set(db.columns("visits"))
     return Lookups(
         ranges=ranges,
         spans=spans,
         associates=associates,
         reasons=reasons,
         traffic=_traffic_hours(db, ranges),
-        local_times={"started_local", "closed_local"} <= set(db.columns("visits")),
+        local_times={"started_local", "closed_local"} <= columns,
+        arrivals={"arrived_at", "greet_seconds", "left_before_greeting"} <= columns,
     )
 
 
@@ -479,7 +487,16 @@ def _line_sql(include_voided: bool, lookups: Lookups) -> str:
             _local("v.voided_at"),
             "CASE WHEN v.void_reason IS NULL THEN '' ELSE cxlog_csv_text(v.void_reason) END",
         ]
-    return f"printf('{'%s' * len(parts)}' || char(13, 10), {', '.join(parts)})"
+    form = "%s" * len(parts)
+    if lookups.arrivals:
+        # Issue #30: arrived_local (its comma after it), greet_seconds (printf
+        # writes NULL as nothing), left_before_greeting; the commas between
+        # are the format's. A visit without an arrival costs one NULL test.
+        form += ",%s%s,%s"
+        parts += [_local("v.arrived_at"), "v.greet_seconds", "v.left_before_greeting"]
+    else:
+        form += ",,,0"  # a file from before #30: no visit had an arrival
+    return f"printf('{form}' || char(13, 10), {', '.join(parts)})"
 
 
 def _joins(radix: int, traffic: bool) -> str:

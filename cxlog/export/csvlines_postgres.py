@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO
 
+from cxlog.calendar.offsets import EARLIEST
 from cxlog.core.errors import StorageError
 from cxlog.export.csvlines import Lookups, csv_text, engagement_key_sql, outcome_key_sql
 from cxlog.language.words import _
@@ -27,7 +28,7 @@ CHUNK = 8_192  # rowids per chunk of a large selection: ~1.5 MB of CSV
 
 _TEMP_TABLES = (
     "CREATE TEMP TABLE export_stores"
-    " (id BIGINT PRIMARY KEY, cells TEXT, since TEXT, until TEXT) ON COMMIT DROP",
+    " (id BIGINT PRIMARY KEY, cells TEXT, since TEXT, until TEXT, hourly BOOLEAN) ON COMMIT DROP",
     "CREATE TEMP TABLE export_spans (store_id BIGINT, since TEXT, until TEXT,"
     " seconds INTEGER, shift TEXT, PRIMARY KEY (store_id, since)) ON COMMIT DROP",
     "CREATE TEMP TABLE export_associates"
@@ -54,10 +55,14 @@ def install(db, lookups: Lookups, include_voided: bool) -> tuple[bool, bool]:
     has counter hours."""
     for ddl in _TEMP_TABLES:
         db.execute(ddl)
+    hourly = _hourly(lookups.spans)
     db.load(
         "export_stores",
-        ("id", "cells", "since", "until"),
-        [(r.store_id, f",{csv_text(r.name)},", r.start, r.end) for r in lookups.ranges],
+        ("id", "cells", "since", "until", "hourly"),
+        [
+            (r.store_id, f",{csv_text(r.name)},", r.start, r.end, r.store_id in hourly)
+            for r in lookups.ranges
+        ],
     )
     db.load(
         "export_spans",
@@ -98,6 +103,33 @@ def install(db, lookups: Lookups, include_voided: bool) -> tuple[bool, bool]:
     return bool(unsafe), bool(lookups.traffic)
 
 
+def _hourly(spans: list[tuple[int, str, str, str, str]]) -> set[int]:
+    """The stores whose UTC offsets are whole hours and change only on a whole
+    UTC hour (nearly every zone): there two moments of the same UTC hour
+    share their offset, and their local minutes and seconds are UTC's."""
+    stores = {span[0] for span in spans}
+    for store_id, since, _until, modifier, _shift in spans:
+        whole = int(modifier.split()[0]) % 3_600 == 0
+        if not whole or not (since == EARLIEST or since.endswith(":00:00.000Z")):
+            stores.discard(store_id)
+    return stores
+
+
+# Issue #30: the visit's arrival in local time (and the comma after it). The
+# visits keep no local text of it, and a span lookup per arrival (``_converted``)
+# made the export ~2x slower with an arrival on half the visits: an arrival in
+# the same UTC hour as its start (nearly all of them) takes the start's local
+# text with its own minutes and seconds, in a store where that is exact
+# (``_hourly``). Every other arrival is worked out.
+_ARRIVED = (
+    "CASE WHEN v.arrived_at IS NULL THEN ','"
+    " WHEN s.hourly AND v.started_local IS NOT NULL AND v.arrived_at <= v.started_at"
+    " AND v.arrived_at >= left(v.started_at, 13)"
+    " THEN overlay(v.started_local placing substr(v.arrived_at, 15, 5) from 15) || ','"
+    " ELSE {converted} END"
+)
+
+
 def _converted(column: str) -> str:
     """``column`` (UTC text) as local text with offset and the comma after
     it, through the store's offset span that holds it; for the few visits
@@ -111,13 +143,21 @@ def _converted(column: str) -> str:
 
 
 def line_sql(
-    include_voided: bool, escaped_ids: bool, traffic: bool, radix: int, *, chunk: bool = False
+    include_voided: bool,
+    escaped_ids: bool,
+    traffic: bool,
+    radix: int,
+    *,
+    chunk: bool = False,
+    arrivals: bool = True,
 ) -> str:
     """One line per selected visit, without its line end, in rowid order.
     Cells from lookups carry the commas around them, as on SQLite.
 
     ``chunk``: instead, the lines of the rowids in [%s, %s) joined into one
-    value, each ending in CRLF, as UTF-8 bytes (a large export's path)."""
+    value, each ending in CRLF, as UTF-8 bytes (a large export's path).
+    ``arrivals``: the visits have time to greet's columns (#30); without
+    them, the three cells every visit without an arrival has."""
     started = (
         "l.start" if traffic else f"coalesce(v.started_local || ',', {_converted('v.started_at')})"
     )
@@ -160,6 +200,15 @@ def line_sql(
             "coalesce(w.csv, '')",
         ]
         joins.append("LEFT JOIN pg_temp.export_void_reasons w ON w.reason = v.void_reason")
+    if arrivals:
+        # Issue #30: arrived_local, greet_seconds, left_before_greeting.
+        parts += [
+            "',' || " + _ARRIVED.format(converted=_converted("v.arrived_at")),
+            "coalesce(v.greet_seconds::text, '')",
+            "',' || v.left_before_greeting",
+        ]
+    else:
+        parts.append("',,,0'")  # a database from before #30: no visit had an arrival
     where = "v.started_at >= s.since AND v.started_at < s.until"
     if not include_voided:
         where += " AND v.voided_at IS NULL"
@@ -184,12 +233,19 @@ def write(
     connection in the same snapshot, which builds every other chunk."""
     escaped_ids, traffic = _prepare(db, lookups, include_voided)
     if scan:
-        sql = line_sql(include_voided, escaped_ids, traffic, lookups.radix, chunk=True)
+        sql = line_sql(
+            include_voided,
+            escaped_ids,
+            traffic,
+            lookups.radix,
+            chunk=True,
+            arrivals=lookups.arrivals,
+        )
         if beside is not None:
             _prepare(beside, lookups, include_voided)
         return _chunks(db, out, sql, beside)
     written = 0
-    sql = line_sql(include_voided, escaped_ids, traffic, lookups.radix)
+    sql = line_sql(include_voided, escaped_ids, traffic, lookups.radix, arrivals=lookups.arrivals)
     for block, count in _blocks(db, f"COPY ({sql}) TO STDOUT"):
         out.write(block)
         written += count

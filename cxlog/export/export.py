@@ -30,6 +30,7 @@ from cxlog.core.errors import NotFoundError, StorageError, ValidationError
 from cxlog.export import csvlines, csvlines_postgres, export_pool
 from cxlog.export.csvlines import (  # noqa: F401  (re-exported: the export's public names)
     BOM,
+    GREET_COLUMNS,
     NEWLINE,
     OPEN,
     VISIT_COLUMNS,

@@ -13,11 +13,17 @@ Column names, group keys and numbers never change with the language (issue
 in a language that writes "," for decimals (French, German, Spanish): there
 Excel opens a CSV split by ";" with "," decimals, so that variant is written
 so (``excel_signs``). English keeps "." and ",".
+
+Issue #30: when a selected store has time to greet on, or the selection has
+visits with an arrival, the file gains the GREET_COLUMNS (filled on the
+``all`` and ``store`` rows, cxlog.greeting.figures from the greet sums) and
+the ``wait_band`` rows; otherwise it is exactly as before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -31,9 +37,11 @@ from cxlog.coverage import coverage
 from cxlog.export.csvlines import fraction_cell, in_memory, interval_cells, write_rows
 from cxlog.export.export import ExportSelection, require_schema, store_ranges
 from cxlog.export.followups_csv import SUMMARY_COLUMNS, summary_cells
+from cxlog.greeting import figures
 from cxlog.language import words
 from cxlog.numbers import metrics, rollups
 from cxlog.numbers.metrics import Counts
+from cxlog.storage import settings
 from cxlog.storage.atomic import write_file
 from cxlog.storage.db import Storage
 
@@ -86,6 +94,22 @@ COLUMNS: tuple[str, ...] = (
     *SUMMARY_COLUMNS,  # issue #15: follow-ups
 )
 COST_COLUMNS = 6  # the cost numbers after "currency"
+# Issue #30: time to greet, after every other column and only in a file whose
+# selection has it (``greeting``). Filled on the `all` and `store` rows.
+GREET_COLUMNS: tuple[str, ...] = (
+    "arrivals",
+    "arrival_share",
+    "greet_standard_seconds",
+    "greeted_on_time",
+    "on_time_rate",
+    "on_time_rate_low",
+    "on_time_rate_high",
+    "left_before_greeting",
+    "greet_median_seconds",
+    "greet_p90_seconds",
+)
+# Its rows, after the cost rows: one per wait band, over greeted visits.
+WAIT_BAND = "wait_band"
 NONE_GIVEN = "(none)"  # the group of visits with no reason / no no-sale reason
 
 
@@ -138,8 +162,86 @@ def _money(value: float | None, currency: str | None = None) -> float | str:
     return "" if value is None else money.rounded(value, currency)
 
 
-def rows(storage: Storage, selection: ExportSelection) -> Iterable[list[object]]:
-    """The summary's rows (without the header), numbers as numbers."""
+@dataclass(frozen=True)
+class Greet:
+    """Time to greet's figures of a selection: its stores together
+    (``whole``), and each store's local days (``days``), from which a
+    store row's own figures are worked out when it is written."""
+
+    whole: figures.Greeting
+    days: dict[int, tuple[date, date]]
+
+
+def greeting(storage: Storage, selection: ExportSelection) -> Greet | None:
+    """The selection's time-to-greet figures, from the greet sums over its
+    stores' whole local days (as ``tables``); None, and a file as before #30,
+    when no selected store has time to greet on and none of the selected
+    visits had an arrival."""
+    with storage.read() as db:
+        if not db.has_table("greet_sums"):  # a file from before #30
+            return None
+        ranges = store_ranges(db, selection)
+        ids = [r.store_id for r in ranges]
+        if not ids:
+            return None
+        on = any(r.on for r in settings.greet_rules_in(db, ids).values())
+        # The sums' key starts with the store: one index probe per store, so
+        # a chain that never used the arrival tap pays nothing more.
+        ever = on or any(
+            db.execute("SELECT 1 FROM greet_sums WHERE store_id = ? LIMIT 1", [i]).fetchone()
+            for i in ids
+        )
+    if not ever:
+        return None
+    first = selection.first_day or date.min
+    last = selection.last_day or date.max
+    days = {i: (first, last) for i in ids}
+    whole = figures.from_sums(storage, days)
+    if not on and not whole.totals.arrivals:
+        return None
+    return Greet(whole, days)
+
+
+def header(greet: Greet | None) -> list[str]:
+    """The file's columns: the time-to-greet ones only with its figures."""
+    return [*COLUMNS, *(GREET_COLUMNS if greet is not None else ())]
+
+
+def _greet_cells(found: figures.Greeting) -> list[object]:
+    """The GREET_COLUMNS of one row (the selection's, or a store's)."""
+    t = found.totals
+    low, high = interval_cells(t.on_time_rate)
+    # A store that never used time to greet has no standard worth naming.
+    used = t.arrivals or any(r.on for r in found.rules.values())
+    return [
+        t.arrivals,
+        fraction_cell(found.share.value),
+        "" if found.standard is None or not used else found.standard,
+        t.on_time,
+        fraction_cell(t.on_time_rate.value),
+        low,
+        high,
+        t.left_before,
+        "" if found.median is None else found.median,
+        "" if found.p90 is None else found.p90,
+    ]
+
+
+def _band_group(low: int, high: int | None) -> str:
+    """A wait band as the file names it, in seconds: "0-30", "31-120", "121+"."""
+    return f"{low}+" if high is None else f"{low}-{high}"
+
+
+_ASK = object()  # rows() works the time-to-greet figures out itself
+
+
+def rows(
+    storage: Storage, selection: ExportSelection, *, greet: Greet | object | None = _ASK
+) -> Iterable[list[object]]:
+    """The summary's rows (without the header), numbers as numbers.
+    ``greet``: ``greeting``'s answer, when the caller has it already."""
+    if greet is _ASK:
+        greet = greeting(storage, selection)
     counted = tables(storage, selection)
     with storage.read() as db:
         stores = {r["id"]: r["name"] for r in db.query("SELECT id, name FROM stores")}
@@ -190,6 +292,18 @@ def rows(storage: Storage, selection: ExportSelection) -> Iterable[list[object]]
         return (str(key),) if table == "store" else (key,)
 
     no_cost = [""] * COST_COLUMNS
+    no_greet = [] if greet is None else [""] * len(GREET_COLUMNS)
+    per_store: dict[int, figures.Greeting] = {}
+
+    def greet_cells(table: str, key: object) -> list[object]:
+        if greet is None or table not in ("all", "store"):
+            return no_greet
+        if table == "all" or len(greet.days) == 1:
+            return _greet_cells(greet.whole)
+        if key not in per_store:  # a store's own median and 90th percentile
+            per_store[key] = figures.from_sums(storage, {key: greet.days[key]})
+        return _greet_cells(per_store[key])
+
     for table in COUNTED:
         for key in sorted(counted[table], key=lambda k, t=table: order(t, k)):
             c = counted[table][key]
@@ -215,6 +329,7 @@ def rows(storage: Storage, selection: ExportSelection) -> Iterable[list[object]]
                 code or "",
                 *no_cost,
                 *follow.get((table, key), no_follow),
+                *greet_cells(table, key),
             ]
     for lift in metrics.lifts(counted["first_engagement"]):
         blank = [""] * (COLUMNS.index("too_few") - 2)
@@ -227,6 +342,7 @@ def rows(storage: Storage, selection: ExportSelection) -> Iterable[list[object]]
             shared or "",
             *no_cost,
             *no_follow,
+            *no_greet,
         ]
     by_store: dict[int, dict[str, Counts]] = {}
     for (store_id, key), c in counted["store_engagement"].items():
@@ -239,7 +355,43 @@ def rows(storage: Storage, selection: ExportSelection) -> Iterable[list[object]]
     for table, store_id, found, code in cost_tables:
         for group, c in found.items():
             label = group if store_id is None else f"{label_of_store(store_id)}: {group}"
-            yield _cost_row(table, label, c, code)
+            # A cost row stops at its own columns; with time to greet's it
+            # is padded to them, so each greet cell stays in its column.
+            yield [*_cost_row(table, label, c, code), *(no_follow + no_greet if greet else [])]
+    if greet is not None:
+        yield from _band_rows(greet.whole, shared, no_follow + no_greet)
+
+
+def _band_rows(found: figures.Greeting, code: str | None, tail: list) -> Iterable[list[object]]:
+    """One row per wait band: the greeted visits whose seconds to greet fall
+    in it (each store's own standard and edges; stores with other rules add
+    into the band of the same rank, as on the dashboard), as a group of
+    visits is written."""
+    blank_cost = [""] * COST_COLUMNS
+    for band in found.bands:
+        c = band.counts.counts
+        low, high = interval_cells(c.conversion)
+        yield [
+            WAIT_BAND,
+            _band_group(band.low, band.high),
+            c.visits,
+            c.open,
+            c.closed,
+            c.purchased,
+            c.closed - c.purchased,
+            fraction_cell(c.conversion.value),
+            low,
+            high,
+            _money(c.units_per_sale),
+            "",  # the greet sums keep no amounts
+            fraction_cell(c.warm_rate.value),
+            *[""] * len(COVERAGE_COLUMNS),
+            int(c.too_few),
+            "",
+            code or "",
+            *blank_cost,
+            *tail,
+        ]
 
 
 def _cost_row(table: str, label: str, c: coaching.Cost, code: str | None) -> list[object]:
@@ -310,10 +462,11 @@ def write_summary(
     language's decimal sign and separator: ``excel_signs``). Returns its row
     count."""
     decimal, delimiter = excel_signs() if for_excel else (".", ",")
+    greet = greeting(storage, selection)
     return write_rows(
         out,
-        COLUMNS,
-        rows(storage, selection),
+        header(greet),
+        rows(storage, selection, greet=greet),
         for_excel=for_excel,
         decimal=decimal,
         delimiter=delimiter,
