@@ -28,6 +28,7 @@ from cxlog.core.model import (
     REASON,
     entry_name,
 )
+from cxlog.greeting import figures
 from cxlog.language.words import N_, _
 from cxlog.numbers import facts, rollups
 from cxlog.numbers.facts import PURCHASED_CODE, WARM_CODE, Facts
@@ -103,6 +104,15 @@ class Dashboard:
     # for what neutral and missed moments cost ({id: {"warm": Counts, …}}).
     engagement_by_store: dict[int, dict[str, Counts]] = field(default_factory=dict)
     engagement_by_associate: dict[int, dict[str, Counts]] = field(default_factory=dict)
+
+    def greet_tallies(self) -> figures.Tallies:
+        """What time to greet's section reuses (issue #30): the heat map's,
+        the team's and the stores' Counts carry its three sums (the rollups
+        keep them), so the section reads only the waits."""
+        hours = {(int(r.weekday), int(r.hour)): r.counts for r in self.heat.itertuples()}
+        people = {row.associate_id: row.counts for row in self.team}
+        stores = {s: sum(by.values(), Counts()) for s, by in self.engagement_by_store.items()}
+        return figures.Tallies(hours, people, stores)
 
 
 # --- sums per group ------------------------------------------------------------

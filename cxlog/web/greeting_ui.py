@@ -19,7 +19,7 @@ from cxlog.language.words import N_, _
 from cxlog.numbers import greet_sums
 from cxlog.numbers.figures import TOO_FEW, interval, percent, ups
 from cxlog.numbers.greet_sums import GreetCounts
-from cxlog.numbers.metrics import Counts, Rate
+from cxlog.numbers.metrics import Rate
 from cxlog.storage import settings
 from cxlog.storage.db import Storage, open_storage
 from cxlog.web import charts, ui
@@ -159,17 +159,6 @@ def _figures(
             return figures.build(storage, spans, selection, _tallies)
 
 
-def tallies(dash: dashboard.Dashboard) -> figures.Tallies:
-    """What the dashboard read already: its heat map's cells, its team's and
-    its stores' Counts carry the time-to-greet sums (the rollups keep them)."""
-    hours = {(int(r.weekday), int(r.hour)): r.counts for r in dash.heat.itertuples()}
-    people = {row.associate_id: row.counts for row in dash.team}
-    stores = {
-        store: sum(by.values(), Counts()) for store, by in dash.engagement_by_store.items()
-    }
-    return figures.Tallies(hours, people, stores)
-
-
 def load(storage: Storage, dash) -> Greeting | None:
     """The section's figures for the dashboard's selection: one build,
     cached; None (and nothing to draw) where no store has time to greet on."""
@@ -181,7 +170,7 @@ def load(storage: Storage, dash) -> Greeting | None:
             dash.spans,
             dash.selection,
             words.current(),
-            tallies(dash),
+            dash.greet_tallies(),
         ),
     )
 
