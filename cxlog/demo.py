@@ -295,6 +295,9 @@ def _simulate(
         "started_local": _local_text(started_ns, store_idx, zones).tolist(),
         "closed_local": np.where(is_open, none, _local_text(closed_ns, store_idx, zones)).tolist(),
         "arrived_at": arrived_text.tolist(),
+        "arrived_local": np.where(
+            arrived, _local_text(arrived_ns, store_idx, zones), none
+        ).tolist(),
         "greet_seconds": greet_seconds.tolist(),
         "left_before_greeting": left.astype(int).tolist(),
     }

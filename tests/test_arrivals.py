@@ -13,6 +13,7 @@ import pytest
 from cxlog.access import shifts
 from cxlog.greeting import rules
 from cxlog.storage.settings import GreetRules
+from cxlog.stores import catalog
 from cxlog.visits import arrivals, taps
 from tests.conftest import new_id
 from tests.helpers.peek import peek
@@ -209,3 +210,33 @@ def test_a_start_naming_a_bad_arrival_is_refused_whole(storage, shop, bad):
     ana = shift_of(storage, shop["ana"])
     with pytest.raises(taps.BatchError):
         send(storage, ana, [tap("start", new_id(), shop["ana"], MS, engagement="warm", **bad)])
+
+
+def test_the_arrival_s_local_time_is_kept_and_follows_a_new_timezone(storage, shop):
+    turn_on(storage, shop)
+    ana = shift_of(storage, shop["ana"])
+    arrival, vid, gone, left_visit = new_id(), new_id(), new_id(), new_id()
+    send(
+        storage,
+        ana,
+        [
+            tap("arrival", arrival, shop["ana"], MS - 50_000),
+            tap("start", vid, shop["ana"], MS - 40_000, engagement="warm", arrival=arrival),
+            tap("arrival", gone, shop["ana"], MS - 30_000),
+            tap("left", left_visit, shop["ana"], MS - 10_000, arrival=gone),
+        ],
+    )
+
+    def local() -> dict:
+        return dict(peek(storage).execute("SELECT id, arrived_local FROM visits").fetchall())
+
+    # London in November is UTC.
+    assert local() == {vid: "2026-11-30T14:59:10+00:00", left_visit: "2026-11-30T14:59:30+00:00"}
+    catalog.update_store(storage, shop["store"], actor="test", timezone="Europe/Paris")
+    assert local() == {vid: "2026-11-30T15:59:10+01:00", left_visit: "2026-11-30T15:59:30+01:00"}
+    # A hand edit of the UTC time drops the stale text (the export works it out).
+    with storage.write() as db:
+        db.execute(
+            "UPDATE visits SET arrived_at = ? WHERE id = ?", ["2026-11-30T14:58:00.000Z", vid]
+        )
+    assert local()[vid] is None

@@ -163,8 +163,10 @@ def csv_rows(data: bytes) -> list[dict[str, str]]:
 
 
 def _binned(seconds: int) -> int:
-    """docs/product.md: a wait over 10 minutes counts as the next whole minute."""
-    return seconds if seconds <= 600 else min(-(-seconds // 60) * 60, 4 * 3600)
+    """docs/product.md: a wait counts as the first of 10, 20, 30, 45 s, 1, 1½,
+    2, 3, 5, 10, 20 and 30 minutes at or above it."""
+    edges = (10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200, 1800)
+    return next((e for e in edges if seconds <= e), 86_400)
 
 
 def nearest_rank(waits: list[int], share: float) -> int | None:

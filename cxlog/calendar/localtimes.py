@@ -6,8 +6,9 @@ exporting, the two conversions were ~1 s of CPU per million visits, the
 largest part of the export; a visit's times never change once written, so the
 text is worked out once, when the visit is written, and the export reads it.
 
-- ``started_local`` / ``closed_local`` are set with ``started_at`` /
-  ``closed_at`` by cxlog.visits.visits; ``local_text`` makes them.
+- ``started_local`` / ``closed_local`` (and, issue #30, ``arrived_local``)
+  are set with ``started_at`` / ``closed_at`` (``arrived_at``) by
+  cxlog.visits.visits and cxlog.visits.arrivals; ``local_text`` makes them.
 - Two triggers (migration ``i12_visits_keep_local_times``) empty them when
   the UTC time changes without them (a hand edit, a repair), and a visit
   written behind cxlog's back (a bulk load) has none: the export then works
@@ -83,12 +84,21 @@ def fill(db, store_ids: Iterable[int] | None = None) -> int:
             f" WHERE z.store_id = v.store_id AND z.since <= {column} AND z.until > {column})"
         )
 
+    # Issue #30: the arrival's text too, where the visits have the column (a
+    # file migrated up to i12 only is filled before i30 adds it).
+    arrived = (
+        f""",
+            arrived_local = CASE WHEN v.arrived_at IS NULL THEN NULL
+                            ELSE {converted("v.arrived_at")} END"""
+        if "arrived_local" in db.columns("visits")
+        else ""
+    )
     cursor = db.execute(
         f"""
         UPDATE visits AS v SET
             started_local = {converted("v.started_at")},
             closed_local = CASE WHEN v.closed_at IS NULL THEN NULL
-                           ELSE {converted("v.closed_at")} END
+                           ELSE {converted("v.closed_at")} END{arrived}
         WHERE v.store_id IN ({", ".join("?" * len(stores))})
         """,
         [store_id for store_id, _ in stores],

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import BinaryIO
 
-from cxlog.calendar.offsets import EARLIEST
 from cxlog.core.errors import StorageError
 from cxlog.export.csvlines import Lookups, csv_text, engagement_key_sql, outcome_key_sql
 from cxlog.language.words import _
@@ -28,7 +27,7 @@ CHUNK = 8_192  # rowids per chunk of a large selection: ~1.5 MB of CSV
 
 _TEMP_TABLES = (
     "CREATE TEMP TABLE export_stores"
-    " (id BIGINT PRIMARY KEY, cells TEXT, since TEXT, until TEXT, hourly BOOLEAN) ON COMMIT DROP",
+    " (id BIGINT PRIMARY KEY, cells TEXT, since TEXT, until TEXT) ON COMMIT DROP",
     "CREATE TEMP TABLE export_spans (store_id BIGINT, since TEXT, until TEXT,"
     " seconds INTEGER, shift TEXT, PRIMARY KEY (store_id, since)) ON COMMIT DROP",
     "CREATE TEMP TABLE export_associates"
@@ -55,14 +54,10 @@ def install(db, lookups: Lookups, include_voided: bool) -> tuple[bool, bool]:
     has counter hours."""
     for ddl in _TEMP_TABLES:
         db.execute(ddl)
-    hourly = _hourly(lookups.spans)
     db.load(
         "export_stores",
-        ("id", "cells", "since", "until", "hourly"),
-        [
-            (r.store_id, f",{csv_text(r.name)},", r.start, r.end, r.store_id in hourly)
-            for r in lookups.ranges
-        ],
+        ("id", "cells", "since", "until"),
+        [(r.store_id, f",{csv_text(r.name)},", r.start, r.end) for r in lookups.ranges],
     )
     db.load(
         "export_spans",
@@ -103,29 +98,12 @@ def install(db, lookups: Lookups, include_voided: bool) -> tuple[bool, bool]:
     return bool(unsafe), bool(lookups.traffic)
 
 
-def _hourly(spans: list[tuple[int, str, str, str, str]]) -> set[int]:
-    """The stores whose UTC offsets are whole hours and change only on a whole
-    UTC hour (nearly every zone): there two moments of the same UTC hour
-    share their offset, and their local minutes and seconds are UTC's."""
-    stores = {span[0] for span in spans}
-    for store_id, since, _until, modifier, _shift in spans:
-        whole = int(modifier.split()[0]) % 3_600 == 0
-        if not whole or not (since == EARLIEST or since.endswith(":00:00.000Z")):
-            stores.discard(store_id)
-    return stores
-
-
-# Issue #30: the visit's arrival in local time (and the comma after it). The
-# visits keep no local text of it, and a span lookup per arrival (``_converted``)
-# made the export ~2x slower with an arrival on half the visits: an arrival in
-# the same UTC hour as its start (nearly all of them) takes the start's local
-# text with its own minutes and seconds, in a store where that is exact
-# (``_hourly``). Every other arrival is worked out.
+# Issue #30: the visit's arrival in local time (and the comma after it), as
+# kept on the visit (cxlog/calendar/localtimes.py); worked out only where a
+# hand edit or a bulk load left it out.
 _ARRIVED = (
     "CASE WHEN v.arrived_at IS NULL THEN ','"
-    " WHEN s.hourly AND v.started_local IS NOT NULL AND v.arrived_at <= v.started_at"
-    " AND v.arrived_at >= left(v.started_at, 13)"
-    " THEN overlay(v.started_local placing substr(v.arrived_at, 15, 5) from 15) || ','"
+    " WHEN v.arrived_local IS NOT NULL THEN v.arrived_local || ','"
     " ELSE {converted} END"
 )
 

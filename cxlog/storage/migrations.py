@@ -964,8 +964,11 @@ def i28_store_lists(db: Database) -> None:
 
 
 GREET = "greet"
+_LOCAL_GLOB = "[0-9]" * 4 + "-[0-9][0-9]-[0-9][0-9]T" + ":".join(["[0-9][0-9]"] * 3) + "[+-]*"
 I30_TIME_TO_GREET = """
 ALTER TABLE visits ADD COLUMN arrived_at TEXT;
+ALTER TABLE visits ADD COLUMN arrived_local TEXT CHECK (arrived_local IS NULL
+    OR (arrived_local GLOB 'LOCAL_GLOB' AND length(arrived_local) <= 28));
 ALTER TABLE visits ADD COLUMN greet_seconds INTEGER CHECK (greet_seconds >= 0);
 ALTER TABLE visits ADD COLUMN left_before_greeting INTEGER NOT NULL DEFAULT 0
     CHECK (left_before_greeting IN (0, 1));
@@ -1005,12 +1008,38 @@ CREATE TABLE greet_sums (
 """
 
 
+# The arrival's local text (cxlog/calendar/localtimes.py) goes when its UTC
+# time changes without it, as the start's and the close's do (i12).
+I30_ARRIVED_STALE = """
+CREATE TRIGGER visits_arrived_local_stale AFTER UPDATE OF arrived_at ON visits
+WHEN NEW.arrived_at IS NOT OLD.arrived_at AND NEW.arrived_local IS OLD.arrived_local
+BEGIN
+    UPDATE visits SET arrived_local = NULL WHERE rowid = NEW.rowid;
+END;
+"""
+I30_ARRIVED_STALE_POSTGRES = """
+CREATE FUNCTION visits_arrived_local_stale() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.arrived_at IS DISTINCT FROM OLD.arrived_at
+            AND NEW.arrived_local IS NOT DISTINCT FROM OLD.arrived_local THEN
+        NEW.arrived_local := NULL;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER visits_arrived_local_stale BEFORE UPDATE OF arrived_at ON visits
+    FOR EACH ROW EXECUTE FUNCTION visits_arrived_local_stale();
+"""
+
+
 def _i30_time_to_greet_postgres(db: Database) -> None:
+    local = r"'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-]'"
+    script = I30_TIME_TO_GREET.replace("GLOB 'LOCAL_GLOB'", f"~ {local}")
     db.executescript(
-        I30_TIME_TO_GREET.replace(" WITHOUT ROWID", "")
+        script.replace(" WITHOUT ROWID", "")
         .replace(" TEXT", ' TEXT COLLATE "C"')
         .replace("INTEGER", "BIGINT")
     )
+    db.executescript(I30_ARRIVED_STALE_POSTGRES)
 
 
 @migrations(postgres=_i30_time_to_greet_postgres)
@@ -1021,4 +1050,5 @@ def i30_time_to_greet(db: Database) -> None:
     # The rollups gain their three sums (arrivals, on time, left) and
     # greet_sums (cxlog/numbers/greet_sums.py) their waits, both kept exact.
     # Visits before this migration have no arrival: nothing to fill.
-    db.executescript(I30_TIME_TO_GREET)
+    db.executescript(I30_TIME_TO_GREET.replace("LOCAL_GLOB", _LOCAL_GLOB))
+    db.executescript(I30_ARRIVED_STALE)

@@ -132,7 +132,8 @@ def _left_visit(
     db.execute(
         "INSERT INTO visits (id, store_id, associate_id, started_at, started_local,"
         " first_engagement, outcome, closed_at, closed_local, closed_by, arrived_at,"
-        " left_before_greeting, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+        " arrived_local, left_before_greeting, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
         [
             visit_id,
             store_id,
@@ -145,6 +146,7 @@ def _left_visit(
             local,
             closer,
             arrival["arrived_at"],
+            localtimes.local_text(arrival["arrived_at"], zone),
             moment,
         ],
     )

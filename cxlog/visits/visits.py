@@ -216,8 +216,8 @@ def create_visit(
             greeted = waiting.take(db, store_id, arrival, model.from_utc_text(started_at))
         cursor = db.execute(
             "INSERT INTO visits (id, store_id, associate_id, started_at,"
-            " started_local, first_engagement, updated_at, arrived_at, greet_seconds)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            " started_local, first_engagement, updated_at, arrived_at, arrived_local,"
+            " greet_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [
                 visit_id,
                 store_id,
@@ -227,6 +227,7 @@ def create_visit(
                 first_engagement,
                 started_at,
                 greeted and greeted["arrived_at"],
+                greeted and localtimes.local_text(greeted["arrived_at"], zone),
                 greeted
                 and waiting.seconds_between(greeted["arrived_at"], model.from_utc_text(started_at)),
             ],
