@@ -336,7 +336,7 @@ def test_the_section_reads_in_german(app_env, greet_month):
     assert heading in [h.value for h in at.subheader]
     tiles = {m.label: m.value for m in at.metric}
     assert tiles[label] == "32,8\xa0%"  # the German decimal comma, a no-break space
-    assert "1 min" in tiles.values()
+    assert "1 Min." in tiles.values()  # the median, in German
 
 
 def test_the_stores_page_has_time_to_greet_columns_where_a_store_has_it_on(app_env, greet_month):
