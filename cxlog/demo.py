@@ -160,8 +160,10 @@ def generate(
     rows = zip(*columns.values(), strict=True)
     # A customer who left before greeting made no promise: follow-ups pick
     # from the other closed visits.
-    left = np.array(columns["left_before_greeting"], dtype=bool)
-    promising = dict(columns, outcome=np.where(left, None, columns["outcome"]).tolist())
+    outcome = list(columns["outcome"])
+    for i in np.flatnonzero(columns["left_before_greeting"]).tolist():
+        outcome[i] = None
+    promising = dict(columns, outcome=outcome)
     with storage.write() as db:
         db.load("visits", list(columns), rows)
         # Issue #15: follow-ups and return visits on the same visits.
