@@ -184,7 +184,6 @@ def recount(storage, store: int, first: date, last: date) -> tuple[dict, dict]:
         on_time = int(not left and v["greet_seconds"] <= standard)
         sums = (
             1,
-            int(v["first_engagement"] == "warm"),
             int(v["outcome"] is not None),
             int(bought),
             v["units"] if bought else 0,
@@ -192,7 +191,7 @@ def recount(storage, store: int, first: date, last: date) -> tuple[dict, dict]:
             int(left),
         )
         key = (0, 1) if left else (_wait_bin(v["greet_seconds"]), 0)
-        waits[key] = tuple(a + b for a, b in zip(waits.get(key, (0,) * 7), sums, strict=True))
+        waits[key] = tuple(a + b for a, b in zip(waits.get(key, (0,) * 6), sums, strict=True))
         for group in (("hour", local.hour, local.weekday()), ("associate", v["associate_id"]), ()):
             old = three.get(group, (0, 0, 0))
             three[group] = (old[0] + 1, old[1] + on_time, old[2] + int(left))
@@ -201,8 +200,7 @@ def recount(storage, store: int, first: date, last: date) -> tuple[dict, dict]:
 
 def _stored(db, store: int, first: date, last: date) -> tuple[dict, dict]:
     waits = {
-        key: tuple(vars(c).values())
-        for key, c in greet_sums.sums(db, store, ["wait"], first, last)["wait"].items()
+        key: tuple(vars(c).values()) for key, c in greet_sums.sums(db, store, first, last).items()
     }
     days = {store: (first, last)}
     three = {}
@@ -241,8 +239,8 @@ def test_random_greetings_keep_greet_sums_equal_to_a_recount(storage, chain, see
 def test_rebuild_finds_and_fixes_damaged_greet_sums(storage, chain):
     _random_writes(storage, chain, random.Random(9), steps=120)
     with storage.write() as db:
-        db.execute("UPDATE greet_sums SET on_time = on_time + 1 WHERE kind = 1")
-        damaged = db.execute("SELECT count(*) FROM greet_sums WHERE kind = 1").fetchone()[0]
+        db.execute("UPDATE greet_sums SET n_30 = n_30 + 1 WHERE grain = 2")
+        damaged = db.execute("SELECT count(*) FROM greet_sums WHERE grain = 2").fetchone()[0]
         assert damaged
         fixed = derived.rebuild(db)["greet"]
     assert fixed.corrected == damaged

@@ -240,7 +240,7 @@ def _from_counts(keyed: Mapping[tuple, Counts]) -> _Kind:
         return _empty()
     keys = np.array([(0, *k) for k in keyed], dtype=np.int64)
     values = np.array(
-        [(c.arrivals, 0, 0, 0, 0, c.on_time, c.left_before) for c in keyed.values()],
+        [(c.arrivals, 0, 0, 0, c.on_time, c.left_before) for c in keyed.values()],
         dtype=np.int64,
     )
     return keys, values
@@ -267,7 +267,7 @@ def from_sums(
         with storage.snapshot() as db:
             rules = settings.greet_rules_in(db, ids)
             for (first, last), stores in groups.items():
-                rows = greet_sums.sums(db, stores, ["wait"], first, last, per_store=True)["wait"]
+                rows = greet_sums.sums(db, stores, first, last, per_store=True)
                 if rows:
                     keys = np.array(list(rows), dtype=np.int64)
                     sums = np.array([_AS_TUPLE(c) for c in rows.values()], dtype=np.int64)
@@ -372,14 +372,13 @@ def from_visits(
 def _summed(rows: np.ndarray, store_id: int, timezone: str, standard: int) -> list[_Kind]:
     """One store's visits (from_visits' columns) as each kind's rows, one
     row a visit: the keys and sums greet_sums.contribution gives it."""
-    started, warm, outcome, units, associate, wait, left = rows.T
+    started, _warm, outcome, units, associate, wait, left = rows.T
     local = local_seconds(started, timezone)
     greeted = left == 0
     purchased = outcome == 2
     values = np.stack(
         [
             np.ones(len(rows), dtype=np.int64),
-            warm,
             outcome > 0,
             purchased,
             np.where(purchased, units, 0),
@@ -391,7 +390,7 @@ def _summed(rows: np.ndarray, store_id: int, timezone: str, standard: int) -> li
     bins = greet_sums.bins(wait)
     store = np.full(len(rows), store_id, dtype=np.int64)
     # Per hour and associate only what the rollups keep there (_from_counts).
-    three = values * np.array([1, 0, 0, 0, 0, 1, 1], dtype=np.int64)
+    three = values * np.array([1, 0, 0, 0, 1, 1], dtype=np.int64)
     return [
         (np.stack([store, np.where(greeted, bins, 0), left], axis=1), values),
         (np.stack([store, (local % 86_400) // 3_600, weekday(local // 86_400)], axis=1), three),

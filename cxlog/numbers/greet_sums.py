@@ -8,18 +8,16 @@ left_before), which the dashboard reads anyway. This table keeps what the
 rollups cannot: how long the greeted waited, for the median, the 90th
 percentile and conversion per wait band.
 
-``greet_sums`` is keyed like the rollups (``store_id, grain, bucket, kind,
-k1, k2``; day, week and month grains of the store's local calendar, by the
-visit's start) with the seven sums of ``GreetCounts``. One kind, ``wait``:
-k1 the wait's bin (``wait_bin``: the first of ``EDGES`` at or above the
-seconds to greet, ``LONGER`` above them all), k2 1 for customers who left
-(k1 0). A store's standard and band edges are among ``EDGES``, so on time
-and every band are sums of whole bins, and a year of a chain is a few
-thousand rows. ``on_time`` counts greeted visits within the store's
-standard *as set now*: changing it recomputes the store's rows in the same
-transaction (cxlog/greeting/rules.py). ``apply`` moves a visit's old
-contribution to its new one inside the visit's write; ``rebuild``
-recomputes from the visits.
+Each greeted visit is counted in its wait's bin (``wait_bin``: the first of
+``EDGES`` at or above its seconds to greet, ``LONGER`` above them all). A
+store's standard and band edges are among ``EDGES``, so on time and every
+band are sums of whole bins. ``greet_sums`` holds one row per store and
+local day, week (Monday first) and month (by the visit's start), with who
+left and, per bin, how many were greeted, closed, bought and the units: a
+chain's year is a few hundred rows (the dashboard's section reads one per
+store and run of days). Nothing here depends on the store's rules.
+``apply`` moves a visit's old contribution to its new one inside the
+visit's write; ``rebuild`` recomputes from the visits.
 """
 
 from __future__ import annotations
@@ -31,10 +29,9 @@ from datetime import date, datetime
 import numpy as np
 
 from cxlog.calendar.localday import day_number, local_seconds, zone
-from cxlog.core.model import FIRST_ENGAGEMENTS
 from cxlog.numbers import rollups
 from cxlog.numbers.metrics import Counts, Rate
-from cxlog.numbers.rollups import DAY, MONTH, WEEK, Kind
+from cxlog.numbers.rollups import DAY, MONTH, WEEK
 from cxlog.storage import settings
 from cxlog.storage.engine import Database
 from cxlog.storage.rebuilt import Rebuilt
@@ -44,8 +41,19 @@ from cxlog.storage.rebuilt import Rebuilt
 # manager reads "half were greeted within 30 s".
 EDGES = (10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200, 1800)
 LONGER = 86_400  # the bin above the last edge
-KINDS: dict[str, Kind] = {"wait": Kind(1, ("wait_bin", "left"), (DAY, WEEK, MONTH))}
-SUMS = ("arrivals", "warm", "closed", "purchased", "units", "on_time", "left_before")
+BINS = (*EDGES, LONGER)
+GRAINS = (DAY, WEEK, MONTH)
+_PER_BIN = ("n", "closed", "bought", "units")
+# The table's sums, in order: who left, then per bin its four.
+COLUMNS = (
+    "left_before",
+    "left_closed",
+    "left_bought",
+    "left_units",
+    *(f"{s}_{edge}" for edge in BINS for s in _PER_BIN),
+)
+_LEFT = 4  # the bins' sums start after those who left
+_WIDTH = len(COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -54,7 +62,6 @@ class GreetCounts:
     derives from these (docs/product.md)."""
 
     arrivals: int = 0  # visits with an arrival: greeted + left
-    warm: int = 0
     closed: int = 0
     purchased: int = 0
     units: int = 0
@@ -76,17 +83,19 @@ class GreetCounts:
     @property
     def counts(self) -> Counts:
         """As visits' Counts: conversion, units per sale, too few."""
-        return Counts(self.arrivals, self.warm, self.closed, self.purchased, self.units)
+        return Counts(self.arrivals, 0, self.closed, self.purchased, self.units)
 
 
-TABLE = rollups.Table("greet_sums", KINDS, SUMS, GreetCounts)
-_KEY = ("store_id", "grain", "bucket", "kind", "k1", "k2")
+SUMS = tuple(f.name for f in fields(GreetCounts))
+_KEY = ("store_id", "grain", "bucket")
 _UPSERT = (
-    f"INSERT INTO greet_sums ({', '.join(_KEY + SUMS)}) VALUES ({', '.join('?' * 13)})"
+    f"INSERT INTO greet_sums ({', '.join(_KEY + COLUMNS)})"
+    f" VALUES ({', '.join('?' * (3 + _WIDTH))})"
     f" ON CONFLICT ({', '.join(_KEY)}) DO UPDATE SET "
-    + ", ".join(f"{s} = greet_sums.{s} + excluded.{s}" for s in SUMS)
+    + ", ".join(f"{c} = greet_sums.{c} + excluded.{c}" for c in COLUMNS)
 )
-_DELETE = f"DELETE FROM greet_sums WHERE {' AND '.join(f'{k} = ?' for k in _KEY)}"
+_DELETE = "DELETE FROM greet_sums WHERE store_id = ? AND grain = ? AND bucket = ?"
+_EMPTY = " AND " + " + ".join(("left_before", *(f"n_{edge}" for edge in BINS))) + " = 0"
 
 
 def wait_bin(seconds: int) -> int:
@@ -96,36 +105,37 @@ def wait_bin(seconds: int) -> int:
 
 def bins(seconds: np.ndarray) -> np.ndarray:
     """``wait_bin`` of each wait."""
-    edges = np.array([*EDGES, LONGER], dtype=np.int64)
+    edges = np.array(BINS, dtype=np.int64)
     return edges[np.searchsorted(edges[:-1], seconds, side="left")]
 
 
-def contribution(visit: Mapping, timezone: str, standard: int) -> dict[tuple, tuple]:
-    """What one visits row adds: {(grain, bucket, kind, k1, k2): sums}; a
-    visit without an arrival, or voided, adds nothing."""
+def _vector(visit: Mapping) -> tuple[int, ...]:
+    """One visit's row of sums (COLUMNS order)."""
+    out = [0] * _WIDTH
+    at = (
+        0
+        if visit["left_before_greeting"]
+        else _LEFT + BINS.index(wait_bin(visit["greet_seconds"] or 0)) * len(_PER_BIN)
+    )
+    bought = visit["outcome"] == "purchased"
+    out[at : at + 4] = [
+        1,
+        int(visit["outcome"] is not None),
+        int(bought),
+        int(visit["units"]) if bought else 0,
+    ]
+    return tuple(out)
+
+
+def contribution(visit: Mapping | None, timezone: str) -> dict[tuple, tuple]:
+    """What one visits row adds: {(grain, bucket): sums}; a visit without an
+    arrival, or voided, adds nothing."""
     if visit is None or visit["voided_at"] is not None or visit["arrived_at"] is None:
         return {}
     utc = datetime.fromisoformat(visit["started_at"]).replace(microsecond=0)
-    local = utc.astimezone(zone(timezone))
-    day = day_number(local.date())
-    left = bool(visit["left_before_greeting"])
-    wait = visit["greet_seconds"]
-    purchased = visit["outcome"] == "purchased"
-    sums = (
-        1,
-        int(visit["first_engagement"] == FIRST_ENGAGEMENTS[0]),
-        int(visit["outcome"] is not None),
-        int(purchased),
-        int(visit["units"]) if purchased else 0,
-        int(not left and wait is not None and wait <= standard),
-        int(left),
-    )
-    keys = {"wait": (0, 1) if left else (wait_bin(wait or 0), 0)}
-    return {
-        (grain, rollups.bucket(grain, day), kind.code, *keys[name]): sums
-        for name, kind in KINDS.items()
-        for grain in kind.grains
-    }
+    day = day_number(utc.astimezone(zone(timezone)).date())
+    row = _vector(visit)
+    return {(grain, rollups.bucket(grain, day)): row for grain in GRAINS}
 
 
 def apply(
@@ -133,58 +143,53 @@ def apply(
 ) -> int:
     """Move the sums from a visit's old row to its new one, in the caller's
     transaction. A visit without an arrival costs nothing here."""
-    if (before is None or before["arrived_at"] is None) and (
-        after is None or after["arrived_at"] is None
-    ):
-        return 0
-    standard = settings.greet_rules_in(db, [store])[store].standard
-    old = contribution(before, timezone, standard) if before is not None else {}
-    new = contribution(after, timezone, standard) if after is not None else {}
+    old, new = contribution(before, timezone), contribution(after, timezone)
     upserts, drops = [], []
     for key in old.keys() | new.keys():
-        a, b = old.get(key, (0,) * 7), new.get(key, (0,) * 7)
+        a, b = old.get(key, (0,) * _WIDTH), new.get(key, (0,) * _WIDTH)
         delta = tuple(y - x for x, y in zip(a, b, strict=True))
         if any(delta):
             upserts.append((store, *key, *delta))
-            if delta[0] < 0:
+            if any(d < 0 for d in delta):
                 drops.append((store, *key))
     if upserts:
         db.executemany(_UPSERT, upserts)
     if drops:
-        db.executemany(_DELETE + " AND arrivals = 0", drops)
+        # A run of days whose last arrival left it holds zeros only: gone, so
+        # the table is exactly what a rebuild makes.
+        db.executemany(_DELETE + _EMPTY, drops)
     return len(upserts)
 
 
-def _expected(db: Database, store_id: int, timezone: str, standard: int) -> dict:
+def _expected(db: Database, store_id: int, timezone: str) -> dict:
     rows = db.execute(
-        "SELECT unixepoch(started_at), first_engagement, coalesce(outcome, ''),"
-        " coalesce(units, 0), coalesce(greet_seconds, 0), left_before_greeting"
+        "SELECT unixepoch(started_at), CASE WHEN outcome IS NULL THEN 0"
+        " WHEN outcome = 'purchased' THEN 2 ELSE 1 END, coalesce(units, 0),"
+        " coalesce(greet_seconds, 0), left_before_greeting"
         " FROM visits WHERE store_id = ? AND arrived_at IS NOT NULL AND voided_at IS NULL",
         [store_id],
     ).fetchall()
     if not rows:
         return {}
-    started, engagement, outcome, units, wait, left = zip(*rows, strict=True)
-    local = local_seconds(np.array(started, dtype=np.int64), timezone)
-    day = local // 86_400
-    buckets = rollups.buckets(day)
-    left = np.array(left, dtype=np.int64)
-    wait = np.array(wait, dtype=np.int64)
-    outcome = np.array(outcome)
-    purchased = outcome == "purchased"
-    sums = np.stack(
-        [
-            np.ones(len(rows), dtype=np.int64),
-            np.array(engagement) == FIRST_ENGAGEMENTS[0],
-            outcome != "",
-            purchased,
-            np.where(purchased, np.array(units, dtype=np.int64), 0),
-            (left == 0) & (wait <= standard),
-            left,
-        ]
-    ).astype(np.int64)
-    keys = {"wait": (np.where(left == 1, 0, bins(wait)), left)}
-    return rollups.grouped(KINDS, keys, buckets, sums)
+    columns = zip(*rows, strict=True)
+    started, outcome, units, wait, left = (np.array(c, dtype=np.int64) for c in columns)
+    day = local_seconds(started, timezone) // 86_400
+    at = np.where(left == 1, 0, _LEFT + np.searchsorted(np.array(BINS), bins(wait)) * len(_PER_BIN))
+    values = np.zeros((len(rows), _WIDTH), dtype=np.int64)
+    index = np.arange(len(rows))
+    bought = outcome == 2
+    for offset, column in enumerate(
+        (np.ones(len(rows)), outcome > 0, bought, np.where(bought, units, 0))
+    ):
+        values[index, at + offset] = np.asarray(column, dtype=np.int64)
+    out: dict[tuple, tuple] = {}
+    for grain, bucket in rollups.buckets(day).items():
+        codes, inverse = np.unique(bucket, return_inverse=True)
+        summed = np.zeros((len(codes), _WIDTH), dtype=np.int64)
+        np.add.at(summed, inverse.ravel(), values)
+        for code, row in zip(codes.tolist(), summed.tolist(), strict=True):
+            out[(grain, code)] = tuple(row)
+    return out
 
 
 def rebuild(db: Database, store_ids: Iterable[int] | None = None) -> Rebuilt:
@@ -198,22 +203,21 @@ def rebuild(db: Database, store_ids: Iterable[int] | None = None) -> Rebuilt:
             "SELECT count(*) FROM greet_sums WHERE store_id NOT IN (SELECT id FROM stores)"
         ).fetchone()[0]
         db.execute("DELETE FROM greet_sums WHERE store_id NOT IN (SELECT id FROM stores)")
-    rules = settings.greet_rules_in(db, wanted)
     total, by_store = 0, {}
     for store_id in wanted:
-        expected = _expected(db, store_id, stores[store_id], rules[store_id].standard)
+        expected = _expected(db, store_id, stores[store_id])
         cursor = db.execute(
-            f"SELECT grain, bucket, kind, k1, k2, {', '.join(SUMS)} FROM greet_sums"
-            " WHERE store_id = ?",
+            f"SELECT grain, bucket, {', '.join(COLUMNS)} FROM greet_sums WHERE store_id = ?",
             [store_id],
         )
-        stored = {tuple(r[:5]): tuple(r[5:]) for r in cursor}
+        stored = {tuple(r[:2]): tuple(r[2:]) for r in cursor}
         wrong = [k for k in stored.keys() | expected.keys() if stored.get(k) != expected.get(k)]
         if wrong:
             by_store[store_id] = len(wrong)
             db.executemany(_DELETE, [(store_id, *k) for k in wrong if k in stored])
             db.executemany(
-                f"INSERT INTO greet_sums ({', '.join(_KEY + SUMS)}) VALUES ({', '.join('?' * 13)})",
+                f"INSERT INTO greet_sums ({', '.join(_KEY + COLUMNS)})"
+                f" VALUES ({', '.join('?' * (3 + _WIDTH))})",
                 [(store_id, *k, *expected[k]) for k in wrong if k in expected],
             )
         total += len(expected)
@@ -222,60 +226,84 @@ def rebuild(db: Database, store_ids: Iterable[int] | None = None) -> Rebuilt:
     return Rebuilt(total, sum(by_store.values()), by_store)
 
 
+def _as_counts(row: Sequence[int], standard: int) -> dict[tuple[int, int], GreetCounts]:
+    """A row of sums as {(bin, left): GreetCounts}: (0, 1) who left, then
+    each bin with anyone in it."""
+    out = {}
+    if row[0]:
+        out[(0, 1)] = GreetCounts(row[0], row[1], row[2], row[3], 0, row[0])
+    for i, edge in enumerate(BINS):
+        n, closed, bought, units = row[_LEFT + 4 * i : _LEFT + 4 + 4 * i]
+        if n:
+            out[(edge, 0)] = GreetCounts(n, closed, bought, units, n if edge <= standard else 0)
+    return out
+
+
 def sums(
     db: Database,
     store_ids: int | Sequence[int],
-    kinds: Sequence[str],
     first_day: date,
     last_day: date,
     *,
     per_store: bool = False,
-) -> dict[str, dict[tuple, GreetCounts]]:
-    """{kind: {(k1, k2) or (store, k1, k2): GreetCounts}} over the stores'
-    local days [first_day, last_day], several kinds in one read."""
-    return rollups._read(
-        db,
-        store_ids,
-        kinds,
-        first_day,
-        last_day,
-        (DAY, WEEK, MONTH),
-        per_week=False,
-        per_store=per_store,
-        table=TABLE,
+) -> dict[tuple, GreetCounts]:
+    """{(bin, left) or (store, bin, left): GreetCounts} over the stores'
+    local days [first_day, last_day]: (0, 1) those who left, (edge, 0) the
+    greeted of each bin; on time per each store's standard as set now."""
+    ids = [store_ids] if isinstance(store_ids, int) else [int(s) for s in store_ids]
+    lo, hi = day_number(first_day), day_number(last_day)
+    if ids and hi - lo > rollups.CLAMP_DAYS:
+        # An open-ended range (an export of everything): the stores' own days.
+        held = db.execute(
+            f"SELECT min(bucket), max(bucket) FROM greet_sums WHERE grain = {DAY}"
+            f" AND store_id IN ({', '.join(str(s) for s in ids)})"
+        ).fetchone()
+        if held[0] is None:
+            return {}
+        lo, hi = max(lo, held[0]), min(hi, held[1])
+    pieces = rollups.runs(lo, hi, GRAINS) if ids and hi >= lo else []
+    out: dict[tuple, GreetCounts] = {}
+    if not pieces:
+        return out
+    # One statement: each run one index range per store (store, grain and
+    # bucket lead the key), summed per store. CAST: PostgreSQL's sum is a
+    # numeric otherwise, read through Python.
+    part = (
+        f"SELECT store_id, {', '.join(COLUMNS)} FROM greet_sums"
+        f" WHERE store_id IN ({', '.join(str(s) for s in ids)}) AND grain = ?"
+        " AND bucket BETWEEN ? AND ?"
     )
-
-
-# A store-day's totals: every arrival is in exactly one of the day's ``wait``
-# rows, which lead the key (store, grain, bucket, kind), so this is one index
-# range summed into one row. The board builds the team line on every visit
-# change: this is ~0.6 ms cheaper than ``sums``' grouped read, whose bins the
-# line does not need. CAST: PostgreSQL's sum is a numeric otherwise.
-_DAY_TOTALS = (
-    f"SELECT {', '.join(f'CAST(coalesce(sum({s}), 0) AS BIGINT)' for s in SUMS)}"
-    " FROM greet_sums WHERE store_id = ? AND grain = ? AND bucket = ? AND kind = ?"
-)
+    sql = (
+        f"SELECT store_id, {', '.join(f'CAST(sum({c}) AS BIGINT)' for c in COLUMNS)}"
+        f" FROM ({' UNION ALL '.join([part] * len(pieces))}) AS runs GROUP BY store_id"
+    )
+    standards = {s: r.standard for s, r in settings.greet_rules_in(db, ids).items()}
+    for row in db.execute(sql, [v for run in pieces for v in run]):
+        store = row[0]
+        for key, c in _as_counts(row[1:], standards[store]).items():
+            key = (store, *key) if per_store else key
+            out[key] = out[key] + c if key in out else c
+    return out
 
 
 def day_totals(db: Database, store_id: int, day: date) -> GreetCounts:
-    """One store's totals over one of its local days."""
-    row = db.execute(_DAY_TOTALS, [store_id, DAY, day_number(day), KINDS["wait"].code]).fetchone()
-    return GreetCounts(*(int(v) for v in row))
+    """One store's arrivals, on time and left over one of its local days
+    (the huddle's line, the Log page's team line), from the rollups: one
+    read."""
+    whole = rollups.counts(db, {store_id: (day, day)}).get((), Counts())
+    return GreetCounts(whole.arrivals, on_time=whole.on_time, left_before=whole.left_before)
 
 
 def summed(visits: Iterable[Mapping], zones: Mapping[int, str], standards: Mapping[int, int]):
     """The same sums over single visits rows (a filtered selection, the
-    tests): {kind: {(store, k1, k2): GreetCounts}}."""
-    out: dict[str, dict[tuple, GreetCounts]] = {k: {} for k in KINDS}
-    names = {kind.code: name for name, kind in KINDS.items()}
+    tests): {(store, bin, left): GreetCounts}."""
+    out: dict[tuple, GreetCounts] = {}
     for visit in visits:
         store = visit["store_id"]
-        for (grain, _bucket, code, k1, k2), s in contribution(
-            visit, zones[store], standards[store]
-        ).items():
+        for (grain, _bucket), row in contribution(visit, zones[store]).items():
             if grain != DAY:
                 continue
-            key = (store, k1, k2)
-            into = out[names[code]]
-            into[key] = into.get(key, GreetCounts()) + GreetCounts(*s)
+            for key, c in _as_counts(row, standards[store]).items():
+                key = (store, *key)
+                out[key] = out[key] + c if key in out else c
     return out

@@ -343,6 +343,11 @@ def rebuild(db: Database, store_ids: Iterable[int] | None = None) -> Rebuilt:
 # --- reading -------------------------------------------------------------------------
 
 
+def _month_end(first_of_month: int) -> int:
+    day = day_of(first_of_month)
+    return day_number((day.replace(day=28) + timedelta(days=4)).replace(day=1)) - 1
+
+
 def runs(first: int, last: int, grains: Sequence[int]) -> list[tuple[int, int, int]]:
     """[first, last] local days as (grain, first bucket, last bucket) runs: whole
     months (or weeks) where the kind has them, single days around them."""
@@ -356,7 +361,12 @@ def runs(first: int, last: int, grains: Sequence[int]) -> list[tuple[int, int, i
                 units.append((MONTH, d))
                 d = following
                 continue
-        if WEEK in grains and day.weekday() == 0 and d + 6 <= last:
+        # A week that holds the first day of a month wholly in the range would
+        # keep that month from being read as one row, where there are months.
+        whole_month_ahead = MONTH in grains and any(
+            day_of(d + k).day == 1 and _month_end(d + k) <= last for k in range(1, 7)
+        )
+        if WEEK in grains and day.weekday() == 0 and d + 6 <= last and not whole_month_ahead:
             units.append((WEEK, d))
             d += 7
             continue

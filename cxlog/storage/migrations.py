@@ -964,6 +964,24 @@ def i28_store_lists(db: Database) -> None:
 
 
 GREET = "greet"
+# One row per store and local day, week or month: for each wait bin (the
+# greeted whose seconds to greet reach up to that edge, 86400 = above the
+# last), their count, closed visits, purchases and units; the same of those
+# who left.
+# Frozen here as released (cxlog/numbers/greet_sums.py reads it).
+I30_WAIT_EDGES = (10, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1200, 1800, 86400)
+I30_GREET_SUMS = (
+    "CREATE TABLE greet_sums (\n    store_id INTEGER NOT NULL,\n    grain INTEGER NOT NULL,\n"
+    "    bucket INTEGER NOT NULL,\n    left_before INTEGER NOT NULL,\n"
+    "    left_closed INTEGER NOT NULL DEFAULT 0,\n    left_bought INTEGER NOT NULL DEFAULT 0,\n"
+    "    left_units INTEGER NOT NULL DEFAULT 0,\n"
+    + "".join(
+        f"    {s}_{edge} INTEGER NOT NULL DEFAULT 0,\n"
+        for edge in I30_WAIT_EDGES
+        for s in ("n", "closed", "bought", "units")
+    )
+    + "    PRIMARY KEY (store_id, grain, bucket)\n) WITHOUT ROWID;\n"
+)
 _LOCAL_GLOB = "[0-9]" * 4 + "-[0-9][0-9]-[0-9][0-9]T" + ":".join(["[0-9][0-9]"] * 3) + "[+-]*"
 I30_TIME_TO_GREET = """
 ALTER TABLE visits ADD COLUMN arrived_at TEXT;
@@ -989,23 +1007,7 @@ CREATE INDEX arrivals_visit ON arrivals (visit_id) WHERE visit_id IS NOT NULL;
 ALTER TABLE rollups ADD COLUMN arrivals INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE rollups ADD COLUMN on_time INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE rollups ADD COLUMN left_before INTEGER NOT NULL DEFAULT 0;
-CREATE TABLE greet_sums (
-    store_id INTEGER NOT NULL,
-    kind INTEGER NOT NULL,
-    grain INTEGER NOT NULL,
-    bucket INTEGER NOT NULL,
-    k1 INTEGER NOT NULL,
-    k2 INTEGER NOT NULL,
-    arrivals INTEGER NOT NULL,
-    warm INTEGER NOT NULL,
-    closed INTEGER NOT NULL,
-    purchased INTEGER NOT NULL,
-    units INTEGER NOT NULL,
-    on_time INTEGER NOT NULL,
-    left_before INTEGER NOT NULL,
-    PRIMARY KEY (store_id, grain, bucket, kind, k1, k2)
-) WITHOUT ROWID;
-"""
+GREET_SUMS_TABLE"""
 
 
 # The arrival's local text (cxlog/calendar/localtimes.py) goes when its UTC
@@ -1033,7 +1035,9 @@ CREATE TRIGGER visits_arrived_local_stale BEFORE UPDATE OF arrived_at ON visits
 
 def _i30_time_to_greet_postgres(db: Database) -> None:
     local = r"'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-]'"
-    script = I30_TIME_TO_GREET.replace("GLOB 'LOCAL_GLOB'", f"~ {local}")
+    script = I30_TIME_TO_GREET.replace("GLOB 'LOCAL_GLOB'", f"~ {local}").replace(
+        "GREET_SUMS_TABLE", I30_GREET_SUMS
+    )
     db.executescript(
         script.replace(" WITHOUT ROWID", "")
         .replace(" TEXT", ' TEXT COLLATE "C"')
@@ -1050,5 +1054,9 @@ def i30_time_to_greet(db: Database) -> None:
     # The rollups gain their three sums (arrivals, on time, left) and
     # greet_sums (cxlog/numbers/greet_sums.py) their waits, both kept exact.
     # Visits before this migration have no arrival: nothing to fill.
-    db.executescript(I30_TIME_TO_GREET.replace("LOCAL_GLOB", _LOCAL_GLOB))
+    db.executescript(
+        I30_TIME_TO_GREET.replace("LOCAL_GLOB", _LOCAL_GLOB).replace(
+            "GREET_SUMS_TABLE", I30_GREET_SUMS
+        )
+    )
     db.executescript(I30_ARRIVED_STALE)
