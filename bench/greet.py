@@ -13,10 +13,9 @@ measures it.
 
 - ``dashboard_year_without_greet_ms``: ``cxlog.dashboard.dashboard.build``.
 - ``dashboard_year_with_greet_ms``: that, then what the page's section asks
-  for (``cxlog.web.greeting_ui.load``): ``dash.greet_tallies()`` (the
-  time-to-greet sums the dashboard's rollup reads carried),
-  ``cxlog.greeting.figures.any_on`` and ``figures.build(storage, dash.spans,
-  selection, tallies)``.
+  for (``cxlog.web.greeting_ui.load``): ``figures.section(storage,
+  dash.spans, selection, dash.greet_tallies())`` (the store's rules, then
+  the waits; the other sums the dashboard's rollup reads carried).
 - ``dashboard_year_greet_ratio``: with ÷ without (target ≤ 1.10).
 - ``dashboard_year_greet_ms``: the section's own part (with − without).
 
@@ -69,10 +68,7 @@ def child_year() -> dict:
     def with_(selection):
         started = time.perf_counter()
         dash = dashboard.build(storage, selection, now)
-        greet = None
-        tallies = dash.greet_tallies()
-        if figures.any_on(storage, list(dash.spans)):
-            greet = figures.build(storage, dash.spans, selection, tallies)
+        greet = figures.section(storage, dash.spans, selection, dash.greet_tallies())
         return (time.perf_counter() - started) * 1000, dash, greet
 
     small = dashboard.DashboardFilters("today", store_id=1)

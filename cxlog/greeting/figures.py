@@ -165,14 +165,17 @@ def _band_of(rules: GreetRules, waits: np.ndarray, count: int) -> np.ndarray:
 
 
 def _figures(
-    sums: Mapping[str, _Kind],
+    waits: _Kind,
+    hours: Mapping[tuple[int, int], GreetCounts],
+    by_person: Mapping[int, GreetCounts],
     visits: dict[int, int],
     rules: dict[int, GreetRules],
     names: dict[int, str],
     people: dict[int, str],
 ) -> Greeting:
-    """The figures from each kind's sums (keys (store, k1, k2))."""
-    keys, values = sums["wait"]
+    """The figures from the waits' sums (keys (store, bin, left)), and the
+    counts per (weekday, hour) and per associate."""
+    keys, values = waits
     store, wait, left = keys.T
     greeted = left == 0
     by_store = {int(s): _counts(values[store == s]) for s in np.unique(store)}
@@ -195,14 +198,6 @@ def _figures(
         Band(low, high, greet_rules.band_label(i, low, high), _counts(values[band == i]))
         for i, (low, high) in enumerate(shape)
     ]
-    hour_keys, hour_values = sums["hour"]
-    hours = {
-        (day, hour): c
-        for (hour, day), c in _grouped(hour_keys[:, 1], hour_keys[:, 2], hour_values).items()
-        if c.arrivals
-    }
-    person_keys, person_values = sums["associate"]
-    by_person = _grouped(person_keys[:, 1], person_keys[:, 2], person_values)
     return Greeting(
         visits=sum(visits.values()),
         totals=_counts(values),
@@ -210,9 +205,9 @@ def _figures(
         p90=_percentile(histogram, 0.9),
         rules=rules,
         bands=bands,
-        hours=hours,
+        hours={k: c for k, c in hours.items() if c.arrivals},
         associates=sorted(
-            (Line(p, people.get(p, "?"), c) for (p, _k2), c in by_person.items()),
+            (Line(p, people.get(p, "?"), c) for p, c in by_person.items() if c.arrivals),
             key=lambda line: (-line.counts.arrivals, line.name),
         ),
         stores=[
@@ -233,17 +228,11 @@ class Tallies:
     stores: Mapping[int, Counts]
 
 
-def _from_counts(keyed: Mapping[tuple, Counts]) -> _Kind:
-    """Rollup Counts as greet rows: arrivals, on time and left (the rollups
-    keep no conversion of visits with an arrival per hour or associate)."""
-    if not keyed:
-        return _empty()
-    keys = np.array([(0, *k) for k in keyed], dtype=np.int64)
-    values = np.array(
-        [(c.arrivals, 0, 0, 0, c.on_time, c.left_before) for c in keyed.values()],
-        dtype=np.int64,
-    )
-    return keys, values
+def _three(c: Counts) -> GreetCounts:
+    """Rollup Counts as greet counts: arrivals, on time and left (the
+    rollups keep no conversion of visits with an arrival per hour or
+    associate)."""
+    return GreetCounts(c.arrivals, on_time=c.on_time, left_before=c.left_before)
 
 
 def from_sums(
@@ -252,6 +241,7 @@ def from_sums(
     *,
     tallies: Tallies | None = None,
     kinds: Sequence[str] = ("wait", "hour", "associate"),
+    rules: dict[int, GreetRules] | None = None,
 ) -> Greeting:
     """The figures of whole local days per store: the waits from the greet
     sums, the rest from the rollups (``tallies``: the dashboard's own read
@@ -265,9 +255,10 @@ def from_sums(
     # One connection for every read (opening one costs about a millisecond).
     with storage.one_connection():
         with storage.snapshot() as db:
-            rules = settings.greet_rules_in(db, ids)
+            rules = settings.greet_rules_in(db, ids) if rules is None else rules
+            standards = {s: r.standard for s, r in rules.items()}
             for (first, last), stores in groups.items():
-                rows = greet_sums.sums(db, stores, first, last, per_store=True)
+                rows = greet_sums.sums(db, stores, first, last, per_store=True, standards=standards)
                 if rows:
                     keys = np.array(list(rows), dtype=np.int64)
                     sums = np.array([_AS_TUPLE(c) for c in rows.values()], dtype=np.int64)
@@ -291,13 +282,15 @@ def from_sums(
                 stores = {k[0]: c for k, c in rollups.counts(db, store_days, by=("store",)).items()}
                 tallies = Tallies(hours, people, stores)
         names = _names(storage, ids)
-    parts = {
-        "wait": _stacked(waits),
-        "hour": _from_counts({(h, d): c for (d, h), c in tallies.hours.items()}),
-        "associate": _from_counts({(p, 0): c for p, c in tallies.associates.items()}),
-    }
     visits = {s: c.visits for s, c in tallies.stores.items()}
-    return _figures(parts, visits, rules, *names)
+    return _figures(
+        _stacked(waits),
+        {k: _three(c) for k, c in tallies.hours.items() if c.arrivals},
+        {p: _three(c) for p, c in tallies.associates.items() if c.arrivals},
+        visits,
+        rules,
+        *names,
+    )
 
 
 def _stacked(parts: list[_Kind]) -> _Kind:
@@ -366,7 +359,17 @@ def from_visits(
                     ):
                         parts[kind].append(part)
         names = _names(storage, ids)
-    return _figures({k: _stacked(v) for k, v in parts.items()}, visits, rules, *names)
+    hour_keys, hour_values = _stacked(parts["hour"])
+    hours = {
+        (day, hour): c
+        for (hour, day), c in _grouped(hour_keys[:, 1], hour_keys[:, 2], hour_values).items()
+    }
+    person_keys, person_values = _stacked(parts["associate"])
+    people = {
+        p: c
+        for (p, _k2), c in _grouped(person_keys[:, 1], person_keys[:, 2], person_values).items()
+    }
+    return _figures(_stacked(parts["wait"]), hours, people, visits, rules, *names)
 
 
 def _summed(rows: np.ndarray, store_id: int, timezone: str, standard: int) -> list[_Kind]:
@@ -412,6 +415,25 @@ def build(
     return from_visits(
         storage, spans, associate_id=selection.associate_id, reason_id=selection.reason_id
     )
+
+
+def section(
+    storage: Storage,
+    spans: Mapping[int, periods.Span],
+    selection,
+    tallies: Tallies | None = None,
+) -> Greeting | None:
+    """``build`` for the dashboard's section, or None (nothing to draw) when
+    no store of the selection has time to greet on: the rules read once."""
+    with storage.one_connection():  # the rules and the figures: one connection
+        with storage.read() as db:
+            rules = settings.greet_rules_in(db, list(spans))
+        if not any(r.on for r in rules.values()):
+            return None
+        if selection.associate_id is None and selection.reason_id is None:
+            days = {s: (p.first_day, p.last_day) for s, p in spans.items()}
+            return from_sums(storage, days, tallies=tallies, rules=rules)
+        return build(storage, spans, selection)
 
 
 def any_on(storage: Storage, store_ids: list[int]) -> bool:

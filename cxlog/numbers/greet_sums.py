@@ -246,10 +246,12 @@ def sums(
     last_day: date,
     *,
     per_store: bool = False,
+    standards: Mapping[int, int] | None = None,
 ) -> dict[tuple, GreetCounts]:
     """{(bin, left) or (store, bin, left): GreetCounts} over the stores'
     local days [first_day, last_day]: (0, 1) those who left, (edge, 0) the
-    greeted of each bin; on time per each store's standard as set now."""
+    greeted of each bin; on time per each store's standard as set now
+    (``standards``: {store: seconds} when the caller has read them)."""
     ids = [store_ids] if isinstance(store_ids, int) else [int(s) for s in store_ids]
     lo, hi = day_number(first_day), day_number(last_day)
     if ids and hi - lo > rollups.CLAMP_DAYS:
@@ -277,7 +279,8 @@ def sums(
         f"SELECT store_id, {', '.join(f'CAST(sum({c}) AS BIGINT)' for c in COLUMNS)}"
         f" FROM ({' UNION ALL '.join([part] * len(pieces))}) AS runs GROUP BY store_id"
     )
-    standards = {s: r.standard for s, r in settings.greet_rules_in(db, ids).items()}
+    if standards is None:
+        standards = {s: r.standard for s, r in settings.greet_rules_in(db, ids).items()}
     for row in db.execute(sql, [v for run in pieces for v in run]):
         store = row[0]
         for key, c in _as_counts(row[1:], standards[store]).items():

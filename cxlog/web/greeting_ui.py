@@ -152,11 +152,8 @@ def _figures(
     # are written in (``_tallies`` comes from that same build: not hashed).
     # None: no store of the selection has time to greet on.
     storage = open_storage(path)
-    with storage.one_connection():  # the check and the figures: one connection
-        if not figures.any_on(storage, list(spans)):
-            return None
-        with words.using(lang):
-            return figures.build(storage, spans, selection, _tallies)
+    with words.using(lang):
+        return figures.section(storage, spans, selection, _tallies)
 
 
 def load(storage: Storage, dash) -> Greeting | None:
