@@ -63,6 +63,10 @@ def _counted() -> dashboard.Dashboard:
         )
 
 
+# Issue #30: customers still waiting past their store's limit (no tablet read
+# its board since) are closed as "left before greeting" before counting.
+shown = list(stores) if store_id is None else [store_id]
+ui.attempt("dashboard", lambda: greeting_ui.close_overdue(storage, shown))
 dash = ui.attempt("dashboard", _counted)
 ui.show_error("dashboard")
 if dash is None:

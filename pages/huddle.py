@@ -13,7 +13,7 @@ me = ui.require_account(ui.storage(), roles.MANAGER)
 from cxlog.coaching import coaching  # noqa: E402
 from cxlog.core.model import utc_now  # noqa: E402
 from cxlog.language.words import _  # noqa: E402
-from cxlog.web import coaching_ui  # noqa: E402
+from cxlog.web import coaching_ui, greeting_ui  # noqa: E402
 
 storage = ui.storage()
 ui.touch_styles()  # 48 px targets on the phone (the store picker, the date)
@@ -27,6 +27,9 @@ with st.container(key="huddle-controls"):
     store = ui.pick_store(storage, me, key="huddle-store")
     today = localday.today(store["timezone"], utc_now())
     day = st.date_input(_("Morning of"), today, max_value=today, key="huddle-day")
+# Issue #30: customers still waiting past the store's limit (no tablet read
+# its board overnight) are closed as "left before greeting" first.
+ui.attempt("huddle", lambda: greeting_ui.close_overdue(storage, [store["id"]]))
 card = ui.attempt(
     "huddle",
     lambda: coaching.huddle_card(storage, store["id"], day if day else today),

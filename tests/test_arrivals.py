@@ -240,3 +240,16 @@ def test_the_arrival_s_local_time_is_kept_and_follows_a_new_timezone(storage, sh
             "UPDATE visits SET arrived_at = ? WHERE id = ?", ["2026-11-30T14:58:00.000Z", vid]
         )
     assert local()[vid] is None
+
+
+def test_the_pages_close_only_stores_with_someone_waiting(storage, shop):
+    turn_on(storage, shop, limit=30)
+    other = catalog.create_store(storage, "Harbour", "Europe/London")
+    ana = shift_of(storage, shop["ana"])
+    send(storage, ana, [tap("arrival", new_id(), shop["ana"], MS - 10_000)])
+    assert arrivals.close_overdue_in(storage, [other], now=RECEIVED + timedelta(hours=1)) == 0
+    assert arrivals.close_overdue_in(storage, [], now=RECEIVED + timedelta(hours=1)) == 0
+    assert arrivals.close_overdue_in(storage, [other, shop["store"]], now=RECEIVED) == 0
+    later = RECEIVED + timedelta(hours=1)
+    assert arrivals.close_overdue_in(storage, [other, shop["store"]], now=later) == 1
+    assert arrivals.close_overdue_in(storage, [shop["store"]], now=later) == 0

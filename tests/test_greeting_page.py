@@ -372,3 +372,38 @@ def test_the_stores_page_has_time_to_greet_columns_where_a_store_has_it_on(app_e
     config = json.loads(at.dataframe[0].proto.columns)
     assert config["Median time to greet"]["label"] == "Median time to greet (seconds)"
     assert any(c.value.startswith("Time to greet: greeted on time") for c in at.caption)
+
+
+def test_the_dashboard_and_the_huddle_close_who_waited_past_the_limit(app_env, shop):
+    """No tablet read its board since (overnight): the pages close a
+    customer still waiting past the store's limit before they count."""
+    s = shop["store"]
+    turn_on(app_env, s, limit=30)
+    with app_env.write() as db:
+        for arrival, minutes in (("overdue-1", 45), ("recent-1", 5)):
+            at = to_utc_text(NOV - timedelta(minutes=minutes))
+            db.execute(
+                "INSERT INTO arrivals (store_id, id, arrived_at, associate_id, updated_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [s, arrival, at, shop["ana"], at],
+            )
+
+    def left() -> list[str]:
+        return [
+            r[0]
+            for r in peek(app_env).execute(
+                "SELECT a.id FROM arrivals a JOIN visits v ON v.id = a.visit_id"
+                " WHERE v.left_before_greeting = 1"
+            )
+        ]
+
+    assert left() == []
+    open_dashboard(RANGE)
+    # NOV is long past: both have waited past 30 minutes by now.
+    assert sorted(left()) == ["overdue-1", "recent-1"]
+    [(started,)] = (
+        peek(app_env)
+        .execute("SELECT started_at FROM visits WHERE id = 'overdue-1-closed'")
+        .fetchall()
+    )
+    assert started == to_utc_text(NOV - timedelta(minutes=45) + timedelta(minutes=30))

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
+from functools import lru_cache
 
 import numpy as np
 
@@ -239,6 +240,22 @@ def _as_counts(row: Sequence[int], standard: int) -> dict[tuple[int, int], Greet
     return out
 
 
+@lru_cache(maxsize=256)
+def _sums_sql(ids: tuple[int, ...], pieces: int) -> str:
+    """One statement: each run one index range per store (store, grain and
+    bucket lead the key), summed per store. CAST: PostgreSQL's sum is a
+    numeric otherwise, read through Python. Cached: a page asks the same."""
+    part = (
+        f"SELECT store_id, {', '.join(COLUMNS)} FROM greet_sums"
+        f" WHERE store_id IN ({', '.join(str(s) for s in ids)}) AND grain = ?"
+        " AND bucket BETWEEN ? AND ?"
+    )
+    return (
+        f"SELECT store_id, {', '.join(f'CAST(sum({c}) AS BIGINT)' for c in COLUMNS)}"
+        f" FROM ({' UNION ALL '.join([part] * pieces)}) AS runs GROUP BY store_id"
+    )
+
+
 def sums(
     db: Database,
     store_ids: int | Sequence[int],
@@ -267,18 +284,7 @@ def sums(
     out: dict[tuple, GreetCounts] = {}
     if not pieces:
         return out
-    # One statement: each run one index range per store (store, grain and
-    # bucket lead the key), summed per store. CAST: PostgreSQL's sum is a
-    # numeric otherwise, read through Python.
-    part = (
-        f"SELECT store_id, {', '.join(COLUMNS)} FROM greet_sums"
-        f" WHERE store_id IN ({', '.join(str(s) for s in ids)}) AND grain = ?"
-        " AND bucket BETWEEN ? AND ?"
-    )
-    sql = (
-        f"SELECT store_id, {', '.join(f'CAST(sum({c}) AS BIGINT)' for c in COLUMNS)}"
-        f" FROM ({' UNION ALL '.join([part] * len(pieces))}) AS runs GROUP BY store_id"
-    )
+    sql = _sums_sql(tuple(ids), len(pieces))
     if standards is None:
         standards = {s: r.standard for s, r in settings.greet_rules_in(db, ids).items()}
     for row in db.execute(sql, [v for run in pieces for v in run]):

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 
@@ -348,7 +349,8 @@ def _month_end(first_of_month: int) -> int:
     return day_number((day.replace(day=28) + timedelta(days=4)).replace(day=1)) - 1
 
 
-def runs(first: int, last: int, grains: Sequence[int]) -> list[tuple[int, int, int]]:
+@lru_cache(maxsize=512)
+def runs(first: int, last: int, grains: Sequence[int]) -> tuple[tuple[int, int, int], ...]:
     """[first, last] local days as (grain, first bucket, last bucket) runs: whole
     months (or weeks) where the kind has them, single days around them."""
     units: list[tuple[int, int]] = []
@@ -378,7 +380,8 @@ def runs(first: int, last: int, grains: Sequence[int]) -> list[tuple[int, int, i
             runs[-1][2] = bucket
         else:
             runs.append([grain, bucket, bucket])
-    return [tuple(r) for r in runs]
+    # Cached: a page asks for the same ranges on every run (grains: a tuple).
+    return tuple(tuple(r) for r in runs)
 
 
 def sums_by_kind(

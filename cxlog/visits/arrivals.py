@@ -313,3 +313,21 @@ def close_overdue(storage: Storage, store_id: int, now: datetime | None = None) 
             )
             closed += 1
     return closed
+
+
+def close_overdue_in(storage: Storage, store_ids: list[int], now: datetime | None = None) -> int:
+    """``close_overdue`` for the stores that have someone waiting (one read
+    when nobody waits): the Dashboard and the Huddle close what no tablet's
+    board read closed overnight before they count yesterday."""
+    if not store_ids:
+        return 0
+    with storage.read() as db:
+        marks = ", ".join("?" * len(store_ids))
+        waiting = [
+            r[0]
+            for r in db.execute(
+                f"SELECT DISTINCT store_id FROM arrivals WHERE store_id IN ({marks}) AND {WAITING}",
+                [int(s) for s in store_ids],
+            )
+        ]
+    return sum(close_overdue(storage, store, now) for store in waiting)

@@ -22,6 +22,7 @@ from cxlog.numbers.greet_sums import GreetCounts
 from cxlog.numbers.metrics import Rate
 from cxlog.storage import settings
 from cxlog.storage.db import Storage, open_storage
+from cxlog.visits import arrivals
 from cxlog.web import charts, ui
 from cxlog.web.settings_ui import form
 
@@ -154,6 +155,13 @@ def _figures(
     storage = open_storage(path)
     with words.using(lang):
         return figures.section(storage, spans, selection, _tallies)
+
+
+def close_overdue(storage: Storage, store_ids: list[int]) -> int:
+    """Customers still waiting past their store's limit, which no tablet's
+    board read has closed (overnight, a store without tablets on), are
+    closed as "left before greeting" before a page counts them (#30)."""
+    return arrivals.close_overdue_in(storage, store_ids)
 
 
 def load(storage: Storage, dash) -> Greeting | None:
