@@ -212,15 +212,9 @@ def rebuild(db: Database, store_ids: Iterable[int] | None = None) -> Rebuilt:
             [store_id],
         )
         stored = {tuple(r[:2]): tuple(r[2:]) for r in cursor}
-        wrong = [k for k in stored.keys() | expected.keys() if stored.get(k) != expected.get(k)]
-        if wrong:
-            by_store[store_id] = len(wrong)
-            db.executemany(_DELETE, [(store_id, *k) for k in wrong if k in stored])
-            db.executemany(
-                f"INSERT INTO greet_sums ({', '.join(_KEY + COLUMNS)})"
-                f" VALUES ({', '.join('?' * (3 + _WIDTH))})",
-                [(store_id, *k, *expected[k]) for k in wrong if k in expected],
-            )
+        fixed = rollups.fix_rows(db, "greet_sums", _KEY, COLUMNS, store_id, stored, expected)
+        if fixed:
+            by_store[store_id] = fixed
         total += len(expected)
     if orphans:
         by_store[0] = orphans

@@ -307,6 +307,31 @@ def _stored(db: Database, store_id: int) -> dict:
     return {tuple(r[:5]): tuple(r[5:]) for r in cursor}
 
 
+def fix_rows(
+    db: Database,
+    table: str,
+    key: Sequence[str],
+    sums: Sequence[str],
+    store_id: int,
+    stored: Mapping[tuple, tuple],
+    expected: Mapping[tuple, tuple],
+) -> int:
+    """Make one store's rows of a derived table what a rebuild expects
+    ({key after store_id: sums}); returns how many rows differed."""
+    wrong = [k for k in stored.keys() | expected.keys() if stored.get(k) != expected.get(k)]
+    if wrong:
+        where = " AND ".join(f"{k} = ?" for k in key)
+        db.executemany(
+            f"DELETE FROM {table} WHERE {where}", [(store_id, *k) for k in wrong if k in stored]
+        )
+        db.executemany(
+            f"INSERT INTO {table} ({', '.join((*key, *sums))})"
+            f" VALUES ({', '.join('?' * (len(key) + len(sums)))})",
+            [(store_id, *k, *expected[k]) for k in wrong if k in expected],
+        )
+    return len(wrong)
+
+
 def rebuild(db: Database, store_ids: Iterable[int] | None = None) -> Rebuilt:
     """Recompute the rollups from the visits inside the caller's transaction;
     fix and count every row that differed. ``store_ids``: only these stores."""
@@ -325,16 +350,9 @@ def rebuild(db: Database, store_ids: Iterable[int] | None = None) -> Rebuilt:
     total, by_store = 0, {}
     for store_id in wanted:
         expected = _expected(db, store_id, stores[store_id], learned, standards[store_id])
-        stored = _stored(db, store_id)
-        wrong = [k for k in stored.keys() | expected.keys() if stored.get(k) != expected.get(k)]
-        if wrong:
-            by_store[store_id] = len(wrong)
-            db.executemany(_DELETE, [(store_id, *k) for k in wrong if k in stored])
-            db.executemany(
-                f"INSERT INTO rollups ({', '.join(_KEY + SUMS)})"
-                f" VALUES ({', '.join('?' * (6 + _N))})",
-                [(store_id, *k, *expected[k]) for k in wrong if k in expected],
-            )
+        fixed = fix_rows(db, "rollups", _KEY, SUMS, store_id, _stored(db, store_id), expected)
+        if fixed:
+            by_store[store_id] = fixed
         total += len(expected)
     if orphans:
         by_store[0] = orphans

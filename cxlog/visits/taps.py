@@ -424,6 +424,9 @@ def _apply(
     vid, kind = tap["visit"], tap["kind"]
     if kind == "start":
         _refuse_double_start(storage, shift, tap)
+    # A start and a "left before greeting" each start a visit: both are
+    # within the starts' rate limits (issue #25).
+    if kind in STARTS:
         shifts.take_start(
             storage,
             shift["store_id"],
@@ -431,6 +434,7 @@ def _apply(
             address=address,
             now=tapped.received_at,
         )
+    if kind == "start":
         visits.create_visit(
             storage,
             vid,
@@ -455,13 +459,6 @@ def _apply(
     elif kind == "arrival_undo":
         arrivals.undo(storage, shift["store_id"], vid, actor, tap=tapped)
     elif kind == "left":
-        shifts.take_start(
-            storage,
-            shift["store_id"],
-            associate_id=shift["id"],
-            address=address,
-            now=tapped.received_at,
-        )
         arrivals.left(storage, shift["store_id"], tap["arrival"], vid, shift["id"], tap=tapped)
     elif kind == "reason":
         visits.set_reason(storage, vid, tap["reason"], actor=actor, tap=tapped)
