@@ -253,3 +253,26 @@ def test_the_pages_close_only_stores_with_someone_waiting(storage, shop):
     later = RECEIVED + timedelta(hours=1)
     assert arrivals.close_overdue_in(storage, [other, shop["store"]], now=later) == 1
     assert arrivals.close_overdue_in(storage, [shop["store"]], now=later) == 0
+
+
+def test_a_device_clock_ten_minutes_slow_is_corrected_for_the_arrival(storage, shop):
+    """The arrival's device runs 10 minutes slow (the clock rule corrects
+    its taps by the offset its batch shows); the greeting device is right:
+    the seconds to greet are the real ones."""
+    turn_on(storage, shop)
+    ana, ben = shift_of(storage, shop["ana"]), shift_of(storage, shop["ben"])
+    slow = 10 * 60_000
+    arrival = new_id()
+    batch = {
+        "sent_at": MS - slow,
+        "taps": [tap("arrival", arrival, shop["ana"], MS - 30_000 - slow)],
+    }
+    answer = taps.apply_batch(storage, ana, batch, received=RECEIVED)
+    assert answer["clock_offset_ms"] == slow and answer["taps"][0]["ok"]
+    vid = new_id()
+    later = RECEIVED + timedelta(seconds=20)
+    start = tap("start", vid, shop["ben"], MS + 15_000, engagement="warm", arrival=arrival)
+    send(storage, ben, [start], received=later)
+    [row] = visit_rows(storage)
+    # Arrived 14:59:30 (corrected), greeted 15:00:15: 45 s.
+    assert (row["arrived_at"], row["greet_seconds"]) == ("2026-11-30T14:59:30.000Z", 45)
