@@ -327,6 +327,8 @@ def test_the_summary_gains_the_selections_time_to_greet(storage, october):
         "1.0",
     ]
     assert later["units_per_sale"] == "2.0" and later["too_few"] == "1"
+    # Not kept per wait bin: empty, never a 0 that says "none".
+    assert all(b["warm_rate"] == "" and b["average_sale"] == "" for b in bands.values())
     assert longest["visits"] == "0" and longest["conversion"] == ""
     assert rows[-1]["table"] == summary.WAIT_BAND  # after every table from before
 

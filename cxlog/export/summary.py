@@ -308,21 +308,10 @@ def rows(
         for key in sorted(counted[table], key=lambda k, t=table: order(t, k)):
             c = counted[table][key]
             code = currency(table, key)
-            low, high = interval_cells(c.conversion)
             yield [
                 table,
                 label(table, key),
-                c.visits,
-                c.open,
-                c.closed,
-                c.purchased,
-                c.closed - c.purchased,
-                fraction_cell(c.conversion.value),
-                low,
-                high,
-                _money(c.units_per_sale),
-                _money(c.average_sale, code),
-                fraction_cell(c.warm_rate.value),
+                *_count_cells(c, _money(c.average_sale, code), fraction_cell(c.warm_rate.value)),
                 *door.get((table, key), [""] * len(COVERAGE_COLUMNS)),
                 int(c.too_few),
                 "",
@@ -370,21 +359,11 @@ def _band_rows(found: figures.Greeting, code: str | None, tail: list) -> Iterabl
     blank_cost = [""] * COST_COLUMNS
     for band in found.bands:
         c = band.counts.counts
-        low, high = interval_cells(c.conversion)
         yield [
             WAIT_BAND,
             _band_group(band.low, band.high),
-            c.visits,
-            c.open,
-            c.closed,
-            c.purchased,
-            c.closed - c.purchased,
-            fraction_cell(c.conversion.value),
-            low,
-            high,
-            _money(c.units_per_sale),
-            "",  # the greet sums keep no amounts
-            fraction_cell(c.warm_rate.value),
+            # The greet sums keep no amounts and no first engagements.
+            *_count_cells(c, "", ""),
             *[""] * len(COVERAGE_COLUMNS),
             int(c.too_few),
             "",
@@ -392,6 +371,25 @@ def _band_rows(found: figures.Greeting, code: str | None, tail: list) -> Iterabl
             *blank_cost,
             *tail,
         ]
+
+
+def _count_cells(c: Counts, average: object, warm: object) -> list[object]:
+    """A group's cells from ``visits`` to ``warm_rate`` (``average`` and
+    ``warm``: those two cells, as the row's kind writes them)."""
+    low, high = interval_cells(c.conversion)
+    return [
+        c.visits,
+        c.open,
+        c.closed,
+        c.purchased,
+        c.closed - c.purchased,
+        fraction_cell(c.conversion.value),
+        low,
+        high,
+        _money(c.units_per_sale),
+        average,
+        warm,
+    ]
 
 
 def _cost_row(table: str, label: str, c: coaching.Cost, code: str | None) -> list[object]:
