@@ -145,21 +145,10 @@ def apply(
     """Move the sums from a visit's old row to its new one, in the caller's
     transaction. A visit without an arrival costs nothing here."""
     old, new = contribution(before, timezone), contribution(after, timezone)
-    upserts, drops = [], []
-    for key in old.keys() | new.keys():
-        a, b = old.get(key, (0,) * _WIDTH), new.get(key, (0,) * _WIDTH)
-        delta = tuple(y - x for x, y in zip(a, b, strict=True))
-        if any(delta):
-            upserts.append((store, *key, *delta))
-            if any(d < 0 for d in delta):
-                drops.append((store, *key))
-    if upserts:
-        db.executemany(_UPSERT, upserts)
-    if drops:
-        # A run of days whose last arrival left it holds zeros only: gone, so
-        # the table is exactly what a rebuild makes.
-        db.executemany(_DELETE + _EMPTY, drops)
-    return len(upserts)
+    # A run of days loses its last arrival only when some count went down.
+    return rollups.move(
+        db, store, old, new, _UPSERT, _DELETE + _EMPTY, lambda delta: min(delta) < 0
+    )
 
 
 def _expected(db: Database, store_id: int, timezone: str) -> dict:

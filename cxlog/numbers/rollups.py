@@ -30,7 +30,7 @@ local days; see its docstring.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -203,20 +203,36 @@ def apply(
     else:
         old = contribution(before, timezone, _learned_reason(db, before), standard)
     new = contribution(after, timezone, after_learned, standard) if after is not None else {}
+    return move(db, store, old, new, _UPSERT, _DROP_EMPTY, lambda delta: delta[0] < 0)
+
+
+def move(
+    db: Database,
+    store: int,
+    old: Mapping[tuple, tuple],
+    new: Mapping[tuple, tuple],
+    upsert: str,
+    drop_empty: str,
+    shrank: Callable[[tuple], bool],
+) -> int:
+    """Move a derived table from a visit's old contribution ({key: sums}) to
+    its new one: one upsert of the differences per key, then ``drop_empty``
+    for the keys whose difference ``shrank`` (a row left holding zeros only
+    goes, so the table is exactly what a rebuild makes). Returns the rows
+    touched."""
+    width = len(next(iter(old.values() or new.values()), ()))
     upserts, drops = [], []
     for key in old.keys() | new.keys():
-        a, b = old.get(key, (0,) * _N), new.get(key, (0,) * _N)
+        a, b = old.get(key, (0,) * width), new.get(key, (0,) * width)
         delta = tuple(y - x for x, y in zip(a, b, strict=True))
         if any(delta):
             upserts.append((store, *key, *delta))
-            if delta[0] < 0:
+            if shrank(delta):
                 drops.append((store, *key))
     if upserts:
-        db.executemany(_UPSERT, upserts)
+        db.executemany(upsert, upserts)
     if drops:
-        # A group whose last visit left it holds zeros only: remove the row,
-        # so the table is exactly what a rebuild would make.
-        db.executemany(_DROP_EMPTY, drops)
+        db.executemany(drop_empty, drops)
     return len(upserts)
 
 
