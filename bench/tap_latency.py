@@ -229,22 +229,23 @@ def run() -> None:
         .fetchone()[0]
     )
     assert saved == TAPS, f"{saved} of {TAPS} timed taps reached the database"
-    p50 = statistics.median(log_ms)
-    report("tap_saved_ms_p50", p50)
-    report("tap_saved_ms_p95", statistics.quantiles(log_ms, n=20)[-1])
-    report("tap_bare_streamlit_ms_p50", statistics.median(bare_ms))
-    report("tap_saved_ratio_vs_bare_streamlit", p50 / statistics.median(bare_ms))
+    _report("tap", log_ms, bare_ms)
     tapped = (
         storage.connect()
         .execute("SELECT count(*) FROM arrivals WHERE removed_at IS NOT NULL")
         .fetchone()[0]
     )
     assert tapped == TAPS, f"{tapped} of {TAPS} timed arrivals were saved and undone"
-    arrival_p50 = statistics.median(arrival_ms)
-    report("arrival_saved_ms_p50", arrival_p50)
-    report("arrival_saved_ms_p95", statistics.quantiles(arrival_ms, n=20)[-1])
-    report("arrival_bare_streamlit_ms_p50", statistics.median(greet_bare_ms))
-    report("arrival_saved_ratio_vs_bare_streamlit", arrival_p50 / statistics.median(greet_bare_ms))
+    _report("arrival", arrival_ms, greet_bare_ms)
+
+
+def _report(name: str, saved_ms: list[float], bare_ms: list[float]) -> None:
+    """A pad tap's figures beside the bare Streamlit taps of its rounds."""
+    p50 = statistics.median(saved_ms)
+    report(f"{name}_saved_ms_p50", p50)
+    report(f"{name}_saved_ms_p95", statistics.quantiles(saved_ms, n=20)[-1])
+    report(f"{name}_bare_streamlit_ms_p50", statistics.median(bare_ms))
+    report(f"{name}_saved_ratio_vs_bare_streamlit", p50 / statistics.median(bare_ms))
 
 
 if __name__ == "__main__":
