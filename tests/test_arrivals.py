@@ -168,8 +168,14 @@ def test_an_arrival_nobody_acted_on_is_closed_after_the_limit_and_audited(storag
     arrival = new_id()
     send(storage, ana, [tap("arrival", arrival, shop["ana"], MS - 10_000)])
     assert arrivals.close_overdue(storage, shop["store"], now=RECEIVED + timedelta(minutes=29)) == 0
+    # A tablet's board read at 29 minutes keeps it waiting; at 31 it closes it.
+    board = taps.board(
+        storage, shop["store"], "Europe/London", now=RECEIVED + timedelta(minutes=29)
+    )
+    assert [w["id"] for w in board["waiting"]] == [arrival]
     later = RECEIVED + timedelta(minutes=31)
-    assert arrivals.close_overdue(storage, shop["store"], now=later) == 1
+    assert taps.board(storage, shop["store"], "Europe/London", now=later)["waiting"] == []
+    assert arrivals.close_overdue(storage, shop["store"], now=later) == 0  # closed already
     [row] = visit_rows(storage)
     assert row["left_before_greeting"] == 1 and row["outcome"] == "no_purchase"
     assert row["started_at"] == "2026-11-30T15:29:50.000Z"  # arrival + 30 minutes

@@ -276,29 +276,36 @@ def undo(
         return tap.done(db, {})
 
 
+def overdue(rules: settings.GreetRules, oldest: str | None, now: datetime | None) -> bool:
+    """Whether the longest-waiting arrival (its stored time) waited past the
+    store's limit."""
+    cut = to_utc_text((now or utc_now()) - timedelta(minutes=rules.limit))
+    return oldest is not None and oldest < cut
+
+
 def close_overdue(storage: Storage, store_id: int, now: datetime | None = None) -> int:
     """Close every arrival that waited past the store's limit as "left before
     greeting", at arrival + limit, by "system"; returns how many."""
     now = now or utc_now()
     with storage.read() as db:
         rules = _rules(db, store_id)
-        cut = to_utc_text(now - timedelta(minutes=rules.limit))
         oldest = db.execute(
             f"SELECT min(arrived_at) FROM arrivals WHERE store_id = ? AND {WAITING}",
             [store_id],
         ).fetchone()[0]
-    if oldest is None or oldest >= cut:
+    if not overdue(rules, oldest, now):
         return 0
+    cut = to_utc_text(now - timedelta(minutes=rules.limit))
     closed = 0
     with storage.store_writes(store_id), storage.write() as db:
-        overdue = list(
+        late = list(
             db.query(
                 f"SELECT id, arrived_at, associate_id FROM arrivals WHERE store_id = ?"
                 f" AND {WAITING} AND arrived_at < ? ORDER BY arrived_at, id",
                 [store_id, cut],
             )
         )
-        for arrival in overdue:
+        for arrival in late:
             at = model.from_utc_text(arrival["arrived_at"]) + timedelta(minutes=rules.limit)
             _left_visit(
                 db,

@@ -580,7 +580,9 @@ def board_version(
             " WHERE store_id = ? AND visit_id IS NULL AND removed_at IS NULL",
             [store_id],
         ).fetchone()
-    if waiting[2] is not None and arrivals.close_overdue(storage, store_id, now):
+    # Every tablet's poll: close_overdue's own read only when someone did
+    # wait past the limit (the read above has the rules and the oldest).
+    if arrivals.overdue(rules, waiting[2], now) and arrivals.close_overdue(storage, store_id, now):
         return board_version(storage, store_id, timezone, now=now)
     day = localday.today(timezone).isoformat()
     key = (day, today, still_open, rules.as_json(), tuple(waiting[:2]))
