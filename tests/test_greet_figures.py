@@ -218,7 +218,9 @@ def test_a_store_that_is_off_does_not_name_the_selections_rules(storage, shop):
         (61, 300, 1),
         (301, None, 1),
     ]
-    assert figures.any_on(storage, [a, b]) and not figures.any_on(storage, [a])
+    # The page's section: the figures where a store has it on, nothing where none has.
+    assert figures.section(storage, spans(storage, [a, b]), CUSTOM) == greet
+    assert figures.section(storage, spans(storage, [a]), CUSTOM) is None
 
 
 def test_a_filtered_selection_agrees_with_the_sums(storage, hand_set):
@@ -257,7 +259,7 @@ def test_no_arrival_taps_give_empty_figures(storage, shop):
     assert (greet.median, greet.p90) == (None, None)
     assert greet.share.value == 0
     assert all(b.counts == GreetCounts() for b in greet.bands)
-    assert not figures.any_on(storage, [s])
+    assert figures.section(storage, spans(storage, [s]), CUSTOM) is None
 
 
 @pytest.mark.parametrize(

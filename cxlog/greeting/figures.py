@@ -434,9 +434,3 @@ def section(
             days = {s: (p.first_day, p.last_day) for s, p in spans.items()}
             return from_sums(storage, days, tallies=tallies, rules=rules)
         return build(storage, spans, selection)
-
-
-def any_on(storage: Storage, store_ids: list[int]) -> bool:
-    """Whether any of the stores has time to greet on (the section shows)."""
-    with storage.read() as db:
-        return any(r.on for r in settings.greet_rules_in(db, store_ids).values())

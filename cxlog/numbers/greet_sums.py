@@ -284,18 +284,3 @@ def day_totals(db: Database, store_id: int, day: date) -> GreetCounts:
     read."""
     whole = rollups.counts(db, {store_id: (day, day)}).get((), Counts())
     return GreetCounts(whole.arrivals, on_time=whole.on_time, left_before=whole.left_before)
-
-
-def summed(visits: Iterable[Mapping], zones: Mapping[int, str], standards: Mapping[int, int]):
-    """The same sums over single visits rows (a filtered selection, the
-    tests): {(store, bin, left): GreetCounts}."""
-    out: dict[tuple, GreetCounts] = {}
-    for visit in visits:
-        store = visit["store_id"]
-        for (grain, _bucket), row in contribution(visit, zones[store]).items():
-            if grain != DAY:
-                continue
-            for key, c in _as_counts(row, standards[store]).items():
-                key = (store, *key)
-                out[key] = out[key] + c if key in out else c
-    return out
